@@ -1,0 +1,70 @@
+# The everyday commands of Nudges. `make dev` and `make test` do all set-up themselves.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV_VERSION := 0.13.8
+RUN := $(UV) run --frozen
+PYTEST := $(RUN) pytest
+
+.PHONY: help uv install generate dev dev-check infra migrate topics test test-fast test-slow \
+        lint fmt typecheck images tf-fmt tf-validate clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: uv ## install every package from the lock file and generate code
+	$(UV) sync --all-packages --frozen
+	$(MAKE) --no-print-directory generate
+
+generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
+	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do bash $$gen || exit 1; done
+
+dev: install ## the whole platform on this machine (Ctrl-C stops it)
+	$(RUN) nudges-dev up
+
+dev-check: install ## start the whole platform, wait until every service is healthy, stop
+	$(RUN) nudges-dev up --check
+
+infra: install ## only PostgreSQL, Redis and the broker, migrated and with topics
+	$(RUN) nudges-dev infra
+
+migrate: ## migrate every service database (POSTGRES_URL)
+	$(RUN) nudges migrate
+
+topics: ## create every declared topic and its dead-letter topic
+	$(RUN) nudges topics create
+
+lint: ## ruff and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src $(wildcard services/*/src) gateway/src
+
+fmt:
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+typecheck:
+	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src $(wildcard services/*/src) gateway/src
+
+test: install lint ## the whole suite: lint, unit, integration and slow suites
+	$(PYTEST)
+
+test-fast: install ## everything but the slow suites
+	$(PYTEST) -m "not slow"
+
+test-slow: install ## only the slow suites (faults, soak)
+	$(PYTEST) -m slow
+
+images: ## container images of every service (needs a Docker engine)
+	docker compose build
+
+tf-fmt: ## terraform fmt (needs the terraform binary)
+	terraform -chdir=infra/terraform fmt -check -recursive
+
+tf-validate: ## terraform validate of each environment (needs terraform and providers)
+	for env in infra/terraform/environments/*/; do terraform -chdir=$$env init -backend=false && terraform -chdir=$$env validate || exit 1; done
+
+clean:
+	rm -rf .nudges .pytest_cache .mypy_cache .ruff_cache

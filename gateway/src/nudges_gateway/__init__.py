@@ -1,0 +1,1 @@
+"""Gateway: the GraphQL federation gateway, one graph over the subgraphs."""

@@ -1,0 +1,15 @@
+"""The service starts and reports itself healthy and ready."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from nudges_gateway.entrypoints.http import build_app
+from nudges_gateway.settings import GatewaySettings
+
+
+def test_healthy_and_ready() -> None:
+    with TestClient(build_app(GatewaySettings(environment="test"))) as client:
+        assert client.get("/healthz").json() == {"status": "ok", "service": "gateway"}
+        assert client.get("/readyz").status_code == 200
+        assert "python_info" in client.get("/metrics").text

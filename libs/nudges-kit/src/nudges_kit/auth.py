@@ -1,0 +1,124 @@
+"""JWT verification from a JWKS (issuer, audience, expiry, signature) into a typed principal."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import jwt
+from jwt import PyJWKSet
+
+Role = Literal["admin", "client", "subscriber", "service"]
+ROLES: tuple[Role, ...] = ("admin", "client", "subscriber", "service")
+
+
+class InvalidToken(Exception):
+    """The token is missing, forged, expired, or meant for someone else."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as the token describes them."""
+
+    subject: str
+    roles: frozenset[Role]
+    locale: str = "en"
+    phone_hash: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the principal holds any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+
+def _roles_of(claims: dict[str, Any]) -> frozenset[Role]:
+    found: list[Any] = list(claims.get("roles") or [])
+    # Keycloak puts realm roles under realm_access.roles.
+    found += list((claims.get("realm_access") or {}).get("roles") or [])
+    return frozenset(r for r in found if r in ROLES)
+
+
+class JwtVerifier:
+    """Verifies tokens with the keys published at ``jwks_url`` (cached; refreshed on a new kid)."""
+
+    def __init__(
+        self,
+        jwks_url: str,
+        issuer: str,
+        audience: str,
+        cache_seconds: float = 300.0,
+        leeway: float = 5.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._jwks_url = jwks_url
+        self._issuer = issuer
+        self._audience = audience
+        self._cache_seconds = cache_seconds
+        self._leeway = leeway
+        self._http = http
+        self._keys: PyJWKSet | None = None
+        self._fetched_at = 0.0
+
+    def use_jwks(self, jwks: dict[str, Any]) -> None:
+        """Use these keys (for an issuer in the same process)."""
+        self._keys = PyJWKSet.from_dict(jwks)
+        self._fetched_at = time.monotonic()
+
+    async def _refresh(self) -> PyJWKSet:
+        client = self._http or httpx.AsyncClient(timeout=5.0)
+        try:
+            response = await client.get(self._jwks_url)
+            response.raise_for_status()
+            self.use_jwks(response.json())
+        finally:
+            if self._http is None:
+                await client.aclose()
+        assert self._keys is not None
+        return self._keys
+
+    async def _key_for(self, kid: str | None) -> Any:
+        stale = time.monotonic() - self._fetched_at > self._cache_seconds
+        if self._keys is None or stale:
+            await self._refresh()
+        assert self._keys is not None
+        for attempt in range(2):
+            for key in self._keys.keys:
+                if kid is None or key.key_id == kid:
+                    return key
+            if attempt == 0:
+                await self._refresh()
+        raise InvalidToken("token signed with an unknown key")
+
+    async def verify(self, token: str) -> Principal:
+        """The principal of a valid ``token``; raises :class:`InvalidToken` otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed token: {exc}") from exc
+        if header.get("alg") in (None, "none") or str(header.get("alg")).startswith("HS"):
+            raise InvalidToken("token algorithm not accepted")
+        try:
+            key = await self._key_for(header.get("kid"))
+        except httpx.HTTPError as exc:
+            raise InvalidToken(f"signing keys unavailable: {exc}") from exc
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[header["alg"]],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=_roles_of(claims),
+            locale=str(claims.get("locale") or "en"),
+            phone_hash=claims.get("phone_hash"),
+            claims=claims,
+        )

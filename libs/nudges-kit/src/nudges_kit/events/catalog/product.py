@@ -1,0 +1,62 @@
+"""Events published by ProductApi."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from nudges_kit.events import REGISTRY
+
+PLANS = "product.plans"
+PRICE_TIERS = "product.price-tiers"
+PLAN_SUBSCRIPTIONS = "product.plan-subscriptions"
+
+
+class PlanData(BaseModel):
+    plan_id: UUID
+    name: str
+    description: str = ""
+    active: bool
+    stripe_product_id: str | None = None
+
+
+class PriceTierData(BaseModel):
+    price_tier_id: UUID
+    plan_id: UUID
+    name: str
+    amount: int
+    currency: str
+    interval: Literal["week", "month", "year"]
+    status: Literal["active", "inactive", "archived"]
+    stripe_price_id: str | None = None
+    replaces_price_tier_id: UUID | None = None
+
+
+class PlanSubscriptionData(BaseModel):
+    plan_subscription_id: UUID
+    client_id: UUID
+    price_tier_id: UUID
+    status: Literal["incomplete", "active", "past_due", "canceled"]
+    current_period_start: datetime | None = None
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool = False
+
+
+plan_created = REGISTRY.declare("product.plan.created", PLANS, PlanData)
+plan_updated = REGISTRY.declare("product.plan.updated", PLANS, PlanData)
+plan_archived = REGISTRY.declare("product.plan.archived", PLANS, PlanData)
+price_tier_created = REGISTRY.declare("product.price-tier.created", PRICE_TIERS, PriceTierData)
+price_tier_updated = REGISTRY.declare("product.price-tier.updated", PRICE_TIERS, PriceTierData)
+price_tier_archived = REGISTRY.declare("product.price-tier.archived", PRICE_TIERS, PriceTierData)
+plan_subscription_activated = REGISTRY.declare(
+    "product.plan-subscription.activated", PLAN_SUBSCRIPTIONS, PlanSubscriptionData
+)
+plan_subscription_updated = REGISTRY.declare(
+    "product.plan-subscription.updated", PLAN_SUBSCRIPTIONS, PlanSubscriptionData
+)
+plan_subscription_canceled = REGISTRY.declare(
+    "product.plan-subscription.canceled", PLAN_SUBSCRIPTIONS, PlanSubscriptionData
+)

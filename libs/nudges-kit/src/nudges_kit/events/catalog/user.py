@@ -1,0 +1,49 @@
+"""Events published by UserApi."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from nudges_kit.events import REGISTRY
+
+CLIENTS = "user.clients"
+MEMBERSHIPS = "user.memberships"
+ANNOUNCEMENTS = "user.announcements"
+
+
+class ClientData(BaseModel):
+    client_id: UUID
+    user_id: UUID
+    name: str
+    slug: str
+    locale: str
+    phone_hash: str
+    stripe_customer_id: str | None = None
+
+
+class MembershipData(BaseModel):
+    membership_id: UUID
+    client_id: UUID
+    subscriber_id: UUID
+    status: str
+    source: str | None = None
+
+
+class AnnouncementConfirmedData(BaseModel):
+    announcement_id: UUID
+    client_id: UUID
+    recipients: int
+    confirmed_at: datetime
+
+
+client_created = REGISTRY.declare("user.client.created", CLIENTS, ClientData)
+client_updated = REGISTRY.declare("user.client.updated", CLIENTS, ClientData)
+membership_joined = REGISTRY.declare("user.membership.joined", MEMBERSHIPS, MembershipData)
+membership_stopped = REGISTRY.declare("user.membership.stopped", MEMBERSHIPS, MembershipData)
+membership_restarted = REGISTRY.declare("user.membership.restarted", MEMBERSHIPS, MembershipData)
+announcement_confirmed = REGISTRY.declare(
+    "user.announcement.confirmed", ANNOUNCEMENTS, AnnouncementConfirmedData
+)

@@ -1,0 +1,110 @@
+"""The HTTP shell every service shares: health, readiness, metrics, traces and logs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from nudges_kit.logging import configure_logging, get_logger
+from nudges_kit.settings import NudgesSettings
+from nudges_kit.telemetry import configure_tracing
+
+ReadinessCheck = Callable[[], Awaitable[Any]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+log = get_logger(__name__)
+
+
+def add_readiness_check(app: FastAPI, name: str, check: ReadinessCheck) -> None:
+    """Make ``/readyz`` depend on ``check`` (it raises when the dependency is not ready)."""
+    app.state.readiness[name] = check
+
+
+def create_app(
+    settings: NudgesSettings,
+    *,
+    title: str,
+    lifespan: Lifespan | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing and JSON logs."""
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
+    app.state.settings = settings
+    app.state.readiness = {}
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(response: Response) -> dict[str, Any]:
+        checks: dict[str, str] = {}
+        for name, check in app.state.readiness.items():
+            try:
+                await asyncio.wait_for(check(), timeout=2.0)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"failing: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", "checks": checks}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
+
+
+def serve(app: FastAPI, settings: NudgesSettings) -> None:
+    """Serve ``app`` on the configured host and port until interrupted."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@asynccontextmanager
+async def background(stop: asyncio.Event, *tasks: Awaitable[None]) -> AsyncIterator[None]:
+    """Run ``tasks`` while the app lives; on exit set ``stop`` and wait for them."""
+    running = [asyncio.ensure_future(t) for t in tasks]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+@asynccontextmanager
+async def database_resources(app: FastAPI, *, outbox: bool = True) -> AsyncIterator[None]:
+    """Open the service's pool (``app.state.pool``), check it in ``/readyz`` and, when the
+    service publishes events, run its outbox relay for as long as the app lives."""
+    from nudges_kit.db import create_pool, ping
+    from nudges_kit.outbox import OutboxRelay
+
+    settings: NudgesSettings = app.state.settings
+    pool = await create_pool(settings.database_url())
+    app.state.pool = pool
+    add_readiness_check(app, "postgres", lambda: ping(pool))
+    stop = asyncio.Event()
+    tasks = [OutboxRelay(pool, settings).run(stop)] if outbox else []
+    try:
+        async with background(stop, *tasks):
+            yield
+    finally:
+        await pool.close()

@@ -1,0 +1,83 @@
+"""One typed settings object per service, read from environment variables.
+
+Every field has a development default. Fields listed in ``production_required``
+must be set explicitly when ``ENVIRONMENT=production``; startup fails with a
+message naming each missing one.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MissingProductionSettings(RuntimeError):
+    """Raised at startup when production settings are left at their defaults."""
+
+
+class NudgesSettings(BaseSettings):
+    """Settings common to every service; services subclass it and add their own."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "nudges"
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    log_json: bool = True
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    database_name: str = ""
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_enable_idempotence: bool = False
+    kafka_topic_partitions: int = 3
+    otel_exporter_otlp_endpoint: str = ""
+
+    jwt_issuer: str = "http://127.0.0.1:4001/auth"
+    jwt_audience: str = "nudges"
+    jwks_url: str = "http://127.0.0.1:4001/auth/.well-known/jwks.json"
+
+    phone_encryption_key: SecretStr = SecretStr("ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=")
+    phone_hash_key: SecretStr = SecretStr("dev-only-phone-hash-key")
+
+    #: Names of fields that must be set explicitly in production.
+    production_required: ClassVar[tuple[str, ...]] = (
+        "postgres_url",
+        "kafka_bootstrap_servers",
+        "jwt_issuer",
+        "jwks_url",
+        "phone_encryption_key",
+        "phone_hash_key",
+    )
+
+    @model_validator(mode="after")
+    def _production_settings_are_explicit(self) -> NudgesSettings:
+        if self.environment != "production":
+            return self
+        missing = [
+            name.upper()
+            for name in self.production_required
+            if name in type(self).model_fields and name not in self.model_fields_set
+        ]
+        if missing:
+            raise MissingProductionSettings(
+                f"{self.service_name}: missing production settings: {', '.join(missing)}"
+            )
+        return self
+
+    def database_url(self, database: str | None = None) -> str:
+        """The PostgreSQL URL of ``database`` (default: this service's own database)."""
+        name = database or self.database_name
+        if not name:
+            return self.postgres_url
+        return with_database(self.postgres_url, name)
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at ``database`` instead, keeping host, user and query."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))

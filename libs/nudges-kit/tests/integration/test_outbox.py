@@ -1,0 +1,109 @@
+"""The outbox relay against real PostgreSQL and the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import asyncpg
+from nudges_devstack.infra import TansuBroker
+from nudges_devstack.testing import Counted, eventually, fresh_event_type, running_consumer
+from nudges_kit.consumer import HandlerContext
+from nudges_kit.events import Envelope, EventRegistry
+from nudges_kit.outbox import OutboxRelay, add_event
+from nudges_kit.settings import NudgesSettings
+from prometheus_client import REGISTRY
+
+KEYS = [f"aggregate-{n}" for n in range(5)]
+
+
+async def test_events_written_while_broker_is_down_arrive_in_order_after_restart(
+    pool: asyncpg.Pool, settings: NudgesSettings, kafka_broker: TansuBroker
+) -> None:
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+    stop = asyncio.Event()
+    relay = OutboxRelay(pool, settings, batch_size=20, idle_interval=0.05, max_backoff=0.5)
+    failures_before = REGISTRY.get_sample_value("nudges_outbox_publish_failures_total") or 0
+    kafka_broker.stop()
+    relay_task = asyncio.create_task(relay.run(stop))
+    try:
+        for seq in range(60):
+            async with pool.acquire() as conn, conn.transaction():
+                await add_event(conn, counted, KEYS[seq % len(KEYS)], Counted(seq=seq))
+        await asyncio.sleep(1.0)  # the relay keeps failing meanwhile
+        pending = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        assert pending == 60
+        kafka_broker.start()
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+        )
+    finally:
+        stop.set()
+        await relay_task
+    failures_after = REGISTRY.get_sample_value("nudges_outbox_publish_failures_total") or 0
+    assert failures_after - failures_before >= 2, "the relay retries while the broker is down"
+
+    seen: dict[str, list[int]] = defaultdict(list)
+    ids: set[str] = set()
+
+    async def record(envelope: Envelope, data: Any, _ctx: HandlerContext) -> None:
+        if str(envelope.id) not in ids:
+            ids.add(str(envelope.id))
+            seen[envelope.key].append(data.seq)
+
+    async with running_consumer(settings, pool, registry, {counted: record}):
+        await eventually(lambda: len(ids) == 60)
+    for key in KEYS:
+        assert seen[key] == sorted(seen[key]), f"{key} out of order: {seen[key]}"
+        assert len(seen[key]) == 12
+
+
+async def test_an_event_is_written_in_the_callers_transaction(
+    pool: asyncpg.Pool,
+) -> None:
+    counted = fresh_event_type(EventRegistry())
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await add_event(conn, counted, "k", Counted(seq=1))
+        await tx.rollback()
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    async with pool.acquire() as conn, conn.transaction():
+        envelope = await add_event(conn, counted, "k", Counted(seq=2))
+    row = await pool.fetchrow("SELECT * FROM outbox")
+    assert row["event_id"] == envelope.id
+    assert row["topic"] == counted.topic
+    assert row["payload"]["data"] == {"seq": 2}
+
+
+async def test_a_restarted_relay_publishes_what_the_previous_one_left(
+    pool: asyncpg.Pool, settings: NudgesSettings
+) -> None:
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+    for seq in range(10):
+        async with pool.acquire() as conn, conn.transaction():
+            await add_event(conn, counted, "k", Counted(seq=seq))
+    first = OutboxRelay(pool, settings, batch_size=4)
+    assert await first.publish_batch() == 4
+    # The first relay dies here; a new one takes over from the table.
+    stop = asyncio.Event()
+    second = OutboxRelay(pool, settings, idle_interval=0.05)
+    task = asyncio.create_task(second.run(stop))
+    await eventually(
+        lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+    )
+    stop.set()
+    await task
+    assert second.published == 6
+
+    got: list[int] = []
+
+    async def record(_e: Envelope, data: Any, _ctx: HandlerContext) -> None:
+        got.append(data.seq)
+
+    async with running_consumer(settings, pool, registry, {counted: record}):
+        await eventually(lambda: len(got) == 10)
+    assert got == list(range(10))

@@ -1,0 +1,1 @@
+"""AuthApi: phone OTP login, OIDC login for admins, tokens."""

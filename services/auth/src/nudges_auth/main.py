@@ -1,0 +1,18 @@
+"""``nudges-auth``: serve AuthApi."""
+
+from __future__ import annotations
+
+from nudges_kit.http import serve
+
+from nudges_auth.entrypoints.http import build_app
+from nudges_auth.settings import AuthSettings
+
+
+def main() -> None:
+    """Serve AuthApi on its configured port."""
+    settings = AuthSettings()
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

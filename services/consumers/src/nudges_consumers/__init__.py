@@ -1,0 +1,1 @@
+"""Consumers: Kafka workers for Stripe and Twilio, announcement fan-out and notifications."""

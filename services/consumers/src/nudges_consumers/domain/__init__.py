@@ -1,0 +1,1 @@
+"""The domain model: plain objects and decisions, no I/O."""

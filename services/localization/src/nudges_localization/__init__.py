@@ -1,0 +1,1 @@
+"""LocalizationApi: renders every SMS text by key, locale and parameters (gRPC)."""

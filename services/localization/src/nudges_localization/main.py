@@ -1,0 +1,18 @@
+"""``nudges-localization``: serve LocalizationApi."""
+
+from __future__ import annotations
+
+from nudges_kit.http import serve
+
+from nudges_localization.entrypoints.http import build_app
+from nudges_localization.settings import LocalizationSettings
+
+
+def main() -> None:
+    """Serve LocalizationApi on its configured port."""
+    settings = LocalizationSettings()
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

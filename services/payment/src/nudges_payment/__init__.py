@@ -1,0 +1,1 @@
+"""PaymentApi: checkout sessions and payment confirmations (GraphQL subgraph)."""

@@ -1,0 +1,18 @@
+"""``nudges-payment``: serve PaymentApi."""
+
+from __future__ import annotations
+
+from nudges_kit.http import serve
+
+from nudges_payment.entrypoints.http import build_app
+from nudges_payment.settings import PaymentSettings
+
+
+def main() -> None:
+    """Serve PaymentApi on its configured port."""
+    settings = PaymentSettings()
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

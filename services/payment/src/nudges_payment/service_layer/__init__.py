@@ -1,0 +1,1 @@
+"""Use cases, each wiring the domain to its adapters."""

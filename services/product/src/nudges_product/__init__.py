@@ -1,0 +1,1 @@
+"""ProductApi: plans, price tiers, features, plan subscriptions, discount codes."""

@@ -1,0 +1,21 @@
+"""the outbox
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-22
+"""
+
+from nudges_kit.migration_support.tables import create_outbox, drop_outbox
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_outbox()
+
+
+def downgrade() -> None:
+    drop_outbox()

@@ -1,0 +1,45 @@
+"""The service starts on a migrated database and reports itself healthy and ready."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi.testclient import TestClient
+from nudges_devstack.infra import Postgres, TansuBroker
+from nudges_devstack.testing import create_migrated_database, drop_database
+
+from nudges_product.entrypoints.http import build_app
+from nudges_product.migrations import migration_set
+from nudges_product.settings import ProductSettings
+
+
+def test_healthy_and_ready_on_its_database(postgres: Postgres, kafka_broker: TansuBroker) -> None:
+    database = create_migrated_database(postgres.url, migration_set())
+    settings = ProductSettings(
+        environment="test",
+        postgres_url=postgres.url,
+        database_name=database,
+        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+    )
+    try:
+        with TestClient(build_app(settings)) as client:
+            assert client.get("/healthz").json() == {"status": "ok", "service": "product"}
+            ready = client.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["checks"] == {"postgres": "ok"}
+            assert "nudges_outbox_pending" in client.get("/metrics").text
+    finally:
+        asyncio.run(drop_database(postgres.url, database))
+
+
+def test_not_ready_when_its_database_is_missing(postgres: Postgres) -> None:
+    settings = ProductSettings(
+        environment="test", postgres_url=postgres.url, database_name="productdb_that_does_not_exist"
+    )
+    try:
+        with TestClient(build_app(settings)) as client:
+            client.get("/readyz")
+    except Exception as exc:
+        assert "productdb_that_does_not_exist" in str(exc)
+    else:
+        raise AssertionError("the service must refuse to start without its database")

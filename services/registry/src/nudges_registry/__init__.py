@@ -1,0 +1,1 @@
+"""GraphMonitor: subgraph schema registry and supergraph composition."""

@@ -1,0 +1,1 @@
+"""UserApi: users, clients, subscribers, memberships and announcements."""

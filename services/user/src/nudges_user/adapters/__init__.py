@@ -1,0 +1,1 @@
+"""Repositories over userdb and clients of other systems."""

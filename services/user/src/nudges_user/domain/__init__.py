@@ -1,0 +1,1 @@
+"""Users, admins, clients, subscribers and memberships as plain objects (no I/O)."""

@@ -1,0 +1,1 @@
+"""Where requests enter: the HTTP app (and, later, the GraphQL schema)."""

@@ -1,0 +1,1 @@
+"""WarpCache: gRPC cache for OTP secrets, tokens, drafts and counters."""

@@ -1,0 +1,1 @@
+"""Webhooks: Stripe and Twilio webhooks and the SMS command dialogue."""

@@ -1,0 +1,18 @@
+"""``nudges-webhooks``: serve Webhooks."""
+
+from __future__ import annotations
+
+from nudges_kit.http import serve
+
+from nudges_webhooks.entrypoints.http import build_app
+from nudges_webhooks.settings import WebhooksSettings
+
+
+def main() -> None:
+    """Serve Webhooks on its configured port."""
+    settings = WebhooksSettings()
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()
