@@ -122,11 +122,15 @@ def _check(manager: Manager, services: list[Service], timeout: float) -> int:
     """Start everything, wait for every /healthz, then stop: the smoke test of ``make dev``."""
     import threading
 
-    loop = threading.Thread(target=manager.loop, daemon=True)
-    loop.start()
-    failing = wait_healthy(services, timeout)
-    manager.terminate()
-    loop.join(20)
+    failing: list[str] = []
+
+    def watch() -> None:
+        failing.extend(wait_healthy(services, timeout))
+        # The supervisor's loop owns the main thread; SIGTERM makes it stop every process.
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True).start()
+    manager.loop()
     if failing:
         print(f"not healthy after {timeout:.0f}s: {', '.join(failing)}")
         return 1

@@ -12,7 +12,7 @@ class Service:
     name: str
     command: str
     port: int
-    url_path: str = "/healthz"
+    url_path: str = "/readyz"
 
     @property
     def health_url(self) -> str:

@@ -1,0 +1,40 @@
+"""Settings: development defaults, and a clear error for missing production settings."""
+
+from __future__ import annotations
+
+import pytest
+from nudges_kit.settings import MissingProductionSettings, NudgesSettings, with_database
+
+
+def test_development_defaults_need_no_environment() -> None:
+    settings = NudgesSettings()
+    assert settings.environment == "development"
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
+
+
+def test_production_names_every_missing_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("POSTGRES_URL", "postgresql://db.internal/postgres")
+    with pytest.raises(MissingProductionSettings) as error:
+        NudgesSettings(service_name="user")
+    message = str(error.value)
+    assert message.startswith("user: missing production settings:")
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "PHONE_ENCRYPTION_KEY", "PHONE_HASH_KEY", "JWKS_URL"):
+        assert name in message
+    assert "POSTGRES_URL" not in message
+
+
+def test_production_starts_when_everything_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in NudgesSettings.production_required:
+        monkeypatch.setenv(name.upper(), "set-explicitly")
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert NudgesSettings().environment == "production"
+
+
+def test_database_url_keeps_host_user_and_query() -> None:
+    assert (
+        with_database("postgresql://postgres:@/postgres?host=/tmp/pg", "userdb")
+        == "postgresql://postgres:@/userdb?host=/tmp/pg"
+    )
+    settings = NudgesSettings(postgres_url="postgresql://u@h:5432/postgres", database_name="x")
+    assert settings.database_url() == "postgresql://u@h:5432/x"
