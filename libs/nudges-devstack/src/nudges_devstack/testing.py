@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import jwt
+import psycopg
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from nudges_kit.auth import JwtVerifier
 from nudges_kit.consumer import EventConsumer, Handler
 from nudges_kit.events import EventRegistry, EventType
 from nudges_kit.migrations import MigrationSet, upgrade
+from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
 from pydantic import BaseModel
 
@@ -82,3 +91,98 @@ async def drop_database(server_url: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+class TokenIssuer:
+    """Signs JWTs the way AuthApi does, for subgraph tests (``verifier()`` trusts its key)."""
+
+    def __init__(
+        self, issuer: str = "http://127.0.0.1:4001/auth", audience: str = "nudges"
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
+        jwk.update(kid="test-key", use="sig", alg="RS256")
+        self.jwks = {"keys": [jwk]}
+
+    def token(self, subject: str, *roles: str, ttl: int = 300, **claims: Any) -> str:
+        """A signed access token for ``subject`` with ``roles`` and extra ``claims``."""
+        now = int(time.time())
+        body = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + ttl,
+            "roles": list(roles),
+            "locale": "en",
+            **claims,
+        }
+        return jwt.encode(body, self._key, algorithm="RS256", headers={"kid": "test-key"})
+
+    def verifier(self) -> JwtVerifier:
+        """A verifier that trusts this issuer's key."""
+        verifier = JwtVerifier("http://unused.invalid/jwks", self.issuer, self.audience)
+        verifier.use_jwks(self.jwks)
+        return verifier
+
+
+@dataclass
+class Caller:
+    """A person with a phone number, signed in with some roles."""
+
+    subject: str
+    phone: str
+    token: str
+
+
+class SubgraphClient:
+    """A running subgraph under test: GraphQL calls as anyone, and SQL on its database."""
+
+    def __init__(self, client: Any, issuer: TokenIssuer, vault: PhoneVault, database_url: str):
+        self.client = client
+        self.issuer = issuer
+        self.vault = vault
+        self.database_url = database_url
+        self._phones = 0
+
+    def person(self, *roles: str, subject: str | None = None) -> Caller:
+        """A new person with a fresh phone number and a token carrying ``roles``."""
+        self._phones += 1
+        phone = f"+1415555{self._phones:04d}"
+        subject = subject or str(uuid.uuid4())
+        token = self.issuer.token(
+            subject, *roles, phone_hash=self.vault.hash(phone), phone_ct=self.vault.encrypt(phone)
+        )
+        return Caller(subject, phone, token)
+
+    def service_token(self) -> str:
+        """A token of a machine account."""
+        return self.issuer.token("consumers", "service")
+
+    def gql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+        """The GraphQL response body (HTTP 200 expected)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def ok(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+        """The data of a call that must succeed."""
+        body = self.gql(query, token, **variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]  # type: ignore[no-any-return]
+
+    def error_code(self, query: str, token: str | None = None, **variables: Any) -> str:
+        """The ``extensions.code`` of a call that must fail."""
+        body = self.gql(query, token, **variables)
+        assert body.get("errors"), body
+        return body["errors"][0]["extensions"]["code"]  # type: ignore[no-any-return]
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Rows of a query on the subgraph's database."""
+        with psycopg.connect(self.database_url) as conn:
+            return conn.execute(query, params).fetchall()

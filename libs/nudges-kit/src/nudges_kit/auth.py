@@ -26,6 +26,8 @@ class Principal:
     roles: frozenset[Role]
     locale: str = "en"
     phone_hash: str | None = None
+    #: The caller's number encrypted with the platform phone key (claim ``phone_ct``).
+    phone_ciphertext: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has_role(self, *roles: Role) -> bool:
@@ -120,5 +122,6 @@ class JwtVerifier:
             roles=_roles_of(claims),
             locale=str(claims.get("locale") or "en"),
             phone_hash=claims.get("phone_hash"),
+            phone_ciphertext=claims.get("phone_ct"),
             claims=claims,
         )

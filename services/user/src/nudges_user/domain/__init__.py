@@ -1,1 +1,1 @@
-"""Users, admins, clients, subscribers and memberships as plain objects (no I/O)."""
+"""Users, admins, clients, subscribers, memberships and announcements as rules (no I/O)."""

@@ -1,0 +1,227 @@
+"""What every GraphQL subgraph shares: the request context with the caller's principal,
+errors with stable ``extensions.code`` values, role checks, cursor pagination, and the
+``/graphql`` router (HTTP and graphql-transport-ws)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import orjson
+import strawberry
+from fastapi import FastAPI, Request, WebSocket
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.federation import Schema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from nudges_kit.auth import InvalidToken, JwtVerifier, Principal, Role
+from nudges_kit.errors import DomainError
+from nudges_kit.settings import NudgesSettings
+
+T = TypeVar("T")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+CONFLICT = "CONFLICT"
+
+
+def error(code: str, message: str, **extensions: Any) -> GraphQLError:
+    """A GraphQL error carrying a stable ``extensions.code``."""
+    return GraphQLError(message, extensions={"code": code, **extensions})
+
+
+def unauthenticated(message: str = "sign in first") -> GraphQLError:
+    return error(UNAUTHENTICATED, message)
+
+
+def forbidden(message: str = "you may not do this") -> GraphQLError:
+    return error(FORBIDDEN, message)
+
+
+def not_found(what: str) -> GraphQLError:
+    return error(NOT_FOUND, f"{what} not found")
+
+
+def bad_input(message: str, field: str | None = None) -> GraphQLError:
+    return error(BAD_USER_INPUT, message, **({"field": field} if field else {}))
+
+
+def conflict(message: str) -> GraphQLError:
+    return error(CONFLICT, message)
+
+
+class SubgraphContext(BaseContext):
+    """Per request: the principal (or why there is none), the pool and the DataLoaders."""
+
+    def __init__(
+        self,
+        principal: Principal | None,
+        token_error: str | None,
+        pool: asyncpg.Pool | None,
+        settings: NudgesSettings,
+    ) -> None:
+        super().__init__()
+        self.principal = principal
+        self.token_error = token_error
+        self.pool = pool
+        self.settings = settings
+        self.loaders: dict[str, Any] = {}
+
+    def loader(self, name: str, factory: Callable[[], T]) -> T:
+        """The request's DataLoader called ``name``, created on first use."""
+        if name not in self.loaders:
+            self.loaders[name] = factory()
+        return self.loaders[name]  # type: ignore[no-any-return]
+
+    def require(self, *roles: Role) -> Principal:
+        """The principal, when signed in with one of ``roles`` (any role when none given)."""
+        if self.principal is None:
+            raise unauthenticated(self.token_error or "sign in first")
+        if roles and not self.principal.has_role(*roles):
+            raise forbidden(f"requires the role {' or '.join(roles)}")
+        return self.principal
+
+
+class DomainErrors(SchemaExtension):
+    """Gives errors raised as :class:`DomainError` their ``extensions.code`` (and field)."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        for err in result.errors:
+            original = err.original_error
+            if isinstance(original, DomainError):
+                extra = {"field": original.field} if original.field else {}
+                err.extensions = {**(err.extensions or {}), "code": original.code, **extra}
+
+
+def context_of(info: strawberry.Info[Any, Any]) -> SubgraphContext:
+    """The typed context of a resolver's ``info``."""
+    return info.context  # type: ignore[no-any-return]
+
+
+def bearer_token(headers: Any) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if any."""
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[..., Any]:
+    """A FastAPI dependency building the :class:`SubgraphContext` of each request."""
+
+    async def get_context(request: Request = None, websocket: WebSocket = None) -> SubgraphContext:  # type: ignore[assignment]
+        connection = request if request is not None else websocket
+        token = bearer_token(connection.headers) if connection is not None else None
+        principal: Principal | None = None
+        token_error: str | None = None
+        if token:
+            try:
+                principal = await verifier.verify(token)
+            except InvalidToken as exc:
+                token_error = f"invalid token: {exc}"
+        pool = getattr(connection.app.state, "pool", None) if connection is not None else None
+        return SubgraphContext(principal, token_error, pool, settings)
+
+    return get_context
+
+
+def mount_graphql(
+    app: FastAPI, schema: Schema, settings: NudgesSettings, verifier: JwtVerifier | None = None
+) -> None:
+    """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions)."""
+    verifier = verifier or JwtVerifier(
+        settings.jwks_url, settings.jwt_issuer, settings.jwt_audience
+    )
+    app.state.jwt_verifier = verifier
+    router: GraphQLRouter[Any, Any] = GraphQLRouter(
+        schema,
+        context_getter=context_getter(verifier, settings),
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        graphql_ide="graphiql" if settings.environment == "development" else None,
+    )
+    app.include_router(router, prefix="/graphql")
+
+
+# --- cursor pagination ------------------------------------------------------------------
+
+MAX_PAGE = 100
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque cursor over the ordering values of a row."""
+    return base64.urlsafe_b64encode(orjson.dumps([str(v) for v in values])).decode()
+
+
+def decode_cursor(cursor: str | None) -> list[str] | None:
+    """The ordering values inside ``cursor``; BAD_USER_INPUT when it is not ours."""
+    if cursor is None:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise bad_input("the cursor is not valid", field="after") from None
+    if not isinstance(values, list):
+        raise bad_input("the cursor is not valid", field="after")
+    return [str(v) for v in values]
+
+
+def page_size(first: int | None, default: int = 20) -> int:
+    """``first`` checked against the bounds of a page."""
+    if first is None:
+        return default
+    if first < 1 or first > MAX_PAGE:
+        raise bad_input(f"first must be between 1 and {MAX_PAGE}", field="first")
+    return first
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """A page fetched with one row more than asked, to know whether more follow."""
+
+    items: Sequence[T]
+    cursors: Sequence[str]
+    has_next: bool
+    total: int
+
+    def connection(self) -> Connection[T]:
+        edges = [Edge(cursor=c, node=n) for c, n in zip(self.cursors, self.items, strict=True)]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=self.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=self.total,
+        )

@@ -1,0 +1,493 @@
+"""All SQL of userdb. Functions take the connection of the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeAlias
+from uuid import UUID
+
+import asyncpg
+
+from nudges_user.domain.model import (
+    Announcement,
+    AnnouncementStatus,
+    Client,
+    Membership,
+    MembershipStatus,
+    Subscriber,
+)
+
+Conn: TypeAlias = "asyncpg.Connection[Any] | asyncpg.Pool[Any]"
+
+
+def _client(row: asyncpg.Record) -> Client:
+    return Client(
+        id=str(row["id"]),
+        user_id=str(row["user_id"]),
+        name=row["name"],
+        slug=row["slug"],
+        locale=row["locale"],
+        stripe_customer_id=row["stripe_customer_id"],
+        created_at=row["created_at"],
+    )
+
+
+def _subscriber(row: asyncpg.Record) -> Subscriber:
+    return Subscriber(
+        id=str(row["id"]),
+        user_id=str(row["user_id"]),
+        locale=row["locale"],
+        phone_ciphertext=row["phone_ciphertext"],
+        created_at=row["created_at"],
+    )
+
+
+def _membership(row: asyncpg.Record) -> Membership:
+    return Membership(
+        id=str(row["id"]),
+        client_id=str(row["client_id"]),
+        subscriber_id=str(row["subscriber_id"]),
+        status=MembershipStatus(row["status"]),
+        source=row["source"],
+        joined_at=row["joined_at"],
+        stopped_at=row["stopped_at"],
+    )
+
+
+def _announcement(row: asyncpg.Record) -> Announcement:
+    return Announcement(
+        id=str(row["id"]),
+        client_id=str(row["client_id"]),
+        body=row["body"],
+        status=AnnouncementStatus(row["status"]),
+        recipients=row["recipients"],
+        sent=row["sent"],
+        delivered=row["delivered"],
+        failed=row["failed"],
+        created_at=row["created_at"],
+        confirmed_at=row["confirmed_at"],
+        completed_at=row["completed_at"],
+    )
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+async def upsert_user(
+    conn: Conn, user_id: UUID, phone_hash: str, phone_ciphertext: str, locale: str
+) -> UUID:
+    """The id of the user with ``phone_hash``, created with ``user_id`` when new."""
+    row = await conn.fetchval(
+        "INSERT INTO users (id, phone_hash, phone_ciphertext, locale, identity_subject)"
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash"
+        " RETURNING id",
+        user_id,
+        phone_hash,
+        phone_ciphertext,
+        locale,
+        str(user_id),
+    )
+    return row  # type: ignore[no-any-return]
+
+
+async def user_id_by_phone_hash(conn: Conn, phone_hash: str) -> UUID | None:
+    return await conn.fetchval("SELECT id FROM users WHERE phone_hash = $1", phone_hash)  # type: ignore[no-any-return]
+
+
+async def is_admin(conn: Conn, user_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM admins WHERE user_id = $1", user_id))
+
+
+# --- clients -------------------------------------------------------------------------------
+
+CLIENT_COLUMNS = "id, user_id, name, slug, locale, stripe_customer_id, created_at"
+
+
+async def insert_client(
+    conn: Conn, client_id: UUID, user_id: UUID, name: str, slug: str, locale: str
+) -> Client | None:
+    """The new client, or None when ``slug`` is taken."""
+    row = await conn.fetchrow(
+        f"INSERT INTO clients (id, user_id, name, slug, locale) VALUES ($1, $2, $3, $4, $5)"
+        f" ON CONFLICT (slug) DO NOTHING RETURNING {CLIENT_COLUMNS}",
+        client_id,
+        user_id,
+        name,
+        slug,
+        locale,
+    )
+    return _client(row) if row else None
+
+
+async def client_by_user(conn: Conn, user_id: UUID) -> Client | None:
+    row = await conn.fetchrow(f"SELECT {CLIENT_COLUMNS} FROM clients WHERE user_id = $1", user_id)
+    return _client(row) if row else None
+
+
+async def client_by_slug(conn: Conn, slug: str) -> Client | None:
+    row = await conn.fetchrow(f"SELECT {CLIENT_COLUMNS} FROM clients WHERE slug = $1", slug)
+    return _client(row) if row else None
+
+
+async def clients_by_ids(conn: Conn, ids: Sequence[UUID]) -> dict[str, Client]:
+    rows = await conn.fetch(f"SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ANY($1)", list(ids))
+    return {str(r["id"]): _client(r) for r in rows}
+
+
+async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) -> Client | None:
+    """Apply ``changes`` (column → value); None when the client does not exist.
+
+    Raises ``asyncpg.UniqueViolationError`` when a new slug is taken."""
+    allowed = {"name", "slug", "locale", "stripe_customer_id"}
+    columns = [c for c in changes if c in allowed]
+    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
+    row = await conn.fetchrow(
+        f"UPDATE clients SET {sets + ', ' if sets else ''}updated_at = now() WHERE id = $1"
+        f" RETURNING {CLIENT_COLUMNS}",
+        client_id,
+        *(changes[c] for c in columns),
+    )
+    return _client(row) if row else None
+
+
+async def client_phone_hash(conn: Conn, client_id: UUID) -> str | None:
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT u.phone_hash FROM clients c JOIN users u ON u.id = c.user_id WHERE c.id = $1",
+        client_id,
+    )
+
+
+async def list_clients(
+    conn: Conn, limit: int, after: tuple[datetime, UUID] | None, search: str | None
+) -> tuple[list[Client], int]:
+    """A page of clients ordered by (created_at, id), and the total matching ``search``."""
+    pattern = f"%{search.lower()}%" if search else None
+    rows = await conn.fetch(
+        f"SELECT {CLIENT_COLUMNS} FROM clients"
+        " WHERE ($1::text IS NULL OR lower(name) LIKE $1 OR slug LIKE $1)"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))"
+        " ORDER BY created_at, id LIMIT $4",
+        pattern,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    total = await conn.fetchval(
+        "SELECT count(*) FROM clients WHERE ($1::text IS NULL OR lower(name) LIKE $1"
+        " OR slug LIKE $1)",
+        pattern,
+    )
+    return [_client(r) for r in rows], int(total)
+
+
+# --- subscribers and memberships -----------------------------------------------------------
+
+SUBSCRIBER_SELECT = (
+    "SELECT s.id, s.user_id, u.locale, u.phone_ciphertext, s.created_at"
+    " FROM subscribers s JOIN users u ON u.id = s.user_id"
+)
+MEMBERSHIP_COLUMNS = "id, client_id, subscriber_id, status, source, joined_at, stopped_at"
+
+
+async def upsert_subscriber(conn: Conn, subscriber_id: UUID, user_id: UUID) -> UUID:
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "INSERT INTO subscribers (id, user_id) VALUES ($1, $2)"
+        " ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id RETURNING id",
+        subscriber_id,
+        user_id,
+    )
+
+
+async def subscriber_by_user(conn: Conn, user_id: UUID) -> Subscriber | None:
+    row = await conn.fetchrow(f"{SUBSCRIBER_SELECT} WHERE s.user_id = $1", user_id)
+    return _subscriber(row) if row else None
+
+
+async def subscribers_by_ids(conn: Conn, ids: Sequence[UUID]) -> dict[str, Subscriber]:
+    rows = await conn.fetch(f"{SUBSCRIBER_SELECT} WHERE s.id = ANY($1)", list(ids))
+    return {str(r["id"]): _subscriber(r) for r in rows}
+
+
+async def membership(conn: Conn, client_id: UUID, subscriber_id: UUID) -> Membership | None:
+    row = await conn.fetchrow(
+        f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE client_id = $1"
+        " AND subscriber_id = $2 FOR UPDATE",
+        client_id,
+        subscriber_id,
+    )
+    return _membership(row) if row else None
+
+
+async def insert_membership(
+    conn: Conn, membership_id: UUID, client_id: UUID, subscriber_id: UUID, source: str
+) -> Membership | None:
+    """The new active membership, or None when one exists already."""
+    row = await conn.fetchrow(
+        f"INSERT INTO memberships (id, client_id, subscriber_id, status, source)"
+        f" VALUES ($1, $2, $3, 'active', $4) ON CONFLICT (client_id, subscriber_id) DO NOTHING"
+        f" RETURNING {MEMBERSHIP_COLUMNS}",
+        membership_id,
+        client_id,
+        subscriber_id,
+        source,
+    )
+    return _membership(row) if row else None
+
+
+async def set_membership_status(
+    conn: Conn, membership_id: UUID, status: MembershipStatus
+) -> Membership:
+    row = await conn.fetchrow(
+        f"UPDATE memberships SET status = $2,"
+        f" stopped_at = CASE WHEN $2 = 'stopped' THEN now() ELSE NULL END,"
+        f" joined_at = CASE WHEN $2 = 'active' AND status = 'stopped' THEN now() ELSE joined_at END"
+        f" WHERE id = $1 RETURNING {MEMBERSHIP_COLUMNS}",
+        membership_id,
+        status.value,
+    )
+    return _membership(row)
+
+
+async def memberships_of_user(
+    conn: Conn, user_id: UUID, status: MembershipStatus | None = None
+) -> list[Membership]:
+    rows = await conn.fetch(
+        f"SELECT m.{MEMBERSHIP_COLUMNS.replace(', ', ', m.')} FROM memberships m"
+        " JOIN subscribers s ON s.id = m.subscriber_id WHERE s.user_id = $1"
+        " AND ($2::text IS NULL OR m.status = $2) ORDER BY m.joined_at, m.id FOR UPDATE OF m",
+        user_id,
+        status.value if status else None,
+    )
+    return [_membership(r) for r in rows]
+
+
+async def memberships_of_user_readonly(conn: Conn, user_id: UUID) -> list[Membership]:
+    rows = await conn.fetch(
+        f"SELECT m.{MEMBERSHIP_COLUMNS.replace(', ', ', m.')} FROM memberships m"
+        " JOIN subscribers s ON s.id = m.subscriber_id WHERE s.user_id = $1",
+        user_id,
+    )
+    return [_membership(r) for r in rows]
+
+
+async def memberships_of_subscribers(
+    conn: Conn, subscriber_ids: Sequence[UUID]
+) -> dict[str, list[Membership]]:
+    rows = await conn.fetch(
+        f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE subscriber_id = ANY($1)"
+        " ORDER BY joined_at, id",
+        list(subscriber_ids),
+    )
+    out: dict[str, list[Membership]] = {str(i): [] for i in subscriber_ids}
+    for r in rows:
+        out[str(r["subscriber_id"])].append(_membership(r))
+    return out
+
+
+async def active_member_counts(conn: Conn, client_ids: Sequence[UUID]) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT client_id, count(*) AS n FROM memberships WHERE client_id = ANY($1)"
+        " AND status = 'active' GROUP BY client_id",
+        list(client_ids),
+    )
+    counts = {str(i): 0 for i in client_ids}
+    counts.update({str(r["client_id"]): int(r["n"]) for r in rows})
+    return counts
+
+
+async def list_members(
+    conn: Conn,
+    client_id: UUID | None,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+    status: MembershipStatus | None = None,
+) -> tuple[list[tuple[Subscriber, Membership | None]], int]:
+    """Subscribers (of one client, or all when ``client_id`` is None), in join order."""
+    if client_id is None:
+        rows = await conn.fetch(
+            f"{SUBSCRIBER_SELECT} WHERE ($1::timestamptz IS NULL"
+            " OR (s.created_at, s.id) > ($1::timestamptz, $2::uuid))"
+            " ORDER BY s.created_at, s.id LIMIT $3",
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        )
+        total = await conn.fetchval("SELECT count(*) FROM subscribers")
+        return [(_subscriber(r), None) for r in rows], int(total)
+    rows = await conn.fetch(
+        "SELECT s.id, s.user_id, u.locale, u.phone_ciphertext, s.created_at,"
+        " m.id AS m_id, m.client_id, m.subscriber_id, m.status, m.source, m.joined_at,"
+        " m.stopped_at FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
+        " JOIN users u ON u.id = s.user_id WHERE m.client_id = $1"
+        " AND ($2::text IS NULL OR m.status = $2)"
+        " AND ($3::timestamptz IS NULL OR (m.joined_at, s.id) > ($3::timestamptz, $4::uuid))"
+        " ORDER BY m.joined_at, s.id LIMIT $5",
+        client_id,
+        status.value if status else None,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    total = await conn.fetchval(
+        "SELECT count(*) FROM memberships WHERE client_id = $1"
+        " AND ($2::text IS NULL OR status = $2)",
+        client_id,
+        status.value if status else None,
+    )
+    out: list[tuple[Subscriber, Membership | None]] = []
+    for r in rows:
+        member = Membership(
+            id=str(r["m_id"]),
+            client_id=str(r["client_id"]),
+            subscriber_id=str(r["subscriber_id"]),
+            status=MembershipStatus(r["status"]),
+            source=r["source"],
+            joined_at=r["joined_at"],
+            stopped_at=r["stopped_at"],
+        )
+        out.append((_subscriber(r), member))
+    return out, int(total)
+
+
+# --- announcements and deliveries -------------------------------------------------------------
+
+ANNOUNCEMENT_COLUMNS = (
+    "id, client_id, body, status, recipients, sent, delivered, failed, created_at,"
+    " confirmed_at, completed_at"
+)
+
+
+async def announcement_by_draft_key(conn: Conn, draft_key: str) -> Announcement | None:
+    row = await conn.fetchrow(
+        f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements WHERE draft_key = $1", draft_key
+    )
+    return _announcement(row) if row else None
+
+
+async def insert_confirmed_announcement(
+    conn: Conn, announcement_id: UUID, client_id: UUID, body: str, draft_key: str
+) -> Announcement | None:
+    """A confirmed announcement addressed to the client's active members at this moment;
+    None when ``draft_key`` was confirmed already."""
+    row = await conn.fetchrow(
+        f"INSERT INTO announcements (id, client_id, body, status, draft_key, recipients,"
+        f" confirmed_at) SELECT $1, $2, $3, 'confirmed', $4,"
+        f" (SELECT count(*) FROM memberships WHERE client_id = $2 AND status = 'active'), now()"
+        f" ON CONFLICT (draft_key) DO NOTHING RETURNING {ANNOUNCEMENT_COLUMNS}",
+        announcement_id,
+        client_id,
+        body,
+        draft_key,
+    )
+    return _announcement(row) if row else None
+
+
+async def announcements_by_ids(conn: Conn, ids: Sequence[UUID]) -> dict[str, Announcement]:
+    rows = await conn.fetch(
+        f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements WHERE id = ANY($1)", list(ids)
+    )
+    return {str(r["id"]): _announcement(r) for r in rows}
+
+
+async def list_announcements(
+    conn: Conn, client_id: UUID | None, limit: int, after: tuple[datetime, UUID] | None
+) -> tuple[list[Announcement], int]:
+    """Newest first."""
+    rows = await conn.fetch(
+        f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements"
+        " WHERE ($1::uuid IS NULL OR client_id = $1)"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $4",
+        client_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    total = await conn.fetchval(
+        "SELECT count(*) FROM announcements WHERE ($1::uuid IS NULL OR client_id = $1)", client_id
+    )
+    return [_announcement(r) for r in rows], int(total)
+
+
+async def recipients_page(
+    conn: Conn, client_id: UUID, limit: int, after: UUID | None
+) -> list[Subscriber]:
+    """Active members of a client in subscriber-id order (the fan-out's paging)."""
+    rows = await conn.fetch(
+        f"{SUBSCRIBER_SELECT} JOIN memberships m ON m.subscriber_id = s.id"
+        " WHERE m.client_id = $1 AND m.status = 'active' AND ($2::uuid IS NULL OR s.id > $2)"
+        " ORDER BY s.id LIMIT $3",
+        client_id,
+        after,
+        limit,
+    )
+    return [_subscriber(r) for r in rows]
+
+
+async def write_delivery(
+    conn: Conn,
+    announcement_id: UUID,
+    subscriber_id: UUID,
+    status: str,
+    provider_message_id: str | None,
+    error_code: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO deliveries (announcement_id, subscriber_id, provider_message_id, status,"
+        " error_code) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (announcement_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
+        " provider_message_id = COALESCE(EXCLUDED.provider_message_id,"
+        " deliveries.provider_message_id), error_code = EXCLUDED.error_code, updated_at = now()",
+        announcement_id,
+        subscriber_id,
+        provider_message_id,
+        status,
+        error_code,
+    )
+
+
+async def delivery_by_provider_id(
+    conn: Conn, provider_message_id: str
+) -> tuple[UUID, UUID, str] | None:
+    row = await conn.fetchrow(
+        "SELECT announcement_id, subscriber_id, status FROM deliveries"
+        " WHERE provider_message_id = $1 FOR UPDATE",
+        provider_message_id,
+    )
+    return (row["announcement_id"], row["subscriber_id"], row["status"]) if row else None
+
+
+async def add_to_counts(
+    conn: Conn, announcement_id: UUID, sent: int, delivered: int, failed: int
+) -> Announcement:
+    """Add to the counters; the announcement becomes ``sent`` once every recipient is final."""
+    row = await conn.fetchrow(
+        f"UPDATE announcements SET sent = sent + $2, delivered = delivered + $3,"
+        f" failed = failed + $4,"
+        f" status = CASE WHEN delivered + $3 + failed + $4 >= recipients THEN"
+        f"   (CASE WHEN delivered + $3 = 0 AND recipients > 0 THEN 'failed' ELSE 'sent' END)"
+        f"   WHEN status = 'confirmed' THEN 'sending' ELSE status END,"
+        f" completed_at = CASE WHEN delivered + $3 + failed + $4 >= recipients"
+        f"   THEN coalesce(completed_at, now()) ELSE completed_at END"
+        f" WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
+        announcement_id,
+        sent,
+        delivered,
+        failed,
+    )
+    return _announcement(row)
+
+
+async def totals(conn: Conn) -> dict[str, int]:
+    row = await conn.fetchrow(
+        "SELECT (SELECT count(*) FROM clients) AS clients,"
+        " (SELECT count(*) FROM subscribers) AS subscribers,"
+        " (SELECT count(*) FROM memberships WHERE status = 'active') AS active_memberships,"
+        " (SELECT count(*) FROM announcements) AS announcements,"
+        " (SELECT coalesce(sum(sent), 0) FROM announcements) AS messages_sent,"
+        " (SELECT coalesce(sum(delivered), 0) FROM announcements) AS messages_delivered,"
+        " (SELECT coalesce(sum(failed), 0) FROM announcements) AS messages_failed"
+    )
+    return {k: int(v) for k, v in dict(row).items()}

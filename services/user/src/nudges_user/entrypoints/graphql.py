@@ -1,0 +1,733 @@
+"""The UserApi subgraph: thin types whose resolvers call the service layer and repository
+reads, with authorization per field."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from nudges_kit.auth import Principal
+from nudges_kit.errors import BadInput, Forbidden, NotFound
+from nudges_kit.graphql import (
+    Connection,
+    DomainErrors,
+    Page,
+    SubgraphContext,
+    context_of,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
+from nudges_kit.notify import listen
+from nudges_kit.phone import PhoneVault, mask
+from strawberry.dataloader import DataLoader
+from strawberry.federation import Schema
+
+from nudges_user.adapters import repository as repo
+from nudges_user.domain import model
+from nudges_user.service_layer.services import (
+    ANNOUNCEMENT_PROGRESS,
+    CLIENT_UPDATED,
+    UserService,
+)
+
+Info = strawberry.Info[SubgraphContext, None]
+
+
+def _ctx(info: Info) -> SubgraphContext:
+    return context_of(info)
+
+
+def _service(info: Info) -> UserService:
+    return UserService(_pool(info))
+
+
+def _pool(info: Info) -> Any:
+    pool = _ctx(info).pool
+    assert pool is not None, "UserApi runs with its database"
+    return pool
+
+
+def _vault(info: Info) -> PhoneVault:
+    request = _ctx(info).request
+    assert request is not None
+    return request.app.state.phone_vault  # type: ignore[no-any-return]
+
+
+def _uuid(value: str, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise BadInput(f"{field} is not a valid id", field=field) from None
+
+
+def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        moment, row_id = values
+        return datetime.fromisoformat(moment), UUID(row_id)
+    except ValueError:
+        raise BadInput("the cursor is not valid", field="after") from None
+
+
+def _owner_or(principal: Principal | None, client_id: str, *roles: str) -> bool:
+    if principal is None:
+        return False
+    return principal.subject == client_id or principal.has_role(*roles)  # type: ignore[arg-type]
+
+
+def _require_owner(info: Info, client_id: str) -> Principal:
+    principal = _ctx(info).require()
+    if not _owner_or(principal, client_id, "admin", "service"):
+        raise Forbidden("only this client or an admin may see this")
+    return principal
+
+
+# --- loaders (one per request: no N+1 queries) ---------------------------------------------
+
+
+def _clients_loader(info: Info) -> DataLoader[str, model.Client | None]:
+    pool = _pool(info)
+
+    async def load(ids: list[str]) -> Sequence[model.Client | None]:
+        found = await repo.clients_by_ids(pool, [UUID(i) for i in ids])
+        return [found.get(i) for i in ids]
+
+    return _ctx(info).loader("clients", lambda: DataLoader(load_fn=load))
+
+
+def _member_counts_loader(info: Info) -> DataLoader[str, int]:
+    pool = _pool(info)
+
+    async def load(ids: list[str]) -> Sequence[int]:
+        counts = await repo.active_member_counts(pool, [UUID(i) for i in ids])
+        return [counts[i] for i in ids]
+
+    return _ctx(info).loader("member_counts", lambda: DataLoader(load_fn=load))
+
+
+def _subscribers_loader(info: Info) -> DataLoader[str, model.Subscriber | None]:
+    pool = _pool(info)
+
+    async def load(ids: list[str]) -> Sequence[model.Subscriber | None]:
+        found = await repo.subscribers_by_ids(pool, [UUID(i) for i in ids])
+        return [found.get(i) for i in ids]
+
+    return _ctx(info).loader("subscribers", lambda: DataLoader(load_fn=load))
+
+
+def _memberships_loader(info: Info) -> DataLoader[str, list[model.Membership]]:
+    pool = _pool(info)
+
+    async def load(ids: list[str]) -> Sequence[list[model.Membership]]:
+        found = await repo.memberships_of_subscribers(pool, [UUID(i) for i in ids])
+        return [found[i] for i in ids]
+
+    return _ctx(info).loader("memberships", lambda: DataLoader(load_fn=load))
+
+
+def _announcements_loader(info: Info) -> DataLoader[str, model.Announcement | None]:
+    pool = _pool(info)
+
+    async def load(ids: list[str]) -> Sequence[model.Announcement | None]:
+        found = await repo.announcements_by_ids(pool, [UUID(i) for i in ids])
+        return [found.get(i) for i in ids]
+
+    return _ctx(info).loader("announcements", lambda: DataLoader(load_fn=load))
+
+
+# --- types -----------------------------------------------------------------------------------
+
+
+@strawberry.enum
+class MembershipStatus(Enum):
+    ACTIVE = "active"
+    STOPPED = "stopped"
+
+
+@strawberry.enum
+class AnnouncementStatus(Enum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@strawberry.enum
+class DeliveryStatus(Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+
+
+@strawberry.federation.type(keys=["id"])
+class Client:
+    """A creator, coach, shop or community that texts its subscribers."""
+
+    id: strawberry.ID
+    name: str
+    slug: str
+    locale: str
+    created_at: datetime
+    _stripe_customer_id: strawberry.Private[str | None]
+
+    @classmethod
+    def of(cls, client: model.Client) -> Client:
+        return cls(
+            id=strawberry.ID(client.id),
+            name=client.name,
+            slug=client.slug,
+            locale=client.locale,
+            created_at=client.created_at,  # type: ignore[arg-type]
+            _stripe_customer_id=client.stripe_customer_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Client | None:
+        found = await _clients_loader(info).load(str(_uuid(id, "id")))
+        return cls.of(found) if found else None
+
+    @strawberry.field(description="The Stripe customer (the client, admins and services).")
+    def stripe_customer_id(self, info: Info) -> str | None:
+        _require_owner(info, str(self.id))
+        return self._stripe_customer_id
+
+    @strawberry.field(description="Active subscribers (the client and admins).")
+    async def subscriber_count(self, info: Info) -> int:
+        _require_owner(info, str(self.id))
+        return await _member_counts_loader(info).load(str(self.id))
+
+    @strawberry.field(description="The client's subscribers, in join order.")
+    async def subscribers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: MembershipStatus | None = None,
+    ) -> Connection[Membership]:
+        _require_owner(info, str(self.id))
+        return await _members_page(info, UUID(self.id), first, after, status)
+
+    @strawberry.field(description="The client's announcements, newest first.")
+    async def announcements(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Announcement]:
+        _require_owner(info, str(self.id))
+        return await _announcements_page(info, UUID(self.id), first, after)
+
+
+@strawberry.federation.type(keys=["id"])
+class Subscriber:
+    """A person who joined one or more clients by phone."""
+
+    id: strawberry.ID
+    locale: str
+    created_at: datetime
+    _phone_ciphertext: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, subscriber: model.Subscriber) -> Subscriber:
+        return cls(
+            id=strawberry.ID(subscriber.id),
+            locale=subscriber.locale,
+            created_at=subscriber.created_at,  # type: ignore[arg-type]
+            _phone_ciphertext=subscriber.phone_ciphertext,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Subscriber | None:
+        principal = _ctx(info).require()
+        if not _owner_or(principal, str(id), "admin", "service"):
+            raise Forbidden("only the subscriber or an admin may see this subscriber")
+        found = await _subscribers_loader(info).load(str(_uuid(id, "id")))
+        return cls.of(found) if found else None
+
+    @strawberry.field(description="The number, masked: +1•••••4567. Never in clear.")
+    def phone_masked(self, info: Info) -> str:
+        return mask(_vault(info).decrypt(self._phone_ciphertext))
+
+    @strawberry.field(description="Every membership (the subscriber and admins).")
+    async def memberships(self, info: Info) -> list[Membership]:
+        principal = _ctx(info).require()
+        if not _owner_or(principal, str(self.id), "admin", "service"):
+            raise Forbidden("only the subscriber or an admin may see memberships")
+        found = await _memberships_loader(info).load(str(self.id))
+        return [Membership.of(m) for m in found]
+
+
+@strawberry.type
+class Membership:
+    """A subscriber's opt-in to one client."""
+
+    id: strawberry.ID
+    status: MembershipStatus
+    source: str
+    joined_at: datetime
+    stopped_at: datetime | None
+    _client_id: strawberry.Private[str]
+    _subscriber_id: strawberry.Private[str]
+    _subscriber: strawberry.Private[model.Subscriber | None] = None
+
+    @classmethod
+    def of(cls, m: model.Membership, subscriber: model.Subscriber | None = None) -> Membership:
+        return cls(
+            id=strawberry.ID(m.id),
+            status=MembershipStatus(m.status.value),
+            source=m.source,
+            joined_at=m.joined_at,
+            stopped_at=m.stopped_at,  # type: ignore[arg-type]
+            _client_id=m.client_id,
+            _subscriber_id=m.subscriber_id,
+            _subscriber=subscriber,
+        )
+
+    @strawberry.field
+    async def client(self, info: Info) -> Client | None:
+        found = await _clients_loader(info).load(self._client_id)
+        return Client.of(found) if found else None
+
+    @strawberry.field
+    async def subscriber(self, info: Info) -> Subscriber | None:
+        found = self._subscriber or await _subscribers_loader(info).load(self._subscriber_id)
+        return Subscriber.of(found) if found else None
+
+
+@strawberry.federation.type(keys=["id"])
+class Announcement:
+    """A text a client sent to every active subscriber, with its delivery counts."""
+
+    id: strawberry.ID
+    body: str
+    status: AnnouncementStatus
+    recipients: int
+    sent: int
+    delivered: int
+    failed: int
+    created_at: datetime
+    confirmed_at: datetime | None
+    completed_at: datetime | None
+    _client_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, a: model.Announcement) -> Announcement:
+        return cls(
+            id=strawberry.ID(a.id),
+            body=a.body,
+            status=AnnouncementStatus(a.status.value),
+            recipients=a.recipients,
+            sent=a.sent,
+            delivered=a.delivered,
+            failed=a.failed,
+            created_at=a.created_at,
+            confirmed_at=a.confirmed_at,  # type: ignore[arg-type]
+            completed_at=a.completed_at,  # type: ignore[arg-type]
+            _client_id=a.client_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Announcement | None:
+        found = await _announcements_loader(info).load(str(_uuid(id, "id")))
+        if found is None:
+            return None
+        _require_owner(info, found.client_id)
+        return cls.of(found)
+
+    @strawberry.field
+    async def client(self, info: Info) -> Client | None:
+        found = await _clients_loader(info).load(self._client_id)
+        return Client.of(found) if found else None
+
+
+@strawberry.type
+class Admin:
+    """Nudges staff."""
+
+    id: strawberry.ID
+
+
+Viewer = Annotated[Admin | Client | Subscriber, strawberry.union("Viewer")]
+
+
+@strawberry.type
+class UserTotals:
+    clients: int
+    subscribers: int
+    active_memberships: int
+    announcements: int
+    messages_sent: int
+    messages_delivered: int
+    messages_failed: int
+
+
+@strawberry.type
+class Recipient:
+    """One active subscriber as the fan-out needs it (service accounts only)."""
+
+    subscriber_id: strawberry.ID
+    locale: str
+    phone_ciphertext: str
+
+
+@strawberry.type
+class RecipientPage:
+    recipients: list[Recipient]
+    next_after: strawberry.ID | None
+
+
+@strawberry.type
+class PhoneIdentity:
+    """Who a phone number is, for the SMS dialogue (service accounts only)."""
+
+    user_id: strawberry.ID | None
+    locale: str
+    client: Client | None
+    active_memberships: int
+    stopped_memberships: int
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+async def _members_page(
+    info: Info,
+    client_id: UUID | None,
+    first: int | None,
+    after: str | None,
+    status: MembershipStatus | None,
+) -> Connection[Membership]:
+    size = page_size(first)
+    rows, total = await repo.list_members(
+        _pool(info),
+        client_id,
+        size + 1,
+        _after(after),
+        model.MembershipStatus(status.value) if status else None,
+    )
+    items: list[Membership] = []
+    cursors: list[str] = []
+    for subscriber, membership in rows[:size]:
+        assert membership is not None
+        items.append(Membership.of(membership, subscriber))
+        cursors.append(encode_cursor(membership.joined_at.isoformat(), subscriber.id))
+    return Page(items, cursors, len(rows) > size, total).connection()
+
+
+async def _announcements_page(
+    info: Info, client_id: UUID | None, first: int | None, after: str | None
+) -> Connection[Announcement]:
+    size = page_size(first)
+    rows, total = await repo.list_announcements(_pool(info), client_id, size + 1, _after(after))
+    page = rows[:size]
+    return Page(
+        [Announcement.of(a) for a in page],
+        [encode_cursor(a.created_at.isoformat(), a.id) for a in page],
+        len(rows) > size,
+        total,
+    ).connection()
+
+
+# --- root types -----------------------------------------------------------------------------
+
+
+@strawberry.input
+class CreateClientInput:
+    name: str
+    slug: str | None = None
+    locale: str | None = None
+
+
+@strawberry.input
+class UpdateClientInput:
+    name: str | None = None
+    slug: str | None = None
+    locale: str | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller: an Admin, a Client or a Subscriber.")
+    async def viewer(self, info: Info) -> Viewer | None:
+        principal = _ctx(info).principal
+        if principal is None:
+            return None
+        pool = _pool(info)
+        user_id = _uuid(principal.subject, "sub")
+        if principal.has_role("admin") and await repo.is_admin(pool, user_id):
+            return Admin(id=strawberry.ID(str(user_id)))
+        if principal.has_role("client") and (client := await repo.client_by_user(pool, user_id)):
+            return Client.of(client)
+        if principal.has_role("subscriber") and (
+            subscriber := await repo.subscriber_by_user(pool, user_id)
+        ):
+            return Subscriber.of(subscriber)
+        return None
+
+    @strawberry.field(description="A client's public page (anyone).")
+    async def client_by_slug(self, info: Info, slug: str) -> Client | None:
+        found = await repo.client_by_slug(_pool(info), slug.strip().lower())
+        return Client.of(found) if found else None
+
+    @strawberry.field(description="One client (the client and admins).")
+    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+        _require_owner(info, str(id))
+        found = await _clients_loader(info).load(str(_uuid(id, "id")))
+        return Client.of(found) if found else None
+
+    @strawberry.field(description="Every client (admins).")
+    async def clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Client]:
+        _ctx(info).require("admin")
+        size = page_size(first)
+        rows, total = await repo.list_clients(_pool(info), size + 1, _after(after), search)
+        page = rows[:size]
+        return Page(
+            [Client.of(c) for c in page],
+            [encode_cursor(c.created_at.isoformat(), c.id) for c in page],
+            len(rows) > size,
+            total,
+        ).connection()
+
+    @strawberry.field(description="Subscribers: all for admins, their own for a client.")
+    async def subscribers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: MembershipStatus | None = None,
+    ) -> Connection[Membership]:
+        principal = _ctx(info).require("admin", "client")
+        client_id = None if principal.has_role("admin") else _uuid(principal.subject, "sub")
+        if client_id is None:
+            size = page_size(first)
+            rows, total = await repo.list_members(_pool(info), None, size + 1, _after(after))
+            items, cursors = [], []
+            for subscriber, _ in rows[:size]:
+                items.append(
+                    Membership(
+                        id=strawberry.ID(subscriber.id),
+                        status=MembershipStatus.ACTIVE,
+                        source="",
+                        joined_at=subscriber.created_at,  # type: ignore[arg-type]
+                        stopped_at=None,
+                        _client_id="",
+                        _subscriber_id=subscriber.id,
+                        _subscriber=subscriber,
+                    )
+                )
+                cursors.append(encode_cursor(subscriber.created_at.isoformat(), subscriber.id))
+            return Page(items, cursors, len(rows) > size, total).connection()
+        return await _members_page(info, client_id, first, after, status)
+
+    @strawberry.field(description="Announcements: all for admins, their own for a client.")
+    async def announcements(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Announcement]:
+        principal = _ctx(info).require("admin", "client")
+        client_id = None if principal.has_role("admin") else _uuid(principal.subject, "sub")
+        return await _announcements_page(info, client_id, first, after)
+
+    @strawberry.field(description="Totals for the admin dashboard.")
+    async def user_totals(self, info: Info) -> UserTotals:
+        _ctx(info).require("admin")
+        return UserTotals(**await repo.totals(_pool(info)))
+
+    @strawberry.field(description="Recipients of a client's announcement (services).")
+    async def announcement_recipients(
+        self,
+        info: Info,
+        client_id: strawberry.ID,
+        first: int = 500,
+        after: strawberry.ID | None = None,
+    ) -> RecipientPage:
+        _ctx(info).require("service")
+        if not 1 <= first <= 5000:
+            raise BadInput("first must be between 1 and 5000", field="first")
+        rows = await repo.recipients_page(
+            _pool(info),
+            _uuid(client_id, "clientId"),
+            first,
+            _uuid(after, "after") if after else None,
+        )
+        return RecipientPage(
+            recipients=[
+                Recipient(
+                    subscriber_id=strawberry.ID(s.id),
+                    locale=s.locale,
+                    phone_ciphertext=s.phone_ciphertext,
+                )
+                for s in rows
+            ],
+            next_after=strawberry.ID(rows[-1].id) if len(rows) == first else None,
+        )
+
+    @strawberry.field(description="Who a phone number is (services, for the SMS dialogue).")
+    async def phone_identity(self, info: Info, phone_hash: str) -> PhoneIdentity:
+        _ctx(info).require("service")
+        pool = _pool(info)
+        user_id = await repo.user_id_by_phone_hash(pool, phone_hash)
+        if user_id is None:
+            return PhoneIdentity(
+                user_id=None,
+                locale="en",
+                client=None,
+                active_memberships=0,
+                stopped_memberships=0,
+            )
+        client = await repo.client_by_user(pool, user_id)
+        memberships = await repo.memberships_of_user_readonly(pool, user_id)
+        locale = await pool.fetchval("SELECT locale FROM users WHERE id = $1", user_id)
+        return PhoneIdentity(
+            user_id=strawberry.ID(str(user_id)),
+            locale=locale,
+            client=Client.of(client) if client else None,
+            active_memberships=sum(m.status is model.MembershipStatus.ACTIVE for m in memberships),
+            stopped_memberships=sum(
+                m.status is model.MembershipStatus.STOPPED for m in memberships
+            ),
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Become a client (a signed-in client account).")
+    async def create_client(self, info: Info, input: CreateClientInput) -> Client:
+        principal = _ctx(info).require("client")
+        created = await _service(info).create_client(
+            principal, input.name, input.slug, input.locale
+        )
+        return Client.of(created)
+
+    @strawberry.mutation(description="Change a client's name, address or language.")
+    async def update_client(
+        self, info: Info, id: strawberry.ID, input: UpdateClientInput
+    ) -> Client:
+        principal = _ctx(info).require("client", "admin")
+        updated = await _service(info).update_client(
+            principal, str(id), input.name, input.slug, input.locale
+        )
+        return Client.of(updated)
+
+    @strawberry.mutation(description="Join a client by its address (idempotent).")
+    async def join_client(self, info: Info, slug: str) -> Membership:
+        principal = _ctx(info).require("subscriber")
+        return Membership.of(await _service(info).join_client(principal, slug))
+
+    @strawberry.mutation(description="Stop receiving a client's messages.")
+    async def leave_client(self, info: Info, client_id: strawberry.ID) -> Membership:
+        principal = _ctx(info).require("subscriber")
+        return Membership.of(await _service(info).leave_client(principal, str(client_id)))
+
+    @strawberry.mutation(description="Record a client's Stripe customer (services).")
+    async def set_client_stripe_customer(
+        self, info: Info, client_id: strawberry.ID, stripe_customer_id: str
+    ) -> Client:
+        _ctx(info).require("service")
+        return Client.of(
+            await _service(info).set_stripe_customer(str(client_id), stripe_customer_id)
+        )
+
+    @strawberry.mutation(description="STOP: stop every membership of a number (services).")
+    async def stop_all_memberships(self, info: Info, phone_hash: str) -> int:
+        _ctx(info).require("service")
+        return await _service(info).set_all_memberships(phone_hash, model.MembershipStatus.STOPPED)
+
+    @strawberry.mutation(description="START: restart every membership of a number (services).")
+    async def restart_all_memberships(self, info: Info, phone_hash: str) -> int:
+        _ctx(info).require("service")
+        return await _service(info).set_all_memberships(phone_hash, model.MembershipStatus.ACTIVE)
+
+    @strawberry.mutation(description="Create the announcement of a confirmed draft, once.")
+    async def confirm_announcement(
+        self, info: Info, client_id: strawberry.ID, body: str, draft_key: str
+    ) -> Announcement:
+        _ctx(info).require("service")
+        return Announcement.of(
+            await _service(info).confirm_announcement(str(client_id), body, draft_key)
+        )
+
+    @strawberry.mutation(description="Record one recipient's delivery status (services).")
+    async def record_delivery(
+        self,
+        info: Info,
+        announcement_id: strawberry.ID,
+        subscriber_id: strawberry.ID,
+        status: DeliveryStatus,
+        provider_message_id: str | None = None,
+        error_code: str | None = None,
+    ) -> Announcement:
+        _ctx(info).require("service")
+        return Announcement.of(
+            await _service(info).record_delivery(
+                str(announcement_id),
+                str(subscriber_id),
+                model.DeliveryStatus(status.value),
+                provider_message_id,
+                error_code,
+            )
+        )
+
+    @strawberry.mutation(description="Record a provider status callback (services).")
+    async def record_message_status(
+        self,
+        info: Info,
+        provider_message_id: str,
+        status: DeliveryStatus,
+        error_code: str | None = None,
+    ) -> Announcement | None:
+        _ctx(info).require("service")
+        found = await _service(info).record_provider_status(
+            provider_message_id, model.DeliveryStatus(status.value), error_code
+        )
+        return Announcement.of(found) if found else None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="A client's profile each time it changes.")
+    async def client_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Client, None]:
+        _require_owner(info, str(id))
+        async for changed in listen(_pool(info), CLIENT_UPDATED):
+            if changed == str(id):
+                found = await repo.clients_by_ids(_pool(info), [UUID(changed)])
+                if changed in found:
+                    yield Client.of(found[changed])
+
+    @strawberry.subscription(description="An announcement's counts as deliveries progress.")
+    async def announcement_progress(
+        self, info: Info, id: strawberry.ID
+    ) -> AsyncGenerator[Announcement, None]:
+        aid = _uuid(id, "id")
+        found = await repo.announcements_by_ids(_pool(info), [aid])
+        if str(aid) not in found:
+            raise NotFound("announcement not found")
+        _require_owner(info, found[str(aid)].client_id)
+        yield Announcement.of(found[str(aid)])
+        async for changed in listen(_pool(info), ANNOUNCEMENT_PROGRESS):
+            if changed == str(aid):
+                latest = await repo.announcements_by_ids(_pool(info), [aid])
+                yield Announcement.of(latest[str(aid)])
+                if latest[str(aid)].completed_at is not None:
+                    return
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Admin, Client, Subscriber, Announcement],
+    extensions=[DomainErrors],
+)

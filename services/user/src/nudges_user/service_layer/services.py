@@ -1,0 +1,354 @@
+"""UserApi use cases. Each runs in one transaction: decide, write, add the outbox events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from uuid import UUID
+
+import asyncpg
+from nudges_kit.auth import Principal
+from nudges_kit.errors import BadInput, Conflict, Forbidden, NotFound, Unauthenticated
+from nudges_kit.events import new_event_id
+from nudges_kit.events.catalog import user as events
+from nudges_kit.notify import notify
+from nudges_kit.outbox import add_event
+
+from nudges_user.adapters import repository as repo
+from nudges_user.domain.model import (
+    Announcement,
+    Client,
+    DeliveryStatus,
+    InvalidInput,
+    Membership,
+    MembershipStatus,
+    check_announcement_body,
+    check_locale,
+    check_name,
+    check_slug,
+    delivery_moves_forward,
+    slugify,
+)
+
+#: LISTEN/NOTIFY channels of the GraphQL subscriptions.
+CLIENT_UPDATED = "user_client_updated"
+ANNOUNCEMENT_PROGRESS = "user_announcement_progress"
+
+
+def _uuid(value: str, field: str = "id") -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise BadInput(f"{field} is not a valid id", field=field) from None
+
+
+def _checked(check: Callable[[str], str], value: str) -> str:
+    try:
+        return check(value)
+    except InvalidInput as exc:
+        raise BadInput(str(exc), field=exc.field) from None
+
+
+def _client_event(client: Client, phone_hash: str) -> events.ClientData:
+    return events.ClientData(
+        client_id=UUID(client.id),
+        user_id=UUID(client.user_id),
+        name=client.name,
+        slug=client.slug,
+        locale=client.locale,
+        phone_hash=phone_hash,
+        stripe_customer_id=client.stripe_customer_id,
+    )
+
+
+def _membership_event(membership: Membership) -> events.MembershipData:
+    return events.MembershipData(
+        membership_id=UUID(membership.id),
+        client_id=UUID(membership.client_id),
+        subscriber_id=UUID(membership.subscriber_id),
+        status=membership.status.value,
+        source=membership.source,
+    )
+
+
+class UserService:
+    """The use cases of UserApi over one connection pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def _user_of(self, conn: asyncpg.Connection, principal: Principal) -> UUID:
+        """The user row of the caller, created from the token's phone claims when new."""
+        if not principal.phone_hash or not principal.phone_ciphertext:
+            raise Unauthenticated("this token carries no verified phone number")
+        return await repo.upsert_user(
+            conn,
+            _uuid(principal.subject, "sub"),
+            principal.phone_hash,
+            principal.phone_ciphertext,
+            check_locale(principal.locale or "en"),
+        )
+
+    # --- clients ---------------------------------------------------------------------
+
+    async def create_client(
+        self, principal: Principal, name: str, slug: str | None, locale: str | None
+    ) -> Client:
+        clean_name = _checked(check_name, name)
+        clean_slug = _checked(check_slug, slug) if slug else slugify(clean_name)
+        clean_locale = _checked(check_locale, locale or principal.locale or "en")
+        async with self._pool.acquire() as conn, conn.transaction():
+            user_id = await self._user_of(conn, principal)
+            if await repo.client_by_user(conn, user_id):
+                raise Conflict("you already have a client profile")
+            # A client's id is its user's id, so that tokens name the client by ``sub``.
+            client = await repo.insert_client(
+                conn, user_id, user_id, clean_name, clean_slug, clean_locale
+            )
+            if client is None:
+                raise Conflict(f"the address /c/{clean_slug} is taken", field="slug")
+            await add_event(
+                conn,
+                events.client_created,
+                client.id,
+                _client_event(client, principal.phone_hash or ""),
+            )
+            return client
+
+    async def update_client(
+        self,
+        principal: Principal,
+        client_id: str,
+        name: str | None = None,
+        slug: str | None = None,
+        locale: str | None = None,
+    ) -> Client:
+        changes: dict[str, object] = {}
+        if name is not None:
+            changes["name"] = _checked(check_name, name)
+        if slug is not None:
+            changes["slug"] = _checked(check_slug, slug)
+        if locale is not None:
+            changes["locale"] = _checked(check_locale, locale)
+        cid = _uuid(client_id, "id")
+        if not (principal.has_role("admin") or principal.subject == str(cid)):
+            raise Forbidden("only the client or an admin may change this client")
+        return await self._update_client(cid, changes)
+
+    async def set_stripe_customer(self, client_id: str, stripe_customer_id: str) -> Client:
+        """Record the Stripe customer (service accounts); no event, to avoid a sync loop."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            client = await repo.update_client(
+                conn, _uuid(client_id), {"stripe_customer_id": stripe_customer_id}
+            )
+            if client is None:
+                raise NotFound("client not found")
+            await notify(conn, CLIENT_UPDATED, client.id)
+            return client
+
+    async def _update_client(self, client_id: UUID, changes: dict[str, object]) -> Client:
+        async with self._pool.acquire() as conn, conn.transaction():
+            try:
+                client = await repo.update_client(conn, client_id, changes)
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"the address /c/{changes.get('slug')} is taken", "slug") from None
+            if client is None:
+                raise NotFound("client not found")
+            phone_hash = await repo.client_phone_hash(conn, client_id) or ""
+            await add_event(
+                conn, events.client_updated, client.id, _client_event(client, phone_hash)
+            )
+            await notify(conn, CLIENT_UPDATED, client.id)
+            return client
+
+    # --- memberships -----------------------------------------------------------------
+
+    async def join_client(self, principal: Principal, slug: str, source: str = "web") -> Membership:
+        """Join the client of ``slug``; joining twice returns the same membership."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            client = await repo.client_by_slug(conn, slug.strip().lower())
+            if client is None:
+                raise NotFound(f"no client at /c/{slug}")
+            user_id = await self._user_of(conn, principal)
+            subscriber_id = await repo.upsert_subscriber(conn, user_id, user_id)
+            existing = await repo.membership(conn, UUID(client.id), subscriber_id)
+            if existing and existing.status is MembershipStatus.ACTIVE:
+                return existing
+            if existing:
+                member = await repo.set_membership_status(
+                    conn, UUID(existing.id), MembershipStatus.ACTIVE
+                )
+                await add_event(
+                    conn, events.membership_restarted, client.id, _membership_event(member)
+                )
+                return member
+            created = await repo.insert_membership(
+                conn, new_event_id(), UUID(client.id), subscriber_id, source
+            )
+            if created is None:  # a concurrent join won the race
+                again = await repo.membership(conn, UUID(client.id), subscriber_id)
+                assert again is not None
+                return again
+            await add_event(conn, events.membership_joined, client.id, _membership_event(created))
+            return created
+
+    async def leave_client(self, principal: Principal, client_id: str) -> Membership:
+        """Stop the caller's membership of ``client_id`` (leaving twice changes nothing)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            user_id = await self._user_of(conn, principal)
+            subscriber = await repo.subscriber_by_user(conn, user_id)
+            existing = (
+                await repo.membership(conn, _uuid(client_id, "clientId"), UUID(subscriber.id))
+                if subscriber
+                else None
+            )
+            if existing is None:
+                raise NotFound("you are not a member of this client")
+            if existing.status is MembershipStatus.STOPPED:
+                return existing
+            member = await repo.set_membership_status(
+                conn, UUID(existing.id), MembershipStatus.STOPPED
+            )
+            await add_event(
+                conn, events.membership_stopped, member.client_id, _membership_event(member)
+            )
+            return member
+
+    async def set_all_memberships(self, phone_hash: str, status: MembershipStatus) -> int:
+        """STOP / START from the SMS dialogue: every membership of the number; returns how
+        many changed."""
+        target_from = (
+            MembershipStatus.ACTIVE
+            if status is MembershipStatus.STOPPED
+            else MembershipStatus.STOPPED
+        )
+        event = (
+            events.membership_stopped
+            if status is MembershipStatus.STOPPED
+            else events.membership_restarted
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            user_id = await repo.user_id_by_phone_hash(conn, phone_hash)
+            if user_id is None:
+                return 0
+            changed = 0
+            for existing in await repo.memberships_of_user(conn, user_id, target_from):
+                member = await repo.set_membership_status(conn, UUID(existing.id), status)
+                await add_event(conn, event, member.client_id, _membership_event(member))
+                changed += 1
+            return changed
+
+    # --- announcements -----------------------------------------------------------------
+
+    async def confirm_announcement(self, client_id: str, body: str, draft_key: str) -> Announcement:
+        """Create the announcement of a confirmed draft, once per ``draft_key``."""
+        text = _checked(check_announcement_body, body)
+        async with self._pool.acquire() as conn, conn.transaction():
+            cid = _uuid(client_id, "clientId")
+            if not await repo.clients_by_ids(conn, [cid]):
+                raise NotFound("client not found")
+            created = await repo.insert_confirmed_announcement(
+                conn, new_event_id(), cid, text, draft_key
+            )
+            if created is None:
+                existing = await repo.announcement_by_draft_key(conn, draft_key)
+                assert existing is not None
+                return existing
+            await add_event(
+                conn,
+                events.announcement_confirmed,
+                created.id,
+                events.AnnouncementConfirmedData(
+                    announcement_id=UUID(created.id),
+                    client_id=cid,
+                    recipients=created.recipients,
+                    confirmed_at=created.confirmed_at,  # type: ignore[arg-type]
+                ),
+            )
+            return created
+
+    async def record_delivery(
+        self,
+        announcement_id: str,
+        subscriber_id: str,
+        status: DeliveryStatus,
+        provider_message_id: str | None = None,
+        error_code: str | None = None,
+    ) -> Announcement:
+        """Record one recipient's delivery status; counters move once per transition."""
+        aid = _uuid(announcement_id, "announcementId")
+        sid = _uuid(subscriber_id, "subscriberId")
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await repo.announcements_by_ids(conn, [aid])
+            if not found:
+                raise NotFound("announcement not found")
+            previous = await conn.fetchval(
+                "SELECT status FROM deliveries WHERE announcement_id = $1 AND subscriber_id = $2"
+                " FOR UPDATE",
+                aid,
+                sid,
+            )
+            return (
+                await self._apply_status(
+                    conn,
+                    aid,
+                    sid,
+                    DeliveryStatus(previous) if previous else None,
+                    status,
+                    provider_message_id,
+                    error_code,
+                )
+                or found[str(aid)]
+            )
+
+    async def record_provider_status(
+        self, provider_message_id: str, status: DeliveryStatus, error_code: str | None
+    ) -> Announcement | None:
+        """A status callback: None when the message is not one of an announcement."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await repo.delivery_by_provider_id(conn, provider_message_id)
+            if found is None:
+                return None
+            aid, sid, previous = found
+            return (
+                await self._apply_status(
+                    conn,
+                    aid,
+                    sid,
+                    DeliveryStatus(previous),
+                    status,
+                    provider_message_id,
+                    error_code,
+                )
+                or (await repo.announcements_by_ids(conn, [aid]))[str(aid)]
+            )
+
+    async def _apply_status(
+        self,
+        conn: asyncpg.Connection,
+        aid: UUID,
+        sid: UUID,
+        previous: DeliveryStatus | None,
+        status: DeliveryStatus,
+        provider_message_id: str | None,
+        error_code: str | None,
+    ) -> Announcement | None:
+        if not delivery_moves_forward(previous, status):
+            if provider_message_id and previous is not None:
+                await repo.write_delivery(conn, aid, sid, previous.value, provider_message_id, None)
+            return None
+        await repo.write_delivery(conn, aid, sid, status.value, provider_message_id, error_code)
+        was_sent = previous in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+        sent = int(status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and not was_sent)
+        delivered = int(status is DeliveryStatus.DELIVERED)
+        failed = int(status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED))
+        if sent or delivered or failed:
+            announcement = await repo.add_to_counts(conn, aid, sent, delivered, failed)
+            await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
+            return announcement
+        return None
+
+
+def new_id() -> UUID:
+    """A fresh random id."""
+    return uuid.uuid4()

@@ -1,0 +1,127 @@
+"""Clients, memberships and the events they publish, through the GraphQL subgraph."""
+
+from __future__ import annotations
+
+import uuid
+
+from nudges_devstack.testing import SubgraphClient as Api
+
+CREATE = """mutation($name: String!, $slug: String) {
+  createClient(input: {name: $name, slug: $slug}) { id name slug locale }
+}"""
+JOIN = "mutation($slug: String!) { joinClient(slug: $slug) { id status client { slug } } }"
+LEAVE = "mutation($id: ID!) { leaveClient(clientId: $id) { id status } }"
+
+
+def _slug() -> str:
+    return f"club-{uuid.uuid4().hex[:8]}"
+
+
+def _events(api: Api, key: str) -> list[str]:
+    return [r[0] for r in api.sql("SELECT event_type FROM outbox WHERE key = %s ORDER BY id", key)]
+
+
+def test_a_client_signs_up_and_its_event_is_in_the_outbox(api: Api) -> None:
+    ada = api.person("client")
+    slug = _slug()
+    client = api.ok(CREATE, ada.token, name="  Ada's   Yoga ", slug=slug)["createClient"]
+    assert client == {"id": ada.subject, "name": "Ada's Yoga", "slug": slug, "locale": "en"}
+    assert _events(api, ada.subject) == ["user.client.created"]
+    payload = api.sql("SELECT payload FROM outbox WHERE key = %s", ada.subject)[0][0]
+    assert ada.phone not in str(payload)
+    assert api.error_code(CREATE, ada.token, name="Again", slug=_slug()) == "CONFLICT"
+
+
+def test_slugs_are_unique_and_url_safe(api: Api) -> None:
+    slug = _slug()
+    api.ok(CREATE, api.person("client").token, name="First", slug=slug)
+    body = api.gql(CREATE, api.person("client").token, name="Second", slug=slug)
+    assert body["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "slug"}
+    for bad in ("A b", "-dash", "ab", "admin", "x" * 41, "naïve"):
+        body = api.gql(CREATE, api.person("client").token, name="Bad", slug=bad)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
+        assert body["errors"][0]["extensions"]["field"] == "slug"
+    made = api.ok(CREATE, api.person("client").token, name="Café Olé!")["createClient"]
+    assert made["slug"].startswith("cafe-ole")
+
+
+def test_joining_is_idempotent_and_leaving_and_rejoining_publish_once_each(api: Api) -> None:
+    owner = api.person("client")
+    slug = _slug()
+    api.ok(CREATE, owner.token, name="Runners", slug=slug)
+    fan = api.person("subscriber")
+    first = api.ok(JOIN, fan.token, slug=slug)["joinClient"]
+    again = api.ok(JOIN, fan.token, slug=slug.upper())["joinClient"]
+    assert first == again
+    assert first["status"] == "ACTIVE"
+    assert api.ok(LEAVE, fan.token, id=owner.subject)["leaveClient"]["status"] == "STOPPED"
+    assert api.ok(LEAVE, fan.token, id=owner.subject)["leaveClient"]["status"] == "STOPPED"
+    assert api.ok(JOIN, fan.token, slug=slug)["joinClient"]["status"] == "ACTIVE"
+    assert _events(api, owner.subject) == [
+        "user.client.created",
+        "user.membership.joined",
+        "user.membership.stopped",
+        "user.membership.restarted",
+    ]
+    assert api.error_code(JOIN, fan.token, slug="nobody-here") == "NOT_FOUND"
+
+
+def test_a_client_sees_its_subscribers_masked_and_counted(api: Api) -> None:
+    owner = api.person("client")
+    slug = _slug()
+    api.ok(CREATE, owner.token, name="Choir", slug=slug)
+    fans = [api.person("subscriber") for _ in range(3)]
+    for fan in fans:
+        api.ok(JOIN, fan.token, slug=slug)
+    api.ok(LEAVE, fans[2].token, id=owner.subject)
+    query = """query($id: ID!) { client(id: $id) { subscriberCount
+      subscribers(first: 10) { totalCount nodes { status subscriber { phoneMasked } } } } }"""
+    client = api.ok(query, owner.token, id=owner.subject)["client"]
+    assert client["subscriberCount"] == 2
+    assert client["subscribers"]["totalCount"] == 3
+    masked = [n["subscriber"]["phoneMasked"] for n in client["subscribers"]["nodes"]]
+    assert masked == [f"+1••••••{fan.phone[-4:]}" for fan in fans]
+    other = api.person("client")
+    assert api.error_code(query, other.token, id=owner.subject) == "FORBIDDEN"
+
+
+def test_stop_and_start_by_phone_change_every_membership(api: Api) -> None:
+    owners = [api.person("client") for _ in range(2)]
+    fan = api.person("subscriber")
+    for owner in owners:
+        slug = _slug()
+        api.ok(CREATE, owner.token, name="Club", slug=slug)
+        api.ok(JOIN, fan.token, slug=slug)
+    stop = "mutation($h: String!) { stopAllMemberships(phoneHash: $h) }"
+    start = "mutation($h: String!) { restartAllMemberships(phoneHash: $h) }"
+    phone_hash = api.vault.hash(fan.phone)
+    assert api.ok(stop, api.service_token(), h=phone_hash)["stopAllMemberships"] == 2
+    assert api.ok(stop, api.service_token(), h=phone_hash)["stopAllMemberships"] == 0
+    assert api.ok(start, api.service_token(), h=phone_hash)["restartAllMemberships"] == 2
+    assert api.ok(stop, api.service_token(), h="unknown")["stopAllMemberships"] == 0
+    identity = api.ok(
+        "query($h: String!) { phoneIdentity(phoneHash: $h) { activeMemberships client { id } } }",
+        api.service_token(),
+        h=phone_hash,
+    )["phoneIdentity"]
+    assert identity == {"activeMemberships": 2, "client": None}
+
+
+def test_clients_page_with_cursors(api: Api) -> None:
+    for _ in range(3):
+        api.ok(CREATE, api.person("client").token, name="Paged", slug=_slug())
+    admin = api.person("admin").token
+    query = """query($after: String) { clients(first: 2, after: $after, search: "paged") {
+      totalCount pageInfo { hasNextPage endCursor } nodes { slug } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        page = api.ok(query, admin, after=after)["clients"]
+        seen += [n["slug"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == page["totalCount"] >= 3
+    assert api.error_code(query, admin, after="garbage!") == "BAD_USER_INPUT"
+    too_many = "{ clients(first: 1000) { totalCount } }"
+    assert api.error_code(too_many, admin) == "BAD_USER_INPUT"
