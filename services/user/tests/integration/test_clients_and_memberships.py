@@ -100,11 +100,12 @@ def test_stop_and_start_by_phone_change_every_membership(api: Api) -> None:
     assert api.ok(start, api.service_token(), h=phone_hash)["restartAllMemberships"] == 2
     assert api.ok(stop, api.service_token(), h="unknown")["stopAllMemberships"] == 0
     identity = api.ok(
-        "query($h: String!) { phoneIdentity(phoneHash: $h) { activeMemberships client { id } } }",
+        "query($h: String!) { phoneIdentity(phoneHash: $h) {"
+        " activeMemberships isAdmin client { id } } }",
         api.service_token(),
         h=phone_hash,
     )["phoneIdentity"]
-    assert identity == {"activeMemberships": 2, "client": None}
+    assert identity == {"activeMemberships": 2, "isAdmin": False, "client": None}
 
 
 def test_clients_page_with_cursors(api: Api) -> None:

@@ -389,6 +389,7 @@ class PhoneIdentity:
 
     user_id: strawberry.ID | None
     locale: str
+    is_admin: bool
     client: Client | None
     active_memberships: int
     stopped_memberships: int
@@ -583,6 +584,7 @@ class Query:
             return PhoneIdentity(
                 user_id=None,
                 locale="en",
+                is_admin=False,
                 client=None,
                 active_memberships=0,
                 stopped_memberships=0,
@@ -593,6 +595,7 @@ class Query:
         return PhoneIdentity(
             user_id=strawberry.ID(str(user_id)),
             locale=locale,
+            is_admin=await repo.is_admin(pool, user_id),
             client=Client.of(client) if client else None,
             active_memberships=sum(m.status is model.MembershipStatus.ACTIVE for m in memberships),
             stopped_memberships=sum(
