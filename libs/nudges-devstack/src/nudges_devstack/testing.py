@@ -16,7 +16,7 @@ import jwt
 import psycopg
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from nudges_kit.auth import JwtVerifier
+from nudges_kit.auth import JwtVerifier, user_id_for
 from nudges_kit.consumer import EventConsumer, Handler
 from nudges_kit.events import EventRegistry, EventType
 from nudges_kit.migrations import MigrationSet, upgrade
@@ -132,6 +132,7 @@ class TokenIssuer:
 class Caller:
     """A person with a phone number, signed in with some roles."""
 
+    #: The Nudges user id (derived from the phone hash, as every service derives it).
     subject: str
     phone: str
     token: str
@@ -151,11 +152,12 @@ class SubgraphClient:
         """A new person with a fresh phone number and a token carrying ``roles``."""
         self._phones += 1
         phone = f"+1415555{self._phones:04d}"
-        subject = subject or str(uuid.uuid4())
+        phone_hash = self.vault.hash(phone)
+        user_id = user_id_for(phone_hash)
         token = self.issuer.token(
-            subject, *roles, phone_hash=self.vault.hash(phone), phone_ct=self.vault.encrypt(phone)
+            subject or user_id, *roles, phone_hash=phone_hash, phone_ct=self.vault.encrypt(phone)
         )
-        return Caller(subject, phone, token)
+        return Caller(user_id, phone, token)
 
     def service_token(self) -> str:
         """A token of a machine account."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from uuid import UUID, uuid5
 
 import httpx
 import jwt
@@ -12,6 +13,16 @@ from jwt import PyJWKSet
 
 Role = Literal["admin", "client", "subscriber", "service"]
 ROLES: tuple[Role, ...] = ("admin", "client", "subscriber", "service")
+
+
+#: Namespace of the user ids derived from phone hashes.
+USER_NAMESPACE = UUID("6e756467-6573-4e75-8467-657300000001")
+
+
+def user_id_for(phone_hash: str) -> str:
+    """The Nudges user id of a phone number: the same whichever identity provider signed
+    the token (the built-in issuer or Keycloak), so every service can compute it."""
+    return str(uuid5(USER_NAMESPACE, phone_hash))
 
 
 class InvalidToken(Exception):
@@ -29,6 +40,11 @@ class Principal:
     #: The caller's number encrypted with the platform phone key (claim ``phone_ct``).
     phone_ciphertext: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def user_id(self) -> str:
+        """The Nudges user id: derived from the phone hash, else the subject (machines)."""
+        return user_id_for(self.phone_hash) if self.phone_hash else self.subject
 
     def has_role(self, *roles: Role) -> bool:
         """True when the principal holds any of ``roles``."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
+from nudges_kit.auth import user_id_for
 from nudges_kit.db import create_pool
-from nudges_kit.events import new_event_id
 from nudges_kit.phone import PhoneVault, normalize
 
 from nudges_user.settings import UserSettings
@@ -25,7 +26,7 @@ async def seed_admin(settings: UserSettings) -> bool:
                 " VALUES ($1, $2, $3, 'en')"
                 " ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash"
                 " RETURNING id",
-                new_event_id(),
+                UUID(user_id_for(vault.hash(phone))),
                 vault.hash(phone),
                 vault.encrypt(phone),
             )

@@ -79,7 +79,7 @@ def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
 def _owner_or(principal: Principal | None, client_id: str, *roles: str) -> bool:
     if principal is None:
         return False
-    return principal.subject == client_id or principal.has_role(*roles)  # type: ignore[arg-type]
+    return principal.user_id == client_id or principal.has_role(*roles)  # type: ignore[arg-type]
 
 
 def _require_owner(info: Info, client_id: str) -> Principal:
@@ -461,7 +461,7 @@ class Query:
         if principal is None:
             return None
         pool = _pool(info)
-        user_id = _uuid(principal.subject, "sub")
+        user_id = _uuid(principal.user_id, "sub")
         if principal.has_role("admin") and await repo.is_admin(pool, user_id):
             return Admin(id=strawberry.ID(str(user_id)))
         if principal.has_role("client") and (client := await repo.client_by_user(pool, user_id)):
@@ -511,7 +511,7 @@ class Query:
         status: MembershipStatus | None = None,
     ) -> Connection[Membership]:
         principal = _ctx(info).require("admin", "client")
-        client_id = None if principal.has_role("admin") else _uuid(principal.subject, "sub")
+        client_id = None if principal.has_role("admin") else _uuid(principal.user_id, "sub")
         if client_id is None:
             size = page_size(first)
             rows, total = await repo.list_members(_pool(info), None, size + 1, _after(after))
@@ -538,7 +538,7 @@ class Query:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Announcement]:
         principal = _ctx(info).require("admin", "client")
-        client_id = None if principal.has_role("admin") else _uuid(principal.subject, "sub")
+        client_id = None if principal.has_role("admin") else _uuid(principal.user_id, "sub")
         return await _announcements_page(info, client_id, first, after)
 
     @strawberry.field(description="Totals for the admin dashboard.")

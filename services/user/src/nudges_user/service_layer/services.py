@@ -83,7 +83,7 @@ class UserService:
             raise Unauthenticated("this token carries no verified phone number")
         return await repo.upsert_user(
             conn,
-            _uuid(principal.subject, "sub"),
+            _uuid(principal.user_id, "sub"),
             principal.phone_hash,
             principal.phone_ciphertext,
             check_locale(principal.locale or "en"),
@@ -131,7 +131,7 @@ class UserService:
         if locale is not None:
             changes["locale"] = _checked(check_locale, locale)
         cid = _uuid(client_id, "id")
-        if not (principal.has_role("admin") or principal.subject == str(cid)):
+        if not (principal.has_role("admin") or principal.user_id == str(cid)):
             raise Forbidden("only the client or an admin may change this client")
         return await self._update_client(cid, changes)
 
