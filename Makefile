@@ -39,14 +39,14 @@ topics: ## create every declared topic and its dead-letter topic
 lint: ## ruff and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src $(wildcard services/*/src) gateway/src
+	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src libs/nudges-emulators/src $(wildcard services/*/src) gateway/src
 
 fmt:
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
 typecheck:
-	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src $(wildcard services/*/src) gateway/src
+	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src libs/nudges-emulators/src $(wildcard services/*/src) gateway/src
 
 test: install lint ## the whole suite: lint, unit, integration and slow suites
 	$(PYTEST)
@@ -68,3 +68,30 @@ tf-validate: ## terraform validate of each environment (needs terraform and prov
 
 clean:
 	rm -rf .nudges .pytest_cache .mypy_cache .ruff_cache
+
+# Message catalogs of LocalizationApi (gettext, managed with Babel; see services/localization).
+L10N_DIR := services/localization/src/nudges_localization/locales
+L10N_KEYS := libs/nudges-kit/src/nudges_kit/localization.py
+.PHONY: l10n-extract l10n-update l10n-compile l10n-init
+
+l10n-extract: ## message keys declared in nudges_kit.localization -> messages.pot
+	$(RUN) pybabel extract --no-default-keywords -k message -k plural_message:1,1 \
+	  --add-comments=TRANSLATORS: --strip-comment-tags --no-location --width=100 \
+	  --project=Nudges --version=1 --copyright-holder=Nudges \
+	  -o $(L10N_DIR)/messages.pot $(L10N_KEYS)
+
+l10n-update: l10n-extract ## merge messages.pot into every locale's messages.po (new keys empty)
+	$(RUN) pybabel update --domain messages --input-file $(L10N_DIR)/messages.pot \
+	  --output-dir $(L10N_DIR) --no-fuzzy-matching --ignore-obsolete --width=100
+
+l10n-compile: ## compile every messages.po into the messages.mo the service loads
+	bash scripts/generate-catalogs.sh
+
+l10n-init: l10n-extract ## start a new locale's messages.po: make l10n-init LOCALE=it
+	@test -n "$(LOCALE)" || { echo "usage: make l10n-init LOCALE=it" >&2; exit 2; }
+	$(RUN) pybabel init --domain messages --input-file $(L10N_DIR)/messages.pot \
+	  --output-dir $(L10N_DIR) --locale $(LOCALE) --width=100
+
+.PHONY: bench-warpcache
+bench-warpcache: install ## WarpCache get/set throughput and p99 next to Redis on this machine
+	$(RUN) python bench/warpcache_vs_redis.py $(BENCH_ARGS)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
 from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -185,3 +186,47 @@ class TansuBroker:
         """Stop and start again on the same port (memory storage: topics are gone)."""
         self.stop()
         self.start()
+
+
+@dataclass
+class ServiceProcess:
+    """A platform service run from its console script, as in production, for tests."""
+
+    command: str
+    env: dict[str, str]
+    ready_url: str
+    log_path: Path | None = None
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the process and wait until its ``ready_url`` answers 200."""
+        import sys
+
+        import httpx
+
+        executable = Path(sys.executable).parent / self.command
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._process = subprocess.Popen(  # noqa: S603
+            [str(executable)], env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"{self.command} exited with {self._process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.ready_url, timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.command} not ready at {self.ready_url} after {timeout:.0f}s")
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(10)
+        self._process = None

@@ -36,6 +36,8 @@ class NudgesSettings(BaseSettings):
     kafka_enable_idempotence: bool = False
     kafka_topic_partitions: int = 3
     otel_exporter_otlp_endpoint: str = ""
+    localization_url: str = "127.0.0.1:50052"
+    warpcache_url: str = "127.0.0.1:50051"
 
     jwt_issuer: str = "http://127.0.0.1:4001/auth"
     jwt_audience: str = "nudges"

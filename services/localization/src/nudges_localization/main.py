@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from nudges_kit.http import serve
-
 from nudges_localization.entrypoints.http import build_app
 from nudges_localization.settings import LocalizationSettings
 
 
 def main() -> None:
-    """Serve LocalizationApi on its configured port."""
+    """Serve LocalizationApi: gRPC on ``GRPC_PORT`` and HTTP (health, metrics) on
+    ``HTTP_PORT``, in one process and on one event loop (the app's lifespan runs gRPC)."""
     settings = LocalizationSettings()
     serve(build_app(settings), settings)
 

@@ -9,7 +9,7 @@ from nudges_localization.settings import LocalizationSettings
 
 
 def test_healthy_and_ready() -> None:
-    with TestClient(build_app(LocalizationSettings(environment="test"))) as client:
+    with TestClient(build_app(LocalizationSettings(environment="test", grpc_port=0))) as client:
         assert client.get("/healthz").json() == {"status": "ok", "service": "localization"}
         assert client.get("/readyz").status_code == 200
         assert "python_info" in client.get("/metrics").text

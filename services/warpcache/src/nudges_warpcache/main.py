@@ -1,17 +1,129 @@
-"""``nudges-warpcache``: serve WarpCache."""
+"""``nudges-warpcache``: the gRPC cache and its HTTP health and metrics app, in one process
+and one event loop."""
 
 from __future__ import annotations
 
-from nudges_kit.http import serve
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Iterator
 
+import uvicorn
+
+from nudges_kit.logging import get_logger
+from nudges_warpcache.adapters.metrics import CACHE_METRICS
+from nudges_warpcache.domain.cache import Cache, Clock
+from nudges_warpcache.entrypoints.grpc import GrpcServer
 from nudges_warpcache.entrypoints.http import build_app
+from nudges_warpcache.service_layer.expiry import reclaim_expired
 from nudges_warpcache.settings import WarpcacheSettings
+
+log = get_logger(__name__)
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without signal handlers of its own: the process stops both servers together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_cache(settings: WarpcacheSettings, clock: Clock = time.monotonic) -> Cache:
+    """The cache with the bounds of ``settings``."""
+    return Cache(
+        max_entries=settings.max_entries,
+        max_bytes=settings.max_bytes,
+        max_value_bytes=settings.max_value_bytes,
+        max_batch_keys=settings.max_batch_keys,
+        clock=clock,
+    )
+
+
+class WarpcacheService:
+    """The running service: the gRPC server, the HTTP app and the expiry sweep, sharing one
+    cache and one event loop."""
+
+    def __init__(self, settings: WarpcacheSettings, cache: Cache | None = None) -> None:
+        self.settings = settings
+        self.cache = cache or build_cache(settings)
+        self.grpc = GrpcServer(settings, self.cache)
+        self._http = _HttpServer(
+            uvicorn.Config(
+                build_app(settings, self.grpc),
+                host=settings.http_host,
+                port=settings.http_port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+            )
+        )
+        self._sweep_stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def http_port(self) -> int:
+        """The port the HTTP app listens on (the chosen one when configured as 0)."""
+        port: int = self._http.servers[0].sockets[0].getsockname()[1]
+        return port
+
+    async def start(self) -> None:
+        """Start serving gRPC and HTTP; return once both accept connections."""
+        CACHE_METRICS.track(self.cache)
+        await self.grpc.start()
+        http = asyncio.create_task(self._http.serve(), name="warpcache-http")
+        sweep = reclaim_expired(self.cache, self.settings.sweep_interval_seconds, self._sweep_stop)
+        self._tasks = [http, asyncio.create_task(sweep, name="warpcache-sweep")]
+        while not self._http.started:
+            if http.done():
+                await self.stop()
+                raise RuntimeError("the HTTP server of WarpCache did not start")
+            await asyncio.sleep(0.01)
+        log.info("warpcache.started", grpc_port=self.grpc.port, http_port=self.http_port)
+
+    async def wait(self) -> None:
+        """Return when the HTTP server stops of its own accord (it should not)."""
+        await self._tasks[0]
+
+    async def stop(self) -> None:
+        """Report NOT_SERVING, let calls in flight finish within the grace period, stop."""
+        log.info("warpcache.stopping")
+        self._http.should_exit = True
+        await self.grpc.stop(self.settings.shutdown_grace_seconds)
+        self._sweep_stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        CACHE_METRICS.untrack(self.cache)
+        log.info("warpcache.stopped")
+
+
+async def serve(settings: WarpcacheSettings, stop: asyncio.Event) -> None:
+    """Serve WarpCache until ``stop`` is set (or the HTTP server fails), then stop gracefully."""
+    service = WarpcacheService(settings)
+    await service.start()
+    stopped = asyncio.create_task(stop.wait())
+    failed = asyncio.create_task(service.wait())
+    try:
+        await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        await service.stop()
+        await asyncio.gather(failed, return_exceptions=True)
+    if not stop.is_set():
+        raise RuntimeError("the HTTP server of WarpCache stopped on its own")
+
+
+async def _serve_until_signalled(settings: WarpcacheSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(settings, stop)
 
 
 def main() -> None:
-    """Serve WarpCache on its configured port."""
-    settings = WarpcacheSettings()
-    serve(build_app(settings), settings)
+    """Serve WarpCache until SIGINT or SIGTERM."""
+    asyncio.run(_serve_until_signalled(WarpcacheSettings()))
 
 
 if __name__ == "__main__":

@@ -1,21 +1,21 @@
-"""The WarpCache HTTP app."""
+"""The WarpCache HTTP app: ``/healthz``, ``/readyz`` (the gRPC server answers SERVING) and
+``/metrics`` (the cache's hits, misses, evictions, expirations, entries and bytes)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
-from nudges_kit.http import create_app
 
+from nudges_kit.http import add_readiness_check, create_app
+from nudges_warpcache.adapters import metrics  # noqa: F401  (registers the cache metrics)
+from nudges_warpcache.entrypoints.grpc import GrpcServer
 from nudges_warpcache.settings import WarpcacheSettings
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-
-
-def build_app(settings: WarpcacheSettings | None = None) -> FastAPI:
-    """The WarpCache application."""
-    return create_app(settings or WarpcacheSettings(), title="Nudges WarpCache", lifespan=lifespan)
+def build_app(
+    settings: WarpcacheSettings | None = None, grpc_server: GrpcServer | None = None
+) -> FastAPI:
+    """The WarpCache HTTP application; ``/readyz`` checks ``grpc_server`` when given."""
+    app = create_app(settings or WarpcacheSettings(), title="Nudges WarpCache")
+    if grpc_server is not None:
+        add_readiness_check(app, "grpc", grpc_server.check_serving)
+    return app

@@ -1,0 +1,133 @@
+"""The whole platform as processes on free ports, over databases of its own: what the
+end-to-end and fault tests run against (``make dev`` runs the same commands on fixed
+ports)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nudges_devstack.infra import ServiceProcess, free_port
+from nudges_kit.migrations import discover, upgrade
+
+#: Start order: what a service calls at start-up comes before it.
+ORDER = (
+    "warpcache",
+    "localization",
+    "stripe-emulator",
+    "twilio-emulator",
+    "user",
+    "auth",
+    "product",
+    "payment",
+    "webhooks",
+    "consumers",
+)
+COMMANDS = {
+    "warpcache": "nudges-warpcache",
+    "localization": "nudges-localization",
+    "auth": "nudges-auth",
+    "user": "nudges-user",
+    "product": "nudges-product",
+    "payment": "nudges-payment",
+    "webhooks": "nudges-webhooks",
+    "consumers": "nudges-consumers",
+    "stripe-emulator": "nudges-stripe-emulator",
+    "twilio-emulator": "nudges-twilio-emulator",
+}
+GRPC = {"warpcache", "localization"}
+STRIPE_WEBHOOK_SECRET = "whsec_platform"
+TWILIO_AUTH_TOKEN = "platform-twilio-token"
+CONSUMERS_SECRET = "platform-consumers-secret"
+WEBHOOKS_SECRET = "platform-webhooks-secret"
+
+
+@dataclass
+class Platform:
+    """Every service of Nudges, started in order; ``url(name)`` is where each listens."""
+
+    postgres_url: str
+    kafka_bootstrap_servers: str
+    state_dir: Path
+    services: tuple[str, ...] = ORDER
+    ports: dict[str, int] = field(default_factory=dict)
+    grpc_ports: dict[str, int] = field(default_factory=dict)
+    databases: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def url(self, name: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[name]}{path}"
+
+    def grpc(self, name: str) -> str:
+        return f"127.0.0.1:{self.grpc_ports[name]}"
+
+    def _migrate(self) -> None:
+        suffix = uuid.uuid4().hex[:8]
+        for migration_set in discover():
+            name = f"e2e_{migration_set.database}_{suffix}"
+            upgrade(migration_set, self.postgres_url, database=name)
+            self.databases[migration_set.service] = name
+
+    def env(self, name: str) -> dict[str, str]:
+        """The environment of service ``name``: its ports and where everything else is."""
+        auth = self.url("auth", "/auth")
+        env = {
+            "ENVIRONMENT": "test",
+            "LOG_JSON": "true",
+            "POSTGRES_URL": self.postgres_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            "HTTP_PORT": str(self.ports[name]),
+            "JWT_ISSUER": auth,
+            "JWKS_URL": f"{auth}/.well-known/jwks.json",
+            "WARPCACHE_URL": self.grpc("warpcache"),
+            "LOCALIZATION_URL": self.grpc("localization"),
+            "USER_URL": self.url("user", "/graphql"),
+            "PRODUCT_URL": self.url("product", "/graphql"),
+            "PAYMENT_URL": self.url("payment", "/graphql"),
+            "AUTH_TOKEN_URL": f"{auth}/token",
+            "STRIPE_API_BASE": self.url("stripe-emulator"),
+            "STRIPE_WEBHOOK_URL": self.url("webhooks", "/webhooks/stripe"),
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "TWILIO_API_URL": self.url("twilio-emulator"),
+            "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "TWILIO_SMS_WEBHOOK_URL": self.url("webhooks", "/webhooks/twilio/sms"),
+            "TWILIO_STATUS_CALLBACK_URL": self.url("webhooks", "/webhooks/twilio/status"),
+            "OTP_ECHO": "true",
+            "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),
+            "CONSUMERS_CLIENT_SECRET": CONSUMERS_SECRET,
+            "WEBHOOKS_CLIENT_SECRET": WEBHOOKS_SECRET,
+            "SERVICE_CLIENT_SECRET": CONSUMERS_SECRET if name == "consumers" else WEBHOOKS_SECRET,
+        }
+        if name in GRPC:
+            env["GRPC_PORT"] = str(self.grpc_ports[name])
+        if name in self.databases:
+            env["DATABASE_NAME"] = self.databases[name]
+        return env
+
+    def start(self) -> None:
+        """Migrate fresh databases and start every service, each ready before the next."""
+        self._migrate()
+        for name in self.services:
+            self.ports[name] = free_port()
+            if name in GRPC:
+                self.grpc_ports[name] = free_port()
+        for name in self.services:
+            self.start_service(name)
+
+    def start_service(self, name: str) -> None:
+        process = ServiceProcess(
+            COMMANDS[name],
+            self.env(name),
+            self.url(name, "/readyz" if name != "consumers" else "/healthz"),
+            log_path=self.state_dir / f"{name}.log",
+        )
+        process.start(timeout=60)
+        self.processes[name] = process
+
+    def stop_service(self, name: str) -> None:
+        self.processes.pop(name).stop()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.stop_service(name)

@@ -1,0 +1,189 @@
+"""The WarpCache gRPC server: the cache service, standard health checking and reflection."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
+from nudges_kit.logging import get_logger
+from nudges_warpcache.domain.cache import (
+    Cache,
+    CounterOutOfRange,
+    Entry,
+    InvalidRequest,
+    NotACounter,
+)
+from nudges_warpcache.settings import WarpcacheSettings
+
+#: ``warpcache.v1.WarpCache``, as health checks and reflection name it.
+SERVICE_NAME: str = cache_pb2.DESCRIPTOR.services_by_name["WarpCache"].full_name
+
+log = get_logger(__name__)
+
+_Request = TypeVar("_Request")
+_Response = TypeVar("_Response")
+_Handler = Callable[["WarpCacheServicer", _Request, grpc.aio.ServicerContext], Awaitable[_Response]]
+
+_STATUS_OF_ERROR: dict[type[Exception], grpc.StatusCode] = {
+    InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
+    NotACounter: grpc.StatusCode.FAILED_PRECONDITION,
+    CounterOutOfRange: grpc.StatusCode.OUT_OF_RANGE,
+}
+
+
+def _answers_refusals(
+    handler: _Handler[_Request, _Response],
+) -> Callable[
+    [WarpCacheServicer, _Request, grpc.aio.ServicerContext], Coroutine[Any, Any, _Response]
+]:
+    """Turn the cache's refusals into gRPC statuses instead of internal errors."""
+
+    @functools.wraps(handler)
+    async def handle(
+        self: WarpCacheServicer, request: _Request, context: grpc.aio.ServicerContext
+    ) -> _Response:
+        try:
+            return await handler(self, request, context)
+        except (InvalidRequest, NotACounter, CounterOutOfRange) as exc:
+            await context.abort(_STATUS_OF_ERROR[type(exc)], str(exc))
+            raise  # abort raises; this line only satisfies the type checker
+
+    return handle
+
+
+def _ttl(request: cache_pb2.SetRequest | cache_pb2.IncrementRequest) -> float | None:
+    return request.ttl_seconds if request.HasField("ttl_seconds") else None
+
+
+class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
+    """``warpcache.v1.WarpCache`` over one :class:`Cache`.
+
+    Handlers never await between reading and writing the cache, so on the server's single
+    event loop every call is atomic.
+    """
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    @_answers_refusals
+    async def Get(
+        self, request: cache_pb2.GetRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.GetResponse:
+        value = self._cache.get(request.key)
+        if value is None:
+            return cache_pb2.GetResponse(found=False)
+        return cache_pb2.GetResponse(found=True, value=value)
+
+    @_answers_refusals
+    async def Set(
+        self, request: cache_pb2.SetRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.SetResponse:
+        self._cache.set(request.key, request.value, _ttl(request))
+        return cache_pb2.SetResponse()
+
+    @_answers_refusals
+    async def Delete(
+        self, request: cache_pb2.DeleteRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.DeleteResponse:
+        return cache_pb2.DeleteResponse(deleted=self._cache.delete(request.key))
+
+    @_answers_refusals
+    async def GetAndDelete(
+        self, request: cache_pb2.GetAndDeleteRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.GetAndDeleteResponse:
+        value = self._cache.get_and_delete(request.key)
+        if value is None:
+            return cache_pb2.GetAndDeleteResponse(found=False)
+        return cache_pb2.GetAndDeleteResponse(found=True, value=value)
+
+    @_answers_refusals
+    async def Increment(
+        self, request: cache_pb2.IncrementRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.IncrementResponse:
+        value = self._cache.increment(request.key, request.amount, _ttl(request))
+        return cache_pb2.IncrementResponse(value=value)
+
+    @_answers_refusals
+    async def GetMany(
+        self, request: cache_pb2.GetManyRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.GetManyResponse:
+        return cache_pb2.GetManyResponse(values=self._cache.get_many(request.keys))
+
+    @_answers_refusals
+    async def SetMany(
+        self, request: cache_pb2.SetManyRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.SetManyResponse:
+        self._cache.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
+        return cache_pb2.SetManyResponse()
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+class GrpcServer:
+    """The gRPC server of WarpCache, bound to its port once constructed."""
+
+    def __init__(self, settings: WarpcacheSettings, cache: Cache) -> None:
+        message_bytes = settings.grpc_max_message_bytes
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if settings.otel_exporter_otlp_endpoint:
+            # Spans per cache call cost real time, so only when they are exported.
+            from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+            interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
+        self._server = grpc.aio.server(
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", message_bytes),
+                ("grpc.max_send_message_length", message_bytes),
+                # A port already taken must fail here, not be shared with another server.
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(cache), self._server)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        reflection.enable_server_reflection(
+            [SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
+        )
+        self.host = settings.grpc_host
+        self.port: int = self._server.add_insecure_port(_host_port(self.host, settings.grpc_port))
+        self._probe: grpc.aio.Channel | None = None
+
+    @property
+    def target(self) -> str:
+        """Where a client on this machine reaches the server."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return _host_port(host, self.port)
+
+    async def start(self) -> None:
+        """Start serving and report SERVING to health checks."""
+        await self._server.start()
+        for service in ("", SERVICE_NAME):
+            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        log.info("warpcache.grpc.serving", port=self.port, host=self.host)
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING, then stop, letting calls in flight finish within ``grace``."""
+        await self.health.enter_graceful_shutdown()
+        if self._probe is not None:
+            await self._probe.close()
+        await self._server.stop(grace)
+        log.info("warpcache.grpc.stopped")
+
+    async def check_serving(self) -> None:
+        """Ask the server's own health service over the network; raise unless SERVING."""
+        if self._probe is None:
+            self._probe = grpc.aio.insecure_channel(self.target)
+        answer = await health_pb2_grpc.HealthStub(self._probe).Check(
+            health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=1.0
+        )
+        if answer.status != health_pb2.HealthCheckResponse.SERVING:
+            raise RuntimeError(f"gRPC health of {SERVICE_NAME} is {answer.status}")
