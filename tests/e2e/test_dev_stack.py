@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from nudges_devstack.infra import Postgres, free_port
 from nudges_devstack.services import SERVICES
 from nudges_kit.settings import with_database

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+
 from nudges_devstack.infra import Postgres, TansuBroker
 from nudges_devstack.testing import (
     SubgraphClient,

@@ -16,13 +16,14 @@ import jwt
 import psycopg
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from pydantic import BaseModel
+
 from nudges_kit.auth import JwtVerifier, user_id_for
 from nudges_kit.consumer import EventConsumer, Handler
 from nudges_kit.events import EventRegistry, EventType
 from nudges_kit.migrations import MigrationSet, upgrade
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
-from pydantic import BaseModel
 
 
 class Counted(BaseModel):

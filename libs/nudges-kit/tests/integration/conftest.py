@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+
 from nudges_devstack.infra import Postgres, TansuBroker
 from nudges_kit.db import create_pool, ensure_database
 from nudges_kit.migration_support.tables import HANDLED_EVENTS_DDL, OUTBOX_DDL

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+
 from nudges_devstack.testing import Counted, eventually, fresh_event_type, running_consumer
 from nudges_kit import dlq
 from nudges_kit.cli import main as nudges_cli

@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 from alembic import command
+
 from nudges_devstack.infra import Postgres
 from nudges_devstack.testing import create_migrated_database, drop_database
 from nudges_kit.migrations import MigrationSet, alembic_config, discover

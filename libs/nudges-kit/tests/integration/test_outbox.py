@@ -7,13 +7,14 @@ from collections import defaultdict
 from typing import Any
 
 import asyncpg
+from prometheus_client import REGISTRY
+
 from nudges_devstack.infra import TansuBroker
 from nudges_devstack.testing import Counted, eventually, fresh_event_type, running_consumer
 from nudges_kit.consumer import HandlerContext
 from nudges_kit.events import Envelope, EventRegistry
 from nudges_kit.outbox import OutboxRelay, add_event
 from nudges_kit.settings import NudgesSettings
-from prometheus_client import REGISTRY
 
 KEYS = [f"aggregate-{n}" for n in range(5)]
 

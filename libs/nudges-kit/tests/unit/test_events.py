@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from pydantic import BaseModel
+
 from nudges_kit.events import REGISTRY, Envelope, EventRegistry, InvalidEvent, UnknownEventType
 from nudges_kit.events.catalog import user
 from nudges_kit.kafka import all_topics
-from pydantic import BaseModel
 
 
 class Data(BaseModel):

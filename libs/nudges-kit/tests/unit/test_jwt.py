@@ -12,6 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
 from nudges_kit.auth import InvalidToken, JwtVerifier
 
 ISSUER = "http://auth.test/auth"

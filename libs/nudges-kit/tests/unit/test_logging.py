@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+
 from nudges_kit.logging import configure_logging, get_logger, redact_text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, mask, normalize
 
 KEY = base64.b64encode(b"k" * 32).decode()

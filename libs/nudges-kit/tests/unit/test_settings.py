@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nudges_kit.settings import MissingProductionSettings, NudgesSettings, with_database
 
 

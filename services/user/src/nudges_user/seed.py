@@ -8,7 +8,6 @@ from uuid import UUID
 from nudges_kit.auth import user_id_for
 from nudges_kit.db import create_pool
 from nudges_kit.phone import PhoneVault, normalize
-
 from nudges_user.settings import UserSettings
 
 

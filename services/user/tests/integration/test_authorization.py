@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+
 from nudges_devstack.testing import SubgraphClient
 
 OK = "ok"

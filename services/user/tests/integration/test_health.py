@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from fastapi.testclient import TestClient
+
 from nudges_devstack.infra import Postgres, TansuBroker
 from nudges_devstack.testing import create_migrated_database, drop_database
 from nudges_user.entrypoints.http import build_app

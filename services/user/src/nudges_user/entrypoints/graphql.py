@@ -10,6 +10,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.federation import Schema
+
 from nudges_kit.auth import Principal
 from nudges_kit.errors import BadInput, Forbidden, NotFound
 from nudges_kit.graphql import (
@@ -24,9 +27,6 @@ from nudges_kit.graphql import (
 )
 from nudges_kit.notify import listen
 from nudges_kit.phone import PhoneVault, mask
-from strawberry.dataloader import DataLoader
-from strawberry.federation import Schema
-
 from nudges_user.adapters import repository as repo
 from nudges_user.domain import model
 from nudges_user.service_layer.services import (

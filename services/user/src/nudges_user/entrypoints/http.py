@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from nudges_kit.auth import JwtVerifier
 from nudges_kit.graphql import mount_graphql
 from nudges_kit.http import create_app, database_resources
 from nudges_kit.phone import PhoneVault
-
 from nudges_user.entrypoints.graphql import schema
 from nudges_user.settings import UserSettings
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
+
 from nudges_kit.auth import Principal
 from nudges_kit.errors import BadInput, Conflict, Forbidden, NotFound, Unauthenticated
 from nudges_kit.events import new_event_id
 from nudges_kit.events.catalog import user as events
 from nudges_kit.notify import notify
 from nudges_kit.outbox import add_event
-
 from nudges_user.adapters import repository as repo
 from nudges_user.domain.model import (
     Announcement,

@@ -6,6 +6,7 @@ Create Date: 2026-11-22
 """
 
 from alembic import op
+
 from nudges_kit.migration_support.tables import create_outbox, drop_outbox
 
 revision = "0001"
