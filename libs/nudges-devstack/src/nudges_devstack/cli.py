@@ -19,12 +19,12 @@ from pathlib import Path
 import httpx
 from honcho.manager import Manager
 from honcho.printer import Printer
-from nudges_kit.kafka import all_topics, ensure_topics
-from nudges_kit.logging import configure_logging
-from nudges_kit.migrations import migrate_all
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, port_open
 from nudges_devstack.services import SERVICES, Service
+from nudges_kit.kafka import all_topics, ensure_topics
+from nudges_kit.logging import configure_logging
+from nudges_kit.migrations import migrate_all
 
 STATE_DIR = Path(os.environ.get("NUDGES_STATE_DIR", ".nudges"))
 

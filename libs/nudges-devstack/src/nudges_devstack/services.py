@@ -31,4 +31,6 @@ SERVICES: tuple[Service, ...] = (
     Service("consumers", "nudges-consumers", 4006),
     Service("registry", "nudges-registry", 4010),
     Service("gateway", "nudges-gateway", 4000),
+    Service("stripe-emulator", "nudges-stripe-emulator", 12111),
+    Service("twilio-emulator", "nudges-twilio-emulator", 12112),
 )

@@ -1,0 +1,1 @@
+"""Local Stripe and Twilio emulators for development and tests."""

@@ -1,0 +1,305 @@
+"""The official ``stripe`` library against the emulator: the objects Nudges creates, the
+errors it must handle, idempotency, and the checkout a paying client goes through."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+
+def _plan(client: stripe.StripeClient, amount: int = 2000) -> tuple[Any, Any]:
+    product = client.v1.products.create(params={"name": "Gold", "metadata": {"plan_id": "p1"}})
+    price = client.v1.prices.create(
+        params={
+            "product": product.id,
+            "unit_amount": amount,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+            "metadata": {"price_tier_id": "t1"},
+        }
+    )
+    return product, price
+
+
+def test_library_creates_and_reads_the_catalog(stripe_client: stripe.StripeClient) -> None:
+    customer = stripe_client.v1.customers.create(
+        params={"name": "Ada's Bakery", "metadata": {"client_id": "c-1"}}
+    )
+    product, price = _plan(stripe_client)
+    coupon = stripe_client.v1.coupons.create(
+        params={"percent_off": 20, "duration": "repeating", "duration_in_months": 3}
+    )
+    fixed = stripe_client.v1.coupons.create(
+        params={"amount_off": 500, "currency": "usd", "duration": "once", "max_redemptions": 10}
+    )
+    promo = stripe_client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "SPRING20"}
+    )
+
+    assert customer.id.startswith("cus_")
+    assert customer.object == "customer"
+    assert customer.metadata["client_id"] == "c-1"
+    assert customer.livemode is False
+    assert product.id.startswith("prod_")
+    assert product.active is True
+    assert price.id.startswith("price_")
+    assert price.product == product.id
+    assert price.recurring is not None
+    assert price.recurring.interval == "month"
+    assert price.unit_amount == 2000
+    assert price.type == "recurring"
+    assert coupon.percent_off == 20
+    assert coupon.duration_in_months == 3
+    assert coupon.valid
+    assert fixed.amount_off == 500
+    assert fixed.currency == "usd"
+    assert fixed.max_redemptions == 10
+    assert promo.id.startswith("promo_")
+    assert promo.code == "SPRING20"
+    assert promo.active
+    assert promo.promotion.coupon == coupon.id
+
+    assert stripe_client.v1.customers.retrieve(customer.id).name == "Ada's Bakery"
+    assert stripe_client.v1.prices.retrieve(price.id).unit_amount == 2000
+    assert stripe_client.v1.coupons.retrieve(coupon.id).percent_off == 20
+    listed = stripe_client.v1.prices.list(params={"product": product.id})
+    assert [p.id for p in listed.data] == [price.id]
+
+
+def test_lists_are_shaped_like_stripe_lists(stripe_url: str) -> None:
+    auth = {"Authorization": "Bearer sk_test_x"}
+    for i in range(3):
+        httpx.post(f"{stripe_url}/v1/products", data={"name": f"P{i}"}, headers=auth)
+    page = httpx.get(f"{stripe_url}/v1/products", params={"limit": 2}, headers=auth).json()
+    assert page["object"] == "list"
+    assert page["url"] == "/v1/products"
+    assert [p["name"] for p in page["data"]] == ["P2", "P1"]
+    assert page["has_more"] is True
+    rest = httpx.get(
+        f"{stripe_url}/v1/products",
+        params={"limit": 2, "starting_after": page["data"][-1]["id"]},
+        headers=auth,
+    ).json()
+    assert [p["name"] for p in rest["data"]] == ["P0"]
+    assert rest["has_more"] is False
+
+
+def test_updates_products_and_archives_prices_but_amounts_are_immutable(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    product, price = _plan(stripe_client)
+
+    renamed = stripe_client.v1.products.update(
+        product.id, params={"name": "Platinum", "active": False}
+    )
+    archived = stripe_client.v1.prices.update(price.id, params={"active": False})
+
+    assert renamed.name == "Platinum"
+    assert renamed.active is False
+    assert archived.active is False
+    assert archived.unit_amount == 2000
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.prices.update(price.id, params={"unit_amount": 2500})  # type: ignore[typeddict-unknown-key]
+    assert raised.value.param == "unit_amount"
+    assert raised.value.code == "parameter_unknown"
+
+
+def test_errors_raise_the_library_exceptions(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        stripe_client.v1.customers.retrieve("cus_doesnotexist")
+    assert missing.value.http_status == 404
+    assert missing.value.code == "resource_missing"
+    with pytest.raises(stripe.InvalidRequestError) as no_product:
+        stripe_client.v1.prices.create(
+            params={"product": "prod_nope", "unit_amount": 100, "currency": "usd"}
+        )
+    assert no_product.value.http_status == 400
+    assert no_product.value.param == "product"
+    with pytest.raises(stripe.InvalidRequestError) as no_name:
+        stripe_client.v1.products.create(params={})  # type: ignore[typeddict-item]
+    assert no_name.value.code == "parameter_missing"
+    assert no_name.value.param == "name"
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.coupons.create(params={"percent_off": 10, "amount_off": 100})
+    _, price = _plan(stripe_client)
+    with pytest.raises(stripe.InvalidRequestError) as bad_interval:
+        stripe_client.v1.prices.create(
+            params={
+                "product": price.product,  # type: ignore[typeddict-item]
+                "unit_amount": 100,
+                "currency": "usd",
+                "recurring": {"interval": "fortnight"},  # type: ignore[typeddict-item]
+            }
+        )
+    assert bad_interval.value.param == "interval"
+    unauthenticated = httpx.post(f"{stripe_url}/v1/customers")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_an_idempotency_key_creates_once_and_answers_the_same(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    params: Any = {"email": "once@example.com"}
+    first = stripe_client.v1.customers.create(params=params, options={"idempotency_key": "k-1"})
+    again = stripe_client.v1.customers.create(params=params, options={"idempotency_key": "k-1"})
+
+    assert again.id == first.id
+    assert len(stripe_client.v1.customers.list().data) == 1
+    assert len(harness.stripe_events(stripe_url, "customer.created")) == 1
+    with pytest.raises(stripe.IdempotencyError):
+        stripe_client.v1.customers.create(
+            params={"email": "other@example.com"}, options={"idempotency_key": "k-1"}
+        )
+
+
+def test_module_level_api_base_works_too(stripe_url: str) -> None:
+    saved = stripe.api_key, stripe.api_base
+    stripe.api_key, stripe.api_base = "sk_test_module", stripe_url
+    try:
+        customer = stripe.Customer.create(email="module@example.com")
+        assert stripe.Customer.retrieve(customer.id).email == "module@example.com"
+    finally:
+        stripe.api_key, stripe.api_base = saved
+
+
+def _session(client: stripe.StripeClient, **extra: Any) -> tuple[Any, Any]:
+    customer = client.v1.customers.create(params={"email": "pay@example.com"})
+    _, price = _plan(client)
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": price.id, "quantity": 1}],
+            "success_url": "https://nudges.test/paid?session={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://nudges.test/canceled",
+            "metadata": {"client_id": "c-1", "price_tier_id": "t1"},
+            "client_reference_id": "c-1",
+            **extra,
+        }
+    )
+    return session, price
+
+
+def test_checkout_session_with_a_promotion_code(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    coupon = stripe_client.v1.coupons.create(params={"percent_off": 25, "duration": "forever"})
+    promo = stripe_client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "QUARTER"}
+    )
+
+    session, price = _session(stripe_client, discounts=[{"promotion_code": promo.id}])
+
+    assert session.id.startswith("cs_")
+    assert session.status == "open"
+    assert session.payment_status == "unpaid"
+    assert session.mode == "subscription"
+    assert session.url == f"{stripe_url}/checkout/{session.id}"
+    assert session.amount_subtotal == 2000
+    assert session.amount_total == 1500
+    assert session.metadata["client_id"] == "c-1"
+    assert session.client_reference_id == "c-1"
+    items = stripe_client.v1.checkout.sessions.line_items.list(session.id)
+    assert items.data[0].price is not None
+    assert items.data[0].price.id == price.id
+    page = httpx.get(session.url)
+    assert page.status_code == 200
+    assert "Pay 15.00 USD" in page.text
+    assert "Gold" in page.text
+
+
+def test_completing_a_session_creates_an_active_subscription_and_a_paid_invoice(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    coupon = stripe_client.v1.coupons.create(params={"amount_off": 500, "currency": "usd"})
+    session, price = _session(stripe_client, discounts=[{"coupon": coupon.id}])
+
+    done = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete").json()
+
+    completed = stripe_client.v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["subscription", "invoice"]}
+    )
+    assert completed.status == "complete"
+    assert completed.payment_status == "paid"
+    subscription: Any = completed.subscription
+    assert subscription.id == done["subscription"]["id"]
+    assert subscription.id.startswith("sub_")
+    assert subscription.status == "active"
+    assert subscription.cancel_at_period_end is False
+    assert subscription["items"].data[0].price.id == price.id
+    assert subscription.current_period_end > subscription.current_period_start >= time.time() - 60
+    invoice: Any = completed.invoice
+    assert invoice.id.startswith("in_")
+    assert invoice.status == "paid"
+    assert invoice.amount_paid == 1500
+    assert invoice.subscription == subscription.id
+    assert stripe_client.v1.coupons.retrieve(coupon.id).times_redeemed == 1
+    again = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete")
+    assert again.status_code == 400
+
+
+def test_failing_a_session_leaves_it_open_with_an_unpaid_invoice(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    session, _ = _session(stripe_client)
+
+    failed = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/fail").json()
+
+    assert failed["invoice"]["status"] == "open"
+    assert failed["invoice"]["amount_paid"] == 0
+    assert failed["invoice"]["metadata"]["checkout_session"] == session.id
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert [e["type"] for e in harness.stripe_events(stripe_url, "invoice.payment_failed")]
+    paid = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete")
+    assert paid.json()["session"]["status"] == "complete"
+
+
+def test_the_hosted_page_buttons_redirect_to_the_session_urls(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    session, _ = _session(stripe_client)
+    declined = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/fail?redirect=true")
+    paid = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete?redirect=true")
+
+    assert declined.status_code == 303
+    assert declined.headers["location"] == "https://nudges.test/canceled"
+    assert paid.status_code == 303
+    assert paid.headers["location"] == f"https://nudges.test/paid?session={session.id}"
+
+
+def test_expiring_a_session(stripe_client: stripe.StripeClient, stripe_url: str) -> None:
+    session, _ = _session(stripe_client)
+    expired = stripe_client.v1.checkout.sessions.expire(session.id)
+    assert expired.status == "expired"
+    assert expired.url is None
+    assert httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete").status_code == 400
+
+
+def test_subscriptions_cancel_at_period_end_renew_and_cancel(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    session, _ = _session(stripe_client)
+    done = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete").json()
+    sub_id = done["subscription"]["id"]
+
+    scheduled = stripe_client.v1.subscriptions.update(sub_id, params={"cancel_at_period_end": True})
+    assert scheduled.cancel_at_period_end is True
+    stripe_client.v1.subscriptions.update(sub_id, params={"cancel_at_period_end": False})
+    renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub_id}/renew?fail=true").json()
+    assert renewed["status"] == "past_due"
+    assert renewed["current_period_start"] == done["subscription"]["current_period_end"]
+    canceled = stripe_client.v1.subscriptions.cancel(sub_id)
+
+    assert canceled.status == "canceled"
+    assert canceled.ended_at is not None
+    types = [e["type"] for e in harness.stripe_events(stripe_url)]
+    assert types.count("customer.subscription.updated") == 3
+    assert types[-1] == "customer.subscription.deleted"
+    assert "invoice.payment_failed" in types
