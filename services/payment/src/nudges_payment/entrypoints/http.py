@@ -1,4 +1,4 @@
-"""The PaymentApi HTTP app."""
+"""The PaymentApi HTTP app: health, readiness, metrics and the ``/graphql`` subgraph."""
 
 from __future__ import annotations
 
@@ -6,17 +6,31 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from nudges_kit.http import create_app, database_resources
 
+from nudges_kit.auth import JwtVerifier
+from nudges_kit.graphql import mount_graphql
+from nudges_kit.http import create_app, database_resources
+from nudges_payment.bootstrap import bootstrap
+from nudges_payment.entrypoints.graphql import schema
 from nudges_payment.settings import PaymentSettings
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with database_resources(app):
-        yield
+        dependencies = bootstrap(app.state.pool, app.state.settings)
+        app.state.dependencies = dependencies
+        try:
+            yield
+        finally:
+            await dependencies.close()
 
 
-def build_app(settings: PaymentSettings | None = None) -> FastAPI:
-    """The PaymentApi application."""
-    return create_app(settings or PaymentSettings(), title="Nudges PaymentApi", lifespan=lifespan)
+def build_app(
+    settings: PaymentSettings | None = None, verifier: JwtVerifier | None = None
+) -> FastAPI:
+    """The PaymentApi application; ``verifier`` replaces the JWKS of AuthApi (tests)."""
+    settings = settings or PaymentSettings()
+    app = create_app(settings, title="Nudges PaymentApi", lifespan=lifespan)
+    mount_graphql(app, schema, settings, verifier)
+    return app

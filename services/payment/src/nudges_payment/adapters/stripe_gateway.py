@@ -1,0 +1,126 @@
+"""Stripe, through the official ``stripe`` library: promotion codes and Checkout Sessions.
+
+Pointed at the Stripe emulator in development and tests (``STRIPE_API_BASE``), at
+``https://api.stripe.com`` in production; the code path is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import stripe
+from stripe.params.checkout import SessionCreateParams
+
+from nudges_kit.logging import get_logger
+from nudges_payment.domain.model import PaymentProviderFailed
+
+log = get_logger(__name__)
+
+SAFE_MESSAGE = "the payment provider could not open the checkout; try again later"
+
+
+@dataclass(frozen=True)
+class SubscriptionCheckout:
+    """What to ask Stripe for: one recurring price, for one customer."""
+
+    customer_id: str
+    price_id: str
+    promotion_code_id: str | None
+    success_url: str
+    cancel_url: str
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class OpenedCheckout:
+    """The session Stripe opened: where to send the payer, and until when."""
+
+    stripe_session_id: str
+    url: str
+    expires_at: datetime | None
+
+
+class PaymentProvider(Protocol):
+    """The payment provider as the service layer sees it."""
+
+    async def promotion_code_id(self, code: str) -> str | None:
+        """The id of the active promotion code ``code``, or None when there is none."""
+        ...
+
+    async def open_subscription_checkout(self, request: SubscriptionCheckout) -> OpenedCheckout:
+        """Open a hosted checkout in subscription mode."""
+        ...
+
+
+class StripeGateway:
+    """:class:`PaymentProvider` on the Stripe API."""
+
+    def __init__(
+        self, api_key: str, api_base: str, timeout: float = 20.0, max_network_retries: int = 2
+    ) -> None:
+        self._http = stripe.HTTPXClient(timeout=timeout)
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=self._http,
+            max_network_retries=max_network_retries,
+        )
+
+    async def promotion_code_id(self, code: str) -> str | None:
+        try:
+            found = await self._client.v1.promotion_codes.list_async(
+                {"code": code, "active": True, "limit": 1}
+            )
+        except stripe.StripeError as exc:
+            raise _failed("list promotion codes", exc) from exc
+        for promotion in found.data:
+            if promotion.code.lower() == code.lower():
+                return promotion.id
+        return None
+
+    async def open_subscription_checkout(self, request: SubscriptionCheckout) -> OpenedCheckout:
+        params: SessionCreateParams = {
+            "mode": "subscription",
+            "customer": request.customer_id,
+            "line_items": [{"price": request.price_id, "quantity": 1}],
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": request.metadata,
+            "client_reference_id": request.metadata.get("client_id", ""),
+            "subscription_data": {"metadata": request.metadata},
+        }
+        if request.promotion_code_id:
+            params["discounts"] = [{"promotion_code": request.promotion_code_id}]
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                params, {"idempotency_key": request.idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _failed("create checkout session", exc) from exc
+        if not session.url:
+            raise PaymentProviderFailed(SAFE_MESSAGE, "missing_url")
+        expires_at = (
+            datetime.fromtimestamp(session.expires_at, tz=UTC) if session.expires_at else None
+        )
+        return OpenedCheckout(stripe_session_id=session.id, url=session.url, expires_at=expires_at)
+
+    async def close(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]
+
+
+def _failed(action: str, exc: stripe.StripeError) -> PaymentProviderFailed:
+    """A safe error for the caller; the details go to the log only."""
+    reason = getattr(exc, "code", None) or type(exc).__name__
+    log.warning(
+        "stripe call failed",
+        action=action,
+        error_type=type(exc).__name__,
+        http_status=exc.http_status,
+        stripe_code=getattr(exc, "code", None),
+        request_id=exc.request_id,
+        error=exc.user_message or str(exc),
+    )
+    return PaymentProviderFailed(SAFE_MESSAGE, str(reason))

@@ -1,0 +1,59 @@
+"""Wires PaymentApi once: the database pool and the adapters the use cases need."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from nudges_payment.adapters.stripe_gateway import PaymentProvider, StripeGateway
+from nudges_payment.adapters.subgraphs import (
+    ClientDirectory,
+    PriceTierCatalog,
+    ProductApiCatalog,
+    SubgraphEntities,
+    UserApiDirectory,
+)
+from nudges_payment.settings import PaymentSettings
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Everything a use case may touch besides its arguments."""
+
+    pool: asyncpg.Pool
+    payments: PaymentProvider
+    price_tiers: PriceTierCatalog
+    clients: ClientDirectory
+    settings: PaymentSettings
+    closers: tuple[Callable[[], Awaitable[None]], ...] = field(default=())
+
+    async def close(self) -> None:
+        """Release the adapters' connections (the pool belongs to the HTTP shell)."""
+        for close in self.closers:
+            await close()
+
+
+def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
+    """The dependencies of a running PaymentApi, as its settings describe them."""
+    # The stripe library logs every request at INFO; the gateway logs what matters.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
+    gateway = StripeGateway(
+        settings.stripe_api_key.get_secret_value(),
+        settings.stripe_api_base,
+        timeout=settings.stripe_timeout_seconds,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+    entities = SubgraphEntities(
+        settings.service_token.get_secret_value(), timeout=settings.subgraph_timeout_seconds
+    )
+    return Dependencies(
+        pool=pool,
+        payments=gateway,
+        price_tiers=ProductApiCatalog(entities, settings.product_url),
+        clients=UserApiDirectory(entities, settings.user_url),
+        settings=settings,
+        closers=(gateway.close, entities.close),
+    )

@@ -1,0 +1,5 @@
+"""The GraphQL entrypoint of PaymentApi."""
+
+from nudges_payment.entrypoints.graphql.schema import schema
+
+__all__ = ["schema"]

@@ -1,0 +1,162 @@
+"""The adapters at PaymentApi's edges, against real HTTP servers: the Stripe emulator through
+the official library, and the subgraphs it asks for price tiers and Stripe customers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from nudges_devstack.infra import free_port
+from nudges_payment.adapters.stripe_gateway import StripeGateway, SubscriptionCheckout
+from nudges_payment.adapters.subgraphs import (
+    ProductApiCatalog,
+    SubgraphEntities,
+    UserApiDirectory,
+)
+from nudges_payment.domain.model import (
+    ClientAccount,
+    DependencyUnavailable,
+    PaymentProviderFailed,
+    PriceTierOffer,
+    PriceTierStatus,
+)
+
+if TYPE_CHECKING:
+    from conftest import OtherSubgraphs, StripeWorld
+
+
+@pytest.fixture
+async def gateway(stripe_world: StripeWorld) -> AsyncIterator[StripeGateway]:
+    gateway = StripeGateway("sk_test_adapter", stripe_world.url, max_network_retries=0)
+    yield gateway
+    await gateway.close()
+
+
+def _checkout(stripe_world: StripeWorld, key: str) -> SubscriptionCheckout:
+    return SubscriptionCheckout(
+        customer_id=stripe_world.customer_id,
+        price_id=stripe_world.price_id,
+        promotion_code_id=None,
+        success_url="https://nudges.test/ok",
+        cancel_url="https://nudges.test/cancel",
+        metadata={"client_id": str(uuid.uuid4())},
+        idempotency_key=key,
+    )
+
+
+async def test_finds_a_promotion_code_by_its_code(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    assert await gateway.promotion_code_id(stripe_world.promotion_code) == (
+        stripe_world.promotion_code_id
+    )
+    assert await gateway.promotion_code_id(stripe_world.promotion_code.lower()) == (
+        stripe_world.promotion_code_id
+    )
+    assert await gateway.promotion_code_id("NOSUCHCODE") is None
+
+
+async def test_one_idempotency_key_opens_one_stripe_session(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    key = f"test-{uuid.uuid4().hex}"
+    request = _checkout(stripe_world, key)
+    first = await gateway.open_subscription_checkout(request)
+    again = await gateway.open_subscription_checkout(request)
+    assert again == first
+    assert first.url.startswith(stripe_world.url)
+    assert first.expires_at is not None
+    other = await gateway.open_subscription_checkout(_checkout(stripe_world, key + "-other"))
+    assert other.stripe_session_id != first.stripe_session_id
+
+
+async def test_an_unreachable_stripe_is_a_safe_provider_error(stripe_world: StripeWorld) -> None:
+    gateway = StripeGateway(
+        "sk_test_adapter", f"http://127.0.0.1:{free_port()}", timeout=2, max_network_retries=0
+    )
+    try:
+        with pytest.raises(PaymentProviderFailed) as caught:
+            await gateway.open_subscription_checkout(_checkout(stripe_world, "unreachable"))
+    finally:
+        await gateway.close()
+    assert "127.0.0.1" not in str(caught.value)
+    assert caught.value.reason == "APIConnectionError"
+
+
+async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> None:
+    tier_id = uuid.uuid4()
+    subgraphs.price_tiers[str(tier_id)] = {
+        "id": str(tier_id),
+        "status": "INACTIVE",
+        "stripePriceId": "price_1",
+    }
+    entities = SubgraphEntities(service_token="service-token")
+    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    subgraphs.seen_tokens.clear()
+    try:
+        assert await catalog.price_tier(tier_id, "caller-token") == PriceTierOffer(
+            tier_id, PriceTierStatus.INACTIVE, "price_1"
+        )
+        assert await catalog.price_tier(uuid.uuid4(), "caller-token") is None
+    finally:
+        await entities.close()
+    # A configured service token is used instead of the caller's.
+    assert subgraphs.seen_tokens == [("product", "Bearer service-token")] * 2
+
+
+async def test_asks_user_api_for_a_clients_stripe_customer(subgraphs: OtherSubgraphs) -> None:
+    ready, pending = uuid.uuid4(), uuid.uuid4()
+    subgraphs.clients[str(ready)] = {"id": str(ready), "stripeCustomerId": "cus_1"}
+    subgraphs.clients[str(pending)] = {"id": str(pending), "stripeCustomerId": None}
+    entities = SubgraphEntities()
+    directory = UserApiDirectory(entities, f"{subgraphs.url}/user/graphql")
+    try:
+        assert await directory.client_account(ready, None) == ClientAccount(ready, "cus_1")
+        assert await directory.client_account(pending, None) == ClientAccount(pending, None)
+        assert await directory.client_account(uuid.uuid4(), None) is None
+    finally:
+        await entities.close()
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_failing_subgraph_is_unavailable(subgraphs: OtherSubgraphs, status: int) -> None:
+    entities = SubgraphEntities()
+    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    subgraphs.failing_status = status
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await catalog.price_tier(uuid.uuid4(), None)
+    finally:
+        subgraphs.failing_status = None
+        await entities.close()
+
+
+async def test_an_unreachable_subgraph_is_unavailable() -> None:
+    entities = SubgraphEntities(timeout=2)
+    catalog = ProductApiCatalog(entities, f"http://127.0.0.1:{free_port()}/graphql")
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await catalog.price_tier(uuid.uuid4(), None)
+    finally:
+        await entities.close()
+
+
+@pytest.mark.parametrize(("code", "absent"), [("NOT_FOUND", True), ("FORBIDDEN", False)])
+async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
+    subgraphs: OtherSubgraphs, code: str, absent: bool
+) -> None:
+    entities = SubgraphEntities()
+    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    subgraphs.refusing_code = code
+    try:
+        if absent:
+            assert await catalog.price_tier(uuid.uuid4(), None) is None
+        else:
+            with pytest.raises(DependencyUnavailable):
+                await catalog.price_tier(uuid.uuid4(), None)
+    finally:
+        subgraphs.refusing_code = None
+        await entities.close()

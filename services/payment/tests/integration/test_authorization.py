@@ -1,0 +1,217 @@
+"""The authorization matrix: every operation against every kind of caller."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from nudges_devstack.testing import SubgraphClient, TokenIssuer
+
+if TYPE_CHECKING:
+    from conftest import Checkout
+
+OK = "ok"
+CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "service"]
+
+
+@pytest.fixture(scope="module")
+def world(api: SubgraphClient, checkout: Checkout) -> dict[str, Any]:
+    """A client with checkout sessions and a payment, and a token for every kind of caller."""
+    owner = checkout.client()
+    other = checkout.client()
+    tier_id = checkout.tier()
+    sessions = {name: checkout.open(owner, tier_id) for name in ("read", "complete", "expire")}
+    payment = api.ok(
+        """mutation($i: RecordPaymentConfirmationInput!) {
+          recordPaymentConfirmation(input: $i) { id } }""",
+        api.service_token(),
+        i={
+            "stripeInvoiceId": f"in_{uuid.uuid4().hex}",
+            "clientId": owner.subject,
+            "amount": 900,
+            "currency": "usd",
+            "paidAt": "2026-11-22T10:00:00Z",
+        },
+    )["recordPaymentConfirmation"]
+    return {
+        "client_id": owner.subject,
+        "tier_id": tier_id,
+        "sessions": sessions,
+        "payment_id": payment["id"],
+        "anonymous": "",
+        "subscriber": api.person("subscriber").token,
+        "client_own": owner.token,
+        "client_other": other.token,
+        "admin": api.person("admin").token,
+        "service": api.service_token(),
+    }
+
+
+Operation = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+
+OWNER_OR_ADMIN = {
+    "anonymous": "UNAUTHENTICATED",
+    "subscriber": "FORBIDDEN",
+    "client_own": OK,
+    "client_other": "FORBIDDEN",
+    "admin": OK,
+    "service": "FORBIDDEN",
+}
+ADMIN_ONLY = {
+    "anonymous": "UNAUTHENTICATED",
+    "subscriber": "FORBIDDEN",
+    "client_own": "FORBIDDEN",
+    "client_other": "FORBIDDEN",
+    "admin": OK,
+    "service": "FORBIDDEN",
+}
+SERVICE_ONLY = {
+    "anonymous": "UNAUTHENTICATED",
+    "subscriber": "FORBIDDEN",
+    "client_own": "FORBIDDEN",
+    "client_other": "FORBIDDEN",
+    "admin": "FORBIDDEN",
+    "service": OK,
+}
+CLIENTS_ONLY = {
+    "anonymous": "UNAUTHENTICATED",
+    "subscriber": "FORBIDDEN",
+    "client_own": OK,
+    "client_other": OK,  # opening a checkout of one's own is every client's right
+    "admin": "FORBIDDEN",
+    "service": "FORBIDDEN",
+}
+
+MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
+    (
+        "checkoutSession",
+        lambda w: (
+            "query($id: ID!) { checkoutSession(id: $id) { id } }",
+            {"id": w["sessions"]["read"]["id"]},
+        ),
+        OWNER_OR_ADMIN,
+    ),
+    (
+        "paymentConfirmations(clientId: owner)",
+        lambda w: (
+            "query($c: ID) { paymentConfirmations(clientId: $c) { totalCount } }",
+            {"c": w["client_id"]},
+        ),
+        OWNER_OR_ADMIN,
+    ),
+    (
+        "paymentConfirmations (one's own)",
+        lambda w: ("{ paymentConfirmations { totalCount } }", {}),
+        {**OWNER_OR_ADMIN, "client_other": OK},
+    ),
+    (
+        "paymentTotals",
+        lambda w: ("{ paymentTotals { confirmations } }", {}),
+        ADMIN_ONLY,
+    ),
+    (
+        "merchantServices",
+        lambda w: ("{ merchantServices { totalCount } }", {}),
+        ADMIN_ONLY,
+    ),
+    (
+        "_entities CheckoutSession",
+        lambda w: (
+            "query($r: [_Any!]!) { _entities(representations: $r) {"
+            " ... on CheckoutSession { id status } } }",
+            {"r": [{"__typename": "CheckoutSession", "id": w["sessions"]["read"]["id"]}]},
+        ),
+        OWNER_OR_ADMIN,
+    ),
+    (
+        "_entities PaymentConfirmation",
+        lambda w: (
+            "query($r: [_Any!]!) { _entities(representations: $r) {"
+            " ... on PaymentConfirmation { id amount } } }",
+            {"r": [{"__typename": "PaymentConfirmation", "id": w["payment_id"]}]},
+        ),
+        OWNER_OR_ADMIN,
+    ),
+    (
+        "Client.payments",
+        lambda w: (
+            "query($r: [_Any!]!) { _entities(representations: $r) {"
+            " ... on Client { payments { totalCount } } } }",
+            {"r": [{"__typename": "Client", "id": w["client_id"]}]},
+        ),
+        OWNER_OR_ADMIN,
+    ),
+    (
+        "createCheckoutSession",
+        lambda w: (
+            "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { id } }",
+            {"t": w["tier_id"]},
+        ),
+        CLIENTS_ONLY,
+    ),
+    (
+        "completeCheckoutSession",
+        lambda w: (
+            "mutation($s: String!) { completeCheckoutSession("
+            'stripeSessionId: $s, stripeSubscriptionId: "sub_matrix") { status } }',
+            {"s": w["sessions"]["complete"]["stripeSessionId"]},
+        ),
+        SERVICE_ONLY,
+    ),
+    (
+        "expireCheckoutSession",
+        lambda w: (
+            "mutation($s: String!) { expireCheckoutSession(stripeSessionId: $s) { status } }",
+            {"s": w["sessions"]["expire"]["stripeSessionId"]},
+        ),
+        SERVICE_ONLY,
+    ),
+    (
+        "recordPaymentConfirmation",
+        lambda w: (
+            "mutation($i: RecordPaymentConfirmationInput!) {"
+            " recordPaymentConfirmation(input: $i) { id } }",
+            {
+                "i": {
+                    "stripeInvoiceId": "in_matrix",
+                    "clientId": w["client_id"],
+                    "amount": 100,
+                    "currency": "usd",
+                    "paidAt": "2026-11-22T11:00:00Z",
+                }
+            },
+        ),
+        SERVICE_ONLY,
+    ),
+]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [pytest.param(op, expected, id=name) for name, op, expected in MATRIX],
+)
+def test_authorization_matrix(
+    api: SubgraphClient,
+    world: dict[str, Any],
+    operation: Operation,
+    expected: dict[str, str],
+    caller: str,
+) -> None:
+    query, variables = operation(world)
+    body = api.gql(query, world[caller] or None, **variables)
+    if expected[caller] == OK:
+        assert "errors" not in body, body
+    else:
+        assert body.get("errors"), body
+        assert body["errors"][0]["extensions"]["code"] == expected[caller], body
+
+
+def test_a_token_from_another_issuer_is_unauthenticated(api: SubgraphClient) -> None:
+    forged = TokenIssuer().token(str(uuid.uuid4()), "admin")
+    body = api.gql("{ paymentTotals { confirmations } }", forged)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "invalid token" in body["errors"][0]["message"]
