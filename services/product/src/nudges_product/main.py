@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from nudges_kit.http import serve
-
 from nudges_product.entrypoints.http import build_app
 from nudges_product.settings import ProductSettings
 

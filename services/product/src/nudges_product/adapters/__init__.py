@@ -1,1 +1,1 @@
-"""Adapters: storage and clients of other systems."""
+"""Where ProductApi touches other systems: productdb (repository, plan change notices)."""

@@ -1,1 +1,1 @@
-"""The domain model: plain objects and decisions, no I/O."""
+"""The product's rules as plain values and functions: no I/O, no framework."""

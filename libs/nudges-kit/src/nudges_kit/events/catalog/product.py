@@ -43,6 +43,8 @@ class PlanSubscriptionData(BaseModel):
     current_period_start: datetime | None = None
     current_period_end: datetime | None = None
     cancel_at_period_end: bool = False
+    #: What the consumer calls Stripe with (e.g. to cancel at the period's end).
+    stripe_subscription_id: str | None = None
 
 
 plan_created = REGISTRY.declare("product.plan.created", PLANS, PlanData)

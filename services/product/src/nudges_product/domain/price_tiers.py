@@ -1,0 +1,99 @@
+"""Rules of price tiers, and the versioning decision: Stripe prices are immutable, so a new
+amount, currency or interval is a new tier version that replaces (and archives) the old."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from nudges_product.domain import money
+from nudges_product.domain.errors import Conflict, InvalidInput
+from nudges_product.domain.model import BILLING_INTERVALS, BillingInterval, PriceTier
+from nudges_product.domain.plans import plan_name
+
+
+def billing_interval(value: str, field: str = "interval") -> BillingInterval:
+    """``value`` as a billing interval."""
+    if value not in BILLING_INTERVALS:
+        raise InvalidInput(field, f"{field} must be one of {', '.join(BILLING_INTERVALS)}")
+    return value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class PriceTierTerms:
+    """A new tier's name and price, validated."""
+
+    name: str
+    amount: int
+    currency: str
+    interval: BillingInterval
+
+    @classmethod
+    def checked(cls, name: str, amount: int, currency: str, interval: str) -> PriceTierTerms:
+        return cls(
+            name=plan_name(name),
+            amount=money.amount(amount),
+            currency=money.currency(currency),
+            interval=billing_interval(interval),
+        )
+
+
+@dataclass(frozen=True)
+class PriceTierChanges:
+    """What an admin asked to change on a tier; None leaves a value as it is."""
+
+    name: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    interval: str | None = None
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    """The outcome of an update.
+
+    ``unchanged``: nothing to write. ``renamed``: ``tier`` is the same tier with a new name.
+    ``new_version``: ``tier`` is a new tier replacing ``archived``, the old one archived.
+    """
+
+    kind: Literal["unchanged", "renamed", "new_version"]
+    tier: PriceTier
+    archived: PriceTier | None = None
+
+
+def decide_tier_update(
+    current: PriceTier, changes: PriceTierChanges, new_id: UUID, now: datetime
+) -> TierDecision:
+    """Rename in place, or version the tier when its price changes."""
+    if current.status == "archived":
+        raise Conflict("an archived price tier cannot change; create a new tier")
+    name = plan_name(changes.name) if changes.name is not None else current.name
+    amount = money.amount(changes.amount) if changes.amount is not None else current.amount
+    currency = (
+        money.currency(changes.currency) if changes.currency is not None else current.currency
+    )
+    interval = (
+        billing_interval(changes.interval) if changes.interval is not None else current.interval
+    )
+    if (amount, currency, interval) != (current.amount, current.currency, current.interval):
+        new_tier = PriceTier(
+            id=new_id,
+            plan_id=current.plan_id,
+            name=name,
+            amount=amount,
+            currency=currency,
+            interval=interval,
+            status="active",
+            version=current.version + 1,
+            replaces_price_tier_id=current.id,
+            stripe_price_id=None,
+            created_at=now,
+            updated_at=now,
+        )
+        archived = replace(current, status="archived", updated_at=now)
+        return TierDecision("new_version", new_tier, archived)
+    if name != current.name:
+        return TierDecision("renamed", replace(current, name=name, updated_at=now))
+    return TierDecision("unchanged", current)

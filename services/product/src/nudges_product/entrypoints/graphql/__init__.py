@@ -1,0 +1,1 @@
+"""The GraphQL subgraph: thin types and resolvers over the service layer."""

@@ -1,0 +1,263 @@
+"""Root mutations: admins manage the catalogue, clients cancel their own plan, services
+(the consumers and the SMS dialogue) record what happened in Stripe and in sending."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from nudges_kit.graphql import context_of
+from nudges_product.domain import plans as plan_rules
+from nudges_product.domain.discounts import discount_terms
+from nudges_product.domain.model import PlanFeatures
+from nudges_product.domain.price_tiers import PriceTierChanges, PriceTierTerms
+from nudges_product.domain.subscriptions import StripeSubscriptionState
+from nudges_product.entrypoints.graphql import access
+from nudges_product.entrypoints.graphql.inputs import (
+    ActivatePlanSubscriptionInput,
+    CreateDiscountCodeInput,
+    CreatePlanInput,
+    CreatePriceTierInput,
+    PlanFeaturesInput,
+    UpdatePlanInput,
+    UpdatePriceTierInput,
+)
+from nudges_product.entrypoints.graphql.loaders import pool_of
+from nudges_product.entrypoints.graphql.types import (
+    Allowance,
+    DiscountCode,
+    Plan,
+    PlanSubscription,
+    PlanSubscriptionStatus,
+    PriceTier,
+)
+from nudges_product.service_layer import discounts, plans, subscriptions, usage
+
+
+def _given(value: Any) -> Any:
+    """``value``, or None when the caller left it out."""
+    return None if value is strawberry.UNSET else value
+
+
+def _features(features: PlanFeaturesInput) -> PlanFeatures:
+    return plan_rules.plan_features(
+        features.messages_per_period, features.support_tier.value, features.ai_assist
+    )
+
+
+@strawberry.type
+class Mutation:
+    # --- admin: plans and price tiers -----------------------------------------------------
+
+    @strawberry.mutation(description="Admin. Publishes product.plan.created.")
+    async def create_plan(self, info: strawberry.Info, input: CreatePlanInput) -> Plan:
+        context_of(info).require("admin")
+        plan = await plans.create_plan(
+            pool_of(info),
+            name=input.name,
+            description=input.description,
+            icon_url=input.icon_url,
+            features=_features(input.features),
+        )
+        return Plan.of(plan)
+
+    @strawberry.mutation(description="Admin. Publishes product.plan.updated when a value changes.")
+    async def update_plan(
+        self, info: strawberry.Info, id: strawberry.ID, input: UpdatePlanInput
+    ) -> Plan:
+        context_of(info).require("admin")
+        features = _given(input.features)
+        icon = _given(input.icon_url)
+        changes = plan_rules.PlanChanges(
+            name=_given(input.name),
+            description=_given(input.description),
+            icon_url=icon,
+            # iconUrl given as null or blank removes the icon
+            clear_icon=input.icon_url is not strawberry.UNSET and not (icon or "").strip(),
+            features=_features(features) if features is not None else None,
+        )
+        return Plan.of(await plans.update_plan(pool_of(info), access.parse_id(id), changes))
+
+    @strawberry.mutation(description="Admin. Publishes product.plan.archived.")
+    async def archive_plan(self, info: strawberry.Info, id: strawberry.ID) -> Plan:
+        context_of(info).require("admin")
+        return Plan.of(await plans.archive_plan(pool_of(info), access.parse_id(id)))
+
+    @strawberry.mutation(description="Admin. Publishes product.price-tier.created.")
+    async def create_price_tier(
+        self, info: strawberry.Info, plan_id: strawberry.ID, input: CreatePriceTierInput
+    ) -> PriceTier:
+        context_of(info).require("admin")
+        terms = PriceTierTerms.checked(
+            input.name, input.amount, input.currency, input.interval.value
+        )
+        tier = await plans.create_price_tier(
+            pool_of(info), access.parse_id(plan_id, "planId"), terms
+        )
+        return PriceTier.of(tier)
+
+    @strawberry.mutation(
+        description="Admin. A new price makes a new version (price-tier.created) and archives"
+        " this one (price-tier.archived); returns the tier now on offer."
+    )
+    async def update_price_tier(
+        self, info: strawberry.Info, id: strawberry.ID, input: UpdatePriceTierInput
+    ) -> PriceTier:
+        context_of(info).require("admin")
+        interval = _given(input.interval)
+        changes = PriceTierChanges(
+            name=_given(input.name),
+            amount=_given(input.amount),
+            currency=_given(input.currency),
+            interval=interval.value if interval is not None else None,
+        )
+        tier = await plans.update_price_tier(pool_of(info), access.parse_id(id), changes)
+        return PriceTier.of(tier)
+
+    @strawberry.mutation(description="Admin. Publishes product.price-tier.archived.")
+    async def archive_price_tier(self, info: strawberry.Info, id: strawberry.ID) -> PriceTier:
+        context_of(info).require("admin")
+        return PriceTier.of(await plans.archive_price_tier(pool_of(info), access.parse_id(id)))
+
+    # --- admin: discount codes ------------------------------------------------------------
+
+    @strawberry.mutation(description="Admin.")
+    async def create_discount_code(
+        self, info: strawberry.Info, input: CreateDiscountCodeInput
+    ) -> DiscountCode:
+        context_of(info).require("admin")
+        terms = discount_terms(
+            code=input.code,
+            percent_off=input.percent_off,
+            amount_off=input.amount_off,
+            currency=input.currency,
+            duration=input.duration.value,
+            duration_in_months=input.duration_in_months,
+            max_redemptions=input.max_redemptions,
+            expires_at=input.expires_at,
+            now=datetime.now(UTC),
+        )
+        return DiscountCode.of(await discounts.create_discount_code(pool_of(info), terms))
+
+    @strawberry.mutation(description="Admin.")
+    async def archive_discount_code(self, info: strawberry.Info, id: strawberry.ID) -> DiscountCode:
+        context_of(info).require("admin")
+        found = await discounts.archive_discount_code(pool_of(info), access.parse_id(id))
+        return DiscountCode.of(found)
+
+    # --- the client (own subscription) or an admin --------------------------------------
+
+    @strawberry.mutation(
+        description="The subscription's client or an admin: ends it with its billing period."
+        " Publishes product.plan-subscription.updated; the consumer tells Stripe."
+    )
+    async def cancel_plan_subscription(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> PlanSubscription:
+        principal = context_of(info).require("client", "admin")
+        subscription = await subscriptions.cancel_plan_subscription(
+            pool_of(info),
+            access.parse_id(id),
+            client_id=access.client_id_of(principal),
+            is_admin=principal.has_role("admin"),
+        )
+        return PlanSubscription.of(subscription)
+
+    # --- services ---------------------------------------------------------------------
+
+    @strawberry.mutation(description="Service: the Stripe Product of a plan. Publishes nothing.")
+    async def set_plan_stripe_product(
+        self, info: strawberry.Info, plan_id: strawberry.ID, stripe_product_id: str
+    ) -> Plan:
+        context_of(info).require("service")
+        plan = await plans.set_plan_stripe_product(
+            pool_of(info), access.parse_id(plan_id, "planId"), stripe_product_id
+        )
+        return Plan.of(plan)
+
+    @strawberry.mutation(description="Service: the Stripe Price of a tier. Publishes nothing.")
+    async def set_price_tier_stripe_price(
+        self, info: strawberry.Info, price_tier_id: strawberry.ID, stripe_price_id: str
+    ) -> PriceTier:
+        context_of(info).require("service")
+        tier = await plans.set_price_tier_stripe_price(
+            pool_of(info), access.parse_id(price_tier_id, "priceTierId"), stripe_price_id
+        )
+        return PriceTier.of(tier)
+
+    @strawberry.mutation(description="Service: the Stripe coupon and promotion code of a discount.")
+    async def set_discount_stripe_ids(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        coupon_id: str,
+        promotion_code_id: str,
+    ) -> DiscountCode:
+        context_of(info).require("service")
+        found = await discounts.set_discount_stripe_ids(
+            pool_of(info), access.parse_id(id), coupon_id, promotion_code_id
+        )
+        return DiscountCode.of(found)
+
+    @strawberry.mutation(
+        description="Service: a paid checkout's subscription. Idempotent by"
+        " stripeSubscriptionId; publishes product.plan-subscription.activated once."
+    )
+    async def activate_plan_subscription(
+        self, info: strawberry.Info, input: ActivatePlanSubscriptionInput
+    ) -> PlanSubscription:
+        context_of(info).require("service")
+        subscription = await subscriptions.activate_plan_subscription(
+            pool_of(info),
+            client_id=access.parse_id(input.client_id, "clientId"),
+            price_tier_id=access.parse_id(input.price_tier_id, "priceTierId"),
+            stripe_subscription_id=input.stripe_subscription_id,
+            current_period_start=input.current_period_start,
+            current_period_end=input.current_period_end,
+        )
+        return PlanSubscription.of(subscription)
+
+    @strawberry.mutation(
+        description="Service: what Stripe reports about a subscription. Publishes"
+        " plan-subscription.updated, or .canceled when it ended; nothing for a repeat or a"
+        " report older than what is stored."
+    )
+    async def update_plan_subscription(
+        self,
+        info: strawberry.Info,
+        stripe_subscription_id: str,
+        status: PlanSubscriptionStatus | None = None,
+        current_period_start: datetime | None = None,
+        current_period_end: datetime | None = None,
+        cancel_at_period_end: bool | None = None,
+    ) -> PlanSubscription:
+        context_of(info).require("service")
+        state = StripeSubscriptionState(
+            status=status.value if status else None,  # type: ignore[arg-type]
+            current_period_start=current_period_start,
+            current_period_end=current_period_end,
+            cancel_at_period_end=cancel_at_period_end,
+        )
+        subscription = await subscriptions.update_plan_subscription(
+            pool_of(info), stripe_subscription_id, state
+        )
+        return PlanSubscription.of(subscription)
+
+    @strawberry.mutation(
+        description="Service: messages a client sent, added to the current period once per"
+        " idempotencyKey. Returns the allowance after it."
+    )
+    async def record_usage(
+        self,
+        info: strawberry.Info,
+        client_id: strawberry.ID,
+        messages: int,
+        idempotency_key: str,
+    ) -> Allowance:
+        context_of(info).require("service")
+        allowance = await usage.record_usage(
+            pool_of(info), access.parse_id(client_id, "clientId"), messages, idempotency_key
+        )
+        return Allowance.of(allowance)

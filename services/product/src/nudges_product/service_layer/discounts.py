@@ -1,0 +1,73 @@
+"""Use cases of discount codes (admin), and the Stripe ids the consumers set.
+
+Discount codes publish no events: SPEC §4 declares no discount topic (see the README for
+what that leaves open). ``setDiscountStripeIds`` records the Stripe coupon and promotion code
+once whoever creates them has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from nudges_product.domain.discounts import DiscountTerms
+from nudges_product.domain.errors import Conflict, InvalidInput, NotFound
+from nudges_product.domain.model import DiscountCode
+from nudges_product.domain.subscriptions import stripe_id
+from nudges_product.service_layer.unit_of_work import UnitOfWork, unit_of_work
+
+
+async def _discount_for_update(uow: UnitOfWork, discount_id: UUID) -> DiscountCode:
+    discount = await uow.products.discount(discount_id, for_update=True)
+    if discount is None:
+        raise NotFound("discount code")
+    return discount
+
+
+async def create_discount_code(pool: asyncpg.Pool, terms: DiscountTerms) -> DiscountCode:
+    """A new active discount code; its code is unique whatever the case."""
+    discount_id = uuid4()
+    async with unit_of_work(pool) as uow:
+        if await uow.products.code_taken(terms.code):
+            raise InvalidInput("code", f"the code {terms.code!r} is already in use")
+        await uow.products.add_discount(discount_id, terms, datetime.now(UTC))
+        created = await uow.products.discount(discount_id)
+    assert created is not None
+    return created
+
+
+async def archive_discount_code(pool: asyncpg.Pool, discount_id: UUID) -> DiscountCode:
+    """The code, no longer accepted at checkout."""
+    async with unit_of_work(pool) as uow:
+        discount = await _discount_for_update(uow, discount_id)
+        if not discount.active:
+            return discount
+        archived = replace(discount, active=False, updated_at=datetime.now(UTC))
+        await uow.products.save_discount(archived)
+    return archived
+
+
+async def set_discount_stripe_ids(
+    pool: asyncpg.Pool, discount_id: UUID, coupon_id: str, promotion_code_id: str
+) -> DiscountCode:
+    """Record the Stripe coupon and promotion code of a discount (once)."""
+    coupon_id = stripe_id(coupon_id, "couponId")
+    promotion_code_id = stripe_id(promotion_code_id, "promotionCodeId")
+    async with unit_of_work(pool) as uow:
+        discount = await _discount_for_update(uow, discount_id)
+        ids = (discount.stripe_coupon_id, discount.stripe_promotion_code_id)
+        if ids == (coupon_id, promotion_code_id):
+            return discount
+        if ids != (None, None):
+            raise Conflict("the discount code already has its Stripe coupon and promotion code")
+        updated = replace(
+            discount,
+            stripe_coupon_id=coupon_id,
+            stripe_promotion_code_id=promotion_code_id,
+            updated_at=datetime.now(UTC),
+        )
+        await uow.products.save_discount(updated)
+    return updated

@@ -1,0 +1,59 @@
+"""Message usage against a client's plan allowance: recorded by the SMS dialogue after it
+sends, read before it sends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+
+from nudges_product.adapters.repository import ProductRepository
+from nudges_product.domain.allowance import (
+    Allowance,
+    compute_allowance,
+    messages_to_record,
+    usage_period,
+)
+from nudges_product.service_layer.unit_of_work import unit_of_work
+
+
+async def allowances(pool: asyncpg.Pool, client_ids: Sequence[UUID]) -> list[Allowance]:
+    """The allowance of each client, in the order asked (four queries, however many)."""
+    repository = ProductRepository(pool)
+    now = datetime.now(UTC)
+    subscriptions = await repository.current_subscriptions(client_ids)
+    tiers = await repository.tiers([s.price_tier_id for s in subscriptions.values()])
+    features = await repository.features(list({t.plan_id for t in tiers.values()}))
+    periods = {
+        client_id: usage_period(subscriptions.get(client_id), now)[0] for client_id in client_ids
+    }
+    used = await repository.usage(periods.items())
+    result = []
+    for client_id in client_ids:
+        subscription = subscriptions.get(client_id)
+        tier = tiers.get(subscription.price_tier_id) if subscription else None
+        result.append(
+            compute_allowance(
+                subscription,
+                features.get(tier.plan_id) if tier else None,
+                used[(client_id, periods[client_id])],
+                now,
+            )
+        )
+    return result
+
+
+async def record_usage(
+    pool: asyncpg.Pool, client_id: UUID, messages: int, idempotency_key: str
+) -> Allowance:
+    """Add ``messages`` to the client's current period, once per ``idempotency_key``; returns
+    the allowance after it."""
+    messages, key = messages_to_record(messages, idempotency_key)
+    async with unit_of_work(pool) as uow:
+        current = (await uow.products.current_subscriptions([client_id])).get(client_id)
+        period_start, _ = usage_period(current, datetime.now(UTC))
+        if await uow.products.claim_usage_key(key, client_id, period_start, messages):
+            await uow.products.add_usage(client_id, period_start, messages)
+    return (await allowances(pool, [client_id]))[0]

@@ -1,0 +1,338 @@
+"""The authorization matrix: every query and mutation against every kind of caller.
+
+Each operation builds its request from the module's ``world`` (a plan, a subscription of the
+"own" client, ...) and, where a success would use something up (archiving, one-time Stripe
+ids), from objects of its own made through ``shop``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from nudges_devstack.testing import SubgraphClient
+
+if TYPE_CHECKING:
+    from conftest import Shop
+
+OK = "ok"
+CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "service"]
+
+
+def only(*allowed: str, **others: str) -> dict[str, str]:
+    """``allowed`` callers succeed; anonymous callers must sign in; the rest are forbidden
+    (unless ``others`` says otherwise)."""
+    expected = {
+        caller: OK if caller in allowed else "FORBIDDEN"
+        for caller in CALLERS
+        if caller != "anonymous"
+    }
+    expected["anonymous"] = OK if "anonymous" in allowed else "UNAUTHENTICATED"
+    return {**expected, **others}
+
+
+EVERYONE = only(*CALLERS)
+
+
+@pytest.fixture(scope="module")
+def world(shop: Shop) -> dict[str, str]:
+    own, other = str(uuid.uuid4()), str(uuid.uuid4())
+    plan = shop.plan()
+    subscription = shop.subscribe(own, plan["tiers"][0])
+    return {
+        "client_own_id": own,
+        "plan": plan["id"],
+        "tier": plan["tiers"][0],
+        "archived_plan": shop.archived_plan()["id"],
+        "subscription": subscription["id"],
+        "stripe_subscription": subscription["stripe_subscription_id"],
+        "discount": shop.discount(),
+        "anonymous": "",
+        "subscriber": shop.subscriber,
+        "client_own": shop.client_token(own),
+        "client_other": shop.client_token(other),
+        "admin": shop.admin,
+        "service": shop.service,
+    }
+
+
+Request = tuple[str, dict[str, Any]]
+Operation = Callable[["Shop", dict[str, str]], Request]
+
+
+def entity(typename: str, selection: str, key: str) -> Operation:
+    def request(shop: Shop, w: dict[str, str]) -> Request:
+        return (
+            "query($r: [_Any!]!) { _entities(representations: $r) {"
+            f" ... on {typename} {{ {selection} }} }} }}",
+            {"r": [{"__typename": typename, "id": w[key]}]},
+        )
+
+    return request
+
+
+def period() -> dict[str, str]:
+    return {
+        "currentPeriodStart": "2030-01-01T00:00:00+00:00",
+        "currentPeriodEnd": "2030-02-01T00:00:00+00:00",
+    }
+
+
+MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
+    # --- queries ----------------------------------------------------------------------
+    ("plans", lambda s, w: ("{ plans { nodes { id tiers { id } } } }", {}), EVERYONE),
+    (
+        "plan (active)",
+        lambda s, w: (
+            "query($id: ID!) { plan(id: $id) { name stripeProductId } }",
+            {"id": w["plan"]},
+        ),
+        EVERYONE,
+    ),
+    (
+        "plan (archived)",
+        lambda s, w: ("query($id: ID!) { plan(id: $id) { name } }", {"id": w["archived_plan"]}),
+        only(
+            "admin",
+            "service",
+            anonymous="NOT_FOUND",
+            subscriber="NOT_FOUND",
+            client_own="NOT_FOUND",
+            client_other="NOT_FOUND",
+        ),
+    ),
+    (
+        "plan.tiers(includeArchived)",
+        lambda s, w: (
+            "query($id: ID!) { plan(id: $id) { tiers(includeArchived: true) { id } } }",
+            {"id": w["plan"]},
+        ),
+        only("admin", "service"),
+    ),
+    ("allPlans", lambda s, w: ("{ allPlans { totalCount } }", {}), only("admin")),
+    ("discountCodes", lambda s, w: ("{ discountCodes { totalCount } }", {}), only("admin")),
+    (
+        "planSubscriptions",
+        lambda s, w: ("{ planSubscriptions(status: ACTIVE) { totalCount } }", {}),
+        only("admin"),
+    ),
+    ("productTotals", lambda s, w: ("{ productTotals { activePlans } }", {}), only("admin")),
+    (
+        "allowance",
+        lambda s, w: (
+            "query($id: ID!) { allowance(clientId: $id) { remaining } }",
+            {"id": w["client_own_id"]},
+        ),
+        only("admin", "service"),
+    ),
+    (
+        "Client.subscription",
+        entity("Client", "subscription { id stripeSubscriptionId }", "client_own_id"),
+        only("client_own", "admin", "service"),
+    ),
+    (
+        "Client.allowance",
+        entity("Client", "allowance { used }", "client_own_id"),
+        only("client_own", "admin", "service"),
+    ),
+    ("Plan entity", entity("Plan", "id name", "plan"), EVERYONE),
+    ("PriceTier entity", entity("PriceTier", "id amount stripePriceId", "tier"), EVERYONE),
+    (
+        "PlanSubscription entity",
+        entity("PlanSubscription", "id status", "subscription"),
+        only("client_own", "admin", "service"),
+    ),
+    (
+        "DiscountCode entity",
+        entity("DiscountCode", "id code", "discount"),
+        only("admin", "service"),
+    ),
+    # --- admin mutations --------------------------------------------------------------
+    (
+        "createPlan",
+        lambda s, w: (
+            "mutation($i: CreatePlanInput!) { createPlan(input: $i) { id } }",
+            {
+                "i": {
+                    "name": "Matrix",
+                    "features": {"messagesPerPeriod": 1, "supportTier": "BASIC"},
+                }
+            },
+        ),
+        only("admin"),
+    ),
+    (
+        "updatePlan",
+        lambda s, w: (
+            'mutation($id: ID!) { updatePlan(id: $id, input: {description: "Matrix"}) { id } }',
+            {"id": w["plan"]},
+        ),
+        only("admin"),
+    ),
+    (
+        "archivePlan",
+        lambda s, w: (
+            "mutation($id: ID!) { archivePlan(id: $id) { id } }",
+            {"id": s.plan(tiers=())["id"]},
+        ),
+        only("admin"),
+    ),
+    (
+        "createPriceTier",
+        lambda s, w: (
+            'mutation($id: ID!) { createPriceTier(planId: $id, input: {name: "M", amount: 5,'
+            ' currency: "usd", interval: MONTH}) { id } }',
+            {"id": w["plan"]},
+        ),
+        only("admin"),
+    ),
+    (
+        "updatePriceTier",
+        lambda s, w: (
+            "mutation($id: ID!) { updatePriceTier(id: $id, input: {amount: 700}) { id } }",
+            {"id": s.tier(w["plan"])},
+        ),
+        only("admin"),
+    ),
+    (
+        "archivePriceTier",
+        lambda s, w: (
+            "mutation($id: ID!) { archivePriceTier(id: $id) { id } }",
+            {"id": s.tier(w["plan"])},
+        ),
+        only("admin"),
+    ),
+    (
+        "createDiscountCode",
+        lambda s, w: (
+            "mutation($c: String!) { createDiscountCode(input: {code: $c, percentOff: 5,"
+            " duration: FOREVER}) { id } }",
+            {"c": f"M{uuid.uuid4().hex[:10]}"},
+        ),
+        only("admin"),
+    ),
+    (
+        "archiveDiscountCode",
+        lambda s, w: (
+            "mutation($id: ID!) { archiveDiscountCode(id: $id) { id } }",
+            {"id": s.discount()},
+        ),
+        only("admin"),
+    ),
+    # --- the client's own subscription --------------------------------------------------
+    (
+        "cancelPlanSubscription",
+        lambda s, w: (
+            "mutation($id: ID!) { cancelPlanSubscription(id: $id) { id } }",
+            {"id": s.subscribe(w["client_own_id"], w["tier"])["id"]},
+        ),
+        only("client_own", "admin"),
+    ),
+    # --- service mutations --------------------------------------------------------------
+    (
+        "setPlanStripeProduct",
+        lambda s, w: (
+            "mutation($id: ID!, $p: String!) { setPlanStripeProduct(planId: $id,"
+            " stripeProductId: $p) { id } }",
+            {"id": s.plan(tiers=())["id"], "p": f"prod_{uuid.uuid4().hex}"},
+        ),
+        only("service"),
+    ),
+    (
+        "setPriceTierStripePrice",
+        lambda s, w: (
+            "mutation($id: ID!, $p: String!) { setPriceTierStripePrice(priceTierId: $id,"
+            " stripePriceId: $p) { id } }",
+            {"id": s.tier(w["plan"]), "p": f"price_{uuid.uuid4().hex}"},
+        ),
+        only("service"),
+    ),
+    (
+        "setDiscountStripeIds",
+        lambda s, w: (
+            "mutation($id: ID!, $c: String!, $p: String!) { setDiscountStripeIds(id: $id,"
+            " couponId: $c, promotionCodeId: $p) { id } }",
+            {"id": s.discount(), "c": f"co_{uuid.uuid4().hex}", "p": f"promo_{uuid.uuid4().hex}"},
+        ),
+        only("service"),
+    ),
+    (
+        "activatePlanSubscription",
+        lambda s, w: (
+            "mutation($i: ActivatePlanSubscriptionInput!) { activatePlanSubscription(input: $i)"
+            " { id } }",
+            {
+                "i": {
+                    "clientId": str(uuid.uuid4()),
+                    "priceTierId": w["tier"],
+                    "stripeSubscriptionId": f"sub_{uuid.uuid4().hex}",
+                    **period(),
+                }
+            },
+        ),
+        only("service"),
+    ),
+    (
+        "updatePlanSubscription",
+        lambda s, w: (
+            "mutation($sid: String!) { updatePlanSubscription(stripeSubscriptionId: $sid,"
+            " status: ACTIVE) { id } }",
+            {"sid": w["stripe_subscription"]},
+        ),
+        only("service"),
+    ),
+    (
+        "recordUsage",
+        lambda s, w: (
+            "mutation($id: ID!, $k: String!) { recordUsage(clientId: $id, messages: 1,"
+            " idempotencyKey: $k) { used } }",
+            {"id": w["client_own_id"], "k": str(uuid.uuid4())},
+        ),
+        only("service"),
+    ),
+]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [pytest.param(op, expected, id=name) for name, op, expected in MATRIX],
+)
+def test_authorization_matrix(
+    api: SubgraphClient,
+    shop: Shop,
+    world: dict[str, str],
+    operation: Operation,
+    expected: dict[str, str],
+    caller: str,
+) -> None:
+    query, variables = operation(shop, world)
+
+    body = api.gql(query, world[caller] or None, **variables)
+
+    if expected[caller] == OK:
+        assert "errors" not in body, body["errors"]
+        assert all(value is not None for value in body["data"].values()), body
+        if "_entities" in body["data"]:
+            assert body["data"]["_entities"][0], body
+    else:
+        assert body.get("errors"), body
+        assert body["errors"][0]["extensions"]["code"] == expected[caller], body
+
+
+def test_every_root_field_is_in_the_matrix(api: SubgraphClient) -> None:
+    """A new query or mutation cannot slip in without its row."""
+    schema = api.ok(
+        "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"
+    )
+    roots = {
+        field["name"]
+        for kind in ("queryType", "mutationType")
+        for field in schema["__schema"][kind]["fields"]
+    } - {"_entities", "_service"}
+    covered = {name.split(" ")[0].split(".")[0] for name, _, _ in MATRIX}
+
+    assert roots - covered == set()

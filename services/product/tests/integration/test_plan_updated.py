@@ -1,0 +1,72 @@
+"""planUpdated over graphql-transport-ws: a subscriber sees each change of a plan and its
+tiers, pushed through PostgreSQL NOTIFY once the change commits."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from nudges_devstack.testing import SubgraphClient
+
+if TYPE_CHECKING:
+    from conftest import Shop
+
+SUBSCRIBE = """
+subscription($id: ID) { planUpdated(id: $id) { id name tiers { amount } } }
+"""
+
+
+def wait_for(check: Any, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_plan_updated_pushes_changes_of_the_plan_and_its_tiers(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    plan = shop.plan(name="Live", tiers=((900, "usd", "MONTH"),))
+    other = shop.plan(name="Elsewhere")
+    changes = api.client.app.state.plan_changes
+    wait_for(changes.listening.is_set)
+    listeners = changes.subscriber_count
+
+    with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"id": plan["id"]}},
+            }
+        )
+        wait_for(lambda: changes.subscriber_count > listeners)
+
+        api.ok(
+            'mutation($id: ID!) { updatePlan(id: $id, input: {name: "Other"}) { id } }',
+            shop.admin,
+            id=other["id"],
+        )
+        api.ok(
+            'mutation($id: ID!) { updatePlan(id: $id, input: {name: "Live 2"}) { id } }',
+            shop.admin,
+            id=plan["id"],
+        )
+        renamed = ws.receive_json()
+        shop.tier(plan["id"], 1500, "usd", "YEAR")
+        priced = ws.receive_json()
+        ws.send_json({"id": "1", "type": "complete"})
+
+    assert renamed == {
+        "id": "1",
+        "type": "next",
+        "payload": {
+            "data": {
+                "planUpdated": {"id": plan["id"], "name": "Live 2", "tiers": [{"amount": 900}]}
+            }
+        },
+    }
+    assert priced["payload"]["data"]["planUpdated"]["tiers"] == [{"amount": 900}, {"amount": 1500}]
+    wait_for(lambda: changes.subscriber_count == listeners)
