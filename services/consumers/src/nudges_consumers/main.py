@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from nudges_kit.http import serve
-
 from nudges_consumers.entrypoints.http import build_app
 from nudges_consumers.settings import ConsumersSettings
+from nudges_kit.http import serve
 
 
 def main() -> None:

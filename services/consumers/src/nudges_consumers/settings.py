@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from pydantic import SecretStr
+
 from nudges_kit.settings import NudgesSettings
 
 
 class ConsumersSettings(NudgesSettings):
-    """Settings of Consumers."""
+    """Settings of the Kafka workers."""
 
     service_name: str = "consumers"
     http_port: int = 4006
     database_name: str = "consumersdb"
+
+    user_url: str = "http://127.0.0.1:4002/graphql"
+    product_url: str = "http://127.0.0.1:4003/graphql"
+    payment_url: str = "http://127.0.0.1:4004/graphql"
+    #: Where machine accounts get their tokens (client credentials).
+    auth_token_url: str = "http://127.0.0.1:4001/auth/token"  # noqa: S105 (a URL)
+    service_client_id: str = "consumers"
+    service_client_secret: SecretStr = SecretStr("dev-consumers-secret")
+
+    stripe_api_base: str = "http://127.0.0.1:12111"
+    stripe_api_key: SecretStr = SecretStr("sk_test_nudges")
+    twilio_api_url: str = "http://127.0.0.1:12112"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: SecretStr = SecretStr("dev-auth-token")
+    twilio_from_number: str = "+15005550006"
+    #: The status callback Twilio calls for each message.
+    twilio_status_callback_url: str = "http://127.0.0.1:4005/webhooks/twilio/status"
+    #: Messages per second sent through Twilio (0: no limit).
+    sms_messages_per_second: float = 50.0
+
+    #: Attempts before an event goes to its dead-letter topic.
+    max_attempts: int = 6
+    #: Seconds of a GraphQL call to a subgraph.
+    graph_timeout: float = 5.0
+
+    production_required: ClassVar[tuple[str, ...]] = (
+        *NudgesSettings.production_required,
+        "service_client_secret",
+        "stripe_api_base",
+        "stripe_api_key",
+        "twilio_api_url",
+        "twilio_auth_token",
+        "twilio_from_number",
+        "twilio_status_callback_url",
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from fastapi.testclient import TestClient
+
 from nudges_consumers.entrypoints.http import build_app
 from nudges_consumers.migrations import migration_set
 from nudges_consumers.settings import ConsumersSettings
@@ -24,9 +26,11 @@ def test_healthy_and_ready_on_its_database(postgres: Postgres, kafka_broker: Tan
     try:
         with TestClient(build_app(settings)) as client:
             assert client.get("/healthz").json() == {"status": "ok", "service": "consumers"}
-            ready = client.get("/readyz")
-            assert ready.status_code == 200
-            assert ready.json()["checks"] == {"postgres": "ok"}
+            deadline = time.monotonic() + 30
+            while (ready := client.get("/readyz")).status_code != 200:
+                assert time.monotonic() < deadline, ready.json()
+                time.sleep(0.2)
+            assert ready.json()["checks"] == {"postgres": "ok", "consumers": "ok"}
             assert "nudges_outbox_pending" in client.get("/metrics").text
     finally:
         asyncio.run(drop_database(postgres.url, database))

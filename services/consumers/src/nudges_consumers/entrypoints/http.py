@@ -1,20 +1,38 @@
-"""The Consumers HTTP app."""
+"""The workers' process: consumer groups and the outbox relay, with health and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from nudges_kit.http import create_app, database_resources
 
+from nudges_consumers.bootstrap import build_deps
+from nudges_consumers.entrypoints.workers import build_consumers
 from nudges_consumers.settings import ConsumersSettings
+from nudges_kit.http import add_readiness_check, background, create_app, database_resources
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: ConsumersSettings = app.state.settings
     async with database_resources(app):
-        yield
+        deps = build_deps(settings, app.state.pool)
+        consumers = build_consumers(deps)
+        app.state.consumers = consumers
+        stop = asyncio.Event()
+
+        async def assigned() -> None:
+            if not all(c.assigned.is_set() for c in consumers):
+                raise RuntimeError("waiting for partition assignments")
+
+        add_readiness_check(app, "consumers", assigned)
+        try:
+            async with background(stop, *(c.run(stop) for c in consumers)):
+                yield
+        finally:
+            await deps.close()
 
 
 def build_app(settings: ConsumersSettings | None = None) -> FastAPI:

@@ -1,8 +1,8 @@
 """Use cases of discount codes (admin), and the Stripe ids the consumers set.
 
-Discount codes publish no events: SPEC §4 declares no discount topic (see the README for
-what that leaves open). ``setDiscountStripeIds`` records the Stripe coupon and promotion code
-once whoever creates them has.
+Creating and archiving a code publish ``product.discount-code.created/archived``; the
+consumers create (or deactivate) the Stripe coupon and promotion code, whose code is the
+discount's code, and record their ids with ``setDiscountStripeIds`` (no event).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from nudges_kit.events.catalog import product as catalog
 from nudges_product.domain.discounts import DiscountTerms
 from nudges_product.domain.errors import Conflict, InvalidInput, NotFound
 from nudges_product.domain.model import DiscountCode
 from nudges_product.domain.subscriptions import stripe_id
+from nudges_product.service_layer.events import discount_code_data
 from nudges_product.service_layer.unit_of_work import UnitOfWork, unit_of_work
 
 
@@ -35,7 +37,10 @@ async def create_discount_code(pool: asyncpg.Pool, terms: DiscountTerms) -> Disc
             raise InvalidInput("code", f"the code {terms.code!r} is already in use")
         await uow.products.add_discount(discount_id, terms, datetime.now(UTC))
         created = await uow.products.discount(discount_id)
-    assert created is not None
+        assert created is not None
+        await uow.publish(
+            catalog.discount_code_created, str(created.id), discount_code_data(created)
+        )
     return created
 
 
@@ -47,6 +52,9 @@ async def archive_discount_code(pool: asyncpg.Pool, discount_id: UUID) -> Discou
             return discount
         archived = replace(discount, active=False, updated_at=datetime.now(UTC))
         await uow.products.save_discount(archived)
+        await uow.publish(
+            catalog.discount_code_archived, str(archived.id), discount_code_data(archived)
+        )
     return archived
 
 

@@ -7,8 +7,13 @@ events by client id (a client's cancellation and next activation stay in order).
 
 from __future__ import annotations
 
-from nudges_kit.events.catalog.product import PlanData, PlanSubscriptionData, PriceTierData
-from nudges_product.domain.model import Plan, PlanSubscription, PriceTier
+from nudges_kit.events.catalog.product import (
+    DiscountCodeData,
+    PlanData,
+    PlanSubscriptionData,
+    PriceTierData,
+)
+from nudges_product.domain.model import DiscountCode, Plan, PlanSubscription, PriceTier
 
 
 def plan_data(plan: Plan) -> PlanData:
@@ -45,4 +50,21 @@ def plan_subscription_data(subscription: PlanSubscription) -> PlanSubscriptionDa
         current_period_end=subscription.current_period_end,
         cancel_at_period_end=subscription.cancel_at_period_end,
         stripe_subscription_id=subscription.stripe_subscription_id,
+    )
+
+
+def discount_code_data(discount: DiscountCode) -> DiscountCodeData:
+    return DiscountCodeData(
+        discount_code_id=discount.id,
+        code=discount.code,
+        percent_off=discount.percent_off,
+        amount_off=discount.amount_off,
+        currency=discount.currency,
+        duration=discount.duration,
+        duration_in_months=discount.duration_in_months,
+        max_redemptions=discount.max_redemptions,
+        expires_at=discount.expires_at,
+        active=discount.active,
+        stripe_coupon_id=discount.stripe_coupon_id,
+        stripe_promotion_code_id=discount.stripe_promotion_code_id,
     )

@@ -13,6 +13,7 @@ from nudges_kit.events import REGISTRY
 PLANS = "product.plans"
 PRICE_TIERS = "product.price-tiers"
 PLAN_SUBSCRIPTIONS = "product.plan-subscriptions"
+DISCOUNT_CODES = "product.discount-codes"
 
 
 class PlanData(BaseModel):
@@ -47,6 +48,21 @@ class PlanSubscriptionData(BaseModel):
     stripe_subscription_id: str | None = None
 
 
+class DiscountCodeData(BaseModel):
+    discount_code_id: UUID
+    code: str
+    percent_off: int | None = None
+    amount_off: int | None = None
+    currency: str | None = None
+    duration: Literal["once", "repeating", "forever"]
+    duration_in_months: int | None = None
+    max_redemptions: int | None = None
+    expires_at: datetime | None = None
+    active: bool
+    stripe_coupon_id: str | None = None
+    stripe_promotion_code_id: str | None = None
+
+
 plan_created = REGISTRY.declare("product.plan.created", PLANS, PlanData)
 plan_updated = REGISTRY.declare("product.plan.updated", PLANS, PlanData)
 plan_archived = REGISTRY.declare("product.plan.archived", PLANS, PlanData)
@@ -61,4 +77,10 @@ plan_subscription_updated = REGISTRY.declare(
 )
 plan_subscription_canceled = REGISTRY.declare(
     "product.plan-subscription.canceled", PLAN_SUBSCRIPTIONS, PlanSubscriptionData
+)
+discount_code_created = REGISTRY.declare(
+    "product.discount-code.created", DISCOUNT_CODES, DiscountCodeData
+)
+discount_code_archived = REGISTRY.declare(
+    "product.discount-code.archived", DISCOUNT_CODES, DiscountCodeData
 )

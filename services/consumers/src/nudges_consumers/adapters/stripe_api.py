@@ -1,0 +1,16 @@
+"""Stripe through the official library (the emulator in development: only the base differs)."""
+
+from __future__ import annotations
+
+import stripe
+
+from nudges_consumers.settings import ConsumersSettings
+
+
+def stripe_client(settings: ConsumersSettings) -> stripe.StripeClient:
+    """A Stripe client for the configured API base."""
+    return stripe.StripeClient(
+        settings.stripe_api_key.get_secret_value(),
+        base_addresses={"api": settings.stripe_api_base},
+        max_network_retries=2,
+    )
