@@ -104,6 +104,7 @@ def up(args: argparse.Namespace) -> int:
         services = [s for s in SERVICES if not args.only or s.name in args.only]
         manager = Manager(Printer(sys.stdout))
         process_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        process_env.setdefault("OTP_ECHO", str(env["ENVIRONMENT"] == "development").lower())
         for service in services:
             manager.add_process(service.name, _bin(service.command), env=process_env)
         if args.check:

@@ -1,11 +1,18 @@
-"""Session fixtures: real PostgreSQL, Redis and broker, started once per test session."""
+"""Session fixtures: real PostgreSQL, Redis and broker, and the real WarpCache and
+LocalizationApi processes, started once per test session."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, free_port
@@ -41,3 +48,95 @@ def kafka_broker(state_dir: Path) -> Iterator[TansuBroker]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@dataclass
+class ConsoleScript:
+    """A console script of this environment (found beside ``sys.executable``) run as a child
+    process, ready once ``ready_path`` on its HTTP port answers 200."""
+
+    command: str
+    env: dict[str, str]
+    http_port: int
+    log_path: Path
+    ready_path: str = "/readyz"
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the process and wait until it is ready (or fail with its log)."""
+        executable = Path(sys.executable).parent / self.command
+        out = open(self.log_path, "ab")  # noqa: SIM115  (the child writes to it until stopped)
+        self._process = subprocess.Popen(  # noqa: S603
+            [str(executable if executable.exists() else self.command)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ENVIRONMENT": "test", **self.env},
+        )
+        out.close()
+        url = f"http://127.0.0.1:{self.http_port}{self.ready_path}"
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=1.0) as client:
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"{self.command} exited early:\n{self.log_tail()}")
+                try:
+                    if client.get(url).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(
+            f"{self.command} not ready at {url} after {timeout:.0f}s:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the process's output."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after 10 seconds)."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(10)
+        self._process = None
+
+
+def _grpc_server(command: str, state_dir: Path) -> Iterator[str]:
+    grpc_port, http_port = free_port(), free_port()
+    server = ConsoleScript(
+        command,
+        {"GRPC_PORT": str(grpc_port), "HTTP_PORT": str(http_port), "LOG_LEVEL": "WARNING"},
+        http_port,
+        state_dir / f"{command}.log",
+    )
+    server.start()
+    try:
+        yield f"127.0.0.1:{grpc_port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def warpcache_server(state_dir: Path) -> Iterator[str]:
+    """The real ``nudges-warpcache`` on free ports; yields its gRPC target ``127.0.0.1:port``."""
+    yield from _grpc_server("nudges-warpcache", state_dir)
+
+
+@pytest.fixture(scope="session")
+def localization_server(state_dir: Path) -> Iterator[str]:
+    """The real ``nudges-localization`` on free ports; yields its gRPC target."""
+    yield from _grpc_server("nudges-localization", state_dir)

@@ -1,0 +1,192 @@
+"""What AuthApi keeps in WarpCache: codes, attempt and rate counters, sessions, refresh-token
+families and OIDC logins in progress. Every key is listed here; the gateway reads only
+``session:<id>`` (:mod:`nudges_kit.sessions`)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+
+from nudges_auth.domain.otp import IssuedCode
+from nudges_auth.domain.rate_limit import Verdict, Window
+from nudges_auth.domain.tokens import TokenSubject
+from nudges_kit.sessions import session_key
+from nudges_kit.warpcache import WarpCacheClient
+
+
+class OtpStore:
+    """Codes under ``otp:<role>:<phone hash>`` (one live code per role and number) and their
+    attempt counters under ``otp-attempts:<code id>``."""
+
+    def __init__(self, cache: WarpCacheClient) -> None:
+        self._cache = cache
+
+    @staticmethod
+    def _key(role: str, phone_hash: str) -> str:
+        return f"otp:{role}:{phone_hash}"
+
+    async def put(self, role: str, phone_hash: str, code: IssuedCode, ttl_seconds: int) -> None:
+        """Keep ``code`` (replacing any earlier one) for ``ttl_seconds``."""
+        await self._cache.set(self._key(role, phone_hash), code.to_bytes(), ttl_seconds)
+
+    async def get(self, role: str, phone_hash: str) -> IssuedCode | None:
+        raw = await self._cache.get(self._key(role, phone_hash))
+        return IssuedCode.from_bytes(raw) if raw is not None else None
+
+    async def take(self, role: str, phone_hash: str) -> IssuedCode | None:
+        """Remove the code and return it: of concurrent callers, only one gets it."""
+        raw = await self._cache.get_and_delete(self._key(role, phone_hash))
+        return IssuedCode.from_bytes(raw) if raw is not None else None
+
+    async def discard(self, role: str, phone_hash: str, code_id: str | None = None) -> None:
+        """Remove the code (only if it is still ``code_id``, when given)."""
+        if code_id is not None:
+            current = await self.get(role, phone_hash)
+            if current is None or current.code_id != code_id:
+                return
+        await self._cache.delete(self._key(role, phone_hash))
+
+    async def count_attempt(self, code_id: str, ttl_seconds: int) -> int:
+        """Count one attempt at code ``code_id``; returns the attempts so far."""
+        return await self._cache.increment(f"otp-attempts:{code_id}", 1, ttl_seconds)
+
+
+class RateLimiter:
+    """Fixed windows starting at a subject's first request: a counter ``rl:<window>:<subject>``
+    and the window's start ``rl:<window>:<subject>:t``, both expiring with the window."""
+
+    def __init__(self, cache: WarpCacheClient) -> None:
+        self._cache = cache
+
+    async def hit(self, window: Window, subject: str, now: float) -> Verdict:
+        """Count a request of ``subject`` in ``window``; refused past the limit."""
+        key = f"rl:{window.name}:{subject}"
+        count = await self._cache.increment(key, 1, window.seconds)
+        if count == 1:
+            await self._cache.set(f"{key}:t", repr(now).encode(), window.seconds)
+        if window.allows(count):
+            return Verdict(allowed=True)
+        started = await self._cache.get(f"{key}:t")
+        return Verdict(False, window.retry_after(float(started) if started else None, now))
+
+
+def refresh_hash(refresh_token: str) -> str:
+    """Refresh tokens are kept only as their SHA-256 (they are 256 random bits)."""
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Family:
+    """One login's chain of refresh tokens: whose it is, its live session and the hash of its
+    one unused refresh token."""
+
+    family_id: str
+    who: TokenSubject
+    session_id: str
+    refresh_hash: str
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(
+            {
+                "family_id": self.family_id,
+                "who": self.who.to_dict(),
+                "session_id": self.session_id,
+                "refresh_hash": self.refresh_hash,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Family:
+        data = orjson.loads(raw)
+        return cls(
+            data["family_id"],
+            TokenSubject.from_dict(data["who"]),
+            data["session_id"],
+            data["refresh_hash"],
+        )
+
+
+class SessionStore:
+    """Sessions (``session:<id>`` -> the JWT, ``session-family:<id>`` -> its family) and
+    refresh families (``refresh-family:<family>``, ``refresh:<hash>`` -> family while unused,
+    ``refresh-used:<hash>`` -> family once used, ``refresh-revoked:<family>``)."""
+
+    def __init__(self, cache: WarpCacheClient) -> None:
+        self._cache = cache
+
+    async def save_session(self, token_id: str, jwt: str, family_id: str, ttl_seconds: int) -> None:
+        await self._cache.set_many(
+            {session_key(token_id): jwt.encode(), f"session-family:{token_id}": family_id.encode()},
+            ttl_seconds,
+        )
+
+    async def session_jwt(self, token_id: str) -> str | None:
+        raw = await self._cache.get(session_key(token_id))
+        return raw.decode() if raw is not None else None
+
+    async def session_family(self, token_id: str) -> str | None:
+        raw = await self._cache.get(f"session-family:{token_id}")
+        return raw.decode() if raw is not None else None
+
+    async def end_session(self, token_id: str) -> None:
+        await self._cache.delete(session_key(token_id))
+        await self._cache.delete(f"session-family:{token_id}")
+
+    async def save_family(self, family: Family, ttl_seconds: int) -> None:
+        await self._cache.set_many(
+            {
+                f"refresh-family:{family.family_id}": family.to_bytes(),
+                f"refresh:{family.refresh_hash}": family.family_id.encode(),
+            },
+            ttl_seconds,
+        )
+
+    async def family(self, family_id: str) -> Family | None:
+        raw = await self._cache.get(f"refresh-family:{family_id}")
+        return Family.from_bytes(raw) if raw is not None else None
+
+    async def claim_refresh(self, hashed: str) -> str | None:
+        """The family of an unused refresh token, which is used up by this call (only one of
+        concurrent callers gets it)."""
+        raw = await self._cache.get_and_delete(f"refresh:{hashed}")
+        return raw.decode() if raw is not None else None
+
+    async def peek_refresh(self, hashed: str) -> str | None:
+        raw = await self._cache.get(f"refresh:{hashed}")
+        return raw.decode() if raw is not None else None
+
+    async def mark_used(self, hashed: str, family_id: str, ttl_seconds: int) -> None:
+        await self._cache.set(f"refresh-used:{hashed}", family_id.encode(), ttl_seconds)
+
+    async def used_by(self, hashed: str) -> str | None:
+        raw = await self._cache.get(f"refresh-used:{hashed}")
+        return raw.decode() if raw is not None else None
+
+    async def revoke_family(self, family_id: str, ttl_seconds: int) -> None:
+        """End the family: its record, its unused refresh token and its live session."""
+        await self._cache.set(f"refresh-revoked:{family_id}", b"1", ttl_seconds)
+        family = await self.family(family_id)
+        await self._cache.delete(f"refresh-family:{family_id}")
+        if family is not None:
+            await self._cache.delete(f"refresh:{family.refresh_hash}")
+            await self.end_session(family.session_id)
+
+    async def is_revoked(self, family_id: str) -> bool:
+        return await self._cache.get(f"refresh-revoked:{family_id}") is not None
+
+
+class OidcStateStore:
+    """OIDC logins in progress: ``oidc:<state>`` -> the PKCE verifier."""
+
+    def __init__(self, cache: WarpCacheClient) -> None:
+        self._cache = cache
+
+    async def put(self, state: str, verifier: str, ttl_seconds: int) -> None:
+        await self._cache.set(f"oidc:{state}", verifier.encode(), ttl_seconds)
+
+    async def take(self, state: str) -> str | None:
+        """The verifier of ``state``, usable once."""
+        raw = await self._cache.get_and_delete(f"oidc:{state}")
+        return raw.decode() if raw is not None else None

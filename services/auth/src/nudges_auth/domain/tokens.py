@@ -1,0 +1,53 @@
+"""The claims of Nudges access tokens."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nudges_kit.auth import Role
+
+
+@dataclass(frozen=True)
+class TokenSubject:
+    """Who a token is for. People have a phone hash (``subject`` is the user id derived from
+    it); machines have only their name. The clear number is never part of a token."""
+
+    subject: str
+    role: Role
+    locale: str = "en"
+    phone_hash: str | None = None
+    #: The number encrypted with the platform phone key (services create the user from it).
+    phone_ciphertext: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TokenSubject:
+        return cls(**raw)
+
+
+def access_claims(
+    who: TokenSubject, *, issuer: str, audience: str, now: int, ttl_seconds: int
+) -> dict[str, Any]:
+    """The claims of an access token for ``who``, valid ``ttl_seconds`` from ``now``."""
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": who.subject,
+        "roles": [who.role],
+        "locale": who.locale,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    if who.phone_hash:
+        claims["phone_hash"] = who.phone_hash
+    if who.phone_ciphertext:
+        claims["phone_ct"] = who.phone_ciphertext
+    if who.role == "client":
+        # A client's id is its user's id.
+        claims["client_id"] = who.subject
+    return claims
