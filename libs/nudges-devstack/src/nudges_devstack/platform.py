@@ -4,6 +4,7 @@ ports)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,8 +96,9 @@ class Platform:
             "TWILIO_STATUS_CALLBACK_URL": self.url("webhooks", "/webhooks/twilio/status"),
             "OTP_ECHO": "true",
             "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),
-            "CONSUMERS_CLIENT_SECRET": CONSUMERS_SECRET,
-            "WEBHOOKS_CLIENT_SECRET": WEBHOOKS_SECRET,
+            "MACHINE_SECRETS": json.dumps(
+                {"consumers": CONSUMERS_SECRET, "webhooks": WEBHOOKS_SECRET}
+            ),
             "SERVICE_CLIENT_SECRET": CONSUMERS_SECRET if name == "consumers" else WEBHOOKS_SECRET,
         }
         if name in GRPC:

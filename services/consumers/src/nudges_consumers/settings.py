@@ -22,7 +22,7 @@ class ConsumersSettings(NudgesSettings):
     #: Where machine accounts get their tokens (client credentials).
     auth_token_url: str = "http://127.0.0.1:4001/auth/token"  # noqa: S105 (a URL)
     service_client_id: str = "consumers"
-    service_client_secret: SecretStr = SecretStr("dev-consumers-secret")
+    service_client_secret: SecretStr = SecretStr("dev-only-consumers-secret")
 
     stripe_api_base: str = "http://127.0.0.1:12111"
     stripe_api_key: SecretStr = SecretStr("sk_test_nudges")

@@ -1,0 +1,211 @@
+"""Twilio status callbacks (``twilio.status``) into delivery records and announcement counts,
+and the end of an announcement: its usage and the client's final SMS, once.
+
+A callback of one of an announcement's messages is recorded with ``recordDelivery`` (the
+ledger knows the announcement and subscriber of each sid, so a callback overtaking the
+sender's own "queued" record is not lost; statuses only move forward in UserApi); any other
+sid goes to ``recordMessageStatus``. When the counts say the announcement is complete, the
+messages it used (Twilio's segments of every message sent) are recorded against the plan's
+allowance (``recordUsage``, idempotent by the announcement id) and the client is told the
+counts by SMS: the ``announcement_completions`` row and that ``sms.outbound`` event are
+written in one transaction, so whichever worker sees the completion first does it, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from nudges_consumers.bootstrap import Deps
+from nudges_consumers.service_layer import notifications
+from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog import providers, sms
+from nudges_kit.localization import ANNOUNCEMENT_DONE, LocalizationError, LocalizationUnavailable
+from nudges_kit.logging import get_logger
+from nudges_kit.outbox import add_event
+
+log = get_logger(__name__)
+
+GROUP = "delivery-status"
+
+#: What the consumers read of an announcement after each delivery update.
+ANNOUNCEMENT_FIELDS = (
+    "id status recipients sent delivered failed completedAt client { id name locale }"
+)
+RECORD_STATUS = f"""
+mutation($p: String!, $st: DeliveryStatus!, $e: String) {{
+  recordMessageStatus(providerMessageId: $p, status: $st, errorCode: $e) {{
+    {ANNOUNCEMENT_FIELDS}
+  }}
+}}"""
+RECORD_DELIVERY = f"""
+mutation($a: ID!, $s: ID!, $st: DeliveryStatus!, $p: String, $e: String) {{
+  recordDelivery(announcementId: $a, subscriberId: $s, status: $st, providerMessageId: $p,
+                 errorCode: $e) {{ {ANNOUNCEMENT_FIELDS} }}
+}}"""
+RECORD_USAGE = """
+mutation($c: ID!, $n: Int!, $k: String!) {
+  recordUsage(clientId: $c, messages: $n, idempotencyKey: $k) { used remaining }
+}"""
+
+#: Twilio's message statuses in the words of UserApi's deliveries; the others (queued,
+#: sending, accepted, received...) change nothing.
+STATUSES = {
+    "sent": "SENT",
+    "delivered": "DELIVERED",
+    "read": "DELIVERED",
+    "undelivered": "UNDELIVERED",
+    "failed": "FAILED",
+    "canceled": "FAILED",
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An announcement's counts as UserApi returned them after an update."""
+
+    announcement_id: UUID
+    client_id: UUID
+    client_name: str
+    client_locale: str
+    status: str
+    recipients: int
+    sent: int
+    delivered: int
+    failed: int
+    completed: bool
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> Progress:
+        client = found.get("client") or {}
+        return cls(
+            announcement_id=UUID(found["id"]),
+            client_id=UUID(client["id"]),
+            client_name=client.get("name") or "",
+            client_locale=client.get("locale") or "en",
+            status=found["status"],
+            recipients=int(found["recipients"]),
+            sent=int(found["sent"]),
+            delivered=int(found["delivered"]),
+            failed=int(found["failed"]),
+            completed=found.get("completedAt") is not None,
+        )
+
+
+async def record_status(
+    deps: Deps, conn: asyncpg.Connection, data: providers.TwilioStatusData
+) -> Progress | None:
+    """Record one status callback; the announcement's progress when it is one of its."""
+    status = STATUSES.get(data.status.lower())
+    if status is None:
+        return None
+    send = await conn.fetchrow(
+        "SELECT announcement_id, subscriber_id FROM sms_sends WHERE message_sid = $1",
+        data.message_sid,
+    )
+    if send is not None and send["announcement_id"] is None:
+        return None  # a one-off SMS (a code, a notice): no delivery record to update
+    if send is not None:
+        found = await deps.graph.user(
+            RECORD_DELIVERY,
+            a=str(send["announcement_id"]),
+            s=str(send["subscriber_id"]),
+            st=status,
+            p=data.message_sid,
+            e=data.error_code,
+        )
+        return Progress.of(found["recordDelivery"])
+    found = await deps.graph.user(RECORD_STATUS, p=data.message_sid, st=status, e=data.error_code)
+    progress = found["recordMessageStatus"]
+    return Progress.of(progress) if progress else None
+
+
+async def finish_announcement(deps: Deps, conn: asyncpg.Connection, progress: Progress) -> bool:
+    """Once an announcement is complete: record its usage and queue the client's final SMS,
+    in the caller's transaction on ``conn``; True when this call did it."""
+    if not progress.completed:
+        return False
+    aid = progress.announcement_id
+    if await conn.fetchval(
+        "SELECT true FROM announcement_completions WHERE announcement_id = $1", aid
+    ):
+        return False
+    used = int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(segments), 0) FROM sms_sends"
+            " WHERE announcement_id = $1 AND state = 'sent'",
+            aid,
+        )
+    )
+    if used > 0:
+        await deps.graph.product(RECORD_USAGE, c=str(progress.client_id), n=used, k=str(aid))
+    contact = await notifications.client_contact(deps, progress.client_id)
+    try:
+        text = await deps.localization.render(
+            ANNOUNCEMENT_DONE,
+            progress.client_locale,
+            sent=progress.sent,
+            delivered=progress.delivered,
+            failed=progress.failed,
+        )
+    except LocalizationUnavailable:
+        raise
+    except LocalizationError as exc:
+        raise PermanentError(f"announcement.done cannot be rendered: {exc}") from exc
+    first = await conn.fetchval(
+        "INSERT INTO announcement_completions"
+        " (announcement_id, client_id, sent, delivered, failed, messages_used)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+        aid,
+        progress.client_id,
+        progress.sent,
+        progress.delivered,
+        progress.failed,
+        used,
+    )
+    if not first:
+        return False
+    if contact is not None:
+        await add_event(
+            conn,
+            sms.sms_outbound,
+            str(progress.client_id),
+            sms.OutboundSmsData(
+                to_ciphertext=contact.phone_ciphertext,
+                body=text,
+                idempotency_key=f"announcement.done:{aid}",
+            ),
+        )
+    log.info(
+        "announcement finished",
+        announcement_id=str(aid),
+        sent=progress.sent,
+        delivered=progress.delivered,
+        failed=progress.failed,
+        messages_used=used,
+        client_told=contact is not None,
+    )
+    return True
+
+
+def consumers(deps: Deps) -> list[EventConsumer]:
+    """The consumer of Twilio's status callbacks."""
+
+    async def status(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
+        progress = await record_status(deps, ctx.conn, data)
+        if progress is not None and progress.completed:
+            await finish_announcement(deps, ctx.conn, progress)
+
+    return [
+        EventConsumer(
+            group=GROUP,
+            settings=deps.settings,
+            pool=deps.pool,
+            handlers={providers.twilio_status: status},
+            max_attempts=deps.settings.max_attempts,
+        )
+    ]

@@ -1,0 +1,283 @@
+"""The SMS notices of memberships, clients and plans, each written as one ``sms.outbound``
+event to the consumers' outbox in the handler's transaction: once per triggering event (the
+consumer loop records handled event ids), and sent once (the event's idempotency key).
+
+| event | to | text |
+|---|---|---|
+| ``user.membership.joined`` | the subscriber | ``membership.welcome`` |
+| ``user.membership.joined`` | the client | ``membership.new_subscriber`` |
+| ``user.client.created`` | the client | ``client.welcome`` |
+| ``product.plan-subscription.activated`` | the client | ``plan.activated`` |
+| ``product.plan-subscription.updated`` (past due) | the client | ``plan.payment_failed`` |
+| ``product.plan-subscription.canceled`` | the client | ``plan.canceled`` |
+
+Stops (``user.membership.stopped``) send nothing: a number that texted STOP gets no more
+messages. Texts are rendered in the recipient's language; numbers travel encrypted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from nudges_consumers.bootstrap import Deps
+from nudges_kit import localization as texts
+from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog import product, sms, user
+from nudges_kit.localization import LocalizationError, LocalizationUnavailable, ParamValue
+from nudges_kit.logging import get_logger
+from nudges_kit.outbox import add_event
+
+log = get_logger(__name__)
+
+SUBSCRIBER_GROUP = "notify-subscribers"
+CLIENT_GROUP = "notify-clients"
+
+CLIENT = "query($id: ID!) { client(id: $id) { id name locale subscriberCount } }"
+#: How to reach a user (clients' and subscribers' ids are their users' ids).
+CONTACT = "query($id: ID!) { contact(userId: $id) { locale phoneCiphertext } }"
+#: One active member of a client: the page of recipients that starts just before them.
+MEMBER = """
+query($c: ID!, $after: ID) {
+  announcementRecipients(clientId: $c, first: 1, after: $after) {
+    recipients { subscriberId locale phoneCiphertext }
+  }
+}"""
+PLAN_OF_TIER = """
+query($r: [_Any!]!) { _entities(representations: $r) { ... on PriceTier { plan { name } } } }"""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where an SMS to someone goes, and in which language."""
+
+    locale: str
+    phone_ciphertext: str
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    id: UUID
+    name: str
+    locale: str
+    subscriber_count: int
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+async def client_profile(deps: Deps, client_id: UUID) -> ClientProfile | None:
+    found = (await deps.graph.user(CLIENT, id=str(client_id)))["client"]
+    if found is None:
+        return None
+    return ClientProfile(
+        id=client_id,
+        name=found["name"],
+        locale=found["locale"],
+        subscriber_count=int(found["subscriberCount"]),
+    )
+
+
+async def client_contact(deps: Deps, client_id: UUID) -> Contact | None:
+    """The number of the client's own phone (UserApi's ``contact`` of its user)."""
+    found = (await deps.graph.user(CONTACT, id=str(client_id)))["contact"]
+    if found is None:
+        return None
+    return Contact(locale=found["locale"], phone_ciphertext=found["phoneCiphertext"])
+
+
+async def active_member(deps: Deps, client_id: UUID, subscriber_id: UUID) -> Contact | None:
+    """The subscriber's number while their membership of the client is active, else None.
+
+    Recipients come in subscriber-id order after ``after``: asking for one after the id just
+    below this subscriber's answers them, or someone else when they are not active.
+    """
+    after = str(UUID(int=subscriber_id.int - 1)) if subscriber_id.int else None
+    found = (await deps.graph.user(MEMBER, c=str(client_id), after=after))[
+        "announcementRecipients"
+    ]["recipients"]
+    if not found or found[0]["subscriberId"] != str(subscriber_id):
+        return None
+    return Contact(locale=found[0]["locale"], phone_ciphertext=found[0]["phoneCiphertext"])
+
+
+async def plan_name(deps: Deps, price_tier_id: UUID) -> str:
+    found = await deps.graph.product(
+        PLAN_OF_TIER, r=[{"__typename": "PriceTier", "id": str(price_tier_id)}]
+    )
+    entity = found["_entities"][0]
+    if not entity:
+        raise PermanentError(f"price tier {price_tier_id} not found")
+    return str(entity["plan"]["name"])
+
+
+# --- writing a notice -------------------------------------------------------------------
+
+
+async def notify(
+    deps: Deps,
+    conn: asyncpg.Connection,
+    to: Contact,
+    recipient_id: UUID,
+    message: texts.Message,
+    idempotency_key: str,
+    **params: ParamValue,
+) -> None:
+    """Render ``message`` in the recipient's language and queue it, in the transaction."""
+    try:
+        body = await deps.localization.render(message, to.locale, **params)
+    except LocalizationUnavailable:
+        raise
+    except LocalizationError as exc:
+        raise PermanentError(f"{message.key} cannot be rendered: {exc}") from exc
+    await add_event(
+        conn,
+        sms.sms_outbound,
+        str(recipient_id),
+        sms.OutboundSmsData(
+            to_ciphertext=to.phone_ciphertext, body=body, idempotency_key=idempotency_key
+        ),
+    )
+    log.info("notice queued", message=message.key, idempotency_key=idempotency_key)
+
+
+async def _notify_client(
+    deps: Deps,
+    conn: asyncpg.Connection,
+    client_id: UUID,
+    message: texts.Message,
+    idempotency_key: str,
+    locale: str | None = None,
+    **params: ParamValue,
+) -> None:
+    contact = await client_contact(deps, client_id)
+    if contact is None:
+        log.warning("client without a contact, notice dropped", client_id=str(client_id))
+        return
+    if locale is not None:
+        contact = Contact(locale=locale, phone_ciphertext=contact.phone_ciphertext)
+    await notify(deps, conn, contact, client_id, message, idempotency_key, **params)
+
+
+# --- the handlers ------------------------------------------------------------------------
+
+
+async def welcome_subscriber(
+    deps: Deps, envelope: Envelope, data: user.MembershipData, conn: asyncpg.Connection
+) -> None:
+    """``membership.welcome`` to a new subscriber, unless they stopped since."""
+    client = await client_profile(deps, data.client_id)
+    member = await active_member(deps, data.client_id, data.subscriber_id)
+    if client is None or member is None:
+        return
+    await notify(
+        deps,
+        conn,
+        member,
+        data.subscriber_id,
+        texts.MEMBERSHIP_WELCOME,
+        f"membership.welcome:{envelope.id}",
+        client_name=client.name,
+    )
+
+
+async def tell_client_of_subscriber(
+    deps: Deps, envelope: Envelope, data: user.MembershipData, conn: asyncpg.Connection
+) -> None:
+    """``membership.new_subscriber`` to the client, with their count of subscribers."""
+    client = await client_profile(deps, data.client_id)
+    if client is None:
+        return
+    await _notify_client(
+        deps,
+        conn,
+        data.client_id,
+        texts.MEMBERSHIP_NEW_SUBSCRIBER,
+        f"membership.new_subscriber:{envelope.id}",
+        locale=client.locale,
+        count=client.subscriber_count,
+    )
+
+
+async def welcome_client(
+    deps: Deps, envelope: Envelope, data: user.ClientData, conn: asyncpg.Connection
+) -> None:
+    """``client.welcome`` to a new client."""
+    await _notify_client(
+        deps,
+        conn,
+        data.client_id,
+        texts.CLIENT_WELCOME,
+        f"client.welcome:{envelope.id}",
+        locale=data.locale,
+        client_name=data.name,
+    )
+
+
+async def tell_client_of_plan(
+    deps: Deps, envelope: Envelope, data: product.PlanSubscriptionData, conn: asyncpg.Connection
+) -> None:
+    """The plan activated, a payment failed (past due), or the plan ended."""
+    if envelope.type == product.plan_subscription_activated.name:
+        message, key = texts.PLAN_ACTIVATED, f"plan.activated:{data.plan_subscription_id}"
+    elif envelope.type == product.plan_subscription_canceled.name:
+        message, key = texts.PLAN_CANCELED, f"plan.canceled:{data.plan_subscription_id}"
+    elif data.status == "past_due":
+        # Once per billing period however many updates say past due: the key dedupes the send.
+        period = data.current_period_end.isoformat() if data.current_period_end else ""
+        message = texts.PLAN_PAYMENT_FAILED
+        key = f"plan.payment_failed:{data.plan_subscription_id}:{period}"
+    else:
+        return
+    client = await client_profile(deps, data.client_id)
+    await _notify_client(
+        deps,
+        conn,
+        data.client_id,
+        message,
+        key,
+        locale=client.locale if client else None,
+        plan_name=await plan_name(deps, data.price_tier_id),
+    )
+
+
+Notice = Callable[[Deps, Envelope, Any, asyncpg.Connection], Awaitable[None]]
+
+
+def _handler(deps: Deps, notice: Notice) -> Any:
+    async def handle(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
+        await notice(deps, envelope, data, ctx.conn)
+
+    return handle
+
+
+def consumers(deps: Deps) -> list[EventConsumer]:
+    """Two groups, so that a notice to a client never holds back one to a subscriber."""
+    common: dict[str, Any] = {
+        "settings": deps.settings,
+        "pool": deps.pool,
+        "max_attempts": deps.settings.max_attempts,
+    }
+    return [
+        EventConsumer(
+            group=SUBSCRIBER_GROUP,
+            handlers={user.membership_joined: _handler(deps, welcome_subscriber)},
+            **common,
+        ),
+        EventConsumer(
+            group=CLIENT_GROUP,
+            handlers={
+                user.membership_joined: _handler(deps, tell_client_of_subscriber),
+                user.client_created: _handler(deps, welcome_client),
+                product.plan_subscription_activated: _handler(deps, tell_client_of_plan),
+                product.plan_subscription_updated: _handler(deps, tell_client_of_plan),
+                product.plan_subscription_canceled: _handler(deps, tell_client_of_plan),
+            },
+            **common,
+        ),
+    ]

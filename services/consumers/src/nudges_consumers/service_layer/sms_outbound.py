@@ -1,0 +1,353 @@
+"""Sending SMS through Twilio: each ``sms.outbound`` event and each recipient of an
+announcement batch (``sms.announcement-batch``), once.
+
+Nobody gets two copies and nobody is skipped, whatever crashes when:
+
+1. before anything is sent, an intent row is committed in ``sms_sends`` under the send's
+   idempotency key (announcement and subscriber for an announcement), and a session advisory
+   lock on the key keeps any other worker off it (a killed worker's locks go with its
+   connection);
+2. each attempt is committed (``attempts``) before Twilio is called, and Twilio's sid is
+   committed (``sent``) as soon as it answers;
+3. a redelivered work item skips what is ``sent`` or ``failed``, and a send still ``pending``
+   after an attempt is *in doubt* (the worker died between Twilio's answer and the commit):
+   it is looked for in Twilio's message list (same number, same text, since the first
+   attempt) before it is sent again.
+
+429 and 5xx are retried with backoff (a 5xx or a timeout may have been accepted: looked for
+first), then the consumer loop retries the work item; a number Twilio refuses (21211, 21610,
+...) is recorded as failed and not retried. Sends wait for the process's sending rate.
+
+For an announcement, each recipient's outcome goes to UserApi (``recordDelivery``: queued with
+the message sid, or failed with Twilio's code); when that finishes the announcement, the client
+gets the final SMS (:func:`nudges_consumers.service_layer.delivery_status.finish_announcement`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from cryptography.exceptions import InvalidTag
+
+from nudges_consumers.adapters.twilio_sender import (
+    SendRefused,
+    SendUnavailable,
+    SentMessage,
+    TwilioSender,
+)
+from nudges_consumers.bootstrap import Deps
+from nudges_consumers.service_layer import delivery_status
+from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog import fanout, sms
+from nudges_kit.logging import get_logger
+
+log = get_logger(__name__)
+
+GROUP = "sms-outbound"
+#: Sends of one work item in flight at once (the process's rate still applies).
+SEND_CONCURRENCY = 8
+#: Attempts of one send within a handler call before the consumer loop's retry takes over.
+ATTEMPTS_PER_CALL = 3
+#: How far before the first attempt an in-doubt send is looked for (clock skew).
+RECONCILE_MARGIN = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Send:
+    """One SMS to send once under ``key``; an announcement's carries its recipient."""
+
+    key: str
+    to_ciphertext: str
+    body: str
+    status_callback: str | None
+    announcement_id: UUID | None = None
+    subscriber_id: UUID | None = None
+
+
+def announcement_send_key(announcement_id: UUID, subscriber_id: UUID) -> str:
+    """The idempotency key of one recipient's copy of an announcement."""
+    return f"announcement:{announcement_id}:{subscriber_id}"
+
+
+# --- the ledger (consumersdb.sms_sends) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What ``sms_sends`` says of one send."""
+
+    key: str
+    state: str
+    attempts: int
+    first_attempt_at: datetime | None
+    message_sid: str | None
+    error_code: str | None
+    delivery_recorded: bool
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Intent:
+        return cls(
+            key=row["idempotency_key"],
+            state=row["state"],
+            attempts=row["attempts"],
+            first_attempt_at=row["first_attempt_at"],
+            message_sid=row["message_sid"],
+            error_code=row["error_code"],
+            delivery_recorded=row["delivery_recorded"],
+        )
+
+
+class SendLedger:
+    """The intents of ``sms_sends`` on a connection of their own, outside the handler's
+    transaction: every statement commits at once, so what was attempted survives a crash.
+    A connection runs one statement at a time, hence the lock."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    async def _fetchrow(self, query: str, *args: Any) -> asyncpg.Record:
+        async with self._lock:
+            row = await self._conn.fetchrow(query, *args)
+        assert row is not None
+        return row
+
+    async def claim(self, sends: Sequence[Send]) -> dict[str, Intent]:
+        """Record the intents not yet recorded and lock every key this worker can have: the
+        intents of the keys locked (a key missing from the answer is another worker's now)."""
+        keys = [s.key for s in sends]
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO sms_sends (idempotency_key, announcement_id, subscriber_id)"
+                " SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[])"
+                " ON CONFLICT (idempotency_key) DO NOTHING",
+                keys,
+                [s.announcement_id for s in sends],
+                [s.subscriber_id for s in sends],
+            )
+            locked = await self._conn.fetch(
+                "SELECT k FROM unnest($1::text[]) AS k"
+                " WHERE pg_try_advisory_lock(hashtextextended(k, 0))",
+                keys,
+            )
+            # Read after locking (a statement of its own): what the last holder committed.
+            rows = await self._conn.fetch(
+                "SELECT * FROM sms_sends WHERE idempotency_key = ANY($1::text[])",
+                [r["k"] for r in locked],
+            )
+        return {row["idempotency_key"]: Intent.of(row) for row in rows}
+
+    async def attempt(self, key: str) -> Intent:
+        """Count an attempt, committed before Twilio is called."""
+        return Intent.of(
+            await self._fetchrow(
+                "UPDATE sms_sends SET attempts = attempts + 1,"
+                " first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()"
+                " WHERE idempotency_key = $1 RETURNING *",
+                key,
+            )
+        )
+
+    async def sent(self, key: str, message: SentMessage) -> Intent:
+        return Intent.of(
+            await self._fetchrow(
+                "UPDATE sms_sends SET state = 'sent', message_sid = $2, segments = $3,"
+                " updated_at = now() WHERE idempotency_key = $1 RETURNING *",
+                key,
+                message.sid,
+                message.segments,
+            )
+        )
+
+    async def failed(self, key: str, error_code: str) -> Intent:
+        return Intent.of(
+            await self._fetchrow(
+                "UPDATE sms_sends SET state = 'failed', error_code = $2, updated_at = now()"
+                " WHERE idempotency_key = $1 RETURNING *",
+                key,
+                error_code,
+            )
+        )
+
+    async def delivery_recorded(self, key: str) -> None:
+        async with self._lock:
+            await self._conn.execute(
+                "UPDATE sms_sends SET delivery_recorded = true, updated_at = now()"
+                " WHERE idempotency_key = $1",
+                key,
+            )
+
+    async def release(self) -> None:
+        """Unlock every key this worker locked."""
+        async with self._lock:
+            await self._conn.execute("SELECT pg_advisory_unlock_all()")
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+class HeldByAnotherWorker(Exception):
+    """Some sends of the work item are being sent by another worker: retry it later."""
+
+
+class SmsSending:
+    """Sends :class:`Send` s once each (see the module's documentation)."""
+
+    def __init__(
+        self, deps: Deps, sender: TwilioSender, concurrency: int = SEND_CONCURRENCY
+    ) -> None:
+        self._deps = deps
+        self._sender = sender
+        self._concurrency = concurrency
+
+    async def send_all(self, sends: Sequence[Send]) -> None:
+        """Send each of ``sends`` unless it was already; raises when any must be retried."""
+        if not sends:
+            return
+        async with self._deps.pool.acquire() as conn:
+            ledger = SendLedger(conn)
+            try:
+                intents = await ledger.claim(sends)
+                limit = asyncio.Semaphore(self._concurrency)
+
+                async def deliver(send: Send) -> None:
+                    async with limit:
+                        await self._deliver(ledger, send, intents[send.key])
+
+                outcomes = await asyncio.gather(
+                    *(deliver(s) for s in sends if s.key in intents), return_exceptions=True
+                )
+            finally:
+                with contextlib.suppress(Exception):
+                    await ledger.release()
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        if errors:
+            raise errors[0]
+        held = len(sends) - len(intents)
+        if held:
+            raise HeldByAnotherWorker(f"{held} of {len(sends)} sends are held by another worker")
+
+    async def _deliver(self, ledger: SendLedger, send: Send, intent: Intent) -> None:
+        if intent.state == "pending":
+            intent = await self._send(ledger, send, intent)
+        if send.announcement_id is not None and not intent.delivery_recorded:
+            await self._record_delivery(ledger, send, intent)
+
+    async def _send(self, ledger: SendLedger, send: Send, intent: Intent) -> Intent:
+        try:
+            to = self._deps.vault.decrypt(send.to_ciphertext)
+        except (ValueError, InvalidTag) as exc:
+            raise PermanentError(f"send {send.key}: the recipient cannot be decrypted") from exc
+        if intent.attempts > 0:
+            # A previous attempt's outcome was never recorded: Twilio may have the message.
+            found = await self._find(to, send, intent)
+            if found is not None:
+                log.info("in-doubt send found at Twilio, not sent again", key=send.key)
+                return await ledger.sent(send.key, found)
+        for attempt in range(1, ATTEMPTS_PER_CALL + 1):
+            intent = await ledger.attempt(send.key)
+            try:
+                message = await self._sender.send(to, send.body, send.status_callback)
+            except SendRefused as exc:
+                log.warning("twilio refused a message", key=send.key, error_code=exc.code)
+                return await ledger.failed(send.key, exc.code)
+            except SendUnavailable as exc:
+                log.warning("twilio send to retry", key=send.key, error=str(exc), attempt=attempt)
+                if attempt == ATTEMPTS_PER_CALL:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+                if exc.maybe_accepted and (found := await self._find(to, send, intent)):
+                    return await ledger.sent(send.key, found)
+                continue
+            return await ledger.sent(send.key, message)
+        raise AssertionError("unreachable")
+
+    async def _find(self, to: str, send: Send, intent: Intent) -> SentMessage | None:
+        assert intent.first_attempt_at is not None
+        return await self._sender.find_sent(
+            to, send.body, intent.first_attempt_at - RECONCILE_MARGIN
+        )
+
+    async def _record_delivery(self, ledger: SendLedger, send: Send, intent: Intent) -> None:
+        sent = intent.state == "sent"
+        data = await self._deps.graph.user(
+            delivery_status.RECORD_DELIVERY,
+            a=str(send.announcement_id),
+            s=str(send.subscriber_id),
+            st="QUEUED" if sent else "FAILED",
+            p=intent.message_sid if sent else None,
+            e=None if sent else intent.error_code,
+        )
+        await ledger.delivery_recorded(send.key)
+        progress = delivery_status.Progress.of(data["recordDelivery"])
+        if progress.completed:
+            # Its own transaction: the handler's may still roll back, and this delivery will
+            # not be recorded again.
+            async with self._deps.pool.acquire() as conn, conn.transaction():
+                await delivery_status.finish_announcement(self._deps, conn, progress)
+
+
+# --- the consumer ------------------------------------------------------------------------
+
+
+def _outbound_send(deps: Deps, envelope: Envelope, data: sms.OutboundSmsData) -> Send:
+    return Send(
+        key=data.idempotency_key,
+        to_ciphertext=data.to_ciphertext,
+        body=data.body,
+        status_callback=data.status_callback or deps.settings.twilio_status_callback_url,
+    )
+
+
+def batch_sends(deps: Deps, data: fanout.AnnouncementBatchData) -> list[Send]:
+    """Every recipient's send of an announcement batch."""
+    callback = data.status_callback or deps.settings.twilio_status_callback_url
+    sends = []
+    for recipient in data.recipients:
+        text = data.texts.get(recipient.locale)
+        if text is None:
+            raise PermanentError(f"batch {data.batch}: no text for locale {recipient.locale!r}")
+        sends.append(
+            Send(
+                key=announcement_send_key(data.announcement_id, recipient.subscriber_id),
+                to_ciphertext=recipient.to_ciphertext,
+                body=text,
+                status_callback=callback,
+                announcement_id=data.announcement_id,
+                subscriber_id=recipient.subscriber_id,
+            )
+        )
+    return sends
+
+
+def sending_consumer(deps: Deps, sending: SmsSending, group: str = GROUP) -> EventConsumer:
+    """One consumer of ``sms.outbound`` and announcement batches, sending with ``sending``."""
+
+    async def outbound(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
+        await sending.send_all([_outbound_send(deps, envelope, data)])
+
+    async def batch(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
+        await sending.send_all(batch_sends(deps, data))
+
+    return EventConsumer(
+        group=group,
+        settings=deps.settings,
+        pool=deps.pool,
+        handlers={sms.sms_outbound: outbound, fanout.announcement_batch: batch},
+        max_attempts=deps.settings.max_attempts,
+    )
+
+
+def consumers(deps: Deps) -> list[EventConsumer]:
+    """One sending consumer per partition, sharing one Twilio client and the sending rate."""
+    sending = SmsSending(deps, TwilioSender(deps.settings))
+    workers = max(1, min(deps.settings.kafka_topic_partitions, 8))
+    return [sending_consumer(deps, sending) for _ in range(workers)]

@@ -1,0 +1,22 @@
+"""The whole platform as processes, once per session, for the end-to-end flows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nudges_devstack.infra import Postgres, TansuBroker
+from nudges_devstack.platform import Platform
+
+
+@pytest.fixture(scope="session")
+def platform(postgres: Postgres, kafka_broker: TansuBroker, state_dir: Path) -> Iterator[Platform]:
+    running = Platform(postgres.url, kafka_broker.bootstrap_servers, state_dir / "platform")
+    running.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
