@@ -1,0 +1,575 @@
+# Nudges on AWS: ECS Fargate services behind one load balancer, MSK, RDS PostgreSQL,
+# ElastiCache Redis, the UIs on S3 + CloudFront, Route 53 names and ACM certificates.
+# staging/main.tf and production/main.tf are the same file; what differs is in
+# terraform.tfvars. infra/tests/test_drift.py checks that both declare every platform
+# service of compose.yaml, with the same name, port, image and secrets.
+
+locals {
+  name      = "nudges-${var.environment}"
+  namespace = "${var.environment}.nudges.internal"
+  api_host  = "api.${var.domain}"
+  ui_hosts = {
+    "admin-ui"  = "admin.${var.domain}"
+    "signup-ui" = "app.${var.domain}"
+  }
+  tags = {
+    Project     = "nudges"
+    Environment = var.environment
+  }
+
+  # Secrets Manager secrets of the platform, by name (values are set out of band, see
+  # README.md). Each is read by the services that name it below, and by no other.
+  secrets = {
+    "stripe-api-key"          = "Stripe secret API key"
+    "stripe-webhook-secret"   = "Signing secret of the Stripe webhook endpoint"
+    "twilio-auth-token"       = "Twilio auth token (API calls and webhook signatures)"
+    "phone-encryption-key"    = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
+    "phone-hash-key"          = "HMAC-SHA256 key of phone number lookups"
+    "jwt-signing-keys"        = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
+    "otp-hmac-secret"         = "AuthApi's key for one-time code digests"
+    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
+    "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
+    "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
+    "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
+    "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
+    "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
+    "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
+    "payment-postgres-url"    = "POSTGRES_URL of PaymentApi (role nudges_payment)"
+    "consumers-postgres-url"  = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "migrator-postgres-url"   = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
+  }
+  secret_arns = merge(
+    module.secrets.secret_arns,
+    { for redis in module.elasticache : "redis-url" => redis.url_secret_arn },
+  )
+
+  api_url   = "https://${local.api_host}"
+  graph_url = { for name, port in { user = 4002, product = 4003, payment = 4004 } : name => "http://${name}.${local.namespace}:${port}/graphql" }
+  auth_url  = "http://auth.${local.namespace}:4001/auth"
+
+  # Settings every service reads (libs/nudges-kit/src/nudges_kit/settings.py). Staging runs
+  # in production mode too: no development default is ever used outside a laptop.
+  common_environment = {
+    ENVIRONMENT                 = "production"
+    LOG_LEVEL                   = var.log_level
+    LOG_JSON                    = "true"
+    HTTP_HOST                   = "0.0.0.0"
+    KAFKA_BOOTSTRAP_SERVERS     = module.msk.bootstrap_brokers
+    KAFKA_ENABLE_IDEMPOTENCE    = "true"
+    KAFKA_SECURITY_PROTOCOL     = "SASL_SSL"
+    KAFKA_SASL_MECHANISM        = "OAUTHBEARER"
+    KAFKA_TOPIC_PARTITIONS      = tostring(var.kafka_topic_partitions)
+    OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:4318"
+    # AuthApi issues the tokens; every service verifies them with its JWKS.
+    JWT_ISSUER   = "${local.api_url}/auth"
+    JWT_AUDIENCE = "nudges"
+    JWKS_URL     = "${local.auth_url}/.well-known/jwks.json"
+  }
+
+  # Every platform service of compose.yaml, by the same name. port: HTTP (API, or health and
+  # metrics); grpc_port: what callers use when set; public_paths: routed from the load
+  # balancer; calls: the services it opens connections to; postgres/redis: the data stores
+  # it uses; kafka: the topics it writes and reads; environment: its settings beyond the
+  # common ones; secrets: environment variable => secret name (local.secrets).
+  services = {
+    gateway = {
+      port         = 4000
+      public_paths = ["/graphql", "/graphql/*"]
+      priority     = 100
+      calls        = ["registry", "user", "product", "payment", "warpcache", "auth"]
+      environment = {
+        REGISTRY_URL  = "http://registry.${local.namespace}:4010"
+        WARPCACHE_URL = "warpcache.${local.namespace}:50051"
+      }
+      secrets = {}
+    }
+    auth = {
+      port         = 4001
+      public_paths = ["/auth", "/auth/*"]
+      priority     = 110
+      calls        = ["warpcache", "localization", "user"]
+      kafka        = { write_topics = ["sms.outbound", "auth.logins"] }
+      environment = {
+        WARPCACHE_URL      = "warpcache.${local.namespace}:50051"
+        LOCALIZATION_URL   = "localization.${local.namespace}:50052"
+        USER_URL           = local.graph_url.user
+        KEYCLOAK_URL       = var.keycloak_url
+        KEYCLOAK_REALM     = "nudges"
+        KEYCLOAK_CLIENT_ID = "nudges-auth"
+        OIDC_REDIRECT_URL  = "${local.api_url}/auth/callback"
+        ADMIN_UI_URL       = "https://${local.ui_hosts["admin-ui"]}/"
+        COOKIE_SECURE      = "true"
+        # The load balancer's X-Forwarded-For entry is the client's address.
+        TRUSTED_PROXY_HOPS = "1"
+      }
+      secrets = {
+        OTP_HMAC_SECRET        = "otp-hmac-secret"
+        JWT_SIGNING_KEYS       = "jwt-signing-keys"
+        MACHINE_SECRETS        = "machine-secrets"
+        KEYCLOAK_CLIENT_SECRET = "keycloak-client-secret"
+        PHONE_ENCRYPTION_KEY   = "phone-encryption-key"
+        PHONE_HASH_KEY         = "phone-hash-key"
+      }
+    }
+    user = {
+      port     = 4002
+      calls    = ["registry", "auth"]
+      postgres = true
+      kafka    = { write_topics = ["user.clients", "user.memberships", "user.announcements"] }
+      environment = {
+        REGISTRY_URL = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL = local.graph_url.user
+      }
+      secrets = {
+        POSTGRES_URL         = "user-postgres-url"
+        PHONE_ENCRYPTION_KEY = "phone-encryption-key"
+        PHONE_HASH_KEY       = "phone-hash-key"
+      }
+    }
+    product = {
+      port     = 4003
+      calls    = ["registry", "auth"]
+      postgres = true
+      kafka    = { write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions"] }
+      environment = {
+        REGISTRY_URL = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL = local.graph_url.product
+      }
+      secrets = {
+        POSTGRES_URL = "product-postgres-url"
+      }
+    }
+    payment = {
+      port     = 4004
+      calls    = ["registry", "auth", "product", "user"]
+      postgres = true
+      kafka    = { write_topics = ["payment.checkouts"] }
+      environment = {
+        REGISTRY_URL         = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL         = local.graph_url.payment
+        PRODUCT_URL          = local.graph_url.product
+        USER_URL             = local.graph_url.user
+        STRIPE_API_BASE      = "https://api.stripe.com"
+        CHECKOUT_SUCCESS_URL = "https://${local.ui_hosts["signup-ui"]}/checkout/success?session_id={CHECKOUT_SESSION_ID}"
+        CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
+      }
+      secrets = {
+        POSTGRES_URL   = "payment-postgres-url"
+        STRIPE_API_KEY = "stripe-api-key"
+        SERVICE_TOKEN  = "payment-service-token"
+      }
+    }
+    webhooks = {
+      port         = 4005
+      public_paths = ["/webhooks/*"]
+      priority     = 120
+      calls        = ["warpcache", "localization", "auth", "user", "product"]
+      kafka        = { write_topics = ["stripe.events", "twilio.status"] }
+      environment = {
+        WARPCACHE_URL     = "warpcache.${local.namespace}:50051"
+        LOCALIZATION_URL  = "localization.${local.namespace}:50052"
+        USER_URL          = local.graph_url.user
+        PRODUCT_URL       = local.graph_url.product
+        AUTH_TOKEN_URL    = "${local.auth_url}/token"
+        SERVICE_CLIENT_ID = "webhooks"
+        # Twilio signs the public URL it posted to, not the one the task sees.
+        TWILIO_WEBHOOK_BASE_URL = local.api_url
+      }
+      secrets = {
+        STRIPE_WEBHOOK_SECRET = "stripe-webhook-secret"
+        TWILIO_AUTH_TOKEN     = "twilio-auth-token"
+        SERVICE_CLIENT_SECRET = "webhooks-client-secret"
+        PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
+        PHONE_HASH_KEY        = "phone-hash-key"
+      }
+    }
+    consumers = {
+      port     = 4006
+      calls    = ["localization", "auth", "user", "product", "payment"]
+      postgres = true
+      kafka = {
+        # It consumes every topic, sends SMS, parks failures on the dead-letter topics and
+        # replays dead letters to the topic they came from.
+        read_topics  = ["*"]
+        write_topics = ["sms.outbound", "*.dlq", "user.*", "product.*", "payment.*", "stripe.events", "twilio.status", "auth.logins"]
+        groups       = ["consumers*"]
+      }
+      lag_scaling = true
+      environment = {
+        LOCALIZATION_URL           = "localization.${local.namespace}:50052"
+        USER_URL                   = local.graph_url.user
+        PRODUCT_URL                = local.graph_url.product
+        PAYMENT_URL                = local.graph_url.payment
+        AUTH_TOKEN_URL             = "${local.auth_url}/token"
+        SERVICE_CLIENT_ID          = "consumers"
+        STRIPE_API_BASE            = "https://api.stripe.com"
+        TWILIO_API_URL             = "https://api.twilio.com"
+        TWILIO_ACCOUNT_SID         = var.twilio_account_sid
+        TWILIO_FROM_NUMBER         = var.twilio_from_number
+        TWILIO_STATUS_CALLBACK_URL = "${local.api_url}/webhooks/twilio/status"
+      }
+      secrets = {
+        POSTGRES_URL          = "consumers-postgres-url"
+        STRIPE_API_KEY        = "stripe-api-key"
+        TWILIO_AUTH_TOKEN     = "twilio-auth-token"
+        SERVICE_CLIENT_SECRET = "consumers-client-secret"
+        PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
+        PHONE_HASH_KEY        = "phone-hash-key"
+      }
+    }
+    warpcache = {
+      port      = 4011
+      grpc_port = 50051
+      environment = {
+        GRPC_HOST = "0.0.0.0"
+        GRPC_PORT = "50051"
+      }
+      secrets = {}
+    }
+    localization = {
+      port      = 4012
+      grpc_port = 50052
+      environment = {
+        GRPC_HOST = "0.0.0.0"
+        GRPC_PORT = "50052"
+      }
+      secrets = {}
+    }
+    registry = {
+      port        = 4010
+      environment = {}
+      secrets     = {}
+    }
+  }
+
+  # One-off tasks of the ops image (infra/docker/ops.Dockerfile), run by the deployment
+  # before the services roll: aws ecs run-task --task-definition <job> (see README.md).
+  # Like compose's migrate and topics services. They read only what they need, so they run
+  # with the settings' development mode and no other secret.
+  jobs = {
+    migrate = {
+      command  = ["migrate"]
+      postgres = true
+      environment = {
+        LOG_JSON = "true"
+      }
+      secrets = {
+        POSTGRES_URL = "migrator-postgres-url"
+      }
+    }
+    topics = {
+      command = ["topics", "create"]
+      kafka   = { create_topics = true }
+      environment = {
+        LOG_JSON                       = "true"
+        KAFKA_BOOTSTRAP_SERVERS        = module.msk.bootstrap_brokers
+        KAFKA_SECURITY_PROTOCOL        = "SASL_SSL"
+        KAFKA_SASL_MECHANISM           = "OAUTHBEARER"
+        KAFKA_TOPIC_PARTITIONS         = tostring(var.kafka_topic_partitions)
+        KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+      }
+      secrets = {}
+    }
+  }
+
+  # Services other services call: registered in Cloud Map.
+  called = toset(flatten([for s in local.services : try(s.calls, [])]))
+}
+
+# --- foundation ------------------------------------------------------------------------
+
+module "network" {
+  source = "../../modules/network"
+
+  name               = local.name
+  cidr_block         = var.vpc_cidr
+  availability_zones = var.availability_zones
+  single_nat_gateway = var.single_nat_gateway
+  kms_key_arn        = module.secrets.kms_key_arn
+  tags               = local.tags
+}
+
+module "secrets" {
+  source = "../../modules/secrets"
+
+  name    = local.name
+  secrets = local.secrets
+  tags    = local.tags
+}
+
+module "ecr" {
+  source = "../../modules/ecr"
+
+  name        = local.name
+  images      = toset(concat(keys(local.services), ["ops"]))
+  kms_key_arn = module.secrets.kms_key_arn
+  tags        = local.tags
+}
+
+module "logs" {
+  source = "../../modules/log-bucket"
+
+  bucket_name    = "${local.name}-logs-${data.aws_caller_identity.current.account_id}"
+  retention_days = var.log_retention_days
+  tags           = local.tags
+}
+
+data "aws_caller_identity" "current" {}
+
+module "dns" {
+  source    = "../../modules/dns"
+  providers = { aws = aws, aws.us_east_1 = aws.us_east_1 }
+
+  zone_name                      = var.zone_name
+  regional_certificate_domains   = [local.api_host]
+  cloudfront_certificate_domains = values(local.ui_hosts)
+  alias_records = merge(
+    { api = { name = local.api_host, target_dns = module.alb.dns_name, target_zone_id = module.alb.zone_id } },
+    {
+      for site, host in local.ui_hosts : site => {
+        name           = host
+        target_dns     = module.static_site[site].distribution_domain_name
+        target_zone_id = module.static_site[site].distribution_zone_id
+      }
+    },
+  )
+  tags = local.tags
+}
+
+module "alb" {
+  source = "../../modules/alb"
+
+  name               = local.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.public_subnet_ids
+  certificate_arn    = module.dns.regional_certificate_arn
+  access_logs_bucket = module.logs.bucket
+  log_retention_days = var.log_retention_days
+  redirects = {
+    admin-ui = {
+      path_patterns = ["/admin", "/admin/*"]
+      host          = local.ui_hosts["admin-ui"]
+      priority      = 10
+    }
+    signup-ui = {
+      path_patterns = ["/", "/c/*"]
+      host          = local.ui_hosts["signup-ui"]
+      priority      = 20
+    }
+  }
+  tags = local.tags
+}
+
+module "discovery" {
+  source = "../../modules/service-discovery"
+
+  namespace = local.namespace
+  vpc_id    = module.network.vpc_id
+  tags      = local.tags
+}
+
+# --- data stores -----------------------------------------------------------------------
+
+module "rds" {
+  source = "../../modules/rds"
+
+  name                  = local.name
+  vpc_id                = module.network.vpc_id
+  subnet_ids            = module.network.private_subnet_ids
+  instance_class        = var.rds_instance_class
+  multi_az              = var.rds_multi_az
+  backup_retention_days = var.rds_backup_retention_days
+  kms_key_arn           = module.secrets.kms_key_arn
+  log_retention_days    = var.log_retention_days
+  tags                  = local.tags
+}
+
+# Redis: no service reads REDIS_URL yet (compose runs Redis for the WarpCache-vs-Redis
+# benchmark); redis_enabled creates it, and its REDIS_URL secret, for the first that does.
+module "elasticache" {
+  source = "../../modules/elasticache"
+  count  = var.redis_enabled ? 1 : 0
+
+  name               = local.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  node_type          = var.redis_node_type
+  replicas           = var.redis_replicas
+  kms_key_arn        = module.secrets.kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = local.tags
+}
+
+module "msk" {
+  source = "../../modules/msk"
+
+  name                 = local.name
+  vpc_id               = module.network.vpc_id
+  subnet_ids           = module.network.private_subnet_ids
+  broker_instance_type = var.msk_broker_instance_type
+  brokers_per_az       = var.msk_brokers_per_az
+  volume_size_gb       = var.msk_volume_size_gb
+  kms_key_arn          = module.secrets.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  tags                 = local.tags
+}
+
+# --- services --------------------------------------------------------------------------
+
+resource "aws_ecs_cluster" "this" {
+  name = local.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enhanced"
+  }
+
+  tags = local.tags
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE"]
+}
+
+module "service" {
+  source   = "../../modules/ecs-service"
+  for_each = local.services
+
+  name               = each.key
+  name_prefix        = local.name
+  cluster_arn        = aws_ecs_cluster.this.arn
+  cluster_name       = aws_ecs_cluster.this.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  image              = "${module.ecr.repository_urls[each.key]}:${var.image_tag}"
+  ecr_repository_arn = module.ecr.repository_arns[each.key]
+  cpu_architecture   = var.cpu_architecture
+  container_port     = each.value.port
+  grpc_port          = try(each.value.grpc_port, null)
+  cpu                = lookup(var.service_sizes, each.key, var.default_service_size).cpu
+  memory             = lookup(var.service_sizes, each.key, var.default_service_size).memory
+  desired_count      = lookup(var.service_sizes, each.key, var.default_service_size).min
+  min_count          = lookup(var.service_sizes, each.key, var.default_service_size).min
+  max_count          = lookup(var.service_sizes, each.key, var.default_service_size).max
+  environment        = merge(local.common_environment, { HTTP_PORT = tostring(each.value.port) }, each.value.environment)
+  secrets            = { for env, secret in each.value.secrets : env => local.secret_arns[secret] }
+  kms_key_arn        = module.secrets.kms_key_arn
+  log_retention_days = var.log_retention_days
+
+  otel_collector_image   = var.otel_collector_image
+  discovery_namespace_id = contains(local.called, each.key) ? module.discovery.namespace_id : null
+
+  load_balancer = can(each.value.public_paths) ? {
+    listener_arn      = module.alb.https_listener_arn
+    security_group_id = module.alb.security_group_id
+    path_patterns     = each.value.public_paths
+    priority          = each.value.priority
+  } : null
+
+  kafka = can(each.value.kafka) ? merge(each.value.kafka, {
+    cluster_arn      = module.msk.cluster_arn
+    topic_arn_prefix = module.msk.topic_arn_prefix
+    group_arn_prefix = module.msk.group_arn_prefix
+  }) : null
+
+  lag_scaling = try(each.value.lag_scaling, false) ? {
+    namespace   = "AWS/Kafka"
+    metric_name = "SumOffsetLag"
+    dimensions = {
+      "Cluster Name"   = local.name
+      "Consumer Group" = var.consumer_lag_scaling.consumer_group
+      "Topic"          = var.consumer_lag_scaling.topic
+    }
+    target = var.consumer_lag_scaling.target_per_task
+  } : null
+
+  tags = local.tags
+}
+
+module "job" {
+  source   = "../../modules/ecs-service"
+  for_each = local.jobs
+
+  name               = each.key
+  name_prefix        = local.name
+  run_as_service     = false
+  cluster_arn        = aws_ecs_cluster.this.arn
+  cluster_name       = aws_ecs_cluster.this.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  image              = "${module.ecr.repository_urls["ops"]}:${var.image_tag}"
+  ecr_repository_arn = module.ecr.repository_arns["ops"]
+  cpu_architecture   = var.cpu_architecture
+  command            = each.value.command
+  environment        = each.value.environment
+  secrets            = { for env, secret in each.value.secrets : env => local.secret_arns[secret] }
+  kms_key_arn        = module.secrets.kms_key_arn
+  log_retention_days = var.log_retention_days
+
+  kafka = can(each.value.kafka) ? merge(each.value.kafka, {
+    cluster_arn      = module.msk.cluster_arn
+    topic_arn_prefix = module.msk.topic_arn_prefix
+    group_arn_prefix = module.msk.group_arn_prefix
+  }) : null
+
+  tags = local.tags
+}
+
+module "service_access" {
+  source = "../../modules/service-access"
+
+  services = {
+    for name, s in local.services : name => {
+      security_group_id = module.service[name].security_group_id
+      # Callers reach a gRPC service on its gRPC port only.
+      ports    = [coalesce(try(s.grpc_port, null), s.port)]
+      calls    = try(s.calls, [])
+      postgres = try(s.postgres, false)
+      redis    = try(s.redis, false)
+      kafka    = can(s.kafka)
+    }
+  }
+  data_stores = local.data_stores
+}
+
+# Apart from the services' rules, so that the jobs can run before any service exists.
+module "job_access" {
+  source = "../../modules/service-access"
+
+  services = {
+    for name, j in local.jobs : name => {
+      security_group_id = module.job[name].security_group_id
+      ports             = []
+      postgres          = try(j.postgres, false)
+      kafka             = can(j.kafka)
+    }
+  }
+  data_stores = local.data_stores
+}
+
+locals {
+  data_stores = merge(
+    {
+      postgres = { security_group_id = module.rds.security_group_id, port = module.rds.port }
+      kafka    = { security_group_id = module.msk.security_group_id, port = module.msk.port }
+    },
+    { for redis in module.elasticache : "redis" => { security_group_id = redis.security_group_id, port = redis.port } },
+  )
+}
+
+# --- user interfaces -------------------------------------------------------------------
+
+module "static_site" {
+  source    = "../../modules/static-site"
+  for_each  = local.ui_hosts
+  providers = { aws = aws, aws.us_east_1 = aws.us_east_1 }
+
+  name                   = "${local.name}-${each.key}"
+  domain_name            = each.value
+  certificate_arn        = module.dns.cloudfront_certificate_arn
+  api_origin_domain      = local.api_host
+  log_bucket             = module.logs.bucket
+  log_bucket_domain_name = module.logs.bucket_domain_name
+  tags                   = local.tags
+}
