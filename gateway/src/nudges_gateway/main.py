@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from nudges_kit.http import serve
-
 from nudges_gateway.entrypoints.http import build_app
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.http import serve
 
 
 def main() -> None:

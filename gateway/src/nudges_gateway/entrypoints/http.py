@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from nudges_kit.http import create_app
 
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.http import create_app
 
 
 @asynccontextmanager

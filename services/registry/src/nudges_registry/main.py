@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from nudges_kit.http import serve
-
 from nudges_registry.entrypoints.http import build_app
 from nudges_registry.settings import RegistrySettings
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from nudges_kit.http import create_app
 
+from nudges_kit.http import create_app
 from nudges_registry.settings import RegistrySettings
 
 
