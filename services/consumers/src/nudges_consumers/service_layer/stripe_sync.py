@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import stripe
+
 from nudges_consumers.adapters.graph import GraphError, PermanentGraphError
 from nudges_consumers.bootstrap import Deps
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
@@ -316,9 +318,25 @@ async def handle_stripe_event(
         await deps.graph.product(UPDATE_SUBSCRIPTION, s=str(obj["subscription"]), st="PAST_DUE")
 
 
+#: Stripe refusals that retrying cannot change (bad request, unknown object, bad key).
+STRIPE_PERMANENT = (
+    stripe.InvalidRequestError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+    stripe.CardError,
+)
+
+
+class StripeRefused(PermanentError):
+    """Stripe refused the call for a reason retrying cannot fix."""
+
+
 def _adapt(handler: Any, deps: Deps) -> Any:
     async def handle(envelope: Envelope, data: Any, _ctx: HandlerContext) -> None:
-        await handler(deps, envelope, data)
+        try:
+            await handler(deps, envelope, data)
+        except STRIPE_PERMANENT as exc:
+            raise StripeRefused(f"Stripe refused: {exc.user_message or exc}") from exc
 
     return handle
 
