@@ -126,3 +126,18 @@ def test_clients_page_with_cursors(api: Api) -> None:
     assert api.error_code(query, admin, after="garbage!") == "BAD_USER_INPUT"
     too_many = "{ clients(first: 1000) { totalCount } }"
     assert api.error_code(too_many, admin) == "BAD_USER_INPUT"
+
+
+def test_concurrent_joins_of_one_pair_make_one_membership(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    owner = api.person("client")
+    slug = _slug()
+    api.ok(CREATE, owner.token, name="Race", slug=slug)
+    fan = api.person("subscriber")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        joined = list(pool.map(lambda _: api.ok(JOIN, fan.token, slug=slug), range(8)))
+    assert len({j["joinClient"]["id"] for j in joined}) == 1
+    rows = api.sql("SELECT count(*) FROM memberships WHERE client_id = %s", owner.subject)
+    assert rows == [(1,)]
+    assert _events(api, owner.subject).count("user.membership.joined") == 1
