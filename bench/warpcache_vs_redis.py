@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import signal
@@ -184,11 +185,21 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
         "ratios are WarpCache / Redis: a throughput ratio above 1 and a p99 ratio below 1 "
         "favour WarpCache"
     )
+    summary: dict[str, object] = {"workers": args.workers}
+    for (system, operation), r in sorted(by.items()):
+        prefix = f"{system.lower()}_{operation}"
+        summary[f"{prefix}_ops_per_s"] = round(r.throughput, 1)
+        summary[f"{prefix}_p50_ms"] = round(r.percentile(50), 3)
+        summary[f"{prefix}_p99_ms"] = round(r.percentile(99), 3)
+    warp_ops = sum(by[("WarpCache", op)].throughput for op in ("get", "set"))
+    redis_ops = sum(by[("Redis", op)].throughput for op in ("get", "set"))
+    summary["ratio_vs_redis"] = round(warp_ops / redis_ops, 3)
+    print(json.dumps(summary))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=32, help="concurrent workers")
+    parser.add_argument("--workers", type=int, default=64, help="concurrent callers")
     parser.add_argument("--ops", type=int, default=20_000, help="operations per phase, at most")
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per phase, at most")
     parser.add_argument("--value-bytes", type=int, default=128, help="size of each value")
