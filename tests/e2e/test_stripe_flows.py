@@ -3,6 +3,8 @@ Stripe customer, buys a plan through checkout, and the paid invoice is recorded 
 
 from __future__ import annotations
 
+import json
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +12,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from stripe import WebhookSignature
 
-from nudges_devstack.platform import Platform
+from nudges_devstack.platform import STRIPE_WEBHOOK_SECRET, Platform
 from nudges_kit.auth import user_id_for
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
@@ -181,3 +184,144 @@ def test_a_client_buys_a_plan_through_stripe_checkout(platform: Platform) -> Non
         )["paymentConfirmations"]["nodes"]
     )
     assert confirmations == [{"amount": 900, "currency": "usd"}]
+
+
+SUBSCRIPTION = """query($c: ID!) { planSubscriptions(clientId: $c) {
+  nodes { status stripeSubscriptionId currentPeriodEnd } } }"""
+
+
+def _subscription(platform: Platform, admin: str, client_id: str) -> dict[str, Any]:
+    nodes = _gql(platform, "product", admin, SUBSCRIPTION, c=client_id)["planSubscriptions"]
+    return nodes["nodes"][0] if nodes["nodes"] else {}
+
+
+def test_renewals_failed_payments_and_cancellation_follow_stripe(platform: Platform) -> None:
+    admin = _login(platform, "+14155550101", "admin")
+    _make_admin(platform, "+14155550101")
+    plan = _gql(
+        platform,
+        "product",
+        admin,
+        """mutation { createPlan(input: {name: "Pro", description: "",
+          features: {messagesPerPeriod: 50, supportTier: STANDARD, aiAssist: true}}) { id } }""",
+    )["createPlan"]
+    tier = _gql(
+        platform,
+        "product",
+        admin,
+        """mutation($p: ID!) { createPriceTier(planId: $p, input: {name: "Weekly",
+          amount: 300, currency: "usd", interval: WEEK}) { id } }""",
+        p=plan["id"],
+    )["createPriceTier"]
+    _eventually(
+        lambda: _gql(
+            platform,
+            "product",
+            admin,
+            "query($id: ID!) { plan(id: $id) { tiers { stripePriceId } } }",
+            id=plan["id"],
+        )["plan"]["tiers"][0]["stripePriceId"]
+    )
+    client = _login(platform, "+14155550103", "client")
+    me = _gql(
+        platform,
+        "user",
+        client,
+        'mutation { createClient(input: {name: "Book Club", slug: "book-club"}) { id } }',
+    )["createClient"]
+    _eventually(
+        lambda: _gql(
+            platform,
+            "user",
+            client,
+            "query($id: ID!) { client(id: $id) { stripeCustomerId } }",
+            id=me["id"],
+        )["client"]["stripeCustomerId"]
+    )
+    session = _gql(
+        platform,
+        "payment",
+        client,
+        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { stripeSessionId } }",
+        t=tier["id"],
+    )["createCheckoutSession"]
+    httpx.post(
+        platform.url(
+            "stripe-emulator", f"/_emulator/checkout/{session['stripeSessionId']}/complete"
+        )
+    ).raise_for_status()
+    active = _eventually(
+        lambda: (
+            (found := _subscription(platform, admin, me["id"])).get("status") == "ACTIVE" and found
+        )
+    )
+    first_end = active["currentPeriodEnd"]
+    sub_id = active["stripeSubscriptionId"]
+
+    httpx.post(
+        platform.url("stripe-emulator", f"/_emulator/subscriptions/{sub_id}/renew")
+    ).raise_for_status()
+    renewed = _eventually(
+        lambda: (
+            (found := _subscription(platform, admin, me["id"]))["currentPeriodEnd"] != first_end
+            and found
+        )
+    )
+    assert renewed["status"] == "ACTIVE"
+
+    httpx.post(
+        platform.url("stripe-emulator", f"/_emulator/subscriptions/{sub_id}/renew"),
+        params={"fail": "true"},
+    ).raise_for_status()
+    _eventually(lambda: _subscription(platform, admin, me["id"])["status"] == "PAST_DUE")
+
+    httpx.delete(
+        platform.url("stripe-emulator", f"/v1/subscriptions/{sub_id}"),
+        auth=("sk_test_platform", ""),
+    ).raise_for_status()
+    _eventually(lambda: _subscription(platform, admin, me["id"])["status"] == "CANCELED")
+    paid = _gql(
+        platform,
+        "payment",
+        admin,
+        "query($c: ID!) { paymentConfirmations(clientId: $c) { totalCount } }",
+        c=me["id"],
+    )["paymentConfirmations"]["totalCount"]
+    assert paid == 2  # the first invoice and the renewal, each once
+
+    # Every webhook of this client delivered again, three times, shuffled: nothing changes
+    # (a stale subscription.updated after the deletion does not resurrect it).
+    events = [
+        e["event"]
+        for e in httpx.get(platform.url("stripe-emulator", "/_emulator/events")).json()["data"]
+    ]
+    again = [e for e in events * 3 if _concerns(e, sub_id, me["id"])]
+    assert len(again) >= 15
+    random.Random(7).shuffle(again)
+    for event in again:
+        payload = json.dumps(event)
+        header = WebhookSignature.generate_signature_header(payload, STRIPE_WEBHOOK_SECRET)
+        answer = httpx.post(
+            platform.url("webhooks", "/webhooks/stripe"),
+            content=payload,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 200
+        assert answer.json()["published"] is False
+    time.sleep(2)
+    assert _subscription(platform, admin, me["id"])["status"] == "CANCELED"
+    assert (
+        _gql(
+            platform,
+            "payment",
+            admin,
+            "query($c: ID!) { paymentConfirmations(clientId: $c) { totalCount } }",
+            c=me["id"],
+        )["paymentConfirmations"]["totalCount"]
+        == 2
+    )
+
+
+def _concerns(event: dict[str, Any], subscription_id: str, client_id: str) -> bool:
+    obj = event["data"]["object"]
+    return subscription_id in json.dumps(obj) or client_id in json.dumps(obj)
