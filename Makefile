@@ -95,3 +95,14 @@ l10n-init: l10n-extract ## start a new locale's messages.po: make l10n-init LOCA
 .PHONY: bench-warpcache
 bench-warpcache: install ## WarpCache get/set throughput and p99 next to Redis on this machine
 	$(RUN) python bench/warpcache_vs_redis.py $(BENCH_ARGS)
+
+.PHONY: bench-gateway
+bench-gateway: install ## gateway throughput and p99 on a 3-subgraph query next to Apollo Gateway (Node)
+	@if command -v npm >/dev/null 2>&1; then (cd bench/apollo && npm ci --no-audit --no-fund --loglevel=error) \
+	  || echo "npm ci failed: Apollo Gateway will not be measured"; \
+	  else echo "npm is not installed: Apollo Gateway will not be measured"; fi
+	$(RUN) python bench/gateway_vs_apollo.py $(BENCH_ARGS)
+
+.PHONY: bench-otp
+bench-otp: install ## OTP request-to-token latency of 200 users at 100 logins/s
+	$(RUN) python bench/otp_latency.py $(BENCH_ARGS)
