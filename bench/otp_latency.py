@@ -49,7 +49,11 @@ async def one_login(http: httpx.AsyncClient, n: int) -> float:
 
 async def load(base_url: str, users: int, rate: float) -> tuple[list[float], float, int]:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=10, limits=limits) as http:
+    # A browser sends its languages; without them AuthApi asks UserApi for a stored locale.
+    headers = {"Accept-Language": "en-US,en;q=0.9"}
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=10, limits=limits, headers=headers
+    ) as http:
         await one_login(http, users + 1)  # warm-up: keys, channels, connections
         started = time.perf_counter()
         tasks = []
