@@ -106,3 +106,17 @@ bench-gateway: install ## gateway throughput and p99 on a 3-subgraph query next 
 .PHONY: bench-otp
 bench-otp: install ## OTP request-to-token latency of 200 users at 100 logins/s
 	$(RUN) python bench/otp_latency.py $(BENCH_ARGS)
+
+.PHONY: web
+web: ## the Admin and Signup UIs: npm ci and a production build of each (web/*/dist)
+	@for app in web/admin web/signup; do \
+	  (cd $$app && npm ci --no-audit --no-fund --loglevel=error && npm run build) || exit 1; \
+	done
+
+.PHONY: test-reliability
+test-reliability: install ## faults, soak smoke, bad input and security over the platform as processes; prints the figures
+	$(PYTEST) tests/reliability -m "reliability"
+
+.PHONY: bench-soak
+bench-soak: install ## a minute of mixed traffic over the whole platform: requests, errors, p99 and memory per service
+	$(RUN) python bench/soak.py $(BENCH_ARGS)

@@ -10,3 +10,43 @@ class GatewaySettings(NudgesSettings):
 
     service_name: str = "gateway"
     http_port: int = 4000
+
+    #: Serve this supergraph file (composed by GraphMonitor, Apollo's or Hive's tools) instead
+    #: of polling the registry; the file is re-read when it changes.
+    supergraph_path: str = ""
+    #: How often to ask the registry (``registry_url``) for a new supergraph.
+    supergraph_poll_seconds: float = 5.0
+    #: A bearer token allowing ``POST /supergraph`` to push a supergraph (empty: no pushes).
+    supergraph_push_token: str = ""
+
+    #: Deadline of one subgraph request, and of a whole operation.
+    subgraph_timeout_seconds: float = 10.0
+    operation_timeout_seconds: float = 30.0
+    #: Connection pool per subgraph (HTTP/1.1 keep-alive).
+    subgraph_max_connections: int = 100
+    subgraph_max_keepalive_connections: int = 20
+    subgraph_keepalive_seconds: float = 30.0
+
+    #: Limits of one operation.
+    max_depth: int = 15
+    max_cost: int = 10_000
+    max_aliases: int = 30
+    #: The size assumed for a list field that announces none (``first``, ``limit``...).
+    default_list_size: int = 10
+    max_query_bytes: int = 64 * 1024
+    #: Most operations in one batched (JSON array) request.
+    max_batch: int = 10
+    introspection: bool = True
+    #: Prepared operations (plans) kept per supergraph, and persisted queries (APQ) kept.
+    plan_cache_size: int = 1000
+    apq_cache_size: int = 10_000
+
+    #: The cookie AuthApi sets with the opaque session id, and the WarpCache key prefix.
+    session_cookie: str = "TokenId"
+    session_key_prefix: str = "session:"
+    warpcache_timeout_seconds: float = 1.0
+    #: Origins whose pages may be authenticated by the cookie over WebSocket (browsers send
+    #: cookies with cross-site WebSockets; from other origins the cookie is ignored).
+    websocket_origins: list[str] = [
+        f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (5173, 5174)
+    ]

@@ -1,0 +1,249 @@
+"""From the text of an operation to its plan: parse, validate against the API schema, check
+the limits that do not depend on variables, plan. Results (and refusals) are cached per
+(document, operation name) by :class:`PlanCache`."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from nudges_gateway.domain.operation import (
+    FieldSel,
+    Selection,
+    iter_fields,
+    list_size,
+    normalize_operation,
+)
+from nudges_gateway.domain.plan import Plan
+from nudges_gateway.domain.planner import PlanningError, build_plan
+from nudges_gateway.domain.supergraph import Supergraph
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one operation may ask for."""
+
+    max_depth: int = 15
+    max_cost: int = 10_000
+    max_aliases: int = 30
+    default_list_size: int = 10
+    max_query_bytes: int = 64 * 1024
+    introspection: bool = True
+
+
+class RequestError(Exception):
+    """The request is refused before execution: GraphQL errors with ``extensions.code``."""
+
+    def __init__(self, errors: list[Json], status: int = 200) -> None:
+        super().__init__("; ".join(str(e.get("message")) for e in errors))
+        self.errors = errors
+        self.status = status
+
+    @classmethod
+    def of(cls, code: str, message: str, status: int = 200, **extensions: Any) -> RequestError:
+        return cls([{"message": message, "extensions": {"code": code, **extensions}}], status)
+
+
+@dataclass
+class Prepared:
+    """A planned operation."""
+
+    plan: Plan
+    operation: OperationDefinitionNode
+    #: The client's document restricted to ``__schema``/``__type`` root fields, if any.
+    introspection: DocumentNode | None = None
+    variable_types: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _graphql_errors(errors: list[GraphQLError], code: str) -> list[Json]:
+    out = []
+    for error in errors:
+        entry: Json = {"message": error.message, "extensions": {"code": code}}
+        if error.locations:
+            entry["locations"] = [
+                {"line": loc.line, "column": loc.column} for loc in error.locations
+            ]
+        out.append(entry)
+    return out
+
+
+def _introspection_document(
+    document: DocumentNode, operation: OperationDefinitionNode
+) -> DocumentNode:
+    fields = tuple(
+        s
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type", "__typename")
+    )
+    only = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=fields),
+    )
+    fragments = tuple(d for d in document.definitions if isinstance(d, FragmentDefinitionNode))
+    return DocumentNode(definitions=(only, *fragments))
+
+
+def prepare(
+    supergraph: Supergraph, query: str, operation_name: str | None, limits: Limits
+) -> Prepared:
+    """Plan ``query``'s operation ``operation_name`` (raises :class:`RequestError`)."""
+    if len(query.encode()) > limits.max_query_bytes:
+        raise RequestError.of(
+            "QUERY_TOO_LARGE", f"the query is larger than {limits.max_query_bytes} bytes"
+        )
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        raise RequestError(_graphql_errors([exc], "GRAPHQL_PARSE_FAILED")) from None
+    rules = list(specified_rules)
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    problems = validate(supergraph.api_schema, document, rules)
+    if problems:
+        raise RequestError(_graphql_errors(problems, "GRAPHQL_VALIDATION_FAILED"))
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        chosen = [o for o in operations if o.name and o.name.value == operation_name]
+        if not chosen:
+            raise RequestError.of(
+                "OPERATION_NOT_FOUND", f'Unknown operation named "{operation_name}".'
+            )
+        operation = chosen[0]
+    elif len(operations) == 1:
+        operation = operations[0]
+    else:
+        raise RequestError.of(
+            "OPERATION_NAME_REQUIRED",
+            "Must provide operation name if query contains multiple operations.",
+        )
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    normalized = normalize_operation(operation, fragments)
+    if normalized.depth > limits.max_depth:
+        raise RequestError.of(
+            "QUERY_TOO_DEEP",
+            f"the query is {normalized.depth} levels deep; at most {limits.max_depth} are allowed",
+            depth=normalized.depth,
+            limit=limits.max_depth,
+        )
+    if normalized.aliases > limits.max_aliases:
+        raise RequestError.of(
+            "TOO_MANY_ALIASES",
+            f"the query uses {normalized.aliases} aliases; "
+            f"at most {limits.max_aliases} are allowed",
+            aliases=normalized.aliases,
+            limit=limits.max_aliases,
+        )
+    try:
+        plan = build_plan(supergraph, normalized)
+    except PlanningError as exc:
+        raise RequestError.of("QUERY_PLANNING_FAILED", str(exc)) from None
+    except RecursionError:
+        raise RequestError.of(
+            "QUERY_PLANNING_FAILED", "the operation is too intricate to plan over this graph"
+        ) from None
+    return Prepared(
+        plan,
+        operation,
+        _introspection_document(document, operation) if plan.introspection else None,
+    )
+
+
+def operation_cost(
+    supergraph: Supergraph, prepared: Prepared, variables: Mapping[str, Any], list_default: int
+) -> int:
+    """The cost of the operation: each field counts once per object it is asked of, a list
+    field multiplying its children by the page size it asks for (``first``...) or else
+    ``list_default``."""
+    plan = prepared.plan
+
+    def walk(parent: str, items: tuple[Selection, ...], multiplier: int) -> int:
+        total = 0
+        for fsel in iter_fields(items):
+            if fsel.name.startswith("__"):
+                continue
+            total += multiplier
+            if not fsel.items:
+                continue
+            graphql_type = _field_type(supergraph, parent, fsel)
+            if graphql_type is None:
+                continue
+            inner, is_list = _unwrap(graphql_type)
+            size = list_size(fsel, variables, list_default) if is_list else 1
+            total += walk(inner, fsel.items, multiplier * max(size, 1))
+        return total
+
+    return walk(plan.root_type, plan.operation.items, 1)
+
+
+def _field_type(supergraph: Supergraph, parent: str, fsel: FieldSel) -> GraphQLOutputType | None:
+    # On an abstract type, a field of a fragment belongs to one of its possible types.
+    for candidate in (parent, *supergraph.possible_types(parent)):
+        fields = getattr(supergraph.schema.get_type(candidate), "fields", None)
+        if fields and fsel.name in fields:
+            return fields[fsel.name].type  # type: ignore[no-any-return]
+    return None
+
+
+def _unwrap(graphql_type: GraphQLOutputType) -> tuple[str, bool]:
+    is_list = False
+    current: Any = graphql_type
+    while isinstance(current, GraphQLNonNull | GraphQLList):
+        is_list = is_list or isinstance(current, GraphQLList)
+        current = current.of_type
+    return str(current.name), is_list
+
+
+class PlanCache:
+    """The last ``size`` prepared operations (and refusals), per (document, operation)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str | None], Prepared | RequestError] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_prepare(
+        self, supergraph: Supergraph, query: str, operation_name: str | None, limits: Limits
+    ) -> Prepared:
+        key = (query, operation_name)
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+            try:
+                found = prepare(supergraph, query, operation_name, limits)
+            except RequestError as exc:
+                found = exc
+            self._entries[key] = found
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        else:
+            self.hits += 1
+            self._entries.move_to_end(key)
+        if isinstance(found, RequestError):
+            raise found
+        return found

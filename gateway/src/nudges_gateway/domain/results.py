@@ -1,0 +1,353 @@
+"""Results: subgraph answers merged into one tree, representations taken from it, and the
+client's response shaped from it with GraphQL's null bubbling and error paths.
+
+Subgraph answers keep the client's response keys, so entity results merge straight into the
+objects they extend. Fields the gateway added for itself (keys, ``@requires`` inputs,
+``__typename``) are left out when the response is shaped from the client's selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+from graphql import (
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    is_abstract_type,
+    is_leaf_type,
+)
+
+from nudges_gateway.domain.operation import FieldSel, FragmentSel, Selection
+from nudges_gateway.domain.plan import Fetch, PathStep
+from nudges_gateway.domain.supergraph import Supergraph
+
+#: Marks an object whose fetch failed: the error to report for its missing fields.
+FAILED = "\x00failed"
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+#: At most this many errors in one response; the rest are counted in a last one.
+MAX_ERRORS = 100
+
+Json = dict[str, Any]
+
+
+class _Bubble:
+    """A null where the type forbids one: the nearest nullable parent becomes null."""
+
+
+BUBBLE = _Bubble()
+
+
+def _matches(value: Json, type_filter: str | None) -> bool:
+    return type_filter is None or value.get("__typename", type_filter) == type_filter
+
+
+def _extend(into: list[Json], value: Any, type_filter: str | None) -> None:
+    if isinstance(value, dict):
+        if _matches(value, type_filter):
+            into.append(value)
+    elif isinstance(value, list):
+        for item in value:
+            _extend(into, item, type_filter)
+
+
+def objects_at(data: Json, path: tuple[PathStep, ...], type_filter: str | None) -> list[Json]:
+    """The objects at ``path`` (lists flattened, nulls skipped) whose type is ``type_filter``."""
+    current = [data]
+    for key, step_filter in path:
+        following: list[Json] = []
+        for obj in current:
+            value = obj.get(key)
+            if value is not None:
+                _extend(following, value, step_filter)
+        current = following
+    return [o for o in current if _matches(o, type_filter)]
+
+
+def _walk_paths(
+    value: Any, path: list[str | int], type_filter: str | None
+) -> Iterator[tuple[Json, list[str | int]]]:
+    if isinstance(value, dict):
+        if _matches(value, type_filter):
+            yield value, path
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_paths(item, [*path, index], type_filter)
+
+
+def paths_of(data: Json, path: tuple[PathStep, ...]) -> dict[int, list[str | int]]:
+    """The response path of every object at ``path``, by ``id()`` of the object."""
+    current: list[tuple[Json, list[str | int]]] = [(data, [])]
+    for key, step_filter in path:
+        following: list[tuple[Json, list[str | int]]] = []
+        for obj, at in current:
+            value = obj.get(key)
+            if value is not None:
+                following.extend(_walk_paths(value, [*at, key], step_filter))
+        current = following
+    return {id(obj): at for obj, at in current}
+
+
+def _project(value: Any, items: tuple[Selection, ...]) -> Any:
+    if not items or value is None:
+        return value
+    if isinstance(value, list):
+        return [_project(v, items) for v in value]
+    if isinstance(value, dict):
+        out: Json = {}
+        for fsel in _all_fields(items):
+            out[fsel.name] = _project(value.get(fsel.key), fsel.items)
+        return out
+    return value
+
+
+def _all_fields(items: tuple[Selection, ...]) -> Iterator[FieldSel]:
+    for item in items:
+        if isinstance(item, FieldSel):
+            yield item
+        else:
+            yield from _all_fields(item.items)
+
+
+def representations(fetch: Fetch, objects: list[Json]) -> tuple[list[Json], list[list[Json]]]:
+    """The distinct representations of ``objects`` for ``fetch``, and the objects of each.
+    Objects missing a key field are left out (nothing can be fetched for them)."""
+    reps: list[Json] = []
+    targets: list[list[Json]] = []
+    index: dict[bytes, int] = {}
+    fields = fetch.representation
+    for obj in objects:
+        rep: Json = {"__typename": fetch.representation_typename}
+        complete = True
+        for position, fsel in enumerate(fields):
+            if position == 0:
+                continue
+            value = obj.get(fsel.key)
+            if value is None and position < fetch.key_fields:
+                complete = False
+                break
+            rep[fsel.name] = _project(value, fsel.items)
+        if not complete:
+            continue
+        identity = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+        found = index.get(identity)
+        if found is None:
+            index[identity] = len(reps)
+            reps.append(rep)
+            targets.append([obj])
+        else:
+            targets[found].append(obj)
+    return reps, targets
+
+
+def merge_into(target: Json, source: Json) -> None:
+    """Merge ``source`` into ``target`` (objects deeply, lists item by item)."""
+    for key, value in source.items():
+        existing = target.get(key)
+        if isinstance(existing, dict) and isinstance(value, dict):
+            merge_into(existing, value)
+        elif (
+            isinstance(existing, list)
+            and isinstance(value, list)
+            and len(existing) == len(value)
+            and any(isinstance(v, dict | list) for v in value)
+        ):
+            for mine, theirs in zip(existing, value, strict=True):
+                if isinstance(mine, dict) and isinstance(theirs, dict):
+                    merge_into(mine, theirs)
+        else:
+            target[key] = value
+
+
+def relocate_errors(
+    errors: list[Json], calls: Mapping[str, tuple[list[Fetch], list[list[Json]]]], data: Json
+) -> list[Json]:
+    """Subgraph errors of an entity request, with paths rewritten to the client's response
+    (``["_e3", 5, "name"]`` becomes the path of the object of representation 5, + ``name``)."""
+    relocated: list[Json] = []
+    paths_cache: dict[str, dict[int, list[str | int]]] = {}
+    for error in errors:
+        clean = _clean_error(error)
+        path = error.get("path") if isinstance(error, dict) else None
+        if isinstance(path, list) and len(path) >= 2 and path[0] in calls:
+            fetches, targets = calls[path[0]]
+            index = path[1]
+            where = None
+            if isinstance(index, int) and 0 <= index < len(targets) and targets[index]:
+                if path[0] not in paths_cache:
+                    paths_cache[path[0]] = {}
+                    for fetch in fetches:
+                        paths_cache[path[0]].update(paths_of(data, fetch.path))
+                where = paths_cache[path[0]].get(id(targets[index][0]))
+            if where is not None:
+                clean["path"] = [*where, *path[2:]]
+            else:
+                clean.pop("path", None)
+        relocated.append(clean)
+    return relocated
+
+
+def _clean_error(error: Any) -> Json:
+    if not isinstance(error, dict):
+        return {"message": str(error)}
+    clean: Json = {"message": str(error.get("message", "subgraph error"))}
+    if isinstance(error.get("path"), list):
+        clean["path"] = error["path"]
+    if isinstance(error.get("extensions"), dict):
+        clean["extensions"] = error["extensions"]
+    return clean
+
+
+def root_errors(errors: Any) -> list[Json]:
+    """Errors of a root request, as the client sees them."""
+    return [_clean_error(e) for e in errors] if isinstance(errors, list) else []
+
+
+class Shaper:
+    """Builds the client's response from the merged tree."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        variables: Mapping[str, Any],
+        errors: list[Json],
+    ) -> None:
+        self.sg = supergraph
+        self.variables = variables
+        self.errors = errors
+        self._reported: set[int] = set()
+        self._types: dict[tuple[str, str], GraphQLOutputType] = {}
+
+    def shape(
+        self, root: str, items: tuple[Selection, ...], data: Json, introspection: Json | None
+    ) -> Json | None:
+        """The ``data`` of the response (None when a non-null root field is null)."""
+        result: Json = {}
+        for key, fields in self.collect(items, root).items():
+            name = fields[0].name
+            if name == "__typename":
+                result[key] = root
+            elif name in INTROSPECTION_FIELDS:
+                result[key] = (introspection or {}).get(key)
+            else:
+                value = self.complete_field(root, fields, data, [key])
+                if value is BUBBLE:
+                    return None
+                result[key] = value
+        return result
+
+    def collect(self, items: tuple[Selection, ...], runtime: str) -> dict[str, list[FieldSel]]:
+        grouped: dict[str, list[FieldSel]] = {}
+        self._collect(items, runtime, grouped)
+        return grouped
+
+    def _collect(
+        self, items: tuple[Selection, ...], runtime: str, grouped: dict[str, list[FieldSel]]
+    ) -> None:
+        for item in items:
+            if isinstance(item, FieldSel):
+                if not item.conditions or item.included(self.variables):
+                    grouped.setdefault(item.key, []).append(item)
+            elif isinstance(item, FragmentSel) and (
+                item.type_condition is None or self.sg.applies(item.type_condition, runtime)
+            ):
+                self._collect(item.items, runtime, grouped)
+
+    def field_type(self, parent: str, name: str) -> GraphQLOutputType:
+        found = self._types.get((parent, name))
+        if found is None:
+            graphql_type = self.sg.schema.get_type(parent)
+            found = graphql_type.fields[name].type  # type: ignore[union-attr]
+            self._types[(parent, name)] = found
+        return found
+
+    def complete_field(
+        self, parent: str, fields: list[FieldSel], obj: Json, path: list[str | int]
+    ) -> Any:
+        key = fields[0].key
+        if key in obj:
+            value = obj[key]
+        else:
+            value = None
+            if FAILED in obj:
+                self.report_failure(obj, path)
+        return self.complete(self.field_type(parent, fields[0].name), fields, value, path, parent)
+
+    def complete(
+        self,
+        graphql_type: GraphQLOutputType,
+        fields: list[FieldSel],
+        value: Any,
+        path: list[str | int],
+        parent: str,
+    ) -> Any:
+        if isinstance(graphql_type, GraphQLNonNull):
+            inner = self.complete(graphql_type.of_type, fields, value, path, parent)
+            if inner is None:
+                self.null_error(path, parent, fields[0].name)
+                return BUBBLE
+            return inner
+        if value is None:
+            return None
+        if isinstance(graphql_type, GraphQLList):
+            if not isinstance(value, list):
+                self.add_error(f"expected a list for {parent}.{fields[0].name}", path)
+                return None
+            items = []
+            for index, item in enumerate(value):
+                done = self.complete(graphql_type.of_type, fields, item, [*path, index], parent)
+                if done is BUBBLE:
+                    return None
+                items.append(done)
+            return items
+        if is_leaf_type(graphql_type):
+            return value
+        if not isinstance(value, dict):
+            self.add_error(f"expected an object for {parent}.{fields[0].name}", path)
+            return None
+        name = graphql_type.name  # type: ignore[union-attr]
+        runtime = value.get("__typename", name) if is_abstract_type(graphql_type) else name
+        if runtime not in self.sg.types:
+            runtime = name
+        selections: tuple[Selection, ...] = ()
+        for fsel in fields:
+            selections += fsel.items
+        result: Json = {}
+        for key, subfields in self.collect(selections, runtime).items():
+            if subfields[0].name == "__typename":
+                result[key] = runtime
+                continue
+            done = self.complete_field(runtime, subfields, value, [*path, key])
+            if done is BUBBLE:
+                return None
+            result[key] = done
+        return result
+
+    # --- errors ----------------------------------------------------------------------------
+
+    def add_error(self, message: str, path: list[str | int], **extensions: Any) -> None:
+        if len(self.errors) > MAX_ERRORS:
+            return
+        if len(self.errors) == MAX_ERRORS:
+            self.errors.append({"message": "more errors were left out"})
+            return
+        error: Json = {"message": message, "path": path}
+        if extensions:
+            error["extensions"] = extensions
+        self.errors.append(error)
+
+    def null_error(self, path: list[str | int], parent: str, name: str) -> None:
+        for error in self.errors:
+            at = error.get("path")
+            if isinstance(at, list) and (at[: len(path)] == path or path[: len(at)] == at):
+                return
+        self.add_error(f"Cannot return null for non-nullable field {parent}.{name}.", path)
+
+    def report_failure(self, obj: Json, path: list[str | int]) -> None:
+        if id(obj) in self._reported:
+            return
+        self._reported.add(id(obj))
+        failure: Json = obj[FAILED]
+        self.add_error(failure["message"], path, **failure.get("extensions", {}))

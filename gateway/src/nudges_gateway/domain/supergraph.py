@@ -1,0 +1,322 @@
+"""A supergraph SDL (Apollo Federation v2, join spec v0.2 to v0.5) read into what the planner
+needs: the subgraphs and their URLs, which subgraph resolves each field, the keys of each
+entity, ``@requires``/``@provides``/``@override``/``@interfaceObject``, and the API schema
+clients see (everything ``@inaccessible`` removed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumValueNode,
+    GraphQLError,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    ObjectTypeDefinitionNode,
+    ScalarTypeDefinitionNode,
+    SchemaDefinitionNode,
+    StringValueNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    build_ast_schema,
+    parse,
+    validate_schema,
+)
+
+from nudges_gateway.domain.api_schema import api_document
+
+Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
+JOIN_SPEC = "specs.apollo.dev/join/"
+INACCESSIBLE_SPEC = "specs.apollo.dev/inaccessible/"
+
+
+class InvalidSupergraph(ValueError):
+    """The SDL is not a supergraph this gateway can serve."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """One subgraph: its ``join__Graph`` value, name and ``/graphql`` URL."""
+
+    enum: str
+    name: str
+    url: str
+
+
+@dataclass
+class FieldInfo:
+    """Where a field is resolved."""
+
+    name: str
+    resolvers: tuple[str, ...]
+    external_in: frozenset[str] = frozenset()
+    requires: dict[str, str] = field(default_factory=dict)
+    provides: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TypeInfo:
+    """A type of the supergraph and where it lives."""
+
+    name: str
+    kind: Kind
+    graphs: tuple[str, ...]
+    keys: dict[str, list[str]] = field(default_factory=dict)  # resolvable keys per graph
+    interface_object_in: frozenset[str] = frozenset()
+    fields: dict[str, FieldInfo] = field(default_factory=dict)
+    interfaces: tuple[str, ...] = ()
+    implements: dict[str, set[str]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    union_members: tuple[str, ...] = ()
+
+
+def _arg(directive: DirectiveNode, name: str) -> str | bool | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name:
+            value = arg.value
+            if isinstance(value, StringValueNode):
+                return value.value
+            if isinstance(value, EnumValueNode):
+                return value.value
+            if isinstance(value, BooleanValueNode):
+                return value.value
+    return None
+
+
+class Supergraph:
+    """A parsed supergraph: its subgraphs, type placement, full and API schemas."""
+
+    def __init__(self, sdl: str) -> None:
+        try:
+            document = parse(sdl, no_location=True)
+        except GraphQLError as exc:
+            raise InvalidSupergraph(f"the supergraph does not parse: {exc.message}") from None
+        self.sdl = sdl
+        self.join, self.inaccessible = self._spec_prefixes(document)
+        self.graphs: dict[str, Graph] = {}
+        by_enum: dict[str, Graph] = {}
+        for d in document.definitions:
+            if isinstance(d, EnumTypeDefinitionNode) and d.name.value == f"{self.join}__Graph":
+                for value in d.values or ():
+                    for directive in value.directives or ():
+                        if directive.name.value == f"{self.join}__graph":
+                            graph = Graph(
+                                value.name.value,
+                                str(_arg(directive, "name") or value.name.value.lower()),
+                                str(_arg(directive, "url") or ""),
+                            )
+                            by_enum[graph.enum] = graph
+                            self.graphs[graph.name] = graph
+        if not self.graphs:
+            raise InvalidSupergraph("the supergraph has no join__Graph enum: not a supergraph")
+        self.graph_order = {name: i for i, name in enumerate(self.graphs)}
+        self.root_types = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+        for d in document.definitions:
+            if isinstance(d, SchemaDefinitionNode):
+                for op in d.operation_types:
+                    self.root_types[op.operation.value] = op.type.name.value
+        self.types: dict[str, TypeInfo] = {}
+        for d in document.definitions:
+            if isinstance(d, TypeDefinitionNode) and not d.name.value.startswith(
+                (f"{self.join}__", "link__", "core__", f"{self.inaccessible}__")
+            ):
+                self.types[d.name.value] = self._type_info(d, by_enum)
+        self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._implementations: dict[str, list[str]] = {}
+        for info in self.types.values():
+            for iface in info.interfaces:
+                self._implementations.setdefault(iface, []).append(info.name)
+        try:
+            self.schema: GraphQLSchema = build_ast_schema(
+                document, assume_valid=True, assume_valid_sdl=True
+            )
+            self.api_schema: GraphQLSchema = build_ast_schema(api_document(document))
+        except (GraphQLError, TypeError) as exc:
+            raise InvalidSupergraph(f"the supergraph is not a valid schema: {exc}") from None
+        problems = validate_schema(self.api_schema)
+        if problems:
+            raise InvalidSupergraph(
+                "the API schema is not valid: " + "; ".join(p.message for p in problems)
+            )
+
+    @staticmethod
+    def _spec_prefixes(document: DocumentNode) -> tuple[str, str]:
+        join, inaccessible = "join", "inaccessible"
+        for d in document.definitions:
+            if not isinstance(d, SchemaDefinitionNode):
+                continue
+            for directive in d.directives or ():
+                if directive.name.value not in ("link", "core"):
+                    continue
+                url = str(_arg(directive, "url") or _arg(directive, "feature") or "")
+                alias = _arg(directive, "as")
+                if JOIN_SPEC in url and isinstance(alias, str):
+                    join = alias
+                if INACCESSIBLE_SPEC in url and isinstance(alias, str):
+                    inaccessible = alias
+        return join, inaccessible
+
+    def _type_info(self, d: TypeDefinitionNode, by_enum: dict[str, Graph]) -> TypeInfo:
+        j = self.join
+        kind: Kind
+        if isinstance(d, ObjectTypeDefinitionNode):
+            kind = "object"
+        elif isinstance(d, InterfaceTypeDefinitionNode):
+            kind = "interface"
+        elif isinstance(d, UnionTypeDefinitionNode):
+            kind = "union"
+        elif isinstance(d, EnumTypeDefinitionNode):
+            kind = "enum"
+        elif isinstance(d, InputObjectTypeDefinitionNode):
+            kind = "input"
+        elif isinstance(d, ScalarTypeDefinitionNode):
+            kind = "scalar"
+        else:  # pragma: no cover - every type definition is one of the above
+            raise InvalidSupergraph(f"unexpected definition {d.name.value}")
+        graphs: list[str] = []
+        keys: dict[str, list[str]] = {}
+        interface_object: set[str] = set()
+        implements: dict[str, set[str]] = {}
+        members: dict[str, set[str]] = {}
+        for directive in d.directives or ():
+            name = directive.name.value
+            graph_enum = _arg(directive, "graph")
+            graph = by_enum.get(str(graph_enum)) if graph_enum is not None else None
+            if graph is None:
+                continue
+            if name == f"{j}__type":
+                if graph.name not in graphs:
+                    graphs.append(graph.name)
+                key = _arg(directive, "key")
+                resolvable = _arg(directive, "resolvable")
+                if isinstance(key, str) and resolvable is not False:
+                    keys.setdefault(graph.name, []).append(key)
+                if _arg(directive, "isInterfaceObject") is True:
+                    interface_object.add(graph.name)
+            elif name == f"{j}__implements":
+                implements.setdefault(graph.name, set()).add(str(_arg(directive, "interface")))
+            elif name == f"{j}__unionMember":
+                members.setdefault(graph.name, set()).add(str(_arg(directive, "member")))
+        if not graphs:
+            # Types the join spec leaves unannotated (value types of older supergraphs) are
+            # taken to live everywhere.
+            graphs = list(self.graphs)
+        info = TypeInfo(
+            d.name.value,
+            kind,
+            tuple(graphs),
+            keys,
+            frozenset(interface_object),
+            implements=implements,
+            members=members,
+        )
+        if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            info.interfaces = tuple(i.name.value for i in d.interfaces or ())
+            for f in d.fields or ():
+                info.fields[f.name.value] = self._field_info(
+                    f.name.value, f.directives, info, by_enum
+                )
+        if isinstance(d, UnionTypeDefinitionNode):
+            info.union_members = tuple(m.name.value for m in d.types or ())
+        return info
+
+    def _field_info(
+        self,
+        name: str,
+        directives: tuple[DirectiveNode, ...] | None,
+        parent: TypeInfo,
+        by_enum: dict[str, Graph],
+    ) -> FieldInfo:
+        joins = [d for d in directives or () if d.name.value == f"{self.join}__field"]
+        if not joins:
+            return FieldInfo(name, parent.graphs)
+        resolvers: list[str] = []
+        external: set[str] = set()
+        info = FieldInfo(name, ())
+        for join in joins:
+            graph_enum = _arg(join, "graph")
+            graph = by_enum.get(str(graph_enum)) if graph_enum is not None else None
+            if graph is None:
+                continue
+            requires, provides = _arg(join, "requires"), _arg(join, "provides")
+            if isinstance(requires, str):
+                info.requires[graph.name] = requires
+            if isinstance(provides, str):
+                info.provides[graph.name] = provides
+            if _arg(join, "external") is True:
+                external.add(graph.name)
+            elif _arg(join, "usedOverridden") is True:
+                continue
+            elif graph.name not in resolvers:
+                resolvers.append(graph.name)
+        info.resolvers = tuple(resolvers)
+        info.external_in = frozenset(external)
+        return info
+
+    # --- questions the planner asks ------------------------------------------------------
+
+    def type(self, name: str) -> TypeInfo:
+        return self.types[name]
+
+    def is_abstract(self, name: str) -> bool:
+        info = self.types.get(name)
+        return info is not None and info.kind in ("interface", "union")
+
+    def is_composite(self, name: str) -> bool:
+        info = self.types.get(name)
+        return info is not None and info.kind in ("object", "interface", "union")
+
+    def possible_types(self, name: str) -> tuple[str, ...]:
+        """Every object type a value of ``name`` may be, in the supergraph."""
+        info = self.types[name]
+        if info.kind == "object":
+            return (name,)
+        if info.kind == "union":
+            return info.union_members
+        found: list[str] = []
+        for implementation in self._implementations.get(name, ()):
+            if self.types[implementation].kind == "object":
+                found.append(implementation)
+            else:
+                found.extend(t for t in self.possible_types(implementation) if t not in found)
+        return tuple(found)
+
+    def possible_types_in(self, graph: str, name: str) -> tuple[str, ...]:
+        """The object types a value of abstract type ``name`` may be when ``graph`` returns it."""
+        cache_key = (graph, name)
+        if cache_key in self._possible:
+            return self._possible[cache_key]
+        info = self.types[name]
+        result: list[str] = []
+        for candidate in self.possible_types(name):
+            ctype = self.types[candidate]
+            if graph not in ctype.graphs:
+                continue
+            if info.kind == "union":
+                if info.members and graph not in info.members:
+                    continue
+                if info.members.get(graph) is not None and candidate not in info.members[graph]:
+                    continue
+            elif ctype.implements and name not in ctype.implements.get(graph, set()):
+                continue
+            result.append(candidate)
+        self._possible[cache_key] = tuple(result)
+        return self._possible[cache_key]
+
+    def applies(self, condition: str, runtime_type: str) -> bool:
+        """Whether a fragment on ``condition`` applies to an object of ``runtime_type``."""
+        if condition == runtime_type:
+            return True
+        info = self.types.get(condition)
+        if info is None or info.kind == "object":
+            return False
+        return runtime_type in self.possible_types(condition)
+
+    def key_of(self, graph: str, type_name: str) -> list[str]:
+        return self.types[type_name].keys.get(graph, [])

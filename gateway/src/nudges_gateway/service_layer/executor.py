@@ -1,0 +1,131 @@
+"""Runs a plan: root requests, then entity requests level by level (one request per
+subgraph per level), merging every answer into one tree."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from nudges_gateway.adapters.subgraph_http import SubgraphError
+from nudges_gateway.domain.plan import Batch, Fetch, Plan
+from nudges_gateway.domain.results import (
+    FAILED,
+    Json,
+    merge_into,
+    objects_at,
+    relocate_errors,
+    representations,
+    root_errors,
+)
+from nudges_gateway.domain.supergraph import Supergraph
+
+#: (subgraph, url, query, variables, headers) -> the subgraph's JSON answer.
+Fetcher = Callable[[str, str, str, Mapping[str, Any], Mapping[str, str]], Awaitable[Json]]
+
+
+def _failure(error: SubgraphError) -> Json:
+    return {
+        "message": str(error),
+        "extensions": {"code": error.code, "serviceName": error.subgraph},
+    }
+
+
+class PlanExecution:
+    """One execution of a plan, accumulating data and errors."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        supergraph: Supergraph,
+        variables: Mapping[str, Any],
+        fetch: Fetcher,
+        headers: Mapping[str, str],
+        coerced: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.sg = supergraph
+        self.variables = variables
+        #: Variable values with defaults applied, for @skip/@include.
+        self.coerced = coerced if coerced is not None else variables
+        self.fetch = fetch
+        self.headers = headers
+        self.data: Json = {}
+        self.errors: list[Json] = []
+
+    def _variables(self, batch: Batch) -> dict[str, Any]:
+        return {name: self.variables[name] for name in batch.variables if name in self.variables}
+
+    async def run(self, root_data: Json | None = None) -> None:
+        """Execute every stage; with ``root_data`` (a subscription event) the root requests
+        are skipped and the entity requests run on that data."""
+        if root_data is not None:
+            self.data = root_data
+        for stage in self.plan.stages:
+            if root_data is None:
+                await asyncio.gather(*(self._root(batch) for batch in stage.roots))
+            for level in stage.levels:
+                await asyncio.gather(*(self._entities(batch) for batch in level))
+
+    async def _root(self, batch: Batch) -> None:
+        url = self.sg.graphs[batch.subgraph].url
+        try:
+            answer = await self.fetch(
+                batch.subgraph, url, batch.query, self._variables(batch), self.headers
+            )
+        except SubgraphError as exc:
+            self.data[FAILED] = _failure(exc)
+            return
+        data = answer.get("data")
+        if isinstance(data, dict):
+            merge_into(self.data, data)
+        self.errors.extend(root_errors(answer.get("errors")))
+
+    async def _entities(self, batch: Batch) -> None:
+        variables = self._variables(batch)
+        by_alias: dict[str, tuple[list[Fetch], list[list[Json]]]] = {}
+        for call in batch.calls:
+            first = call.fetches[0]
+            objects: list[Json] = []
+            for fetch in call.fetches:
+                # A fetch whose fields the variables all @skip is not sent at all.
+                if fetch.selection.included(self.coerced):
+                    objects.extend(objects_at(self.data, fetch.path, fetch.type_filter))
+            reps, targets = representations(first, objects)
+            variables[f"r{call.alias[2:]}"] = reps
+            by_alias[call.alias] = (call.fetches, targets)
+        if not any(targets for _, targets in by_alias.values()):
+            return
+        url = self.sg.graphs[batch.subgraph].url
+        try:
+            answer = await self.fetch(batch.subgraph, url, batch.query, variables, self.headers)
+        except SubgraphError as exc:
+            failure = _failure(exc)
+            for _, targets in by_alias.values():
+                for group in targets:
+                    for obj in group:
+                        obj[FAILED] = failure
+            return
+        data = answer.get("data")
+        errors = answer.get("errors")
+        for alias, (_, targets) in by_alias.items():
+            entities = data.get(alias) if isinstance(data, dict) else None
+            if not isinstance(entities, list) or len(entities) != len(targets):
+                if not errors:
+                    failure = {
+                        "message": f'subgraph "{batch.subgraph}" answered no entities',
+                        "extensions": {
+                            "code": "SUBGRAPH_BAD_RESPONSE",
+                            "serviceName": batch.subgraph,
+                        },
+                    }
+                    for group in targets:
+                        for obj in group:
+                            obj[FAILED] = failure
+                continue
+            for entity, group in zip(entities, targets, strict=True):
+                if isinstance(entity, dict):
+                    for obj in group:
+                        merge_into(obj, entity)
+        if isinstance(errors, list) and errors:
+            self.errors.extend(relocate_errors(errors, by_alias, self.data))

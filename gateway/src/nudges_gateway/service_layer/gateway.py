@@ -1,0 +1,243 @@
+"""Executing one GraphQL request through the supergraph: persisted queries, the cached plan,
+variables, limits, the subgraph requests, introspection, and the shaped response."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError, execute_sync
+from graphql.execution.values import get_variable_values
+from prometheus_client import Counter, Histogram
+
+from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
+from nudges_gateway.domain.results import Json, Shaper
+from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
+from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
+from nudges_kit.logging import get_logger
+
+log = get_logger(__name__)
+
+OPERATIONS = Counter(
+    "gateway_operations_total", "Operations handled, by kind and outcome", ["kind", "outcome"]
+)
+DURATION = Histogram("gateway_operation_seconds", "Time to answer an operation", ["kind"])
+
+
+@dataclass
+class GraphQLRequest:
+    """The fields of a GraphQL-over-HTTP request."""
+
+    query: str | None = None
+    operation_name: str | None = None
+    variables: dict[str, Any] | None = None
+    extensions: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, body: Any) -> GraphQLRequest:
+        if not isinstance(body, dict):
+            raise RequestError.of("BAD_REQUEST", "a GraphQL request is a JSON object", 400)
+        query, name = body.get("query"), body.get("operationName")
+        variables, extensions = body.get("variables"), body.get("extensions")
+        if query is not None and not isinstance(query, str):
+            raise RequestError.of("BAD_REQUEST", "query must be a string", 400)
+        if name is not None and not isinstance(name, str):
+            raise RequestError.of("BAD_REQUEST", "operationName must be a string", 400)
+        if variables is not None and not isinstance(variables, dict):
+            raise RequestError.of("BAD_REQUEST", "variables must be an object", 400)
+        if extensions is not None and not isinstance(extensions, dict):
+            raise RequestError.of("BAD_REQUEST", "extensions must be an object", 400)
+        return cls(query, name, variables, extensions)
+
+
+class PersistedQueries:
+    """Automatic persisted queries (Apollo APQ): the hash of a query stands for its text once
+    the client has sent both."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._queries: OrderedDict[str, str] = OrderedDict()
+
+    def resolve(self, request: GraphQLRequest) -> str:
+        """The query text of ``request`` (raises :class:`RequestError` when unknown)."""
+        persisted = (request.extensions or {}).get("persistedQuery")
+        if not isinstance(persisted, dict):
+            if request.query is None:
+                raise RequestError.of("BAD_REQUEST", "the request has no query", 400)
+            return request.query
+        if persisted.get("version", 1) != 1:
+            raise RequestError.of(
+                "PERSISTED_QUERY_NOT_SUPPORTED", "only version 1 of persisted queries is supported"
+            )
+        digest = persisted.get("sha256Hash")
+        if not isinstance(digest, str):
+            raise RequestError.of("BAD_REQUEST", "persistedQuery.sha256Hash must be a string", 400)
+        if request.query is None:
+            found = self._queries.get(digest)
+            if found is None:
+                raise RequestError.of("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+            self._queries.move_to_end(digest)
+            return found
+        if hashlib.sha256(request.query.encode()).hexdigest() != digest:
+            raise RequestError.of(
+                "PERSISTED_QUERY_HASH_MISMATCH", "provided sha256Hash does not match the query", 400
+            )
+        self._queries[digest] = request.query
+        if len(self._queries) > self.size:
+            self._queries.popitem(last=False)
+        return request.query
+
+
+@dataclass
+class Ready:
+    """A request ready to execute on one schema state."""
+
+    state: SchemaState
+    prepared: Prepared
+    variables: dict[str, Any]
+    coerced: dict[str, Any]
+
+
+class Gateway:
+    """Answers GraphQL requests over the subgraphs of the current supergraph."""
+
+    def __init__(
+        self,
+        holder: SchemaHolder,
+        fetch: Fetcher,
+        limits: Limits,
+        operation_timeout: float = 30.0,
+        apq: PersistedQueries | None = None,
+    ) -> None:
+        self.holder = holder
+        self.fetch = fetch
+        self.limits = limits
+        self.operation_timeout = operation_timeout
+        self.apq = apq or PersistedQueries()
+
+    def ready(self, request: GraphQLRequest, allowed: tuple[str, ...]) -> Ready:
+        """Plan ``request`` on the current supergraph (raises :class:`RequestError`)."""
+        state = self.holder.current
+        if state is None:
+            raise RequestError.of("SUPERGRAPH_UNAVAILABLE", "no supergraph is loaded yet", 503)
+        query = self.apq.resolve(request)
+        prepared = state.plans.get_or_prepare(
+            state.supergraph, query, request.operation_name, self.limits
+        )
+        kind = prepared.plan.kind
+        if kind not in allowed:
+            if kind == "subscription":
+                raise RequestError.of(
+                    "BAD_REQUEST",
+                    "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql",
+                    400,
+                )
+            raise RequestError.of("BAD_REQUEST", f"a {kind} cannot be sent with GET", 405)
+        variables = request.variables or {}
+        values = get_variable_values(
+            state.supergraph.api_schema, prepared.operation.variable_definitions or (), variables
+        )
+        if isinstance(values, list):
+            raise RequestError(
+                [{"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in values]
+            )
+        coerced: dict[str, Any] = values.coerced
+        cost = operation_cost(state.supergraph, prepared, coerced, self.limits.default_list_size)
+        if cost > self.limits.max_cost:
+            raise RequestError.of(
+                "QUERY_TOO_COMPLEX",
+                f"the query costs {cost}; at most {self.limits.max_cost} is allowed",
+                cost=cost,
+                limit=self.limits.max_cost,
+            )
+        return Ready(state, prepared, variables, coerced)
+
+    async def execute(
+        self,
+        request: GraphQLRequest,
+        headers: Mapping[str, str],
+        allowed: tuple[str, ...] = ("query", "mutation"),
+    ) -> tuple[int, Json]:
+        """The HTTP status and body answering ``request``."""
+        started = time.perf_counter()
+        try:
+            ready = self.ready(request, allowed)
+        except RequestError as exc:
+            OPERATIONS.labels("unknown", exc.errors[0]["extensions"].get("code", "refused")).inc()
+            return exc.status, {"errors": exc.errors}
+        kind = ready.prepared.plan.kind
+        try:
+            async with asyncio.timeout(self.operation_timeout):
+                body = await self.run(ready, headers)
+        except TimeoutError:
+            OPERATIONS.labels(kind, "timeout").inc()
+            return 504, {
+                "errors": [
+                    {
+                        "message": f"the operation did not complete within "
+                        f"{self.operation_timeout}s",
+                        "extensions": {"code": "GATEWAY_TIMEOUT"},
+                    }
+                ]
+            }
+        except Exception:
+            log.exception("operation failed", operation=ready.prepared.plan.operation.name)
+            OPERATIONS.labels(kind, "internal_error").inc()
+            return 500, {
+                "errors": [
+                    {
+                        "message": "internal gateway error",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ]
+            }
+        OPERATIONS.labels(kind, "errors" if "errors" in body else "ok").inc()
+        DURATION.labels(kind).observe(time.perf_counter() - started)
+        return 200, body
+
+    async def run(
+        self, ready: Ready, headers: Mapping[str, str], root_data: Json | None = None
+    ) -> Json:
+        """Execute a ready request (on ``root_data``: a subscription event) and shape it."""
+        plan = ready.prepared.plan
+        supergraph = ready.state.supergraph
+        execution = PlanExecution(
+            plan, supergraph, ready.variables, self.fetch, headers, ready.coerced
+        )
+        await execution.run(root_data)
+        introspection = self.introspect(ready, execution.errors) if root_data is None else None
+        shaper = Shaper(supergraph, ready.coerced, execution.errors)
+        data = shaper.shape(plan.root_type, plan.operation.items, execution.data, introspection)
+        body: Json = {"data": data}
+        if execution.errors:
+            body["errors"] = execution.errors
+        return body
+
+    @staticmethod
+    def introspect(ready: Ready, errors: list[Json]) -> Json | None:
+        document = ready.prepared.introspection
+        if document is None:
+            return None
+        result = execute_sync(
+            ready.state.supergraph.api_schema,
+            document,
+            variable_values=ready.variables,
+            operation_name=ready.prepared.operation.name.value
+            if ready.prepared.operation.name
+            else None,
+        )
+        for error in result.errors or ():
+            errors.append(_error_dict(error))
+        return result.data
+
+
+def _error_dict(error: GraphQLError) -> Json:
+    entry: Json = {"message": error.message}
+    if error.path:
+        entry["path"] = list(error.path)
+    return entry

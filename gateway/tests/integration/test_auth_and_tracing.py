@@ -1,0 +1,78 @@
+"""Credentials reach the subgraphs as a JWT: the TokenId cookie (or an opaque bearer id) is
+resolved through a real WarpCache; a bearer JWT passes as it is; WarpCache down is a 503."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from gateway_support import Recorder, RunningGateway, fake_jwt, start_gateway, store_session
+
+from nudges_devstack.infra import free_port
+
+
+def authorization_seen(recorders: dict[str, Recorder]) -> list[str | None]:
+    return [r["headers"].get("authorization") for r in recorders["reviews"].requests]
+
+
+def test_the_token_id_cookie_is_resolved_to_its_jwt(
+    gateway: RunningGateway, warpcache_server: str, reset: dict[str, Recorder]
+) -> None:
+    jwt = fake_jwt("client-1")
+    store_session(warpcache_server, "sess-1", jwt)
+    gateway.query("{ reviews { stars } }", cookies={"TokenId": "sess-1"})
+    gateway.query("{ reviews { stars } }", headers={"Authorization": "Bearer sess-1"})
+    assert authorization_seen(reset) == [f"Bearer {jwt}", f"Bearer {jwt}"]
+
+
+def test_a_bearer_jwt_is_forwarded_as_is(
+    gateway: RunningGateway, reset: dict[str, Recorder]
+) -> None:
+    jwt = fake_jwt("admin-1")
+    gateway.query("{ reviews { stars } }", headers={"Authorization": f"Bearer {jwt}"})
+    assert authorization_seen(reset) == [f"Bearer {jwt}"]
+
+
+def test_an_unknown_session_is_anonymous(
+    gateway: RunningGateway, reset: dict[str, Recorder]
+) -> None:
+    body = gateway.query("{ reviews { stars } }", cookies={"TokenId": "no-such-session"})
+    assert len(body["data"]["reviews"]) == 3  # type: ignore[index]
+    assert authorization_seen(reset) == [None]
+
+
+def test_warpcache_down_is_unavailable_not_an_error(supergraph_sdl: str, tmp_path: Path) -> None:
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(supergraph_sdl)
+    gateway = start_gateway(path, warpcache_url=f"127.0.0.1:{free_port()}")
+    try:
+        response = gateway.post("{ reviews { stars } }", cookies={"TokenId": "sess-1"})
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+        # no credentials: WarpCache is not needed
+        assert gateway.post("{ reviews { stars } }").status_code == 200
+    finally:
+        gateway.served.stop()
+
+
+def test_the_trace_context_is_forwarded(
+    gateway: RunningGateway, reset: dict[str, Recorder]
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    gateway.query(
+        "{ reviews { stars } }", headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
+    traceparent = reset["reviews"].requests[0]["headers"]["traceparent"]
+    assert traceparent.split("-")[1] == trace_id
+
+
+def test_a_post_that_is_not_json_is_refused(gateway: RunningGateway) -> None:
+    # what a form on another site could make a browser send with the TokenId cookie
+    response = httpx.post(
+        gateway.url,
+        content='{"query": "mutation { setPrice(upc: \\"p1\\", price: 1) { price } }"}',
+        headers={"content-type": "text/plain"},
+        cookies={"TokenId": "sess-1"},
+    )
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

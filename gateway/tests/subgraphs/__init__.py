@@ -1,0 +1,1 @@
+"""Small Strawberry federation subgraphs the gateway tests run for real (uvicorn threads)."""

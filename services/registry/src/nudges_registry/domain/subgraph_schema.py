@@ -1,0 +1,387 @@
+"""A subgraph's SDL read into plain objects: its types, fields and federation directives.
+
+Federation v2 subgraphs name their directives through ``@link(url: ".../federation/v2.x",
+import: [...])``: imported names are used as written (or renamed with ``as``), the others
+carry the ``federation__`` prefix. A subgraph without that link is read as Federation v1
+(plain names, ``extend type`` marking entity extensions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    GraphQLSyntaxError,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InputValueDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ListTypeNode,
+    ListValueNode,
+    NamedTypeNode,
+    NameNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ObjectValueNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    StringValueNode,
+    TypeNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    ValueNode,
+    parse,
+    print_ast,
+)
+
+Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
+
+FEDERATION_SPEC = "specs.apollo.dev/federation/"
+#: Directives of the federation spec this composition understands.
+FEDERATION_DIRECTIVES = (
+    "key",
+    "external",
+    "requires",
+    "provides",
+    "shareable",
+    "override",
+    "inaccessible",
+    "interfaceObject",
+    "extends",
+    "tag",
+)
+#: Types and root fields every subgraph serves for the router, never part of the graph.
+FEDERATION_INTERNAL_TYPES = frozenset(
+    {"_Service", "_Any", "_Entity", "FieldSet", "_FieldSet", "link__Import", "link__Purpose"}
+)
+FEDERATION_INTERNAL_FIELDS = frozenset({"_service", "_entities"})
+ROOT_OPERATIONS = ("query", "mutation", "subscription")
+ROOT_DEFAULT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+
+class SubgraphSchemaError(ValueError):
+    """The SDL of a subgraph cannot be read."""
+
+
+@dataclass
+class Argument:
+    name: str
+    type: TypeNode
+    default: ValueNode | None
+    description: str | None
+    inaccessible: bool = False
+
+
+@dataclass
+class Field:
+    name: str
+    type: TypeNode
+    arguments: dict[str, Argument]
+    description: str | None = None
+    external: bool = False
+    shareable: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    override: str | None = None
+    inaccessible: bool = False
+    deprecation: DirectiveNode | None = None
+
+
+@dataclass
+class Key:
+    fields: str
+    resolvable: bool = True
+
+
+@dataclass
+class EnumValue:
+    name: str
+    description: str | None = None
+    inaccessible: bool = False
+    deprecation: DirectiveNode | None = None
+
+
+@dataclass
+class TypeDef:
+    """One named type as a subgraph declares it."""
+
+    kind: Kind
+    name: str
+    description: str | None = None
+    keys: list[Key] = field(default_factory=list)
+    shareable: bool = False
+    extension: bool = False
+    interface_object: bool = False
+    inaccessible: bool = False
+    interfaces: list[str] = field(default_factory=list)
+    fields: dict[str, Field] = field(default_factory=dict)
+    input_fields: dict[str, Argument] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, EnumValue] = field(default_factory=dict)
+
+    @property
+    def is_entity(self) -> bool:
+        return bool(self.keys)
+
+
+@dataclass
+class SubgraphSchema:
+    """The types of one subgraph, with root types renamed to Query, Mutation, Subscription."""
+
+    name: str
+    url: str
+    types: dict[str, TypeDef]
+    federation_version: str
+
+    def type(self, name: str) -> TypeDef | None:
+        return self.types.get(name)
+
+
+def named_type(type_node: TypeNode) -> str:
+    """The name at the bottom of a (list / non-null) type."""
+    while isinstance(type_node, ListTypeNode | NonNullTypeNode):
+        type_node = type_node.type
+    assert isinstance(type_node, NamedTypeNode)
+    return type_node.name.value
+
+
+def type_str(type_node: TypeNode) -> str:
+    return print_ast(type_node)
+
+
+def _string_arg(directive: DirectiveNode, name: str) -> str | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, StringValueNode):
+            return arg.value.value
+    return None
+
+
+def _bool_arg(directive: DirectiveNode, name: str, default: bool) -> bool:
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, BooleanValueNode):
+            return arg.value.value
+    return default
+
+
+def _description(node: object) -> str | None:
+    desc = getattr(node, "description", None)
+    return desc.value if isinstance(desc, StringValueNode) else None
+
+
+class _Names:
+    """Maps the federation directives to the names this subgraph uses for them."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.version = "1"
+        self.by_used_name: dict[str, str] = {}
+        link = self._federation_link(document)
+        if link is None:
+            self.by_used_name = {name: name for name in FEDERATION_DIRECTIVES}
+            return
+        url = _string_arg(link, "url") or ""
+        self.version = url.rsplit("/v", 1)[-1] if "/v" in url else "2"
+        prefix = (_string_arg(link, "as") or "federation") + "__"
+        for name in FEDERATION_DIRECTIVES:
+            self.by_used_name[prefix + name] = name
+        for arg in link.arguments or ():
+            if arg.name.value != "import" or not isinstance(arg.value, ListValueNode):
+                continue
+            for item in arg.value.values:
+                if isinstance(item, StringValueNode):
+                    original = used = item.value
+                elif isinstance(item, ObjectValueNode):
+                    parts = {
+                        f.name.value: f.value.value
+                        for f in item.fields
+                        if isinstance(f.value, StringValueNode)
+                    }
+                    original = parts.get("name", "")
+                    used = parts.get("as", original)
+                else:
+                    continue
+                if original.startswith("@"):
+                    self.by_used_name[used.lstrip("@")] = original.lstrip("@")
+        # Plain names of directives not imported still mean the standard ones in practice
+        # (@inaccessible, @tag are often left unimported); accept them unless shadowed.
+        for name in FEDERATION_DIRECTIVES:
+            self.by_used_name.setdefault(name, name)
+
+    @staticmethod
+    def _federation_link(document: DocumentNode) -> DirectiveNode | None:
+        for definition in document.definitions:
+            if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+                for directive in definition.directives or ():
+                    if directive.name.value == "link" and FEDERATION_SPEC in (
+                        _string_arg(directive, "url") or ""
+                    ):
+                        return directive
+        return None
+
+    def of(self, directive: DirectiveNode) -> str | None:
+        return self.by_used_name.get(directive.name.value)
+
+
+def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
+    """Read ``sdl`` (a subgraph's ``_service { sdl }``) into a :class:`SubgraphSchema`."""
+    try:
+        document = parse(sdl, no_location=True)
+    except GraphQLSyntaxError as exc:
+        raise SubgraphSchemaError(f"[{name}] the SDL does not parse: {exc.message}") from None
+    names = _Names(document)
+    roots = dict(ROOT_DEFAULT_NAMES)
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            for op in definition.operation_types or ():
+                roots[op.operation.value] = op.type.name.value
+    rename = {roots[op]: ROOT_DEFAULT_NAMES[op] for op in ROOT_OPERATIONS}
+
+    def renamed(type_name: str) -> str:
+        return rename.get(type_name, type_name)
+
+    def rename_type(type_node: TypeNode) -> TypeNode:
+        if isinstance(type_node, NonNullTypeNode):
+            inner = rename_type(type_node.type)
+            assert isinstance(inner, NamedTypeNode | ListTypeNode)
+            return NonNullTypeNode(type=inner)
+        if isinstance(type_node, ListTypeNode):
+            return ListTypeNode(type=rename_type(type_node.type))
+        assert isinstance(type_node, NamedTypeNode)
+        if type_node.name.value in rename:
+            return NamedTypeNode(name=NameNode(value=renamed(type_node.name.value)))
+        return type_node
+
+    def argument(node: InputValueDefinitionNode) -> Argument:
+        inaccessible = any(names.of(d) == "inaccessible" for d in node.directives or ())
+        return Argument(
+            node.name.value,
+            rename_type(node.type),
+            node.default_value,
+            _description(node),
+            inaccessible,
+        )
+
+    types: dict[str, TypeDef] = {}
+    for definition in document.definitions:
+        if not hasattr(definition, "name") or definition.name is None:
+            continue
+        type_name = definition.name.value
+        if (
+            type_name in FEDERATION_INTERNAL_TYPES
+            or type_name.startswith(("federation__", "link__", "join__"))
+            or not isinstance(
+                definition,
+                ObjectTypeDefinitionNode
+                | ObjectTypeExtensionNode
+                | InterfaceTypeDefinitionNode
+                | InterfaceTypeExtensionNode
+                | UnionTypeDefinitionNode
+                | UnionTypeExtensionNode
+                | EnumTypeDefinitionNode
+                | EnumTypeExtensionNode
+                | InputObjectTypeDefinitionNode
+                | InputObjectTypeExtensionNode
+                | ScalarTypeDefinitionNode
+                | ScalarTypeExtensionNode,
+            )
+        ):
+            continue
+        kind: Kind
+        if isinstance(definition, ObjectTypeDefinitionNode | ObjectTypeExtensionNode):
+            kind = "object"
+        elif isinstance(definition, InterfaceTypeDefinitionNode | InterfaceTypeExtensionNode):
+            kind = "interface"
+        elif isinstance(definition, UnionTypeDefinitionNode | UnionTypeExtensionNode):
+            kind = "union"
+        elif isinstance(definition, EnumTypeDefinitionNode | EnumTypeExtensionNode):
+            kind = "enum"
+        elif isinstance(definition, InputObjectTypeDefinitionNode | InputObjectTypeExtensionNode):
+            kind = "input"
+        else:
+            kind = "scalar"
+        type_name = renamed(type_name)
+        typedef = types.get(type_name)
+        if typedef is None:
+            typedef = types[type_name] = TypeDef(kind, type_name, _description(definition))
+        elif typedef.kind != kind:
+            raise SubgraphSchemaError(
+                f'[{name}] type "{type_name}" is declared both as {typedef.kind} and as {kind}'
+            )
+        is_extension = "Extension" in type(definition).__name__
+        for directive in definition.directives or ():
+            what = names.of(directive)
+            if what == "key":
+                fields = _string_arg(directive, "fields")
+                if fields is None:
+                    raise SubgraphSchemaError(f'[{name}] @key on "{type_name}" has no fields')
+                typedef.keys.append(Key(fields, _bool_arg(directive, "resolvable", True)))
+            elif what == "shareable":
+                typedef.shareable = True
+            elif what == "extends":
+                typedef.extension = True
+            elif what == "interfaceObject":
+                typedef.interface_object = True
+            elif what == "inaccessible":
+                typedef.inaccessible = True
+        if is_extension and names.version == "1":
+            typedef.extension = True
+        for iface in getattr(definition, "interfaces", None) or ():
+            if iface.name.value not in typedef.interfaces:
+                typedef.interfaces.append(iface.name.value)
+        if kind in ("object", "interface"):
+            for node in getattr(definition, "fields", None) or ():
+                if node.name.value in FEDERATION_INTERNAL_FIELDS and type_name == "Query":
+                    continue
+                fld = Field(
+                    node.name.value,
+                    rename_type(node.type),
+                    {a.name.value: argument(a) for a in node.arguments or ()},
+                    _description(node),
+                )
+                for directive in node.directives or ():
+                    what = names.of(directive)
+                    if what == "external":
+                        fld.external = True
+                    elif what == "shareable":
+                        fld.shareable = True
+                    elif what == "requires":
+                        fld.requires = _string_arg(directive, "fields")
+                    elif what == "provides":
+                        fld.provides = _string_arg(directive, "fields")
+                    elif what == "override":
+                        fld.override = _string_arg(directive, "from")
+                    elif what == "inaccessible":
+                        fld.inaccessible = True
+                    elif directive.name.value == "deprecated":
+                        fld.deprecation = directive
+                typedef.fields[fld.name] = fld
+        elif kind == "input":
+            for node in getattr(definition, "fields", None) or ():
+                typedef.input_fields[node.name.value] = argument(node)
+        elif kind == "union":
+            for member in getattr(definition, "types", None) or ():
+                if member.name.value not in typedef.members:
+                    typedef.members.append(renamed(member.name.value))
+        elif kind == "enum":
+            for node in getattr(definition, "values", None) or ():
+                value = EnumValue(node.name.value, _description(node))
+                for directive in node.directives or ():
+                    if names.of(directive) == "inaccessible":
+                        value.inaccessible = True
+                    elif directive.name.value == "deprecated":
+                        value.deprecation = directive
+                typedef.values[value.name] = value
+    # Root types without fields (only _service / _entities) are not part of the graph.
+    for root in ROOT_DEFAULT_NAMES.values():
+        if root in types and types[root].kind == "object" and not types[root].fields:
+            del types[root]
+    return SubgraphSchema(name, url, types, names.version)
