@@ -185,6 +185,27 @@ def test_a_client_buys_a_plan_through_stripe_checkout(platform: Platform) -> Non
     )
     assert confirmations == [{"amount": 900, "currency": "usd"}]
 
+    # Through the gateway: the client (user) with its subscription (product) and payments
+    # (payment), in one query.
+    through_gateway = httpx.post(
+        platform.url("gateway", "/graphql"),
+        json={
+            "query": "{ viewer { ... on Client { name subscription { status }"
+            " payments { nodes { amount } } } } }"
+        },
+        headers={"Authorization": f"Bearer {client}"},
+        timeout=20,
+    ).json()
+    assert through_gateway == {
+        "data": {
+            "viewer": {
+                "name": "Trail Runners",
+                "subscription": {"status": "ACTIVE"},
+                "payments": {"nodes": [{"amount": 900}]},
+            }
+        }
+    }, through_gateway
+
 
 SUBSCRIPTION = """query($c: ID!) { planSubscriptions(clientId: $c) {
   nodes { status stripeSubscriptionId currentPeriodEnd } } }"""

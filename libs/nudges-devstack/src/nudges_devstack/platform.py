@@ -5,17 +5,22 @@ ports)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nudges_devstack.infra import ServiceProcess, free_port
+from nudges_devstack.infra import ServiceProcess, free_port, port_open
 from nudges_kit.migrations import discover, upgrade
 
 #: Start order: what a service calls at start-up comes before it.
 ORDER = (
     "warpcache",
     "localization",
+    "registry",
     "stripe-emulator",
     "twilio-emulator",
     "user",
@@ -24,6 +29,7 @@ ORDER = (
     "payment",
     "webhooks",
     "consumers",
+    "gateway",
 )
 COMMANDS = {
     "warpcache": "nudges-warpcache",
@@ -34,6 +40,8 @@ COMMANDS = {
     "payment": "nudges-payment",
     "webhooks": "nudges-webhooks",
     "consumers": "nudges-consumers",
+    "registry": "nudges-registry",
+    "gateway": "nudges-gateway",
     "stripe-emulator": "nudges-stripe-emulator",
     "twilio-emulator": "nudges-twilio-emulator",
 }
@@ -56,6 +64,8 @@ class Platform:
     grpc_ports: dict[str, int] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    #: Extra environment per service (``"*"``: every service), applied over :meth:`env`.
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, name: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
@@ -95,6 +105,10 @@ class Platform:
             "TWILIO_SMS_WEBHOOK_URL": self.url("webhooks", "/webhooks/twilio/sms"),
             "TWILIO_STATUS_CALLBACK_URL": self.url("webhooks", "/webhooks/twilio/status"),
             "OTP_ECHO": "true",
+            "REGISTRY_URL": self.url("registry"),
+            "REGISTRY_DIR": str(self.state_dir / "registry"),
+            "SUBGRAPH_URL": self.url(name, "/graphql"),
+            "SUPERGRAPH_POLL_SECONDS": "1",
             "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),
             "MACHINE_SECRETS": json.dumps(
                 {"consumers": CONSUMERS_SECRET, "webhooks": WEBHOOKS_SECRET}
@@ -105,7 +119,7 @@ class Platform:
             env["GRPC_PORT"] = str(self.grpc_ports[name])
         if name in self.databases:
             env["DATABASE_NAME"] = self.databases[name]
-        return env
+        return {**env, **self.overrides.get("*", {}), **self.overrides.get(name, {})}
 
     def start(self) -> None:
         """Migrate fresh databases and start every service, each ready before the next."""
@@ -117,15 +131,68 @@ class Platform:
         for name in self.services:
             self.start_service(name)
 
-    def start_service(self, name: str) -> None:
+    def start_service(self, name: str, timeout: float = 60) -> None:
+        """Start service ``name`` on its port and wait until it is ready."""
         process = ServiceProcess(
             COMMANDS[name],
             self.env(name),
             self.url(name, "/readyz" if name != "consumers" else "/healthz"),
-            log_path=self.state_dir / f"{name}.log",
+            log_path=self.log_path(name),
         )
-        process.start(timeout=60)
+        process.start(timeout=timeout)
         self.processes[name] = process
+
+    def log_path(self, name: str) -> Path:
+        """Where the output of service ``name`` goes (appended across restarts)."""
+        return self.state_dir / f"{name}.log"
+
+    def pid(self, name: str) -> int:
+        """The process id of running service ``name``."""
+        return _popen(self.processes[name]).pid
+
+    def rss_kib(self, name: str) -> int:
+        """The resident memory of service ``name`` in KiB (``VmRSS`` of /proc/<pid>/status)."""
+        status = Path(f"/proc/{self.pid(name)}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no VmRSS for {name}")
+
+    def kill_service(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Send ``sig`` to service ``name`` (by default: killed, no chance to clean up) and
+        wait until it has exited; :meth:`restart_service` or :meth:`start_service` brings it
+        back on the same ports."""
+        process = self.processes.pop(name)
+        popen = _popen(process)
+        if popen.poll() is None:
+            os.kill(popen.pid, sig)
+            try:
+                popen.wait(15)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait(10)
+        process.stop()
+        _wait_port_free(self.ports[name])
+        if name in self.grpc_ports:
+            _wait_port_free(self.grpc_ports[name])
+
+    def restart_service(
+        self, name: str, sig: signal.Signals = signal.SIGTERM, timeout: float = 60
+    ) -> None:
+        """Stop service ``name`` with ``sig`` and start it again on the same ports."""
+        if name in self.processes:
+            self.kill_service(name, sig)
+        self.start_service(name, timeout=timeout)
+
+    def secrets(self) -> dict[str, str]:
+        """The secrets this platform's processes share, by name (for tests that check none
+        of them leaks into a log or an event)."""
+        return {
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "CONSUMERS_SECRET": CONSUMERS_SECRET,
+            "WEBHOOKS_SECRET": WEBHOOKS_SECRET,
+        }
 
     def stop_service(self, name: str) -> None:
         self.processes.pop(name).stop()
@@ -133,3 +200,17 @@ class Platform:
     def stop(self) -> None:
         for name in reversed(list(self.processes)):
             self.stop_service(name)
+
+
+def _popen(process: ServiceProcess) -> subprocess.Popen[bytes]:
+    # ServiceProcess keeps its child private; faults and memory figures need its pid.
+    popen = process._process
+    if popen is None:
+        raise RuntimeError(f"{process.command} is not running")
+    return popen
+
+
+def _wait_port_free(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while port_open("127.0.0.1", port) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -5,7 +5,8 @@ errors with stable ``extensions.code`` values, role checks, cursor pagination, a
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -150,6 +151,28 @@ def mount_graphql(
         graphql_ide="graphiql" if settings.environment == "development" else None,
     )
     app.include_router(router, prefix="/graphql")
+    app.state.graphql_schema = schema
+
+
+@asynccontextmanager
+async def registered_subgraph(app: FastAPI) -> AsyncIterator[None]:
+    """While the app lives, register its subgraph with the registry (in the background,
+    retrying until the registry answers), so the gateway composes it into the graph."""
+    from nudges_kit.registry_client import register_subgraph
+
+    settings: NudgesSettings = app.state.settings
+    schema: Schema | None = getattr(app.state, "graphql_schema", None)
+    if schema is None or not settings.registry_url or not settings.register_subgraph:
+        yield
+        return
+    url = settings.subgraph_url or f"http://127.0.0.1:{settings.http_port}/graphql"
+    task = await register_subgraph(
+        settings.registry_url, settings.service_name, url, schema.as_str()
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 # --- cursor pagination ------------------------------------------------------------------

@@ -38,6 +38,11 @@ class NudgesSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
     localization_url: str = "127.0.0.1:50052"
     warpcache_url: str = "127.0.0.1:50051"
+    registry_url: str = "http://127.0.0.1:4010"
+    #: A subgraph registers its SDL with the registry at start-up (GraphQL services only).
+    register_subgraph: bool = True
+    #: Where the gateway reaches this subgraph (default: this host and ``http_port``).
+    subgraph_url: str = ""
 
     jwt_issuer: str = "http://127.0.0.1:4001/auth"
     jwt_audience: str = "nudges"

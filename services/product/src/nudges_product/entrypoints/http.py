@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nudges_kit.auth import JwtVerifier
-from nudges_kit.graphql import mount_graphql
+from nudges_kit.graphql import mount_graphql, registered_subgraph
 from nudges_kit.http import background, create_app, database_resources
 from nudges_product.adapters.plan_changes import PlanChanges
 from nudges_product.entrypoints.graphql.schema import build_schema
@@ -19,7 +19,7 @@ from nudges_product.settings import ProductSettings
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ProductSettings = app.state.settings
-    async with database_resources(app):
+    async with database_resources(app), registered_subgraph(app):
         plan_changes = PlanChanges(settings.database_url())
         app.state.plan_changes = plan_changes
         stop = asyncio.Event()

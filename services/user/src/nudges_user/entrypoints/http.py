@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nudges_kit.auth import JwtVerifier
-from nudges_kit.graphql import mount_graphql
+from nudges_kit.graphql import mount_graphql, registered_subgraph
 from nudges_kit.http import create_app, database_resources
 from nudges_kit.phone import PhoneVault
 from nudges_user.entrypoints.graphql import schema
@@ -17,7 +17,7 @@ from nudges_user.settings import UserSettings
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with database_resources(app):
+    async with database_resources(app), registered_subgraph(app):
         yield
 
 
