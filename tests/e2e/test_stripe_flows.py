@@ -51,8 +51,9 @@ def _login(platform: Platform, phone: str, role: str) -> str:
 
 
 def _gql(platform: Platform, subgraph: str, token: str, query: str, **variables: Any) -> Any:
+    """``query`` through the gateway (``subgraph`` names the owner, for the reader)."""
     response = httpx.post(
-        platform.url(subgraph, "/graphql"),
+        platform.url("gateway", "/graphql"),
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
         timeout=20,
