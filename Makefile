@@ -120,3 +120,7 @@ test-reliability: install ## faults, soak smoke, bad input and security over the
 .PHONY: bench-soak
 bench-soak: install ## a minute of mixed traffic over the whole platform: requests, errors, p99 and memory per service
 	$(RUN) python bench/soak.py $(BENCH_ARGS)
+
+.PHONY: demo
+demo: ## the whole story against a running `make dev`: sign-up, plan, subscribers, CONFIRM, counts
+	$(RUN) python scripts/demo.py

@@ -1,0 +1,225 @@
+/** Totals of every subgraph, and the last two weeks day by day. */
+import { useEffect, useState, type ReactNode } from 'react';
+
+import { countByDay, lastDays, type AnnouncementCounts, type Day } from '../activity';
+import { formatMoney, formatNumber } from '../lib/format';
+import { gql } from '../lib/graphql';
+import { useI18n } from '../lib/i18n';
+import { ErrorMessage, Loading, Notice, useQuery } from '../lib/ui';
+import { ACTIVITY_ANNOUNCEMENTS, ACTIVITY_MEMBERSHIPS, PAYMENT_TOTALS, PRODUCT_TOTALS, USER_TOTALS } from '../operations';
+import type { Connection } from '../types';
+import { DailyChart } from './Chart';
+
+interface UserTotals {
+  clients: number;
+  subscribers: number;
+  activeMemberships: number;
+  announcements: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesFailed: number;
+}
+
+interface Money {
+  amount: number | string;
+  currency: string;
+}
+
+interface ProductTotals {
+  activePlans: number;
+  activeSubscriptions: number;
+  pastDueSubscriptions: number;
+  canceledSubscriptions: number;
+  monthlyRecurringRevenue: Money[];
+}
+
+interface PaymentTotals {
+  confirmations: number;
+  revenue: (Money & { confirmations: number })[];
+}
+
+const DAYS = 14;
+/** Pages of 100 read for the chart; past them the chart says it is partial. */
+const ANNOUNCEMENT_PAGES = 5;
+const MEMBERSHIP_PAGES = 10;
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="stat">
+      <span className="value">{value}</span>
+      <span className="label">{label}</span>
+    </div>
+  );
+}
+
+function Panel<T>({
+  title,
+  state,
+  render,
+}: {
+  title: string;
+  state: { data: T | undefined; error: unknown; loading: boolean; reload: () => void };
+  render: (data: T) => ReactNode;
+}) {
+  return (
+    <section className="card" aria-labelledby={`${title}-h`}>
+      <h2 id={`${title}-h`}>{title}</h2>
+      {state.error ? <ErrorMessage error={state.error} onRetry={state.reload} /> : null}
+      {state.loading && !state.data ? <Loading /> : null}
+      {state.data ? <div className="grid">{render(state.data)}</div> : null}
+    </section>
+  );
+}
+
+interface Activity {
+  days: Day[];
+  partial: boolean;
+}
+
+async function loadActivity(signal: AbortSignal): Promise<Activity> {
+  const days = lastDays(DAYS);
+  const since = new Date(`${days[0]?.day ?? ''}T00:00:00`).getTime();
+  const announcements: AnnouncementCounts[] = [];
+  let after: string | null = null;
+  let partial = false;
+  for (let page = 0; page < ANNOUNCEMENT_PAGES; page += 1) {
+    const data: { announcements: Connection<AnnouncementCounts> } = await gql(
+      ACTIVITY_ANNOUNCEMENTS,
+      { after },
+      signal,
+    );
+    announcements.push(...data.announcements.nodes);
+    const oldest = data.announcements.nodes[data.announcements.nodes.length - 1];
+    // Newest first: once a page reaches before the window, the rest is older still.
+    if (!data.announcements.pageInfo.hasNextPage || (oldest && new Date(oldest.createdAt).getTime() < since)) {
+      break;
+    }
+    after = data.announcements.pageInfo.endCursor;
+    if (page === ANNOUNCEMENT_PAGES - 1) partial = true;
+  }
+  const joined: string[] = [];
+  after = null;
+  for (let page = 0; page < MEMBERSHIP_PAGES; page += 1) {
+    const data: { subscribers: Connection<{ joinedAt: string }> } = await gql(ACTIVITY_MEMBERSHIPS, { after }, signal);
+    joined.push(...data.subscribers.nodes.map((m) => m.joinedAt));
+    if (!data.subscribers.pageInfo.hasNextPage) break;
+    after = data.subscribers.pageInfo.endCursor;
+    if (page === MEMBERSHIP_PAGES - 1) partial = true;
+  }
+  return { days: countByDay(days, announcements, joined), partial };
+}
+
+function ActivityChart() {
+  const { t } = useI18n();
+  const [activity, setActivity] = useState<Activity | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    const controller = new AbortController();
+    setError(null);
+    loadActivity(controller.signal)
+      .then(setActivity)
+      .catch((cause: unknown) => {
+        if (!controller.signal.aborted) setError(cause);
+      });
+    return () => controller.abort();
+  }, [attempt]);
+  const days = activity?.days.map((d) => d.day) ?? [];
+  return (
+    <section className="card" aria-labelledby="activity-h">
+      <h2 id="activity-h">{t('dash.activity', { days: DAYS })}</h2>
+      <p className="hint">{t('dash.activityHow')}</p>
+      {error ? <ErrorMessage error={error} onRetry={() => setAttempt((n) => n + 1)} /> : null}
+      {!activity && !error ? <Loading /> : null}
+      {activity ? (
+        <>
+          {activity.partial ? <Notice tone="warning">{t('dash.partial')}</Notice> : null}
+          <h3>{t('dash.messagesPerDay')}</h3>
+          <DailyChart
+            title={t('dash.messagesPerDay')}
+            days={days}
+            series={[
+              { key: 'sent', label: t('dash.sent'), color: '#1f4fd1', values: activity.days.map((d) => d.sent) },
+              {
+                key: 'delivered',
+                label: t('dash.delivered'),
+                color: '#1b6b3a',
+                dash: '8 4',
+                values: activity.days.map((d) => d.delivered),
+              },
+              {
+                key: 'failed',
+                label: t('dash.failed'),
+                color: '#b3261e',
+                dash: '2 3',
+                values: activity.days.map((d) => d.failed),
+              },
+            ]}
+          />
+          <h3>{t('dash.joinedPerDay')}</h3>
+          <DailyChart
+            title={t('dash.joinedPerDay')}
+            days={days}
+            series={[
+              { key: 'joined', label: t('dash.joined'), color: '#6b2fb3', values: activity.days.map((d) => d.joined) },
+            ]}
+          />
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+export function Dashboard() {
+  const { t, locale } = useI18n();
+  const users = useQuery<{ userTotals: UserTotals }>(USER_TOTALS);
+  const products = useQuery<{ productTotals: ProductTotals }>(PRODUCT_TOTALS);
+  const payments = useQuery<{ paymentTotals: PaymentTotals }>(PAYMENT_TOTALS);
+  const n = (value: number) => formatNumber(value, locale);
+  const money = (list: Money[]) =>
+    list.length ? list.map((m) => formatMoney(Number(m.amount), m.currency, locale)).join(' · ') : formatMoney(0, 'usd', locale);
+  return (
+    <>
+      <h1>{t('nav.dashboard')}</h1>
+      <Panel
+        title={t('dash.people')}
+        state={{ ...users, data: users.data?.userTotals }}
+        render={(u) => (
+          <>
+            <Stat label={t('dash.clients')} value={n(u.clients)} />
+            <Stat label={t('dash.subscribers')} value={n(u.subscribers)} />
+            <Stat label={t('dash.activeMemberships')} value={n(u.activeMemberships)} />
+            <Stat label={t('dash.announcements')} value={n(u.announcements)} />
+            <Stat label={t('dash.messagesSent')} value={n(u.messagesSent)} />
+            <Stat label={t('dash.messagesDelivered')} value={n(u.messagesDelivered)} />
+            <Stat label={t('dash.messagesFailed')} value={n(u.messagesFailed)} />
+          </>
+        )}
+      />
+      <Panel
+        title={t('dash.plans')}
+        state={{ ...products, data: products.data?.productTotals }}
+        render={(p) => (
+          <>
+            <Stat label={t('dash.activePlans')} value={n(p.activePlans)} />
+            <Stat label={t('dash.activeSubscriptions')} value={n(p.activeSubscriptions)} />
+            <Stat label={t('dash.pastDue')} value={n(p.pastDueSubscriptions)} />
+            <Stat label={t('dash.canceled')} value={n(p.canceledSubscriptions)} />
+            <Stat label={t('dash.mrr')} value={money(p.monthlyRecurringRevenue)} />
+          </>
+        )}
+      />
+      <Panel
+        title={t('dash.payments')}
+        state={{ ...payments, data: payments.data?.paymentTotals }}
+        render={(p) => (
+          <>
+            <Stat label={t('dash.paidInvoices')} value={n(p.confirmations)} />
+            <Stat label={t('dash.revenue')} value={money(p.revenue)} />
+          </>
+        )}
+      />
+      <ActivityChart />
+    </>
+  );
+}

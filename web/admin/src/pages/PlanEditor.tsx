@@ -1,0 +1,348 @@
+/** Create or edit a plan: its features, a weekly / monthly / yearly price, archive. */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+
+import { fieldErrors } from '../lib/errors';
+import { formatDateTime, formatMoney, fromMinorUnits, toMinorUnits } from '../lib/format';
+import { gql, subscribe } from '../lib/graphql';
+import { useI18n } from '../lib/i18n';
+import { Link, navigate } from '../lib/router';
+import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextField, useAction, useQuery } from '../lib/ui';
+import {
+  ARCHIVE_PLAN,
+  ARCHIVE_PRICE_TIER,
+  CREATE_PLAN,
+  CREATE_PRICE_TIER,
+  PLAN,
+  PLAN_UPDATED,
+  UPDATE_PLAN,
+  UPDATE_PRICE_TIER,
+} from '../operations';
+import { INTERVALS, offeredTiers, tierChanges } from '../plans';
+import type { Interval, Plan, SupportTier } from '../types';
+
+export interface PlanForm {
+  name: string;
+  description: string;
+  iconUrl: string;
+  messagesPerPeriod: string;
+  supportTier: SupportTier;
+  aiAssist: boolean;
+  currency: string;
+  amounts: Record<Interval, string>;
+}
+
+const EMPTY: PlanForm = {
+  name: '',
+  description: '',
+  iconUrl: '',
+  messagesPerPeriod: '1000',
+  supportTier: 'BASIC',
+  aiAssist: false,
+  currency: 'usd',
+  amounts: { WEEK: '', MONTH: '', YEAR: '' },
+};
+
+function formOf(plan: Plan): PlanForm {
+  const offered = offeredTiers(plan.tiers);
+  const currency = Object.values(offered)[0]?.currency ?? 'usd';
+  const amount = (i: Interval) => {
+    const tier = offered[i];
+    return tier ? fromMinorUnits(tier.amount, tier.currency) : '';
+  };
+  return {
+    name: plan.name,
+    description: plan.description,
+    iconUrl: plan.iconUrl ?? '',
+    messagesPerPeriod: String(plan.features?.messagesPerPeriod ?? 0),
+    supportTier: plan.features?.supportTier ?? 'BASIC',
+    aiAssist: plan.features?.aiAssist ?? false,
+    currency,
+    amounts: { WEEK: amount('WEEK'), MONTH: amount('MONTH'), YEAR: amount('YEAR') },
+  };
+}
+
+/** Problems of the form as i18n keys by field; empty when it can be sent. */
+export function validatePlan(form: PlanForm): Record<string, string> {
+  const problems: Record<string, string> = {};
+  if (!form.name.trim()) problems.name = 'validation.required';
+  else if (form.name.trim().length > 100) problems.name = 'plan.nameTooLong';
+  if (form.iconUrl.trim() && !/^https?:\/\/\S+$/.test(form.iconUrl.trim())) problems.iconUrl = 'plan.iconUrlInvalid';
+  if (!/^\d+$/.test(form.messagesPerPeriod.trim())) problems.messagesPerPeriod = 'plan.messagesInvalid';
+  if (!/^[a-zA-Z]{3}$/.test(form.currency.trim())) problems.currency = 'plan.currencyInvalid';
+  for (const interval of INTERVALS) {
+    const text = form.amounts[interval].trim();
+    if (text && toMinorUnits(text, form.currency.trim() || 'usd') === null) problems[`amount.${interval}`] = 'plan.amountInvalid';
+  }
+  return problems;
+}
+
+const TIER_NAMES: Record<Interval, string> = { WEEK: 'Weekly', MONTH: 'Monthly', YEAR: 'Yearly' };
+
+export function PlanEditor({ id }: { id?: string | undefined }) {
+  const { t, locale } = useI18n();
+  const query = useQuery<{ plan: Plan }>(PLAN, { id }, !id);
+  const [form, setForm] = useState<PlanForm>(EMPTY);
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  const [saved, setSaved] = useState(false);
+  const [confirmArchive, setConfirmArchive] = useState(false);
+  const save = useAction();
+  const archive = useAction();
+  const formRef = useRef<HTMLFormElement>(null);
+  const plan = query.data?.plan;
+  const loadedId = useRef<string | null>(null);
+
+  useEffect(() => {
+    // Fill the form once per plan; later pushes must not overwrite what is being typed.
+    if (plan && loadedId.current !== plan.id) {
+      loadedId.current = plan.id;
+      setForm(formOf(plan));
+    }
+  }, [plan]);
+
+  const { reload } = query;
+  useEffect(() => (id ? subscribe(PLAN_UPDATED, { id }, () => reload()) : undefined), [id, reload]);
+
+  const set = <K extends keyof PlanForm>(key: K, value: PlanForm[K]) => {
+    setSaved(false);
+    setForm((f) => ({ ...f, [key]: value }));
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found = validatePlan(form);
+    setProblems(found);
+    if (Object.keys(found).length) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    const currency = form.currency.trim().toLowerCase();
+    const features = {
+      messagesPerPeriod: Number(form.messagesPerPeriod),
+      supportTier: form.supportTier,
+      aiAssist: form.aiAssist,
+    };
+    const wanted = Object.fromEntries(
+      INTERVALS.map((i) => [i, form.amounts[i].trim() ? toMinorUnits(form.amounts[i], currency) : null]),
+    ) as Record<Interval, number | null>;
+    const planId = await save.run(async () => {
+      let target = id;
+      if (!target) {
+        const created = await gql<{ createPlan: { id: string } }>(CREATE_PLAN, {
+          input: { name: form.name.trim(), description: form.description.trim(), iconUrl: form.iconUrl.trim() || null, features },
+        });
+        target = created.createPlan.id;
+      } else {
+        await gql(UPDATE_PLAN, {
+          id: target,
+          input: { name: form.name.trim(), description: form.description.trim(), iconUrl: form.iconUrl.trim() || null, features },
+        });
+      }
+      for (const change of tierChanges(plan?.tiers ?? [], wanted, currency)) {
+        if (change.kind === 'create') {
+          await gql(CREATE_PRICE_TIER, {
+            planId: target,
+            input: { name: TIER_NAMES[change.interval], amount: change.amount, currency, interval: change.interval },
+          });
+        } else if (change.kind === 'update') {
+          await gql(UPDATE_PRICE_TIER, { id: change.id, input: { amount: change.amount, currency } });
+        } else {
+          await gql(ARCHIVE_PRICE_TIER, { id: change.id });
+        }
+      }
+      return target;
+    });
+    if (planId) {
+      setSaved(true);
+      if (!id) navigate(`/plans/${planId}`, { replace: true });
+      else query.reload();
+    }
+  };
+
+  const archivePlan = async () => {
+    if (!id) return;
+    const done = await archive.run(() => gql(ARCHIVE_PLAN, { id }));
+    setConfirmArchive(false);
+    if (done) query.reload();
+  };
+
+  const archiveTier = async (tierId: string) => {
+    const done = await archive.run(() => gql(ARCHIVE_PRICE_TIER, { id: tierId }));
+    if (done) query.reload();
+  };
+
+  if (id && query.loading && !plan) return <Loading />;
+  if (id && query.error && !plan) return <ErrorMessage error={query.error} onRetry={query.reload} />;
+
+  const server = fieldErrors(save.error, t);
+  const problem = (key: string) => (problems[key] ? t(problems[key] ?? '') : server[key]);
+  return (
+    <>
+      <p>
+        <Link to="/plans">{t('plan.back')}</Link>
+      </p>
+      <h1>{id ? t('plan.editTitle', { name: plan?.name ?? '' }) : t('plan.newTitle')}</h1>
+      {plan && !plan.active ? <Notice tone="warning">{t('plan.isArchived')}</Notice> : null}
+      {saved ? <Notice tone="success">{t('plan.saved')}</Notice> : null}
+      <form ref={formRef} className="card stack" noValidate onSubmit={(e) => void submit(e)}>
+        <TextField label={t('plan.name')} name="name" value={form.name} onChange={(e) => set('name', e.target.value)} error={problem('name')} required />
+        <div className="field">
+          <label htmlFor="plan-description">{t('plan.description')}</label>
+          <textarea id="plan-description" rows={3} value={form.description} onChange={(e) => set('description', e.target.value)} />
+        </div>
+        <TextField
+          label={t('plan.iconUrl')}
+          name="iconUrl"
+          type="url"
+          value={form.iconUrl}
+          onChange={(e) => set('iconUrl', e.target.value)}
+          error={problem('iconUrl')}
+          hint={t('plan.iconUrlHint')}
+        />
+        <fieldset>
+          <legend>{t('plan.features')}</legend>
+          <div className="row">
+            <TextField
+              label={t('plan.messagesPerPeriod')}
+              name="messagesPerPeriod"
+              inputMode="numeric"
+              value={form.messagesPerPeriod}
+              onChange={(e) => set('messagesPerPeriod', e.target.value)}
+              error={problem('messagesPerPeriod')}
+            />
+            <SelectField
+              label={t('plan.supportTier')}
+              value={form.supportTier}
+              onChange={(e) => set('supportTier', e.target.value as SupportTier)}
+            >
+              {(['BASIC', 'STANDARD', 'PREMIUM'] as const).map((s) => (
+                <option key={s} value={s}>
+                  {t(`support.${s}`)}
+                </option>
+              ))}
+            </SelectField>
+          </div>
+          <label className="check">
+            <input type="checkbox" checked={form.aiAssist} onChange={(e) => set('aiAssist', e.target.checked)} />
+            {t('plan.aiAssist')}
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>{t('plan.prices')}</legend>
+          <p className="hint">{t('plan.pricesHint')}</p>
+          <div className="row">
+            <TextField
+              label={t('plan.currency')}
+              name="currency"
+              value={form.currency}
+              maxLength={3}
+              onChange={(e) => set('currency', e.target.value)}
+              error={problem('currency')}
+            />
+            {INTERVALS.map((i) => (
+              <TextField
+                key={i}
+                label={t(`interval.${i}`)}
+                name={`amount-${i}`}
+                inputMode="decimal"
+                value={form.amounts[i]}
+                onChange={(e) => set('amounts', { ...form.amounts, [i]: e.target.value })}
+                error={problem(`amount.${i}`)}
+              />
+            ))}
+          </div>
+        </fieldset>
+        {Object.keys(server).length ? null : <ErrorMessage error={save.error} />}
+        <div className="actions">
+          <button type="submit" disabled={save.busy}>
+            {save.busy ? t('common.working') : id ? t('common.save') : t('plan.create')}
+          </button>
+        </div>
+      </form>
+
+      {plan ? (
+        <>
+          <section className="card" aria-labelledby="stripe-h">
+            <h2 id="stripe-h">{t('plan.stripe')}</h2>
+            <dl className="facts">
+              <dt>{t('plans.stripeProduct')}</dt>
+              <dd>{plan.stripeProductId ? <code>{plan.stripeProductId}</code> : t('plans.stripePending')}</dd>
+              <dt>{t('plan.updatedAt')}</dt>
+              <dd>{formatDateTime(plan.updatedAt, locale)}</dd>
+            </dl>
+          </section>
+          <section className="card" aria-labelledby="tiers-h">
+            <h2 id="tiers-h">{t('plan.tiers')}</h2>
+            <ErrorMessage error={archive.error} />
+            <div className="table-wrap">
+              <table className="responsive">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('plan.tierName')}</th>
+                    <th scope="col">{t('plan.interval')}</th>
+                    <th scope="col">{t('field.amount')}</th>
+                    <th scope="col">{t('plan.version')}</th>
+                    <th scope="col">{t('plans.status')}</th>
+                    <th scope="col">{t('plan.stripePrice')}</th>
+                    <th scope="col">
+                      <span className="visually-hidden">{t('plan.actions')}</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {plan.tiers.map((tier) => (
+                    <tr key={tier.id}>
+                      <td data-label={t('plan.tierName')}>{tier.name}</td>
+                      <td data-label={t('plan.interval')}>{t(`interval.${tier.interval}`)}</td>
+                      <td data-label={t('field.amount')}>{formatMoney(tier.amount, tier.currency, locale)}</td>
+                      <td data-label={t('plan.version')}>{tier.version}</td>
+                      <td data-label={t('plans.status')}>
+                        <span className={`badge ${tier.status === 'ACTIVE' ? 'ok' : 'neutral'}`}>{t(`tierStatus.${tier.status}`)}</span>
+                      </td>
+                      <td data-label={t('plan.stripePrice')}>
+                        {tier.stripePriceId ? <code>{tier.stripePriceId}</code> : <span className="hint">{t('plans.stripePending')}</span>}
+                      </td>
+                      <td>
+                        {tier.status === 'ACTIVE' ? (
+                          <button
+                            type="button"
+                            className="danger"
+                            disabled={archive.busy}
+                            onClick={() => void archiveTier(tier.id)}
+                            aria-label={t('plan.archiveTierNamed', { name: tier.name })}
+                          >
+                            {t('plan.archiveTier')}
+                          </button>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+          {plan.active ? (
+            <section className="card" aria-labelledby="archive-h">
+              <h2 id="archive-h">{t('plan.archiveTitle')}</h2>
+              <p>{t('plan.archiveHint')}</p>
+              {confirmArchive ? (
+                <div className="actions" role="group" aria-label={t('plan.archiveConfirm')}>
+                  <p>{t('plan.archiveConfirm')}</p>
+                  <button type="button" className="danger" onClick={() => void archivePlan()} disabled={archive.busy}>
+                    {t('plan.archiveYes')}
+                  </button>
+                  <button type="button" className="secondary" onClick={() => setConfirmArchive(false)}>
+                    {t('common.cancel')}
+                  </button>
+                </div>
+              ) : (
+                <button type="button" className="danger" onClick={() => setConfirmArchive(true)}>
+                  {t('plan.archive')}
+                </button>
+              )}
+            </section>
+          ) : null}
+        </>
+      ) : null}
+    </>
+  );
+}

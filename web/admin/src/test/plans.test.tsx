@@ -1,0 +1,99 @@
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+
+import { PlanEditor, validatePlan, type PlanForm } from '../pages/PlanEditor';
+import { tierChanges } from '../plans';
+import type { PriceTier } from '../types';
+import { fakeFetch, operationOf } from './fetch';
+import { renderIn } from './render';
+
+vi.mock('../lib/graphql', async (original) => ({
+  ...(await original<typeof import('../lib/graphql')>()),
+  subscribe: () => () => undefined,
+}));
+
+const tier = (over: Partial<PriceTier>): PriceTier => ({
+  id: 't1',
+  name: 'Monthly',
+  amount: 900,
+  currency: 'usd',
+  interval: 'MONTH',
+  status: 'ACTIVE',
+  version: 1,
+  stripePriceId: null,
+  ...over,
+});
+
+describe('plan editor', () => {
+  const form: PlanForm = {
+    name: 'Starter',
+    description: '',
+    iconUrl: '',
+    messagesPerPeriod: '1000',
+    supportTier: 'BASIC',
+    aiAssist: false,
+    currency: 'usd',
+    amounts: { WEEK: '', MONTH: '9', YEAR: '90' },
+  };
+
+  it('accepts a complete plan and refuses what the API would', () => {
+    expect(validatePlan(form)).toEqual({});
+    expect(validatePlan({ ...form, name: ' ', messagesPerPeriod: '-1', currency: 'dollars', amounts: { WEEK: 'abc', MONTH: '9.999', YEAR: '' } })).toEqual({
+      name: 'validation.required',
+      messagesPerPeriod: 'plan.messagesInvalid',
+      currency: 'plan.currencyInvalid',
+      'amount.WEEK': 'plan.amountInvalid',
+      'amount.MONTH': 'plan.amountInvalid',
+    });
+  });
+
+  it('turns the three prices into tier creations, new versions and archives', () => {
+    const tiers = [tier({ id: 'm', interval: 'MONTH', amount: 900 }), tier({ id: 'w', interval: 'WEEK', amount: 300 })];
+    expect(tierChanges(tiers, { WEEK: null, MONTH: 1200, YEAR: 9000 }, 'usd')).toEqual([
+      { kind: 'archive', id: 'w', interval: 'WEEK' },
+      { kind: 'update', id: 'm', interval: 'MONTH', amount: 1200, currency: 'usd' },
+      { kind: 'create', interval: 'YEAR', amount: 9000, currency: 'usd' },
+    ]);
+    expect(tierChanges(tiers, { WEEK: 300, MONTH: 900, YEAR: null }, 'USD')).toEqual([]);
+  });
+
+  it('shows every problem beside its field and sends nothing', async () => {
+    const calls = fakeFetch(() => ({ json: { data: {} } }));
+    renderIn(<PlanEditor />);
+    fireEvent.change(screen.getByLabelText('Monthly'), { target: { value: 'nine' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
+    expect(await screen.findByText('This is required.')).toBeTruthy();
+    expect(screen.getByText('Enter an amount such as 9 or 9.50.')).toBeTruthy();
+    expect(screen.getByLabelText('Name').getAttribute('aria-invalid')).toBe('true');
+    expect(calls).toEqual([]);
+  });
+
+  it('creates the plan, then one tier per price', async () => {
+    const calls = fakeFetch(({ body }) => {
+      const op = operationOf({ url: '', body });
+      if (op === 'CreatePlan') return { json: { data: { createPlan: { id: 'p1' } } } };
+      if (op === 'CreatePriceTier') return { json: { data: { createPriceTier: { id: 't' } } } };
+      return { json: { data: { plan: { id: 'p1', name: 'Starter', description: '', iconUrl: null, active: true, stripeProductId: null, updatedAt: '2026-01-01T00:00:00Z', features: null, tiers: [] } } } };
+    });
+    renderIn(<PlanEditor />);
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Starter' } });
+    fireEvent.change(screen.getByLabelText('Monthly'), { target: { value: '9' } });
+    fireEvent.change(screen.getByLabelText('Yearly'), { target: { value: '90.50' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
+    await waitFor(() => expect(window.location.pathname).toBe('/plans/p1'));
+    const mutations = calls.filter((c) => /^mutation/.test(c.body.query?.trim() ?? ''));
+    expect(mutations.map((c) => c.body.variables)).toEqual([
+      { input: { name: 'Starter', description: '', iconUrl: null, features: { messagesPerPeriod: 1000, supportTier: 'BASIC', aiAssist: false } } },
+      { planId: 'p1', input: { name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH' } },
+      { planId: 'p1', input: { name: 'Yearly', amount: 9050, currency: 'usd', interval: 'YEAR' } },
+    ]);
+  });
+
+  it('puts a BAD_USER_INPUT from the API beside its field', async () => {
+    fakeFetch(() => ({ json: { data: null, errors: [{ message: 'a plan with this name exists', extensions: { code: 'BAD_USER_INPUT', field: 'name' } }] } }));
+    renderIn(<PlanEditor />);
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Starter' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
+    expect(await screen.findByText('Please check “Name”: a plan with this name exists')).toBeTruthy();
+  });
+});

@@ -1,0 +1,13 @@
+import { render } from '@testing-library/react';
+import type { ReactElement } from 'react';
+
+import { catalogs } from '../i18n';
+import { I18nProvider, type Locale } from '../lib/i18n';
+
+export function renderIn(ui: ReactElement, locale: Locale = 'en') {
+  return render(
+    <I18nProvider catalogs={catalogs} locale={locale}>
+      {ui}
+    </I18nProvider>,
+  );
+}

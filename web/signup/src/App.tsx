@@ -1,0 +1,101 @@
+/** The Signup UI: the public pages, a client's sign-up and dashboard, a subscriber's pages. */
+import { useEffect, useRef } from 'react';
+
+import { signOut } from './lib/auth';
+import { resetSubscriptions } from './lib/graphql';
+import { LanguageSwitcher, useI18n } from './lib/i18n';
+import { Link, matchPath, navigate, useLocation } from './lib/router';
+import { CheckoutSuccess } from './pages/CheckoutSuccess';
+import { Dashboard } from './pages/Dashboard';
+import { Join } from './pages/Join';
+import { Landing } from './pages/Landing';
+import { Memberships } from './pages/Memberships';
+import { ChoosePlan } from './pages/ChoosePlan';
+import { Signup } from './pages/Signup';
+import { useSession } from './session';
+
+function Page({ path }: { path: string }) {
+  const { t } = useI18n();
+  let params: Record<string, string> | null;
+  if (path === '/') return <Landing />;
+  if (path === '/signup') return <Signup />;
+  if (path === '/plans') return <ChoosePlan />;
+  if (path === '/checkout/success') return <CheckoutSuccess />;
+  if (path === '/dashboard') return <Dashboard />;
+  if (path === '/me') return <Memberships />;
+  if ((params = matchPath('/c/:slug', path))) return <Join slug={params.slug ?? ''} />;
+  return (
+    <section className="card">
+      <h1>{t('nav.notFound')}</h1>
+      <Link to="/">{t('nav.home')}</Link>
+    </section>
+  );
+}
+
+export function App() {
+  const { t } = useI18n();
+  const { path } = useLocation();
+  const session = useSession();
+  const mainRef = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    // Moving focus to the new page tells screen-reader users that it changed.
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    mainRef.current?.focus();
+  }, [path]);
+
+  const leave = async () => {
+    try {
+      await signOut();
+    } catch {
+      // Forgotten here either way; the server revokes what it still knows.
+    }
+    resetSubscriptions();
+    session.reload();
+    navigate('/');
+  };
+
+  const links: [string, string][] = [
+    ['/', 'nav.home'],
+    [session.viewer?.__typename === 'Client' ? '/dashboard' : '/signup', session.viewer?.__typename === 'Client' ? 'nav.dashboard' : 'nav.forCreators'],
+    ['/plans', 'nav.plans'],
+    ['/me', 'nav.mySubscriptions'],
+  ];
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t('common.skipToContent')}
+      </a>
+      <header className="top">
+        <Link to="/" className="brand">
+          Nudges
+        </Link>
+        <div className="tools">
+          <LanguageSwitcher />
+          {session.viewer ? (
+            <button type="button" className="secondary" onClick={() => void leave()}>
+              {t('common.signOut')}
+            </button>
+          ) : null}
+        </div>
+      </header>
+      <nav className="main" aria-label={t('nav.label')}>
+        <ul>
+          {links.map(([to, key]) => (
+            <li key={key}>
+              <Link to={to} aria-current={path === to ? 'page' : undefined}>
+                {t(key)}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        <Page path={path} />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,21 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+
+import { App } from './App';
+import { catalogs } from './i18n';
+import { I18nProvider } from './lib/i18n';
+import './lib/styles.css';
+import { SessionProvider } from './session';
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <I18nProvider catalogs={catalogs}>
+        <SessionProvider>
+          <App />
+        </SessionProvider>
+      </I18nProvider>
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,198 @@
+/** Every GraphQL operation of the Signup UI, named as the graph names its fields. */
+
+export const VIEWER = /* GraphQL */ `
+  query SignupViewer {
+    viewer {
+      __typename
+      ... on Client {
+        id
+        name
+        slug
+      }
+      ... on Subscriber {
+        id
+        phoneMasked
+      }
+    }
+  }
+`;
+
+export const PUBLIC_PLANS = /* GraphQL */ `
+  query PublicPlans {
+    plans(first: 50) {
+      totalCount
+      nodes {
+        id
+        name
+        description
+        iconUrl
+        features {
+          messagesPerPeriod
+          supportTier
+          aiAssist
+        }
+        tiers {
+          id
+          name
+          amount
+          currency
+          interval
+        }
+      }
+    }
+  }
+`;
+
+export const CREATE_CLIENT = /* GraphQL */ `
+  mutation CreateClient($input: CreateClientInput!) {
+    createClient(input: $input) {
+      id
+      name
+      slug
+    }
+  }
+`;
+
+export const CREATE_CHECKOUT_SESSION = /* GraphQL */ `
+  mutation CreateCheckoutSession($priceTierId: ID!, $discountCode: String, $idempotencyKey: String) {
+    createCheckoutSession(priceTierId: $priceTierId, discountCode: $discountCode, idempotencyKey: $idempotencyKey) {
+      id
+      url
+      status
+    }
+  }
+`;
+
+const SUBSCRIPTION_FIELDS = /* GraphQL */ `
+  subscription {
+    id
+    status
+    currentPeriodEnd
+    cancelAtPeriodEnd
+    priceTier {
+      id
+      name
+      amount
+      currency
+      interval
+      plan {
+        id
+        name
+      }
+    }
+  }
+`;
+
+export const CLIENT_PLAN_STATUS = /* GraphQL */ `
+  query ClientPlanStatus {
+    viewer {
+      __typename
+      ... on Client {
+        id
+        ${SUBSCRIPTION_FIELDS}
+      }
+    }
+  }
+`;
+
+export const CLIENT_DASHBOARD = /* GraphQL */ `
+  query ClientDashboard {
+    viewer {
+      __typename
+      ... on Client {
+        id
+        name
+        slug
+        locale
+        subscriberCount
+        ${SUBSCRIPTION_FIELDS}
+        allowance {
+          active
+          messagesPerPeriod
+          used
+          remaining
+        }
+        announcements(first: 20) {
+          totalCount
+          nodes {
+            id
+            body
+            status
+            recipients
+            sent
+            delivered
+            failed
+            createdAt
+            completedAt
+          }
+        }
+      }
+    }
+  }
+`;
+
+export const CLIENT_UPDATED = /* GraphQL */ `
+  subscription ClientUpdated($id: ID!) {
+    clientUpdated(id: $id) {
+      id
+      name
+      slug
+    }
+  }
+`;
+
+export const CLIENT_BY_SLUG = /* GraphQL */ `
+  query ClientPage($slug: String!) {
+    clientBySlug(slug: $slug) {
+      id
+      name
+      slug
+    }
+  }
+`;
+
+export const JOIN_CLIENT = /* GraphQL */ `
+  mutation JoinClient($slug: String!) {
+    joinClient(slug: $slug) {
+      id
+      status
+      client {
+        id
+        name
+      }
+    }
+  }
+`;
+
+export const MY_MEMBERSHIPS = /* GraphQL */ `
+  query MyMemberships {
+    viewer {
+      __typename
+      ... on Subscriber {
+        id
+        phoneMasked
+        memberships {
+          id
+          status
+          joinedAt
+          stoppedAt
+          client {
+            id
+            name
+            slug
+          }
+        }
+      }
+    }
+  }
+`;
+
+export const LEAVE_CLIENT = /* GraphQL */ `
+  mutation LeaveClient($clientId: ID!) {
+    leaveClient(clientId: $clientId) {
+      id
+      status
+      stoppedAt
+    }
+  }
+`;

@@ -1,0 +1,246 @@
+/** A client's dashboard: plan status (live), subscribers, join link and QR code, how to
+ * announce by SMS, and past announcements with their delivery counts. */
+import QRCode from 'qrcode';
+import { useEffect, useState } from 'react';
+
+import { formatDate, formatDateTime, formatMoney, formatNumber } from '../lib/format';
+import { subscribe } from '../lib/graphql';
+import { useI18n } from '../lib/i18n';
+import { Link } from '../lib/router';
+import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useQuery } from '../lib/ui';
+import { CLIENT_DASHBOARD, CLIENT_UPDATED } from '../operations';
+import { useSession } from '../session';
+import type { Announcement, PlanSubscription } from '../types';
+
+interface ClientView {
+  __typename: 'Client';
+  id: string;
+  name: string;
+  slug: string;
+  locale: string;
+  subscriberCount: number;
+  subscription: PlanSubscription | null;
+  allowance: { active: boolean; messagesPerPeriod: number; used: number; remaining: number };
+  announcements: { totalCount: number; nodes: Announcement[] };
+}
+
+/** Plan status is also polled: Stripe's confirmation reaches the product subgraph, whose
+ * changes `clientUpdated` (a user-subgraph subscription) does not carry. */
+export const REFRESH_MS = 15000;
+
+const NUDGES_NUMBER: string = import.meta.env.VITE_NUDGES_NUMBER ?? '';
+
+function JoinLink({ slug }: { slug: string }) {
+  const { t } = useI18n();
+  const url = `${window.location.origin}/c/${slug}`;
+  const [svg, setSvg] = useState<string | null>(null);
+  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
+  useEffect(() => {
+    let live = true;
+    QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+      .then((markup) => live && setSvg(markup))
+      .catch(() => live && setSvg(null));
+    return () => {
+      live = false;
+    };
+  }, [url]);
+  return (
+    <section className="card" aria-labelledby="join-h">
+      <h2 id="join-h">{t('dash.joinTitle')}</h2>
+      <p>{t('dash.joinHint')}</p>
+      <p>
+        <a href={url} className="mono" data-testid="join-link">
+          {url}
+        </a>
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            navigator.clipboard?.writeText(url).then(
+              () => setCopied('yes'),
+              () => setCopied('no'),
+            );
+          }}
+        >
+          {t('dash.copy')}
+        </button>
+        <span role="status">{copied === 'yes' ? t('dash.copied') : copied === 'no' ? t('dash.copyFailed') : ''}</span>
+      </div>
+      {svg ? (
+        <p className="qr">
+          <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`} alt={t('dash.qrAlt', { url })} width={192} height={192} />
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function PlanStatus({ client }: { client: ClientView }) {
+  const { t, locale } = useI18n();
+  const sub = client.subscription;
+  if (!sub) {
+    return (
+      <Notice tone="warning">
+        {t('dash.noPlan')} <Link to="/plans">{t('dash.choosePlan')}</Link>
+      </Notice>
+    );
+  }
+  const tone = sub.status === 'ACTIVE' ? 'ok' : sub.status === 'PAST_DUE' ? 'warn' : 'neutral';
+  return (
+    <dl className="facts">
+      <dt>{t('dash.plan')}</dt>
+      <dd>
+        {sub.priceTier.plan.name} — {formatMoney(sub.priceTier.amount, sub.priceTier.currency, locale)} {t(`plans.per.${sub.priceTier.interval}`)}
+      </dd>
+      <dt>{t('dash.status')}</dt>
+      <dd>
+        <span className={`badge ${tone}`} data-testid="plan-status">
+          {t(`subStatus.${sub.status}`)}
+        </span>
+        {sub.cancelAtPeriodEnd ? ` · ${t('dash.endsOn', { date: formatDate(sub.currentPeriodEnd, locale) })}` : ''}
+      </dd>
+      {sub.currentPeriodEnd && !sub.cancelAtPeriodEnd ? (
+        <>
+          <dt>{t('dash.renews')}</dt>
+          <dd>{formatDate(sub.currentPeriodEnd, locale)}</dd>
+        </>
+      ) : null}
+      <dt>{t('dash.allowance')}</dt>
+      <dd>
+        {t('dash.allowanceLeft', {
+          remaining: formatNumber(client.allowance.remaining, locale),
+          total: formatNumber(client.allowance.messagesPerPeriod, locale),
+        })}
+      </dd>
+    </dl>
+  );
+}
+
+function AnnounceBySms({ subscribers }: { subscribers: number }) {
+  const { t } = useI18n();
+  return (
+    <section className="card" aria-labelledby="sms-h">
+      <h2 id="sms-h">{t('dash.howTitle')}</h2>
+      <ol>
+        <li>{NUDGES_NUMBER ? t('dash.how1Number', { number: NUDGES_NUMBER }) : t('dash.how1')}</li>
+        <li>{t('dash.how2', { count: subscribers })}</li>
+        <li>{t('dash.how3')}</li>
+      </ol>
+      <p className="hint">{t('dash.howCancel')}</p>
+    </section>
+  );
+}
+
+function History({ announcements }: { announcements: ClientView['announcements'] }) {
+  const { t, locale } = useI18n();
+  const n = (v: number) => formatNumber(v, locale);
+  return (
+    <section className="card" aria-labelledby="history-h">
+      <h2 id="history-h">{t('dash.history')}</h2>
+      {announcements.nodes.length ? (
+        <div className="table-wrap">
+          <table className="responsive">
+            <thead>
+              <tr>
+                <th scope="col">{t('dash.when')}</th>
+                <th scope="col">{t('dash.message')}</th>
+                <th scope="col">{t('dash.status')}</th>
+                <th scope="col" className="num">
+                  {t('dash.recipients')}
+                </th>
+                <th scope="col" className="num">
+                  {t('dash.delivered')}
+                </th>
+                <th scope="col" className="num">
+                  {t('dash.failed')}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {announcements.nodes.map((a) => (
+                <tr key={a.id}>
+                  <td data-label={t('dash.when')}>{formatDateTime(a.completedAt ?? a.createdAt, locale)}</td>
+                  <td data-label={t('dash.message')}>{a.body}</td>
+                  <td data-label={t('dash.status')}>{t(`annStatus.${a.status}`)}</td>
+                  <td data-label={t('dash.recipients')} className="num">
+                    {n(a.recipients)}
+                  </td>
+                  <td data-label={t('dash.delivered')} className="num">
+                    {n(a.delivered)}
+                  </td>
+                  <td data-label={t('dash.failed')} className="num">
+                    {n(a.failed)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <Empty>{t('dash.noAnnouncements')}</Empty>
+      )}
+    </section>
+  );
+}
+
+export function Dashboard() {
+  const { t, locale } = useI18n();
+  const session = useSession();
+  const isClient = session.viewer?.__typename === 'Client';
+  const query = useQuery<{ viewer: ClientView | { __typename: string } | null }>(CLIENT_DASHBOARD, {}, !isClient);
+  const client = query.data?.viewer?.__typename === 'Client' ? (query.data.viewer as ClientView) : null;
+  const { reload } = query;
+  const clientId = client?.id;
+
+  useEffect(() => {
+    if (!clientId) return undefined;
+    const timer = window.setInterval(reload, REFRESH_MS);
+    const stop = subscribe(CLIENT_UPDATED, { id: clientId }, () => reload());
+    return () => {
+      window.clearInterval(timer);
+      stop();
+    };
+  }, [clientId, reload]);
+
+  if (session.loading) return <Loading />;
+  if (!isClient) {
+    return (
+      <section className="card narrow">
+        <h1>{t('dash.signInTitle')}</h1>
+        <p>{t('dash.signInHint')}</p>
+        <PhoneLogin role="client" onSignedIn={session.reload} />
+        <p>
+          <Link to="/signup">{t('dash.newHere')}</Link>
+        </p>
+      </section>
+    );
+  }
+  if (query.loading && !client) return <Loading />;
+  if (!client) return <ErrorMessage error={query.error} onRetry={reload} />;
+  return (
+    <>
+      <h1>{client.name}</h1>
+      <ErrorMessage error={query.error} onRetry={reload} />
+      <div className="grid">
+        <section className="card" aria-labelledby="plan-h">
+          <h2 id="plan-h">{t('dash.planTitle')}</h2>
+          <PlanStatus client={client} />
+        </section>
+        <section className="card" aria-labelledby="subs-h">
+          <h2 id="subs-h">{t('dash.subscribers')}</h2>
+          <p className="stat">
+            <span className="value" data-testid="subscriber-count">
+              {formatNumber(client.subscriberCount, locale)}
+            </span>
+            <span className="label">{t('dash.activeSubscribers', { count: client.subscriberCount })}</span>
+          </p>
+        </section>
+      </div>
+      <JoinLink slug={client.slug} />
+      <AnnounceBySms subscribers={client.subscriberCount} />
+      <History announcements={client.announcements} />
+    </>
+  );
+}

@@ -1,0 +1,55 @@
+import { screen } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+
+import { Dashboard } from '../pages/Dashboard';
+import { fakeFetch, operationOf } from './fetch';
+import { renderIn } from './render';
+
+vi.mock('../lib/graphql', async (original) => ({
+  ...(await original<typeof import('../lib/graphql')>()),
+  subscribe: () => () => undefined,
+}));
+
+describe('client dashboard', () => {
+  it('shows plan status, subscribers, the join link with its QR code, how to announce, and history', async () => {
+    fakeFetch(({ url, body }) => {
+      if (operationOf({ url, body }) === 'SignupViewer') {
+        return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
+      }
+      return {
+        json: {
+          data: {
+            viewer: {
+              __typename: 'Client',
+              id: 'c1',
+              name: 'Trail Runners',
+              slug: 'trail-runners',
+              locale: 'en',
+              subscriberCount: 12,
+              subscription: {
+                id: 'ps1',
+                status: 'ACTIVE',
+                currentPeriodEnd: '2026-03-01T00:00:00Z',
+                cancelAtPeriodEnd: false,
+                priceTier: { id: 't', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p', name: 'Starter' } },
+              },
+              allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976 },
+              announcements: {
+                totalCount: 1,
+                nodes: [{ id: 'a1', body: 'Run at 7', status: 'SENT', recipients: 12, sent: 12, delivered: 11, failed: 1, createdAt: '2026-02-01T00:00:00Z', completedAt: '2026-02-01T00:01:00Z' }],
+              },
+            },
+          },
+        },
+      };
+    });
+    renderIn(<Dashboard />);
+    expect((await screen.findByTestId('plan-status')).textContent).toBe('Active');
+    expect(screen.getByTestId('subscriber-count').textContent).toBe('12');
+    expect(screen.getByTestId('join-link').textContent).toBe(`${window.location.origin}/c/trail-runners`);
+    expect(await screen.findByAltText(`QR code that opens ${window.location.origin}/c/trail-runners`)).toBeTruthy();
+    expect(screen.getByText(/reply CONFIRM to send it to your 12 subscribers/)).toBeTruthy();
+    expect(screen.getByText('976 of 1,000 messages left')).toBeTruthy();
+    expect(screen.getByText('Run at 7')).toBeTruthy();
+  });
+});
