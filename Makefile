@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 RUN := $(UV) run --frozen
 PYTEST := $(RUN) pytest
 
-.PHONY: help uv install generate dev dev-check infra migrate topics test test-fast test-slow \
+.PHONY: help uv install generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
         lint fmt typecheck images tf-fmt tf-validate clean
 
 help:
@@ -21,8 +21,13 @@ install: uv ## install every package from the lock file and generate code
 generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do bash $$gen || exit 1; done
 
-dev: install ## the whole platform on this machine (Ctrl-C stops it)
+dev: install web-deps ## the whole platform on this machine, UIs included (Ctrl-C stops it)
 	$(RUN) nudges-dev up
+
+web-deps: ## the UIs' packages (npm ci), when npm is installed
+	@if command -v npm >/dev/null 2>&1; then for app in web/admin web/signup; do \
+	  (cd $$app && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done; \
+	  else echo "npm is not installed: the UIs will not run"; fi
 
 dev-check: install ## start the whole platform, wait until every service is healthy, stop
 	$(RUN) nudges-dev up --check

@@ -21,7 +21,7 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, port_open
-from nudges_devstack.services import SERVICES, Service
+from nudges_devstack.services import Service, runnable_services
 from nudges_kit.kafka import all_topics, ensure_topics
 from nudges_kit.logging import configure_logging
 from nudges_kit.migrations import migrate_all
@@ -101,7 +101,9 @@ def up(args: argparse.Namespace) -> int:
     env, owned = bring_up_infrastructure(args.kafka_port)
     try:
         prepare(env)
-        services = [s for s in SERVICES if not args.only or s.name in args.only]
+        services = [
+            s for s in runnable_services(Path.cwd()) if not args.only or s.name in args.only
+        ]
         manager = Manager(Printer(sys.stdout))
         process_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         process_env.setdefault("OTP_ECHO", str(env["ENVIRONMENT"] == "development").lower())

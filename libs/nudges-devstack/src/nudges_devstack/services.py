@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,18 @@ SERVICES: tuple[Service, ...] = (
     Service("stripe-emulator", "nudges-stripe-emulator", 12111),
     Service("twilio-emulator", "nudges-twilio-emulator", 12112),
 )
+
+#: The web UIs, served by Vite (proxying /graphql and /auth), run when their packages are
+#: installed (``make dev`` installs them with ``make web-deps``).
+UIS: tuple[Service, ...] = (
+    Service("admin-ui", "npm --prefix web/admin run dev", 5173, "/"),
+    Service("signup-ui", "npm --prefix web/signup run dev", 5174, "/"),
+)
+
+
+def runnable_services(root: Path) -> list[Service]:
+    """Every service, and each UI whose ``node_modules`` exists under ``root``."""
+    uis = [
+        ui for ui in UIS if (root / "web" / ui.name.removesuffix("-ui") / "node_modules").is_dir()
+    ]
+    return [*SERVICES, *uis]
