@@ -21,6 +21,11 @@ log = get_logger(__name__)
 class DeadLetter(BaseModel):
     """One record on ``<topic>.dlq``."""
 
+    @property
+    def id(self) -> str:
+        """Names the letter: the original record's topic, partition and offset."""
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
     topic: str
     partition: int
     offset: int
@@ -79,8 +84,9 @@ async def send_dead_letter(producer: AIOKafkaProducer, letter: DeadLetter) -> No
     )
 
 
-async def read_dead_letters(settings: NudgesSettings, topic: str) -> list[DeadLetter]:
-    """Every dead letter of ``topic`` present now, oldest first per partition."""
+async def read_dead_letters(settings: NudgesSettings, *topics: str) -> list[DeadLetter]:
+    """Every dead letter of ``topics`` present now (one consumer for all of them), oldest
+    first per partition."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         enable_auto_commit=False,
@@ -90,8 +96,11 @@ async def read_dead_letters(settings: NudgesSettings, topic: str) -> list[DeadLe
     letters: list[DeadLetter] = []
     try:
         await consumer.topics()  # refreshes the cluster metadata
-        partitions = consumer.partitions_for_topic(dlq_topic(topic)) or set()
-        tps = [TopicPartition(dlq_topic(topic), p) for p in sorted(partitions)]
+        tps = [
+            TopicPartition(dlq_topic(topic), p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(dlq_topic(topic)) or set())
+        ]
         if not tps:
             return []
         consumer.assign(tps)
@@ -114,21 +123,16 @@ async def read_dead_letters(settings: NudgesSettings, topic: str) -> list[DeadLe
     return letters
 
 
-async def replay(settings: NudgesSettings, topic: str, event_ids: set[str] | None = None) -> int:
-    """Publish dead letters of ``topic`` (all, or those of ``event_ids``) back to ``topic``.
-
-    Consumers record handled event ids, so replaying a letter twice handles it once.
-    """
-    letters = await read_dead_letters(settings, topic)
-    chosen = [x for x in letters if event_ids is None or (x.event_id in event_ids)]
-    if not chosen:
+async def republish(settings: NudgesSettings, letters: list[DeadLetter]) -> int:
+    """Publish each letter's original record back to its original topic."""
+    if not letters:
         return 0
     producer = make_producer(settings)
     await producer.start()
     try:
-        for letter in chosen:
+        for letter in letters:
             headers: list[tuple[str, bytes]] = [(k, v.encode()) for k, v in letter.headers]
-            headers.append(("nudges-replayed-from", dlq_topic(topic).encode()))
+            headers.append(("nudges-replayed-from", dlq_topic(letter.topic).encode()))
             await producer.send_and_wait(
                 letter.topic,
                 value=letter.value,
@@ -137,8 +141,19 @@ async def replay(settings: NudgesSettings, topic: str, event_ids: set[str] | Non
             )
     finally:
         await producer.stop()
-    log.info("dead letters replayed", topic=topic, count=len(chosen))
-    return len(chosen)
+    log.info("dead letters replayed", count=len(letters))
+    return len(letters)
+
+
+async def replay(settings: NudgesSettings, topic: str, event_ids: set[str] | None = None) -> int:
+    """Publish dead letters of ``topic`` (all, or those of ``event_ids``) back to ``topic``.
+
+    Consumers record handled event ids, so replaying a letter twice handles it once.
+    """
+    letters = await read_dead_letters(settings, topic)
+    return await republish(
+        settings, [x for x in letters if event_ids is None or x.event_id in event_ids]
+    )
 
 
 def summary(letter: DeadLetter) -> dict[str, Any]:

@@ -204,6 +204,8 @@ COVERED_ELSEWHERE = {
     "recordMessageStatus": "test_announcements",
     "clientUpdated": "subscriptions authorize like client(id)",
     "announcementProgress": "test_the_owner_sees_progress_pushed_over_graphql_transport_ws",
+    "deadLetters": "test_dead_letters",
+    "replayDeadLetter": "test_dead_letters",
 }
 
 

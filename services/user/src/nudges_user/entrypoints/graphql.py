@@ -13,6 +13,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.federation import Schema
 
+from nudges_kit import dlq
 from nudges_kit.auth import Principal
 from nudges_kit.errors import BadInput, Forbidden, NotFound
 from nudges_kit.graphql import (
@@ -25,6 +26,7 @@ from nudges_kit.graphql import (
     encode_cursor,
     page_size,
 )
+from nudges_kit.kafka import all_topics
 from nudges_kit.notify import listen
 from nudges_kit.phone import PhoneVault, mask
 from nudges_user.adapters import repository as repo
@@ -395,6 +397,51 @@ class PhoneIdentity:
     stopped_memberships: int
 
 
+@strawberry.type
+class DeadLetter:
+    """An event a consumer could not handle, parked on ``<topic>.dlq`` (admins)."""
+
+    id: strawberry.ID
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    consumer_group: str
+    event_id: str | None
+    event_type: str | None
+    error: str
+    error_type: str
+    attempts: int
+    failed_at: datetime
+
+    @classmethod
+    def of(cls, letter: dlq.DeadLetter) -> DeadLetter:
+        return cls(
+            id=strawberry.ID(letter.id),
+            topic=letter.topic,
+            partition=letter.partition,
+            offset=letter.offset,
+            key=letter.key,
+            consumer_group=letter.consumer_group,
+            event_id=letter.event_id,
+            event_type=letter.event_type,
+            error=letter.error,
+            error_type=letter.error_type,
+            attempts=letter.attempts,
+            failed_at=letter.failed_at,
+        )
+
+
+async def _dead_letters(info: Info, topic: str | None) -> list[dlq.DeadLetter]:
+    topics = [t for t in all_topics() if not t.endswith(".dlq")]
+    if topic is not None:
+        if topic not in topics:
+            raise BadInput(f"no topic {topic!r}", field="topic")
+        topics = [topic]
+    letters = await dlq.read_dead_letters(_ctx(info).settings, *topics)
+    return sorted(letters, key=lambda x: (x.failed_at, x.id), reverse=True)
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -546,6 +593,32 @@ class Query:
         _ctx(info).require("admin")
         return UserTotals(**await repo.totals(_pool(info)))
 
+    @strawberry.field(description="Events parked on dead-letter topics, newest first (admins).")
+    async def dead_letters(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        topic: str | None = None,
+    ) -> Connection[DeadLetter]:
+        _ctx(info).require("admin")
+        size = page_size(first)
+        letters = await _dead_letters(info, topic)
+        start = 0
+        if after is not None:
+            values = decode_cursor(after)
+            ids = [x.id for x in letters]
+            if not values or values[0] not in ids:
+                raise BadInput("the cursor is not valid", field="after")
+            start = ids.index(values[0]) + 1
+        page = letters[start : start + size]
+        return Page(
+            [DeadLetter.of(x) for x in page],
+            [encode_cursor(x.id) for x in page],
+            start + size < len(letters),
+            len(letters),
+        ).connection()
+
     @strawberry.field(description="Recipients of a client's announcement (services).")
     async def announcement_recipients(
         self,
@@ -633,6 +706,16 @@ class Mutation:
     async def leave_client(self, info: Info, client_id: strawberry.ID) -> Membership:
         principal = _ctx(info).require("subscriber")
         return Membership.of(await _service(info).leave_client(principal, str(client_id)))
+
+    @strawberry.mutation(description="Publish a dead letter's event again to its topic (admins).")
+    async def replay_dead_letter(self, info: Info, id: strawberry.ID) -> DeadLetter:
+        _ctx(info).require("admin")
+        topic = str(id).split(":")[0]
+        letters = [x for x in await _dead_letters(info, topic) if x.id == str(id)]
+        if not letters:
+            raise NotFound("dead letter not found")
+        await dlq.republish(_ctx(info).settings, letters[:1])
+        return DeadLetter.of(letters[0])
 
     @strawberry.mutation(description="Record a client's Stripe customer (services).")
     async def set_client_stripe_customer(
