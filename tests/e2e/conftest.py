@@ -11,7 +11,7 @@ from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import Platform
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def platform_broker(state_dir: Path) -> Iterator[TansuBroker]:
     """A broker of the platform's own: no other suite's events on its topics."""
     broker = TansuBroker(free_port(), log_path=state_dir / "platform-tansu.log")
@@ -20,12 +20,15 @@ def platform_broker(state_dir: Path) -> Iterator[TansuBroker]:
     broker.stop()
 
 
-@pytest.fixture(scope="session")
+# One platform per module: stopped before the next suite starts its own, so that PostgreSQL's
+# connections are never held by two platforms at once.
+@pytest.fixture(scope="module")
 def platform(
-    postgres: Postgres, platform_broker: TansuBroker, state_dir: Path
+    postgres: Postgres, platform_broker: TansuBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    running = Platform(postgres.url, platform_broker.bootstrap_servers, state_dir / "platform")
-    running.state_dir.mkdir(parents=True, exist_ok=True)
+    running = Platform(
+        postgres.url, platform_broker.bootstrap_servers, tmp_path_factory.mktemp("platform")
+    )
     try:
         running.start()
         yield running

@@ -98,7 +98,7 @@ async def database_resources(app: FastAPI, *, outbox: bool = True) -> AsyncItera
     from nudges_kit.outbox import OutboxRelay
 
     settings: NudgesSettings = app.state.settings
-    pool = await create_pool(settings.database_url())
+    pool = await create_pool(settings.database_url(), max_size=settings.db_pool_max_size)
     app.state.pool = pool
     add_readiness_check(app, "postgres", lambda: ping(pool))
     stop = asyncio.Event()

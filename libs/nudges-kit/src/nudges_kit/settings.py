@@ -32,6 +32,8 @@ class NudgesSettings(BaseSettings):
 
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     database_name: str = ""
+    #: Connections of the service's pool (several services share one PostgreSQL server).
+    db_pool_max_size: int = 5
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_enable_idempotence: bool = False
     kafka_topic_partitions: int = 3
