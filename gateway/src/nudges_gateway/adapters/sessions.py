@@ -10,7 +10,8 @@ from typing import Protocol
 
 import orjson
 
-from nudges_kit.warpcache import CacheError
+from nudges_kit.sessions import is_token_id
+from nudges_kit.warpcache import CacheError, InvalidCacheRequest
 
 
 class SessionStoreUnavailable(Exception):
@@ -47,10 +48,13 @@ class SessionResolver:
         if bearer and looks_like_jwt(bearer):
             return bearer
         opaque = bearer or session_id
-        if not opaque or self.cache is None:
+        # Only what could be a session id is looked up: anything else is no session.
+        if not opaque or self.cache is None or not is_token_id(opaque):
             return None
         try:
             value = await self.cache.get(self.key_prefix + opaque)
+        except InvalidCacheRequest:
+            return None
         except CacheError as exc:
             raise SessionStoreUnavailable(str(exc)) from exc
         if not value:

@@ -198,7 +198,14 @@ class Platform:
         self.processes.pop(name).stop()
 
     def stop(self) -> None:
-        for name in reversed(list(self.processes)):
+        """Stop every service: all are asked to stop at once (last started first), then each
+        is waited for (and killed if it does not stop in time)."""
+        names = list(reversed(list(self.processes)))
+        for name in names:
+            popen = self.processes[name]._process  # see _popen
+            if popen is not None and popen.poll() is None:
+                popen.terminate()
+        for name in names:
             self.stop_service(name)
 
 

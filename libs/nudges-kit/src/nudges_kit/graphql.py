@@ -22,9 +22,11 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from nudges_kit.auth import InvalidToken, JwtVerifier, Principal, Role
 from nudges_kit.errors import DomainError
+from nudges_kit.logging import get_logger
 from nudges_kit.settings import NudgesSettings
 
 T = TypeVar("T")
+log = get_logger(__name__)
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -91,7 +93,8 @@ class SubgraphContext(BaseContext):
 
 
 class DomainErrors(SchemaExtension):
-    """Gives errors raised as :class:`DomainError` their ``extensions.code`` (and field)."""
+    """Gives errors raised as :class:`DomainError` their ``extensions.code`` (and field), and
+    masks any other unexpected error as ``INTERNAL_SERVER_ERROR`` (logged, never shown)."""
 
     def on_execute(self) -> Iterator[None]:
         yield
@@ -103,6 +106,15 @@ class DomainErrors(SchemaExtension):
             if isinstance(original, DomainError):
                 extra = {"field": original.field} if original.field else {}
                 err.extensions = {**(err.extensions or {}), "code": original.code, **extra}
+            elif original is not None and not isinstance(original, GraphQLError):
+                log.error(
+                    "unexpected error in a resolver",
+                    path=err.path,
+                    error_type=type(original).__name__,
+                    error=str(original)[:500],
+                )
+                err.message = "internal error"
+                err.extensions = {"code": "INTERNAL_SERVER_ERROR"}
 
 
 def context_of(info: strawberry.Info[Any, Any]) -> SubgraphContext:

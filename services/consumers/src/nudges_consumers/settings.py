@@ -25,6 +25,8 @@ class ConsumersSettings(NudgesSettings):
     service_client_secret: SecretStr = SecretStr("dev-only-consumers-secret")
 
     stripe_api_base: str = "http://127.0.0.1:12111"
+    #: Seconds one Stripe call may take (the library's own default is 80).
+    stripe_timeout_seconds: float = 10.0
     stripe_api_key: SecretStr = SecretStr("sk_test_nudges")
     twilio_api_url: str = "http://127.0.0.1:12112"
     twilio_account_sid: str = "AC00000000000000000000000000000000"

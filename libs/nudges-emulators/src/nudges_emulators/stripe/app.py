@@ -19,6 +19,7 @@ from nudges_emulators.delivery import RetryPolicy
 from nudges_emulators.forms import parse_nested, parse_pairs
 from nudges_emulators.stripe import billing, catalog, checkout_page
 from nudges_emulators.stripe.errors import StripeError
+from nudges_emulators.stripe.faults import FaultPlan, Faults
 from nudges_emulators.stripe.params import ApiCall, opt_list
 from nudges_emulators.stripe.settings import StripeEmulatorSettings
 from nudges_emulators.stripe.state import (
@@ -101,6 +102,7 @@ class StripeEmulator:
     def __init__(self, settings: StripeEmulatorSettings) -> None:
         self.settings = settings
         self.state = StripeState(settings.stripe_checkout_session_ttl_seconds)
+        self.faults = FaultPlan()
         self.webhooks = WebhookSender(
             self.state,
             WebhookEndpoint(
@@ -118,6 +120,7 @@ class StripeEmulator:
         with self.state.lock:
             self.state.reset()
             self.webhooks.forget()
+            self.faults.clear()
 
     def base_url(self, request: Request) -> str:
         """The address callers reach the emulator at (for hosted page links)."""
@@ -173,6 +176,8 @@ def _api_endpoint(
             return Response(
                 _json(auth_error.as_json()), auth_error.status, headers, "application/json"
             )
+        if (fault := emulator.faults.next_error()) is not None:
+            return Response(_json(fault.as_json()), fault.status, headers, "application/json")
         raw = await request.body() if request.method == "POST" else request.url.query
         params = parse_nested(parse_pairs(raw))
         key = request.headers.get("idempotency-key") if request.method != "GET" else None
@@ -204,6 +209,9 @@ def _api_endpoint(
                     state.idempotency[key] = IdempotentResponse(fingerprint, status, body)
             finally:
                 current_request.reset(token)
+        if (delay := emulator.faults.next_delay()) > 0:
+            # Carried out already: a caller that gives up has an in-doubt request to retry.
+            await asyncio.sleep(delay)
         return Response(body, status, headers, "application/json")
 
     return endpoint
@@ -325,6 +333,23 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
         """Every event, oldest first, with its delivery attempts."""
         with emulator.state.lock:
             return {"data": emulator.webhooks.log(type)}
+
+    @app.post("/_emulator/faults")
+    async def configure_faults(change: Faults) -> dict[str, Any]:
+        """Make the next API calls answer an error (429, 500...) or answer late."""
+        emulator.faults.apply(change)
+        return emulator.faults.as_json()
+
+    @app.get("/_emulator/faults")
+    async def show_faults() -> dict[str, Any]:
+        """What is configured to go wrong."""
+        return emulator.faults.as_json()
+
+    @app.delete("/_emulator/faults")
+    async def clear_faults() -> dict[str, Any]:
+        """Nothing goes wrong any more."""
+        emulator.faults.clear()
+        return emulator.faults.as_json()
 
     @app.post("/_emulator/reset")
     async def reset() -> dict[str, str]:

@@ -13,4 +13,5 @@ def stripe_client(settings: ConsumersSettings) -> stripe.StripeClient:
         settings.stripe_api_key.get_secret_value(),
         base_addresses={"api": settings.stripe_api_base},
         max_network_retries=2,
+        http_client=stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds),
     )

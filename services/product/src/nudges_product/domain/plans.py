@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -14,19 +15,27 @@ MAX_URL = 2048
 MAX_MESSAGES_PER_PERIOD = 10_000_000
 
 
+def _no_control_characters(value: str, field: str, allowed: str = "") -> None:
+    if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
+        raise InvalidInput(field, f"{field} contains control characters")
+
+
 def plan_name(value: str, field: str = "name") -> str:
-    """A plan or tier name: trimmed, 1 to 100 characters."""
+    """A plan or tier name: trimmed, 1 to 100 characters, no control characters."""
     name = value.strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(field, f"{field} must be 1 to {MAX_NAME} characters")
+    _no_control_characters(name, field)
     return name
 
 
 def plan_description(value: str, field: str = "description") -> str:
-    """A description: trimmed, at most 2000 characters (empty is fine)."""
+    """A description: trimmed, at most 2000 characters (empty is fine), line breaks and tabs
+    but no other control characters."""
     description = value.strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(field, f"{field} must be at most {MAX_DESCRIPTION} characters")
+    _no_control_characters(description, field, allowed="\n\t")
     return description
 
 

@@ -521,7 +521,10 @@ class Query:
 
     @strawberry.field(description="A client's public page (anyone).")
     async def client_by_slug(self, info: Info, slug: str) -> Client | None:
-        found = await repo.client_by_slug(_pool(info), slug.strip().lower())
+        wanted = slug.strip().lower()
+        if not model.SLUG_PATTERN.match(wanted):
+            return None  # no client can have it
+        found = await repo.client_by_slug(_pool(info), wanted)
         return Client.of(found) if found else None
 
     @strawberry.field(description="One client (the client and admins).")

@@ -16,6 +16,7 @@ from nudges_kit.notify import notify
 from nudges_kit.outbox import add_event
 from nudges_user.adapters import repository as repo
 from nudges_user.domain.model import (
+    SLUG_PATTERN,
     Announcement,
     Client,
     DeliveryStatus,
@@ -165,10 +166,13 @@ class UserService:
 
     async def join_client(self, principal: Principal, slug: str, source: str = "web") -> Membership:
         """Join the client of ``slug``; joining twice returns the same membership."""
+        wanted = slug.strip().lower()
+        if not SLUG_PATTERN.match(wanted):
+            raise NotFound("no client at this address")
         async with self._pool.acquire() as conn, conn.transaction():
-            client = await repo.client_by_slug(conn, slug.strip().lower())
+            client = await repo.client_by_slug(conn, wanted)
             if client is None:
-                raise NotFound(f"no client at /c/{slug}")
+                raise NotFound(f"no client at /c/{wanted}")
             user_id = await self._user_of(conn, principal)
             subscriber_id = await repo.upsert_subscriber(conn, user_id, user_id)
             existing = await repo.membership(conn, UUID(client.id), subscriber_id)

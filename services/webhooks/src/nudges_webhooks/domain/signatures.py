@@ -18,6 +18,9 @@ def verify_stripe(payload: bytes, header: str | None, secret: str, tolerance: in
         WebhookSignature.verify_header(payload, header, secret, tolerance)
     except SignatureVerificationError as exc:
         raise InvalidSignature(str(exc).split(".")[0]) from None
+    except UnicodeDecodeError:
+        # Stripe signs UTF-8 JSON: any other body is not from Stripe.
+        raise InvalidSignature("the body is not UTF-8") from None
 
 
 def verify_twilio(url: str, params: Mapping[str, str], signature: str | None, token: str) -> None:

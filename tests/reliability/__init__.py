@@ -1,0 +1,1 @@
+"""Reliability suites: a package, so that the platform fixture ends with them."""
