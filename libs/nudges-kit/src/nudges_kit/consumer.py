@@ -267,7 +267,8 @@ def _retryable(state: Any) -> bool:
     outcome = state.outcome
     if outcome is None or not outcome.failed:
         return False
-    return not isinstance(outcome.exception(), PermanentError)
+    # A cancelled consumer stops at once: cancellation is never a failure to retry.
+    return not isinstance(outcome.exception(), PermanentError | asyncio.CancelledError)
 
 
 async def run_consumers(consumers: list[EventConsumer], stop: asyncio.Event) -> None:

@@ -145,6 +145,18 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         },
     ),
     (
+        "contact",
+        lambda w: ("query($id: ID!) { contact(userId: $id) { locale } }", {"id": w["client_id"]}),
+        {
+            "anonymous": "UNAUTHENTICATED",
+            "subscriber": "FORBIDDEN",
+            "client_own": "FORBIDDEN",
+            "client_other": "FORBIDDEN",
+            "admin": "FORBIDDEN",
+            "service": OK,
+        },
+    ),
+    (
         "setClientStripeCustomer",
         lambda w: (
             "mutation($id: ID!) { setClientStripeCustomer(clientId: $id,"

@@ -23,9 +23,29 @@ class WebhooksSettings(NudgesSettings):
     #: How long a Stripe event id is remembered as published, in seconds.
     stripe_dedupe_seconds: int = 7 * 24 * 3600
 
+    # The SMS dialogue.
+    user_url: str = "http://127.0.0.1:4002/graphql"
+    product_url: str = "http://127.0.0.1:4003/graphql"
+    #: Where the ``webhooks`` machine account gets its tokens (client credentials).
+    auth_token_url: str = "http://127.0.0.1:4001/auth/token"  # noqa: S105 - a URL
+    service_client_id: str = "webhooks"
+    service_client_secret: SecretStr = SecretStr("dev-only-webhooks-secret")
+    #: Seconds of one call to a subgraph (or the token endpoint) from the dialogue.
+    subgraph_timeout: float = 2.0
+    #: Seconds of one call to WarpCache or LocalizationApi from the dialogue.
+    dialogue_call_timeout: float = 1.0
+    #: The dialogue answers within this many seconds, else says "try again" (Twilio waits 15).
+    dialogue_deadline_seconds: float = 8.0
+    #: How long a client's draft waits for CONFIRM.
+    draft_ttl_seconds: int = 3600
+
     production_required: ClassVar[tuple[str, ...]] = (
         *NudgesSettings.production_required,
         "stripe_webhook_secret",
         "twilio_auth_token",
         "twilio_webhook_base_url",
+        "user_url",
+        "product_url",
+        "auth_token_url",
+        "service_client_secret",
     )

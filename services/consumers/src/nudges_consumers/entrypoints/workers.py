@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from nudges_consumers.bootstrap import Deps
-from nudges_consumers.service_layer import stripe_sync
+from nudges_consumers.service_layer import (
+    delivery_status,
+    fan_out,
+    notifications,
+    sms_outbound,
+    stripe_sync,
+)
 from nudges_kit.consumer import EventConsumer
 
 
 def build_consumers(deps: Deps) -> list[EventConsumer]:
     """One :class:`EventConsumer` per group, each reading the topics of its handlers."""
-    return [*stripe_sync.consumers(deps)]
+    return [
+        *stripe_sync.consumers(deps),
+        *fan_out.consumers(deps),
+        *sms_outbound.consumers(deps),
+        *delivery_status.consumers(deps),
+        *notifications.consumers(deps),
+    ]

@@ -1,14 +1,19 @@
 """Twilio status callbacks (``twilio.status``) into delivery records and announcement counts,
 and the end of an announcement: its usage and the client's final SMS, once.
 
-A callback of one of an announcement's messages is recorded with ``recordDelivery`` (the
-ledger knows the announcement and subscriber of each sid, so a callback overtaking the
-sender's own "queued" record is not lost; statuses only move forward in UserApi); any other
-sid goes to ``recordMessageStatus``. When the counts say the announcement is complete, the
-messages it used (Twilio's segments of every message sent) are recorded against the plan's
-allowance (``recordUsage``, idempotent by the announcement id) and the client is told the
-counts by SMS: the ``announcement_completions`` row and that ``sms.outbound`` event are
-written in one transaction, so whichever worker sees the completion first does it, once.
+The send ledger knows the announcement and subscriber of every sid Nudges sent, so each
+callback is recorded with ``recordDelivery`` (statuses only move forward in UserApi: late or
+repeated callbacks change nothing). A callback can overtake the sender: Twilio's answer was
+lost (the worker died, a timeout) and the send is reconciled later. Such a status is parked in
+``early_statuses`` (committed before the ledger is read again) and the sender applies it as
+soon as it records the sid (it records the sid before reading the parked ones): whichever
+order they run in, one of them sees the other.
+
+When the counts say the announcement is complete, the messages it used (Twilio's segments of
+every message sent) are recorded against the plan's allowance (``recordUsage``, idempotent by
+the announcement id) and the client is told the counts by SMS: the
+``announcement_completions`` row and that ``sms.outbound`` event are written in one
+transaction, so whichever worker sees the completion first does it, once.
 """
 
 from __future__ import annotations
@@ -36,12 +41,6 @@ GROUP = "delivery-status"
 ANNOUNCEMENT_FIELDS = (
     "id status recipients sent delivered failed completedAt client { id name locale }"
 )
-RECORD_STATUS = f"""
-mutation($p: String!, $st: DeliveryStatus!, $e: String) {{
-  recordMessageStatus(providerMessageId: $p, status: $st, errorCode: $e) {{
-    {ANNOUNCEMENT_FIELDS}
-  }}
-}}"""
 RECORD_DELIVERY = f"""
 mutation($a: ID!, $s: ID!, $st: DeliveryStatus!, $p: String, $e: String) {{
   recordDelivery(announcementId: $a, subscriberId: $s, status: $st, providerMessageId: $p,
@@ -96,32 +95,82 @@ class Progress:
         )
 
 
-async def record_status(
-    deps: Deps, conn: asyncpg.Connection, data: providers.TwilioStatusData
-) -> Progress | None:
+@dataclass(frozen=True)
+class AnnouncementSend:
+    """Whose copy of which announcement a message is."""
+
+    announcement_id: UUID
+    subscriber_id: UUID
+
+
+@dataclass(frozen=True)
+class LedgerMessage:
+    """A message the send ledger knows: an announcement's copy, or another SMS (None)."""
+
+    announcement_send: AnnouncementSend | None
+
+
+async def _ledger_message(conn: asyncpg.Connection, message_sid: str) -> LedgerMessage | None:
+    row = await conn.fetchrow(
+        "SELECT announcement_id, subscriber_id FROM sms_sends WHERE message_sid = $1",
+        message_sid,
+    )
+    if row is None:
+        return None
+    if row["announcement_id"] is None:
+        return LedgerMessage(None)
+    return LedgerMessage(AnnouncementSend(row["announcement_id"], row["subscriber_id"]))
+
+
+async def record_delivery(
+    deps: Deps,
+    send: AnnouncementSend,
+    status: str,
+    message_sid: str | None,
+    error_code: str | None,
+) -> Progress:
+    """One recipient's delivery status in UserApi; the announcement's counts after it."""
+    found = await deps.graph.user(
+        RECORD_DELIVERY,
+        a=str(send.announcement_id),
+        s=str(send.subscriber_id),
+        st=status,
+        p=message_sid,
+        e=error_code,
+    )
+    return Progress.of(found["recordDelivery"])
+
+
+async def record_status(deps: Deps, data: providers.TwilioStatusData) -> Progress | None:
     """Record one status callback; the announcement's progress when it is one of its."""
     status = STATUSES.get(data.status.lower())
     if status is None:
         return None
-    send = await conn.fetchrow(
-        "SELECT announcement_id, subscriber_id FROM sms_sends WHERE message_sid = $1",
-        data.message_sid,
-    )
-    if send is not None and send["announcement_id"] is None:
+    async with deps.pool.acquire() as conn:
+        message = await _ledger_message(conn, data.message_sid)
+        if message is None:
+            await conn.execute(
+                "INSERT INTO early_statuses (message_sid, status, error_code)"
+                " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                data.message_sid,
+                status,
+                data.error_code,
+            )
+            message = await _ledger_message(conn, data.message_sid)
+            if message is None:
+                log.info("status of a message not recorded yet, parked", sid=data.message_sid)
+                return None
+            # The sender recorded the sid meanwhile: this callback is recorded here.
+            await conn.execute(
+                "DELETE FROM early_statuses WHERE message_sid = $1 AND status = $2",
+                data.message_sid,
+                status,
+            )
+    if message.announcement_send is None:
         return None  # a one-off SMS (a code, a notice): no delivery record to update
-    if send is not None:
-        found = await deps.graph.user(
-            RECORD_DELIVERY,
-            a=str(send["announcement_id"]),
-            s=str(send["subscriber_id"]),
-            st=status,
-            p=data.message_sid,
-            e=data.error_code,
-        )
-        return Progress.of(found["recordDelivery"])
-    found = await deps.graph.user(RECORD_STATUS, p=data.message_sid, st=status, e=data.error_code)
-    progress = found["recordMessageStatus"]
-    return Progress.of(progress) if progress else None
+    return await record_delivery(
+        deps, message.announcement_send, status, data.message_sid, data.error_code
+    )
 
 
 async def finish_announcement(deps: Deps, conn: asyncpg.Connection, progress: Progress) -> bool:
@@ -196,7 +245,7 @@ def consumers(deps: Deps) -> list[EventConsumer]:
     """The consumer of Twilio's status callbacks."""
 
     async def status(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
-        progress = await record_status(deps, ctx.conn, data)
+        progress = await record_status(deps, data)
         if progress is not None and progress.completed:
             await finish_announcement(deps, ctx.conn, progress)
 

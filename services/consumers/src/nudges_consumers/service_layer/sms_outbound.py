@@ -34,7 +34,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from cryptography.exceptions import InvalidTag
 
 from nudges_consumers.adapters.twilio_sender import (
     SendRefused,
@@ -45,6 +44,7 @@ from nudges_consumers.adapters.twilio_sender import (
 from nudges_consumers.bootstrap import Deps
 from nudges_consumers.service_layer import delivery_status
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import fanout, sms
 from nudges_kit.logging import get_logger
@@ -185,6 +185,28 @@ class SendLedger:
                 key,
             )
 
+    async def parked_statuses(self, message_sid: str) -> list[tuple[str, str | None]]:
+        """Status callbacks that arrived before the sid was recorded (``delivery_status``
+        parks them), oldest first."""
+        async with self._lock:
+            rows = await self._conn.fetch(
+                "SELECT status, error_code FROM early_statuses WHERE message_sid = $1"
+                " ORDER BY received_at",
+                message_sid,
+            )
+        return [(row["status"], row["error_code"]) for row in rows]
+
+    async def forget_parked(self, message_sid: str) -> None:
+        async with self._lock:
+            await self._conn.execute(
+                "DELETE FROM early_statuses WHERE message_sid = $1", message_sid
+            )
+
+    async def finish(self, deps: Deps, progress: delivery_status.Progress) -> None:
+        """The end of an announcement, in a transaction of this connection of its own."""
+        async with self._lock, self._conn.transaction():
+            await delivery_status.finish_announcement(deps, self._conn, progress)
+
     async def release(self) -> None:
         """Unlock every key this worker locked."""
         async with self._lock:
@@ -199,20 +221,48 @@ class HeldByAnotherWorker(Exception):
 
 
 class SmsSending:
-    """Sends :class:`Send` s once each (see the module's documentation)."""
+    """Sends each :class:`Send` once (see the module's documentation).
+
+    The ledger's statements must commit at once, outside the handler's transaction, on a
+    connection of their own: they use a pool of their own, one connection per sending
+    consumer, so that a handler holding its transaction never waits for a second connection
+    of the service's pool (which every consumer shares).
+    """
 
     def __init__(
-        self, deps: Deps, sender: TwilioSender, concurrency: int = SEND_CONCURRENCY
+        self,
+        deps: Deps,
+        sender: TwilioSender,
+        concurrency: int = SEND_CONCURRENCY,
+        ledger_connections: int = 1,
     ) -> None:
         self._deps = deps
         self._sender = sender
         self._concurrency = concurrency
+        self._ledger_connections = ledger_connections
+        self._ledger_pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _open_ledger_pool(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._ledger_pool is None:
+                self._ledger_pool = await create_pool(
+                    self._deps.settings.database_url(), max_size=self._ledger_connections
+                )
+        return self._ledger_pool
+
+    async def close(self) -> None:
+        """Close the ledger's pool and the Twilio client."""
+        if self._ledger_pool is not None:
+            pool, self._ledger_pool = self._ledger_pool, None
+            await pool.close()
+        await self._sender.close()
 
     async def send_all(self, sends: Sequence[Send]) -> None:
         """Send each of ``sends`` unless it was already; raises when any must be retried."""
         if not sends:
             return
-        async with self._deps.pool.acquire() as conn:
+        async with (await self._open_ledger_pool()).acquire() as conn:
             ledger = SendLedger(conn)
             try:
                 intents = await ledger.claim(sends)
@@ -244,7 +294,7 @@ class SmsSending:
     async def _send(self, ledger: SendLedger, send: Send, intent: Intent) -> Intent:
         try:
             to = self._deps.vault.decrypt(send.to_ciphertext)
-        except (ValueError, InvalidTag) as exc:
+        except Exception as exc:  # not base64, another key, tampered: all final
             raise PermanentError(f"send {send.key}: the recipient cannot be decrypted") from exc
         if intent.attempts > 0:
             # A previous attempt's outcome was never recorded: Twilio may have the message.
@@ -277,28 +327,36 @@ class SmsSending:
         )
 
     async def _record_delivery(self, ledger: SendLedger, send: Send, intent: Intent) -> None:
+        assert send.announcement_id is not None
+        assert send.subscriber_id is not None
+        recipient = delivery_status.AnnouncementSend(send.announcement_id, send.subscriber_id)
         sent = intent.state == "sent"
-        data = await self._deps.graph.user(
-            delivery_status.RECORD_DELIVERY,
-            a=str(send.announcement_id),
-            s=str(send.subscriber_id),
-            st="QUEUED" if sent else "FAILED",
-            p=intent.message_sid if sent else None,
-            e=None if sent else intent.error_code,
+        progress = await delivery_status.record_delivery(
+            self._deps,
+            recipient,
+            "QUEUED" if sent else "FAILED",
+            intent.message_sid if sent else None,
+            None if sent else intent.error_code,
         )
-        await ledger.delivery_recorded(send.key)
-        progress = delivery_status.Progress.of(data["recordDelivery"])
+        if sent and intent.message_sid:
+            # Callbacks that overtook this record (a send found at Twilio after a crash).
+            parked = await ledger.parked_statuses(intent.message_sid)
+            for status, error_code in parked:
+                progress = await delivery_status.record_delivery(
+                    self._deps, recipient, status, intent.message_sid, error_code
+                )
+            if parked:
+                await ledger.forget_parked(intent.message_sid)
         if progress.completed:
-            # Its own transaction: the handler's may still roll back, and this delivery will
-            # not be recorded again.
-            async with self._deps.pool.acquire() as conn, conn.transaction():
-                await delivery_status.finish_announcement(self._deps, conn, progress)
+            # Before the delivery is marked recorded, so that a failure here is retried with it.
+            await ledger.finish(self._deps, progress)
+        await ledger.delivery_recorded(send.key)
 
 
 # --- the consumer ------------------------------------------------------------------------
 
 
-def _outbound_send(deps: Deps, envelope: Envelope, data: sms.OutboundSmsData) -> Send:
+def _outbound_send(deps: Deps, data: sms.OutboundSmsData) -> Send:
     return Send(
         key=data.idempotency_key,
         to_ciphertext=data.to_ciphertext,
@@ -332,7 +390,7 @@ def sending_consumer(deps: Deps, sending: SmsSending, group: str = GROUP) -> Eve
     """One consumer of ``sms.outbound`` and announcement batches, sending with ``sending``."""
 
     async def outbound(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
-        await sending.send_all([_outbound_send(deps, envelope, data)])
+        await sending.send_all([_outbound_send(deps, data)])
 
     async def batch(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
         await sending.send_all(batch_sends(deps, data))
@@ -347,7 +405,8 @@ def sending_consumer(deps: Deps, sending: SmsSending, group: str = GROUP) -> Eve
 
 
 def consumers(deps: Deps) -> list[EventConsumer]:
-    """One sending consumer per partition, sharing one Twilio client and the sending rate."""
-    sending = SmsSending(deps, TwilioSender(deps.settings))
+    """One sending consumer per partition, sharing one Twilio client, the sending rate and
+    the ledger's connections (one each)."""
     workers = max(1, min(deps.settings.kafka_topic_partitions, 8))
+    sending = SmsSending(deps, TwilioSender(deps.settings), ledger_connections=workers)
     return [sending_consumer(deps, sending) for _ in range(workers)]

@@ -386,6 +386,14 @@ class RecipientPage:
 
 
 @strawberry.type
+class Contact:
+    """How to text a user: their language and encrypted number (service accounts only)."""
+
+    locale: str
+    phone_ciphertext: str
+
+
+@strawberry.type
 class PhoneIdentity:
     """Who a phone number is, for the SMS dialogue (service accounts only)."""
 
@@ -649,6 +657,16 @@ class Query:
                 for s in rows
             ],
             next_after=strawberry.ID(rows[-1].id) if len(rows) == first else None,
+        )
+
+    @strawberry.field(description="How to text a user, client or subscriber (services).")
+    async def contact(self, info: Info, user_id: strawberry.ID) -> Contact | None:
+        _ctx(info).require("service")
+        row = await _pool(info).fetchrow(
+            "SELECT locale, phone_ciphertext FROM users WHERE id = $1", _uuid(user_id, "userId")
+        )
+        return (
+            Contact(locale=row["locale"], phone_ciphertext=row["phone_ciphertext"]) if row else None
         )
 
     @strawberry.field(description="Who a phone number is (services, for the SMS dialogue).")

@@ -10,13 +10,20 @@ from typing import Any
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from twilio.twiml.messaging_response import MessagingResponse
 
 from nudges_kit.http import add_readiness_check, create_app
 from nudges_kit.kafka import make_producer
+from nudges_kit.localization import LocalizationClient
 from nudges_kit.logging import get_logger
+from nudges_kit.phone import PhoneVault
+from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.warpcache import CacheError, WarpCacheClient
+from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.adapters.publisher import EventPublisher, PublishedOnce
+from nudges_webhooks.adapters.subgraphs import Subgraphs
 from nudges_webhooks.domain.signatures import InvalidSignature, verify_stripe, verify_twilio
+from nudges_webhooks.service_layer.dialogue import Dialogue
 from nudges_webhooks.service_layer.provider_events import (
     MalformedEvent,
     receive_stripe_event,
@@ -25,7 +32,6 @@ from nudges_webhooks.service_layer.provider_events import (
 from nudges_webhooks.settings import WebhooksSettings
 
 log = get_logger(__name__)
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 @asynccontextmanager
@@ -36,6 +42,32 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.publisher = EventPublisher(producer)
     app.state.once = PublishedOnce(cache, settings.stripe_dedupe_seconds)
     app.state.cache = cache
+    # The SMS dialogue: its own WarpCache channel with the dialogue's short deadline.
+    tokens = ServiceTokenProvider(
+        settings.auth_token_url,
+        settings.service_client_id,
+        settings.service_client_secret.get_secret_value(),
+        timeout=settings.subgraph_timeout,
+    )
+    subgraphs = Subgraphs(
+        settings.user_url, settings.product_url, tokens, settings.subgraph_timeout
+    )
+    dialogue_cache = WarpCacheClient(
+        settings.warpcache_url, timeout=settings.dialogue_call_timeout, retries=1
+    )
+    localization = LocalizationClient(
+        settings.localization_url, timeout=settings.dialogue_call_timeout, attempts=2
+    )
+    app.state.dialogue = Dialogue(
+        subgraphs,
+        DraftStore(dialogue_cache, settings.draft_ttl_seconds),
+        localization,
+        PhoneVault(
+            settings.phone_encryption_key.get_secret_value(),
+            settings.phone_hash_key.get_secret_value(),
+        ),
+        settings.dialogue_deadline_seconds,
+    )
     started = False
 
     async def kafka_ready() -> None:
@@ -54,6 +86,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):
             await producer.stop()
         await cache.close()
+        await dialogue_cache.close()
+        await localization.close()
+        await subgraphs.close()
+        await tokens.aclose()
 
 
 def _unavailable(reason: str) -> JSONResponse:
@@ -132,6 +168,10 @@ def build_app(settings: WebhooksSettings | None = None) -> FastAPI:
         params = await _twilio_params(request, settings)
         if params is None:
             return JSONResponse({"error": "invalid signature"}, status_code=403)
-        return Response(EMPTY_TWIML, media_type="application/xml")
+        dialogue: Dialogue = request.app.state.dialogue
+        reply = await dialogue.answer(params.get("From", ""), params.get("Body", ""))
+        twiml = MessagingResponse()
+        twiml.message(reply)
+        return Response(str(twiml), media_type="application/xml")
 
     return app

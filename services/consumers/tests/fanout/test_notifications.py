@@ -1,0 +1,108 @@
+"""Notices by SMS, each once per triggering event, in the recipient's language: welcome to a
+new subscriber and a notice to their client, welcome to a new client, and the plan's life."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import Stack
+
+pytestmark = pytest.mark.usefixtures("background_workers", "sending")
+
+UPDATE = """
+mutation($s: String!, $st: PlanSubscriptionStatus, $end: DateTime) {
+  updatePlanSubscription(stripeSubscriptionId: $s, status: $st, currentPeriodEnd: $end) { id }
+}"""
+
+
+async def texts_to(stack: Stack, phone: str) -> list[str]:
+    return [m["body"] for m in await stack.sent_to(phone)]
+
+
+async def test_a_new_subscriber_is_welcomed_once_in_their_language(
+    stack: Stack, eventually: Any
+) -> None:
+    client = await stack.client(name="Taller Mar", messages_per_period=None)
+    phone = await stack.subscriber(client, locale="es")
+    welcome = await eventually(lambda: texts_to(stack, phone))
+    assert len(welcome) == 1
+    assert "Taller Mar" in welcome[0]
+    assert welcome[0].startswith("Nudges: ")
+    assert "STOP" in welcome[0]
+    # Joining again (idempotent in UserApi) publishes nothing and sends nothing.
+    await stack.subscriber(client, locale="es", phone=phone)
+    await asyncio.sleep(1.0)
+    assert await texts_to(stack, phone) == welcome
+
+
+async def test_the_client_hears_of_each_new_subscriber_with_the_count(
+    stack: Stack, eventually: Any
+) -> None:
+    client = await stack.client(name="Yoga Bea", messages_per_period=None)
+    welcome = await eventually(lambda: texts_to(stack, client.phone))
+    assert welcome == [
+        "Welcome to Nudges, Yoga Bea! Choose a plan in your account, then text your"
+        " announcements to this number."
+    ]
+    await stack.subscriber(client)
+
+    async def two_texts() -> list[str] | None:
+        found = await texts_to(stack, client.phone)
+        return found if len(found) >= 2 else None
+
+    notices = await eventually(two_texts)
+    assert notices[1] == "You have a new subscriber! You now have 1 subscriber."
+    await stack.subscriber(client)
+    await eventually(lambda: _has(texts_to(stack, client.phone), 3))
+    assert (await texts_to(stack, client.phone))[2] == (
+        "You have a new subscriber! You now have 2 subscribers."
+    )
+
+
+async def test_the_client_hears_of_its_plan_activated_past_due_and_canceled(
+    stack: Stack, eventually: Any
+) -> None:
+    client = await stack.client(messages_per_period=None)
+    await eventually(lambda: texts_to(stack, client.phone))  # the welcome
+    stripe_id = f"sub_{uuid.uuid4().hex}"
+    now = datetime.now(UTC)
+    await stack.gql(
+        "product",
+        "mutation($i: ActivatePlanSubscriptionInput!) { activatePlanSubscription(input: $i)"
+        " { id } }",
+        stack.service_token,
+        i={
+            "clientId": client.id,
+            "priceTierId": await stack._plan(250),
+            "stripeSubscriptionId": stripe_id,
+            "currentPeriodStart": now.isoformat(),
+            "currentPeriodEnd": (now + timedelta(days=30)).isoformat(),
+        },
+    )
+    await eventually(lambda: _has(texts_to(stack, client.phone), 2))
+    # Two updates saying past due in the same period: one notice.
+    for _ in range(2):
+        await stack.gql("product", UPDATE, stack.service_token, s=stripe_id, st="PAST_DUE")
+    await eventually(lambda: _has(texts_to(stack, client.phone), 3))
+    await stack.gql("product", UPDATE, stack.service_token, s=stripe_id, st="CANCELED")
+    await eventually(lambda: _has(texts_to(stack, client.phone), 4))
+    await asyncio.sleep(1.0)
+    texts = await texts_to(stack, client.phone)
+    assert texts[1:] == [
+        "Your Plan 250 plan is active. Text your announcement to this number to reach your"
+        " subscribers.",
+        "We could not take the payment for your Plan 250 plan. Update your payment method in"
+        " your Nudges account to keep sending.",
+        "Your Plan 250 plan has been canceled. Choose a plan in your Nudges account to send"
+        " announcements again.",
+    ]
+
+
+async def _has(texts: Any, count: int) -> bool:
+    return len(await texts) >= count

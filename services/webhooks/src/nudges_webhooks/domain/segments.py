@@ -1,0 +1,68 @@
+"""How many SMS segments a text takes, as carriers bill it.
+
+A text whose every character is in the GSM 03.38 alphabet travels in GSM-7: 160 septets in a
+single SMS, 153 per part once it needs several (the rest carries the concatenation header);
+the characters of the extension table take two septets (an escape and the character) and an
+escape pair is never split between parts. Any other character makes the whole text UCS-2:
+70 UTF-16 code units alone, 67 per part, and a surrogate pair (an emoji) is never split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+#: The basic GSM 03.38 alphabet (one septet each).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+#: The extension table, reached through an escape (two septets each).
+GSM7_EXTENDED = frozenset("\f^{}\\[~]|€")
+
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+
+
+class Encoding(StrEnum):
+    GSM7 = "GSM-7"
+    UCS2 = "UCS-2"
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    """The encoding of a text, its length in that encoding's units, and its segments."""
+
+    encoding: Encoding
+    units: int
+    segments: int
+
+
+def _pack(sizes: Iterable[int], per_part: int) -> int:
+    """Parts needed when each character of ``sizes`` units must fit whole in one part."""
+    parts, used = 1, 0
+    for size in sizes:
+        if used + size > per_part:
+            parts += 1
+            used = 0
+        used += size
+    return parts
+
+
+def count_segments(text: str) -> SegmentCount:
+    """The segments ``text`` is sent in (0 for an empty text)."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text):
+        sizes = [2 if c in GSM7_EXTENDED else 1 for c in text]
+        encoding, single, part = Encoding.GSM7, GSM7_SINGLE, GSM7_PART
+    else:
+        sizes = [len(c.encode("utf-16-le")) // 2 for c in text]
+        encoding, single, part = Encoding.UCS2, UCS2_SINGLE, UCS2_PART
+    units = sum(sizes)
+    if units == 0:
+        segments = 0
+    elif units <= single:
+        segments = 1
+    else:
+        segments = _pack(sizes, part)
+    return SegmentCount(encoding, units, segments)

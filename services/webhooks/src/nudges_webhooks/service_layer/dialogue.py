@@ -1,0 +1,248 @@
+"""The SMS dialogue (SPEC §5): what Nudges answers a text sent to its number.
+
+A client with an active plan texts an announcement; it becomes a draft and the reply asks
+for CONFIRM or CANCEL with the audience and the segment count; CONFIRM creates the
+announcement once (the fan-out of its ``user.announcement.confirmed`` sends it). Subscribers
+STOP, START and ask for HELP; unknown numbers are told how to join. The rules of who gets
+what are :func:`nudges_webhooks.domain.dialogue.action_for`.
+
+Every reply is rendered by LocalizationApi in the sender's language. Nothing is sent from
+here, every call has a short timeout, and a dependency that fails gets the sender a short
+"try again" rather than an error Twilio would drop. Only the number's keyed hash is used in
+calls and logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from nudges_kit import localization as texts
+from nudges_kit.localization import LocalizationClient, LocalizationError, Message, ParamValue
+from nudges_kit.logging import get_logger
+from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
+from nudges_kit.warpcache import CacheError
+from nudges_webhooks.adapters.drafts import DraftStore
+from nudges_webhooks.adapters.subgraphs import (
+    IdentifiedClient,
+    PhoneIdentity,
+    SubgraphRefused,
+    Subgraphs,
+    SubgraphUnavailable,
+)
+from nudges_webhooks.domain.dialogue import (
+    MAX_SMS_CHARACTERS,
+    Action,
+    Confirmed,
+    Draft,
+    Sender,
+    action_for,
+    clean_body,
+    compose_announcement,
+    keyword_of,
+    messages_needed,
+)
+from nudges_webhooks.domain.segments import count_segments
+
+log = get_logger(__name__)
+
+#: Replies not (yet) declared in ``nudges_kit.localization``: rendered when the catalogs have
+#: them, else the English text below.
+TRY_AGAIN_KEY = "dialogue.try_again"
+TOO_LONG_KEY = "dialogue.too_long"
+#: The last resort when LocalizationApi itself cannot answer.
+TRY_AGAIN_FALLBACK = "Nudges: sorry, something went wrong on our side. Please try again soon."
+TOO_LONG_FALLBACK = "Nudges: this message is too long to send. Keep it under {max} characters."
+
+#: Failures that get the sender a "try again" reply.
+DEPENDENCY_ERRORS = (
+    SubgraphUnavailable,
+    SubgraphRefused,
+    CacheError,
+    LocalizationError,
+    TimeoutError,
+)
+
+
+@dataclass
+class Turn:
+    """One inbound text being answered: the hashed number and the reply language once known."""
+
+    phone_hash: str
+    locale: str = "en"
+
+
+class Dialogue:
+    """Answers each inbound text with the text of the reply."""
+
+    def __init__(
+        self,
+        subgraphs: Subgraphs,
+        drafts: DraftStore,
+        localization: LocalizationClient,
+        vault: PhoneVault,
+        deadline_seconds: float,
+    ) -> None:
+        self._subgraphs = subgraphs
+        self._drafts = drafts
+        self._l10n = localization
+        self._vault = vault
+        self._deadline = deadline_seconds
+
+    async def answer(self, from_number: str, body: str) -> str:
+        """The reply to ``body`` texted from ``from_number``; never raises for a dependency."""
+        try:
+            e164 = normalize(from_number)
+        except InvalidPhoneNumber:
+            log.warning("inbound text from a number that is not valid")
+            return await self._render_or(texts.DIALOGUE_UNKNOWN_NUMBER, "en", TRY_AGAIN_FALLBACK)
+        turn = Turn(self._vault.hash(e164))
+        try:
+            async with asyncio.timeout(self._deadline):
+                return await self._answer(turn, body)
+        except DEPENDENCY_ERRORS as exc:
+            log.warning(
+                "dialogue answered try-again",
+                phone_hash=turn.phone_hash,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            return await self._try_again(turn.locale)
+        except Exception:
+            # A bug, not an outage: logged as one, but the sender still gets an answer.
+            log.exception("dialogue failed", phone_hash=turn.phone_hash)
+            return await self._try_again(turn.locale)
+
+    async def _answer(self, turn: Turn, body: str) -> str:
+        identity = await self._subgraphs.phone_identity(turn.phone_hash)
+        client = identity.client
+        turn.locale = client.locale if client else identity.locale
+        action = action_for(keyword_of(body), _sender(identity))
+        log.info("inbound text", phone_hash=turn.phone_hash, action=action.value)
+        if action is Action.CANCEL_DRAFT:
+            assert client is not None
+            if await self._drafts.discard(client.id):
+                return await self._render(texts.DIALOGUE_CANCELED, turn)
+            action = Action.STOP_ALL
+        match action:
+            case Action.STOP_ALL:
+                return await self._stop_all(turn, client)
+            case Action.RESTART_ALL:
+                await self._subgraphs.restart_all_memberships(turn.phone_hash)
+                return await self._render(texts.DIALOGUE_RESTARTED, turn)
+            case Action.CLIENT_HELP:
+                return await self._render(texts.DIALOGUE_CLIENT_HELP, turn)
+            case Action.SUBSCRIBER_HELP:
+                return await self._render(texts.DIALOGUE_HELP, turn)
+            case Action.HOW_TO_JOIN:
+                return await self._render(texts.DIALOGUE_UNKNOWN_NUMBER, turn)
+            case Action.CONFIRM:
+                assert client is not None
+                return await self._confirm(turn, client)
+            case Action.DRAFT:
+                assert client is not None
+                return await self._draft(turn, client, body)
+        raise AssertionError(f"unhandled action {action}")
+
+    async def _stop_all(self, turn: Turn, client: IdentifiedClient | None) -> str:
+        """Carrier rule: the number gets nothing more. A client's waiting draft goes too."""
+        stopped = await self._subgraphs.stop_all_memberships(turn.phone_hash)
+        if client is not None:
+            await self._drafts.discard(client.id)
+        log.info("memberships stopped by SMS", phone_hash=turn.phone_hash, stopped=stopped)
+        return await self._render(texts.DIALOGUE_STOPPED, turn)
+
+    async def _draft(self, turn: Turn, client: IdentifiedClient, text: str) -> str:
+        body = clean_body(text)
+        allowance, body_line, opt_out = await asyncio.gather(
+            self._subgraphs.allowance(client.id),
+            self._l10n.render(
+                texts.ANNOUNCEMENT_BODY, turn.locale, client_name=client.name, body=body
+            ),
+            self._l10n.render(texts.ANNOUNCEMENT_OPT_OUT, turn.locale),
+        )
+        announcement = compose_announcement(body_line, opt_out)
+        fits = len(announcement) <= MAX_SMS_CHARACTERS
+        if allowance.active and client.subscriber_count > 0 and fits:
+            draft = Draft.new(body, count_segments(announcement).segments)
+            await self._drafts.save(client.id, draft)
+            return await self._render(
+                texts.DIALOGUE_DRAFT_CONFIRM,
+                turn,
+                count=client.subscriber_count,
+                segments=draft.segments,
+            )
+        # The client meant this text, not an earlier one: no draft waits any more.
+        await self._drafts.discard(client.id)
+        if not allowance.active:
+            return await self._render(texts.DIALOGUE_NO_ACTIVE_PLAN, turn)
+        if client.subscriber_count == 0:
+            return await self._render(texts.DIALOGUE_NO_SUBSCRIBERS, turn)
+        limit = MAX_SMS_CHARACTERS - (len(announcement) - len(body))
+        return await self._render_or(
+            TOO_LONG_KEY, turn.locale, TOO_LONG_FALLBACK.format(max=limit), max=limit
+        )
+
+    async def _confirm(self, turn: Turn, client: IdentifiedClient) -> str:
+        draft = await self._drafts.take(client.id)
+        if draft is None:
+            confirmed = await self._drafts.last_confirmed(client.id)
+            if confirmed is not None:
+                return await self._render(
+                    texts.DIALOGUE_ALREADY_CONFIRMED, turn, count=confirmed.recipients
+                )
+            return await self._render(texts.DIALOGUE_NO_DRAFT, turn)
+        try:
+            allowance = await self._subgraphs.allowance(client.id)
+            needed = messages_needed(client.subscriber_count, draft.segments)
+            if allowance.active and 0 < needed <= allowance.remaining:
+                created = await self._subgraphs.confirm_announcement(
+                    client.id, draft.body, draft.draft_id
+                )
+        except BaseException:
+            # Whether or not UserApi created it, the client's next CONFIRM may retry: the
+            # draft key makes the announcement once.
+            await self._drafts.put_back(client.id, draft)
+            raise
+        # A draft that cannot be sent is not kept: the client texts again when it can be.
+        if not allowance.active:
+            return await self._render(texts.DIALOGUE_NO_ACTIVE_PLAN, turn)
+        if needed == 0:
+            return await self._render(texts.DIALOGUE_NO_SUBSCRIBERS, turn)
+        if needed > allowance.remaining:
+            return await self._render(
+                texts.DIALOGUE_ALLOWANCE_EXCEEDED, turn, count=allowance.remaining, needed=needed
+            )
+        await self._drafts.remember_confirmed(
+            client.id, Confirmed(draft.draft_id, created.id, created.recipients)
+        )
+        log.info(
+            "announcement confirmed by SMS",
+            announcement_id=created.id,
+            client_id=client.id,
+            recipients=created.recipients,
+            segments=draft.segments,
+        )
+        return await self._render(texts.DIALOGUE_SENT, turn, count=created.recipients)
+
+    async def _render(self, message: Message, turn: Turn, **params: ParamValue) -> str:
+        return await self._l10n.render(message, turn.locale, **params)
+
+    async def _render_or(
+        self, key: str | Message, locale: str, fallback: str, **params: ParamValue
+    ) -> str:
+        try:
+            return await self._l10n.render(key, locale, **params)
+        except LocalizationError as exc:
+            log.warning("reply not rendered, fallback used", key=str(key), error=str(exc))
+            return fallback
+
+    async def _try_again(self, locale: str) -> str:
+        return await self._render_or(TRY_AGAIN_KEY, locale, TRY_AGAIN_FALLBACK)
+
+
+def _sender(identity: PhoneIdentity) -> Sender:
+    if identity.client is not None:
+        return Sender.CLIENT
+    if identity.user_id is not None and identity.has_memberships:
+        return Sender.SUBSCRIBER
+    return Sender.UNKNOWN

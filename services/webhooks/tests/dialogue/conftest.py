@@ -1,0 +1,245 @@
+"""The SMS dialogue against real processes: UserApi and ProductApi on databases of their own,
+LocalizationApi, WarpCache, the Twilio emulator and the Webhooks service itself (what the
+emulator's inbound texts reach), started once per session by ``nudges_devstack.platform``.
+Tokens come from a stand-in of AuthApi serving a test issuer's JWKS and the
+client-credentials grant of the machine accounts."""
+
+from __future__ import annotations
+
+import base64
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from nudges_devstack.infra import Postgres, TansuBroker, free_port
+from nudges_devstack.platform import CONSUMERS_SECRET, ORDER, WEBHOOKS_SECRET, Platform
+from nudges_devstack.testing import TokenIssuer
+from nudges_emulators.serving import ServerThread
+from nudges_kit.auth import user_id_for
+from nudges_kit.phone import PhoneVault
+from nudges_kit.settings import NudgesSettings
+
+SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
+MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
+
+
+class AuthStandIn:
+    """``/auth/.well-known/jwks.json`` and ``/auth/token`` (client credentials) of a test
+    issuer, on a free port."""
+
+    def __init__(self) -> None:
+        app = FastAPI()
+        self.server = ServerThread(app)
+        self.issuer = TokenIssuer(issuer=f"{self.server.url}/auth")
+
+        @app.get("/auth/.well-known/jwks.json")
+        async def jwks() -> dict[str, Any]:
+            return self.issuer.jwks
+
+        @app.post("/auth/token")
+        async def token(request: Request) -> Any:
+            scheme, _, value = request.headers.get("authorization", "").partition(" ")
+            name, _, secret = base64.b64decode(value).decode().partition(":")
+            if scheme.lower() != "basic" or MACHINES.get(name) != secret:
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            access = self.issuer.token(name, "service", ttl=600)
+            return {"access_token": access, "token_type": "Bearer", "expires_in": 600}
+
+        self.server.start()
+
+
+@dataclass(frozen=True)
+class ClientAccount:
+    id: str
+    phone: str
+    name: str
+    slug: str
+    locale: str
+
+
+@dataclass
+class World:
+    """Sets up clients, subscribers and plans through the graph, and texts the Nudges number
+    through the Twilio emulator."""
+
+    platform: Platform
+    issuer: TokenIssuer
+    vault: PhoneVault
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=15.0))
+    _plans: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def service_token(self) -> str:
+        return self.issuer.token("tests", "service")
+
+    def gql(self, subgraph: str, query: str, token: str | None, **variables: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        answer = self.http.post(
+            self.platform.url(subgraph, "/graphql"),
+            json={"query": query, "variables": variables},
+            headers=headers,
+        )
+        body = answer.json()
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    def phone(self) -> str:
+        """A fresh valid US number."""
+        return f"+1415{random.randint(200, 999)}{random.randint(0, 9999):04d}"
+
+    def token(self, phone: str, role: str, locale: str = "en") -> str:
+        phone_hash = self.vault.hash(phone)
+        return self.issuer.token(
+            user_id_for(phone_hash),
+            role,
+            locale=locale,
+            phone_hash=phone_hash,
+            phone_ct=self.vault.encrypt(phone),
+        )
+
+    def client(
+        self, locale: str = "en", messages_per_period: int | None = 1000, name: str = ""
+    ) -> ClientAccount:
+        """A new client; with an active plan of ``messages_per_period`` unless None."""
+        phone = self.phone()
+        name = name or f"Shop {uuid.uuid4().hex[:5]}"
+        created = self.gql(
+            "user",
+            "mutation($i: CreateClientInput!) { createClient(input: $i) { id slug } }",
+            self.token(phone, "client", locale),
+            i={"name": name, "locale": locale},
+        )["createClient"]
+        account = ClientAccount(created["id"], phone, name, created["slug"], locale)
+        if messages_per_period is not None:
+            self.subscribe_to_plan(account.id, messages_per_period)
+        return account
+
+    def subscriber(self, client: ClientAccount, locale: str = "en", phone: str = "") -> str:
+        """A new subscriber of ``client``; their number."""
+        phone = phone or self.phone()
+        self.gql(
+            "user",
+            "mutation($s: String!) { joinClient(slug: $s) { id } }",
+            self.token(phone, "subscriber", locale),
+            s=client.slug,
+        )
+        return phone
+
+    def subscribe_to_plan(self, client_id: str, messages_per_period: int) -> None:
+        tier = self._plans.get(messages_per_period) or self._plan(messages_per_period)
+        now = datetime.now(UTC)
+        self.gql(
+            "product",
+            "mutation($i: ActivatePlanSubscriptionInput!) { activatePlanSubscription(input: $i)"
+            " { id } }",
+            self.service_token,
+            i={
+                "clientId": client_id,
+                "priceTierId": tier,
+                "stripeSubscriptionId": f"sub_{uuid.uuid4().hex}",
+                "currentPeriodStart": (now - timedelta(days=1)).isoformat(),
+                "currentPeriodEnd": (now + timedelta(days=29)).isoformat(),
+            },
+        )
+
+    def _plan(self, messages_per_period: int) -> str:
+        admin = self.issuer.token("admin-of-tests", "admin")
+        plan = self.gql(
+            "product",
+            "mutation($i: CreatePlanInput!) { createPlan(input: $i) { id } }",
+            admin,
+            i={
+                "name": f"Plan {messages_per_period}",
+                "features": {
+                    "messagesPerPeriod": messages_per_period,
+                    "supportTier": "STANDARD",
+                    "aiAssist": False,
+                },
+            },
+        )["createPlan"]["id"]
+        tier = self.gql(
+            "product",
+            "mutation($p: ID!, $i: CreatePriceTierInput!) { createPriceTier(planId: $p,"
+            " input: $i) { id } }",
+            admin,
+            p=plan,
+            i={"name": "Monthly", "amount": 900, "currency": "usd", "interval": "MONTH"},
+        )["createPriceTier"]["id"]
+        self._plans[messages_per_period] = tier
+        return str(tier)
+
+    def text(self, phone: str, body: str) -> str:
+        """What Nudges answers ``body`` texted from ``phone`` (through the emulator)."""
+        answer = self.http.post(
+            self.platform.url("twilio-emulator", "/_emulator/inbound"),
+            json={"from": phone, "body": body},
+        )
+        assert answer.status_code == 200, answer.text
+        result = answer.json()
+        assert result["status"] == 200, result
+        assert len(result["replies"]) == 1, result
+        return str(result["reply"])
+
+    def announcements(self, client: ClientAccount) -> list[dict[str, Any]]:
+        data = self.gql(
+            "user",
+            "query($id: ID!) { client(id: $id) { announcements(first: 50) { nodes {"
+            " id body recipients status } } } }",
+            self.service_token,
+            id=client.id,
+        )
+        return list(data["client"]["announcements"]["nodes"])
+
+    def memberships(self, phone: str) -> list[str]:
+        data = self.gql(
+            "user",
+            "query($h: String!) { phoneIdentity(phoneHash: $h) { activeMemberships"
+            " stoppedMemberships } }",
+            self.service_token,
+            h=self.vault.hash(phone),
+        )["phoneIdentity"]
+        return ["active"] * data["activeMemberships"] + ["stopped"] * data["stoppedMemberships"]
+
+
+@pytest.fixture(scope="package")
+def dialogue_broker(state_dir: Path) -> Iterator[TansuBroker]:
+    """A broker of these tests' own: their events stay off the session's broker (whose other
+    suites read their topics from the start), and others' events off theirs."""
+    broker = TansuBroker(free_port(), log_path=state_dir / "dialogue-tansu.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="package")
+def world(postgres: Postgres, dialogue_broker: TansuBroker, state_dir: Path) -> Iterator[World]:
+    auth = AuthStandIn()
+    platform = Platform(
+        postgres.url,
+        dialogue_broker.bootstrap_servers,
+        state_dir / "dialogue-platform",
+        services=SERVICES,
+        # Services not started here answer nowhere, except AuthApi's stand-in.
+        ports={name: free_port() for name in ORDER if name not in SERVICES}
+        | {"auth": auth.server.port},
+    )
+    platform.state_dir.mkdir(parents=True, exist_ok=True)
+    keys = NudgesSettings()  # the development keys every process of the platform uses
+    vault = PhoneVault(
+        keys.phone_encryption_key.get_secret_value(), keys.phone_hash_key.get_secret_value()
+    )
+    try:
+        platform.start()
+        yield World(platform, auth.issuer, vault)
+    finally:
+        platform.stop()
+        auth.server.stop()

@@ -1,0 +1,237 @@
+"""The SMS dialogue end to end: texts reach the Webhooks service through the Twilio emulator
+exactly as Twilio sends them (signed), and the TwiML replies come back in the sender's
+language. UserApi, ProductApi, WarpCache and LocalizationApi are the real services."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from fastapi.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from nudges_webhooks.entrypoints.http import build_app
+from nudges_webhooks.settings import WebhooksSettings
+
+if TYPE_CHECKING:
+    from conftest import World
+
+
+def test_a_clients_text_becomes_a_draft_and_confirm_creates_the_announcement_once(
+    world: World,
+) -> None:
+    client = world.client()
+    for _ in range(3):
+        world.subscriber(client)
+
+    started = time.monotonic()
+    draft = world.text(client.phone, "Doors open at 9 tomorrow, first 20 get a free coffee!")
+    assert time.monotonic() - started < 1.0, "the reply must be quick (Twilio waits 15 s)"
+    assert draft == (
+        "Reply CONFIRM to send this message (1 SMS) to 3 subscribers, or CANCEL to discard it."
+    )
+    assert world.announcements(client) == []
+
+    assert world.text(client.phone, " confirm ") == "Sent to 3 subscribers."
+    assert world.text(client.phone, "CONFIRM") == (
+        "Already confirmed: this message is being sent to 3 subscribers."
+    )
+    [announcement] = world.announcements(client)
+    assert announcement["body"] == "Doors open at 9 tomorrow, first 20 get a free coffee!"
+    assert announcement["recipients"] == 3
+    assert announcement["status"] == "CONFIRMED"
+
+
+def test_two_confirms_at_once_send_one_announcement(world: World) -> None:
+    client = world.client()
+    world.subscriber(client)
+    world.text(client.phone, "Flash sale tonight")
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda _: world.text(client.phone, "CONFIRM"), range(2)))
+    # Only one of them takes the draft; the other finds none (or, later, the confirmed one).
+    assert replies.count("Sent to 1 subscriber.") == 1
+    [other] = [r for r in replies if r != "Sent to 1 subscriber."]
+    assert other.startswith(("There is no message waiting", "Already confirmed")), other
+    assert len(world.announcements(client)) == 1
+
+
+def test_the_segment_count_is_of_the_whole_announcement_as_sent(world: World) -> None:
+    client = world.client(name="Casa Lupita")
+    world.subscriber(client)
+    # "Casa Lupita: " + 140 characters + "\nReply STOP to unsubscribe" is over 160: two parts.
+    assert "(2 SMS)" in world.text(client.phone, "x" * 140)
+    # 73 GSM-7 characters in all fit one SMS; an emoji makes the whole text UCS-2, where 75
+    # units are over the 70 of a single part.
+    assert "(1 SMS)" in world.text(client.phone, "Party tonight, bring your friends!")
+    assert "(2 SMS)" in world.text(client.phone, "Party tonight, bring your friends 🎉")
+    too_long = world.text(client.phone, "y" * 1600)
+    assert "too long" in too_long
+    assert world.text(client.phone, "CONFIRM").startswith("There is no message waiting")
+
+
+def test_cancel_discards_the_draft(world: World) -> None:
+    client = world.client()
+    world.subscriber(client)
+    world.text(client.phone, "Closed on Monday")
+    assert world.text(client.phone, "Cancel") == "Canceled. Your message was not sent."
+    assert world.text(client.phone, "CONFIRM") == (
+        "There is no message waiting to be confirmed. Text your announcement first, then reply"
+        " CONFIRM."
+    )
+    assert world.announcements(client) == []
+
+
+def test_a_new_text_replaces_the_waiting_draft(world: World) -> None:
+    client = world.client()
+    world.subscriber(client)
+    world.text(client.phone, "First version")
+    world.text(client.phone, "Second version")
+    assert world.text(client.phone, "CONFIRM") == "Sent to 1 subscriber."
+    assert [a["body"] for a in world.announcements(client)] == ["Second version"]
+
+
+def test_confirm_without_a_draft(world: World) -> None:
+    client = world.client()
+    assert world.text(client.phone, "CONFIRM").startswith("There is no message waiting")
+
+
+def test_stop_and_start_from_a_subscriber(world: World) -> None:
+    first, second = world.client(), world.client()
+    phone = world.subscriber(first)
+    world.subscriber(second, phone=phone)
+    assert world.memberships(phone) == ["active", "active"]
+
+    stopped = world.text(phone, "  stop ")
+    assert stopped == (
+        "Nudges: you are unsubscribed and will receive no more messages. Reply START to"
+        " subscribe again."
+    )
+    assert world.memberships(phone) == ["stopped", "stopped"]
+
+    assert world.text(phone, "START").startswith("Nudges: you are subscribed again.")
+    assert world.memberships(phone) == ["active", "active"]
+
+    for word in ("STOPALL", "unsubscribe", "End", "QUIT", "cancel"):
+        assert world.text(phone, word) == stopped, word
+        assert world.memberships(phone) == ["stopped", "stopped"], word
+        assert world.text(phone, "unstop").startswith("Nudges: you are subscribed again.")
+
+
+def test_a_client_who_is_also_a_subscriber(world: World) -> None:
+    """STOP-family words always stop memberships; CANCEL cancels a waiting draft instead."""
+    other = world.client()
+    client = world.client()
+    world.subscriber(client)
+    world.subscriber(other, phone=client.phone)
+
+    world.text(client.phone, "Draft to cancel")
+    assert world.text(client.phone, "CANCEL") == "Canceled. Your message was not sent."
+    assert world.memberships(client.phone) == ["active"]
+    assert world.text(client.phone, "CANCEL").startswith("Nudges: you are unsubscribed")
+    assert world.memberships(client.phone) == ["stopped"]
+
+    world.text(client.phone, "START")
+    world.text(client.phone, "Draft dropped by STOP")
+    assert world.text(client.phone, "STOP").startswith("Nudges: you are unsubscribed")
+    assert world.memberships(client.phone) == ["stopped"]
+    assert world.text(client.phone, "CONFIRM").startswith("There is no message waiting")
+
+
+def test_help_for_subscribers_and_for_clients(world: World) -> None:
+    client = world.client()
+    phone = world.subscriber(client)
+    assert world.text(phone, "help").startswith("Nudges: you get messages from the people")
+    assert world.text(phone, "What is this?").startswith("Nudges: you get messages from")
+    assert world.text(client.phone, "HELP").startswith("Nudges: text your announcement")
+
+
+def test_an_unknown_number_is_told_how_to_join(world: World) -> None:
+    phone = world.phone()
+    how_to_join = (
+        "Nudges: this number is not subscribed to anyone yet. To join, open the Nudges page of"
+        " the person you want to hear from and enter your phone number."
+    )
+    assert world.text(phone, "Hello?") == how_to_join
+    assert world.text(phone, "START") == how_to_join
+    assert world.text(phone, "HELP").startswith("Nudges: you get messages from")
+    # Carrier rules: STOP is always confirmed.
+    assert world.text(phone, "STOP").startswith("Nudges: you are unsubscribed")
+
+
+def test_a_client_without_an_active_plan_cannot_send(world: World) -> None:
+    client = world.client(messages_per_period=None)
+    world.subscriber(client)
+    no_plan = world.text(client.phone, "Anyone there?")
+    assert no_plan.startswith("You don't have an active Nudges plan")
+    assert world.text(client.phone, "CONFIRM").startswith("There is no message waiting")
+    assert world.announcements(client) == []
+
+
+def test_a_client_without_subscribers_is_told_so(world: World) -> None:
+    client = world.client()
+    assert world.text(client.phone, "Hello world").startswith("You have no subscribers yet")
+
+
+def test_past_the_allowance_nothing_is_sent_and_nothing_kept(world: World) -> None:
+    client = world.client(messages_per_period=5)
+    for _ in range(3):
+        world.subscriber(client)
+    draft = world.text(client.phone, "z" * 200)
+    assert draft.startswith("Reply CONFIRM to send this message (2 SMS) to 3 subscribers")
+    assert world.text(client.phone, "CONFIRM") == (
+        "Not sent: your plan has 5 messages left this billing period and this announcement"
+        " needs 6. Upgrade your plan or wait for the next period."
+    )
+    assert world.announcements(client) == []
+    assert world.text(client.phone, "CONFIRM").startswith("There is no message waiting")
+    # A shorter text fits: 3 subscribers x 1 segment.
+    world.text(client.phone, "Short one")
+    assert world.text(client.phone, "CONFIRM") == "Sent to 3 subscribers."
+
+
+def test_spanish_speakers_get_spanish_replies(world: World) -> None:
+    client = world.client(locale="es")
+    world.subscriber(client, locale="es")
+    world.subscriber(client, locale="en")
+    assert world.text(client.phone, "Mañana abrimos a las 9") == (
+        "Responde CONFIRM para enviar este mensaje (1 SMS) a 2 suscriptores, o CANCEL para"
+        " descartarlo."
+    )
+    assert world.text(client.phone, "CONFIRM") == "Enviado a 2 suscriptores."
+    assert world.text(client.phone, "CANCEL").startswith("Nudges: te has dado de baja")
+
+    subscriber = world.subscriber(world.client(), locale="es")
+    assert world.text(subscriber, "HELP").startswith(
+        "Nudges: recibes mensajes de las personas a las que te has suscrito."
+    )
+    assert world.text(subscriber, "STOP") == (
+        "Nudges: te has dado de baja y no recibirás más mensajes. Responde START para volver a"
+        " suscribirte."
+    )
+
+
+def test_a_dependency_failure_gets_a_try_again_reply_not_an_error(
+    settings: WebhooksSettings,
+) -> None:
+    nowhere = settings.model_copy(
+        update={
+            "user_url": "http://127.0.0.1:1/graphql",
+            "auth_token_url": "http://127.0.0.1:1/auth/token",
+            "localization_url": "127.0.0.1:1",
+        }
+    )
+    params = {"From": "+14155550123", "Body": "Big news", "MessageSid": "SMtest"}
+    url = "http://testserver/webhooks/twilio/sms"
+    signature = RequestValidator("twilio-test-token").compute_signature(url, params)
+    with TestClient(build_app(nowhere)) as webhooks:
+        started = time.monotonic()
+        answer = webhooks.post(
+            "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}
+        )
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/xml")
+    assert "<Response><Message>" in answer.text
+    assert "try again" in answer.text
+    assert elapsed < 5
