@@ -57,13 +57,6 @@ def _exactly_once(platform: Platform, phone: str, code: str, within: float) -> N
     assert code in messages[0]["body"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sms.outbound has no consumer in the running platform: the consumers process wires "
-    "only the Stripe groups (nudges_consumers.entrypoints.workers.build_consumers), so login "
-    "codes are published and never sent; the fan-out engineer's sms_outbound.consumers(deps) "
-    "is to be added there",
-)
 def test_codes_reach_the_phone_once_through_twilio_errors(platform: Platform) -> None:
     _failures(platform, clear=True)
     phone, code = _ask_code(platform)
