@@ -10,6 +10,9 @@ from gateway_support import Recorder, RunningGateway, fake_jwt, start_gateway, s
 
 from nudges_devstack.infra import free_port
 
+#: A session id of the shape AuthApi issues (an opaque URL-safe token).
+SESSION_ID = "session-id-of-a-signed-in-user-1"
+
 
 def authorization_seen(recorders: dict[str, Recorder]) -> list[str | None]:
     return [r["headers"].get("authorization") for r in recorders["reviews"].requests]
@@ -19,9 +22,9 @@ def test_the_token_id_cookie_is_resolved_to_its_jwt(
     gateway: RunningGateway, warpcache_server: str, reset: dict[str, Recorder]
 ) -> None:
     jwt = fake_jwt("client-1")
-    store_session(warpcache_server, "sess-1", jwt)
-    gateway.query("{ reviews { stars } }", cookies={"TokenId": "sess-1"})
-    gateway.query("{ reviews { stars } }", headers={"Authorization": "Bearer sess-1"})
+    store_session(warpcache_server, SESSION_ID, jwt)
+    gateway.query("{ reviews { stars } }", cookies={"TokenId": SESSION_ID})
+    gateway.query("{ reviews { stars } }", headers={"Authorization": f"Bearer {SESSION_ID}"})
     assert authorization_seen(reset) == [f"Bearer {jwt}", f"Bearer {jwt}"]
 
 
@@ -46,7 +49,7 @@ def test_warpcache_down_is_unavailable_not_an_error(supergraph_sdl: str, tmp_pat
     path.write_text(supergraph_sdl)
     gateway = start_gateway(path, warpcache_url=f"127.0.0.1:{free_port()}")
     try:
-        response = gateway.post("{ reviews { stars } }", cookies={"TokenId": "sess-1"})
+        response = gateway.post("{ reviews { stars } }", cookies={"TokenId": SESSION_ID})
         assert response.status_code == 503
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
         # no credentials: WarpCache is not needed
@@ -72,7 +75,7 @@ def test_a_post_that_is_not_json_is_refused(gateway: RunningGateway) -> None:
         gateway.url,
         content='{"query": "mutation { setPrice(upc: \\"p1\\", price: 1) { price } }"}',
         headers={"content-type": "text/plain"},
-        cookies={"TokenId": "sess-1"},
+        cookies={"TokenId": SESSION_ID},
     )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

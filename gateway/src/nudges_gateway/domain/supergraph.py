@@ -29,7 +29,7 @@ from graphql import (
     validate_schema,
 )
 
-from nudges_gateway.domain.api_schema import api_document
+from nudges_kit.federation_api import api_document
 
 Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
 JOIN_SPEC = "specs.apollo.dev/join/"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graphql import build_ast_schema, parse, print_ast
 
-from nudges_registry.domain.api_schema import api_sdl
+from nudges_kit.federation_api import api_sdl
 from nudges_registry.domain.compatibility import breaking_changes
 from nudges_registry.domain.composition import SubgraphSource, compose
 

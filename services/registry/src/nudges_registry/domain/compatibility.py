@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from graphql import find_breaking_changes
 
-from nudges_registry.domain.api_schema import api_schema
+from nudges_kit.federation_api import api_schema
 
 
 def breaking_changes(published_sdl: str, candidate_sdl: str) -> list[str]:

@@ -25,7 +25,7 @@ from graphql import (
 from graphql.language.block_string import print_block_string
 from graphql.language.print_string import print_string
 
-from nudges_registry.domain.api_schema import api_schema
+from nudges_kit.federation_api import api_schema
 from nudges_registry.domain.subgraph_schema import (
     ROOT_DEFAULT_NAMES,
     Argument,
