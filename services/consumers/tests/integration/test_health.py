@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,17 +12,20 @@ from fastapi.testclient import TestClient
 from nudges_consumers.entrypoints.http import build_app
 from nudges_consumers.migrations import migration_set
 from nudges_consumers.settings import ConsumersSettings
-from nudges_devstack.infra import Postgres, TansuBroker
+from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.testing import create_migrated_database, drop_database
 
 
-def test_healthy_and_ready_on_its_database(postgres: Postgres, kafka_broker: TansuBroker) -> None:
+def test_healthy_and_ready_on_its_database(postgres: Postgres, state_dir: Path) -> None:
+    # A broker of its own: the workers would otherwise handle other suites' events first.
+    broker = TansuBroker(free_port(), log_path=state_dir / "consumers-health-tansu.log")
+    broker.start()
     database = create_migrated_database(postgres.url, migration_set())
     settings = ConsumersSettings(
         environment="test",
         postgres_url=postgres.url,
         database_name=database,
-        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
     )
     try:
         with TestClient(build_app(settings)) as client:
@@ -33,6 +37,7 @@ def test_healthy_and_ready_on_its_database(postgres: Postgres, kafka_broker: Tan
             assert ready.json()["checks"] == {"postgres": "ok", "consumers": "ok"}
             assert "nudges_outbox_pending" in client.get("/metrics").text
     finally:
+        broker.stop()
         asyncio.run(drop_database(postgres.url, database))
 
 
