@@ -7,14 +7,25 @@ is raised. ::
     async with WarpCacheClient(settings.warpcache_url) as cache:
         await cache.set("otp:123", b"secret", ttl_seconds=300)
         attempts = await cache.increment("otp-attempts:123", ttl_seconds=300)
+
+Coalescing (on unless ``coalesce=False``): the ``get`` calls made in the same turn of the
+event loop travel as one ``GetMany``, and the ``set`` calls as one ``SetMany`` (each entry
+with its own TTL), the way a DataLoader batches loads or a Redis pipeline batches commands.
+Nothing changes for a caller: each awaits its own answer, a lone call is still a plain
+``Get`` or ``Set``, and a batch the cache refuses as invalid is retried call by call, so
+that a caller's own invalid key or value fails only that caller. A batch has one deadline
+and its UNAVAILABLE retries; a failure of the batch reaches every caller in it. Concurrent
+calls have no order among themselves, so batching them changes no outcome a caller could
+rely on; calls made one after another are still sent one after another.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, NamedTuple, Self, TypeVar, cast
 
 import grpc
 from tenacity import (
@@ -35,6 +46,10 @@ _Response = TypeVar("_Response")
 FIRST_BACKOFF_SECONDS = 0.05
 #: Largest message the client accepts (a GetMany answer is one message).
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: Most calls coalesced into one batch (the server's default limit is 1000 keys).
+MAX_COALESCED_CALLS = 256
+#: Most value bytes coalesced into one SetMany; a larger value travels on its own.
+MAX_COALESCED_BYTES = 1024 * 1024
 
 
 class CacheError(Exception):
@@ -80,6 +95,94 @@ def _ttl(ttl_seconds: float | None) -> dict[str, float]:
     return {} if ttl_seconds is None else {"ttl_seconds": ttl_seconds}
 
 
+def _copy_of(error: CacheError) -> CacheError:
+    # Each caller of a failed batch raises an exception of its own (tracebacks differ).
+    copy = type(error)(str(error), error.code)
+    copy.__cause__ = error.__cause__
+    return copy
+
+
+class CacheEntry(NamedTuple):
+    """One entry of :meth:`WarpCacheClient.set_entries`."""
+
+    key: str
+    value: bytes
+    #: Seconds until the entry expires; None never expires.
+    ttl_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A counter just incremented: its new value, and seconds until it expires (None: never)."""
+
+    value: int
+    expires_in: float | None
+
+
+_Pending = TypeVar("_Pending")
+_Result = TypeVar("_Result")
+
+
+class _Coalescer(Generic[_Pending, _Result]):
+    """Calls of one kind made in the same event-loop turn, sent as batches of at most
+    ``max_calls`` calls and ``max_bytes`` bytes by ``send`` (which settles every future)."""
+
+    def __init__(
+        self,
+        send: Callable[[list[tuple[_Pending, asyncio.Future[_Result]]]], Awaitable[None]],
+        max_calls: int,
+        max_bytes: int,
+        size: Callable[[_Pending], int],
+    ) -> None:
+        self._send = send
+        self._max_calls = max_calls
+        self._max_bytes = max_bytes
+        self._size = size
+        self._pending: list[tuple[_Pending, asyncio.Future[_Result]]] = []
+        self._batches: set[asyncio.Task[None]] = set()
+
+    def submit(self, item: _Pending) -> asyncio.Future[_Result]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_Result] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((item, future))
+        return future
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        batch: list[tuple[_Pending, asyncio.Future[_Result]]] = []
+        batch_bytes = 0
+        for call in pending:
+            size = self._size(call[0])
+            if batch and (len(batch) >= self._max_calls or batch_bytes + size > self._max_bytes):
+                self._start(batch)
+                batch, batch_bytes = [], 0
+            batch.append(call)
+            batch_bytes += size
+        if batch:
+            self._start(batch)
+
+    def _start(self, batch: list[tuple[_Pending, asyncio.Future[_Result]]]) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(batch))
+        self._batches.add(task)
+        task.add_done_callback(self._batches.discard)
+
+    async def _run(self, batch: list[tuple[_Pending, asyncio.Future[_Result]]]) -> None:
+        try:
+            await self._send(batch)
+        except BaseException as exc:
+            # Whatever went wrong, no caller is left waiting.
+            for _, future in batch:
+                if not future.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
+                        future.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+
+
 class WarpCacheClient:
     """Typed async access to WarpCache at ``target`` (``host:port``).
 
@@ -87,9 +190,15 @@ class WarpCacheClient:
     attempts follow one that found the cache UNAVAILABLE (with exponential backoff from
     50 ms, doubling). Only UNAVAILABLE is retried: a call that timed out may have taken
     effect, so it raises :class:`CacheUnavailable` at once. A TTL of None never expires.
+
+    With ``coalesce`` (the default), concurrent ``get`` and ``set`` calls of one event-loop
+    turn are sent as one ``GetMany`` or ``SetMany`` (see the module's documentation);
+    ``coalesce=False`` sends every call as its own RPC.
     """
 
-    def __init__(self, target: str, timeout: float = 1.0, retries: int = 3) -> None:
+    def __init__(
+        self, target: str, timeout: float = 1.0, retries: int = 3, *, coalesce: bool = True
+    ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if retries < 0:
@@ -97,8 +206,18 @@ class WarpCacheClient:
         self.target = target
         self.timeout = timeout
         self.retries = retries
+        self.coalesce = coalesce
         self._channel: grpc.aio.Channel | None = None
         self._stub: WarpCacheAsyncStub | None = None
+        self._gets: _Coalescer[str, bytes | None] = _Coalescer(
+            self._send_gets, MAX_COALESCED_CALLS, MAX_MESSAGE_BYTES, lambda key: 0
+        )
+        self._sets: _Coalescer[cache_pb2.SetRequest, None] = _Coalescer(
+            self._send_sets,
+            MAX_COALESCED_CALLS,
+            MAX_COALESCED_BYTES,
+            lambda request: len(request.value),
+        )
 
     def _connected_stub(self) -> WarpCacheAsyncStub:
         # Created on first use, inside the event loop that will run the calls.
@@ -141,6 +260,11 @@ class WarpCacheClient:
 
     async def get(self, key: str) -> bytes | None:
         """The value of ``key``, or None when it is absent or expired."""
+        if self.coalesce:
+            return await self._gets.submit(key)
+        return await self._get_one(key)
+
+    async def _get_one(self, key: str) -> bytes | None:
         stub = self._connected_stub()
         request = cache_pb2.GetRequest(key=key)
         answer: cache_pb2.GetResponse = await self._call(
@@ -150,9 +274,58 @@ class WarpCacheClient:
 
     async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
         """Store ``value`` under ``key``, expiring after ``ttl_seconds`` (None: never)."""
-        stub = self._connected_stub()
         request = cache_pb2.SetRequest(key=key, value=value, **_ttl(ttl_seconds))
+        if self.coalesce:
+            await self._sets.submit(request)
+        else:
+            await self._set_one(request)
+
+    async def _set_one(self, request: cache_pb2.SetRequest) -> None:
+        stub = self._connected_stub()
         await self._call(lambda timeout: stub.Set(request, timeout=timeout))
+
+    async def _send_gets(self, batch: list[tuple[str, asyncio.Future[bytes | None]]]) -> None:
+        if len(batch) == 1:
+            await _settle(batch, lambda key: self._get_one(key))
+            return
+        stub = self._connected_stub()
+        request = cache_pb2.GetManyRequest(keys=list(dict.fromkeys(key for key, _ in batch)))
+        try:
+            answer: cache_pb2.GetManyResponse = await self._call(
+                lambda timeout: stub.GetMany(request, timeout=timeout)
+            )
+        except CacheError as exc:
+            if not _caller_specific(exc):
+                _fail(batch, exc)
+                return
+            # Some caller's key is invalid, or the answer too large: each key on its own.
+            await _settle(batch, lambda key: self._get_one(key))
+        else:
+            values = answer.values
+            for key, future in batch:
+                if not future.done():
+                    future.set_result(values.get(key))
+
+    async def _send_sets(
+        self, batch: list[tuple[cache_pb2.SetRequest, asyncio.Future[None]]]
+    ) -> None:
+        if len(batch) == 1:
+            await _settle(batch, self._set_one)
+            return
+        stub = self._connected_stub()
+        request = cache_pb2.SetManyRequest(entries=[entry for entry, _ in batch])
+        try:
+            await self._call(lambda timeout: stub.SetMany(request, timeout=timeout))
+        except CacheError as exc:
+            if not _caller_specific(exc):
+                _fail(batch, exc)
+                return
+            # SetMany stored nothing; each entry alone fails or succeeds on its own merits.
+            await _settle(batch, self._set_one)
+        else:
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; True when it was there."""
@@ -175,12 +348,17 @@ class WarpCacheClient:
     async def increment(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> int:
         """Add ``amount`` to the counter at ``key`` and return the new value. A new counter
         starts from 0 and expires after ``ttl_seconds``; an existing one keeps its expiry."""
+        return (await self.count(key, amount, ttl_seconds)).value
+
+    async def count(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> Counted:
+        """:meth:`increment`, also saying how long the counter has left (None: forever)."""
         stub = self._connected_stub()
         request = cache_pb2.IncrementRequest(key=key, amount=amount, **_ttl(ttl_seconds))
         answer: cache_pb2.IncrementResponse = await self._call(
             lambda timeout: stub.Increment(request, timeout=timeout)
         )
-        return answer.value
+        expires_in = answer.expires_in_seconds if answer.HasField("expires_in_seconds") else None
+        return Counted(answer.value, expires_in)
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         """The values of those ``keys`` that are present."""
@@ -195,11 +373,18 @@ class WarpCacheClient:
         self, entries: Mapping[str, bytes], ttl_seconds: float | None = None
     ) -> None:
         """Store every entry with the same TTL, or none of them when one is invalid."""
+        await self.set_entries(
+            CacheEntry(key, value, ttl_seconds) for key, value in entries.items()
+        )
+
+    async def set_entries(self, entries: Iterable[CacheEntry]) -> None:
+        """Store every entry with its own TTL in one call, or none of them when one is
+        invalid."""
         stub = self._connected_stub()
         request = cache_pb2.SetManyRequest(
             entries=[
                 cache_pb2.SetRequest(key=key, value=value, **_ttl(ttl_seconds))
-                for key, value in entries.items()
+                for key, value, ttl_seconds in entries
             ]
         )
         await self._call(lambda timeout: stub.SetMany(request, timeout=timeout))
@@ -220,3 +405,33 @@ class WarpCacheClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+async def _settle(
+    batch: list[tuple[_Pending, asyncio.Future[_Result]]],
+    call: Callable[[_Pending], Awaitable[_Result]],
+) -> None:
+    """Make each call of ``batch`` on its own, concurrently, settling its future."""
+
+    async def one(item: _Pending, future: asyncio.Future[_Result]) -> None:
+        try:
+            result = await call(item)
+        except CacheError as exc:
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if not future.done():
+                future.set_result(result)
+
+    await asyncio.gather(*(one(item, future) for item, future in batch))
+
+
+def _caller_specific(error: CacheError) -> bool:
+    """A batch refused for what one of its calls asked, rather than for the cache's state."""
+    return error.code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
+def _fail(batch: list[tuple[_Pending, asyncio.Future[_Result]]], error: CacheError) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(_copy_of(error))

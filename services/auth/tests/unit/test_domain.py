@@ -54,6 +54,10 @@ def test_a_window_counts_from_its_first_request() -> None:
     assert window.retry_after(1000.0, 1000.0 + 599.2) == 1
     assert window.retry_after(1000.0, 1100.0) == 500
     assert window.retry_after(None, 1100.0) == 600
+    # From what the window's counter has left, as the cache reports it.
+    assert window.retry_after_remaining(499.3) == 500
+    assert window.retry_after_remaining(0.2) == 1
+    assert window.retry_after_remaining(None) == 600
 
 
 @pytest.mark.parametrize(

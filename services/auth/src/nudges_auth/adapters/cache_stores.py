@@ -4,7 +4,9 @@ families and OIDC logins in progress. Every key is listed here; the gateway read
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import orjson
@@ -13,7 +15,7 @@ from nudges_auth.domain.otp import IssuedCode
 from nudges_auth.domain.rate_limit import Verdict, Window
 from nudges_auth.domain.tokens import TokenSubject
 from nudges_kit.sessions import session_key
-from nudges_kit.warpcache import WarpCacheClient
+from nudges_kit.warpcache import CacheEntry, WarpCacheClient
 
 
 class OtpStore:
@@ -55,21 +57,18 @@ class OtpStore:
 
 class RateLimiter:
     """Fixed windows starting at a subject's first request: a counter ``rl:<window>:<subject>``
-    and the window's start ``rl:<window>:<subject>:t``, both expiring with the window."""
+    created by that request and expiring with the window, so that what the counter has left
+    is what the window has left (one call per request, refused or not)."""
 
     def __init__(self, cache: WarpCacheClient) -> None:
         self._cache = cache
 
-    async def hit(self, window: Window, subject: str, now: float) -> Verdict:
+    async def hit(self, window: Window, subject: str) -> Verdict:
         """Count a request of ``subject`` in ``window``; refused past the limit."""
-        key = f"rl:{window.name}:{subject}"
-        count = await self._cache.increment(key, 1, window.seconds)
-        if count == 1:
-            await self._cache.set(f"{key}:t", repr(now).encode(), window.seconds)
-        if window.allows(count):
+        counted = await self._cache.count(f"rl:{window.name}:{subject}", 1, window.seconds)
+        if window.allows(counted.value):
             return Verdict(allowed=True)
-        started = await self._cache.get(f"{key}:t")
-        return Verdict(False, window.retry_after(float(started) if started else None, now))
+        return Verdict(False, window.retry_after_remaining(counted.expires_in))
 
 
 def refresh_hash(refresh_token: str) -> str:
@@ -116,10 +115,22 @@ class SessionStore:
     def __init__(self, cache: WarpCacheClient) -> None:
         self._cache = cache
 
-    async def save_session(self, token_id: str, jwt: str, family_id: str, ttl_seconds: int) -> None:
-        await self._cache.set_many(
-            {session_key(token_id): jwt.encode(), f"session-family:{token_id}": family_id.encode()},
-            ttl_seconds,
+    async def save_login(
+        self, token_id: str, jwt: str, ttl_seconds: int, family: Family, family_ttl_seconds: int
+    ) -> None:
+        """Save a session (for ``ttl_seconds``) and its refresh family (for
+        ``family_ttl_seconds``) in one call: all of it, or none."""
+        await self._cache.set_entries(
+            [
+                CacheEntry(session_key(token_id), jwt.encode(), ttl_seconds),
+                CacheEntry(f"session-family:{token_id}", family.family_id.encode(), ttl_seconds),
+                CacheEntry(
+                    f"refresh-family:{family.family_id}", family.to_bytes(), family_ttl_seconds
+                ),
+                CacheEntry(
+                    f"refresh:{family.refresh_hash}", family.family_id.encode(), family_ttl_seconds
+                ),
+            ]
         )
 
     async def session_jwt(self, token_id: str) -> str | None:
@@ -131,16 +142,9 @@ class SessionStore:
         return raw.decode() if raw is not None else None
 
     async def end_session(self, token_id: str) -> None:
-        await self._cache.delete(session_key(token_id))
-        await self._cache.delete(f"session-family:{token_id}")
-
-    async def save_family(self, family: Family, ttl_seconds: int) -> None:
-        await self._cache.set_many(
-            {
-                f"refresh-family:{family.family_id}": family.to_bytes(),
-                f"refresh:{family.refresh_hash}": family.family_id.encode(),
-            },
-            ttl_seconds,
+        await asyncio.gather(
+            self._cache.delete(session_key(token_id)),
+            self._cache.delete(f"session-family:{token_id}"),
         )
 
     async def family(self, family_id: str) -> Family | None:
@@ -166,12 +170,17 @@ class SessionStore:
 
     async def revoke_family(self, family_id: str, ttl_seconds: int) -> None:
         """End the family: its record, its unused refresh token and its live session."""
+        # Marked first: a refresh that saves a session after this reads the mark and undoes
+        # it, and one that saved before is in the family read next.
         await self._cache.set(f"refresh-revoked:{family_id}", b"1", ttl_seconds)
         family = await self.family(family_id)
-        await self._cache.delete(f"refresh-family:{family_id}")
+        ends: list[Awaitable[object]] = [self._cache.delete(f"refresh-family:{family_id}")]
         if family is not None:
-            await self._cache.delete(f"refresh:{family.refresh_hash}")
-            await self.end_session(family.session_id)
+            ends += [
+                self._cache.delete(f"refresh:{family.refresh_hash}"),
+                self.end_session(family.session_id),
+            ]
+        await asyncio.gather(*ends)
 
     async def is_revoked(self, family_id: str) -> bool:
         return await self._cache.get(f"refresh-revoked:{family_id}") is not None

@@ -22,7 +22,14 @@ class Window:
         """Whole seconds until the window ends (the full window when its start is unknown)."""
         if started_at is None:
             return self.seconds
-        return max(1, min(self.seconds, math.ceil(started_at + self.seconds - now)))
+        return self.retry_after_remaining(started_at + self.seconds - now)
+
+    def retry_after_remaining(self, remaining: float | None) -> int:
+        """Whole seconds until the window ends, from the seconds its counter has left (the
+        full window when unknown)."""
+        if remaining is None:
+            return self.seconds
+        return max(1, min(self.seconds, math.ceil(remaining)))
 
 
 @dataclass(frozen=True)

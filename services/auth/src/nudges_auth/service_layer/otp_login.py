@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,38 +106,34 @@ class OtpLogin:
         phone = self._normalize(raw_phone)
         phone_hash = self._vault.hash(phone)
         now = self._clock()
-        for window, subject, what in (
-            (self._policy.per_ip, client_ip, "from this address"),
-            (self._policy.per_phone, phone_hash, "for this number"),
-        ):
-            verdict = await self._limiter.hit(window, subject, now)
-            if not verdict.allowed:
-                OTP_REQUESTS.labels("rate_limited").inc()
-                raise RateLimited(
-                    f"too many code requests {what}: try again in {verdict.retry_after} seconds",
-                    verdict.retry_after,
-                )
         locale = choose_locale(accept_language, self._policy.supported_locales)
-        if role == "admin":
-            known = await self._phone_identity(phone_hash)
-            if not known.is_admin:
-                OTP_REQUESTS.labels("not_admin").inc()
-                log.info("admin code refused silently", who=phone_hash[:12])
-                return CodeRequested(self._policy.ttl_seconds, None)
-            locale = locale or known.locale
-        elif locale is None:
-            locale = await self._stored_locale(phone_hash)
-        locale = locale or self._policy.default_locale
-
-        record, code = IssuedCode.issue(self._secret, role, phone_hash, locale, now)
-        try:
-            body = await self._l10n.render(
-                OTP_CODE, locale, code=code, minutes=minutes_valid(self._policy.ttl_seconds)
+        if role != "admin" and locale is not None:
+            # Nothing stored decides this SMS, so it is written while the limits are counted
+            # (a refused request only wastes the writing).
+            record, code = IssuedCode.issue(self._secret, role, phone_hash, locale, now)
+            limited, body = await asyncio.gather(
+                self._count_request(client_ip, phone_hash),
+                self._write_sms(locale, code),
+                return_exceptions=True,
             )
-        except LocalizationError as exc:
-            raise Unavailable(
-                f"could not write the SMS (LocalizationApi: {exc}); try again"
-            ) from exc
+            if isinstance(limited, BaseException):
+                raise limited
+            if isinstance(body, BaseException):
+                raise body
+        else:
+            await self._count_request(client_ip, phone_hash)
+            if role == "admin":
+                known = await self._phone_identity(phone_hash)
+                if not known.is_admin:
+                    OTP_REQUESTS.labels("not_admin").inc()
+                    log.info("admin code refused silently", who=phone_hash[:12])
+                    return CodeRequested(self._policy.ttl_seconds, None)
+                locale = locale or known.locale
+            else:
+                locale = await self._stored_locale(phone_hash)
+            locale = locale or self._policy.default_locale
+            record, code = IssuedCode.issue(self._secret, role, phone_hash, locale, now)
+            body = await self._write_sms(locale, code)
         await self._codes.put(role, phone_hash, record, self._policy.ttl_seconds)
         try:
             await self._publisher.publish(
@@ -159,6 +156,31 @@ class OtpLogin:
         OTP_REQUESTS.labels("sent").inc()
         log.info("otp sent", who=phone_hash[:12], role=role, locale=locale)
         return CodeRequested(self._policy.ttl_seconds, code)
+
+    async def _count_request(self, client_ip: str, phone_hash: str) -> None:
+        """Count the request in both windows at once; raise :class:`RateLimited` when either
+        refuses it (the address is named when both do)."""
+        verdicts = await asyncio.gather(
+            self._limiter.hit(self._policy.per_ip, client_ip),
+            self._limiter.hit(self._policy.per_phone, phone_hash),
+        )
+        for verdict, what in zip(verdicts, ("from this address", "for this number"), strict=True):
+            if not verdict.allowed:
+                OTP_REQUESTS.labels("rate_limited").inc()
+                raise RateLimited(
+                    f"too many code requests {what}: try again in {verdict.retry_after} seconds",
+                    verdict.retry_after,
+                )
+
+    async def _write_sms(self, locale: str, code: str) -> str:
+        try:
+            return await self._l10n.render(
+                OTP_CODE, locale, code=code, minutes=minutes_valid(self._policy.ttl_seconds)
+            )
+        except LocalizationError as exc:
+            raise Unavailable(
+                f"could not write the SMS (LocalizationApi: {exc}); try again"
+            ) from exc
 
     async def _phone_identity(self, phone_hash: str) -> PhoneIdentity:
         try:

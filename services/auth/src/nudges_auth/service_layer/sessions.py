@@ -88,9 +88,12 @@ class Sessions:
         token = self._tokens.sign(who)
         token_id = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32)
-        await self._store.save_session(token_id, token.access_token, family_id, token.expires_in)
-        await self._store.save_family(
-            Family(family_id, who, token_id, refresh_hash(refresh)), self._refresh_ttl
+        await self._store.save_login(
+            token_id,
+            token.access_token,
+            token.expires_in,
+            Family(family_id, who, token_id, refresh_hash(refresh)),
+            self._refresh_ttl,
         )
         return IssuedSession(
             token.access_token, token.expires_in, refresh, self._refresh_ttl, token_id, who

@@ -45,6 +45,14 @@ class Entry:
     ttl_seconds: float | None = None
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A counter just incremented: its new value, and seconds until it expires (None: never)."""
+
+    value: int
+    expires_in: float | None
+
+
 @dataclass
 class CacheStats:
     """Running totals since the cache was created."""
@@ -178,6 +186,10 @@ class Cache:
         A missing or expired counter starts from 0 and expires after ``ttl_seconds``; an
         existing counter keeps the expiry it was created with.
         """
+        return self.count(key, amount, ttl_seconds).value
+
+    def count(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> Counted:
+        """:meth:`increment`, also saying how long the counter has left."""
         key_size = _check_key(key)
         _check_ttl(ttl_seconds)
         if not INT64_MIN <= amount <= INT64_MAX:
@@ -194,7 +206,7 @@ class Cache:
         if not INT64_MIN <= result <= INT64_MAX:
             raise CounterOutOfRange(f"incrementing {key!r} would overflow a 64-bit counter")
         self._store(key, str(result).encode(), key_size, expires_at, now, new_expiry=slot is None)
-        return result
+        return Counted(result, None if expires_at is None else expires_at - now)
 
     # Housekeeping ----------------------------------------------------------------------
 

@@ -106,8 +106,12 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def Increment(
         self, request: cache_pb2.IncrementRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.IncrementResponse:
-        value = self._cache.increment(request.key, request.amount, _ttl(request))
-        return cache_pb2.IncrementResponse(value=value)
+        counted = self._cache.count(request.key, request.amount, _ttl(request))
+        if counted.expires_in is None:
+            return cache_pb2.IncrementResponse(value=counted.value)
+        return cache_pb2.IncrementResponse(
+            value=counted.value, expires_in_seconds=counted.expires_in
+        )
 
     @_answers_refusals
     async def GetMany(
