@@ -90,31 +90,7 @@ def matrix_rows(subgraph: str) -> tuple[set[str], set[str]]:
     return rows, exempt
 
 
-@pytest.mark.parametrize(
-    "subgraph",
-    [
-        pytest.param(
-            "user",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="finding: 12 root fields of UserApi have no row in its authorization "
-                "matrix, only a pointer in COVERED_ELSEWHERE: viewer, announcements, "
-                "phoneIdentity, createClient, joinClient, leaveClient, restartAllMemberships, "
-                "confirmAnnouncement, recordDelivery, recordMessageStatus, clientUpdated, "
-                "announcementProgress",
-            ),
-        ),
-        pytest.param(
-            "product",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="finding: ProductApi's subscription planUpdated has no row in its "
-                "authorization matrix (its own check covers only Query and Mutation)",
-            ),
-        ),
-        "payment",
-    ],
-)
+@pytest.mark.parametrize("subgraph", SUBGRAPHS)
 def test_every_root_field_is_in_the_authorization_matrix(platform: Platform, subgraph: str) -> None:
     sdl = gql(platform, subgraph, None, "{ _service { sdl } }")["_service"]["sdl"]
     fields = root_fields(sdl)
@@ -334,13 +310,6 @@ def test_rate_limits_hold_under_concurrency(platform: Platform) -> None:
 # --- subscriptions and the database pool -----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: every clientUpdated / announcementProgress subscription holds one of "
-    "UserApi's 10 pooled database connections for as long as it is open "
-    "(nudges_kit.notify.listen acquires from the request pool), so one client with 10 open "
-    "websockets stops every UserApi request that needs the database",
-)
 def test_open_subscriptions_do_not_starve_the_subgraph(platform: Platform) -> None:
     token = mint_token(platform, new_phone(), "client")
     client = gql(

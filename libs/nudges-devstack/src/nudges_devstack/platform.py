@@ -4,16 +4,19 @@ ports)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nudges_devstack.infra import ServiceProcess, free_port, port_open
+from nudges_devstack.testing import drop_database
 from nudges_kit.migrations import discover, upgrade
 
 #: Start order: what a service calls at start-up comes before it.
@@ -66,6 +69,8 @@ class Platform:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     #: Extra environment per service (``"*"``: every service), applied over :meth:`env`.
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Leave the databases in place after :meth:`stop` (to look at them after a run).
+    keep_databases: bool = False
 
     def url(self, name: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
@@ -207,6 +212,21 @@ class Platform:
                 popen.terminate()
         for name in names:
             self.stop_service(name)
+        if not self.keep_databases:
+            self.drop_databases()
+
+    def drop_databases(self) -> None:
+        """Drop the databases :meth:`start` created."""
+        names = list(self.databases.values())
+
+        async def drop_all() -> None:
+            for name in names:
+                await drop_database(self.postgres_url, name)
+
+        # A thread of its own: the caller may be inside a running event loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, drop_all()).result()
+        self.databases.clear()
 
 
 def _popen(process: ServiceProcess) -> subprocess.Popen[bytes]:

@@ -5,6 +5,15 @@ the dead-letter topic), skip it when this group already handled its event id, el
 the handler inside a database transaction that also records the event id, retrying with
 backoff; after the last attempt the record goes to ``<topic>.dlq`` with its error. Offsets
 are committed only after the records before them were handled or dead-lettered.
+
+A handler that finds a service it needs unreachable raises :class:`DependencyUnavailable`:
+such failures are retried for as long as ``unavailable_patience`` allows without spending
+attempts, so a restart or a deploy of a subgraph parks nothing on the dead-letter topic.
+Stopping the consumer interrupts a backoff at once; the records not yet handled stay
+uncommitted and are delivered again (and skipped where already handled).
+
+A commit that cannot reach the broker is given up after ``commit_timeout`` rather than
+retried for ever: the records are delivered again and skipped as already handled.
 """
 
 from __future__ import annotations
@@ -18,9 +27,10 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from opentelemetry import context as otel_context
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, RetryError, wait_exponential_jitter
 
 from nudges_kit.dlq import DeadLetter, send_dead_letter
 from nudges_kit.events import REGISTRY, Envelope, EventRegistry, EventType
@@ -50,6 +60,16 @@ class PermanentError(Exception):
     """A failure that retrying cannot fix: the event goes to the dead-letter topic at once."""
 
 
+class DependencyUnavailable(Exception):
+    """A service the handler needs could not be reached (refused connection, 502/503/504,
+    timeout): retried until it answers, within the consumer's ``unavailable_patience``,
+    without spending attempts."""
+
+
+class _Stopping(Exception):
+    """The consumer was asked to stop during a backoff."""
+
+
 class EventConsumer:
     """Consumes the topics of ``handlers`` as consumer group ``group``."""
 
@@ -65,6 +85,8 @@ class EventConsumer:
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
         max_records: int = 100,
+        unavailable_patience: float = 900.0,
+        commit_timeout: float = 10.0,
     ) -> None:
         self.group = group
         self._settings = settings
@@ -76,6 +98,9 @@ class EventConsumer:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._max_records = max_records
+        self._unavailable_patience = unavailable_patience
+        self._commit_timeout = commit_timeout
+        self._stop: asyncio.Event | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self.assigned = asyncio.Event()
@@ -97,6 +122,7 @@ class EventConsumer:
             isolation_level="read_committed",
         )
         self._producer = make_producer(self._settings)
+        self._stop = stop
         await self._start_with_retry(stop)
         log.info("consumer started", group=self.group, topics=self._topics)
         try:
@@ -104,10 +130,8 @@ class EventConsumer:
                 batch = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
                 if self._consumer.assignment():
                     self.assigned.set()
-                for tp, records in batch.items():
-                    for record in records:
-                        await self._process(record)
-                    await self._consumer.commit({tp: records[-1].offset + 1})
+                if not await self._process_batch(batch):
+                    break
                 await self._record_lag()
         finally:
             with contextlib.suppress(Exception):
@@ -115,6 +139,50 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
             log.info("consumer stopped", group=self.group)
+
+    async def _process_batch(
+        self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> bool:
+        """Handle and commit ``batch``; False when the consumer was stopped during it (what
+        was handled is committed, the rest is left for the next delivery)."""
+        for tp, records in batch.items():
+            next_offset: int | None = None
+            try:
+                for record in records:
+                    await self._process(record)
+                    next_offset = record.offset + 1
+            except _Stopping:
+                if next_offset is not None:
+                    await self._commit({tp: next_offset})
+                return False
+            if next_offset is not None:
+                await self._commit({tp: next_offset})
+        return True
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Commit ``offsets``, giving up after ``commit_timeout`` (the broker is gone, the
+        partition was revoked or its topic no longer exists): handled-event ids make the
+        redelivery that follows harmless."""
+        assert self._consumer is not None
+        try:
+            await asyncio.wait_for(self._consumer.commit(offsets), self._commit_timeout)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning(
+                "offset commit given up; the records will be delivered again",
+                group=self.group,
+                offsets={f"{tp.topic}/{tp.partition}": o for tp, o in offsets.items()},
+                error=repr(exc),
+            )
+
+    async def _sleep(self, seconds: float) -> None:
+        """A backoff that ends early, with :class:`_Stopping`, when the consumer stops."""
+        if self._stop is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        if self._stop.is_set():
+            raise _Stopping
 
     async def _start_with_retry(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
@@ -191,15 +259,37 @@ class EventConsumer:
         handler: Handler,
     ) -> str:
         attempt = 0
+        spent = 0
+
+        def give_up(state: RetryCallState) -> bool:
+            """Stop after ``max_attempts`` failures, not counting the ones of an unavailable
+            dependency while ``unavailable_patience`` lasts."""
+            nonlocal spent
+            error = state.outcome.exception() if state.outcome else None
+            waited = state.seconds_since_start or 0.0
+            if isinstance(error, DependencyUnavailable) and waited < self._unavailable_patience:
+                if state.attempt_number in _LOGGED_UNAVAILABLE_ATTEMPTS:
+                    log.warning(
+                        "a dependency is unavailable, waiting for it",
+                        group=self.group,
+                        event_type=envelope.type,
+                        error=str(error),
+                        waited=round(waited, 1),
+                    )
+                return False
+            spent += 1
+            return spent >= self._max_attempts
+
         try:
             async for attempt_state in AsyncRetrying(
-                stop=stop_after_attempt(self._max_attempts),
+                stop=give_up,
                 wait=wait_exponential_jitter(
                     multiplier=self._backoff_initial,
                     max=self._backoff_max,
                     jitter=self._backoff_initial,
                 ),
                 retry=_retryable,
+                sleep=self._sleep,
             ):
                 with attempt_state:
                     attempt = attempt_state.retry_state.attempt_number
@@ -261,6 +351,10 @@ class EventConsumer:
             error=letter.error,
             attempts=attempts,
         )
+
+
+#: Attempts at which waiting for an unavailable dependency is logged (not every one).
+_LOGGED_UNAVAILABLE_ATTEMPTS = frozenset({1, 5, 10, 20, 50, 100, 200, 500})
 
 
 def _retryable(state: Any) -> bool:

@@ -2,16 +2,20 @@
 
 The relay holds a PostgreSQL advisory lock so that one relay per database publishes,
 sends unpublished rows in id order, and marks a row published only after the broker
-acknowledged it and every earlier row of the same key. While Kafka is down it keeps
-retrying with backoff; nothing is lost when the relay or the broker restarts, because
-rows stay in the table until acknowledged (delivery is at least once: consumers
-deduplicate by event id).
+acknowledged it and every earlier row of the same key. The lock lives as long as the
+session that took it: the relay reads and marks rows on that very session and watches it
+for termination, so a relay whose session was dropped (a failover, an administrator's
+``pg_terminate_backend``) stops publishing until it holds the lock again. While Kafka is
+down it keeps retrying with backoff; nothing is lost when the relay or the broker
+restarts, because rows stay in the table until acknowledged (delivery is at least once:
+consumers deduplicate by event id).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import asyncpg
@@ -20,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
 from nudges_kit.events import Envelope, EventType
-from nudges_kit.kafka import all_topics, ensure_topics, make_producer
+from nudges_kit.kafka import TopicKeeper, all_topics, make_producer
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING, OUTBOX_PUBLISH_FAILURES
 from nudges_kit.settings import NudgesSettings
@@ -68,6 +72,10 @@ def acknowledged_ids(rows: list[asyncpg.Record], results: list[Any]) -> list[int
     return ok
 
 
+class LockLost(Exception):
+    """The session holding the relay lock is gone, and with it the lock."""
+
+
 class OutboxRelay:
     """Publishes a database's outbox to Kafka until stopped."""
 
@@ -78,33 +86,36 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_interval: float = 0.2,
         max_backoff: float = 5.0,
+        query_timeout: float = 10.0,
     ) -> None:
         self._pool = pool
         self._settings = settings
         self._batch_size = batch_size
         self._idle_interval = idle_interval
         self._max_backoff = max_backoff
+        self._query_timeout = query_timeout
         self._producer: AIOKafkaProducer | None = None
-        self._topics_ready: set[str] = set()
+        self._topics = TopicKeeper(
+            settings.kafka_bootstrap_servers, settings.kafka_topic_partitions
+        )
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until ``stop`` is set; survives broker and database outages."""
+        """Publish until ``stop`` is set; survives broker and database outages, and publishes
+        only while it holds the relay lock."""
         backoff = 0.2
         while not stop.is_set():
             try:
-                async with self._pool.acquire() as lock_conn:
-                    if not await lock_conn.fetchval(
-                        "SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY
-                    ):
-                        await _wait(stop, 1.0)
-                        continue
-                    try:
-                        await self._publish_while_leader(stop)
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await lock_conn.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_KEY)
+                leader = await self._lead(stop)
                 backoff = 0.2
+                if not leader:
+                    await _wait(stop, 1.0)
+            except LockLost as exc:
+                log.warning(
+                    "outbox relay lost its lock; publishing stops until it holds it again",
+                    reason=str(exc),
+                )
+                await _wait(stop, backoff)
             except Exception as exc:
                 OUTBOX_PUBLISH_FAILURES.inc()
                 log.warning("outbox relay retrying", error=str(exc), retry_in=backoff)
@@ -112,12 +123,48 @@ class OutboxRelay:
                 await _wait(stop, backoff)
                 backoff = min(backoff * 2, self._max_backoff)
         await self._close_producer()
+        await self._topics.close()
 
-    async def _publish_while_leader(self, stop: asyncio.Event) -> None:
+    async def _lead(self, stop: asyncio.Event) -> bool:
+        """Take the relay lock and publish on its session until ``stop``; False when another
+        relay holds the lock."""
+        async with self._pool.acquire() as lock_conn:
+            lost = asyncio.Event()
+
+            def on_terminated(_conn: object) -> None:
+                lost.set()
+
+            lock_conn.add_termination_listener(on_terminated)
+            try:
+                if not await lock_conn.fetchval(
+                    "SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY, timeout=self._query_timeout
+                ):
+                    return False
+                try:
+                    await self._publish_while_leader(stop, lock_conn, lost)
+                finally:
+                    if not lost.is_set():
+                        with contextlib.suppress(Exception):
+                            await lock_conn.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_KEY)
+            finally:
+                with contextlib.suppress(Exception):
+                    lock_conn.remove_termination_listener(on_terminated)
+        return True
+
+    async def _publish_while_leader(
+        self, stop: asyncio.Event, lock_conn: asyncpg.Connection, lost: asyncio.Event
+    ) -> None:
         while not stop.is_set():
-            sent = await self.publish_batch()
+            if lost.is_set() or _closed(lock_conn):
+                raise LockLost("the session holding the relay lock was terminated")
+            try:
+                sent = await self.publish_batch(lock_conn)
+            except Exception as exc:
+                if lost.is_set() or _closed(lock_conn):
+                    raise LockLost(f"the session holding the relay lock failed: {exc}") from exc
+                raise
             if sent == 0:
-                await _wait(stop, self._idle_interval)
+                await _wait_any(self._idle_interval, stop, lost)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -129,40 +176,36 @@ class OutboxRelay:
                 raise
             self._producer = producer
             # A broker that restarted with memory storage lost its topics: declare them again.
-            self._topics_ready = set()
-            await self._ensure_topics(all_topics())
+            await self._topics.ensure(all_topics(), fresh=True)
         return self._producer
 
-    async def _ensure_topics(self, topics: list[str]) -> None:
-        missing = [t for t in topics if t not in self._topics_ready]
-        if missing:
-            await ensure_topics(
-                self._settings.kafka_bootstrap_servers,
-                missing,
-                self._settings.kafka_topic_partitions,
-            )
-            self._topics_ready.update(missing)
-
     async def _close_producer(self) -> None:
-        self._topics_ready = set()
         if self._producer is not None:
             producer, self._producer = self._producer, None
             with contextlib.suppress(Exception):
                 await producer.stop()
 
-    async def publish_batch(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were acknowledged."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
+    async def publish_batch(self, conn: asyncpg.Connection | None = None) -> int:
+        """Publish one batch of unpublished rows; returns how many were acknowledged.
+
+        Rows are read and marked on ``conn`` (the relay passes the session holding its lock,
+        so that a batch fails rather than being published once that session is gone), or on
+        connections of the pool."""
+        async with _session(self._pool, conn) as db:
+            rows = await db.fetch(
                 "SELECT id, topic, key, payload, headers FROM outbox"
                 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
                 self._batch_size,
+                timeout=self._query_timeout,
             )
             OUTBOX_PENDING.set(len(rows))
         if not rows:
             return 0
+        if conn is not None and _closed(conn):
+            raise LockLost("the session that read the batch is gone")
         producer = await self._ensure_producer()
-        await self._ensure_topics(sorted({row["topic"] for row in rows}))
+        topics = sorted({row["topic"] for row in rows})
+        await self._topics.ensure(topics)
         futures: list[Any] = []
         for row in rows:
             try:
@@ -177,23 +220,31 @@ class OutboxRelay:
             except Exception as exc:
                 futures.append(_failed(exc))
         results = await asyncio.gather(*futures, return_exceptions=True)
+        lost = await self._topics.ensure(topics, fresh=True)
+        if lost:
+            # The broker restarted during the send and lost these topics: what it took for
+            # them is not to be trusted, so the batch stays unpublished and goes again.
+            log.warning("topics were missing after a send; publishing the batch again", topics=lost)
+            return 0
         ok = acknowledged_ids(rows, results)
         ok_set = set(ok)
         errors = [r for r in results if isinstance(r, BaseException)]
-        async with self._pool.acquire() as conn:
+        async with _session(self._pool, conn) as db:
             if ok:
-                await conn.execute(
+                await db.execute(
                     "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
                     " WHERE id = ANY($1::bigint[])",
                     ok,
+                    timeout=self._query_timeout,
                 )
             failed = [row["id"] for row in rows if row["id"] not in ok_set]
             if failed:
-                await conn.execute(
+                await db.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2"
                     " WHERE id = ANY($1::bigint[])",
                     failed,
                     str(errors[0]) if errors else "held back behind a failed event of its key",
+                    timeout=self._query_timeout,
                 )
         for row in rows:
             if row["id"] in ok_set:
@@ -211,3 +262,34 @@ async def _failed(exc: BaseException) -> Any:
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+def _closed(conn: asyncpg.Connection) -> bool:
+    """Whether ``conn`` is gone (a pool connection whose server session ended is also
+    released by the pool)."""
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        return True
+
+
+async def _wait_any(seconds: float, *events: asyncio.Event) -> None:
+    """Sleep ``seconds``, waking early when any of ``events`` is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+@contextlib.asynccontextmanager
+async def _session(
+    pool: asyncpg.Pool, conn: asyncpg.Connection | None
+) -> AsyncIterator[asyncpg.Connection]:
+    """``conn`` when given, else a connection of ``pool`` for the block."""
+    if conn is not None:
+        yield conn
+    else:
+        async with pool.acquire() as acquired:
+            yield acquired

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from nudges_devstack.testing import Counted, eventually, fresh_event_type, running_consumer
 from nudges_kit import dlq
 from nudges_kit.cli import main as nudges_cli
-from nudges_kit.consumer import HandlerContext
+from nudges_kit.consumer import DependencyUnavailable, EventConsumer, HandlerContext
 from nudges_kit.events import Envelope, EventRegistry, dlq_topic
 from nudges_kit.kafka import ensure_topics, make_producer
 from nudges_kit.settings import NudgesSettings
@@ -176,3 +178,138 @@ async def test_a_malformed_event_is_dead_lettered_without_stopping_the_consumer(
     assert letters[0].attempts == 0
     assert letters[1].event_id is None
     assert "seq" in letters[1].error
+
+
+async def test_an_unavailable_dependency_is_waited_for_without_spending_attempts(
+    pool: asyncpg.Pool, settings: NudgesSettings
+) -> None:
+    """Ten failures of an unreachable service with three attempts allowed: still handled
+    once it answers, nothing dead-lettered."""
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+    calls = 0
+    handled: list[int] = []
+
+    async def handle(_e: Envelope, data: Any, _ctx: HandlerContext) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 10:
+            raise DependencyUnavailable("ProductApi refused the connection")
+        handled.append(data.seq)
+
+    producer = await _producer(settings, counted.topic)
+    try:
+        await producer.send_and_wait(
+            counted.topic, counted.envelope("k", Counted(seq=5)).to_bytes(), key=b"k"
+        )
+    finally:
+        await producer.stop()
+    async with running_consumer(settings, pool, registry, {counted: handle}, max_attempts=3):
+        await eventually(lambda: handled == [5])
+    assert calls == 11
+    assert await dlq.read_dead_letters(settings, counted.topic) == []
+
+
+async def test_an_unavailable_dependency_beyond_the_patience_is_dead_lettered(
+    pool: asyncpg.Pool, settings: NudgesSettings
+) -> None:
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+
+    async def handle(_e: Envelope, _data: Any, _ctx: HandlerContext) -> None:
+        raise DependencyUnavailable("ProductApi refused the connection")
+
+    producer = await _producer(settings, counted.topic)
+    try:
+        await producer.send_and_wait(
+            counted.topic, counted.envelope("k", Counted(seq=6)).to_bytes(), key=b"k"
+        )
+    finally:
+        await producer.stop()
+    letters: list[dlq.DeadLetter] = []
+
+    async def dead_lettered() -> bool:
+        letters[:] = await dlq.read_dead_letters(settings, counted.topic)
+        return len(letters) == 1
+
+    async with running_consumer(
+        settings, pool, registry, {counted: handle}, max_attempts=2, unavailable_patience=0.5
+    ):
+        await eventually(dead_lettered)
+    assert letters[0].error_type == "DependencyUnavailable"
+
+
+async def test_stopping_interrupts_a_backoff_and_leaves_the_record_to_the_next_consumer(
+    pool: asyncpg.Pool, settings: NudgesSettings
+) -> None:
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+    healthy = False
+    handled: list[int] = []
+    failed = asyncio.Event()
+
+    async def handle(_e: Envelope, data: Any, _ctx: HandlerContext) -> None:
+        if not healthy:
+            failed.set()
+            raise RuntimeError("Stripe answered 500")
+        handled.append(data.seq)
+
+    producer = await _producer(settings, counted.topic)
+    try:
+        for seq in (1, 2):
+            await producer.send_and_wait(
+                counted.topic, counted.envelope("k", Counted(seq=seq)).to_bytes(), key=b"k"
+            )
+    finally:
+        await producer.stop()
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    slow = EventConsumer(
+        group=group,
+        settings=settings,
+        pool=pool,
+        handlers={counted: handle},
+        registry=registry,
+        backoff_initial=30.0,
+        backoff_max=60.0,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(slow.run(stop))
+    await asyncio.wait_for(failed.wait(), 30)
+    stopping = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert time.monotonic() - stopping < 5, "the 30 s backoff was not interrupted"
+
+    healthy = True
+    next_one = EventConsumer(
+        group=group, settings=settings, pool=pool, handlers={counted: handle}, registry=registry
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(next_one.run(stop))
+    try:
+        await eventually(lambda: handled == [1, 2])
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert await dlq.read_dead_letters(settings, counted.topic) == []
+
+
+async def test_a_commit_the_broker_cannot_take_is_given_up_not_retried_for_ever(
+    pool: asyncpg.Pool, settings: NudgesSettings
+) -> None:
+    """A commit for a partition the broker does not know (its topic is gone, as after a
+    restart of a broker without storage) returns after the commit timeout."""
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+
+    async def handle(_e: Envelope, _data: Any, _ctx: HandlerContext) -> None:
+        return None
+
+    await ensure_topics(settings.kafka_bootstrap_servers, [counted.topic])
+    async with running_consumer(
+        settings, pool, registry, {counted: handle}, commit_timeout=1.0
+    ) as consumer:
+        await eventually(consumer.assigned.is_set)
+        started = time.monotonic()
+        await consumer._commit({TopicPartition(f"gone-{uuid.uuid4().hex[:8]}", 1): 5})
+        assert time.monotonic() - started < 5

@@ -13,7 +13,7 @@ from nudges_devstack.infra import TansuBroker
 from nudges_devstack.testing import Counted, eventually, fresh_event_type, running_consumer
 from nudges_kit.consumer import HandlerContext
 from nudges_kit.events import Envelope, EventRegistry
-from nudges_kit.outbox import OutboxRelay, add_event
+from nudges_kit.outbox import RELAY_LOCK_KEY, OutboxRelay, add_event
 from nudges_kit.settings import NudgesSettings
 
 KEYS = [f"aggregate-{n}" for n in range(5)]
@@ -108,3 +108,51 @@ async def test_a_restarted_relay_publishes_what_the_previous_one_left(
     async with running_consumer(settings, pool, registry, {counted: record}):
         await eventually(lambda: len(got) == 10)
     assert got == list(range(10))
+
+
+async def _lock_holder(pool: asyncpg.Pool) -> int | None:
+    """The backend pid of the session holding the relay lock, if any."""
+    pid: int | None = await pool.fetchval(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND ((classid::bigint << 32) | objid::bigint) = $1",
+        RELAY_LOCK_KEY,
+    )
+    return pid
+
+
+async def test_a_relay_whose_lock_session_was_terminated_stops_publishing(
+    pool: asyncpg.Pool, settings: NudgesSettings, kit_database: str
+) -> None:
+    counted = fresh_event_type(EventRegistry())
+    stop = asyncio.Event()
+    relay = OutboxRelay(pool, settings, idle_interval=0.05, max_backoff=0.5)
+    task = asyncio.create_task(relay.run(stop))
+    other_leader = await asyncpg.connect(kit_database)
+    try:
+        await eventually(lambda: _lock_holder(pool))
+        # Another replica takes the lock as soon as the relay's session is gone.
+        for _ in range(20):
+            holder = await _lock_holder(pool)
+            if holder is not None:
+                await other_leader.execute("SELECT pg_terminate_backend($1)", holder)
+            if await other_leader.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
+                break
+        else:
+            raise AssertionError("the relay took its lock back before the other leader could")
+        async with pool.acquire() as conn, conn.transaction():
+            await add_event(conn, counted, "k", Counted(seq=1))
+        await asyncio.sleep(1.0)
+        assert relay.published == 0, "published by a relay that no longer holds the lock"
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+
+        await other_leader.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_KEY)
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL"),
+            within=10,
+        )
+        assert relay.published == 1
+    finally:
+        await other_leader.close()
+        stop.set()
+        await task

@@ -1,4 +1,5 @@
-"""The authorization matrix: every query and mutation against every kind of caller.
+"""The authorization matrix: every root field against every kind of caller (queries and
+mutations over HTTP, subscriptions over graphql-transport-ws).
 
 Each operation builds its request from the module's ``world`` (a plan, a subscription of the
 "own" client, ...) and, where a success would use something up (archiving, one-time Stripe
@@ -7,6 +8,7 @@ ids), from objects of its own made through ``shop``.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -81,7 +83,26 @@ def period() -> dict[str, str]:
     }
 
 
+def touch_plan(shop: Shop, w: dict[str, str]) -> None:
+    """Change the world's plan, so that its planUpdated subscribers get a push."""
+    shop.api.ok(
+        "mutation($id: ID!, $d: String!) { updatePlan(id: $id, input: {description: $d}) { id } }",
+        shop.admin,
+        id=w["plan"],
+        d=f"For tests {uuid.uuid4().hex[:6]}",
+    )
+
+
 MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
+    # --- subscriptions (archived plans pushed to staff only: test_plan_updated) ---------
+    (
+        "planUpdated (active plan)",
+        lambda s, w: (
+            "subscription($id: ID) { planUpdated(id: $id) { id name } }",
+            {"id": w["plan"]},
+        ),
+        EVERYONE,
+    ),
     # --- queries ----------------------------------------------------------------------
     ("plans", lambda s, w: ("{ plans { nodes { id tiers { id } } } }", {}), EVERYONE),
     (
@@ -311,7 +332,12 @@ def test_authorization_matrix(
 ) -> None:
     query, variables = operation(shop, world)
 
-    body = api.gql(query, world[caller] or None, **variables)
+    if query.startswith("subscription"):
+        body = first_push(
+            api, world[caller] or None, query, variables, lambda: touch_plan(shop, world)
+        )
+    else:
+        body = api.gql(query, world[caller] or None, **variables)
 
     if expected[caller] == OK:
         assert "errors" not in body, body["errors"]
@@ -323,14 +349,52 @@ def test_authorization_matrix(
         assert body["errors"][0]["extensions"]["code"] == expected[caller], body
 
 
+def first_push(
+    api: SubgraphClient,
+    token: str | None,
+    query: str,
+    variables: dict[str, Any],
+    poke: Callable[[], None],
+) -> dict[str, Any]:
+    """The first message of a subscription as a response body ({"data"} or {"errors"}),
+    changing the data with ``poke`` until it comes (a refusal comes without a change)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with api.client.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
+    ) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+        )
+        stop = threading.Event()
+
+        def keep_poking() -> None:
+            while not stop.wait(0.2):
+                poke()
+
+        poker = threading.Thread(target=keep_poking, daemon=True)
+        poker.start()
+        try:
+            message = ws.receive_json()
+        finally:
+            stop.set()
+            poker.join()
+    if message["type"] == "error":
+        return {"errors": message["payload"]}
+    assert message["type"] == "next", message
+    return message["payload"]  # type: ignore[no-any-return]
+
+
 def test_every_root_field_is_in_the_matrix(api: SubgraphClient) -> None:
-    """A new query or mutation cannot slip in without its row."""
+    """A new query, mutation or subscription cannot slip in without its row."""
     schema = api.ok(
-        "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"
+        "{ __schema { queryType { fields { name } } mutationType { fields { name } }"
+        " subscriptionType { fields { name } } } }"
     )
     roots = {
         field["name"]
-        for kind in ("queryType", "mutationType")
+        for kind in ("queryType", "mutationType", "subscriptionType")
         for field in schema["__schema"][kind]["fields"]
     } - {"_entities", "_service"}
     covered = {name.split(" ")[0].split(".")[0] for name, _, _ in MATRIX}

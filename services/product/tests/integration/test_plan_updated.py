@@ -4,7 +4,10 @@ tiers, pushed through PostgreSQL NOTIFY once the change commits."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from nudges_devstack.testing import SubgraphClient
 
@@ -70,3 +73,56 @@ def test_plan_updated_pushes_changes_of_the_plan_and_its_tiers(
     }
     assert priced["payload"]["data"]["planUpdated"]["tiers"] == [{"amount": 900}, {"amount": 1500}]
     wait_for(lambda: changes.subscriber_count == listeners)
+
+
+@pytest.mark.parametrize(
+    ("caller", "sees_archived"),
+    [
+        ("anonymous", False),
+        ("subscriber", False),
+        ("client", False),
+        ("admin", True),
+        ("service", True),
+    ],
+)
+def test_an_archived_plan_is_pushed_to_staff_only(
+    api: SubgraphClient, shop: Shop, caller: str, sees_archived: bool
+) -> None:
+    retiring, live = shop.plan(name="Retiring"), shop.plan(name="Still on sale")
+    token = {
+        "anonymous": None,
+        "subscriber": shop.subscriber,
+        "client": shop.client_token(str(uuid.uuid4())),
+        "admin": shop.admin,
+        "service": shop.service,
+    }[caller]
+    changes = api.client.app.state.plan_changes
+    listeners = changes.subscriber_count
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with api.client.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
+    ) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "subscription { planUpdated { id active } }"},
+            }
+        )
+        wait_for(lambda: changes.subscriber_count > listeners)
+        # Archived first, then a change everyone may see: the first push tells who saw what.
+        api.ok("mutation($id: ID!) { archivePlan(id: $id) { id } }", shop.admin, id=retiring["id"])
+        api.ok(
+            'mutation($id: ID!) { updatePlan(id: $id, input: {name: "Renamed"}) { id } }',
+            shop.admin,
+            id=live["id"],
+        )
+        first = ws.receive_json()["payload"]["data"]["planUpdated"]
+        ws.send_json({"id": "1", "type": "complete"})
+
+    if sees_archived:
+        assert first == {"id": retiring["id"], "active": False}
+    else:
+        assert first == {"id": live["id"], "active": True}

@@ -7,12 +7,15 @@ from typing import Any
 
 import httpx
 
-from nudges_kit.consumer import PermanentError
+from nudges_kit.consumer import DependencyUnavailable, PermanentError
+from nudges_kit.service_auth import ServiceTokenError
 
 TokenSource = Callable[[], Awaitable[str]]
 
 #: Error codes that retrying cannot fix: the event goes to its dead-letter topic at once.
 PERMANENT_CODES = frozenset({"BAD_USER_INPUT", "NOT_FOUND", "FORBIDDEN", "CONFLICT"})
+#: Statuses of a subgraph (or of the proxy before it) that is restarting or overloaded.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class GraphError(Exception):
@@ -25,6 +28,11 @@ class GraphError(Exception):
 
 class PermanentGraphError(GraphError, PermanentError):
     """A subgraph refused the call for a reason retrying cannot fix."""
+
+
+class SubgraphUnavailable(GraphError, DependencyUnavailable):
+    """A subgraph (or the token endpoint in front of it) could not be reached: the consumer
+    waits for it without spending attempts."""
 
 
 class GraphClient:
@@ -43,13 +51,24 @@ class GraphClient:
 
     async def call(self, subgraph: str, query: str, **variables: Any) -> dict[str, Any]:
         """The ``data`` of ``query`` on ``subgraph``; raises :class:`GraphError`."""
-        response = await self._http.post(
-            self._urls[subgraph],
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {await self._token()}"},
-        )
+        try:
+            token = await self._token()
+        except ServiceTokenError as exc:
+            if exc.status_code is None or exc.status_code in UNAVAILABLE_STATUSES:
+                raise SubgraphUnavailable("UNAVAILABLE", f"no service token: {exc}") from exc
+            raise
+        try:
+            response = await self._http.post(
+                self._urls[subgraph],
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.TransportError as exc:
+            raise SubgraphUnavailable("UNAVAILABLE", f"{subgraph} unreachable: {exc!r}") from exc
+        if response.status_code in UNAVAILABLE_STATUSES:
+            raise SubgraphUnavailable("UNAVAILABLE", f"{subgraph} answered {response.status_code}")
         if response.status_code >= 500:
-            raise GraphError("UNAVAILABLE", f"{subgraph} answered {response.status_code}")
+            raise GraphError("INTERNAL", f"{subgraph} answered {response.status_code}")
         body = response.json()
         if body.get("errors"):
             first = body["errors"][0]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from nudges_kit.auth import JwtVerifier
 from nudges_kit.graphql import mount_graphql, registered_subgraph
 from nudges_kit.http import background, create_app, database_resources
-from nudges_product.adapters.plan_changes import PlanChanges
+from nudges_product.adapters.plan_changes import plan_change_listener
 from nudges_product.entrypoints.graphql.schema import build_schema
 from nudges_product.settings import ProductSettings
 
@@ -20,7 +20,7 @@ from nudges_product.settings import ProductSettings
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ProductSettings = app.state.settings
     async with database_resources(app), registered_subgraph(app):
-        plan_changes = PlanChanges(settings.database_url())
+        plan_changes = plan_change_listener(settings.database_url())
         app.state.plan_changes = plan_changes
         stop = asyncio.Event()
         async with background(stop, plan_changes.run(stop)):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from uuid import UUID, uuid5
 
 from aiokafka import AIOKafkaProducer
 
 from nudges_kit.events import Envelope
+from nudges_kit.kafka import TopicKeeper
 from nudges_kit.telemetry import current_traceparent, kafka_headers
 from nudges_kit.warpcache import WarpCacheClient
 
@@ -21,19 +23,29 @@ def envelope_id_for(provider_event_id: str) -> UUID:
     return uuid5(PROVIDER_EVENT_NAMESPACE, provider_event_id)
 
 
-class EventPublisher:
-    """Sends envelopes to Kafka and waits for the broker's acknowledgement."""
+#: A send slower than this may have spanned a broker restart: its topic is checked again.
+SLOW_SEND_SECONDS = 0.05
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+
+class EventPublisher:
+    """Sends envelopes to Kafka and waits for the broker's acknowledgement; the topic is
+    declared before the send and checked again after a slow one (see ``TopicKeeper``)."""
+
+    def __init__(self, producer: AIOKafkaProducer, topics: TopicKeeper) -> None:
         self._producer = producer
+        self._topics = topics
 
     async def publish(self, topic: str, envelope: Envelope) -> None:
+        await self._topics.ensure([topic])
+        started = time.monotonic()
         await self._producer.send_and_wait(
             topic,
             envelope.to_bytes(),
             key=envelope.key.encode(),
             headers=kafka_headers(current_traceparent()),
         )
+        if time.monotonic() - started > SLOW_SEND_SECONDS:
+            await self._topics.ensure([topic], fresh=True)
 
 
 class PublishedOnce:

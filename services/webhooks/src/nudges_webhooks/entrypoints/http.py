@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from nudges_kit.http import add_readiness_check, create_app
-from nudges_kit.kafka import make_producer
+from nudges_kit.kafka import TopicKeeper, make_producer
 from nudges_kit.localization import LocalizationClient
 from nudges_kit.logging import get_logger
 from nudges_kit.phone import PhoneVault
@@ -39,7 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: WebhooksSettings = app.state.settings
     cache = WarpCacheClient(settings.warpcache_url)
     producer = make_producer(settings)
-    app.state.publisher = EventPublisher(producer)
+    topics = TopicKeeper(settings.kafka_bootstrap_servers, settings.kafka_topic_partitions)
+    app.state.publisher = EventPublisher(producer, topics)
     app.state.once = PublishedOnce(cache, settings.stripe_dedupe_seconds)
     app.state.cache = cache
     # The SMS dialogue: its own WarpCache channel with the dialogue's short deadline.
@@ -85,6 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         with contextlib.suppress(Exception):
             await producer.stop()
+        await topics.close()
         await cache.close()
         await dialogue_cache.close()
         await localization.close()

@@ -7,16 +7,18 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from nudges_kit.graphql import context_of
-from nudges_product.adapters.plan_changes import PlanChanges
+from nudges_kit.notify import ChangeListener
+from nudges_product.adapters.plan_changes import changed_plan_id
+from nudges_product.adapters.repository import PLAN_CHANGED_CHANNEL
 from nudges_product.entrypoints.graphql import access, loaders
 from nudges_product.entrypoints.graphql.types import Plan, plan_visible
 
 
-def plan_changes_of(info: strawberry.Info) -> PlanChanges:
-    """The replica's listener of plan changes (started with the app)."""
+def plan_changes_of(info: strawberry.Info) -> ChangeListener:
+    """The process's listener of plan changes (started with the app)."""
     connection = context_of(info).request
     assert connection is not None
-    changes: PlanChanges = connection.app.state.plan_changes
+    changes: ChangeListener = connection.app.state.plan_changes
     return changes
 
 
@@ -31,10 +33,10 @@ class Subscription:
     ) -> AsyncGenerator[Plan, None]:
         wanted = access.parse_id(id) if id is not None else None
         context = context_of(info)
-        async with plan_changes_of(info).subscribe() as changed:
+        async with plan_changes_of(info).subscribe(PLAN_CHANGED_CHANNEL) as changed:
             while True:
-                plan_id = await changed.get()
-                if wanted is not None and plan_id != wanted:
+                plan_id = changed_plan_id(await changed.get())
+                if plan_id is None or (wanted is not None and plan_id != wanted):
                     continue
                 # The context lives as long as the websocket: drop what its loaders cached.
                 context.loaders.clear()
