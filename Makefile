@@ -108,6 +108,10 @@ bench-gateway: install ## gateway throughput and p99 on a 3-subgraph query next 
 	  else echo "npm is not installed: Apollo Gateway will not be measured"; fi
 	$(RUN) python bench/gateway_vs_apollo.py $(BENCH_ARGS)
 
+.PHONY: bench-fanout
+bench-fanout: install ## fan-out of one announcement to 100,000 subscribers next to the Twilio emulator alone
+	$(RUN) python bench/fanout.py $(BENCH_ARGS)
+
 .PHONY: bench-otp
 bench-otp: install ## OTP request-to-token latency of 200 users at 100 logins/s
 	$(RUN) python bench/otp_latency.py $(BENCH_ARGS)

@@ -114,6 +114,9 @@ DIALOGUE_ALLOWANCE_EXCEEDED = plural_message(
 )
 # TRANSLATORS: reply to HELP from a client.
 DIALOGUE_CLIENT_HELP = message("dialogue.client_help")
+# TRANSLATORS: reply to a client's text that is too long to send once the client's name and the
+# opt-out line are added; {max} is how many characters their text may have.
+DIALOGUE_TOO_LONG = plural_message("dialogue.too_long", "max", plural="max")
 
 # The SMS dialogue with a subscriber (webhooks). Carrier rules: HELP, STOP and START replies
 # name the programme (Nudges) and the keywords, which stay in English.
@@ -126,6 +129,9 @@ DIALOGUE_STOPPED = message("dialogue.stopped")
 DIALOGUE_RESTARTED = message("dialogue.restarted")
 # TRANSLATORS: reply to a number Nudges does not know.
 DIALOGUE_UNKNOWN_NUMBER = message("dialogue.unknown_number")
+# TRANSLATORS: reply to anyone when Nudges could not handle their text (a service of Nudges
+# did not answer); nothing was done, they may text again.
+DIALOGUE_TRY_AGAIN = message("dialogue.try_again")
 
 # Announcements (fan-out, consumers).
 

@@ -237,7 +237,7 @@ class Stack:
         found = await self.gql(
             "user",
             "query($r: [_Any!]!) { _entities(representations: $r) { ... on Announcement {"
-            " status recipients sent delivered failed completedAt } } }",
+            " status recipients sent delivered failed stopped completedAt } } }",
             self.service_token,
             r=[{"__typename": "Announcement", "id": announcement_id}],
         )

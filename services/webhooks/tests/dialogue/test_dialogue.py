@@ -8,7 +8,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+import httpx
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from nudges_webhooks.entrypoints.http import build_app
@@ -65,8 +67,10 @@ def test_the_segment_count_is_of_the_whole_announcement_as_sent(world: World) ->
     # units are over the 70 of a single part.
     assert "(1 SMS)" in world.text(client.phone, "Party tonight, bring your friends!")
     assert "(2 SMS)" in world.text(client.phone, "Party tonight, bring your friends 🎉")
-    too_long = world.text(client.phone, "y" * 1600)
-    assert "too long" in too_long
+    # "Casa Lupita: " and "\nReply STOP to unsubscribe" leave 1600 - 13 - 26 characters.
+    assert world.text(client.phone, "y" * 1600) == (
+        "Nudges: this message is too long to send. Keep it to 1,561 characters or fewer."
+    )
     assert world.text(client.phone, "CONFIRM").startswith("There is no message waiting")
 
 
@@ -201,6 +205,10 @@ def test_spanish_speakers_get_spanish_replies(world: World) -> None:
     assert world.text(client.phone, "CONFIRM") == "Enviado a 2 suscriptores."
     assert world.text(client.phone, "CANCEL").startswith("Nudges: te has dado de baja")
 
+    assert world.text(client.phone, "y" * 1600).startswith(
+        "Nudges: este mensaje es demasiado largo para enviarlo. Usa "
+    )
+
     subscriber = world.subscriber(world.client(), locale="es")
     assert world.text(subscriber, "HELP").startswith(
         "Nudges: recibes mensajes de las personas a las que te has suscrito."
@@ -235,3 +243,45 @@ def test_a_dependency_failure_gets_a_try_again_reply_not_an_error(
     assert "<Response><Message>" in answer.text
     assert "try again" in answer.text
     assert elapsed < 5
+
+
+def _renders(world: World, key: str) -> float:
+    """LocalizationApi's count of texts rendered for ``key``."""
+    metrics = httpx.get(world.platform.url("localization", "/metrics"), timeout=5).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "nudges_localization_renders_total" and sample.labels.get("key") == key
+    )
+
+
+def _text_through(webhooks: TestClient, sender: str, body: str) -> str:
+    params = {"From": sender, "Body": body, "MessageSid": "SMtest"}
+    url = "http://testserver/webhooks/twilio/sms"
+    signature = RequestValidator("twilio-test-token").compute_signature(url, params)
+    answer = webhooks.post(
+        "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert answer.status_code == 200
+    return answer.text
+
+
+def test_the_try_again_reply_comes_from_localization_api_when_it_answers(
+    world: World, settings: WebhooksSettings
+) -> None:
+    without_user_api = settings.model_copy(
+        update={
+            "user_url": "http://127.0.0.1:1/graphql",
+            "auth_token_url": "http://127.0.0.1:1/auth/token",
+            "localization_url": world.platform.grpc("localization"),
+        }
+    )
+    before = _renders(world, "dialogue.try_again")
+    with TestClient(build_app(without_user_api)) as webhooks:
+        reply = _text_through(webhooks, "+14155550123", "Big news")
+    assert (
+        "<Response><Message>Nudges: sorry, something went wrong on our side. Please try again"
+        " soon.</Message></Response>"
+    ) in reply
+    assert _renders(world, "dialogue.try_again") - before == 1

@@ -39,7 +39,7 @@ GROUP = "delivery-status"
 
 #: What the consumers read of an announcement after each delivery update.
 ANNOUNCEMENT_FIELDS = (
-    "id status recipients sent delivered failed completedAt client { id name locale }"
+    "id status recipients sent delivered failed stopped completedAt client { id name locale }"
 )
 RECORD_DELIVERY = f"""
 mutation($a: ID!, $s: ID!, $st: DeliveryStatus!, $p: String, $e: String) {{
@@ -77,6 +77,8 @@ class Progress:
     delivered: int
     failed: int
     completed: bool
+    #: Recipients who texted STOP before their copy was sent (nothing was sent to them).
+    stopped: int = 0
 
     @classmethod
     def of(cls, found: dict[str, Any]) -> Progress:
@@ -92,6 +94,7 @@ class Progress:
             delivered=int(found["delivered"]),
             failed=int(found["failed"]),
             completed=found.get("completedAt") is not None,
+            stopped=int(found.get("stopped") or 0),
         )
 
 
@@ -139,6 +142,44 @@ async def record_delivery(
         e=error_code,
     )
     return Progress.of(found["recordDelivery"])
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One recipient's delivery status to record."""
+
+    send: AnnouncementSend
+    status: str
+    message_sid: str | None
+    error_code: str | None
+
+
+async def record_deliveries(deps: Deps, records: list[DeliveryRecord]) -> list[Progress]:
+    """Several recipients' statuses in one call to UserApi (one ``recordDelivery`` each, in
+    order); the announcement's counts after each."""
+    if not records:
+        return []
+    params: list[str] = []
+    fields: list[str] = []
+    variables: dict[str, Any] = {}
+    for n, record in enumerate(records):
+        params.append(
+            f"$a{n}: ID!, $s{n}: ID!, $st{n}: DeliveryStatus!, $p{n}: String, $e{n}: String"
+        )
+        fields.append(
+            f"d{n}: recordDelivery(announcementId: $a{n}, subscriberId: $s{n}, status: $st{n},"
+            f" providerMessageId: $p{n}, errorCode: $e{n}) {{ {ANNOUNCEMENT_FIELDS} }}"
+        )
+        variables |= {
+            f"a{n}": str(record.send.announcement_id),
+            f"s{n}": str(record.send.subscriber_id),
+            f"st{n}": record.status,
+            f"p{n}": record.message_sid,
+            f"e{n}": record.error_code,
+        }
+    query = f"mutation({', '.join(params)}) {{ {' '.join(fields)} }}"
+    found = await deps.graph.user(query, **variables)
+    return [Progress.of(found[f"d{n}"]) for n in range(len(records))]
 
 
 async def record_status(deps: Deps, data: providers.TwilioStatusData) -> Progress | None:
@@ -235,6 +276,7 @@ async def finish_announcement(deps: Deps, conn: asyncpg.Connection, progress: Pr
         sent=progress.sent,
         delivered=progress.delivered,
         failed=progress.failed,
+        stopped=progress.stopped,
         messages_used=used,
         client_told=contact is not None,
     )

@@ -42,8 +42,8 @@ query($r: [_Any!]!) {
   _entities(representations: $r) { ... on Announcement { id body client { id name } } }
 }"""
 RECIPIENTS = """
-query($c: ID!, $first: Int!, $after: ID) {
-  announcementRecipients(clientId: $c, first: $first, after: $after) {
+query($c: ID!, $a: ID!, $first: Int!, $after: ID) {
+  announcementRecipients(clientId: $c, announcementId: $a, first: $first, after: $after) {
     recipients { subscriberId locale phoneCiphertext }
     nextAfter
   }
@@ -55,14 +55,24 @@ def compose_announcement(body_line: str, opt_out_line: str) -> str:
     return f"{body_line}\n{opt_out_line}"
 
 
-async def recipients_of(deps: Deps, client_id: UUID) -> list[fanout.BatchRecipient]:
-    """Every active subscriber of the client, in subscriber-id order."""
+async def recipients_of(
+    deps: Deps, client_id: UUID, announcement_id: UUID
+) -> list[fanout.BatchRecipient]:
+    """The announcement's audience, in subscriber-id order: the client's subscribers active
+    when it was confirmed, including those who stopped since (the sender holds their copies
+    back and records them as stopped, so that the counts still add up to the audience)."""
     found: list[fanout.BatchRecipient] = []
     after: str | None = None
     while True:
-        page = (await deps.graph.user(RECIPIENTS, c=str(client_id), first=PAGE_SIZE, after=after))[
-            "announcementRecipients"
-        ]
+        page = (
+            await deps.graph.user(
+                RECIPIENTS,
+                c=str(client_id),
+                a=str(announcement_id),
+                first=PAGE_SIZE,
+                after=after,
+            )
+        )["announcementRecipients"]
         found.extend(
             fanout.BatchRecipient(
                 subscriber_id=UUID(r["subscriberId"]),
@@ -102,10 +112,10 @@ async def fan_out(
     announcement = found["_entities"][0]
     if not announcement:
         raise PermanentError(f"announcement {data.announcement_id} not found")
-    recipients = await recipients_of(deps, data.client_id)
+    recipients = await recipients_of(deps, data.client_id, data.announcement_id)
     if len(recipients) != data.recipients:
         log.warning(
-            "audience changed since the confirmation",
+            "audience differs from the count at the confirmation",
             announcement_id=str(data.announcement_id),
             confirmed_for=data.recipients,
             active_now=len(recipients),

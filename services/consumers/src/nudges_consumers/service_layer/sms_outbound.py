@@ -21,6 +21,12 @@ first), then the consumer loop retries the work item; a number Twilio refuses (2
 For an announcement, each recipient's outcome goes to UserApi (``recordDelivery``: queued with
 the message sid, or failed with Twilio's code); when that finishes the announcement, the client
 gets the final SMS (:func:`nudges_consumers.service_layer.delivery_status.finish_announcement`).
+
+Carrier rules: a number that texted STOP receives nothing more, even an announcement confirmed
+before. Right before a work item's first attempt, UserApi says which of its recipients are
+still subscribed (``recipientsToSend``); the others' copies are held back for good (in the
+ledger as failed with :data:`HELD_BACK`) and recorded as ``stopped``, which counts towards the
+announcement's completion like a final status.
 """
 
 from __future__ import annotations
@@ -58,6 +64,13 @@ SEND_CONCURRENCY = 8
 ATTEMPTS_PER_CALL = 3
 #: How far before the first attempt an in-doubt send is looked for (clock skew).
 RECONCILE_MARGIN = timedelta(minutes=2)
+#: The ledger's error code of a copy held back because its recipient texted STOP.
+HELD_BACK = "stopped"
+
+RECIPIENTS_TO_SEND = """
+query($r: [_Any!]!, $s: [ID!]!) {
+  _entities(representations: $r) { ... on Announcement { recipientsToSend(subscriberIds: $s) } }
+}"""
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,18 @@ class SendLedger:
             )
         )
 
+    async def attempt_first(self, keys: Sequence[str]) -> dict[str, Intent]:
+        """Count the first attempt of sends never attempted, in one statement committed
+        before any of them is sent."""
+        async with self._lock:
+            rows = await self._conn.fetch(
+                "UPDATE sms_sends SET attempts = attempts + 1,"
+                " first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()"
+                " WHERE idempotency_key = ANY($1::text[]) RETURNING *",
+                list(keys),
+            )
+        return {row["idempotency_key"]: Intent.of(row) for row in rows}
+
     async def sent(self, key: str, message: SentMessage) -> Intent:
         return Intent.of(
             await self._fetchrow(
@@ -177,29 +202,35 @@ class SendLedger:
             )
         )
 
-    async def delivery_recorded(self, key: str) -> None:
+    async def deliveries_recorded(self, keys: Sequence[str]) -> None:
         async with self._lock:
             await self._conn.execute(
-                "UPDATE sms_sends SET delivery_recorded = true, updated_at = now()"
-                " WHERE idempotency_key = $1",
-                key,
+                "UPDATE sms_sends SET delivery_recorded = true"
+                " WHERE idempotency_key = ANY($1::text[])",
+                list(keys),
             )
 
-    async def parked_statuses(self, message_sid: str) -> list[tuple[str, str | None]]:
-        """Status callbacks that arrived before the sid was recorded (``delivery_status``
-        parks them), oldest first."""
+    async def parked_statuses(
+        self, message_sids: Sequence[str]
+    ) -> dict[str, list[tuple[str, str | None]]]:
+        """Status callbacks that arrived before their sid was recorded (``delivery_status``
+        parks them), oldest first, by sid."""
         async with self._lock:
             rows = await self._conn.fetch(
-                "SELECT status, error_code FROM early_statuses WHERE message_sid = $1"
-                " ORDER BY received_at",
-                message_sid,
+                "SELECT message_sid, status, error_code FROM early_statuses"
+                " WHERE message_sid = ANY($1::text[]) ORDER BY received_at",
+                list(message_sids),
             )
-        return [(row["status"], row["error_code"]) for row in rows]
+        parked: dict[str, list[tuple[str, str | None]]] = {}
+        for row in rows:
+            parked.setdefault(row["message_sid"], []).append((row["status"], row["error_code"]))
+        return parked
 
-    async def forget_parked(self, message_sid: str) -> None:
+    async def forget_parked(self, message_sids: Sequence[str]) -> None:
         async with self._lock:
             await self._conn.execute(
-                "DELETE FROM early_statuses WHERE message_sid = $1", message_sid
+                "DELETE FROM early_statuses WHERE message_sid = ANY($1::text[])",
+                list(message_sids),
             )
 
     async def finish(self, deps: Deps, progress: delivery_status.Progress) -> None:
@@ -266,15 +297,32 @@ class SmsSending:
             ledger = SendLedger(conn)
             try:
                 intents = await ledger.claim(sends)
+                await self._hold_back_stopped(ledger, sends, intents)
+                fresh = [
+                    key
+                    for key, intent in intents.items()
+                    if intent.state == "pending" and intent.attempts == 0
+                ]
+                counted = await ledger.attempt_first(fresh) if fresh else {}
                 limit = asyncio.Semaphore(self._concurrency)
 
                 async def deliver(send: Send) -> None:
-                    async with limit:
-                        await self._deliver(ledger, send, intents[send.key])
+                    intent = intents[send.key]
+                    if intent.state == "pending":
+                        async with limit:
+                            intent = await self._send(ledger, send, intent, counted.get(send.key))
+                    intents[send.key] = intent
 
+                claimed = [s for s in sends if s.key in intents]
                 outcomes = await asyncio.gather(
-                    *(deliver(s) for s in sends if s.key in intents), return_exceptions=True
+                    *(deliver(s) for s in claimed), return_exceptions=True
                 )
+                finished = [
+                    (s, intents[s.key])
+                    for s, outcome in zip(claimed, outcomes, strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
+                await self._record_deliveries(ledger, finished)
             finally:
                 with contextlib.suppress(Exception):
                     await ledger.release()
@@ -285,13 +333,42 @@ class SmsSending:
         if held:
             raise HeldByAnotherWorker(f"{held} of {len(sends)} sends are held by another worker")
 
-    async def _deliver(self, ledger: SendLedger, send: Send, intent: Intent) -> None:
-        if intent.state == "pending":
-            intent = await self._send(ledger, send, intent)
-        if send.announcement_id is not None and not intent.delivery_recorded:
-            await self._record_delivery(ledger, send, intent)
+    async def _hold_back_stopped(
+        self, ledger: SendLedger, sends: Sequence[Send], intents: dict[str, Intent]
+    ) -> None:
+        """Hold back, in ``intents`` and the ledger, the announcement copies not attempted yet
+        whose recipients are no longer subscribed. A send already attempted is in doubt and
+        goes its usual way: Twilio may have it."""
+        waiting: dict[UUID, list[Send]] = {}
+        for send in sends:
+            intent = intents.get(send.key)
+            if (
+                send.announcement_id is not None
+                and intent is not None
+                and intent.state == "pending"
+                and intent.attempts == 0
+            ):
+                waiting.setdefault(send.announcement_id, []).append(send)
+        for announcement_id, candidates in waiting.items():
+            found = await self._deps.graph.user(
+                RECIPIENTS_TO_SEND,
+                r=[{"__typename": "Announcement", "id": str(announcement_id)}],
+                s=[str(s.subscriber_id) for s in candidates],
+            )
+            entity = found["_entities"][0]
+            if not entity:
+                raise PermanentError(f"announcement {announcement_id} not found")
+            to_send = set(entity["recipientsToSend"])
+            for send in candidates:
+                if str(send.subscriber_id) not in to_send:
+                    log.info("copy held back: the recipient stopped", key=send.key)
+                    intents[send.key] = await ledger.failed(send.key, HELD_BACK)
 
-    async def _send(self, ledger: SendLedger, send: Send, intent: Intent) -> Intent:
+    async def _send(
+        self, ledger: SendLedger, send: Send, intent: Intent, counted: Intent | None = None
+    ) -> Intent:
+        """Send once; ``counted`` is the intent after its first attempt was counted already
+        (in one statement for the work item)."""
         try:
             to = self._deps.vault.decrypt(send.to_ciphertext)
         except Exception as exc:  # not base64, another key, tampered: all final
@@ -303,7 +380,10 @@ class SmsSending:
                 log.info("in-doubt send found at Twilio, not sent again", key=send.key)
                 return await ledger.sent(send.key, found)
         for attempt in range(1, ATTEMPTS_PER_CALL + 1):
-            intent = await ledger.attempt(send.key)
+            if attempt == 1 and counted is not None:
+                intent = counted
+            else:
+                intent = await ledger.attempt(send.key)
             try:
                 message = await self._sender.send(to, send.body, send.status_callback)
             except SendRefused as exc:
@@ -326,31 +406,53 @@ class SmsSending:
             to, send.body, intent.first_attempt_at - RECONCILE_MARGIN
         )
 
-    async def _record_delivery(self, ledger: SendLedger, send: Send, intent: Intent) -> None:
-        assert send.announcement_id is not None
-        assert send.subscriber_id is not None
-        recipient = delivery_status.AnnouncementSend(send.announcement_id, send.subscriber_id)
-        sent = intent.state == "sent"
-        progress = await delivery_status.record_delivery(
-            self._deps,
-            recipient,
-            "QUEUED" if sent else "FAILED",
-            intent.message_sid if sent else None,
-            None if sent else intent.error_code,
-        )
-        if sent and intent.message_sid:
-            # Callbacks that overtook this record (a send found at Twilio after a crash).
-            parked = await ledger.parked_statuses(intent.message_sid)
-            for status, error_code in parked:
-                progress = await delivery_status.record_delivery(
-                    self._deps, recipient, status, intent.message_sid, error_code
+    async def _record_deliveries(
+        self, ledger: SendLedger, done: Sequence[tuple[Send, Intent]]
+    ) -> None:
+        """Each announcement copy's outcome in UserApi (one call for the work item); the
+        announcement's end when one of them completes it."""
+        pending = [
+            (send, intent)
+            for send, intent in done
+            if send.announcement_id is not None
+            and send.subscriber_id is not None
+            and not intent.delivery_recorded
+            and intent.state != "pending"
+        ]
+        if not pending:
+            return
+        records = []
+        for send, intent in pending:
+            assert send.announcement_id is not None
+            assert send.subscriber_id is not None
+            sent = intent.state == "sent"
+            held_back = intent.state == "failed" and intent.error_code == HELD_BACK
+            records.append(
+                delivery_status.DeliveryRecord(
+                    delivery_status.AnnouncementSend(send.announcement_id, send.subscriber_id),
+                    "QUEUED" if sent else "STOPPED" if held_back else "FAILED",
+                    intent.message_sid if sent else None,
+                    None if sent or held_back else intent.error_code,
                 )
-            if parked:
-                await ledger.forget_parked(intent.message_sid)
-        if progress.completed:
-            # Before the delivery is marked recorded, so that a failure here is retried with it.
-            await ledger.finish(self._deps, progress)
-        await ledger.delivery_recorded(send.key)
+            )
+        progresses = await delivery_status.record_deliveries(self._deps, records)
+        # Callbacks that overtook these records (sends found at Twilio after a crash).
+        sids = [r.message_sid for r in records if r.message_sid]
+        parked = await ledger.parked_statuses(sids) if sids else {}
+        for record in records:
+            for status, error_code in parked.get(record.message_sid or "", []):
+                progresses.append(
+                    await delivery_status.record_delivery(
+                        self._deps, record.send, status, record.message_sid, error_code
+                    )
+                )
+        if parked:
+            await ledger.forget_parked(list(parked))
+        completed = [p for p in progresses if p.completed]
+        if completed:
+            # Before the deliveries are marked recorded, so that a failure here is retried.
+            await ledger.finish(self._deps, completed[-1])
+        await ledger.deliveries_recorded([send.key for send, _ in pending])
 
 
 # --- the consumer ------------------------------------------------------------------------

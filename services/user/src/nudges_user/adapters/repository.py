@@ -68,6 +68,7 @@ def _announcement(row: asyncpg.Record) -> Announcement:
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],
         completed_at=row["completed_at"],
+        stopped=row["stopped"],
     )
 
 
@@ -355,7 +356,7 @@ async def list_members(
 
 ANNOUNCEMENT_COLUMNS = (
     "id, client_id, body, status, recipients, sent, delivered, failed, created_at,"
-    " confirmed_at, completed_at"
+    " confirmed_at, completed_at, stopped"
 )
 
 
@@ -412,18 +413,47 @@ async def list_announcements(
 
 
 async def recipients_page(
-    conn: Conn, client_id: UUID, limit: int, after: UUID | None
+    conn: Conn,
+    client_id: UUID,
+    limit: int,
+    after: UUID | None,
+    confirmed_at: datetime | None = None,
 ) -> list[Subscriber]:
-    """Active members of a client in subscriber-id order (the fan-out's paging)."""
+    """Active members of a client in subscriber-id order (the fan-out's paging).
+
+    With ``confirmed_at``, the audience of an announcement confirmed then: the members active
+    at that moment, including those who stopped since (whose copies the sender holds back),
+    and not those who joined later."""
     rows = await conn.fetch(
         f"{SUBSCRIBER_SELECT} JOIN memberships m ON m.subscriber_id = s.id"
-        " WHERE m.client_id = $1 AND m.status = 'active' AND ($2::uuid IS NULL OR s.id > $2)"
+        " WHERE m.client_id = $1 AND ($2::uuid IS NULL OR s.id > $2)"
+        " AND CASE WHEN $4::timestamptz IS NULL THEN m.status = 'active'"
+        "   ELSE m.joined_at <= $4 AND (m.status = 'active' OR m.stopped_at >= $4) END"
         " ORDER BY s.id LIMIT $3",
         client_id,
         after,
         limit,
+        confirmed_at,
     )
     return [_subscriber(r) for r in rows]
+
+
+async def recipients_to_send(
+    conn: Conn, announcement_id: UUID, client_id: UUID, subscriber_ids: Sequence[UUID]
+) -> list[UUID]:
+    """Of ``subscriber_ids``, those whose copy of the announcement may still be sent: active
+    members of the client, their copy not held back already."""
+    rows = await conn.fetch(
+        "SELECT m.subscriber_id FROM memberships m WHERE m.client_id = $2"
+        " AND m.subscriber_id = ANY($3::uuid[]) AND m.status = 'active'"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.announcement_id = $1"
+        "   AND d.subscriber_id = m.subscriber_id AND d.status = 'stopped')"
+        " ORDER BY m.subscriber_id",
+        announcement_id,
+        client_id,
+        list(subscriber_ids),
+    )
+    return [r["subscriber_id"] for r in rows]
 
 
 async def write_delivery(
@@ -460,22 +490,24 @@ async def delivery_by_provider_id(
 
 
 async def add_to_counts(
-    conn: Conn, announcement_id: UUID, sent: int, delivered: int, failed: int
+    conn: Conn, announcement_id: UUID, sent: int, delivered: int, failed: int, stopped: int = 0
 ) -> Announcement:
-    """Add to the counters; the announcement becomes ``sent`` once every recipient is final."""
+    """Add to the counters; the announcement is complete once every recipient is final
+    (delivered, failed or stopped): ``sent``, or ``failed`` when every copy sent failed."""
     row = await conn.fetchrow(
         f"UPDATE announcements SET sent = sent + $2, delivered = delivered + $3,"
-        f" failed = failed + $4,"
-        f" status = CASE WHEN delivered + $3 + failed + $4 >= recipients THEN"
-        f"   (CASE WHEN delivered + $3 = 0 AND recipients > 0 THEN 'failed' ELSE 'sent' END)"
+        f" failed = failed + $4, stopped = stopped + $5,"
+        f" status = CASE WHEN delivered + $3 + failed + $4 + stopped + $5 >= recipients THEN"
+        f"   (CASE WHEN delivered + $3 = 0 AND failed + $4 > 0 THEN 'failed' ELSE 'sent' END)"
         f"   WHEN status = 'confirmed' THEN 'sending' ELSE status END,"
-        f" completed_at = CASE WHEN delivered + $3 + failed + $4 >= recipients"
+        f" completed_at = CASE WHEN delivered + $3 + failed + $4 + stopped + $5 >= recipients"
         f"   THEN coalesce(completed_at, now()) ELSE completed_at END"
         f" WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
         announcement_id,
         sent,
         delivered,
         failed,
+        stopped,
     )
     return _announcement(row)
 

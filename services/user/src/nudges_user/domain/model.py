@@ -42,6 +42,8 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     UNDELIVERED = "undelivered"
+    #: Never sent: the subscriber texted STOP between the confirmation and their copy.
+    STOPPED = "stopped"
 
 
 #: A delivery's status only moves forward: a late "sent" never overwrites "delivered".
@@ -51,6 +53,7 @@ DELIVERY_RANK = {
     DeliveryStatus.DELIVERED: 2,
     DeliveryStatus.FAILED: 2,
     DeliveryStatus.UNDELIVERED: 2,
+    DeliveryStatus.STOPPED: 2,
 }
 
 
@@ -107,7 +110,11 @@ def check_announcement_body(body: str) -> str:
 
 
 def delivery_moves_forward(current: DeliveryStatus | None, new: DeliveryStatus) -> bool:
-    """True when ``new`` is a later status than ``current`` (callbacks arrive out of order)."""
+    """True when ``new`` is a later status than ``current`` (callbacks arrive out of order).
+
+    ``stopped`` is only ever a first status: a copy that went to Twilio was not held back."""
+    if new is DeliveryStatus.STOPPED or current is DeliveryStatus.STOPPED:
+        return current is None
     return current is None or DELIVERY_RANK[new] > DELIVERY_RANK[current]
 
 
@@ -119,10 +126,11 @@ class AnnouncementCounts:
     sent: int
     delivered: int
     failed: int
+    stopped: int = 0
 
     @property
     def done(self) -> bool:
-        return self.delivered + self.failed >= self.recipients
+        return self.delivered + self.failed + self.stopped >= self.recipients
 
 
 @dataclass(frozen=True)
@@ -169,3 +177,5 @@ class Announcement:
     created_at: datetime
     confirmed_at: datetime | None
     completed_at: datetime | None
+    #: Recipients whose copy was held back because they texted STOP before it was sent.
+    stopped: int = 0

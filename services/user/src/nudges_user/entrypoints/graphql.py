@@ -3,7 +3,8 @@ reads, with authorization per field."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from strawberry.federation import Schema
 
 from nudges_kit import dlq
 from nudges_kit.auth import Principal
-from nudges_kit.errors import BadInput, Forbidden, NotFound
+from nudges_kit.errors import BadInput, DomainError, Forbidden, NotFound
 from nudges_kit.graphql import (
     Connection,
     DomainErrors,
@@ -24,10 +25,11 @@ from nudges_kit.graphql import (
     context_of,
     decode_cursor,
     encode_cursor,
+    error,
     page_size,
 )
 from nudges_kit.kafka import all_topics
-from nudges_kit.notify import listen
+from nudges_kit.notify import ChangeListener
 from nudges_kit.phone import PhoneVault, mask
 from nudges_user.adapters import repository as repo
 from nudges_user.domain import model
@@ -169,6 +171,7 @@ class DeliveryStatus(Enum):
     DELIVERED = "delivered"
     FAILED = "failed"
     UNDELIVERED = "undelivered"
+    STOPPED = "stopped"
 
 
 @strawberry.federation.type(keys=["id"])
@@ -314,10 +317,14 @@ class Announcement:
     sent: int
     delivered: int
     failed: int
+    stopped: int = strawberry.field(
+        description="Recipients who texted STOP before their copy was sent: nothing sent."
+    )
     created_at: datetime
     confirmed_at: datetime | None
     completed_at: datetime | None
     _client_id: strawberry.Private[str]
+    _model: strawberry.Private[model.Announcement]
 
     @classmethod
     def of(cls, a: model.Announcement) -> Announcement:
@@ -329,10 +336,12 @@ class Announcement:
             sent=a.sent,
             delivered=a.delivered,
             failed=a.failed,
+            stopped=a.stopped,
             created_at=a.created_at,
             confirmed_at=a.confirmed_at,  # type: ignore[arg-type]
             completed_at=a.completed_at,  # type: ignore[arg-type]
             _client_id=a.client_id,
+            _model=a,
         )
 
     @classmethod
@@ -347,6 +356,21 @@ class Announcement:
     async def client(self, info: Info) -> Client | None:
         found = await _clients_loader(info).load(self._client_id)
         return Client.of(found) if found else None
+
+    @strawberry.field(
+        description="Of these recipients, those whose copy may be sent now: still active"
+        " members, their copy not held back (services, right before sending)."
+    )
+    async def recipients_to_send(
+        self, info: Info, subscriber_ids: list[strawberry.ID]
+    ) -> list[strawberry.ID]:
+        _ctx(info).require("service")
+        if len(subscriber_ids) > 5000:
+            raise BadInput("at most 5000 subscriber ids", field="subscriberIds")
+        found = await _service(info).recipients_to_send(
+            self._model, [str(s) for s in subscriber_ids]
+        )
+        return [strawberry.ID(s) for s in found]
 
 
 @strawberry.type
@@ -513,7 +537,8 @@ class Query:
     @strawberry.field(description="The caller: an Admin, a Client or a Subscriber.")
     async def viewer(self, info: Info) -> Viewer | None:
         principal = _ctx(info).principal
-        if principal is None:
+        # A service account is none of the three: no viewer, and its ``sub`` is no user id.
+        if principal is None or not principal.has_role("admin", "client", "subscriber"):
             return None
         pool = _pool(info)
         user_id = _uuid(principal.user_id, "sub")
@@ -637,15 +662,31 @@ class Query:
         client_id: strawberry.ID,
         first: int = 500,
         after: strawberry.ID | None = None,
+        announcement_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The audience of this announcement: the members active at its"
+                " confirmation, including those who stopped since."
+            ),
+        ] = None,
     ) -> RecipientPage:
         _ctx(info).require("service")
         if not 1 <= first <= 5000:
             raise BadInput("first must be between 1 and 5000", field="first")
+        cid = _uuid(client_id, "clientId")
+        confirmed_at = None
+        if announcement_id is not None:
+            aid = _uuid(announcement_id, "announcementId")
+            found = (await repo.announcements_by_ids(_pool(info), [aid])).get(str(aid))
+            if found is None or found.client_id != str(cid):
+                raise NotFound("announcement not found")
+            confirmed_at = found.confirmed_at
         rows = await repo.recipients_page(
             _pool(info),
-            _uuid(client_id, "clientId"),
+            cid,
             first,
             _uuid(after, "after") if after else None,
+            confirmed_at,
         )
         return RecipientPage(
             recipients=[
@@ -802,33 +843,66 @@ class Mutation:
         return Announcement.of(found) if found else None
 
 
+def _changes(info: Info) -> ChangeListener:
+    """This process's one listening connection for the subscriptions below; it opens with
+    the first subscriber and holds no connection of the request pool."""
+    request = _ctx(info).request
+    assert request is not None
+    state = request.app.state
+    listener: ChangeListener | None = getattr(state, "change_listener", None)
+    if listener is None:
+        listener = ChangeListener(
+            _ctx(info).settings.database_url(), [CLIENT_UPDATED, ANNOUNCEMENT_PROGRESS]
+        )
+        state.change_listener = listener
+    return listener
+
+
+@contextmanager
+def _coded_refusals() -> Iterator[None]:
+    """A subscription's refusal with its ``extensions.code``: the DomainErrors extension
+    codes the results of queries and mutations, not the events of a subscription."""
+    try:
+        yield
+    except DomainError as exc:
+        extra = {"field": exc.field} if exc.field else {}
+        raise error(exc.code, exc.message, **extra) from exc
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="A client's profile each time it changes.")
     async def client_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Client, None]:
-        _require_owner(info, str(id))
-        async for changed in listen(_pool(info), CLIENT_UPDATED):
-            if changed == str(id):
-                found = await repo.clients_by_ids(_pool(info), [UUID(changed)])
-                if changed in found:
-                    yield Client.of(found[changed])
+        with _coded_refusals():
+            _require_owner(info, str(id))
+            cid = _uuid(id, "id")
+        async with _changes(info).subscribe(CLIENT_UPDATED) as changes:
+            while True:
+                if await changes.get() != str(cid):
+                    continue
+                found = await repo.clients_by_ids(_pool(info), [cid])
+                if str(cid) in found:
+                    yield Client.of(found[str(cid)])
 
     @strawberry.subscription(description="An announcement's counts as deliveries progress.")
     async def announcement_progress(
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[Announcement, None]:
-        aid = _uuid(id, "id")
-        found = await repo.announcements_by_ids(_pool(info), [aid])
-        if str(aid) not in found:
-            raise NotFound("announcement not found")
-        _require_owner(info, found[str(aid)].client_id)
-        yield Announcement.of(found[str(aid)])
-        async for changed in listen(_pool(info), ANNOUNCEMENT_PROGRESS):
-            if changed == str(aid):
-                latest = await repo.announcements_by_ids(_pool(info), [aid])
-                yield Announcement.of(latest[str(aid)])
-                if latest[str(aid)].completed_at is not None:
-                    return
+        with _coded_refusals():
+            aid = _uuid(id, "id")
+            found = await repo.announcements_by_ids(_pool(info), [aid])
+            if str(aid) not in found:
+                raise NotFound("announcement not found")
+            _require_owner(info, found[str(aid)].client_id)
+        # Listening before reading the counts: no change falls between the two.
+        async with _changes(info).subscribe(ANNOUNCEMENT_PROGRESS) as changes:
+            latest = (await repo.announcements_by_ids(_pool(info), [aid]))[str(aid)]
+            yield Announcement.of(latest)
+            while latest.completed_at is None:
+                if await changes.get() != str(aid):
+                    continue
+                latest = (await repo.announcements_by_ids(_pool(info), [aid]))[str(aid)]
+                yield Announcement.of(latest)
 
 
 schema = Schema(

@@ -271,6 +271,18 @@ class UserService:
             )
             return created
 
+    async def recipients_to_send(
+        self, announcement: Announcement, subscriber_ids: list[str]
+    ) -> list[str]:
+        """Of ``subscriber_ids``, the recipients of ``announcement`` whose copies may be sent
+        now: still active members, their copy not held back (STOP compliance: the sender asks
+        right before sending and records the others as ``stopped``)."""
+        ids = [_uuid(s, "subscriberIds") for s in subscriber_ids]
+        found = await repo.recipients_to_send(
+            self._pool, UUID(announcement.id), UUID(announcement.client_id), ids
+        )
+        return [str(s) for s in found]
+
     async def record_delivery(
         self,
         announcement_id: str,
@@ -346,8 +358,9 @@ class UserService:
         sent = int(status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and not was_sent)
         delivered = int(status is DeliveryStatus.DELIVERED)
         failed = int(status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED))
-        if sent or delivered or failed:
-            announcement = await repo.add_to_counts(conn, aid, sent, delivered, failed)
+        stopped = int(status is DeliveryStatus.STOPPED)
+        if sent or delivered or failed or stopped:
+            announcement = await repo.add_to_counts(conn, aid, sent, delivered, failed, stopped)
             await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
             return announcement
         return None

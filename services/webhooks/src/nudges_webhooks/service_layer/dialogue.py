@@ -18,7 +18,13 @@ import asyncio
 from dataclasses import dataclass
 
 from nudges_kit import localization as texts
-from nudges_kit.localization import LocalizationClient, LocalizationError, Message, ParamValue
+from nudges_kit.localization import (
+    LocalizationClient,
+    LocalizationError,
+    LocalizationUnavailable,
+    Message,
+    ParamValue,
+)
 from nudges_kit.logging import get_logger
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.warpcache import CacheError
@@ -46,13 +52,9 @@ from nudges_webhooks.domain.segments import count_segments
 
 log = get_logger(__name__)
 
-#: Replies not (yet) declared in ``nudges_kit.localization``: rendered when the catalogs have
-#: them, else the English text below.
-TRY_AGAIN_KEY = "dialogue.try_again"
-TOO_LONG_KEY = "dialogue.too_long"
-#: The last resort when LocalizationApi itself cannot answer.
+#: The only text not rendered by LocalizationApi: the reply when LocalizationApi itself does
+#: not answer (the English of ``dialogue.try_again``).
 TRY_AGAIN_FALLBACK = "Nudges: sorry, something went wrong on our side. Please try again soon."
-TOO_LONG_FALLBACK = "Nudges: this message is too long to send. Keep it under {max} characters."
 
 #: Failures that get the sender a "try again" reply.
 DEPENDENCY_ERRORS = (
@@ -178,9 +180,7 @@ class Dialogue:
         if client.subscriber_count == 0:
             return await self._render(texts.DIALOGUE_NO_SUBSCRIBERS, turn)
         limit = MAX_SMS_CHARACTERS - (len(announcement) - len(body))
-        return await self._render_or(
-            TOO_LONG_KEY, turn.locale, TOO_LONG_FALLBACK.format(max=limit), max=limit
-        )
+        return await self._render(texts.DIALOGUE_TOO_LONG, turn, max=max(limit, 0))
 
     async def _confirm(self, turn: Turn, client: IdentifiedClient) -> str:
         draft = await self._drafts.take(client.id)
@@ -228,16 +228,20 @@ class Dialogue:
         return await self._l10n.render(message, turn.locale, **params)
 
     async def _render_or(
-        self, key: str | Message, locale: str, fallback: str, **params: ParamValue
+        self, message: Message, locale: str, fallback: str, **params: ParamValue
     ) -> str:
+        """``message`` rendered, or ``fallback`` when LocalizationApi does not answer at all
+        (a missing key or parameter is a fault of Nudges and is raised, not papered over)."""
         try:
-            return await self._l10n.render(key, locale, **params)
-        except LocalizationError as exc:
-            log.warning("reply not rendered, fallback used", key=str(key), error=str(exc))
+            return await self._l10n.render(message, locale, **params)
+        except LocalizationUnavailable as exc:
+            log.warning(
+                "LocalizationApi unavailable, fallback used", key=str(message), error=str(exc)
+            )
             return fallback
 
     async def _try_again(self, locale: str) -> str:
-        return await self._render_or(TRY_AGAIN_KEY, locale, TRY_AGAIN_FALLBACK)
+        return await self._render_or(texts.DIALOGUE_TRY_AGAIN, locale, TRY_AGAIN_FALLBACK)
 
 
 def _sender(identity: PhoneIdentity) -> Sender:
