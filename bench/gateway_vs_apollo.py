@@ -8,13 +8,16 @@ as processes of their own; their supergraph is composed by GraphMonitor's compos
 served by both gateways. A Python load generator (httpx, N concurrent clients on loopback)
 runs for a bounded time against each gateway in turn, after a warm-up, and checks that both
 answer the same data. Apollo Gateway comes from ``bench/apollo`` (``npm ci`` there); when it
-cannot be run, the Nudges figures are printed with the reason.
+cannot be run, the Nudges figures are printed with the reason. Each gateway is one process.
+The last line is JSON: each gateway's req/s, p99 and CPU per request, and
+``ratio_vs_apollo_gateway`` (the Nudges gateway's req/s over Apollo Gateway's).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -161,6 +164,10 @@ async def load(
     return Figures(name, len(latencies), errors, elapsed, latencies, cpu)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 8)))
@@ -247,7 +254,8 @@ def main() -> int:
             f"Federated query over 3 subgraphs (products, inventory, reviews); "
             f"{args.concurrency} concurrent clients, {args.rounds} rounds of {args.seconds:.0f} s "
             "each, alternating, loopback, "
-            f"{os.cpu_count()} cores shared by load generator, gateway and subgraphs."
+            f"{os.cpu_count()} cores shared by load generator, gateway and subgraphs; "
+            "each gateway is one process (uvicorn on uvloop; Node)."
         )
         targets = [("nudges-gateway", ours_url, ours_pid)]
         if apollo_url is not None:
@@ -265,10 +273,17 @@ def main() -> int:
         print(f"over {args.rounds} rounds (median throughput, latencies pooled):")
         for figures in merged.values():
             print(figures.line())
+        ours = merged["nudges-gateway"]
+        summary: dict[str, object] = {
+            "nudges_gateway_req_s": round(ours.throughput, 1),
+            "nudges_gateway_p99_ms": round(ours.percentile(0.99), 2),
+            "nudges_gateway_cpu_ms_per_req": _rounded(ours.cpu_per_request_ms),
+        }
         if apollo_url is None:
             print(f"apollo-gateway   not measured: {apollo_missing}")
+            print(json.dumps({**summary, "ratio_vs_apollo_gateway": None}))
             return 0
-        ours, theirs = merged["nudges-gateway"], merged["apollo-gateway"]
+        theirs = merged["apollo-gateway"]
         throughput = ours.throughput / theirs.throughput
         p99 = ours.percentile(0.99) / theirs.percentile(0.99)
         p50 = ours.percentile(0.5) / theirs.percentile(0.5)
@@ -281,6 +296,13 @@ def main() -> int:
             f"ratio (nudges / apollo): throughput {throughput:.2f}x, "
             f"p99 latency {p99:.2f}x, p50 latency {p50:.2f}x{cpu}"
         )
+        summary.update(
+            apollo_gateway_req_s=round(theirs.throughput, 1),
+            apollo_gateway_p99_ms=round(theirs.percentile(0.99), 2),
+            apollo_gateway_cpu_ms_per_req=_rounded(theirs.cpu_per_request_ms),
+            ratio_vs_apollo_gateway=round(throughput, 3),
+        )
+        print(json.dumps(summary))
         return 0
     finally:
         for process in processes:

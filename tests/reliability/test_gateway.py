@@ -121,13 +121,6 @@ def test_operations_past_the_limits_are_refused(platform: Platform, admin: Login
     figure("gateway limits: 5 kinds refused", f"in {elapsed * 1000:.0f} ms together")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the gateway's cost model (nudges_gateway.domain.prepare.operation_cost) "
-    "multiplies by `first` only on list fields, so a page size asked on a connection "
-    "(clients(first: 100) { nodes ... }) counts as the default 10: nested connections reach "
-    "100x100 objects while costing about 300 of the 10,000 allowed",
-)
 def test_page_sizes_of_connections_count_in_the_cost(platform: Platform, admin: Login) -> None:
     nested_pages = (
         "{ clients(first: 100) { nodes { announcements(first: 100) { nodes { id body } } } } }"

@@ -22,10 +22,12 @@ class GatewaySettings(NudgesSettings):
     #: Deadline of one subgraph request, and of a whole operation.
     subgraph_timeout_seconds: float = 10.0
     operation_timeout_seconds: float = 30.0
-    #: Connection pool per subgraph (HTTP/1.1 keep-alive).
+    #: Connection pool per subgraph (HTTP/1.1 keep-alive). An idle connection is not reused
+    #: after ``subgraph_keepalive_seconds``: below the 5 s after which uvicorn and Node servers
+    #: close one, so that a request seldom meets a connection the subgraph is closing.
     subgraph_max_connections: int = 100
     subgraph_max_keepalive_connections: int = 20
-    subgraph_keepalive_seconds: float = 30.0
+    subgraph_keepalive_seconds: float = 4.0
 
     #: Limits of one operation.
     max_depth: int = 15

@@ -1,5 +1,7 @@
 """Credentials reach the subgraphs as a JWT: the TokenId cookie (or an opaque bearer id) is
-resolved through a real WarpCache; a bearer JWT passes as it is; WarpCache down is a 503."""
+resolved through a real WarpCache; a bearer JWT passes as it is; WarpCache down is a 503. The
+caller's trace context reaches the subgraphs, through the gateway's span when traces are
+exported."""
 
 from __future__ import annotations
 
@@ -7,8 +9,13 @@ from pathlib import Path
 
 import httpx
 from gateway_support import Recorder, RunningGateway, fake_jwt, start_gateway, store_session
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from nudges_devstack.infra import free_port
+from nudges_kit.telemetry import configure_tracing
 
 #: A session id of the shape AuthApi issues (an opaque URL-safe token).
 SESSION_ID = "session-id-of-a-signed-in-user-1"
@@ -79,3 +86,42 @@ def test_a_post_that_is_not_json_is_refused(gateway: RunningGateway) -> None:
     )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_with_traces_exported_the_subgraphs_are_asked_within_the_gateway_span(
+    supergraph_sdl: str, tmp_path: Path, warpcache_server: str, reset: dict[str, Recorder]
+) -> None:
+    # The process's tracer provider is installed once: here without an exporter (nothing is
+    # sent to the endpoint below), the spans read from it in memory.
+    configure_tracing("gateway")
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(supergraph_sdl)
+    gateway = start_gateway(
+        path, warpcache_url=warpcache_server, otel_exporter_otlp_endpoint="http://127.0.0.1:9"
+    )
+    exported = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    try:
+        gateway.query(
+            "{ reviews { stars } }", headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+        )
+    finally:
+        gateway.served.stop()
+        exported.shutdown()
+
+    spans = [s for s in exported.get_finished_spans() if s.name == "POST /graphql"]
+    assert len(spans) == 1
+    span = spans[0]
+    assert span.context is not None
+    assert span.parent is not None
+    assert f"{span.context.trace_id:032x}" == trace_id
+    assert f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
+    assert span.attributes is not None
+    assert span.attributes["http.response.status_code"] == 200
+    _, seen_trace, seen_parent, _ = (
+        reset["reviews"].requests[0]["headers"]["traceparent"].split("-")
+    )
+    assert (seen_trace, seen_parent) == (trace_id, f"{span.context.span_id:016x}")

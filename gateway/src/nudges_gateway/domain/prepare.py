@@ -178,10 +178,13 @@ def operation_cost(
 ) -> int:
     """The cost of the operation: each field counts once per object it is asked of, a list
     field multiplying its children by the page size it asks for (``first``...) or else
-    ``list_default``."""
+    ``list_default``. The page size asked of a connection (a field whose type has ``nodes``
+    or ``edges``) is the size of the ``nodes`` and ``edges`` lists beneath it."""
     plan = prepared.plan
 
-    def walk(parent: str, items: tuple[Selection, ...], multiplier: int) -> int:
+    def walk(
+        parent: str, items: tuple[Selection, ...], multiplier: int, page: int | None = None
+    ) -> int:
         total = 0
         for fsel in iter_fields(items):
             if fsel.name.startswith("__"):
@@ -193,11 +196,27 @@ def operation_cost(
             if graphql_type is None:
                 continue
             inner, is_list = _unwrap(graphql_type)
-            size = list_size(fsel, variables, list_default) if is_list else 1
-            total += walk(inner, fsel.items, multiplier * max(size, 1))
+            if is_list:
+                default = page if page is not None and fsel.name in CONNECTION_LISTS else None
+                size = list_size(fsel, variables, list_default if default is None else default)
+                total += walk(inner, fsel.items, multiplier * max(size, 1))
+            elif _is_connection(supergraph, inner):
+                asked = list_size(fsel, variables, -1)
+                total += walk(inner, fsel.items, multiplier, asked if asked >= 0 else None)
+            else:
+                total += walk(inner, fsel.items, multiplier)
         return total
 
     return walk(plan.root_type, plan.operation.items, 1)
+
+
+#: The list fields of a connection type whose size is the page size asked of the connection.
+CONNECTION_LISTS = ("nodes", "edges")
+
+
+def _is_connection(supergraph: Supergraph, type_name: str) -> bool:
+    fields = getattr(supergraph.schema.get_type(type_name), "fields", None) or {}
+    return any(name in fields for name in CONNECTION_LISTS)
 
 
 def _field_type(supergraph: Supergraph, parent: str, fsel: FieldSel) -> GraphQLOutputType | None:

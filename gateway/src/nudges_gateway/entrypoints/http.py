@@ -1,5 +1,11 @@
 """The Gateway HTTP app: ``/graphql`` over POST and GET (and batches), subscriptions over
-WebSocket (graphql-transport-ws) at the same path, and supergraph pushes."""
+WebSocket (graphql-transport-ws) at the same path, and supergraph pushes.
+
+GraphQL over HTTP, the path of every operation, is answered by :class:`GatewayApp` on plain
+ASGI: no routing, request objects or middleware on the way, the body parsed and the answer
+written once with orjson, a server span only when traces are exported. Everything else
+(health, readiness, metrics, WebSocket, pushes, the lifespan) is served by the FastAPI app
+every service shares."""
 
 from __future__ import annotations
 
@@ -11,7 +17,10 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response, WebSocket
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
+from starlette.datastructures import QueryParams
+from starlette.requests import cookie_parser
+from starlette.types import Receive, Scope, Send
 
 from nudges_gateway.adapters.sessions import SessionStoreUnavailable
 from nudges_gateway.adapters.supergraph_source import FileWatcher, RegistryPoller
@@ -26,14 +35,21 @@ from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
 
-UNAVAILABLE_BODY = {
-    "errors": [
-        {
-            "message": "the session store is unavailable; try again shortly",
-            "extensions": {"code": "UNAVAILABLE"},
-        }
-    ]
-}
+Json = dict[str, Any]
+
+#: The request headers the GraphQL path reads.
+READ_HEADERS = frozenset(
+    (b"content-type", b"authorization", b"cookie", b"traceparent", b"tracestate")
+)
+JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
+def _error(code: str, message: str) -> Json:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+UNAVAILABLE_BODY = _error("UNAVAILABLE", "the session store is unavailable; try again shortly")
+INTERNAL_BODY = _error("INTERNAL_SERVER_ERROR", "internal gateway error")
 
 
 def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -75,7 +91,135 @@ async def forwarded_headers(
     return forwarded
 
 
-def build_app(settings: GatewaySettings | None = None) -> FastAPI:
+class GatewayApp:
+    """The gateway's ASGI application: GraphQL over HTTP at ``/graphql`` here, every other
+    request (and the lifespan) in ``rest``."""
+
+    def __init__(self, components: Components, settings: GatewaySettings, rest: FastAPI) -> None:
+        self.components = components
+        self.settings = settings
+        self.rest = rest
+        #: A server span per request only when spans are exported; otherwise the caller's
+        #: trace context is forwarded as it came.
+        self.tracer = trace.get_tracer(__name__) if settings.otel_exporter_otlp_endpoint else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != "/graphql"
+            or scope["method"] not in ("POST", "GET")
+        ):
+            await self.rest(scope, receive, send)
+            return
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            if name in READ_HEADERS:
+                headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        try:
+            if self.tracer is None:
+                status, body = await self.graphql(scope, receive, headers)
+            else:
+                status, body = await self.traced(scope, receive, headers)
+        except Exception:
+            log.exception("GraphQL request failed")
+            status, body = 500, INTERNAL_BODY
+        payload = orjson.dumps(body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", b"%d" % len(payload)),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def traced(
+        self, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        """:meth:`graphql` in a server span, child of the caller's trace context."""
+        assert self.tracer is not None
+        method = scope["method"]
+        with self.tracer.start_as_current_span(
+            f"{method} /graphql",
+            context=propagate.extract(headers),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": "/graphql"},
+        ) as span:
+            status, body = await self.graphql(scope, receive, headers)
+            span.set_attribute("http.response.status_code", status)
+            return status, body
+
+    async def graphql(
+        self, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        """The status and body answering a GraphQL request over GET or POST."""
+        if scope["method"] == "POST":
+            # Only JSON: a form or text/plain POST (what another site can make a browser send
+            # with the TokenId cookie, without a CORS preflight) is refused (CSRF).
+            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type not in JSON_TYPES:
+                return 415, _error("BAD_REQUEST", "send GraphQL requests as application/json")
+            try:
+                body = orjson.loads(await _body(receive))
+            except orjson.JSONDecodeError:
+                return 400, _error("BAD_REQUEST", "the body is not JSON")
+            return await self.answer(headers, body, ("query", "mutation"))
+        params = QueryParams(scope["query_string"])
+        body = {"query": params.get("query"), "operationName": params.get("operationName")}
+        for name in ("variables", "extensions"):
+            if params.get(name):
+                try:
+                    body[name] = orjson.loads(params[name])
+                except orjson.JSONDecodeError:
+                    return 400, _error("BAD_REQUEST", f"{name} is not JSON")
+        return await self.answer(headers, body, ("query",))
+
+    async def answer(
+        self, headers: dict[str, str], body: Any, allowed: tuple[str, ...]
+    ) -> tuple[int, Any]:
+        """Resolve the caller and run one operation or a batch of them."""
+        cookie = headers.get("cookie")
+        try:
+            forwarded = await forwarded_headers(
+                self.components, self.settings, headers, cookie_parser(cookie) if cookie else {}
+            )
+        except SessionStoreUnavailable as exc:
+            log.warning("session store unavailable", error=str(exc))
+            return 503, UNAVAILABLE_BODY
+        if isinstance(body, list):
+            most = self.settings.max_batch
+            if not body or len(body) > most:
+                return 400, _error("BATCH_LIMIT_EXCEEDED", f"a batch holds 1 to {most} operations")
+            results = await asyncio.gather(*(self.one(item, forwarded, allowed) for item in body))
+            return 200, [result for _, result in results]
+        return await self.one(body, forwarded, allowed)
+
+    async def one(
+        self, body: Any, headers: Mapping[str, str], allowed: tuple[str, ...]
+    ) -> tuple[int, Json]:
+        try:
+            graphql_request = GraphQLRequest.of(body)
+        except RequestError as exc:
+            return exc.status, {"errors": exc.errors}
+        return await self.components.gateway.execute(graphql_request, headers, allowed)
+
+
+async def _body(receive: Receive) -> bytes:
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body"):
+        return body
+    parts = [body]
+    while message.get("more_body"):
+        message = await receive()
+        parts.append(message.get("body", b""))
+    return b"".join(parts)
+
+
+def build_app(settings: GatewaySettings | None = None) -> GatewayApp:
     """The Gateway application."""
     settings = settings or GatewaySettings()
     components = bootstrap(settings)
@@ -108,96 +252,6 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_app(settings, title="Nudges Gateway", lifespan=lifespan)
     app.state.components = components
 
-    async def answer(request: Request, body: Any, allowed: tuple[str, ...]) -> Response:
-        try:
-            headers = await forwarded_headers(
-                components, settings, request.headers, request.cookies
-            )
-        except SessionStoreUnavailable as exc:
-            log.warning("session store unavailable", error=str(exc))
-            return _json(UNAVAILABLE_BODY, 503)
-        if isinstance(body, list):
-            if not body or len(body) > settings.max_batch:
-                return _json(
-                    {
-                        "errors": [
-                            {
-                                "message": f"a batch holds 1 to {settings.max_batch} operations",
-                                "extensions": {"code": "BATCH_LIMIT_EXCEEDED"},
-                            }
-                        ]
-                    },
-                    400,
-                )
-            results = await asyncio.gather(*(one(item, headers, allowed) for item in body))
-            return _json([result for _, result in results])
-        status, result = await one(body, headers, allowed)
-        return _json(result, status)
-
-    async def one(
-        body: Any, headers: Mapping[str, str], allowed: tuple[str, ...]
-    ) -> tuple[int, dict[str, Any]]:
-        try:
-            graphql_request = GraphQLRequest.of(body)
-        except RequestError as exc:
-            return exc.status, {"errors": exc.errors}
-        return await components.gateway.execute(graphql_request, headers, allowed)
-
-    @app.post("/graphql")
-    async def graphql_post(request: Request) -> Response:
-        # Only JSON: a form or text/plain POST (what another site can make a browser send
-        # with the TokenId cookie, without a CORS preflight) is refused (CSRF).
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type not in ("application/json", "application/graphql-response+json"):
-            return _json(
-                {
-                    "errors": [
-                        {
-                            "message": "send GraphQL requests as application/json",
-                            "extensions": {"code": "BAD_REQUEST"},
-                        }
-                    ]
-                },
-                415,
-            )
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            return _json(
-                {
-                    "errors": [
-                        {"message": "the body is not JSON", "extensions": {"code": "BAD_REQUEST"}}
-                    ]
-                },
-                400,
-            )
-        return await answer(request, body, ("query", "mutation"))
-
-    @app.get("/graphql")
-    async def graphql_get(request: Request) -> Response:
-        params = request.query_params
-        body: dict[str, Any] = {
-            "query": params.get("query"),
-            "operationName": params.get("operationName"),
-        }
-        for name in ("variables", "extensions"):
-            if params.get(name):
-                try:
-                    body[name] = orjson.loads(params[name])
-                except orjson.JSONDecodeError:
-                    return _json(
-                        {
-                            "errors": [
-                                {
-                                    "message": f"{name} is not JSON",
-                                    "extensions": {"code": "BAD_REQUEST"},
-                                }
-                            ]
-                        },
-                        400,
-                    )
-        return await answer(request, body, ("query",))
-
     @app.websocket("/graphql")
     async def graphql_ws(websocket: WebSocket) -> None:
         await serve_graphql_ws(websocket, components, settings)
@@ -222,7 +276,7 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
             }
         )
 
-    return app
+    return GatewayApp(components, settings, app)
 
 
-__all__ = ["build_app"]
+__all__ = ["GatewayApp", "build_app"]
