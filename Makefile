@@ -53,8 +53,8 @@ fmt:
 typecheck:
 	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src libs/nudges-emulators/src $(wildcard services/*/src) gateway/src
 
-test: install lint ## lint, unit, integration, end-to-end and UI suites (reliability: make test-reliability)
-	$(PYTEST) -m "not reliability"
+test: install lint ## lint, then every suite: unit, integration, end-to-end, UI and reliability
+	$(PYTEST)
 
 test-fast: install ## everything but the slow suites
 	$(PYTEST) -m "not slow"
