@@ -51,6 +51,7 @@ class AuthApi:
     admin_login: AdminLogin
 
     async def close(self) -> None:
+        await self.publisher.drain()
         await self.publisher.close()
         await self.identity.close()
         await self.http.aclose()

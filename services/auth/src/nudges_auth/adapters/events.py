@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -53,6 +54,7 @@ class EventPublisher:
         self._timeout = timeout_seconds
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def publish(self, event_type: EventType[D], key: str, data: D) -> Envelope:
         """Publish one event and wait for the broker's acknowledgement."""
@@ -73,6 +75,31 @@ class EventPublisher:
             raise BrokerUnavailable(f"Kafka did not take {event_type.name}: {exc!r}") from exc
         EVENTS_PUBLISHED.labels(event_type.topic).inc()
         return envelope
+
+    def publish_later(
+        self,
+        event_type: EventType[D],
+        key: str,
+        data: D,
+        on_failure: Callable[[BrokerUnavailable], None],
+    ) -> None:
+        """Publish in the background, for an event the caller's answer does not depend on;
+        a failure goes to ``on_failure``. :meth:`drain` waits for what is still going out."""
+
+        async def send() -> None:
+            try:
+                await self.publish(event_type, key, data)
+            except BrokerUnavailable as exc:
+                on_failure(exc)
+
+        task = asyncio.create_task(send())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def drain(self) -> None:
+        """Wait (at most the publish timeout) for the events published in the background."""
+        if self._pending:
+            await asyncio.wait(set(self._pending), timeout=self._timeout)
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:

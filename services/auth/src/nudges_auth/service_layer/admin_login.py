@@ -93,6 +93,6 @@ class AdminLogin:
             subject=found.user_id, role="admin", locale=found.locale, phone_hash=found.phone_hash
         )
         session = await self._sessions.start(who)
-        await publish_login(self._publisher, who)
+        publish_login(self._publisher, who)
         LOGINS.labels("admin", "ok").inc()
         return session

@@ -234,21 +234,24 @@ class OtpLogin:
             phone_ciphertext=self._vault.encrypt(phone),
         )
         session = await self._sessions.start(who)
-        await publish_login(self._publisher, who)
+        publish_login(self._publisher, who)
         LOGINS.labels(role, "ok").inc()
         log.info("login", who=phone_hash[:12], role=role, subject=who.subject)
         return session
 
 
-async def publish_login(publisher: EventPublisher, who: TokenSubject) -> None:
-    """Publish ``auth.login.succeeded``. The login stands when the broker is down (the code is
-    already spent); the lost audit event is logged and counted."""
-    try:
-        await publisher.publish(
-            login_succeeded,
-            who.subject,
-            LoginSucceededData(subject=who.subject, role=who.role, phone_hash=who.phone_hash or ""),
-        )
-    except BrokerUnavailable as exc:
+def publish_login(publisher: EventPublisher, who: TokenSubject) -> None:
+    """Publish ``auth.login.succeeded`` in the background: the login stands whether or not
+    the broker takes it (the code is already spent), so the answer does not wait for the
+    broker; a lost audit event is logged and counted."""
+
+    def lost(exc: BrokerUnavailable) -> None:
         LOGINS.labels(who.role, "audit_event_lost").inc()
         log.error("login event not published", subject=who.subject, error=str(exc))
+
+    publisher.publish_later(
+        login_succeeded,
+        who.subject,
+        LoginSucceededData(subject=who.subject, role=who.role, phone_hash=who.phone_hash or ""),
+        lost,
+    )
