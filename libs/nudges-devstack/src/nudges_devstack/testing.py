@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,6 +185,41 @@ class SubgraphClient:
         body = self.gql(query, token, **variables)
         assert body.get("errors"), body
         return body["errors"][0]["extensions"]["code"]  # type: ignore[no-any-return]
+
+    def first_push(
+        self,
+        token: str | None,
+        query: str,
+        variables: dict[str, Any],
+        poke: Callable[[], None],
+    ) -> dict[str, Any]:
+        """The first message of a subscription as a response body ({"data"} or {"errors"}),
+        changing the data with ``poke`` until it comes (a refusal comes without a change)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with self.client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
+        ) as ws:
+            ws.send_json({"type": "connection_init", "payload": {}})
+            assert ws.receive_json()["type"] == "connection_ack"
+            payload = {"query": query, "variables": variables}
+            ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+            stop = threading.Event()
+
+            def keep_poking() -> None:
+                while not stop.wait(0.2):
+                    poke()
+
+            poker = threading.Thread(target=keep_poking, daemon=True)
+            poker.start()
+            try:
+                message = ws.receive_json()
+            finally:
+                stop.set()
+                poker.join()
+        if message["type"] == "error":
+            return {"errors": message["payload"]}
+        assert message["type"] == "next", message
+        return message["payload"]  # type: ignore[no-any-return]
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         """Rows of a query on the subgraph's database."""

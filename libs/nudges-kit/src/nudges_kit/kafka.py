@@ -21,15 +21,18 @@ from nudges_kit.settings import NudgesSettings
 log = get_logger(__name__)
 
 
-def make_producer(settings: NudgesSettings, request_timeout_ms: int = 10_000) -> AIOKafkaProducer:
+def make_producer(
+    settings: NudgesSettings, request_timeout_ms: int = 10_000, linger_ms: int = 5
+) -> AIOKafkaProducer:
     """A producer that waits for every in-sync replica; idempotence follows the settings
-    (the local Tansu broker does not support idempotent producers)."""
+    (the local Tansu broker does not support idempotent producers). ``linger_ms`` 0 suits a
+    producer whose every event is awaited by a request."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
-        linger_ms=5,
+        linger_ms=linger_ms,
         request_timeout_ms=request_timeout_ms,
         retry_backoff_ms=200,
     )

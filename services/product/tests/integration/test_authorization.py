@@ -8,7 +8,6 @@ ids), from objects of its own made through ``shop``.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -333,9 +332,8 @@ def test_authorization_matrix(
     query, variables = operation(shop, world)
 
     if query.startswith("subscription"):
-        body = first_push(
-            api, world[caller] or None, query, variables, lambda: touch_plan(shop, world)
-        )
+        token = world[caller] or None
+        body = api.first_push(token, query, variables, lambda: touch_plan(shop, world))
     else:
         body = api.gql(query, world[caller] or None, **variables)
 
@@ -347,43 +345,6 @@ def test_authorization_matrix(
     else:
         assert body.get("errors"), body
         assert body["errors"][0]["extensions"]["code"] == expected[caller], body
-
-
-def first_push(
-    api: SubgraphClient,
-    token: str | None,
-    query: str,
-    variables: dict[str, Any],
-    poke: Callable[[], None],
-) -> dict[str, Any]:
-    """The first message of a subscription as a response body ({"data"} or {"errors"}),
-    changing the data with ``poke`` until it comes (a refusal comes without a change)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with api.client.websocket_connect(
-        "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
-    ) as ws:
-        ws.send_json({"type": "connection_init", "payload": {}})
-        assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json(
-            {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
-        )
-        stop = threading.Event()
-
-        def keep_poking() -> None:
-            while not stop.wait(0.2):
-                poke()
-
-        poker = threading.Thread(target=keep_poking, daemon=True)
-        poker.start()
-        try:
-            message = ws.receive_json()
-        finally:
-            stop.set()
-            poker.join()
-    if message["type"] == "error":
-        return {"errors": message["payload"]}
-    assert message["type"] == "next", message
-    return message["payload"]  # type: ignore[no-any-return]
 
 
 def test_every_root_field_is_in_the_matrix(api: SubgraphClient) -> None:

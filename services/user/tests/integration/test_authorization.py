@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -345,6 +343,15 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         SERVICE_ONLY,
     ),
     (
+        "recordDeliveries",
+        lambda w: (
+            "mutation($a: ID!, $s: ID!) { recordDeliveries(announcementId: $a,"
+            " deliveries: [{subscriberId: $s, status: QUEUED}]) { id } }",
+            {"a": w["announcement_id"], "s": w["fan_id"]},
+        ),
+        SERVICE_ONLY,
+    ),
+    (
         "recordMessageStatus",
         lambda w: (
             'mutation { recordMessageStatus(providerMessageId: "SMmatrix", status: SENT) { id } }',
@@ -394,7 +401,7 @@ def test_authorization_matrix(
     if name.split(" ")[0] in ONCE_PER_ACCOUNT and caller in ROLES:
         token = api.person(ROLES[caller]).token
     if query.startswith("subscription"):
-        body = _first_push(api, token, query, variables, poke=lambda: _touch(api, world))
+        body = api.first_push(token, query, variables, poke=lambda: _touch(api, world))
     else:
         body = api.gql(query, token, **variables)
     if expected[caller] == OK:
@@ -407,43 +414,6 @@ def test_authorization_matrix(
 def _touch(api: SubgraphClient, world: dict[str, str]) -> None:
     """Change the matrix's client, so that its clientUpdated subscribers get a push."""
     api.ok(SET_CUSTOMER, world["service"], id=world["client_id"])
-
-
-def _first_push(
-    api: SubgraphClient,
-    token: str | None,
-    query: str,
-    variables: dict[str, str],
-    poke: Callable[[], None],
-) -> dict[str, Any]:
-    """The first message of a subscription as a response body ({"data"} or {"errors"}),
-    changing the data with ``poke`` until it comes (a refusal comes without a change)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with api.client.websocket_connect(
-        "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
-    ) as ws:
-        ws.send_json({"type": "connection_init"})
-        assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json(
-            {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
-        )
-        stop = threading.Event()
-
-        def keep_poking() -> None:
-            while not stop.wait(0.2):
-                poke()
-
-        poker = threading.Thread(target=keep_poking, daemon=True)
-        poker.start()
-        try:
-            message = ws.receive_json()
-        finally:
-            stop.set()
-            poker.join()
-    if message["type"] == "error":
-        return {"errors": message["payload"]}
-    assert message["type"] == "next", message
-    return message["payload"]  # type: ignore[no-any-return]
 
 
 def test_a_forged_or_expired_token_is_unauthenticated(api: SubgraphClient) -> None:

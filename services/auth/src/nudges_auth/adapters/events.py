@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from nudges_kit.events import Envelope, EventType
 from nudges_kit.events.catalog.auth import login_succeeded
 from nudges_kit.events.catalog.sms import sms_outbound
-from nudges_kit.kafka import ensure_topics
+from nudges_kit.kafka import ensure_topics, make_producer
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import EVENTS_PUBLISHED
 from nudges_kit.settings import NudgesSettings
@@ -25,21 +25,6 @@ D = TypeVar("D", bound=BaseModel)
 
 #: The topics AuthApi publishes to.
 TOPICS = sorted({sms_outbound.topic, login_succeeded.topic})
-
-
-def _unlingering_producer(settings: NudgesSettings, request_timeout_ms: int) -> AIOKafkaProducer:
-    """The kit's producer settings (``nudges_kit.kafka.make_producer``) without lingering:
-    each event here is one request's, awaited by it (an OTP SMS, a login), so waiting for
-    more events to batch with would only add to the request's latency."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id=settings.service_name,
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
-        linger_ms=0,
-        request_timeout_ms=request_timeout_ms,
-        retry_backoff_ms=200,
-    )
 
 
 class BrokerUnavailable(Exception):
@@ -104,7 +89,10 @@ class EventPublisher:
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
             if self._producer is None:
-                producer = _unlingering_producer(self._settings, int(self._timeout * 1000))
+                # No lingering: each event here is awaited by a request (an OTP SMS, a login).
+                producer = make_producer(
+                    self._settings, request_timeout_ms=int(self._timeout * 1000), linger_ms=0
+                )
                 try:
                     await asyncio.wait_for(producer.start(), self._timeout)
                 except BaseException:
