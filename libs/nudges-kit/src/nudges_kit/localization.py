@@ -30,6 +30,7 @@ from tenacity import (
 
 from nudges_kit._generated.localization.v1 import localization_pb2 as pb
 from nudges_kit._generated.localization.v1 import localization_pb2_grpc as pb_grpc
+from nudges_kit.telemetry import exporting
 
 if TYPE_CHECKING:
     from nudges_kit._generated.localization.v1.localization_pb2_grpc import (
@@ -279,7 +280,12 @@ class LocalizationClient:
 
     def _connect(self) -> _Stub:
         if self._stub is None:
-            interceptors = aio_client_interceptors()  # type: ignore[no-untyped-call]
+            # Spans per render cost more than the render itself: only when they are exported.
+            interceptors = (
+                aio_client_interceptors()  # type: ignore[no-untyped-call]
+                if exporting()
+                else None
+            )
             self._channel = aio.insecure_channel(self.target, interceptors=interceptors)
             self._stub = cast("_Stub", pb_grpc.LocalizationServiceStub(self._channel))
         return self._stub

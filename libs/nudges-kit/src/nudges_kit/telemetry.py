@@ -12,11 +12,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 KafkaHeaders = Sequence[tuple[str, bytes]]
 
 _configured = False
+_exporting = False
 
 
 def configure_tracing(service: str, otlp_endpoint: str = "") -> None:
     """Install a tracer provider; spans are exported over OTLP/HTTP when an endpoint is set."""
-    global _configured
+    global _configured, _exporting
     if _configured:
         return
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
@@ -25,8 +26,15 @@ def configure_tracing(service: str, otlp_endpoint: str = "") -> None:
 
         endpoint = otlp_endpoint.rstrip("/") + "/v1/traces"
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+        _exporting = True
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+def exporting() -> bool:
+    """True when spans are exported: per-call instrumentation (gRPC interceptors) is worth its
+    cost only then."""
+    return _exporting
 
 
 def tracer(name: str) -> trace.Tracer:

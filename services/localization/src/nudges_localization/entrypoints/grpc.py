@@ -111,8 +111,14 @@ async def serving_grpc(
     settings: LocalizationSettings, service: RenderingService
 ) -> AsyncIterator[GrpcServer]:
     """Serve LocalizationApi over gRPC on the current event loop while the block runs."""
+    # Spans per render cost more than the render itself: only when they are exported.
+    interceptors = (
+        [aio_server_interceptor()]  # type: ignore[no-untyped-call]
+        if settings.otel_exporter_otlp_endpoint
+        else []
+    )
     server = aio.server(
-        interceptors=[aio_server_interceptor()],  # type: ignore[no-untyped-call]
+        interceptors=interceptors,
         # Without this a second server on the same port would silently share it.
         options=[("grpc.so_reuseport", 0)],
     )
