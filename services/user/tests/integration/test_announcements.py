@@ -71,6 +71,67 @@ def test_counts_follow_callbacks_in_any_order_and_complete(api: SubgraphClient) 
     assert unknown["recordMessageStatus"] is None
 
 
+RECORD_MANY = """mutation($a: ID!, $d: [DeliveryInput!]!) {
+  recordDeliveries(announcementId: $a, deliveries: $d) {
+    status sent delivered failed stopped completedAt } }"""
+
+
+def test_deliveries_recorded_in_one_call_count_as_one_at_a_time(api: SubgraphClient) -> None:
+    client_id, fans = _client_with_members(api, 4)
+    service = api.service_token()
+    aid = api.ok(CONFIRM, service, c=client_id, b="Sale", k=str(uuid.uuid4()))[
+        "confirmAnnouncement"
+    ]["id"]
+    sids = [f"SM{uuid.uuid4().hex}" for _ in fans]
+    queued = [
+        {"subscriberId": fan, "status": "QUEUED", "providerMessageId": sid}
+        for fan, sid in zip(fans[:3], sids, strict=False)
+    ]
+    stopped = {"subscriberId": fans[3], "status": "STOPPED"}
+    first = api.ok(RECORD_MANY, service, a=aid, d=[*queued, stopped])["recordDeliveries"]
+    assert first == {
+        "status": "SENDING",
+        "sent": 0,
+        "delivered": 0,
+        "failed": 0,
+        "stopped": 1,
+        "completedAt": None,
+    }
+    # Repeated, or late after a callback: statuses only move forward, counted once.
+    api.ok(CALLBACK, service, p=sids[0], st="DELIVERED")
+    again = api.ok(RECORD_MANY, service, a=aid, d=[*queued, stopped])["recordDeliveries"]
+    assert (again["sent"], again["delivered"], again["stopped"]) == (1, 1, 1)
+    # Several updates of one recipient in one call, in order; a failure keeps its code.
+    done = api.ok(
+        RECORD_MANY,
+        service,
+        a=aid,
+        d=[
+            {"subscriberId": fans[1], "status": "DELIVERED"},
+            {"subscriberId": fans[1], "status": "SENT"},
+            {"subscriberId": fans[2], "status": "FAILED", "errorCode": "30003"},
+        ],
+    )["recordDeliveries"]
+    assert (done["status"], done["sent"], done["delivered"], done["failed"]) == ("SENT", 2, 2, 1)
+    assert done["completedAt"] is not None
+    rows = api.sql(
+        "SELECT provider_message_id, status, error_code FROM deliveries"
+        " WHERE announcement_id = %s ORDER BY provider_message_id NULLS LAST",
+        aid,
+    )
+    assert sorted(rows, key=str) == sorted(
+        [
+            (sids[0], "delivered", None),
+            (sids[1], "delivered", None),
+            (sids[2], "failed", "30003"),
+            (None, "stopped", None),
+        ],
+        key=str,
+    )
+    unknown = api.error_code(RECORD_MANY, service, a=str(uuid.uuid4()), d=[stopped])
+    assert unknown == "NOT_FOUND"
+
+
 def test_the_owner_sees_progress_pushed_over_graphql_transport_ws(api: SubgraphClient) -> None:
     owner = api.person("client")
     slug = f"live-{uuid.uuid4().hex[:8]}"

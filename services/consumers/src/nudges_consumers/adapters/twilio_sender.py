@@ -1,5 +1,11 @@
-"""Twilio's Messages API through the official ``twilio`` library (async), at the base URL of
-the settings (the emulator in development), within the process's sending rate.
+"""Twilio's Messages API at the base URL of the settings (the emulator in development), within
+the process's sending rate.
+
+A send is one POST of the Messages resource on a pool of keep-alive connections
+(:class:`~nudges_consumers.adapters.form_posts.FormPoster`), its fixed part built once: it is
+the hot path of a fan-out, where the official ``twilio`` library's request and resource
+objects cost more than the HTTP call itself. The list that reconciles an in-doubt send (rare)
+goes through the library.
 
 Errors come out in three kinds: :class:`SendRefused` (this message can never be sent: an
 invalid or blocked number, error 21211, 21610...), :class:`SendUnavailable` (429, 5xx, a
@@ -10,17 +16,21 @@ taken the message anyway, so that it is looked for before sending again).
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from nudges_consumers.adapters.form_posts import ConnectionLost, FormPoster
 from nudges_consumers.settings import ConsumersSettings
 
 #: The twilio library logs request URLs (with the To number of a list) at INFO: keep it quiet.
@@ -29,6 +39,9 @@ _QUIET.setLevel(logging.WARNING)
 
 #: Errors of the account or its configuration, not of one message: retried, then dead-lettered.
 _ACCOUNT_ERRORS = frozenset({401, 403, 404})
+#: Idle connections to Twilio kept open at most (every sending worker of the process shares
+#: them).
+MAX_CONNECTIONS = 256
 
 
 class SendRefused(Exception):
@@ -93,6 +106,13 @@ def _segments(resource: Any) -> int:
         return 1
 
 
+def _segments_of(resource: dict[str, Any]) -> int:
+    try:
+        return max(1, int(resource.get("num_segments") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 class TwilioSender:
     """Sends SMS from the configured number and finds messages already sent."""
 
@@ -107,6 +127,14 @@ class TwilioSender:
         self._timeout = timeout
         self._client: Client | None = None
         self._http: AsyncTwilioHttpClient | None = None
+        token = settings.twilio_auth_token.get_secret_value()
+        credentials = base64.b64encode(f"{settings.twilio_account_sid}:{token}".encode())
+        self._messages = FormPoster(
+            f"{settings.twilio_api_url.rstrip('/')}/2010-04-01/Accounts/"
+            f"{settings.twilio_account_sid}/Messages.json",
+            {"Authorization": f"Basic {credentials.decode()}", "Accept": "application/json"},
+            max_idle=MAX_CONNECTIONS,
+        )
 
     def _twilio(self) -> Client:
         # Created on first use, inside the event loop its aiohttp session belongs to.
@@ -126,19 +154,29 @@ class TwilioSender:
     async def send(self, to: str, body: str, status_callback: str | None) -> SentMessage:
         """Send ``body`` to ``to`` (E.164), waiting for the sending rate first."""
         await self._bucket.acquire()
+        form = {"To": to, "From": self._settings.twilio_from_number, "Body": body}
+        if status_callback:
+            form["StatusCallback"] = status_callback
         try:
             async with asyncio.timeout(self._timeout):
-                message = await self._twilio().messages.create_async(
-                    to=to,
-                    from_=self._settings.twilio_from_number,
-                    body=body,
-                    status_callback=status_callback or None,
-                )
-        except (TwilioRestException, TwilioServiceException) as exc:
-            raise _classified(exc.status, exc.code, str(getattr(exc, "msg", exc))) from exc
-        except (TimeoutError, aiohttp.ClientError) as exc:
+                answer = await self._messages.post(urlencode(form).encode())
+        except (TimeoutError, ConnectionLost, OSError) as exc:
             raise SendUnavailable(f"Twilio: {type(exc).__name__}", maybe_accepted=True) from exc
-        return SentMessage(sid=str(message.sid), segments=_segments(message))
+        try:
+            resource = json.loads(answer.body)
+        except ValueError:
+            resource = None
+        if not isinstance(resource, dict):
+            resource = {}
+        status = answer.status
+        if status >= 400:
+            message = resource.get("message") or answer.body[:200].decode(errors="replace")
+            raise _classified(status, resource.get("code"), str(message))
+        if status >= 300 or not resource.get("sid"):
+            raise SendUnavailable(
+                f"Twilio answered {status} without a message", maybe_accepted=True
+            )
+        return SentMessage(sid=str(resource["sid"]), segments=_segments_of(resource))
 
     async def find_sent(self, to: str, body: str, since: datetime) -> SentMessage | None:
         """A message to ``to`` with exactly ``body`` created since ``since`` (UTC), if any:
@@ -160,12 +198,13 @@ class TwilioSender:
         return None
 
     async def close(self) -> None:
+        await self._messages.close()
         if self._http is not None:
             http, self._http, self._client = self._http, None, None
             await http.close()
 
 
-def _classified(status: int, error_code: int | None, message: str) -> Exception:
+def _classified(status: int, error_code: int | str | None, message: str) -> Exception:
     code = str(error_code or status)
     if status == 429:
         return SendUnavailable(f"Twilio 429 ({code})", maybe_accepted=False)

@@ -154,32 +154,35 @@ class DeliveryRecord:
     error_code: str | None
 
 
+RECORD_DELIVERIES = f"""
+mutation($a: ID!, $d: [DeliveryInput!]!) {{
+  recordDeliveries(announcementId: $a, deliveries: $d) {{ {ANNOUNCEMENT_FIELDS} }}
+}}"""
+
+
 async def record_deliveries(deps: Deps, records: list[DeliveryRecord]) -> list[Progress]:
-    """Several recipients' statuses in one call to UserApi (one ``recordDelivery`` each, in
-    order); the announcement's counts after each."""
-    if not records:
-        return []
-    params: list[str] = []
-    fields: list[str] = []
-    variables: dict[str, Any] = {}
-    for n, record in enumerate(records):
-        params.append(
-            f"$a{n}: ID!, $s{n}: ID!, $st{n}: DeliveryStatus!, $p{n}: String, $e{n}: String"
+    """Several recipients' statuses, in order, with one ``recordDeliveries`` call (one UserApi
+    transaction) per announcement; each announcement's counts after its call."""
+    by_announcement: dict[UUID, list[DeliveryRecord]] = {}
+    for record in records:
+        by_announcement.setdefault(record.send.announcement_id, []).append(record)
+    progresses = []
+    for announcement_id, recorded in by_announcement.items():
+        found = await deps.graph.user(
+            RECORD_DELIVERIES,
+            a=str(announcement_id),
+            d=[
+                {
+                    "subscriberId": str(r.send.subscriber_id),
+                    "status": r.status,
+                    "providerMessageId": r.message_sid,
+                    "errorCode": r.error_code,
+                }
+                for r in recorded
+            ],
         )
-        fields.append(
-            f"d{n}: recordDelivery(announcementId: $a{n}, subscriberId: $s{n}, status: $st{n},"
-            f" providerMessageId: $p{n}, errorCode: $e{n}) {{ {ANNOUNCEMENT_FIELDS} }}"
-        )
-        variables |= {
-            f"a{n}": str(record.send.announcement_id),
-            f"s{n}": str(record.send.subscriber_id),
-            f"st{n}": record.status,
-            f"p{n}": record.message_sid,
-            f"e{n}": record.error_code,
-        }
-    query = f"mutation({', '.join(params)}) {{ {' '.join(fields)} }}"
-    found = await deps.graph.user(query, **variables)
-    return [Progress.of(found[f"d{n}"]) for n in range(len(records))]
+        progresses.append(Progress.of(found["recordDeliveries"]))
+    return progresses
 
 
 async def record_status(deps: Deps, data: providers.TwilioStatusData) -> Progress | None:

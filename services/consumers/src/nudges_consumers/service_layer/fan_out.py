@@ -3,21 +3,29 @@ active subscriber of the client, in the subscriber's language.
 
 The handler pages through UserApi's ``announcementRecipients``, renders the announcement once
 per language among them (``announcement.body``, the client's name and text, then the
-``announcement.opt_out`` line: two ``RenderMany`` calls whatever the audience), and writes one
-``sms.announcement-batch`` work item per chunk of recipients to the consumers' outbox, in the
-handler's transaction: a redelivered confirmation writes nothing more (handled event ids),
-and a crash before the commit writes nothing at all. Chunks are keyed by announcement and
-position, so they spread over the partitions and every sending worker takes a share;
-``sms_outbound`` sends each recipient's copy once.
+``announcement.opt_out`` line, each language rendered when a page first brings it), and
+writes one ``sms.announcement-batch`` work item per chunk of recipients to the consumers'
+outbox. Each page's work items are committed as soon as the page is read (on a connection of
+their own), so that sending starts while the rest of the audience is listed; a work item's
+event id is derived from its announcement and its recipients, so a confirmation handled again
+after a crash writes the same work items again, which the outbox (one row per event id) and
+the senders (handled event ids) keep once. Should the audience read differently the second
+time, the work items may overlap, and ``sms_outbound`` still sends each recipient's copy once
+(its ledger is by recipient). A confirmation handled to the end is not handled again (handled
+event ids). Chunks are keyed by announcement and position, so they spread over the partitions
+and every sending worker takes a share.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from nudges_consumers.bootstrap import Deps
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import fanout, user
 from nudges_kit.localization import (
@@ -27,15 +35,17 @@ from nudges_kit.localization import (
     LocalizationUnavailable,
 )
 from nudges_kit.logging import get_logger
-from nudges_kit.outbox import add_event
+from nudges_kit.outbox import add_envelope
 
 log = get_logger(__name__)
 
 GROUP = "fan-out"
 #: Recipients per page of ``announcementRecipients`` (UserApi allows up to 5,000).
-PAGE_SIZE = 1000
-#: Recipients per work item.
-BATCH_SIZE = 50
+PAGE_SIZE = 5000
+#: Recipients per work item (a page holds a whole number of them).
+BATCH_SIZE = 500
+#: The namespace of work items' event ids (a UUID of their announcement and recipients).
+WORK_ITEM_IDS = UUID("6b1d54c4-1f0e-4a53-9d7c-5f0c0f6c2a61")
 
 ANNOUNCEMENT = """
 query($r: [_Any!]!) {
@@ -55,35 +65,56 @@ def compose_announcement(body_line: str, opt_out_line: str) -> str:
     return f"{body_line}\n{opt_out_line}"
 
 
+async def audience_pages(
+    deps: Deps, client_id: UUID, announcement_id: UUID
+) -> AsyncIterator[list[fanout.BatchRecipient]]:
+    """The announcement's audience, page by page, in subscriber-id order: the client's
+    subscribers active when it was confirmed, including those who stopped since (the sender
+    holds their copies back and records them as stopped, so that the counts still add up to
+    the audience).
+
+    The next page is asked for while the current one is read, so that UserApi writes a page
+    while this process reads the one before."""
+
+    async def page_after(after: str | None) -> dict[str, Any]:
+        found = await deps.graph.user(
+            RECIPIENTS, c=str(client_id), a=str(announcement_id), first=PAGE_SIZE, after=after
+        )
+        return found["announcementRecipients"]  # type: ignore[no-any-return]
+
+    asked = asyncio.create_task(page_after(None))
+    try:
+        while True:
+            page = await asked
+            after = page["nextAfter"]
+            if after is not None:
+                asked = asyncio.create_task(page_after(after))
+            # UserApi's own records: built without validating each field again.
+            yield [
+                fanout.BatchRecipient.model_construct(
+                    subscriber_id=UUID(r["subscriberId"]),
+                    locale=r["locale"],
+                    to_ciphertext=r["phoneCiphertext"],
+                )
+                for r in page["recipients"]
+            ]
+            if after is None:
+                return
+    finally:
+        asked.cancel()
+
+
 async def recipients_of(
     deps: Deps, client_id: UUID, announcement_id: UUID
 ) -> list[fanout.BatchRecipient]:
-    """The announcement's audience, in subscriber-id order: the client's subscribers active
-    when it was confirmed, including those who stopped since (the sender holds their copies
-    back and records them as stopped, so that the counts still add up to the audience)."""
-    found: list[fanout.BatchRecipient] = []
-    after: str | None = None
-    while True:
-        page = (
-            await deps.graph.user(
-                RECIPIENTS,
-                c=str(client_id),
-                a=str(announcement_id),
-                first=PAGE_SIZE,
-                after=after,
-            )
-        )["announcementRecipients"]
-        found.extend(
-            fanout.BatchRecipient(
-                subscriber_id=UUID(r["subscriberId"]),
-                locale=r["locale"],
-                to_ciphertext=r["phoneCiphertext"],
-            )
-            for r in page["recipients"]
-        )
-        after = page["nextAfter"]
-        if after is None:
-            return found
+    """The announcement's whole audience (:func:`audience_pages`)."""
+    return [r async for page in audience_pages(deps, client_id, announcement_id) for r in page]
+
+
+def work_item_id(announcement_id: UUID, recipients: list[fanout.BatchRecipient]) -> UUID:
+    """The event id of the work item of ``recipients``: the same whenever it is written."""
+    ids = ",".join(str(r.subscriber_id) for r in recipients)
+    return uuid5(WORK_ITEM_IDS, f"{announcement_id}:{ids}")
 
 
 async def texts_by_locale(
@@ -102,50 +133,62 @@ async def texts_by_locale(
     return {locale: compose_announcement(bodies[locale], opt_outs[locale]) for locale in locales}
 
 
-async def fan_out(
-    deps: Deps, conn: Any, envelope: Envelope, data: user.AnnouncementConfirmedData
-) -> int:
-    """Write the work items of one announcement on ``conn``; returns how many."""
+async def fan_out(deps: Deps, data: user.AnnouncementConfirmedData) -> int:
+    """Write the work items of one announcement, page by page; returns how many."""
     found = await deps.graph.user(
         ANNOUNCEMENT, r=[{"__typename": "Announcement", "id": str(data.announcement_id)}]
     )
     announcement = found["_entities"][0]
     if not announcement:
         raise PermanentError(f"announcement {data.announcement_id} not found")
-    recipients = await recipients_of(deps, data.client_id, data.announcement_id)
-    if len(recipients) != data.recipients:
+    texts: dict[str, str] = {}
+    batches = 0
+    listed = 0
+    work_items = await create_pool(deps.settings.database_url(), min_size=1, max_size=1)
+    try:
+        async for page in audience_pages(deps, data.client_id, data.announcement_id):
+            if new_locales := sorted({r.locale for r in page} - texts.keys()):
+                texts |= await texts_by_locale(
+                    deps, new_locales, announcement["client"]["name"], announcement["body"]
+                )
+            async with work_items.acquire() as conn, conn.transaction():
+                for start in range(0, len(page), BATCH_SIZE):
+                    chunk = page[start : start + BATCH_SIZE]
+                    item = fanout.AnnouncementBatchData(
+                        announcement_id=data.announcement_id,
+                        client_id=data.client_id,
+                        batch=batches,
+                        texts={r.locale: texts[r.locale] for r in chunk},
+                        recipients=chunk,
+                        status_callback=deps.settings.twilio_status_callback_url,
+                    )
+                    await add_envelope(
+                        conn,
+                        fanout.announcement_batch.topic,
+                        Envelope(
+                            id=work_item_id(data.announcement_id, chunk),
+                            type=fanout.announcement_batch.name,
+                            version=fanout.announcement_batch.version,
+                            key=f"{data.announcement_id}:{batches}",
+                            data=item.model_dump(mode="json"),
+                        ),
+                    )
+                    batches += 1
+            listed += len(page)
+    finally:
+        await work_items.close()
+    if listed != data.recipients:
         log.warning(
             "audience differs from the count at the confirmation",
             announcement_id=str(data.announcement_id),
             confirmed_for=data.recipients,
-            active_now=len(recipients),
+            active_now=listed,
         )
-    locales = sorted({r.locale for r in recipients})
-    texts = await texts_by_locale(
-        deps, locales, announcement["client"]["name"], announcement["body"]
-    )
-    batches = 0
-    for start in range(0, len(recipients), BATCH_SIZE):
-        chunk = recipients[start : start + BATCH_SIZE]
-        await add_event(
-            conn,
-            fanout.announcement_batch,
-            f"{data.announcement_id}:{batches}",
-            fanout.AnnouncementBatchData(
-                announcement_id=data.announcement_id,
-                client_id=data.client_id,
-                batch=batches,
-                texts={r.locale: texts[r.locale] for r in chunk},
-                recipients=chunk,
-                status_callback=deps.settings.twilio_status_callback_url,
-            ),
-        )
-        batches += 1
     log.info(
         "announcement fanned out",
         announcement_id=str(data.announcement_id),
-        recipients=len(recipients),
-        locales=locales,
+        recipients=listed,
+        locales=sorted(texts),
         batches=batches,
     )
     return batches
@@ -155,7 +198,7 @@ def consumers(deps: Deps) -> list[EventConsumer]:
     """The fan-out of confirmed announcements."""
 
     async def confirmed(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
-        await fan_out(deps, ctx.conn, envelope, data)
+        await fan_out(deps, data)
 
     return [
         EventConsumer(

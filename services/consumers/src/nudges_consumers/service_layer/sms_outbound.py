@@ -8,7 +8,9 @@ Nobody gets two copies and nobody is skipped, whatever crashes when:
    lock on the key keeps any other worker off it (a killed worker's locks go with its
    connection);
 2. each attempt is committed (``attempts``) before Twilio is called, and Twilio's sid is
-   committed (``sent``) as soon as it answers;
+   committed (``sent``) as soon as it answers; a work item's intents, locks and first
+   attempts take one statement each, and the sids that arrive while a statement runs are
+   committed together by the next one;
 3. a redelivered work item skips what is ``sent`` or ``failed``, and a send still ``pending``
    after an attempt is *in doubt* (the worker died between Twilio's answer and the commit):
    it is looked for in Twilio's message list (same number, same text, since the first
@@ -16,10 +18,12 @@ Nobody gets two copies and nobody is skipped, whatever crashes when:
 
 429 and 5xx are retried with backoff (a 5xx or a timeout may have been accepted: looked for
 first), then the consumer loop retries the work item; a number Twilio refuses (21211, 21610,
-...) is recorded as failed and not retried. Sends wait for the process's sending rate.
+...) is recorded as failed and not retried. Sends wait for the process's sending rate, and
+at most :data:`SEND_CONCURRENCY` are in flight in the process.
 
-For an announcement, each recipient's outcome goes to UserApi (``recordDelivery``: queued with
-the message sid, or failed with Twilio's code); when that finishes the announcement, the client
+For an announcement, the work item's outcomes go to UserApi in one call (``recordDeliveries``:
+queued with the message sid, or failed with Twilio's code); when that finishes the
+announcement, the client
 gets the final SMS (:func:`nudges_consumers.service_layer.delivery_status.finish_announcement`).
 
 Carrier rules: a number that texted STOP receives nothing more, even an announcement confirmed
@@ -58,12 +62,17 @@ from nudges_kit.logging import get_logger
 log = get_logger(__name__)
 
 GROUP = "sms-outbound"
-#: Sends of one work item in flight at once (the process's rate still applies).
-SEND_CONCURRENCY = 8
+#: Sends in flight at once in a process, whichever work items they belong to (the process's
+#: rate still applies): one work item may use them all while the other workers wait for
+#: theirs, so that the last work items of a fan-out go as fast as the first.
+SEND_CONCURRENCY = 64
 #: Attempts of one send within a handler call before the consumer loop's retry takes over.
 ATTEMPTS_PER_CALL = 3
 #: How far before the first attempt an in-doubt send is looked for (clock skew).
 RECONCILE_MARGIN = timedelta(minutes=2)
+#: How long a commit of Twilio's answers waits for the answers of the sends in flight to join
+#: it (a busy work item then writes a statement per round of answers, not one per message).
+SID_COMMIT_DELAY = 0.02
 #: The ledger's error code of a copy held back because its recipient texted STOP.
 HELD_BACK = "stopped"
 
@@ -126,6 +135,9 @@ class SendLedger:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        #: Twilio's answers not committed yet, and the intents committed for their waiters.
+        self._answered: dict[str, SentMessage] = {}
+        self._committed: dict[str, Intent] = {}
 
     async def _fetchrow(self, query: str, *args: Any) -> asyncpg.Record:
         async with self._lock:
@@ -182,15 +194,36 @@ class SendLedger:
         return {row["idempotency_key"]: Intent.of(row) for row in rows}
 
     async def sent(self, key: str, message: SentMessage) -> Intent:
-        return Intent.of(
-            await self._fetchrow(
-                "UPDATE sms_sends SET state = 'sent', message_sid = $2, segments = $3,"
-                " updated_at = now() WHERE idempotency_key = $1 RETURNING *",
-                key,
-                message.sid,
-                message.segments,
-            )
-        )
+        """Commit Twilio's answer for ``key``, together with the answers that arrive within
+        :data:`SID_COMMIT_DELAY` or while the previous statement runs (a group commit)."""
+        self._answered[key] = message
+        async with self._lock:
+            if key not in self._committed:
+                await asyncio.sleep(SID_COMMIT_DELAY)
+                answered, self._answered = self._answered, {}
+                try:
+                    async with self._conn.transaction():
+                        # Visible at once but flushed to disk with the next durable commit:
+                        # a sid lost with the database server leaves its send in doubt, and
+                        # in-doubt sends are looked for at Twilio before any resend. (The
+                        # attempts, committed before Twilio is called, stay durable.)
+                        await self._conn.execute("SET LOCAL synchronous_commit = off")
+                        rows = await self._conn.fetch(
+                            "UPDATE sms_sends SET state = 'sent', message_sid = a.sid,"
+                            " segments = a.segments, updated_at = now()"
+                            " FROM unnest($1::text[], $2::text[], $3::int[])"
+                            " AS a(key, sid, segments)"
+                            " WHERE idempotency_key = a.key RETURNING sms_sends.*",
+                            list(answered),
+                            [m.sid for m in answered.values()],
+                            [m.segments for m in answered.values()],
+                        )
+                except BaseException:
+                    # Whoever waits for one of these next commits it again (or fails too).
+                    self._answered = answered | self._answered
+                    raise
+                self._committed.update((row["idempotency_key"], Intent.of(row)) for row in rows)
+        return self._committed.pop(key)
 
     async def failed(self, key: str, error_code: str) -> Intent:
         return Intent.of(
@@ -269,7 +302,7 @@ class SmsSending:
     ) -> None:
         self._deps = deps
         self._sender = sender
-        self._concurrency = concurrency
+        self._in_flight = asyncio.Semaphore(concurrency)
         self._ledger_connections = ledger_connections
         self._ledger_pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
@@ -304,13 +337,11 @@ class SmsSending:
                     if intent.state == "pending" and intent.attempts == 0
                 ]
                 counted = await ledger.attempt_first(fresh) if fresh else {}
-                limit = asyncio.Semaphore(self._concurrency)
 
                 async def deliver(send: Send) -> None:
                     intent = intents[send.key]
                     if intent.state == "pending":
-                        async with limit:
-                            intent = await self._send(ledger, send, intent, counted.get(send.key))
+                        intent = await self._send(ledger, send, intent, counted.get(send.key))
                     intents[send.key] = intent
 
                 claimed = [s for s in sends if s.key in intents]
@@ -385,7 +416,8 @@ class SmsSending:
             else:
                 intent = await ledger.attempt(send.key)
             try:
-                message = await self._sender.send(to, send.body, send.status_callback)
+                async with self._in_flight:
+                    message = await self._sender.send(to, send.body, send.status_callback)
             except SendRefused as exc:
                 log.warning("twilio refused a message", key=send.key, error_code=exc.code)
                 return await ledger.failed(send.key, exc.code)
@@ -402,9 +434,10 @@ class SmsSending:
 
     async def _find(self, to: str, send: Send, intent: Intent) -> SentMessage | None:
         assert intent.first_attempt_at is not None
-        return await self._sender.find_sent(
-            to, send.body, intent.first_attempt_at - RECONCILE_MARGIN
-        )
+        async with self._in_flight:
+            return await self._sender.find_sent(
+                to, send.body, intent.first_attempt_at - RECONCILE_MARGIN
+            )
 
     async def _record_deliveries(
         self, ledger: SendLedger, done: Sequence[tuple[Send, Intent]]
@@ -435,17 +468,18 @@ class SmsSending:
                     None if sent or held_back else intent.error_code,
                 )
             )
-        progresses = await delivery_status.record_deliveries(self._deps, records)
-        # Callbacks that overtook these records (sends found at Twilio after a crash).
+        # Callbacks that overtook these records (sends found at Twilio after a crash), read
+        # after the sids were committed, go right after them in the same call.
         sids = [r.message_sid for r in records if r.message_sid]
         parked = await ledger.parked_statuses(sids) if sids else {}
-        for record in records:
+        for record in list(records):
             for status, error_code in parked.get(record.message_sid or "", []):
-                progresses.append(
-                    await delivery_status.record_delivery(
-                        self._deps, record.send, status, record.message_sid, error_code
+                records.append(
+                    delivery_status.DeliveryRecord(
+                        record.send, status, record.message_sid, error_code
                     )
                 )
+        progresses = await delivery_status.record_deliveries(self._deps, records)
         if parked:
             await ledger.forget_parked(list(parked))
         completed = [p for p in progresses if p.completed]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +13,7 @@ from nudges_user.domain.model import (
     Announcement,
     AnnouncementStatus,
     Client,
+    DeliveryStatus,
     Membership,
     MembershipStatus,
     Subscriber,
@@ -78,11 +79,14 @@ def _announcement(row: asyncpg.Record) -> Announcement:
 async def upsert_user(
     conn: Conn, user_id: UUID, phone_hash: str, phone_ciphertext: str, locale: str
 ) -> UUID:
-    """The id of the user with ``phone_hash``, created with ``user_id`` when new."""
-    row = await conn.fetchval(
+    """The id of the user with ``phone_hash``, created with ``user_id`` when new.
+
+    Two first requests of one person at once both insert the same row (its id, phone hash and
+    subject are all unique): the second waits for the first and then finds it."""
+    created = await conn.fetchval(
         "INSERT INTO users (id, phone_hash, phone_ciphertext, locale, identity_subject)"
         " VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash"
+        " ON CONFLICT DO NOTHING"
         " RETURNING id",
         user_id,
         phone_hash,
@@ -90,7 +94,12 @@ async def upsert_user(
         locale,
         str(user_id),
     )
-    return row  # type: ignore[no-any-return]
+    if created is not None:
+        return created  # type: ignore[no-any-return]
+    existing = await user_id_by_phone_hash(conn, phone_hash)
+    if existing is None:
+        raise RuntimeError("a user with this id or subject exists under another phone hash")
+    return existing
 
 
 async def user_id_by_phone_hash(conn: Conn, phone_hash: str) -> UUID | None:
@@ -475,6 +484,47 @@ async def write_delivery(
         provider_message_id,
         status,
         error_code,
+    )
+
+
+class DeliveryRow(NamedTuple):
+    """One row of ``deliveries`` to write for an announcement."""
+
+    subscriber_id: UUID
+    status: str
+    provider_message_id: str | None
+    error_code: str | None
+
+
+async def delivery_statuses_for_update(
+    conn: Conn, announcement_id: UUID, subscriber_ids: Sequence[UUID]
+) -> dict[UUID, DeliveryStatus]:
+    """The recorded statuses of these recipients' copies, their rows locked (in subscriber
+    order, as every writer locks them) until the transaction ends."""
+    rows = await conn.fetch(
+        "SELECT subscriber_id, status FROM deliveries WHERE announcement_id = $1"
+        " AND subscriber_id = ANY($2::uuid[]) ORDER BY subscriber_id FOR UPDATE",
+        announcement_id,
+        list(subscriber_ids),
+    )
+    return {r["subscriber_id"]: DeliveryStatus(r["status"]) for r in rows}
+
+
+async def write_deliveries(conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryRow]) -> None:
+    """:func:`write_delivery` of each row, in one statement (one row per subscriber)."""
+    if not rows:
+        return
+    await conn.execute(
+        "INSERT INTO deliveries (announcement_id, subscriber_id, status, provider_message_id,"
+        " error_code) SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[])"
+        " ON CONFLICT (announcement_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
+        " provider_message_id = COALESCE(EXCLUDED.provider_message_id,"
+        " deliveries.provider_message_id), error_code = EXCLUDED.error_code, updated_at = now()",
+        announcement_id,
+        [r.subscriber_id for r in rows],
+        [r.status for r in rows],
+        [r.provider_message_id for r in rows],
+        [r.error_code for r in rows],
     )
 
 

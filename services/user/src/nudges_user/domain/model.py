@@ -119,6 +119,50 @@ def delivery_moves_forward(current: DeliveryStatus | None, new: DeliveryStatus) 
 
 
 @dataclass(frozen=True)
+class CountChanges:
+    """What an announcement's counters gain when one of its deliveries changes status."""
+
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    stopped: int = 0
+
+    def __add__(self, other: CountChanges) -> CountChanges:
+        return CountChanges(
+            self.sent + other.sent,
+            self.delivered + other.delivered,
+            self.failed + other.failed,
+            self.stopped + other.stopped,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.delivered or self.failed or self.stopped)
+
+
+def count_changes(previous: DeliveryStatus | None, status: DeliveryStatus) -> CountChanges:
+    """The counters' gains when a delivery moves forward from ``previous`` to ``status``:
+    ``sent`` once per copy whatever the order of "sent" and "delivered", the final statuses
+    once each."""
+    was_sent = previous in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+    return CountChanges(
+        sent=int(status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and not was_sent),
+        delivered=int(status is DeliveryStatus.DELIVERED),
+        failed=int(status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)),
+        stopped=int(status is DeliveryStatus.STOPPED),
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """One recipient's delivery status to record (the sender's or a status callback's)."""
+
+    subscriber_id: str
+    status: DeliveryStatus
+    provider_message_id: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
 class AnnouncementCounts:
     """The counters of an announcement and whether sending is finished."""
 

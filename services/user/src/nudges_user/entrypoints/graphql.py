@@ -518,6 +518,18 @@ async def _announcements_page(
 # --- root types -----------------------------------------------------------------------------
 
 
+@strawberry.input(description="One recipient's delivery status of an announcement.")
+class DeliveryInput:
+    subscriber_id: strawberry.ID
+    status: DeliveryStatus
+    provider_message_id: str | None = None
+    error_code: str | None = None
+
+
+#: Deliveries one ``recordDeliveries`` call may record.
+MAX_DELIVERIES_PER_CALL = 5000
+
+
 @strawberry.input
 class CreateClientInput:
     name: str
@@ -825,6 +837,33 @@ class Mutation:
                 model.DeliveryStatus(status.value),
                 provider_message_id,
                 error_code,
+            )
+        )
+
+    @strawberry.mutation(
+        description="Record several recipients' delivery statuses of one announcement, in"
+        " order, in one transaction (services)."
+    )
+    async def record_deliveries(
+        self, info: Info, announcement_id: strawberry.ID, deliveries: list[DeliveryInput]
+    ) -> Announcement:
+        _ctx(info).require("service")
+        if len(deliveries) > MAX_DELIVERIES_PER_CALL:
+            raise BadInput(
+                f"at most {MAX_DELIVERIES_PER_CALL} deliveries per call", field="deliveries"
+            )
+        return Announcement.of(
+            await _service(info).record_deliveries(
+                str(announcement_id),
+                [
+                    model.DeliveryUpdate(
+                        str(d.subscriber_id),
+                        model.DeliveryStatus(d.status.value),
+                        d.provider_message_id,
+                        d.error_code,
+                    )
+                    for d in deliveries
+                ],
             )
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +19,9 @@ from nudges_user.domain.model import (
     SLUG_PATTERN,
     Announcement,
     Client,
+    CountChanges,
     DeliveryStatus,
+    DeliveryUpdate,
     InvalidInput,
     Membership,
     MembershipStatus,
@@ -27,6 +29,7 @@ from nudges_user.domain.model import (
     check_locale,
     check_name,
     check_slug,
+    count_changes,
     delivery_moves_forward,
     slugify,
 )
@@ -317,6 +320,47 @@ class UserService:
                 or found[str(aid)]
             )
 
+    async def record_deliveries(
+        self, announcement_id: str, deliveries: Sequence[DeliveryUpdate]
+    ) -> Announcement:
+        """Record several recipients' delivery statuses of one announcement, in order, in one
+        transaction (what the sender records of a work item); counters move once per
+        transition, exactly as one :meth:`record_delivery` per update would move them."""
+        aid = _uuid(announcement_id, "announcementId")
+        ids = [_uuid(d.subscriber_id, "subscriberId") for d in deliveries]
+        async with self._pool.acquire() as conn, conn.transaction():
+            found = await repo.announcements_by_ids(conn, [aid])
+            if not found:
+                raise NotFound("announcement not found")
+            current = await repo.delivery_statuses_for_update(conn, aid, ids)
+            writes: dict[UUID, repo.DeliveryRow] = {}
+            gains = CountChanges()
+            for sid, update in zip(ids, deliveries, strict=True):
+                previous = current.get(sid)
+                if not delivery_moves_forward(previous, update.status):
+                    if update.provider_message_id and previous is not None:
+                        writes[sid] = repo.DeliveryRow(
+                            sid, previous.value, update.provider_message_id, None
+                        )
+                    continue
+                earlier = writes.get(sid)
+                message_id = update.provider_message_id or (
+                    earlier.provider_message_id if earlier else None
+                )
+                writes[sid] = repo.DeliveryRow(
+                    sid, update.status.value, message_id, update.error_code
+                )
+                current[sid] = update.status
+                gains = gains + count_changes(previous, update.status)
+            await repo.write_deliveries(conn, aid, list(writes.values()))
+            if not gains:
+                return found[str(aid)]
+            announcement = await repo.add_to_counts(
+                conn, aid, gains.sent, gains.delivered, gains.failed, gains.stopped
+            )
+            await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
+            return announcement
+
     async def record_provider_status(
         self, provider_message_id: str, status: DeliveryStatus, error_code: str | None
     ) -> Announcement | None:
@@ -354,13 +398,11 @@ class UserService:
                 await repo.write_delivery(conn, aid, sid, previous.value, provider_message_id, None)
             return None
         await repo.write_delivery(conn, aid, sid, status.value, provider_message_id, error_code)
-        was_sent = previous in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
-        sent = int(status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and not was_sent)
-        delivered = int(status is DeliveryStatus.DELIVERED)
-        failed = int(status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED))
-        stopped = int(status is DeliveryStatus.STOPPED)
-        if sent or delivered or failed or stopped:
-            announcement = await repo.add_to_counts(conn, aid, sent, delivered, failed, stopped)
+        gains = count_changes(previous, status)
+        if gains:
+            announcement = await repo.add_to_counts(
+                conn, aid, gains.sent, gains.delivered, gains.failed, gains.stopped
+            )
             await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
             return announcement
         return None
