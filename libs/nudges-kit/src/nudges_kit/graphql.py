@@ -94,27 +94,37 @@ class SubgraphContext(BaseContext):
 
 class DomainErrors(SchemaExtension):
     """Gives errors raised as :class:`DomainError` their ``extensions.code`` (and field), and
-    masks any other unexpected error as ``INTERNAL_SERVER_ERROR`` (logged, never shown)."""
+    masks any other unexpected error as ``INTERNAL_SERVER_ERROR`` (logged, never shown): in
+    the result of a query or mutation, and in each event of a subscription."""
 
     def on_execute(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        for err in result.errors:
-            original = err.original_error
-            if isinstance(original, DomainError):
-                extra = {"field": original.field} if original.field else {}
-                err.extensions = {**(err.extensions or {}), "code": original.code, **extra}
-            elif original is not None and not isinstance(original, GraphQLError):
-                log.error(
-                    "unexpected error in a resolver",
-                    path=err.path,
-                    error_type=type(original).__name__,
-                    error=str(original)[:500],
-                )
-                err.message = "internal error"
-                err.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        if result is not None and result.errors:
+            _code_errors(result.errors)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        errors = getattr(result, "errors", None)
+        if errors:
+            _code_errors(errors)
+        yield
+
+
+def _code_errors(errors: list[GraphQLError]) -> None:
+    for err in errors:
+        original = err.original_error
+        if isinstance(original, DomainError):
+            extra = {"field": original.field} if original.field else {}
+            err.extensions = {**(err.extensions or {}), "code": original.code, **extra}
+        elif original is not None and not isinstance(original, GraphQLError):
+            log.error(
+                "unexpected error in a resolver",
+                path=err.path,
+                error_type=type(original).__name__,
+                error=str(original)[:500],
+            )
+            err.message = "internal error"
+            err.extensions = {"code": "INTERNAL_SERVER_ERROR"}
 
 
 def context_of(info: strawberry.Info[Any, Any]) -> SubgraphContext:

@@ -126,3 +126,9 @@ def test_an_archived_plan_is_pushed_to_staff_only(
         assert first == {"id": retiring["id"], "active": False}
     else:
         assert first == {"id": live["id"], "active": True}
+
+
+def test_a_malformed_plan_id_is_refused_with_its_code(api: SubgraphClient) -> None:
+    """A subscription's refusal carries ``extensions.code`` as a query's does."""
+    refused = api.first_push(None, SUBSCRIBE, {"id": "not-a-plan-id"}, lambda: None)
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_USER_INPUT"], refused

@@ -3,8 +3,7 @@ reads, with authorization per field."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from strawberry.federation import Schema
 
 from nudges_kit import dlq
 from nudges_kit.auth import Principal
-from nudges_kit.errors import BadInput, DomainError, Forbidden, NotFound
+from nudges_kit.errors import BadInput, Forbidden, NotFound
 from nudges_kit.graphql import (
     Connection,
     DomainErrors,
@@ -25,7 +24,6 @@ from nudges_kit.graphql import (
     context_of,
     decode_cursor,
     encode_cursor,
-    error,
     page_size,
 )
 from nudges_kit.kafka import all_topics
@@ -897,24 +895,12 @@ def _changes(info: Info) -> ChangeListener:
     return listener
 
 
-@contextmanager
-def _coded_refusals() -> Iterator[None]:
-    """A subscription's refusal with its ``extensions.code``: the DomainErrors extension
-    codes the results of queries and mutations, not the events of a subscription."""
-    try:
-        yield
-    except DomainError as exc:
-        extra = {"field": exc.field} if exc.field else {}
-        raise error(exc.code, exc.message, **extra) from exc
-
-
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="A client's profile each time it changes.")
     async def client_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Client, None]:
-        with _coded_refusals():
-            _require_owner(info, str(id))
-            cid = _uuid(id, "id")
+        _require_owner(info, str(id))
+        cid = _uuid(id, "id")
         async with _changes(info).subscribe(CLIENT_UPDATED) as changes:
             while True:
                 if await changes.get() != str(cid):
@@ -927,12 +913,11 @@ class Subscription:
     async def announcement_progress(
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[Announcement, None]:
-        with _coded_refusals():
-            aid = _uuid(id, "id")
-            found = await repo.announcements_by_ids(_pool(info), [aid])
-            if str(aid) not in found:
-                raise NotFound("announcement not found")
-            _require_owner(info, found[str(aid)].client_id)
+        aid = _uuid(id, "id")
+        found = await repo.announcements_by_ids(_pool(info), [aid])
+        if str(aid) not in found:
+            raise NotFound("announcement not found")
+        _require_owner(info, found[str(aid)].client_id)
         # Listening before reading the counts: no change falls between the two.
         async with _changes(info).subscribe(ANNOUNCEMENT_PROGRESS) as changes:
             latest = (await repo.announcements_by_ids(_pool(info), [aid]))[str(aid)]
