@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import threading
@@ -10,6 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -19,9 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pydantic import BaseModel
 
+from nudges_kit import dlq
 from nudges_kit.auth import JwtVerifier, user_id_for
 from nudges_kit.consumer import EventConsumer, Handler
 from nudges_kit.events import EventRegistry, EventType
+from nudges_kit.kafka import all_topics, ensure_topics, make_producer
 from nudges_kit.migrations import MigrationSet, upgrade
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
@@ -84,6 +88,41 @@ def create_migrated_database(server_url: str, migration_set: MigrationSet) -> st
     name = f"test_{migration_set.database}_{uuid.uuid4().hex[:8]}"
     upgrade(migration_set, server_url, database=name)
     return name
+
+
+async def park_dead_letter(
+    bootstrap_servers: str,
+    topic: str,
+    value: bytes,
+    event_id: str,
+    event_type: str,
+    key: str = "k",
+) -> None:
+    """Put one failed event of ``topic`` on its dead-letter topic, as a consumer that gave up
+    on it after six attempts would."""
+    settings = NudgesSettings(kafka_bootstrap_servers=bootstrap_servers)
+    await ensure_topics(bootstrap_servers, all_topics())
+    letter = dlq.DeadLetter(
+        topic=topic,
+        partition=0,
+        offset=int(uuid.uuid4().int % 10**9),
+        key=key,
+        value_b64=base64.b64encode(value).decode(),
+        headers=[],
+        consumer_group="notifications",
+        error="Twilio answered 500",
+        error_type="RuntimeError",
+        attempts=6,
+        failed_at=datetime.now(UTC),
+        event_id=event_id,
+        event_type=event_type,
+    )
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        await dlq.send_dead_letter(producer, letter)
+    finally:
+        await producer.stop()
 
 
 async def drop_database(server_url: str, name: str) -> None:

@@ -14,7 +14,7 @@ from nudges_devstack.testing import Counted, eventually, fresh_event_type, runni
 from nudges_kit import dlq
 from nudges_kit.cli import main as nudges_cli
 from nudges_kit.consumer import DependencyUnavailable, EventConsumer, HandlerContext
-from nudges_kit.events import Envelope, EventRegistry, dlq_topic
+from nudges_kit.events import Envelope, EventRegistry, EventType, dlq_topic
 from nudges_kit.kafka import ensure_topics, make_producer
 from nudges_kit.settings import NudgesSettings
 
@@ -24,6 +24,20 @@ async def _producer(settings: NudgesSettings, *topics: str) -> AIOKafkaProducer:
     producer = make_producer(settings)
     await producer.start()
     return producer
+
+
+async def _publish(
+    settings: NudgesSettings, counted: EventType[Counted], *seqs: int, key: str = "k"
+) -> None:
+    """Publish one event of ``counted`` per sequence number, all with ``key``."""
+    producer = await _producer(settings, counted.topic)
+    try:
+        for seq in seqs:
+            await producer.send_and_wait(
+                counted.topic, counted.envelope(key, Counted(seq=seq)).to_bytes(), key=key.encode()
+            )
+    finally:
+        await producer.stop()
 
 
 async def test_a_redelivered_event_is_handled_once(
@@ -75,13 +89,7 @@ async def test_a_failed_handler_rolls_back_its_writes_and_is_retried(
         if calls < 3:
             raise ConnectionError("provider timed out")
 
-    producer = await _producer(settings, counted.topic)
-    try:
-        await producer.send_and_wait(
-            counted.topic, counted.envelope("k", Counted(seq=1)).to_bytes(), key=b"k"
-        )
-    finally:
-        await producer.stop()
+    await _publish(settings, counted, 1)
     async with running_consumer(settings, pool, registry, {counted: flaky}):
         await eventually(lambda: calls == 3)
         await asyncio.sleep(0.3)
@@ -197,13 +205,7 @@ async def test_an_unavailable_dependency_is_waited_for_without_spending_attempts
             raise DependencyUnavailable("ProductApi refused the connection")
         handled.append(data.seq)
 
-    producer = await _producer(settings, counted.topic)
-    try:
-        await producer.send_and_wait(
-            counted.topic, counted.envelope("k", Counted(seq=5)).to_bytes(), key=b"k"
-        )
-    finally:
-        await producer.stop()
+    await _publish(settings, counted, 5)
     async with running_consumer(settings, pool, registry, {counted: handle}, max_attempts=3):
         await eventually(lambda: handled == [5])
     assert calls == 11
@@ -219,13 +221,7 @@ async def test_an_unavailable_dependency_beyond_the_patience_is_dead_lettered(
     async def handle(_e: Envelope, _data: Any, _ctx: HandlerContext) -> None:
         raise DependencyUnavailable("ProductApi refused the connection")
 
-    producer = await _producer(settings, counted.topic)
-    try:
-        await producer.send_and_wait(
-            counted.topic, counted.envelope("k", Counted(seq=6)).to_bytes(), key=b"k"
-        )
-    finally:
-        await producer.stop()
+    await _publish(settings, counted, 6)
     letters: list[dlq.DeadLetter] = []
 
     async def dead_lettered() -> bool:
@@ -254,14 +250,7 @@ async def test_stopping_interrupts_a_backoff_and_leaves_the_record_to_the_next_c
             raise RuntimeError("Stripe answered 500")
         handled.append(data.seq)
 
-    producer = await _producer(settings, counted.topic)
-    try:
-        for seq in (1, 2):
-            await producer.send_and_wait(
-                counted.topic, counted.envelope("k", Counted(seq=seq)).to_bytes(), key=b"k"
-            )
-    finally:
-        await producer.stop()
+    await _publish(settings, counted, 1, 2)
     group = f"test-{uuid.uuid4().hex[:8]}"
     slow = EventConsumer(
         group=group,

@@ -4,18 +4,13 @@ and mutations over HTTP, subscriptions over graphql-transport-ws)."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 
 from nudges_devstack.infra import TansuBroker
-from nudges_devstack.testing import SubgraphClient
-from nudges_kit import dlq
-from nudges_kit.kafka import all_topics, ensure_topics, make_producer
-from nudges_kit.settings import NudgesSettings
+from nudges_devstack.testing import SubgraphClient, park_dead_letter
 
 OK = "ok"
 CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "service"]
@@ -35,31 +30,16 @@ SET_CUSTOMER = """mutation($id: ID!) {
 
 
 async def _park_dead_letter(bootstrap_servers: str) -> str:
-    """Park one event on the dead-letter topic; its dead-letter id."""
-    settings = NudgesSettings(kafka_bootstrap_servers=bootstrap_servers)
-    await ensure_topics(settings.kafka_bootstrap_servers, all_topics())
+    """Park one event on the dead-letter topic; its event id."""
     event_id = str(uuid.uuid4())
-    letter = dlq.DeadLetter(
-        topic=DEAD_LETTER_TOPIC,
-        partition=0,
-        offset=int(uuid.uuid4().int % 10**9),
+    await park_dead_letter(
+        bootstrap_servers,
+        DEAD_LETTER_TOPIC,
+        f'{{"id": "{event_id}"}}'.encode(),
+        event_id,
+        "user.membership.joined",
         key="matrix",
-        value_b64=base64.b64encode(f'{{"id": "{event_id}"}}'.encode()).decode(),
-        headers=[],
-        consumer_group="notifications",
-        error="Twilio answered 500",
-        error_type="RuntimeError",
-        attempts=6,
-        failed_at=datetime.now(UTC),
-        event_id=event_id,
-        event_type="user.membership.joined",
     )
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        await dlq.send_dead_letter(producer, letter)
-    finally:
-        await producer.stop()
     return event_id
 
 
@@ -209,14 +189,7 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
     (
         "stopAllMemberships",
         lambda w: ('mutation { stopAllMemberships(phoneHash: "nobody") }', {}),
-        {
-            "anonymous": "UNAUTHENTICATED",
-            "subscriber": "FORBIDDEN",
-            "client_own": "FORBIDDEN",
-            "client_other": "FORBIDDEN",
-            "admin": "FORBIDDEN",
-            "service": OK,
-        },
+        SERVICE_ONLY,
     ),
     (
         "announcementRecipients",
@@ -224,26 +197,12 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             "query($id: ID!) { announcementRecipients(clientId: $id) { nextAfter } }",
             {"id": w["client_id"]},
         ),
-        {
-            "anonymous": "UNAUTHENTICATED",
-            "subscriber": "FORBIDDEN",
-            "client_own": "FORBIDDEN",
-            "client_other": "FORBIDDEN",
-            "admin": "FORBIDDEN",
-            "service": OK,
-        },
+        SERVICE_ONLY,
     ),
     (
         "contact",
         lambda w: ("query($id: ID!) { contact(userId: $id) { locale } }", {"id": w["client_id"]}),
-        {
-            "anonymous": "UNAUTHENTICATED",
-            "subscriber": "FORBIDDEN",
-            "client_own": "FORBIDDEN",
-            "client_other": "FORBIDDEN",
-            "admin": "FORBIDDEN",
-            "service": OK,
-        },
+        SERVICE_ONLY,
     ),
     (
         "setClientStripeCustomer",
@@ -252,14 +211,7 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             ' stripeCustomerId: "cus_matrix") { id } }',
             {"id": w["client_id"]},
         ),
-        {
-            "anonymous": "UNAUTHENTICATED",
-            "subscriber": "FORBIDDEN",
-            "client_own": "FORBIDDEN",
-            "client_other": "FORBIDDEN",
-            "admin": "FORBIDDEN",
-            "service": OK,
-        },
+        SERVICE_ONLY,
     ),
     (
         "viewer (null for the anonymous and services)",
