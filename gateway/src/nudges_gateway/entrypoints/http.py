@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
-from nudges_gateway.adapters.sessions import SessionStoreUnavailable
+from nudges_gateway.adapters.sessions import RevokedToken, SessionStoreUnavailable
 from nudges_gateway.adapters.supergraph_source import FileWatcher, RegistryPoller
 from nudges_gateway.bootstrap import Components, bootstrap
 from nudges_gateway.domain.prepare import RequestError
@@ -49,6 +49,7 @@ def _error(code: str, message: str) -> Json:
 
 
 UNAVAILABLE_BODY = _error("UNAVAILABLE", "the session store is unavailable; try again shortly")
+REVOKED_BODY = _error("UNAUTHENTICATED", "this sign-in has ended; sign in again")
 INTERNAL_BODY = _error("INTERNAL_SERVER_ERROR", "internal gateway error")
 
 
@@ -81,7 +82,7 @@ async def forwarded_headers(
     cookies: Mapping[str, str],
 ) -> dict[str, str]:
     """What the subgraphs receive: the caller's JWT and the trace context (raises
-    :class:`SessionStoreUnavailable`)."""
+    :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
     jwt = await components.sessions.jwt_for(
         bearer_of(headers), cookies.get(settings.session_cookie)
     )
@@ -189,6 +190,8 @@ class GatewayApp:
         except SessionStoreUnavailable as exc:
             log.warning("session store unavailable", error=str(exc))
             return 503, UNAVAILABLE_BODY
+        except RevokedToken:
+            return 401, REVOKED_BODY
         if isinstance(body, list):
             most = self.settings.max_batch
             if not body or len(body) > most:

@@ -129,7 +129,8 @@ class Platform:
     def start(self) -> None:
         """Migrate fresh databases and start every service, each ready before the next."""
         self._migrate()
-        for name in self.services:
+        # Every service has a port, started or not: each one's environment names them all.
+        for name in dict.fromkeys((*ORDER, *self.services)):
             self.ports[name] = free_port()
             if name in GRPC:
                 self.grpc_ports[name] = free_port()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,8 @@ class NudgesSettings(BaseSettings):
     jwt_issuer: str = "http://127.0.0.1:4001/auth"
     jwt_audience: str = "nudges"
     jwks_url: str = "http://127.0.0.1:4001/auth/.well-known/jwks.json"
+    #: Least time between two fetches of the JWKS caused by tokens with an unknown ``kid``.
+    jwks_refetch_seconds: float = Field(default=30.0, gt=0)
 
     phone_encryption_key: SecretStr = SecretStr("ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=")
     phone_hash_key: SecretStr = SecretStr("dev-only-phone-hash-key")
