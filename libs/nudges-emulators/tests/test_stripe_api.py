@@ -10,6 +10,8 @@ import httpx
 import pytest
 import stripe
 
+from nudges_kit.stripe_version import STRIPE_API_VERSION
+
 
 def _plan(client: stripe.StripeClient, amount: int = 2000) -> tuple[Any, Any]:
     product = client.v1.products.create(params={"name": "Gold", "metadata": {"plan_id": "p1"}})
@@ -303,3 +305,26 @@ def test_subscriptions_cancel_at_period_end_renew_and_cancel(
     assert types.count("customer.subscription.updated") == 3
     assert types[-1] == "customer.subscription.deleted"
     assert "invoice.payment_failed" in types
+
+
+def test_the_emulator_speaks_only_the_pinned_api_version(stripe_url: str) -> None:
+    pinned = stripe.StripeClient(
+        "sk_test_emulator",
+        base_addresses={"api": stripe_url},
+        stripe_version=STRIPE_API_VERSION,
+        max_network_retries=0,
+    )
+    customer = pinned.v1.customers.create(params={"email": "pinned@example.com"})
+    assert customer.last_response is not None
+    assert customer.last_response.headers["Stripe-Version"] == stripe.api_version
+    older = stripe.StripeClient(
+        "sk_test_emulator",
+        base_addresses={"api": stripe_url},
+        stripe_version="2024-06-20",
+        max_network_retries=0,
+    )
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        older.v1.customers.retrieve(customer.id)
+    assert refused.value.http_status == 400
+    assert "2024-06-20" in str(refused.value.user_message)
+    assert stripe.api_version == STRIPE_API_VERSION

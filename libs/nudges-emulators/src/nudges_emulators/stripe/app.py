@@ -168,13 +168,14 @@ def _api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         request_id = random_id("req_", 14)
-        headers = {
-            "Request-Id": request_id,
-            "Stripe-Version": request.headers.get("stripe-version", stripe.api_version),
-        }
+        headers = {"Request-Id": request_id, "Stripe-Version": stripe.api_version}
         if (auth_error := emulator.api_key_error(request)) is not None:
             return Response(
                 _json(auth_error.as_json()), auth_error.status, headers, "application/json"
+            )
+        if (version_error := _version_error(request)) is not None:
+            return Response(
+                _json(version_error.as_json()), version_error.status, headers, "application/json"
             )
         if (fault := emulator.faults.next_error()) is not None:
             return Response(_json(fault.as_json()), fault.status, headers, "application/json")
@@ -215,6 +216,21 @@ def _api_endpoint(
         return Response(body, status, headers, "application/json")
 
     return endpoint
+
+
+def _version_error(request: Request) -> StripeError | None:
+    """A request asking for another API version than the one the emulator's objects have
+    (the pinned library's ``stripe.api_version``) is refused rather than answered in the
+    wrong shapes; a request without ``Stripe-Version`` gets that version, as an account
+    pinned to it would."""
+    asked = request.headers.get("stripe-version")
+    if asked is None or asked == stripe.api_version:
+        return None
+    return StripeError(
+        f"Invalid Stripe API version: {asked}. The Stripe emulator speaks only "
+        f"{stripe.api_version}, the version of the pinned stripe library.",
+        param="Stripe-Version",
+    )
 
 
 def _run(state: StripeState, operation: Operation, call: ApiCall) -> tuple[int, bytes]:
