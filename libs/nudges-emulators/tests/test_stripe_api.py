@@ -328,3 +328,64 @@ def test_the_emulator_speaks_only_the_pinned_api_version(stripe_url: str) -> Non
     assert refused.value.http_status == 400
     assert "2024-06-20" in str(refused.value.user_message)
     assert stripe.api_version == STRIPE_API_VERSION
+
+
+def test_unknown_and_unimplemented_parameters_are_refused_by_name(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    made_up = httpx.post(
+        f"{stripe_url}/v1/customers",
+        data={"email": "x@example.com", "colour": "blue"},
+        auth=("sk_test_emulator", ""),
+    )
+    assert made_up.status_code == 400
+    error = made_up.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "parameter_unknown"
+    assert error["param"] == "colour"
+    assert "colour" in error["message"]
+    assert stripe_client.v1.customers.list().data == []  # nothing was created
+    session, _ = _session(stripe_client)
+    nested = httpx.post(
+        f"{stripe_url}/v1/checkout/sessions",
+        data={
+            "mode": "subscription",
+            "line_items[0][price]": session.id,
+            "line_items[0][adjustable_quantity][enabled]": "true",
+        },
+        auth=("sk_test_emulator", ""),
+    )
+    assert nested.json()["error"]["param"] == "line_items[0][adjustable_quantity]"
+    # Stripe knows tax_exempt; the emulator does not implement it, so it refuses it.
+    with pytest.raises(stripe.InvalidRequestError) as unimplemented:
+        stripe_client.v1.customers.create(params={"tax_exempt": "exempt"})  # type: ignore[typeddict-item]
+    assert unimplemented.value.code == "parameter_unknown"
+    assert unimplemented.value.param == "tax_exempt"
+
+
+def test_unsupported_endpoints_answer_stripes_404(stripe_url: str) -> None:
+    answer = httpx.get(f"{stripe_url}/v1/charges", auth=("sk_test_emulator", ""))
+    assert answer.status_code == 404
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith("Unrecognized request URL (GET: /v1/charges)")
+
+
+def test_customer_search_by_metadata(stripe_client: stripe.StripeClient) -> None:
+    ann = stripe_client.v1.customers.create(
+        params={"email": "ann@example.com", "metadata": {"client_id": "c-ann", "slug": "ann"}}
+    )
+    stripe_client.v1.customers.create(
+        params={"email": "bob@example.com", "metadata": {"client_id": "c-bob"}}
+    )
+    found = stripe_client.v1.customers.search(params={"query": "metadata['client_id']:'c-ann'"})
+    assert [c.id for c in found.data] == [ann.id]
+    both = stripe_client.v1.customers.search(
+        params={"query": "metadata['client_id']:'c-ann' AND email:'ann@example.com'"}
+    )
+    assert [c.id for c in both.data] == [ann.id]
+    none = stripe_client.v1.customers.search(params={"query": "metadata['slug']:'zed'"})
+    assert none.data == []
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        stripe_client.v1.customers.search(params={"query": "created>100"})
+    assert bad.value.param == "query"

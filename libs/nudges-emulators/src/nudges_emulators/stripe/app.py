@@ -20,7 +20,13 @@ from nudges_emulators.forms import parse_nested, parse_pairs
 from nudges_emulators.stripe import billing, catalog, checkout_page
 from nudges_emulators.stripe.errors import StripeError
 from nudges_emulators.stripe.faults import FaultPlan, Faults
-from nudges_emulators.stripe.params import ApiCall, opt_list
+from nudges_emulators.stripe.params import (
+    LIST_PARAMS,
+    ApiCall,
+    accepts,
+    opt_list,
+    reject_unimplemented,
+)
 from nudges_emulators.stripe.settings import StripeEmulatorSettings
 from nudges_emulators.stripe.state import (
     IdempotentResponse,
@@ -39,6 +45,7 @@ Operation = Callable[[StripeState, ApiCall], StripeObject]
 
 
 def _retrieve(kind: str) -> Operation:
+    @accepts({})
     def retrieve(state: StripeState, call: ApiCall) -> StripeObject:
         return state.get(kind, call.object_id)
 
@@ -46,6 +53,7 @@ def _retrieve(kind: str) -> Operation:
 
 
 def _list(kind: str, url: str) -> Operation:
+    @accepts(LIST_PARAMS)
     def list_all(state: StripeState, call: ApiCall) -> StripeObject:
         return state.list_page(kind, call.params, url)
 
@@ -56,6 +64,7 @@ def _list(kind: str, url: str) -> Operation:
 ROUTES: tuple[tuple[str, str, Operation], ...] = (
     ("POST", "/v1/customers", catalog.create_customer),
     ("GET", "/v1/customers", catalog.list_customers),
+    ("GET", "/v1/customers/search", catalog.search_customers),
     ("GET", "/v1/customers/{object_id}", _retrieve("customer")),
     ("POST", "/v1/customers/{object_id}", catalog.update_customer),
     ("DELETE", "/v1/customers/{object_id}", catalog.delete_customer),
@@ -235,6 +244,7 @@ def _version_error(request: Request) -> StripeError | None:
 
 def _run(state: StripeState, operation: Operation, call: ApiCall) -> tuple[int, bytes]:
     try:
+        reject_unimplemented(call.params, getattr(operation, "accepted", {"expand": None}))
         obj = operation(state, call)
         expand = [str(path) for path in opt_list(call.params, "expand")]
         return 200, _json(state.expand(obj, expand) if expand else obj)
@@ -272,8 +282,9 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "DELETE"], include_in_schema=False)
     async def unknown(request: Request) -> JSONResponse:
         error = StripeError(
-            f"Unrecognized request URL ({request.method}: {request.url.path}). The Stripe "
-            "emulator implements only what Nudges uses.",
+            f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
+            "https://stripe.com/docs or we can help at https://support.stripe.com/. (The Stripe "
+            "emulator implements only what Nudges uses.)",
             status=404,
         )
         return JSONResponse(error.as_json(), error.status)

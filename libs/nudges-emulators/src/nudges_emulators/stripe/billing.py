@@ -15,7 +15,10 @@ from nudges_emulators.stripe.catalog import (
 )
 from nudges_emulators.stripe.errors import StripeError, parameter_invalid, parameter_missing
 from nudges_emulators.stripe.params import (
+    ANY_KEYS,
+    LIST_PARAMS,
     ApiCall,
+    accepts,
     metadata,
     opt_bool,
     opt_choice,
@@ -110,6 +113,24 @@ def _resolve_discount(
 # Checkout Sessions -------------------------------------------------------------------------
 
 
+@accepts(
+    {
+        "mode": None,
+        "customer": None,
+        "customer_email": None,
+        "line_items": {"price": None, "quantity": None},
+        "discounts": {"coupon": None, "promotion_code": None},
+        "allow_promotion_codes": None,
+        "billing_address_collection": None,
+        "success_url": None,
+        "cancel_url": None,
+        "client_reference_id": None,
+        "expires_at": None,
+        "locale": None,
+        "metadata": ANY_KEYS,
+        "subscription_data": {"metadata": ANY_KEYS},
+    }
+)
 def create_checkout_session(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/checkout/sessions`` in ``subscription`` mode: ``line_items`` of recurring
     prices, optional ``customer``, one ``discounts`` entry, URLs, metadata."""
@@ -233,6 +254,7 @@ def create_checkout_session(state: StripeState, call: ApiCall) -> StripeObject:
     return session
 
 
+@accepts({**LIST_PARAMS, "customer": None, "subscription": None, "status": None})
 def list_checkout_sessions(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/checkout/sessions`` (``customer``, ``subscription``, ``status`` filters)."""
     p = call.params
@@ -245,6 +267,7 @@ def list_checkout_sessions(state: StripeState, call: ApiCall) -> StripeObject:
     )
 
 
+@accepts(LIST_PARAMS)
 def list_line_items(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/checkout/sessions/{id}/line_items``."""
     session = state.get("checkout.session", call.object_id)
@@ -431,6 +454,7 @@ def fail_checkout(state: StripeState, session_id: str, base_url: str = "") -> St
     return invoice
 
 
+@accepts({})
 def expire_checkout(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/checkout/sessions/{id}/expire``: ``checkout.session.expired``."""
     session = _open_session(state, call.object_id)
@@ -601,6 +625,7 @@ def _create_invoice(
     return invoice
 
 
+@accepts({**LIST_PARAMS, "customer": None, "subscription": None, "status": None})
 def list_invoices(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/invoices`` (``customer``, ``subscription``, ``status`` filters)."""
     p = call.params
@@ -616,6 +641,7 @@ def list_invoices(state: StripeState, call: ApiCall) -> StripeObject:
 # Subscriptions -----------------------------------------------------------------------------
 
 
+@accepts({"cancel_at_period_end": None, "metadata": ANY_KEYS})
 def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/subscriptions/{id}``: ``cancel_at_period_end`` and metadata."""
     subscription = state.get("subscription", call.object_id)
@@ -638,6 +664,7 @@ def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
     return subscription
 
 
+@accepts({})
 def cancel_subscription(state: StripeState, call: ApiCall) -> StripeObject:
     """``DELETE /v1/subscriptions/{id}``: canceled now, ``customer.subscription.deleted``."""
     subscription = state.get("subscription", call.object_id)
@@ -660,6 +687,7 @@ def _end_subscription(state: StripeState, subscription: StripeObject) -> None:
     state.emit("customer.subscription.deleted", subscription)
 
 
+@accepts({**LIST_PARAMS, "customer": None, "price": None, "status": None})
 def list_subscriptions(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/subscriptions`` (``customer``, ``price``, ``status``; canceled ones only with
     ``status=canceled`` or ``status=all``, as in Stripe)."""
@@ -731,6 +759,7 @@ def renew_subscription(state: StripeState, subscription_id: str, *, fail: bool) 
 # Events ------------------------------------------------------------------------------------
 
 
+@accepts({**LIST_PARAMS, "type": None, "types": None})
 def list_events(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/events`` (``type`` and ``types[]`` filters)."""
     p = call.params
