@@ -236,12 +236,16 @@ def test_completing_a_session_creates_an_active_subscription_and_a_paid_invoice(
     assert subscription.status == "active"
     assert subscription.cancel_at_period_end is False
     assert subscription["items"].data[0].price.id == price.id
-    assert subscription.current_period_end > subscription.current_period_start >= time.time() - 60
+    item = subscription["items"].data[0]
+    assert item.current_period_end > item.current_period_start >= time.time() - 60
+    assert "current_period_end" not in subscription  # on the items in this API version
     invoice: Any = completed.invoice
     assert invoice.id.startswith("in_")
     assert invoice.status == "paid"
     assert invoice.amount_paid == 1500
-    assert invoice.subscription == subscription.id
+    assert invoice.parent.subscription_details.subscription == subscription.id
+    assert "subscription" not in invoice
+    assert "paid" not in invoice
     assert stripe_client.v1.coupons.retrieve(coupon.id).times_redeemed == 1
     again = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete")
     assert again.status_code == 400
@@ -296,7 +300,9 @@ def test_subscriptions_cancel_at_period_end_renew_and_cancel(
     stripe_client.v1.subscriptions.update(sub_id, params={"cancel_at_period_end": False})
     renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub_id}/renew?fail=true").json()
     assert renewed["status"] == "past_due"
-    assert renewed["current_period_start"] == done["subscription"]["current_period_end"]
+    first_item = done["subscription"]["items"]["data"][0]
+    item = renewed["items"]["data"][0]
+    assert item["current_period_start"] == first_item["current_period_end"]
     canceled = stripe_client.v1.subscriptions.cancel(sub_id)
 
     assert canceled.status == "canceled"

@@ -110,6 +110,80 @@ def _resolve_discount(
     return coupon, promo
 
 
+def plan_of(price: StripeObject) -> StripeObject:
+    """The legacy ``plan`` a subscription item still carries: its recurring price as a plan."""
+    recurring = price["recurring"]
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": price["billing_scheme"],
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": False,
+        "metadata": dict(price["metadata"]),
+        "meter": None,
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": recurring["trial_period_days"],
+        "usage_type": recurring["usage_type"],
+    }
+
+
+def new_discount(
+    state: StripeState,
+    coupon: StripeObject,
+    promo: StripeObject | None,
+    customer_id: str,
+    start: int,
+    subscription_id: str | None,
+    session_id: str | None,
+) -> StripeObject:
+    """A discount applying ``coupon`` (through ``promo``), stored so that ``expand`` finds
+    it; its coupon's terms are kept with it, since a deleted coupon's discounts still apply."""
+    months = coupon["duration_in_months"]
+    discount = state.add(
+        "discount",
+        {
+            "id": random_id("di_"),
+            "object": "discount",
+            "checkout_session": session_id,
+            "customer": customer_id,
+            "end": add_interval(start, "month", months) if months else None,
+            "invoice": None,
+            "invoice_item": None,
+            "promotion_code": promo["id"] if promo else None,
+            "source": {"coupon": coupon["id"], "type": "coupon"},
+            "start": start,
+            "subscription": subscription_id,
+            "subscription_item": None,
+        },
+    )
+    state.discount_coupons[discount["id"]] = copy.deepcopy(coupon)
+    return discount
+
+
+def _discount_of(state: StripeState, subscription: StripeObject, at: int) -> StripeObject | None:
+    """The subscription's discount still in force at ``at``."""
+    for discount_id in subscription["discounts"]:
+        discount = state.objects["discount"][discount_id]
+        if discount["end"] is None or at < discount["end"]:
+            return discount
+    return None
+
+
+def period_of(subscription: StripeObject) -> tuple[int, int]:
+    """The current period, which this API version keeps on the subscription items."""
+    item = subscription["items"]["data"][0]
+    return item["current_period_start"], item["current_period_end"]
+
+
 # Checkout Sessions -------------------------------------------------------------------------
 
 
@@ -227,6 +301,13 @@ def create_checkout_session(state: StripeState, call: ApiCall) -> StripeObject:
             "client_reference_id": opt_str(p, "client_reference_id"),
             "created": created,
             "currency": currency,
+            "custom_fields": [],
+            "custom_text": {
+                "after_submit": None,
+                "shipping_address": None,
+                "submit": None,
+                "terms_of_service_acceptance": None,
+            },
             "customer": customer_id,
             "customer_details": None,
             "customer_email": opt_str(p, "customer_email"),
@@ -243,11 +324,12 @@ def create_checkout_session(state: StripeState, call: ApiCall) -> StripeObject:
             "mode": mode,
             "payment_method_types": ["card"],
             "payment_status": "unpaid",
+            "shipping_options": [],
             "status": "open",
             "subscription": None,
             "success_url": opt_str(p, "success_url"),
             "total_details": {"amount_discount": discount, "amount_shipping": 0, "amount_tax": 0},
-            "ui_mode": "hosted",
+            "ui_mode": "hosted_page",
             "url": f"{call.base_url}/checkout/{session_id}",
         },
     )
@@ -318,24 +400,12 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
     subscription_id = random_id("sub_")
     discount = None
     if coupon is not None:
-        months = coupon["duration_in_months"]
-        discount = {
-            "id": random_id("di_"),
-            "object": "discount",
-            "checkout_session": session_id,
-            "coupon": copy.deepcopy(coupon),
-            "customer": customer["id"],
-            "end": add_interval(start, "month", months) if months else None,
-            "invoice": None,
-            "invoice_item": None,
-            "promotion_code": promo["id"] if promo else None,
-            "start": start,
-            "subscription": subscription_id,
-        }
+        discount = new_discount(
+            state, coupon, promo, customer["id"], start, subscription_id, session_id
+        )
         coupon["times_redeemed"] += 1
         if promo is not None:
             promo["times_redeemed"] += 1
-            promo["coupon"] = copy.deepcopy(coupon)
     sub_metadata = metadata(state.subscription_data.get(session_id, {}))
     subscription = state.add(
         "subscription",
@@ -343,8 +413,14 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
             "id": subscription_id,
             "object": "subscription",
             "application": None,
-            "automatic_tax": {"enabled": False, "liability": None},
+            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
             "billing_cycle_anchor": start,
+            "billing_mode": {
+                "flexible": {"proration_discounts": "included"},
+                "type": "flexible",
+                "updated_at": start,
+            },
+            "billing_schedules": [],
             "cancel_at": None,
             "cancel_at_period_end": False,
             "canceled_at": None,
@@ -352,15 +428,13 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
             "collection_method": "charge_automatically",
             "created": start,
             "currency": session["currency"],
-            "current_period_end": end,
-            "current_period_start": start,
             "customer": customer["id"],
             "days_until_due": None,
             "default_payment_method": None,
             "description": None,
-            "discount": discount,
-            "discounts": [discount] if discount else [],
+            "discounts": [discount["id"]] if discount else [],
             "ended_at": None,
+            "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
             "items": {
                 "object": "list",
                 "data": [
@@ -372,6 +446,7 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
                         "current_period_start": start,
                         "discounts": [],
                         "metadata": {},
+                        "plan": plan_of(price),
                         "price": copy.deepcopy(price),
                         "quantity": quantity,
                         "subscription": subscription_id,
@@ -387,7 +462,6 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
             "livemode": False,
             "metadata": sub_metadata,
             "pending_update": None,
-            "quantity": lines[0][1] if len(lines) == 1 else None,
             "schedule": None,
             "start_date": start,
             "status": "active",
@@ -435,11 +509,11 @@ def fail_checkout(state: StripeState, session_id: str, base_url: str = "") -> St
     Stripe's page) and still expires at ``expires_at``. No subscription exists yet, so the
     invoice carries the session's metadata to let a receiver tell whose checkout failed."""
     session = _open_session(state, session_id)
-    coupon, _ = _session_discount(state, session)
+    coupon, promo = _session_discount(state, session)
     customer = _session_customer(state, session, base_url)
     discount = None
     if coupon is not None:
-        discount = {"id": random_id("di_"), "object": "discount", "coupon": copy.deepcopy(coupon)}
+        discount = new_discount(state, coupon, promo, customer["id"], now(), None, session_id)
     invoice = _create_invoice(
         state,
         customer,
@@ -506,21 +580,22 @@ def _create_invoice(
     created = now()
     currency = lines[0][0]["currency"]
     if subscription is not None:
-        period_start = subscription["current_period_start"]
-        period_end = subscription["current_period_end"]
+        period_start, period_end = period_of(subscription)
     else:
         recurring = lines[0][0]["recurring"]
         period_start = created
         period_end = add_interval(created, recurring["interval"], recurring["interval_count"])
     amounts = [price["unit_amount"] * quantity for price, quantity in lines]
     subtotal = sum(amounts)
-    off = discount_amount(discount["coupon"], subtotal, currency) if discount else 0
+    coupon = state.discount_coupons[discount["id"]] if discount else None
+    off = discount_amount(coupon, subtotal, currency) if coupon else 0
     total = subtotal - off
     invoice_id = random_id("in_")
     subscription_id = subscription["id"] if subscription else None
+    items = subscription["items"]["data"] if subscription else [None] * len(lines)
     line_items = []
-    for (price, quantity), amount, line_off in zip(
-        lines, amounts, _split(off, amounts), strict=True
+    for (price, quantity), amount, line_off, item in zip(
+        lines, amounts, _split(off, amounts), items, strict=True
     ):
         product = state.objects["product"][price["product"]]
         line_items.append(
@@ -534,18 +609,36 @@ def _create_invoice(
                     [{"amount": line_off, "discount": discount["id"]}] if discount else []
                 ),
                 "discountable": True,
+                "discounts": [],
                 "invoice": invoice_id,
                 "livemode": False,
                 "metadata": {},
+                "parent": (
+                    {
+                        "invoice_item_details": None,
+                        "subscription_item_details": {
+                            "invoice_item": None,
+                            "proration": False,
+                            "proration_details": {"credited_items": None},
+                            "subscription": subscription_id,
+                            "subscription_item": item["id"],
+                        },
+                        "type": "subscription_item_details",
+                    }
+                    if item is not None
+                    else None
+                ),
                 "period": {"start": period_start, "end": period_end},
-                "price": copy.deepcopy(price),
+                "pretax_credit_amounts": [],
                 "pricing": {
                     "type": "price_details",
                     "price_details": {"price": price["id"], "product": product["id"]},
                     "unit_amount_decimal": price["unit_amount_decimal"],
                 },
                 "quantity": quantity,
+                "subtotal": amount,
                 "subscription": subscription_id,
+                "taxes": [],
             }
         )
     number = sum(1 for i in state.objects["invoice"].values() if i["customer"] == customer["id"])
@@ -557,11 +650,20 @@ def _create_invoice(
             "account_country": "US",
             "account_name": "Nudges (Stripe emulator)",
             "amount_due": total,
+            "amount_overpaid": 0,
             "amount_paid": total if paid else 0,
             "amount_remaining": 0 if paid else total,
+            "amount_shipping": 0,
             "attempt_count": 1,
             "attempted": True,
             "auto_advance": not paid,
+            "automatic_tax": {
+                "disabled_reason": None,
+                "enabled": False,
+                "liability": None,
+                "provider": None,
+                "status": None,
+            },
             "billing_reason": billing_reason,
             "collection_method": "charge_automatically",
             "created": created,
@@ -570,12 +672,14 @@ def _create_invoice(
             "customer_email": customer["email"],
             "customer_name": customer["name"],
             "customer_phone": customer["phone"],
+            "default_tax_rates": [],
             "description": None,
             "discounts": [discount["id"]] if discount else [],
             "due_date": None,
             "ending_balance": 0,
             "hosted_invoice_url": None,
             "invoice_pdf": None,
+            "issuer": {"type": "self"},
             "lines": {
                 "object": "list",
                 "data": line_items,
@@ -587,7 +691,6 @@ def _create_invoice(
             "metadata": invoice_metadata or {},
             "next_payment_attempt": None if paid else created + 3 * 24 * 3600,
             "number": f"{customer['invoice_prefix']}-{number + 1:04d}",
-            "paid": paid,
             "parent": (
                 {
                     "type": "subscription_details",
@@ -600,8 +703,15 @@ def _create_invoice(
                 if subscription
                 else None
             ),
+            "payment_settings": {
+                "default_mandate": None,
+                "payment_method_options": None,
+                "payment_method_types": None,
+            },
             "period_end": period_end,
             "period_start": period_start,
+            "post_payment_credit_notes_amount": 0,
+            "pre_payment_credit_notes_amount": 0,
             "starting_balance": 0,
             "status": "paid" if paid else "open",
             "status_transitions": {
@@ -610,7 +720,6 @@ def _create_invoice(
                 "paid_at": created if paid else None,
                 "voided_at": None,
             },
-            "subscription": subscription_id,
             "subtotal": subtotal,
             "subtotal_excluding_tax": subtotal,
             "total": total,
@@ -618,6 +727,7 @@ def _create_invoice(
                 [{"amount": off, "discount": discount["id"]}] if discount else []
             ),
             "total_excluding_tax": total,
+            "total_pretax_credit_amounts": [],
             "total_taxes": [],
             "webhooks_delivered_at": None,
         },
@@ -634,8 +744,17 @@ def list_invoices(state: StripeState, call: ApiCall) -> StripeObject:
         "invoice",
         p,
         "/v1/invoices",
-        lambda i: all(v is None or i[f] == v for f, v in wanted.items()),
+        lambda i: all(v is None or invoice_field(i, f) == v for f, v in wanted.items()),
     )
+
+
+def invoice_field(invoice: StripeObject, field: str) -> Any:
+    """An invoice's ``customer``, ``status`` or ``subscription`` (the last through
+    ``parent.subscription_details``, where this API version keeps it)."""
+    if field != "subscription":
+        return invoice[field]
+    parent = invoice["parent"] or {}
+    return (parent.get("subscription_details") or {}).get("subscription")
 
 
 # Subscriptions -----------------------------------------------------------------------------
@@ -655,7 +774,7 @@ def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
         )
     if cancel_at_period_end is not None:
         new["cancel_at_period_end"] = cancel_at_period_end
-        new["cancel_at"] = subscription["current_period_end"] if cancel_at_period_end else None
+        new["cancel_at"] = period_of(subscription)[1] if cancel_at_period_end else None
         new["canceled_at"] = now() if cancel_at_period_end else None
     previous = {f: subscription.get(f) for f in new if subscription.get(f) != new[f]}
     subscription.update(new)
@@ -716,22 +835,20 @@ def renew_subscription(state: StripeState, subscription_id: str, *, fail: bool) 
     if subscription["cancel_at_period_end"]:
         _end_subscription(state, subscription)
         return subscription
-    previous = {
-        f: subscription[f] for f in ("current_period_start", "current_period_end", "status")
+    previous: dict[str, Any] = {
+        "items": copy.deepcopy(subscription["items"]),
+        "latest_invoice": subscription["latest_invoice"],
+        "status": subscription["status"],
     }
     item_price = subscription["items"]["data"][0]["price"]
-    start = subscription["current_period_end"]
+    start = period_of(subscription)[1]
     end = add_interval(
         start, item_price["recurring"]["interval"], item_price["recurring"]["interval_count"]
     )
-    subscription.update({"current_period_start": start, "current_period_end": end})
     for item in subscription["items"]["data"]:
         item.update({"current_period_start": start, "current_period_end": end})
-    discount = subscription["discount"]
-    if discount is not None and (
-        discount["coupon"]["duration"] == "once"
-        or (discount["end"] is not None and start >= discount["end"])
-    ):
+    discount = _discount_of(state, subscription, start)
+    if discount is not None and state.discount_coupons[discount["id"]]["duration"] == "once":
         discount = None
     customer = state.get("customer", subscription["customer"], "customer")
     lines = [(i["price"], i["quantity"]) for i in subscription["items"]["data"]]

@@ -594,7 +594,6 @@ def create_promotion_code(state: StripeState, call: ApiCall) -> StripeObject:
             "object": "promotion_code",
             "active": active,
             "code": code,
-            "coupon": _with_validity(coupon),
             "created": now(),
             "customer": opt_str(p, "customer"),
             "expires_at": expires_at,
