@@ -395,3 +395,114 @@ def test_customer_search_by_metadata(stripe_client: stripe.StripeClient) -> None
     with pytest.raises(stripe.InvalidRequestError) as bad:
         stripe_client.v1.customers.search(params={"query": "created>100"})
     assert bad.value.param == "query"
+
+
+def _subscribed(client: stripe.StripeClient, url: str, **extra: Any) -> tuple[Any, Any]:
+    session, price = _session(client, **extra)
+    done = httpx.post(f"{url}/_emulator/checkout/{session.id}/complete").json()
+    return client.v1.subscriptions.retrieve(done["subscription"]["id"]), price
+
+
+def test_a_price_change_prorates_and_bills_the_prorations_at_renewal(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, price = _subscribed(stripe_client, stripe_url)
+    item = sub["items"].data[0]
+    dearer = stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "unit_amount": 5000,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
+    change: Any = {"items": [{"id": item.id, "price": dearer.id}]}
+    preview = stripe_client.v1.invoices.create_preview(
+        params={"subscription": sub.id, "subscription_details": change}
+    )
+    assert preview.id.startswith("upcoming_in_")
+    assert [line.amount for line in preview.lines.data] == [5000, -2000, 5000]
+    assert stripe_client.v1.subscriptions.retrieve(sub.id)["items"].data[0].price.id == price.id
+
+    changed = stripe_client.v1.subscriptions.update(
+        sub.id, params={**change, "proration_behavior": "create_prorations"}
+    )
+
+    assert changed["items"].data[0].price.id == dearer.id
+    assert changed["items"].data[0].id == item.id
+    updated = harness.stripe_events(stripe_url, "customer.subscription.updated")[-1]["event"]
+    before = updated["data"]["previous_attributes"]["items"]["data"][0]
+    assert before["price"]["id"] == price.id
+    assert len(harness.stripe_events(stripe_url, "invoiceitem.created")) == 2
+    renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    invoice = stripe_client.v1.invoices.retrieve(renewed["latest_invoice"])
+    assert invoice.amount_due == 5000 - 2000 + 5000
+    assert [line.parent.type for line in invoice.lines.data] == [
+        "subscription_item_details",
+        "invoice_item_details",
+        "invoice_item_details",
+    ]
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_client.v1.subscriptions.update(
+            sub.id, params={**change, "proration_behavior": "always_invoice"}
+        )
+    assert refused.value.param == "proration_behavior"
+
+
+def test_a_price_change_without_prorations_creates_no_invoice_items(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, price = _subscribed(stripe_client, stripe_url)
+    cheaper = stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "unit_amount": 500,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
+    stripe_client.v1.subscriptions.update(
+        sub.id,
+        params={
+            "items": [{"id": sub["items"].data[0].id, "price": cheaper.id}],
+            "proration_behavior": "none",
+        },
+    )
+    assert harness.stripe_events(stripe_url, "invoiceitem.created") == []
+    renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    assert stripe_client.v1.invoices.retrieve(renewed["latest_invoice"]).amount_due == 500
+
+
+def test_a_trial_starts_free_is_announced_and_ends_in_a_paid_period(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, _ = _subscribed(stripe_client, stripe_url, subscription_data={"trial_period_days": 7})
+    assert sub.status == "trialing"
+    assert sub.trial_end - sub.trial_start == 7 * 24 * 3600
+    assert sub["items"].data[0].current_period_end == sub.trial_end
+    first = stripe_client.v1.invoices.retrieve(str(sub.latest_invoice))
+    assert first.amount_due == 0
+    httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/trial_will_end").raise_for_status()
+    assert harness.stripe_events(stripe_url, "customer.subscription.trial_will_end")
+    ended = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    assert ended["status"] == "active"
+    assert ended["items"]["data"][0]["current_period_start"] == sub.trial_end
+    assert stripe_client.v1.invoices.retrieve(ended["latest_invoice"]).amount_due == 2000
+
+
+def test_the_billing_portal_lets_the_customer_cancel_at_period_end(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    sub, _ = _subscribed(stripe_client, stripe_url)
+    portal = stripe_client.v1.billing_portal.sessions.create(
+        params={"customer": str(sub.customer), "return_url": "https://nudges.test/account"}
+    )
+    assert portal.url.startswith(f"{stripe_url}/billing_portal/")
+    page = httpx.get(portal.url)
+    assert page.status_code == 200
+    assert "Cancel at period end" in page.text
+    assert 'href="https://nudges.test/account"' in page.text
+    clicked = httpx.post(f"{portal.url}/subscriptions/{sub.id}/cancel")
+    assert clicked.status_code == 303
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is True
+    assert "Keep my plan" in httpx.get(portal.url).text

@@ -147,8 +147,53 @@ def _flow(r: Recorder) -> dict[str, Any]:
     r.control(f"/_emulator/checkout/{declined['id']}/fail")
     r.call("POST", f"/v1/checkout/sessions/{declined['id']}/expire")
     third = r.call("POST", "/v1/checkout/sessions", **checkout)
-    third_sub = r.control(f"/_emulator/checkout/{third['id']}/complete")["subscription"]["id"]
+    third_done = r.control(f"/_emulator/checkout/{third['id']}/complete")["subscription"]
+    third_sub = third_done["id"]
+    # A plan change with prorations, previewed first, then billed at the renewal.
+    dearer = r.call(
+        "POST",
+        "/v1/prices",
+        product=product["id"],
+        unit_amount="2900",
+        currency="usd",
+        **{"recurring[interval]": "month"},
+    )
+    change = {
+        "subscription_details[items][0][id]": third_done["items"]["data"][0]["id"],
+        "subscription_details[items][0][price]": dearer["id"],
+        "subscription_details[proration_behavior]": "create_prorations",
+    }
+    r.call("POST", "/v1/invoices/create_preview", subscription=third_sub, **change)
+    r.call(
+        "POST",
+        f"/v1/subscriptions/{third_sub}",
+        **{
+            k.removeprefix("subscription_details[").replace("]", "", 1): v
+            for k, v in change.items()
+        },
+    )
+    r.call("POST", "/v1/invoices/create_preview", subscription=third_sub)
+    r.control(f"/_emulator/subscriptions/{third_sub}/renew")
+    billed = r.call("GET", "/v1/invoices", subscription=third_sub, limit="1")["data"][0]
+    for line in billed["lines"]["data"][1:]:
+        r.call("GET", f"/v1/invoiceitems/{line['parent']['invoice_item_details']['invoice_item']}")
     r.call("DELETE", f"/v1/subscriptions/{third_sub}")
+    # A trial, announced before it ends, then the first paid period.
+    trial = r.call(
+        "POST",
+        "/v1/checkout/sessions",
+        **checkout,
+        **{"subscription_data[trial_period_days]": "14"},
+    )
+    trial_sub = r.control(f"/_emulator/checkout/{trial['id']}/complete")["subscription"]["id"]
+    r.control(f"/_emulator/subscriptions/{trial_sub}/trial_will_end")
+    r.control(f"/_emulator/subscriptions/{trial_sub}/renew")
+    r.call(
+        "POST",
+        "/v1/billing_portal/sessions",
+        customer=customer["id"],
+        return_url="https://nudges.test/account",
+    )
     r.call("GET", "/v1/events", limit="100")
     return {"customer": customer, "subscription": sub_id}
 
@@ -167,6 +212,8 @@ def test_every_answer_has_the_shape_of_the_pinned_version(recorder: Recorder) ->
         "invoice",
         "list",
         "search_result",
+        "billing_portal.session",
+        "invoiceitem",
     } <= recorder.checked
 
 
@@ -198,6 +245,8 @@ def test_every_webhook_has_the_shape_of_the_pinned_version(
         "invoice.paid",
         "invoice.payment_succeeded",
         "invoice.payment_failed",
+        "invoiceitem.created",
+        "customer.subscription.trial_will_end",
     } <= types
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from nudges_emulators.delivery import RetryPolicy
 from nudges_emulators.forms import parse_nested, parse_pairs
-from nudges_emulators.stripe import billing, catalog, checkout_page
+from nudges_emulators.stripe import billing, billing_portal, catalog, checkout_page
 from nudges_emulators.stripe.errors import StripeError
 from nudges_emulators.stripe.faults import FaultPlan, Faults
 from nudges_emulators.stripe.params import (
@@ -96,6 +96,9 @@ ROUTES: tuple[tuple[str, str, Operation], ...] = (
     ("DELETE", "/v1/subscriptions/{object_id}", billing.cancel_subscription),
     ("GET", "/v1/invoices", billing.list_invoices),
     ("GET", "/v1/invoices/{object_id}", _retrieve("invoice")),
+    ("POST", "/v1/invoices/create_preview", billing.preview_invoice),
+    ("GET", "/v1/invoiceitems/{object_id}", _retrieve("invoiceitem")),
+    ("POST", "/v1/billing_portal/sessions", billing_portal.create_session),
     ("GET", "/v1/events", billing.list_events),
     ("GET", "/v1/events/{object_id}", _retrieve("event")),
 )
@@ -355,6 +358,11 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
             lambda: billing.renew_subscription(emulator.state, subscription_id, fail=fail)
         )
 
+    @app.post("/_emulator/subscriptions/{subscription_id}/trial_will_end")
+    async def trial_will_end(subscription_id: str) -> Response:
+        """Three days before the trial ends, now: ``customer.subscription.trial_will_end``."""
+        return _control(lambda: billing.announce_trial_end(emulator.state, subscription_id))
+
     @app.get("/_emulator/events")
     async def events(type: str | None = None) -> dict[str, Any]:
         """Every event, oldest first, with its delivery attempts."""
@@ -397,6 +405,41 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
         if config.webhook_secret is not None:
             emulator.webhooks.endpoint.secret = config.webhook_secret
         return {"webhook_url": emulator.webhooks.endpoint.url}
+
+    @app.get("/billing_portal/{session_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def portal_page(session_id: str) -> HTMLResponse:
+        """The hosted billing portal of the session's ``url``."""
+        with emulator.state.lock:
+            session = emulator.state.objects["billing_portal.session"].get(session_id)
+            if session is None:
+                return HTMLResponse("<p>No such billing portal session.</p>", 404)
+            subscriptions = [
+                sub
+                for sub in emulator.state.objects["subscription"].values()
+                if sub["customer"] == session["customer"] and sub["status"] != "canceled"
+            ]
+            return HTMLResponse(billing_portal.render(session, subscriptions))
+
+    @app.post(
+        "/billing_portal/{session_id}/subscriptions/{subscription_id}/{action}",
+        include_in_schema=False,
+    )
+    async def portal_action(session_id: str, subscription_id: str, action: str) -> Response:
+        """The portal's buttons: cancel at period end, or keep the plan (what the customer
+        does in Stripe's portal, with the same ``customer.subscription.updated``)."""
+        if action not in ("cancel", "renew"):
+            return HTMLResponse("<p>Unknown action.</p>", 404)
+
+        def run() -> dict[str, Any]:
+            session = emulator.state.get("billing_portal.session", session_id)
+            sub = emulator.state.get("subscription", subscription_id)
+            if sub["customer"] != session["customer"]:
+                raise StripeError("No such subscription.", status=404)
+            flag = "true" if action == "cancel" else "false"
+            call = ApiCall(subscription_id, {"cancel_at_period_end": flag}, "")
+            return billing.update_subscription(emulator.state, call)
+
+        return _control(run, lambda: f"/billing_portal/{session_id}")
 
     @app.get("/checkout/{session_id}", response_class=HTMLResponse, include_in_schema=False)
     async def hosted_page(session_id: str) -> HTMLResponse:

@@ -202,7 +202,7 @@ def period_of(subscription: StripeObject) -> tuple[int, int]:
         "expires_at": None,
         "locale": None,
         "metadata": ANY_KEYS,
-        "subscription_data": {"metadata": ANY_KEYS},
+        "subscription_data": {"metadata": ANY_KEYS, "trial_period_days": None},
     }
 )
 def create_checkout_session(state: StripeState, call: ApiCall) -> StripeObject:
@@ -397,6 +397,10 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
     start = now()
     recurring = lines[0][0]["recurring"]
     end = add_interval(start, recurring["interval"], recurring["interval_count"])
+    trial_days = opt_int(state.subscription_data.get(session_id, {}), "trial_period_days")
+    trial_end = start + trial_days * 24 * 3600 if trial_days else None
+    if trial_end is not None:
+        end = trial_end  # the first period is the trial
     subscription_id = random_id("sub_")
     discount = None
     if coupon is not None:
@@ -464,9 +468,10 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
             "pending_update": None,
             "schedule": None,
             "start_date": start,
-            "status": "active",
-            "trial_end": None,
-            "trial_start": None,
+            "status": "trialing" if trial_end else "active",
+            "trial_end": trial_end,
+            "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+            "trial_start": start if trial_end else None,
         },
     )
     invoice = _create_invoice(
@@ -477,6 +482,7 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
         discount,
         billing_reason="subscription_create",
         paid=True,
+        trial=trial_end is not None,
     )
     subscription["latest_invoice"] = invoice["id"]
     session.update(
@@ -500,7 +506,22 @@ def complete_checkout(state: StripeState, session_id: str, base_url: str = "") -
     state.emit("customer.subscription.created", subscription)
     state.emit("invoice.paid", invoice)
     state.emit("invoice.payment_succeeded", invoice)
+    if trial_end is not None and trial_end - start <= TRIAL_WILL_END_SECONDS:
+        state.emit("customer.subscription.trial_will_end", subscription)
     return session
+
+
+#: Stripe announces the end of a trial this long before it (at once for shorter trials).
+TRIAL_WILL_END_SECONDS = 3 * 24 * 3600
+
+
+def announce_trial_end(state: StripeState, subscription_id: str) -> StripeObject:
+    """Three days before the trial ends, now: ``customer.subscription.trial_will_end``."""
+    subscription = state.get("subscription", subscription_id)
+    if subscription["status"] != "trialing":
+        raise StripeError("The subscription is not in a trial.", param="id")
+    state.emit("customer.subscription.trial_will_end", subscription)
+    return subscription
 
 
 def fail_checkout(state: StripeState, session_id: str, base_url: str = "") -> StripeObject:
@@ -576,8 +597,14 @@ def _create_invoice(
     billing_reason: str,
     paid: bool,
     invoice_metadata: dict[str, str] | None = None,
+    pending: list[StripeObject] | None = None,
+    preview: bool = False,
+    trial: bool = False,
 ) -> StripeObject:
+    """An invoice for ``lines`` (a subscription's items) and the ``pending`` invoice items
+    (prorations), with ``discount`` off the items' subtotal; stored, unless a ``preview``."""
     created = now()
+    pending = pending or []
     currency = lines[0][0]["currency"]
     if subscription is not None:
         period_start, period_end = period_of(subscription)
@@ -585,12 +612,13 @@ def _create_invoice(
         recurring = lines[0][0]["recurring"]
         period_start = created
         period_end = add_interval(created, recurring["interval"], recurring["interval_count"])
-    amounts = [price["unit_amount"] * quantity for price, quantity in lines]
-    subtotal = sum(amounts)
+    # A trial's invoice bills its items at zero.
+    amounts = [0 if trial else price["unit_amount"] * quantity for price, quantity in lines]
     coupon = state.discount_coupons[discount["id"]] if discount else None
-    off = discount_amount(coupon, subtotal, currency) if coupon else 0
+    off = discount_amount(coupon, sum(amounts), currency) if coupon else 0
+    subtotal = sum(amounts) + sum(item["amount"] for item in pending)
     total = subtotal - off
-    invoice_id = random_id("in_")
+    invoice_id = f"upcoming_{random_id('in_')}" if preview else random_id("in_")
     subscription_id = subscription["id"] if subscription else None
     items = subscription["items"]["data"] if subscription else [None] * len(lines)
     line_items = []
@@ -604,7 +632,11 @@ def _create_invoice(
                 "object": "line_item",
                 "amount": amount,
                 "currency": currency,
-                "description": f"{quantity} x {product['name']}",
+                "description": (
+                    f"Trial period for {product['name']}"
+                    if trial
+                    else f"{quantity} x {product['name']}"
+                ),
                 "discount_amounts": (
                     [{"amount": line_off, "discount": discount["id"]}] if discount else []
                 ),
@@ -641,98 +673,153 @@ def _create_invoice(
                 "taxes": [],
             }
         )
+    line_items += [_proration_line(item, invoice_id) for item in pending]
     number = sum(1 for i in state.objects["invoice"].values() if i["customer"] == customer["id"])
-    invoice = state.add(
-        "invoice",
-        {
-            "id": invoice_id,
-            "object": "invoice",
-            "account_country": "US",
-            "account_name": "Nudges (Stripe emulator)",
-            "amount_due": total,
-            "amount_overpaid": 0,
-            "amount_paid": total if paid else 0,
-            "amount_remaining": 0 if paid else total,
-            "amount_shipping": 0,
-            "attempt_count": 1,
-            "attempted": True,
-            "auto_advance": not paid,
-            "automatic_tax": {
-                "disabled_reason": None,
-                "enabled": False,
-                "liability": None,
-                "provider": None,
-                "status": None,
-            },
-            "billing_reason": billing_reason,
-            "collection_method": "charge_automatically",
-            "created": created,
-            "currency": currency,
-            "customer": customer["id"],
-            "customer_email": customer["email"],
-            "customer_name": customer["name"],
-            "customer_phone": customer["phone"],
-            "default_tax_rates": [],
-            "description": None,
-            "discounts": [discount["id"]] if discount else [],
-            "due_date": None,
-            "ending_balance": 0,
-            "hosted_invoice_url": None,
-            "invoice_pdf": None,
-            "issuer": {"type": "self"},
-            "lines": {
-                "object": "list",
-                "data": line_items,
-                "has_more": False,
-                "total_count": len(line_items),
-                "url": f"/v1/invoices/{invoice_id}/lines",
-            },
-            "livemode": False,
-            "metadata": invoice_metadata or {},
-            "next_payment_attempt": None if paid else created + 3 * 24 * 3600,
-            "number": f"{customer['invoice_prefix']}-{number + 1:04d}",
-            "parent": (
-                {
-                    "type": "subscription_details",
-                    "quote_details": None,
-                    "subscription_details": {
-                        "metadata": dict(subscription["metadata"]),
-                        "subscription": subscription_id,
-                    },
-                }
-                if subscription
-                else None
-            ),
-            "payment_settings": {
-                "default_mandate": None,
-                "payment_method_options": None,
-                "payment_method_types": None,
-            },
-            "period_end": period_end,
-            "period_start": period_start,
-            "post_payment_credit_notes_amount": 0,
-            "pre_payment_credit_notes_amount": 0,
-            "starting_balance": 0,
-            "status": "paid" if paid else "open",
-            "status_transitions": {
-                "finalized_at": created,
-                "marked_uncollectible_at": None,
-                "paid_at": created if paid else None,
-                "voided_at": None,
-            },
-            "subtotal": subtotal,
-            "subtotal_excluding_tax": subtotal,
-            "total": total,
-            "total_discount_amounts": (
-                [{"amount": off, "discount": discount["id"]}] if discount else []
-            ),
-            "total_excluding_tax": total,
-            "total_pretax_credit_amounts": [],
-            "total_taxes": [],
-            "webhooks_delivered_at": None,
+    amount_due = max(total, 0)
+    invoice: StripeObject = {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "account_name": "Nudges (Stripe emulator)",
+        "amount_due": amount_due,
+        "amount_overpaid": 0,
+        "amount_paid": amount_due if paid else 0,
+        "amount_remaining": 0 if paid else amount_due,
+        "amount_shipping": 0,
+        "attempt_count": 1,
+        "attempted": True,
+        "auto_advance": not paid,
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
         },
-    )
-    return invoice
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": created,
+        "currency": currency,
+        "customer": customer["id"],
+        "customer_email": customer["email"],
+        "customer_name": customer["name"],
+        "customer_phone": customer["phone"],
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [discount["id"]] if discount else [],
+        "due_date": None,
+        "ending_balance": 0,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "issuer": {"type": "self"},
+        "lines": {
+            "object": "list",
+            "data": line_items,
+            "has_more": False,
+            "total_count": len(line_items),
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        },
+        "livemode": False,
+        "metadata": invoice_metadata or {},
+        "next_payment_attempt": None if paid else created + 3 * 24 * 3600,
+        "number": f"{customer['invoice_prefix']}-{number + 1:04d}",
+        "parent": (
+            {
+                "type": "subscription_details",
+                "quote_details": None,
+                "subscription_details": {
+                    "metadata": dict(subscription["metadata"]),
+                    "subscription": subscription_id,
+                },
+            }
+            if subscription
+            else None
+        ),
+        "payment_settings": {
+            "default_mandate": None,
+            "payment_method_options": None,
+            "payment_method_types": None,
+        },
+        "period_end": period_end,
+        "period_start": period_start,
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "starting_balance": 0,
+        "status": "paid" if paid else "open",
+        "status_transitions": {
+            "finalized_at": created,
+            "marked_uncollectible_at": None,
+            "paid_at": created if paid else None,
+            "voided_at": None,
+        },
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal,
+        "total": total,
+        "total_discount_amounts": (
+            [{"amount": off, "discount": discount["id"]}] if discount else []
+        ),
+        "total_excluding_tax": total,
+        "total_pretax_credit_amounts": [],
+        "total_taxes": [],
+        "webhooks_delivered_at": None,
+    }
+    if preview:
+        invoice.update(
+            {
+                "status": "draft",
+                "amount_paid": 0,
+                "amount_remaining": amount_due,
+                "attempted": False,
+                "attempt_count": 0,
+                "number": None,
+                "status_transitions": {
+                    "finalized_at": None,
+                    "marked_uncollectible_at": None,
+                    "paid_at": None,
+                    "voided_at": None,
+                },
+                "next_payment_attempt": None,
+            }
+        )
+        return invoice
+    for item in pending:
+        item["invoice"] = invoice_id
+        state.pending_items.pop(item["id"], None)
+    return state.add("invoice", invoice)
+
+
+def _proration_line(item: StripeObject, invoice_id: str) -> StripeObject:
+    """The invoice line of a pending invoice item (a proration)."""
+    return {
+        "id": random_id("il_"),
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item["description"],
+        "discount_amounts": [],
+        "discountable": item["discountable"],
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": {},
+        "parent": {
+            "invoice_item_details": {
+                "invoice_item": item["id"],
+                "proration": item["proration"],
+                "proration_details": {"credited_items": None},
+                "subscription": item["parent"]["subscription_details"]["subscription"],
+            },
+            "subscription_item_details": None,
+            "type": "invoice_item_details",
+        },
+        "period": dict(item["period"]),
+        "pretax_credit_amounts": [],
+        "pricing": copy.deepcopy(item["pricing"]),
+        "quantity": item["quantity"],
+        "subtotal": item["amount"],
+        "subscription": item["parent"]["subscription_details"]["subscription"],
+        "taxes": [],
+    }
 
 
 @accepts({**LIST_PARAMS, "customer": None, "subscription": None, "status": None})
@@ -760,12 +847,148 @@ def invoice_field(invoice: StripeObject, field: str) -> Any:
 # Subscriptions -----------------------------------------------------------------------------
 
 
-@accepts({"cancel_at_period_end": None, "metadata": ANY_KEYS})
+PRORATION_BEHAVIORS = ("create_prorations", "none")
+
+
+def _day(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%d %b %Y")
+
+
+def _price_change(
+    state: StripeState, subscription: StripeObject, params: dict[str, Any], prefix: str
+) -> tuple[list[StripeObject], list[StripeObject]]:
+    """``items`` (each ``id`` and a new ``price``) and ``proration_behavior`` applied to a
+    copy of the subscription's items: the new items, and the prorations
+    (``create_prorations``, the default): a credit for the unused time on each old price and
+    a charge for the remaining time on the new one, to the second. Nothing is stored."""
+
+    def name(*parts: object) -> str:
+        head = f"{prefix}[{parts[0]}]" if prefix else str(parts[0])
+        return head + "".join(f"[{part}]" for part in parts[1:])
+
+    changes = opt_list(params, "items")
+    behavior = opt_choice(params, "proration_behavior", PRORATION_BEHAVIORS)
+    items = copy.deepcopy(subscription["items"]["data"])
+    prorations: list[StripeObject] = []
+    at = opt_int(params, "proration_date") or now()
+    start, end = period_of(subscription)
+    if not start <= at <= end:
+        raise parameter_invalid(
+            name("proration_date"), "proration_date must be within the current period."
+        )
+    for index, change in enumerate(changes):
+        param = name("items", index)
+        if not isinstance(change, dict):
+            raise parameter_invalid(param, "Invalid object")
+        item_id = opt_str(change, "id")
+        item = next((i for i in items if i["id"] == item_id), None)
+        if item is None:
+            raise parameter_invalid(
+                f"{param}[id]",
+                "The emulator changes the price of an existing item only: pass its id.",
+            )
+        price = state.get(
+            "price", req_str_param(change, "price", f"{param}[price]"), f"{param}[price]"
+        )
+        old = item["price"]
+        if not price["active"]:
+            raise StripeError(
+                f"The price specified ({price['id']}) is inactive.", param=f"{param}[price]"
+            )
+        if (
+            price["type"] != "recurring"
+            or price["currency"] != old["currency"]
+            or (price["recurring"]["interval"], price["recurring"]["interval_count"])
+            != (old["recurring"]["interval"], old["recurring"]["interval_count"])
+        ):
+            raise parameter_invalid(
+                f"{param}[price]",
+                "The emulator changes to a recurring price of the same currency and interval.",
+            )
+        if price["id"] == old["id"]:
+            continue
+        item.update({"price": copy.deepcopy(price), "plan": plan_of(price)})
+        if behavior == "none":
+            continue
+        for unit, sign, words in ((old, -1, "Unused time on"), (price, 1, "Remaining time on")):
+            amount = sign * round(
+                unit["unit_amount"] * item["quantity"] * (end - at) / (end - start)
+            )
+            product = state.objects["product"][unit["product"]]
+            prorations.append(
+                {
+                    "id": random_id("ii_"),
+                    "object": "invoiceitem",
+                    "amount": amount,
+                    "currency": unit["currency"],
+                    "customer": subscription["customer"],
+                    "date": at,
+                    "description": f"{words} {product['name']} after {_day(at)}",
+                    "discountable": False,
+                    "discounts": [],
+                    "invoice": None,
+                    "livemode": False,
+                    "metadata": {},
+                    "net_amount": amount,
+                    "parent": {
+                        "subscription_details": {
+                            "subscription": subscription["id"],
+                            "subscription_item": item["id"],
+                        },
+                        "type": "subscription_details",
+                    },
+                    "period": {"start": at, "end": end},
+                    "pricing": {
+                        "price_details": {"price": unit["id"], "product": product["id"]},
+                        "type": "price_details",
+                        "unit_amount_decimal": unit["unit_amount_decimal"],
+                    },
+                    "proration": True,
+                    "proration_details": {"discount_amounts": []},
+                    "quantity": item["quantity"],
+                    "quantity_decimal": str(item["quantity"]),
+                    "tax_rates": [],
+                    "test_clock": None,
+                }
+            )
+    return items, prorations
+
+
+def req_str_param(params: dict[str, Any], name: str, param: str) -> str:
+    """A required string of a nested parameter, named by its full name when missing."""
+    value = opt_str(params, name)
+    if value is None:
+        raise parameter_missing(param)
+    return value
+
+
+@accepts(
+    {
+        "cancel_at_period_end": None,
+        "metadata": ANY_KEYS,
+        "items": {"id": None, "price": None},
+        "proration_behavior": None,
+        "proration_date": None,
+    }
+)
 def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
-    """``POST /v1/subscriptions/{id}``: ``cancel_at_period_end`` and metadata."""
+    """``POST /v1/subscriptions/{id}``: ``cancel_at_period_end``, metadata, and a price
+    change of its items (``items[i][id]``, ``items[i][price]``) with ``proration_behavior``
+    (``create_prorations``, the default, or ``none``; the prorations wait as invoice items
+    for the next invoice, each announced by ``invoiceitem.created``)."""
     subscription = state.get("subscription", call.object_id)
     p = call.params
     new: dict[str, Any] = {"metadata": metadata(p, subscription["metadata"])}
+    if "items" in p:
+        if subscription["status"] == "canceled":
+            raise StripeError("A canceled subscription cannot change its items.", param="items")
+        items, prorations = _price_change(state, subscription, p, "")
+        if items != subscription["items"]["data"]:
+            new["items"] = {**subscription["items"], "data": items}
+        for item in prorations:
+            state.add("invoiceitem", item)
+            state.pending_items[item["id"]] = item
+            state.emit("invoiceitem.created", item)
     cancel_at_period_end = opt_bool(p, "cancel_at_period_end")
     if subscription["status"] == "canceled" and cancel_at_period_end is not None:
         raise StripeError(
@@ -840,6 +1063,8 @@ def renew_subscription(state: StripeState, subscription_id: str, *, fail: bool) 
         "latest_invoice": subscription["latest_invoice"],
         "status": subscription["status"],
     }
+    if subscription["status"] == "trialing":
+        previous["trial_end"] = subscription["trial_end"]
     item_price = subscription["items"]["data"][0]["price"]
     start = period_of(subscription)[1]
     end = add_interval(
@@ -860,6 +1085,7 @@ def renew_subscription(state: StripeState, subscription_id: str, *, fail: bool) 
         discount,
         billing_reason="subscription_cycle",
         paid=not fail,
+        pending=_pending_of(state, subscription["id"]),
     )
     subscription["latest_invoice"] = invoice["id"]
     subscription["status"] = "past_due" if fail else "active"
@@ -871,6 +1097,71 @@ def renew_subscription(state: StripeState, subscription_id: str, *, fail: bool) 
     changed = {f: v for f, v in previous.items() if subscription[f] != v}
     state.emit("customer.subscription.updated", subscription, changed)
     return subscription
+
+
+def _pending_of(state: StripeState, subscription_id: str) -> list[StripeObject]:
+    return [
+        item
+        for item in state.pending_items.values()
+        if item["parent"]["subscription_details"]["subscription"] == subscription_id
+    ]
+
+
+@accepts(
+    {
+        "customer": None,
+        "subscription": None,
+        "subscription_details": {
+            "items": {"id": None, "price": None},
+            "proration_behavior": None,
+            "proration_date": None,
+        },
+    }
+)
+def preview_invoice(state: StripeState, call: ApiCall) -> StripeObject:
+    """``POST /v1/invoices/create_preview`` for a subscription: its next invoice (at the end
+    of the current period), with the pending prorations and, given
+    ``subscription_details[items]``, the price change and the prorations it would create.
+    Nothing is stored and no event is sent."""
+    p = call.params
+    subscription_id = opt_str(p, "subscription")
+    if subscription_id is None:
+        raise parameter_missing("subscription")
+    subscription = state.get("subscription", subscription_id, "subscription")
+    customer_id = opt_str(p, "customer")
+    if customer_id is not None and customer_id != subscription["customer"]:
+        raise parameter_invalid("customer", "The subscription belongs to another customer.")
+    if subscription["status"] == "canceled":
+        raise StripeError(
+            "No upcoming invoices for a canceled subscription.", code="invoice_upcoming_none"
+        )
+    details = opt_dict(p, "subscription_details")
+    items, prorations = _price_change(state, subscription, details, "subscription_details")
+    end = period_of(subscription)[1]
+    next_period = copy.deepcopy(subscription)
+    next_end = add_interval(
+        end,
+        items[0]["price"]["recurring"]["interval"],
+        items[0]["price"]["recurring"]["interval_count"],
+    )
+    for item in items:
+        item.update({"current_period_start": end, "current_period_end": next_end})
+    next_period["items"]["data"] = items
+    discount = _discount_of(state, subscription, end)
+    if discount is not None and state.discount_coupons[discount["id"]]["duration"] == "once":
+        discount = None
+    customer = state.get("customer", subscription["customer"], "customer")
+    return _create_invoice(
+        state,
+        customer,
+        next_period,
+        [(i["price"], i["quantity"]) for i in items],
+        discount,
+        billing_reason="subscription_cycle",
+        paid=False,
+        pending=[*_pending_of(state, subscription_id), *prorations],
+        preview=True,
+    )
 
 
 # Events ------------------------------------------------------------------------------------

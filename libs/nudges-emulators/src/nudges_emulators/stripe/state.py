@@ -35,6 +35,8 @@ KINDS = (
     "subscription",
     "invoice",
     "discount",
+    "invoiceitem",
+    "billing_portal.session",
     "event",
 )
 _PREFIXES = {
@@ -46,6 +48,8 @@ _PREFIXES = {
     "sub_": "subscription",
     "in_": "invoice",
     "di_": "discount",
+    "ii_": "invoiceitem",
+    "bps_": "billing_portal.session",
     "evt_": "event",
 }
 _ALPHABET = string.ascii_letters + string.digits
@@ -88,6 +92,8 @@ class StripeState:
         self.subscription_data: dict[str, Params] = {}
         #: The coupon terms of each discount, as they were when it was applied.
         self.discount_coupons: dict[str, StripeObject] = {}
+        #: Invoice items (prorations) waiting for the subscription's next invoice, by id.
+        self.pending_items: dict[str, StripeObject] = {}
         self.idempotency: dict[str, IdempotentResponse] = {}
         self.reset()
 
@@ -99,6 +105,7 @@ class StripeState:
             self.line_items = {}
             self.subscription_data = {}
             self.discount_coupons = {}
+            self.pending_items = {}
             self.idempotency = {}
 
     def add(self, kind: str, obj: StripeObject) -> StripeObject:
