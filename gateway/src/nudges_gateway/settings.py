@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from nudges_kit.settings import NudgesSettings
 
 
@@ -10,6 +12,10 @@ class GatewaySettings(NudgesSettings):
 
     service_name: str = "gateway"
     http_port: int = 4000
+
+    #: The gateway has no database, broker or keys of its own: it reads the supergraph from the
+    #: registry and sessions from WarpCache.
+    production_required: ClassVar[tuple[str, ...]] = ("registry_url", "warpcache_url")
 
     #: Serve this supergraph file (composed by GraphMonitor, Apollo's or Hive's tools) instead
     #: of polling the registry; the file is re-read when it changes.

@@ -6,7 +6,12 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_TOKENS,
+    NudgesSettings,
+)
 
 
 class PaymentSettings(NudgesSettings):
@@ -44,7 +49,12 @@ class PaymentSettings(NudgesSettings):
     service_token: SecretStr = SecretStr("")
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_TOKENS,
+        "registry_url",
+        "subgraph_url",
+        "service_token",
         "stripe_api_key",
         "stripe_api_base",
         "checkout_success_url",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from nudges_kit.settings import NudgesSettings
+from typing import ClassVar
+
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_TOKENS,
+    NudgesSettings,
+)
 
 
 class ProductSettings(NudgesSettings):
@@ -11,3 +18,11 @@ class ProductSettings(NudgesSettings):
     service_name: str = "product"
     http_port: int = 4003
     database_name: str = "productdb"
+
+    production_required: ClassVar[tuple[str, ...]] = (
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_TOKENS,
+        "registry_url",
+        "subgraph_url",
+    )
