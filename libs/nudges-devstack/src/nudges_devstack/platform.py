@@ -49,6 +49,8 @@ COMMANDS = {
     "twilio-emulator": "nudges-twilio-emulator",
 }
 GRPC = {"warpcache", "localization"}
+#: The stand-ins of Stripe and Twilio (not Nudges services: no production mode of their own).
+EMULATORS = frozenset({"stripe-emulator", "twilio-emulator"})
 STRIPE_WEBHOOK_SECRET = "whsec_platform"
 TWILIO_AUTH_TOKEN = "platform-twilio-token"
 CONSUMERS_SECRET = "platform-consumers-secret"
