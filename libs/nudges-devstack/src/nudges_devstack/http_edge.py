@@ -15,7 +15,6 @@ from typing import Any
 
 import uvicorn
 
-from nudges_kit.http import server_options
 from nudges_kit.settings import NudgesSettings
 
 
@@ -23,6 +22,8 @@ from nudges_kit.settings import NudgesSettings
 def served(app: Any, settings: NudgesSettings, timeout: float = 30.0) -> Iterator[str]:
     """Serve ``app`` with the options of :func:`nudges_kit.http.serve` (proxy headers off) on
     ``settings.http_host``/``http_port`` in a thread; yields the base URL."""
+    from nudges_kit.http import server_options
+
     server = uvicorn.Server(uvicorn.Config(app, **{**server_options(settings), "lifespan": "on"}))
     thread = threading.Thread(target=server.run, name="served-app", daemon=True)
     thread.start()
