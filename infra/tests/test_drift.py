@@ -23,7 +23,10 @@ DEVELOPMENT_ONLY = {
 
 #: Secrets production sets that compose does not, by service.
 PRODUCTION_ONLY_SECRETS = {
-    "auth": {"JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)"},
+    "auth": {
+        "JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)",
+        "EDGE_ORIGIN_SECRET": "development has no CloudFront in front of AuthApi",
+    },
     "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
 }
 

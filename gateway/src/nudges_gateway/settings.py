@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from nudges_kit.settings import NudgesSettings
 
 
@@ -10,6 +12,8 @@ class GatewaySettings(NudgesSettings):
 
     service_name: str = "gateway"
     http_port: int = 4000
+    #: GraphQL documents, variables and extensions of one request (or batch), at most.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     #: Serve this supergraph file (composed by GraphMonitor, Apollo's or Hive's tools) instead
     #: of polling the registry; the file is re-read when it changes.

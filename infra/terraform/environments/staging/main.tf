@@ -31,6 +31,7 @@ locals {
     "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
     "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
     "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
+    "edge-origin-secret"      = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
     "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
     "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
     "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
@@ -99,14 +100,18 @@ locals {
         OIDC_REDIRECT_URL  = "${local.api_url}/auth/callback"
         ADMIN_UI_URL       = "https://${local.ui_hosts["admin-ui"]}/"
         COOKIE_SECURE      = "true"
-        # The load balancer's X-Forwarded-For entry is the client's address.
-        TRUSTED_PROXY_HOPS = "1"
+        # Callers reach AuthApi through the UIs' CloudFront and the load balancer, or through
+        # the load balancer alone (api host, OIDC callback): the client address is the entry
+        # CloudFront appended to X-Forwarded-For on requests carrying its origin header, the
+        # load balancer's entry on the others (nudges_kit.client_address).
+        CLIENT_ADDRESS_TOPOLOGY = "cloudfront_alb"
       }
       secrets = {
         OTP_HMAC_SECRET        = "otp-hmac-secret"
         JWT_SIGNING_KEYS       = "jwt-signing-keys"
         MACHINE_SECRETS        = "machine-secrets"
         KEYCLOAK_CLIENT_SECRET = "keycloak-client-secret"
+        EDGE_ORIGIN_SECRET     = "edge-origin-secret"
         PHONE_ENCRYPTION_KEY   = "phone-encryption-key"
         PHONE_HASH_KEY         = "phone-hash-key"
       }
@@ -297,6 +302,17 @@ module "secrets" {
   tags    = local.tags
 }
 
+# The value CloudFront sends in X-Origin-Verify; AuthApi reads it from Secrets Manager.
+resource "random_password" "edge_origin" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret_version" "edge_origin" {
+  secret_id     = module.secrets.secret_arns["edge-origin-secret"]
+  secret_string = random_password.edge_origin.result
+}
+
 module "ecr" {
   source = "../../modules/ecr"
 
@@ -345,6 +361,9 @@ module "alb" {
   certificate_arn    = module.dns.regional_certificate_arn
   access_logs_bucket = module.logs.bucket
   log_retention_days = var.log_retention_days
+  # The UIs' distributions forward the API paths here (module.static_site).
+  behind_cloudfront  = true
+  edge_origin_secret = random_password.edge_origin.result
   redirects = {
     admin-ui = {
       path_patterns = ["/admin", "/admin/*"]
@@ -569,6 +588,7 @@ module "static_site" {
   domain_name            = each.value
   certificate_arn        = module.dns.cloudfront_certificate_arn
   api_origin_domain      = local.api_host
+  edge_origin_secret     = random_password.edge_origin.result
   log_bucket             = module.logs.bucket
   log_bucket_domain_name = module.logs.bucket_domain_name
   tags                   = local.tags

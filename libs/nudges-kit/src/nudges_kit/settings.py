@@ -29,6 +29,8 @@ class NudgesSettings(BaseSettings):
     log_json: bool = True
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    #: Largest request body the HTTP app reads; larger ones are answered 413.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     database_name: str = ""

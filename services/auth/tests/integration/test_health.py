@@ -51,7 +51,7 @@ def test_production_publishes_the_openapi_document_but_no_docs() -> None:
         jwt_signing_keys=json.dumps([key]),
         machine_secrets={"consumers": "c", "webhooks": "w"},
         admin_ui_url="https://admin.nudges.example/",
-        trusted_proxy_hops=1,
+        client_address_topology="alb",
     )
     client = TestClient(build_app(settings))  # no lifespan: nothing is reached
     assert client.get("/auth/openapi.json").status_code == 200

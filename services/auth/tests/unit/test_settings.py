@@ -22,7 +22,7 @@ PRODUCTION: dict[str, Any] = {
     "jwt_signing_keys": "[]",
     "machine_secrets": {"consumers": "c", "webhooks": "w"},
     "admin_ui_url": "https://admin.nudges.example/",
-    "trusted_proxy_hops": 1,
+    "client_address_topology": "alb",
 }
 
 
@@ -46,7 +46,7 @@ def test_production_names_every_missing_secret() -> None:
         "JWT_SIGNING_KEYS",
         "MACHINE_SECRETS",
         "PHONE_HASH_KEY",
-        "TRUSTED_PROXY_HOPS",
+        "CLIENT_ADDRESS_TOPOLOGY",
     ):
         assert name in str(refused.value)
     # AuthApi has no database.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from nudges_kit.http import server_options
 from nudges_kit.logging import get_logger
 from nudges_warpcache.adapters.metrics import CACHE_METRICS
 from nudges_warpcache.domain.cache import Cache, Clock
@@ -52,11 +53,10 @@ class WarpcacheService:
         self._http = _HttpServer(
             uvicorn.Config(
                 build_app(settings, self.grpc),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                **{
+                    **server_options(settings),
+                    "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds),
+                },
             )
         )
         self._sweep_stop = asyncio.Event()
