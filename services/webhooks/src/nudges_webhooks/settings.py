@@ -48,4 +48,5 @@ class WebhooksSettings(NudgesSettings):
         "product_url",
         "auth_token_url",
         "service_client_secret",
+        "warpcache_token",
     )
