@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from conftest import Infra, TerraformDir
 
 #: Settings whose values are secrets: Terraform must read them from Secrets Manager.
-SECRET_NAME = re.compile(r"(_KEY|_KEYS|_SECRET|_SECRETS|_TOKEN|_PASSWORD)$|^(POSTGRES|REDIS)_URL$")
+SECRET_NAME = re.compile(
+    r"(_KEY|_KEYS|_SECRET|_SECRETS|_TOKEN|_PASSWORD)$|^(POSTGRES|REDIS)_URL$|^WARPCACHE_CALLERS$"
+)
 
 #: Settings compose sets that production must not: development switches.
 DEVELOPMENT_ONLY = {

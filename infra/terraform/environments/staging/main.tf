@@ -20,24 +20,28 @@ locals {
   # Secrets Manager secrets of the platform, by name (values are set out of band, see
   # README.md). Each is read by the services that name it below, and by no other.
   secrets = {
-    "stripe-api-key"          = "Stripe secret API key"
-    "stripe-webhook-secret"   = "Signing secret of the Stripe webhook endpoint"
-    "twilio-auth-token"       = "Twilio auth token (API calls and webhook signatures)"
-    "phone-encryption-key"    = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
-    "phone-hash-key"          = "HMAC-SHA256 key of phone number lookups"
-    "jwt-signing-keys"        = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
-    "otp-hmac-secret"         = "AuthApi's key for one-time code digests"
-    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
-    "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
-    "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
-    "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
-    "edge-origin-secret"      = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
-    "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
-    "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
-    "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
-    "payment-postgres-url"    = "POSTGRES_URL of PaymentApi (role nudges_payment)"
-    "consumers-postgres-url"  = "POSTGRES_URL of Consumers (role nudges_consumers)"
-    "migrator-postgres-url"   = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
+    "stripe-api-key"           = "Stripe secret API key"
+    "stripe-webhook-secret"    = "Signing secret of the Stripe webhook endpoint"
+    "twilio-auth-token"        = "Twilio auth token (API calls and webhook signatures)"
+    "phone-encryption-key"     = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
+    "phone-hash-key"           = "HMAC-SHA256 key of phone number lookups"
+    "jwt-signing-keys"         = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
+    "otp-hmac-secret"          = "AuthApi's key for one-time code digests"
+    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
+    "consumers-client-secret"  = "Consumers' client secret (its entry of machine-secrets)"
+    "webhooks-client-secret"   = "Webhooks' client secret (its entry of machine-secrets)"
+    "keycloak-client-secret"   = "Secret of the Keycloak client nudges-auth"
+    "edge-origin-secret"       = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
+    "warpcache-callers"        = "WarpCache's callers: JSON {auth, gateway, webhooks} -> each one's token"
+    "auth-warpcache-token"     = "AuthApi's WarpCache token (its entry of warpcache-callers)"
+    "gateway-warpcache-token"  = "The gateway's WarpCache token (its entry of warpcache-callers)"
+    "webhooks-warpcache-token" = "Webhooks' WarpCache token (its entry of warpcache-callers)"
+    "payment-service-token"    = "PaymentApi's token for its calls to the product and user subgraphs"
+    "user-postgres-url"        = "POSTGRES_URL of UserApi (role nudges_user)"
+    "product-postgres-url"     = "POSTGRES_URL of ProductApi (role nudges_product)"
+    "payment-postgres-url"     = "POSTGRES_URL of PaymentApi (role nudges_payment)"
+    "consumers-postgres-url"   = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "migrator-postgres-url"    = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
   secret_arns = merge(
     module.secrets.secret_arns,
@@ -82,7 +86,9 @@ locals {
         REGISTRY_URL  = "http://registry.${local.namespace}:4010"
         WARPCACHE_URL = "warpcache.${local.namespace}:50051"
       }
-      secrets = {}
+      secrets = {
+        WARPCACHE_TOKEN = "gateway-warpcache-token"
+      }
     }
     auth = {
       port         = 4001
@@ -108,6 +114,7 @@ locals {
       }
       secrets = {
         OTP_HMAC_SECRET        = "otp-hmac-secret"
+        WARPCACHE_TOKEN        = "auth-warpcache-token"
         JWT_SIGNING_KEYS       = "jwt-signing-keys"
         MACHINE_SECRETS        = "machine-secrets"
         KEYCLOAK_CLIENT_SECRET = "keycloak-client-secret"
@@ -186,6 +193,7 @@ locals {
         SERVICE_CLIENT_SECRET = "webhooks-client-secret"
         PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
         PHONE_HASH_KEY        = "phone-hash-key"
+        WARPCACHE_TOKEN       = "webhooks-warpcache-token"
       }
     }
     consumers = {
@@ -229,7 +237,9 @@ locals {
         GRPC_HOST = "0.0.0.0"
         GRPC_PORT = "50051"
       }
-      secrets = {}
+      secrets = {
+        WARPCACHE_CALLERS = "warpcache-callers"
+      }
     }
     localization = {
       port      = 4012

@@ -91,6 +91,7 @@ class AuthSettings(NudgesSettings):
             if name not in ("postgres_url", "jwks_url")
         ),
         "warpcache_url",
+        "warpcache_token",
         "localization_url",
         "user_url",
         "otp_hmac_secret",

@@ -45,6 +45,7 @@ def test_production_publishes_the_openapi_document_but_no_docs() -> None:
         phone_encryption_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         phone_hash_key="k",
         warpcache_url="warpcache:50051",
+        warpcache_token="t",
         localization_url="localization:50052",
         user_url="http://user:4002/graphql",
         otp_hmac_secret="s",

@@ -50,4 +50,5 @@ class WebhooksSettings(NudgesSettings):
         "product_url",
         "auth_token_url",
         "service_client_secret",
+        "warpcache_token",
     )
