@@ -37,6 +37,7 @@ SECRET_PLACEHOLDERS = {
     "PHONE_ENCRYPTION_KEY": "cGxhY2Vob2xkZXItcGhvbmUta2V5LTMyLWJ5dGVzISE=",
     "JWT_SIGNING_KEYS": "[]",
     "MACHINE_SECRETS": '{"consumers": "placeholder-c", "webhooks": "placeholder-w"}',
+    "WARPCACHE_CALLERS": '{"auth": "placeholder-a", "gateway": "placeholder-g", "webhooks": "p-w"}',
 }
 
 _INTERPOLATION = re.compile(r"\$\{[^}]*\}")

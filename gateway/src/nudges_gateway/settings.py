@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from nudges_kit.settings import NudgesSettings
 
 
@@ -12,10 +14,16 @@ class GatewaySettings(NudgesSettings):
 
     service_name: str = "gateway"
     http_port: int = 4000
+    #: GraphQL documents, variables and extensions of one request (or batch), at most.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     #: The gateway has no database, broker or keys of its own: it reads the supergraph from the
-    #: registry and sessions from WarpCache.
-    production_required: ClassVar[tuple[str, ...]] = ("registry_url", "warpcache_url")
+    #: registry and sessions (with its token) from WarpCache.
+    production_required: ClassVar[tuple[str, ...]] = (
+        "registry_url",
+        "warpcache_url",
+        "warpcache_token",
+    )
 
     #: Serve this supergraph file (composed by GraphMonitor, Apollo's or Hive's tools) instead
     #: of polling the registry; the file is re-read when it changes.
