@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, free_port
-from nudges_devstack.platform import EMULATORS, Platform
+from nudges_devstack.platform import EMULATORS, WARPCACHE_CALLERS, Platform
 
 #: The admin the run seeds, who creates the demo's plan.
 ADMIN_PHONE = "+14155550100"
@@ -59,7 +59,9 @@ class RunSecrets:
     stripe_api_key: str = field(default_factory=lambda: f"sk_test_{secrets.token_hex(12)}")
     stripe_webhook_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}")
     twilio_auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
-    payment_service_token: str = ""
+    warpcache_tokens: dict[str, str] = field(
+        default_factory=lambda: {c: secrets.token_urlsafe(24) for c in WARPCACHE_CALLERS}
+    )
 
     def as_env(self) -> dict[str, str]:
         """The environment variables every service of the run reads its secrets from."""
@@ -74,6 +76,7 @@ class RunSecrets:
             "STRIPE_API_KEY": self.stripe_api_key,
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
             "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "WARPCACHE_CALLERS": json.dumps(self.warpcache_tokens),
         }
 
 
@@ -96,7 +99,8 @@ class ProductionPlatform(Platform):
                 "OTP_ECHO": "false",
                 "INTROSPECTION": "false",
                 "ADMIN_UI_URL": "http://127.0.0.1:5173/",
-                "TRUSTED_PROXY_HOPS": "0",
+                "CLIENT_ADDRESS_TOPOLOGY": "direct",
+                "WARPCACHE_TOKEN": self.run_secrets.warpcache_tokens.get(name, ""),
                 "TWILIO_WEBHOOK_BASE_URL": self.url("webhooks"),
                 "CHECKOUT_SUCCESS_URL": "http://127.0.0.1:5174/checkout/success?session_id={CHECKOUT_SESSION_ID}",
                 "CHECKOUT_CANCEL_URL": "http://127.0.0.1:5174/checkout/cancel?session_id={CHECKOUT_SESSION_ID}",
