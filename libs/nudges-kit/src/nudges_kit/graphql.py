@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from nudges_kit.auth import InvalidToken, JwtVerifier, Principal, Role
 from nudges_kit.errors import DomainError
+from nudges_kit.graphql_limits import OperationLimits, SubgraphLimits
 from nudges_kit.logging import get_logger
 from nudges_kit.settings import NudgesSettings
 
@@ -61,7 +62,8 @@ def conflict(message: str) -> GraphQLError:
 
 
 class SubgraphContext(BaseContext):
-    """Per request: the principal (or why there is none), the pool and the DataLoaders."""
+    """Per request: the principal (or why there is none), the pool, the DataLoaders and the
+    limits of the operation (:class:`~nudges_kit.graphql_limits.SubgraphLimits` reads them)."""
 
     def __init__(
         self,
@@ -69,12 +71,14 @@ class SubgraphContext(BaseContext):
         token_error: str | None,
         pool: asyncpg.Pool | None,
         settings: NudgesSettings,
+        limits: OperationLimits | None = None,
     ) -> None:
         super().__init__()
         self.principal = principal
         self.token_error = token_error
         self.pool = pool
         self.settings = settings
+        self.limits = limits or OperationLimits.of(settings)
         self.loaders: dict[str, Any] = {}
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
@@ -141,6 +145,7 @@ def bearer_token(headers: Any) -> str | None:
 
 def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[..., Any]:
     """A FastAPI dependency building the :class:`SubgraphContext` of each request."""
+    limits = OperationLimits.of(settings)
 
     async def get_context(request: Request = None, websocket: WebSocket = None) -> SubgraphContext:  # type: ignore[assignment]
         connection = request if request is not None else websocket
@@ -153,7 +158,7 @@ def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[
             except InvalidToken as exc:
                 token_error = f"invalid token: {exc}"
         pool = getattr(connection.app.state, "pool", None) if connection is not None else None
-        return SubgraphContext(principal, token_error, pool, settings)
+        return SubgraphContext(principal, token_error, pool, settings, limits)
 
     return get_context
 
@@ -161,7 +166,12 @@ def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[
 def mount_graphql(
     app: FastAPI, schema: Schema, settings: NudgesSettings, verifier: JwtVerifier | None = None
 ) -> None:
-    """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions)."""
+    """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions), every
+    operation held to the limits of ``settings`` (:class:`SubgraphLimits`, added to the
+    schema's extensions, first, when it is not there yet)."""
+    if SubgraphLimits not in schema.extensions:
+        # First: its refusals come before any other extension's work.
+        schema.extensions = (SubgraphLimits, *schema.extensions)
     verifier = verifier or JwtVerifier(
         settings.jwks_url, settings.jwt_issuer, settings.jwt_audience
     )
