@@ -1,9 +1,10 @@
 """What every GraphQL subgraph shares: the request context with the caller's principal,
-errors with stable ``extensions.code`` values, role checks, cursor pagination, and the
-``/graphql`` router (HTTP and graphql-transport-ws)."""
+errors with stable ``extensions.code`` values, role checks, cursor pagination, the limits of
+one operation, and the ``/graphql`` router (HTTP and graphql-transport-ws)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ import asyncpg
 import orjson
 import strawberry
 from fastapi import FastAPI, Request, WebSocket
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
@@ -22,7 +23,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from nudges_kit.auth import InvalidToken, JwtVerifier, Principal, Role
 from nudges_kit.errors import DomainError
-from nudges_kit.graphql_limits import OperationLimits, SubgraphLimits
+from nudges_kit.graphql_limits import (
+    DEFAULT_LIMITS,
+    OPERATION_TIMEOUT,
+    OperationLimits,
+    check_operation,
+    check_query_size,
+    refusal,
+)
 from nudges_kit.logging import get_logger
 from nudges_kit.settings import NudgesSettings
 
@@ -63,7 +71,7 @@ def conflict(message: str) -> GraphQLError:
 
 class SubgraphContext(BaseContext):
     """Per request: the principal (or why there is none), the pool, the DataLoaders and the
-    limits of the operation (:class:`~nudges_kit.graphql_limits.SubgraphLimits` reads them)."""
+    limits of the operation (:class:`SubgraphLimits` reads them)."""
 
     def __init__(
         self,
@@ -129,6 +137,59 @@ def _code_errors(errors: list[GraphQLError]) -> None:
             )
             err.message = "internal error"
             err.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+
+
+#: Parsed instead of a query over the size limit, which is never parsed: strawberry goes on
+#: to validation, where :class:`SubgraphLimits` gives the refusal in its place.
+_STAND_IN = parse("{ __typename }")
+
+
+class SubgraphLimits(SchemaExtension):
+    """Refuses, before execution, an operation over the limits of the request context's
+    ``limits`` (:data:`DEFAULT_LIMITS` without one), with the gateway's codes, and stops an
+    execution at its deadline with ``OPERATION_TIMEOUT``. Over WebSocket the same checks
+    refuse a subscription before it starts; the deadline bounds starting it, not the life of
+    the stream."""
+
+    #: This request's refusal, once decided (strawberry makes one extension per request).
+    _refused: GraphQLError | None = None
+
+    def _limits(self) -> OperationLimits:
+        limits = getattr(self.execution_context.context, "limits", None)
+        return limits if isinstance(limits, OperationLimits) else DEFAULT_LIMITS
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None:
+            self._refused = check_query_size(context.query, self._limits())
+            if self._refused is not None:
+                context.graphql_document = _STAND_IN
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self._refused is None and context.graphql_document is not None:
+            self._refused = check_operation(
+                context.schema._schema,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+                self._limits(),
+            )
+        if self._refused is not None:
+            # Set before validation runs: strawberry then skips it and answers these errors.
+            context.pre_execution_errors = [self._refused]
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        seconds = self._limits().timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                yield
+        except TimeoutError:
+            raise refusal(
+                OPERATION_TIMEOUT, f"the operation did not complete within {seconds}s"
+            ) from None
 
 
 def context_of(info: strawberry.Info[Any, Any]) -> SubgraphContext:

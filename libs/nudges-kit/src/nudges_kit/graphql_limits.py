@@ -1,4 +1,5 @@
-"""The limits of one GraphQL operation in a subgraph, checked before it executes.
+"""The limits of one GraphQL operation in a subgraph, measured before it executes (the
+strawberry extension applying them is :class:`nudges_kit.graphql.SubgraphLimits`).
 
 A subgraph answers the gateway, but it can also be reached directly; it refuses on its own
 what the gateway refuses: a query text over ``max_query_bytes``, fields nested deeper than
@@ -22,8 +23,7 @@ validation refuses afterwards) stops the walk instead of looping.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -44,10 +44,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     is_abstract_type,
-    parse,
 )
-from graphql.validation import MaxIntrospectionDepthRule
-from strawberry.extensions import SchemaExtension
 
 from nudges_kit.settings import NudgesSettings
 
@@ -113,6 +110,38 @@ def check_query_size(query: str | None, limits: OperationLimits) -> GraphQLError
     return None
 
 
+@dataclass(frozen=True)
+class OperationMeasure:
+    """What one operation asks for, measured as the gateway measures it."""
+
+    depth: int
+    aliases: int
+    representations: int
+    cost: int
+
+
+def measure_operation(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+    default_list_size: int,
+) -> OperationMeasure:
+    """The depth, aliases, ``_entities`` representations and cost of ``operation`` (see
+    :meth:`_Measure.cost`); raises RecursionError for fragments nested thousands deep."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    measure = _Measure(schema, fragments, operation, variables or {}, default_list_size)
+    root = schema.get_root_type(operation.operation)
+    return OperationMeasure(
+        depth=measure.depth(operation.selection_set),
+        aliases=measure.aliases(operation.selection_set),
+        representations=measure.representations(operation.selection_set, set()),
+        cost=measure.cost(operation.selection_set, root.name if root else "", None),
+    )
+
+
 def check_operation(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -126,46 +155,40 @@ def check_operation(
     operation = _chosen_operation(document, operation_name)
     if operation is None:
         return None
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    measure = _Measure(schema, fragments, operation, variables or {}, limits)
     try:
-        depth = measure.depth(operation.selection_set)
-        if depth > limits.max_depth:
-            return refusal(
-                QUERY_TOO_DEEP,
-                f"the query is {depth} levels deep; at most {limits.max_depth} are allowed",
-                depth=depth,
-                limit=limits.max_depth,
-            )
-        aliases = measure.aliases(operation.selection_set)
-        if aliases > limits.max_aliases:
-            return refusal(
-                TOO_MANY_ALIASES,
-                f"the query uses {aliases} aliases; at most {limits.max_aliases} are allowed",
-                aliases=aliases,
-                limit=limits.max_aliases,
-            )
-        entities = measure.representations(operation.selection_set, set())
-        if entities > limits.max_entities:
-            return refusal(
-                TOO_MANY_ENTITIES,
-                f"the query asks for {entities} entities; "
-                f"at most {limits.max_entities} are allowed",
-                representations=entities,
-                limit=limits.max_entities,
-            )
-        root = schema.get_root_type(operation.operation)
-        cost = measure.cost(operation.selection_set, root.name if root else "", None)
+        measured = measure_operation(
+            schema, document, operation, variables, limits.default_list_size
+        )
     except RecursionError:
         # Fragments spreading fragments thousands of times over, within the size limit.
         return refusal(QUERY_TOO_DEEP, "the query nests its fragments too deeply")
-    if cost > limits.max_cost:
+    if measured.depth > limits.max_depth:
+        return refusal(
+            QUERY_TOO_DEEP,
+            f"the query is {measured.depth} levels deep; at most {limits.max_depth} are allowed",
+            depth=measured.depth,
+            limit=limits.max_depth,
+        )
+    if measured.aliases > limits.max_aliases:
+        return refusal(
+            TOO_MANY_ALIASES,
+            f"the query uses {measured.aliases} aliases; at most {limits.max_aliases} are allowed",
+            aliases=measured.aliases,
+            limit=limits.max_aliases,
+        )
+    if measured.representations > limits.max_entities:
+        return refusal(
+            TOO_MANY_ENTITIES,
+            f"the query asks for {measured.representations} entities; "
+            f"at most {limits.max_entities} are allowed",
+            representations=measured.representations,
+            limit=limits.max_entities,
+        )
+    if measured.cost > limits.max_cost:
         return refusal(
             QUERY_TOO_COMPLEX,
-            f"the query costs {cost}; at most {limits.max_cost} is allowed",
-            cost=cost,
+            f"the query costs {measured.cost}; at most {limits.max_cost} is allowed",
+            cost=measured.cost,
             limit=limits.max_cost,
         )
     return None
@@ -192,11 +215,11 @@ class _Measure:
         fragments: Mapping[str, FragmentDefinitionNode],
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
-        limits: OperationLimits,
+        default_list_size: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.limits = limits
+        self.default_list_size = default_list_size
         # A variable the request leaves out takes its default from the operation.
         defaults = {
             v.variable.name.value: v.default_value
@@ -302,7 +325,7 @@ class _Measure:
         ``default_list_size``. The page size asked of a connection (a type with ``nodes`` or
         ``edges``) is the size of the ``nodes`` and ``edges`` lists beneath it. Fields of
         introspection (``__schema``...) do not count, as at the gateway: graphql-core's
-        introspection depth rule bounds them."""
+        ``MaxIntrospectionDepthRule``, one of its specified rules, bounds them."""
         total = 0
         for field in self._fields(selection_set):
             total += self._field_cost(field, parent, page)
@@ -330,7 +353,7 @@ class _Measure:
             size = self._entity_count(field)
             return 1 + max(size, 1) * self.cost(children, inner, None)
         if is_list:
-            default = self.limits.default_list_size
+            default = self.default_list_size
             if page is not None and name in CONNECTION_LISTS:
                 default = page
             size = self._list_size(field, default)
@@ -379,58 +402,3 @@ def _unwrap(graphql_type: Any) -> tuple[str, bool]:
         is_list = is_list or isinstance(graphql_type, GraphQLList)
         graphql_type = graphql_type.of_type
     return str(graphql_type.name), is_list
-
-
-#: Parsed instead of a query over the size limit, which is never parsed: strawberry goes on
-#: to validation, where :class:`SubgraphLimits` gives the refusal in its place.
-_STAND_IN = parse("{ __typename }")
-
-
-class SubgraphLimits(SchemaExtension):
-    """Refuses, before execution, an operation over the limits of the request context's
-    ``limits`` (:data:`DEFAULT_LIMITS` without one), with the gateway's codes; adds
-    graphql-core's introspection depth rule to validation; and stops an execution at its
-    deadline with ``OPERATION_TIMEOUT``. Over WebSocket the same checks refuse a subscription
-    before it starts; the deadline bounds starting it, not the life of the stream."""
-
-    def __init__(self) -> None:
-        self._refused: GraphQLError | None = None
-
-    def _limits(self) -> OperationLimits:
-        limits = getattr(self.execution_context.context, "limits", None)
-        return limits if isinstance(limits, OperationLimits) else DEFAULT_LIMITS
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is None:
-            self._refused = check_query_size(context.query, self._limits())
-            if self._refused is not None:
-                context.graphql_document = _STAND_IN
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if self._refused is None and context.graphql_document is not None:
-            self._refused = check_operation(
-                context.schema._schema,
-                context.graphql_document,
-                context.operation_name,
-                context.variables,
-                self._limits(),
-            )
-        if self._refused is not None:
-            # Set before validation runs: strawberry then skips it and answers these errors.
-            context.pre_execution_errors = [self._refused]
-        else:
-            context.validation_rules = (*context.validation_rules, MaxIntrospectionDepthRule)
-        yield
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        seconds = self._limits().timeout_seconds
-        try:
-            async with asyncio.timeout(seconds):
-                yield
-        except TimeoutError:
-            raise refusal(
-                OPERATION_TIMEOUT, f"the operation did not complete within {seconds}s"
-            ) from None

@@ -17,8 +17,7 @@ from starlette.testclient import TestClient
 from strawberry.federation import Schema
 
 from nudges_kit.auth import JwtVerifier
-from nudges_kit.graphql import Connection, Page, mount_graphql
-from nudges_kit.graphql_limits import SubgraphLimits
+from nudges_kit.graphql import Connection, Page, SubgraphLimits, mount_graphql
 from nudges_kit.settings import NudgesSettings
 
 RESOLVED: list[str] = []
