@@ -279,10 +279,12 @@ class _Measure:
         return deepest
 
     def aliases(self, selection_set: SelectionSetNode | None) -> int:
-        """How many fields are renamed by an alias, a fragment counting at each spread."""
+        """How many fields are renamed by an alias, a fragment counting at each spread (not
+        those the gateway's planner writes into its own requests)."""
         count = 0
         for field in self._fields(selection_set):
-            renamed = field.alias is not None and field.alias.value != field.name.value
+            alias, name = field.alias.value if field.alias else None, field.name.value
+            renamed = alias is not None and alias != name and not _planner_alias(alias, name)
             count += renamed + self.aliases(field.selection_set)
         for fragment in self._spreads(selection_set):
             count += self._memo(
@@ -394,6 +396,15 @@ class _Measure:
     def _is_connection(self, type_name: str) -> bool:
         fields = getattr(self.schema.get_type(type_name), "fields", None) or {}
         return any(name in fields for name in CONNECTION_LISTS)
+
+
+def _planner_alias(alias: str, name: str) -> bool:
+    """An alias the gateway adds to the operations it sends a subgraph: ``_e<n>`` naming each
+    ``_entities`` call, ``_gw_<field>`` where a client's alias took a key field's name. The
+    gateway counted the client's own; what these rename is bounded by the cost."""
+    if name == "_entities":
+        return alias.startswith("_e") and alias[2:].isdigit()
+    return alias == f"_gw_{name}"
 
 
 def _unwrap(graphql_type: Any) -> tuple[str, bool]:

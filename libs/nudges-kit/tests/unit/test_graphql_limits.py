@@ -153,6 +153,22 @@ async def test_aliases_over_the_limit_are_refused() -> None:
     assert code_of(await post(app, twice)) == "TOO_MANY_ALIASES"
 
 
+async def test_the_aliases_the_gateway_adds_to_its_requests_do_not_count() -> None:
+    # As the gateway's planner writes an entity fetch for a client who used 30 aliases.
+    thirty = " ".join(f"a{n}: id" for n in range(30))
+    fetch = (
+        "query($r0: [_Any!]!, $r1: [_Any!]!) {"
+        f" _e0: _entities(representations: $r0) {{ ... on Plan {{ _gw_id: id {thirty} }} }}"
+        " _e1: _entities(representations: $r1) { ... on Plan { __typename } } }"
+    )
+    plan = [{"__typename": "Plan", "id": "1"}]
+    body = await post(build_app(), fetch, r0=plan, r1=plan)
+    assert "errors" not in body, body
+    assert body["data"]["_e0"][0]["a29"] == "1"
+    lookalikes = "{ " + " ".join(f"_e{n}: plans {{ totalCount }}" for n in range(31)) + " }"
+    assert code_of(await post(build_app(), lookalikes)) == "TOO_MANY_ALIASES"
+
+
 async def test_cost_counts_page_sizes_from_first_and_variables() -> None:
     app = build_app()
     # plans (1) + nodes: 100 x (1 + tiers: 100 x id) = 10 102
