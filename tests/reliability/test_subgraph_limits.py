@@ -7,15 +7,20 @@ of two plans of four tiers by resolving 4^20 tiers, until the kernel killed it."
 
 from __future__ import annotations
 
+import asyncio
+import json
 import statistics
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
+import websockets
+from websockets.typing import Subprotocol
 
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import GRPC, ORDER, Platform
@@ -38,9 +43,20 @@ RSS_GROWTH_KIB = 20 * 1024
 REQUEST_TIMEOUT = 10.0
 
 
-def deep_query(subgraph: str, levels: int = LEVELS) -> str:
+#: Per subgraph with subscriptions: the same, beneath a subscription field.
+SUBSCRIPTION_CHAINS = {
+    "product": (["planUpdated"], ["tiers", "plan"], "id"),
+    "user": (
+        ['clientUpdated(id: "00000000-0000-0000-0000-000000000000")'],
+        ["subscribers", "nodes", "client"],
+        "id",
+    ),
+}
+
+
+def deep_query(subgraph: str, levels: int = LEVELS, chains: dict[str, Any] = CHAINS) -> str:
     """``plans { nodes { tiers { plan { tiers { plan ... { id } } } } } }``, ``levels`` deep."""
-    start, cycle, leaf = CHAINS[subgraph]
+    start, cycle, leaf = chains[subgraph]
     fields = list(start)
     while len(fields) < levels - 1:
         fields += cycle
@@ -147,3 +163,31 @@ def test_the_federation_sdl_and_normal_queries_still_answer(subgraphs: Platform)
         plans = catalogue["data"]["plans"]["nodes"]
         assert len(plans) == 2
         assert all(len(t["plan"]["tiers"]) == 4 for p in plans for t in p["tiers"])
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("subgraph", sorted(SUBSCRIPTION_CHAINS))
+async def test_a_subscription_43_levels_deep_is_refused_over_websocket(
+    subgraphs: Platform, subgraph: str
+) -> None:
+    query = "subscription " + deep_query(subgraph, chains=SUBSCRIPTION_CHAINS)
+    before = subgraphs.rss_kib(subgraph)
+    url = subgraphs.url(subgraph, "/graphql").replace("http://", "ws://")
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=10
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
+        subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
+        await socket.send(json.dumps(subscribe))
+        try:
+            refused = json.loads(await asyncio.wait_for(socket.recv(), REQUEST_TIMEOUT))
+        except TimeoutError:
+            pytest.fail(f"{subgraph} accepted the subscription: nothing after {REQUEST_TIMEOUT}s")
+    assert refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"] == {
+        "code": "QUERY_TOO_DEEP",
+        "depth": LEVELS,
+        "limit": 15,
+    }
+    assert subgraphs.rss_kib(subgraph) - before < RSS_GROWTH_KIB
