@@ -234,7 +234,10 @@ def mount_graphql(
         # First: its refusals come before any other extension's work.
         schema.extensions = (SubgraphLimits, *schema.extensions)
     verifier = verifier or JwtVerifier(
-        settings.jwks_url, settings.jwt_issuer, settings.jwt_audience
+        settings.jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        refetch_seconds=settings.jwks_refetch_seconds,
     )
     app.state.jwt_verifier = verifier
     router: GraphQLRouter[Any, Any] = GraphQLRouter(
