@@ -319,3 +319,12 @@ def test_limits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         settings.max_entities,
         settings.graphql_execution_timeout_seconds,
     ) == (7, 3, 99, 4, 2048, 12, 1.5)
+
+
+async def test_a_batch_is_refused() -> None:
+    """Subgraphs take one operation per request: the gateway's MAX_BATCH has nothing to bound."""
+    transport = httpx.ASGITransport(app=build_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://subgraph") as client:
+        response = await client.post("/graphql", json=[{"query": "{ plans { totalCount } }"}] * 2)
+    assert response.status_code == 400
+    assert RESOLVED == []
