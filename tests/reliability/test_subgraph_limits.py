@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import websockets
+from reliability_support import figure
 from websockets.typing import Subprotocol
 
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
@@ -143,6 +144,11 @@ def test_a_query_43_levels_deep_is_refused_at_once_and_memory_stays(
             }, body
             assert body.get("data") is None
         after = subgraphs.rss_kib(subgraph)
+    figure(
+        f"deep query refused by {subgraph}",
+        f"median {statistics.median(took) * 1000:.1f} ms, slowest {max(took) * 1000:.1f} ms, "
+        f"RSS {after - before:+d} KiB over {len(took)} requests",
+    )
     # The median of six, so that one request delayed by a loaded machine does not decide.
     assert statistics.median(took) < 0.1, took
     assert max(took) < 1.0, took
