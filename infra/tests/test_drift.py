@@ -25,6 +25,9 @@ DEVELOPMENT_ONLY = {
 PRODUCTION_ONLY_SECRETS = {
     "auth": {"JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)"},
     "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
+    "warpcache": {
+        "WARPCACHE_REDIS_AUTH_TOKEN": "compose's Redis listens on its own network without AUTH"
+    },
 }
 
 
@@ -121,7 +124,7 @@ def test_every_secret_named_exists_and_is_used(
     environments: dict[str, TerraformDir], env: str
 ) -> None:
     tf = environments[env].locals
-    declared = set(tf["secrets"]) | {"redis-url"}
+    declared = set(tf["secrets"]) | {"redis-url", "redis-auth-token"}
     used = {
         secret
         for service in {**tf["services"], **tf["jobs"]}.values()

