@@ -192,7 +192,8 @@ async def bench(args: argparse.Namespace) -> list[Result]:
         names: tuple[str, str], engine: dict[str, str], redis_server_pid: int | None
     ) -> None:
         async with warpcache_process(args.value_bytes, engine) as (target, pid):
-            print(f"WarpCache: {target} (nudges-warpcache, own process, {engine})")
+            name = engine.get("WARPCACHE_ENGINE", "memory")
+            print(f"WarpCache: {target} (nudges-warpcache, own process, {name} engine)")
             pids: dict[str, int | None] = {"warpcache": pid}
             if engine.get("WARPCACHE_ENGINE") == "redis":
                 pids["redis"] = redis_server_pid
