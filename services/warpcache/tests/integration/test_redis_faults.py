@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 import grpc
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from nudges_devstack.infra import free_port
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
@@ -173,3 +174,39 @@ async def test_unreachable_redis_at_start_up_stops_the_service_with_one_line() -
     assert lines[0].startswith("nudges-warpcache: cannot reach Redis at WARPCACHE_REDIS_URL=")
     assert url in lines[0]
     assert b"Traceback" not in stdout
+
+
+async def test_a_full_redis_refuses_writes_whole_and_keeps_what_it_holds() -> None:
+    # volatile-lru, as documented: keys written without a TTL are never evicted, so once
+    # only they fill maxmemory, writes are refused (UNAVAILABLE) instead of dropping any.
+    full = RedisProcess(free_port(), options=["--maxmemory-policy", "volatile-lru"])
+    full.start()
+    admin = aioredis.Redis.from_url(full.url)
+    try:
+        used = int((await admin.info("memory"))["used_memory"])
+        await admin.config_set("maxmemory", used + 2 * 1024 * 1024)
+        value = b"x" * (100 * 1024)
+        async with (
+            running_warpcache(warpcache_engine="redis", warpcache_redis_url=full.url) as server,
+            server.client(retries=0) as cache,
+        ):
+            stored: list[str] = []
+            refused: CacheUnavailable | None = None
+            for i in range(200):
+                try:
+                    await cache.set(f"kept:{i}", value)
+                except CacheUnavailable as exc:
+                    refused = exc
+                    break
+                stored.append(f"kept:{i}")
+            assert refused is not None
+            assert "maxmemory" in str(refused)
+            assert len(stored) >= 5
+
+            with pytest.raises(CacheUnavailable):
+                await cache.set_many({"batch:1": b"a", "batch:2": value})
+            assert await cache.get_many(["batch:1", "batch:2"]) == {}  # none of the batch
+            assert await cache.get_many(stored) == dict.fromkeys(stored, value)  # all kept
+    finally:
+        await admin.aclose()
+        full.stop()
