@@ -123,6 +123,10 @@ async def run_phase(
     return Result(system, operation, len(latencies), elapsed, latencies, cpu)
 
 
+#: The benchmark's token at WarpCache.
+BENCH_TOKEN = "warpcache-bench-token"  # noqa: S105  (a local process of its own)
+
+
 @asynccontextmanager
 async def warpcache_process(
     value_bytes: int, engine: dict[str, str]
@@ -136,6 +140,10 @@ async def warpcache_process(
         "HTTP_PORT": str(http_port),
         "LOG_LEVEL": "WARNING",
         "MAX_VALUE_BYTES": str(max(value_bytes, 1024 * 1024)),
+        # One caller of its own keys, authenticated on every call as services are.
+        "WARPCACHE_CALLERS": json.dumps(
+            {"bench": {"token": BENCH_TOKEN, "read_write": ["bench:"]}}
+        ),
         **engine,
     }
     process = await asyncio.create_subprocess_exec(
@@ -198,7 +206,9 @@ async def bench(args: argparse.Namespace) -> list[Result]:
             if engine.get("WARPCACHE_ENGINE") == "redis":
                 pids["redis"] = redis_server_pid
             for system, coalesce in zip(names, (True, False), strict=True):
-                async with WarpCacheClient(target, timeout=5.0, coalesce=coalesce) as cache:
+                async with WarpCacheClient(
+                    target, timeout=5.0, coalesce=coalesce, token=BENCH_TOKEN
+                ) as cache:
 
                     async def get(n: int, cache: WarpCacheClient = cache) -> object:
                         return await cache.get(keys[n % len(keys)])

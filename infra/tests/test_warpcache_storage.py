@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from nudges_warpcache.settings import WarpcacheSettings
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ def test_warpcache_runs_two_tasks_or_more_on_redis(
     warpcache = environments[env].locals["services"]["warpcache"]
     assert warpcache["environment"]["WARPCACHE_ENGINE"] == "redis"
     assert warpcache["environment"]["WARPCACHE_REDIS_URL"].startswith("rediss://")
-    assert warpcache["secrets"] == {"WARPCACHE_REDIS_AUTH_TOKEN": "redis-auth-token"}
+    assert warpcache["secrets"]["WARPCACHE_REDIS_AUTH_TOKEN"] == "redis-auth-token"
     assert warpcache["redis"] is True  # its security group may reach the cache
 
     assert tfvars[env]["redis_enabled"] is True
@@ -65,19 +67,26 @@ def test_elasticache_is_multi_az_encrypted_and_bounded(infra: Infra) -> None:
 
 
 def test_the_task_environment_is_valid_warpcache_settings(
-    environments: dict[str, TerraformDir], env: str
+    environments: dict[str, TerraformDir], env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tf = environments[env].locals
     warpcache = tf["services"]["warpcache"]
+    # The task's environment as Terraform writes it, interpolations and secrets replaced by
+    # placeholders of the same shape.
     env_vars = {
         **{k: str(v) for k, v in tf["common_environment"].items() if "${" not in str(v)},
         **{k: v for k, v in warpcache["environment"].items() if "${" not in v},
         "WARPCACHE_REDIS_URL": "rediss://primary.example.cache.amazonaws.com:6379/0",
         "WARPCACHE_REDIS_AUTH_TOKEN": "placeholder-token",
+        "WARPCACHE_CALLERS": '{"auth": "placeholder-auth-token"}',
     }
-    settings = WarpcacheSettings(**{k.lower(): v for k, v in env_vars.items()})
+    assert set(warpcache["secrets"]) <= set(env_vars)
+    for name, value in env_vars.items():
+        monkeypatch.setenv(name, value)
+    settings = WarpcacheSettings()
     assert settings.environment == "production"
     assert settings.warpcache_engine == "redis"
+    assert settings.warpcache_redis_auth_token is not None
 
 
 def test_compose_runs_warpcache_on_its_redis(compose: dict[str, Any]) -> None:

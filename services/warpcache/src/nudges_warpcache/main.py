@@ -6,20 +6,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sys
 import time
 from collections.abc import Iterator
 
 import uvicorn
 
+from nudges_kit.http import server_options
 from nudges_kit.logging import get_logger
+from nudges_kit.settings import MissingProductionSettings
 from nudges_warpcache.adapters.memory_store import MemoryStore
 from nudges_warpcache.adapters.redis_store import RedisStore
 from nudges_warpcache.domain.cache import Cache, Clock
 from nudges_warpcache.domain.store import CacheStore, StoreUnavailable
 from nudges_warpcache.entrypoints.grpc import GrpcServer
 from nudges_warpcache.entrypoints.http import build_app
-from nudges_warpcache.settings import WarpcacheSettings
+from nudges_warpcache.settings import UnsafeCallers, WarpcacheSettings
 
 log = get_logger(__name__)
 
@@ -61,11 +62,10 @@ class WarpcacheService:
         self._http = _HttpServer(
             uvicorn.Config(
                 build_app(settings, self.grpc, self.store),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                **{
+                    **server_options(settings),
+                    "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds),
+                },
             )
         )
         self._tasks: list[asyncio.Task[None]] = []
@@ -136,13 +136,17 @@ async def _serve_until_signalled(settings: WarpcacheSettings) -> None:
 
 
 def main() -> None:
-    """Serve WarpCache until SIGINT or SIGTERM; exit 1 with one line on stderr when its
-    storage cannot be reached at start-up."""
+    """Serve WarpCache until SIGINT or SIGTERM; refuse to start, with one line naming the
+    setting, when production settings are missing or unsafe, or when its storage cannot be
+    reached."""
     try:
-        asyncio.run(_serve_until_signalled(WarpcacheSettings()))
-    except StoreUnavailable as exc:
-        print(f"nudges-warpcache: {exc}", file=sys.stderr)
-        sys.exit(1)
+        settings = WarpcacheSettings()
+    except (MissingProductionSettings, UnsafeCallers) as refused:
+        raise SystemExit(str(refused)) from None
+    try:
+        asyncio.run(_serve_until_signalled(settings))
+    except StoreUnavailable as unreachable:
+        raise SystemExit(f"warpcache: {unreachable}") from None
 
 
 if __name__ == "__main__":

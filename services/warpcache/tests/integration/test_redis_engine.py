@@ -6,6 +6,7 @@ key prefix of each test's own."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +18,10 @@ from nudges_devstack.infra import Redis, free_port
 from nudges_devstack.pytest_plugin import ConsoleScript
 from nudges_kit.warpcache import WarpCacheClient
 
-from ..conftest import forget_prefix
+from ..conftest import TEST_TOKEN, forget_prefix
+
+#: The processes accept the tests' caller on every key.
+CALLERS = json.dumps({"tests": {"token": TEST_TOKEN, "read_write": [""]}})
 
 
 @pytest.fixture
@@ -43,6 +47,7 @@ class WarpcacheProcess:
                 "WARPCACHE_ENGINE": "redis",
                 "WARPCACHE_REDIS_URL": redis.url,
                 "WARPCACHE_REDIS_KEY_PREFIX": prefix,
+                "WARPCACHE_CALLERS": CALLERS,
             },
             http_port,
             log_dir / f"warpcache-{self.grpc_port}.log",
@@ -73,7 +78,7 @@ async def test_a_session_a_refresh_token_and_a_half_used_otp_survive_a_restart(
 ) -> None:
     warpcache = processes[0]
     await warpcache.start()
-    async with WarpCacheClient(warpcache.target) as cache:
+    async with WarpCacheClient(warpcache.target, token=TEST_TOKEN) as cache:
         await cache.set("session:p1", b"session of person 1", ttl_seconds=3600)
         await cache.set("refresh:family-1", b"person 1, generation 3", ttl_seconds=86400)
         await cache.set("otp:p1", b"digest-of-123456", ttl_seconds=300)
@@ -83,7 +88,7 @@ async def test_a_session_a_refresh_token_and_a_half_used_otp_survive_a_restart(
     await warpcache.stop()
     await warpcache.start()
 
-    async with WarpCacheClient(warpcache.target) as cache:
+    async with WarpCacheClient(warpcache.target, token=TEST_TOKEN) as cache:
         assert await cache.get("session:p1") == b"session of person 1"
         assert await cache.get("refresh:family-1") == b"person 1, generation 3"
         third = await cache.count("otp-attempts:p1", ttl_seconds=300)
@@ -106,8 +111,8 @@ async def test_a_session_a_refresh_token_and_a_half_used_otp_survive_a_restart(
 async def test_two_processes_serve_the_same_keys(processes: list[WarpcacheProcess]) -> None:
     await asyncio.gather(*(p.start() for p in processes))
     async with (
-        WarpCacheClient(processes[0].target, timeout=10) as a,
-        WarpCacheClient(processes[1].target, timeout=10) as b,
+        WarpCacheClient(processes[0].target, timeout=10, token=TEST_TOKEN) as a,
+        WarpCacheClient(processes[1].target, timeout=10, token=TEST_TOKEN) as b,
     ):
         await a.set("draft:1", b"hello", ttl_seconds=600)
         assert await b.get("draft:1") == b"hello"
@@ -135,8 +140,8 @@ async def test_a_rate_counter_holds_across_two_processes(
     limit = 10
     await asyncio.gather(*(p.start() for p in processes))
     async with (
-        WarpCacheClient(processes[0].target, timeout=10) as a,
-        WarpCacheClient(processes[1].target, timeout=10) as b,
+        WarpCacheClient(processes[0].target, timeout=10, token=TEST_TOKEN) as a,
+        WarpCacheClient(processes[1].target, timeout=10, token=TEST_TOKEN) as b,
     ):
         counts = await asyncio.gather(
             *((a if i % 2 else b).count("rate:otp:+15550001", ttl_seconds=60) for i in range(40))

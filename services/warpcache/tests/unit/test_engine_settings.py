@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from nudges_kit.settings import MissingProductionSettings
 from nudges_warpcache.adapters.memory_store import MemoryStore
 from nudges_warpcache.adapters.redis_store import RedisStore, redacted, redis_client
 from nudges_warpcache.main import build_store
@@ -53,12 +54,16 @@ def test_the_url_must_be_a_redis_url() -> None:
 
 
 def test_production_names_its_redis() -> None:
-    with pytest.raises(ValidationError, match="WARPCACHE_REDIS_URL"):
-        WarpcacheSettings(environment="production", warpcache_engine="redis")
+    callers = {"auth": "a-production-token-for-auth"}
+    with pytest.raises(MissingProductionSettings, match="WARPCACHE_REDIS_URL"):
+        WarpcacheSettings(
+            environment="production", warpcache_engine="redis", warpcache_callers=callers
+        )
     named = WarpcacheSettings(
         environment="production",
         warpcache_engine="redis",
         warpcache_redis_url="rediss://primary.example:6379/0",
+        warpcache_callers=callers,
     )
     assert named.warpcache_redis_url.startswith("rediss://")
 
