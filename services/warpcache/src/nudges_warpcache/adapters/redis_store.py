@@ -46,6 +46,8 @@ from nudges_warpcache.settings import WarpcacheSettings
 
 log = get_logger(__name__)
 
+#: The eviction policy WarpCache is meant to run on (README, "The redis engine").
+RECOMMENDED_POLICY = "volatile-lru"
 #: Longest TTL sent to Redis (100 years, in ms): a longer one is as good as forever, and
 #: Redis refuses expiry times past its own limit.
 MAX_TTL_MS = 100 * 365 * 24 * 3600 * 1000
@@ -145,15 +147,24 @@ class RedisStore:
             raise StoreUnavailable(
                 f"cannot reach Redis at WARPCACHE_REDIS_URL={self.url}: {exc}"
             ) from exc
-        with self._reaching_redis():
-            memory = await self._redis.info("memory")
         CACHE_METRICS.track(self)
-        log.info(
-            "warpcache.redis.connected",
-            url=self.url,
-            maxmemory=memory.get("maxmemory"),
-            maxmemory_policy=memory.get("maxmemory_policy"),
-        )
+        try:
+            memory = await self._redis.info("memory")
+        except redis_errors.RedisError as exc:
+            # Only informative: a Redis whose ACL withholds INFO still serves the cache.
+            log.warning("warpcache.redis.info_unavailable", url=self.url, error=str(exc))
+            return
+        maxmemory, policy = int(memory.get("maxmemory", 0)), memory.get("maxmemory_policy")
+        log.info("warpcache.redis.connected", url=self.url, maxmemory=maxmemory, policy=policy)
+        if not maxmemory or policy != RECOMMENDED_POLICY:
+            # Unbounded, it grows until the host runs out; other policies drop keys meant to
+            # stay (allkeys-*), reset busy rate limits first (volatile-ttl) or refuse writes.
+            log.warning(
+                "warpcache.redis.memory_unbounded_or_policy_differs",
+                maxmemory=maxmemory,
+                policy=policy,
+                recommended=f"maxmemory > 0 and maxmemory-policy {RECOMMENDED_POLICY}",
+            )
 
     async def close(self) -> None:
         CACHE_METRICS.untrack(self)
