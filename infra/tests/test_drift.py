@@ -30,6 +30,9 @@ PRODUCTION_ONLY_SECRETS = {
         "EDGE_ORIGIN_SECRET": "development has no CloudFront in front of AuthApi",
     },
     "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
+    "warpcache": {
+        "WARPCACHE_REDIS_AUTH_TOKEN": "compose's Redis listens on its own network without AUTH"
+    },
 }
 
 
@@ -128,7 +131,7 @@ def test_every_secret_named_exists_and_is_used(
     environments: dict[str, TerraformDir], env: str
 ) -> None:
     tf = environments[env].locals
-    declared = set(tf["secrets"]) | {"redis-url"}
+    declared = set(tf["secrets"]) | {"redis-url", "redis-auth-token"}
     used = {
         secret
         for service in {**tf["services"], **tf["jobs"]}.values()

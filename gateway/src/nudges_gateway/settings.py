@@ -43,13 +43,9 @@ class GatewaySettings(NudgesSettings):
     subgraph_max_keepalive_connections: int = 20
     subgraph_keepalive_seconds: float = 4.0
 
-    #: Limits of one operation.
-    max_depth: int = 15
-    max_cost: int = 10_000
-    max_aliases: int = 30
-    #: The size assumed for a list field that announces none (``first``, ``limit``...).
-    default_list_size: int = 10
-    max_query_bytes: int = 64 * 1024
+    #: The limits of one operation (``max_depth``, ``max_cost``, ``max_aliases``,
+    #: ``default_list_size``, ``max_query_bytes``) are those of every subgraph, declared once in
+    #: :class:`NudgesSettings`.
     #: Most operations in one batched (JSON array) request.
     max_batch: int = 10
     introspection: bool = True

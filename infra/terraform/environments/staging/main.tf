@@ -55,6 +55,7 @@ locals {
   secret_arns = merge(
     module.secrets.secret_arns,
     { for redis in module.elasticache : "redis-url" => redis.url_secret_arn },
+    { for redis in module.elasticache : "redis-auth-token" => redis.auth_token_secret_arn },
   )
 
   api_url   = "https://${local.api_host}"
@@ -239,15 +240,21 @@ locals {
         PHONE_HASH_KEY        = "phone-hash-key"
       }
     }
+    # Sessions, refresh tokens, OTPs, drafts and rate counters live in ElastiCache: every
+    # task serves the same keys, and they outlive deploys and crashes (two tasks or more).
     warpcache = {
       port      = 4011
       grpc_port = 50051
+      redis     = true
       environment = {
-        GRPC_HOST = "0.0.0.0"
-        GRPC_PORT = "50051"
+        GRPC_HOST           = "0.0.0.0"
+        GRPC_PORT           = "50051"
+        WARPCACHE_ENGINE    = "redis"
+        WARPCACHE_REDIS_URL = "rediss://${module.elasticache[0].primary_endpoint}:6379/0"
       }
       secrets = {
-        WARPCACHE_CALLERS = "warpcache-callers"
+        WARPCACHE_CALLERS          = "warpcache-callers"
+        WARPCACHE_REDIS_AUTH_TOKEN = "redis-auth-token"
       }
     }
     localization = {
@@ -423,8 +430,8 @@ module "rds" {
   tags                  = local.tags
 }
 
-# Redis: no service reads REDIS_URL yet (compose runs Redis for the WarpCache-vs-Redis
-# benchmark); redis_enabled creates it, and its REDIS_URL secret, for the first that does.
+# Redis: WarpCache's storage (WARPCACHE_ENGINE=redis): a replication group over the private
+# subnets, Multi-AZ with automatic failover, TLS in transit, the AUTH token in Secrets Manager.
 module "elasticache" {
   source = "../../modules/elasticache"
   count  = var.redis_enabled ? 1 : 0

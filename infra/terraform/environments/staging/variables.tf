@@ -104,9 +104,14 @@ variable "rds_backup_retention_days" {
 }
 
 variable "redis_enabled" {
-  description = "Create ElastiCache Redis and its REDIS_URL secret (no service reads it yet)."
+  description = "Create ElastiCache Redis and its secrets: WarpCache's storage, so it stays on."
   type        = bool
-  default     = false
+  default     = true
+
+  validation {
+    condition     = var.redis_enabled
+    error_message = "WarpCache keeps sessions and rate counters in ElastiCache (WARPCACHE_ENGINE=redis, two tasks or more): redis_enabled must be true."
+  }
 }
 
 variable "redis_node_type" {

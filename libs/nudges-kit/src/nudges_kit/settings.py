@@ -83,6 +83,25 @@ class NudgesSettings(BaseSettings):
     #: Least time between two fetches of the JWKS caused by tokens with an unknown ``kid``.
     jwks_refetch_seconds: float = Field(default=30.0, gt=0)
 
+    #: Limits of one GraphQL operation, the same at the gateway and in every subgraph: how
+    #: deep fields nest, how many aliases, the cost (fields times the list sizes they multiply
+    #: by), the size of the query text, and the list size assumed where no ``first``/``limit``
+    #: says one.
+    max_depth: int = 15
+    max_cost: int = 10_000
+    max_aliases: int = 30
+    default_list_size: int = 10
+    max_query_bytes: int = 64 * 1024
+    #: Most representations one subgraph operation may ask ``_entities`` to resolve. The
+    #: gateway's cost limit admits at most ``max_cost / 2`` objects at one level (each object
+    #: counts once, and at least one field of it is asked), so no operation it lets through
+    #: needs more.
+    max_entities: int = 5_000
+    #: Deadline of the execution of one operation in a subgraph (below the gateway's
+    #: ``subgraph_timeout_seconds``, so that the subgraph stops working before the gateway
+    #: gives up on it).
+    graphql_execution_timeout_seconds: float = 8.0
+
     phone_encryption_key: SecretStr = SecretStr("ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=")
     phone_hash_key: SecretStr = SecretStr("dev-only-phone-hash-key")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
@@ -13,6 +14,7 @@ from nudges_kit.settings import (
 )
 from nudges_warpcache.domain.access import DEFAULT_GRANTS, AccessPolicy, Grants
 from nudges_warpcache.domain.cache import MAX_KEY_BYTES
+from nudges_warpcache.domain.store import Engine
 
 
 class UnsafeCallers(RuntimeError):
@@ -66,6 +68,23 @@ class WarpcacheSettings(NudgesSettings):
     grpc_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     #: How long in-flight calls may finish when the service stops.
     shutdown_grace_seconds: float = Field(default=5.0, ge=0)
+
+    #: Storage engine: ``memory`` (this process, bounded by MAX_ENTRIES and MAX_BYTES) or
+    #: ``redis`` (shared by every WarpCache process on it, survives their restarts).
+    warpcache_engine: Engine = "memory"
+    #: The Redis of the redis engine: ``redis://`` or ``rediss://`` (TLS), with the db number.
+    warpcache_redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Redis AUTH token (ElastiCache's), sent as the password; unset: the URL's, if any.
+    warpcache_redis_auth_token: SecretStr | None = None
+    #: CA bundle that verifies the server certificate of a ``rediss://`` Redis; unset: the
+    #: system's trust store.
+    warpcache_redis_ca_file: str = ""
+    #: Prefix of every key WarpCache writes in Redis (its namespace there).
+    warpcache_redis_key_prefix: str = "warpcache:"
+    #: Connect and command timeout: past it a call answers UNAVAILABLE.
+    warpcache_redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    #: Connections to Redis; a call waits up to the timeout for a free one.
+    warpcache_redis_max_connections: int = Field(default=64, ge=1)
 
     #: The caller services, as JSON: ``{"auth": {"token": "..."}, "gateway": "..."}`` (a bare
     #: string is the token). A known caller (auth, gateway, webhooks) gets its default
@@ -128,4 +147,23 @@ class WarpcacheSettings(NudgesSettings):
             )
         if self.grpc_max_message_bytes < self.max_value_bytes + 2 * MAX_KEY_BYTES:
             raise ValueError("GRPC_MAX_MESSAGE_BYTES must hold a request of MAX_VALUE_BYTES")
+        return self
+
+    @model_validator(mode="after")
+    def _redis_settings_agree(self) -> WarpcacheSettings:
+        if self.warpcache_engine != "redis":
+            return self
+        scheme = urlsplit(self.warpcache_redis_url).scheme
+        if scheme not in ("redis", "rediss"):
+            raise ValueError(
+                f"WARPCACHE_REDIS_URL must start with redis:// or rediss://, not {scheme}://"
+            )
+        if self.warpcache_redis_ca_file and scheme != "rediss":
+            raise ValueError("WARPCACHE_REDIS_CA_FILE needs a rediss:// WARPCACHE_REDIS_URL")
+        if self.environment == "production" and "warpcache_redis_url" not in self.model_fields_set:
+            # The development default would point every task at a Redis of its own host.
+            raise MissingProductionSettings(
+                "warpcache: missing production settings: WARPCACHE_REDIS_URL "
+                "(WARPCACHE_ENGINE=redis)"
+            )
         return self

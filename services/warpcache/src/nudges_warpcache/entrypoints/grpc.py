@@ -20,12 +20,12 @@ from nudges_kit.logging import get_logger
 from nudges_kit.warpcache import TOKEN_METADATA_KEY
 from nudges_warpcache.domain.access import AccessPolicy, Caller
 from nudges_warpcache.domain.cache import (
-    Cache,
     CounterOutOfRange,
     Entry,
     InvalidRequest,
     NotACounter,
 )
+from nudges_warpcache.domain.store import CacheStore, StoreUnavailable
 from nudges_warpcache.settings import WarpcacheSettings
 
 #: ``warpcache.v1.WarpCache``, as health checks and reflection name it.
@@ -41,6 +41,8 @@ _STATUS_OF_ERROR: dict[type[Exception], grpc.StatusCode] = {
     InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
     NotACounter: grpc.StatusCode.FAILED_PRECONDITION,
     CounterOutOfRange: grpc.StatusCode.OUT_OF_RANGE,
+    # Callers retry it and then answer 503: never a miss in place of a value not reached.
+    StoreUnavailable: grpc.StatusCode.UNAVAILABLE,
 }
 
 
@@ -57,7 +59,7 @@ def _answers_refusals(
     ) -> _Response:
         try:
             return await handler(self, request, context)
-        except (InvalidRequest, NotACounter, CounterOutOfRange) as exc:
+        except (InvalidRequest, NotACounter, CounterOutOfRange, StoreUnavailable) as exc:
             await context.abort(_STATUS_OF_ERROR[type(exc)], str(exc))
             raise  # abort raises; this line only satisfies the type checker
 
@@ -69,20 +71,17 @@ def _ttl(request: cache_pb2.SetRequest | cache_pb2.IncrementRequest) -> float | 
 
 
 class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
-    """``warpcache.v1.WarpCache`` over one :class:`Cache`.
+    """``warpcache.v1.WarpCache`` over one storage engine (:class:`CacheStore`), which makes
+    each call atomic (see ``domain/store.py``)."""
 
-    Handlers never await between reading and writing the cache, so on the server's single
-    event loop every call is atomic.
-    """
-
-    def __init__(self, cache: Cache) -> None:
-        self._cache = cache
+    def __init__(self, store: CacheStore) -> None:
+        self._store = store
 
     @_answers_refusals
     async def Get(
         self, request: cache_pb2.GetRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.GetResponse:
-        value = self._cache.get(request.key)
+        value = await self._store.get(request.key)
         if value is None:
             return cache_pb2.GetResponse(found=False)
         return cache_pb2.GetResponse(found=True, value=value)
@@ -91,20 +90,20 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def Set(
         self, request: cache_pb2.SetRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.SetResponse:
-        self._cache.set(request.key, request.value, _ttl(request))
+        await self._store.set(request.key, request.value, _ttl(request))
         return cache_pb2.SetResponse()
 
     @_answers_refusals
     async def Delete(
         self, request: cache_pb2.DeleteRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.DeleteResponse:
-        return cache_pb2.DeleteResponse(deleted=self._cache.delete(request.key))
+        return cache_pb2.DeleteResponse(deleted=await self._store.delete(request.key))
 
     @_answers_refusals
     async def GetAndDelete(
         self, request: cache_pb2.GetAndDeleteRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.GetAndDeleteResponse:
-        value = self._cache.get_and_delete(request.key)
+        value = await self._store.get_and_delete(request.key)
         if value is None:
             return cache_pb2.GetAndDeleteResponse(found=False)
         return cache_pb2.GetAndDeleteResponse(found=True, value=value)
@@ -113,7 +112,7 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def Increment(
         self, request: cache_pb2.IncrementRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.IncrementResponse:
-        counted = self._cache.count(request.key, request.amount, _ttl(request))
+        counted = await self._store.count(request.key, request.amount, _ttl(request))
         if counted.expires_in is None:
             return cache_pb2.IncrementResponse(value=counted.value)
         return cache_pb2.IncrementResponse(
@@ -124,13 +123,13 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def GetMany(
         self, request: cache_pb2.GetManyRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.GetManyResponse:
-        return cache_pb2.GetManyResponse(values=self._cache.get_many(request.keys))
+        return cache_pb2.GetManyResponse(values=await self._store.get_many(request.keys))
 
     @_answers_refusals
     async def SetMany(
         self, request: cache_pb2.SetManyRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.SetManyResponse:
-        self._cache.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
+        await self._store.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
         return cache_pb2.SetManyResponse()
 
 
@@ -239,7 +238,7 @@ def _host_port(host: str, port: int) -> str:
 class GrpcServer:
     """The gRPC server of WarpCache, bound to its port once constructed."""
 
-    def __init__(self, settings: WarpcacheSettings, cache: Cache) -> None:
+    def __init__(self, settings: WarpcacheSettings, store: CacheStore) -> None:
         message_bytes = settings.grpc_max_message_bytes
         interceptors: list[grpc.aio.ServerInterceptor] = []
         if settings.otel_exporter_otlp_endpoint:
@@ -258,7 +257,7 @@ class GrpcServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(cache), self._server)
+        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(store), self._server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
