@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, free_port
-from nudges_devstack.platform import EMULATORS, WARPCACHE_CALLERS, Platform
+from nudges_devstack.platform import EMULATORS, ORDER, WARPCACHE_CALLERS, Platform
 
 #: The admin the run seeds, who creates the demo's plan.
 ADMIN_PHONE = "+14155550100"
@@ -80,11 +80,20 @@ class RunSecrets:
         }
 
 
+#: The second WarpCache process: AuthApi writes through the first, the gateway and Webhooks
+#: read through this one, so a session works only when the engine shares state.
+WARPCACHE_2 = "warpcache-2"
+
+
 @dataclass
 class ProductionPlatform(Platform):
-    """:class:`Platform` with every service in production mode and this run's secrets."""
+    """:class:`Platform` with every service in production mode and this run's secrets, and
+    WarpCache as two processes on one Redis."""
 
     run_secrets: RunSecrets = field(default_factory=RunSecrets)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    services: tuple[str, ...] = (ORDER[0], WARPCACHE_2, *ORDER[1:])
+    replicas: dict[str, str] = field(default_factory=lambda: {WARPCACHE_2: "warpcache"})
 
     def env(self, name: str) -> dict[str, str]:
         env = super().env(name)
@@ -100,6 +109,9 @@ class ProductionPlatform(Platform):
                 "INTROSPECTION": "false",
                 "ADMIN_UI_URL": "http://127.0.0.1:5173/",
                 "CLIENT_ADDRESS_TOPOLOGY": "direct",
+                "WARPCACHE_ENGINE": "redis",
+                "WARPCACHE_REDIS_URL": self.redis_url,
+                "WARPCACHE_REDIS_KEY_PREFIX": f"prod-check-{self.run_secrets.phone_hash_key[:8]}:",
                 "WARPCACHE_TOKEN": self.run_secrets.warpcache_tokens.get(name, ""),
                 "TWILIO_WEBHOOK_BASE_URL": self.url("webhooks"),
                 "CHECKOUT_SUCCESS_URL": "http://127.0.0.1:5174/checkout/success?session_id={CHECKOUT_SESSION_ID}",
@@ -111,6 +123,8 @@ class ProductionPlatform(Platform):
                 ),
             }
         )
+        if name in ("gateway", "webhooks"):
+            env["WARPCACHE_URL"] = self.grpc(WARPCACHE_2)
         return {**env, **self.overrides.get("*", {}), **self.overrides.get(name, {})}
 
     def seed_admin(self, phone: str = ADMIN_PHONE) -> None:
@@ -159,7 +173,7 @@ def prod_check(repo: Path, keep: bool = False) -> int:
         print(f"postgres: {postgres.origin}\nredis:    {redis.origin}")
         print(f"kafka:    Tansu broker on {broker.bootstrap_servers}")
         platform = ProductionPlatform(
-            postgres.url, broker.bootstrap_servers, state, keep_databases=keep
+            postgres.url, broker.bootstrap_servers, state, keep_databases=keep, redis_url=redis.url
         )
         started = time.monotonic()
         code = 1
