@@ -39,11 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migrated: {', '.join(done) or 'nothing'}")
     elif args.command == "topics":
         if args.action == "create":
-            created = asyncio.run(
-                ensure_topics(
-                    settings.kafka_bootstrap_servers, all_topics(), settings.kafka_topic_partitions
-                )
-            )
+            created = asyncio.run(ensure_topics(settings, all_topics()))
             print(f"created {len(created)} topics")
         else:
             print("\n".join(all_topics()))
