@@ -123,7 +123,11 @@ class EventConsumer:
         )
         self._producer = make_producer(self._settings)
         self._stop = stop
-        await self._start_with_retry(stop)
+        try:
+            await self._start_with_retry(stop)
+        except BaseException:
+            await self._stop_clients()
+            raise
         log.info("consumer started", group=self.group, topics=self._topics)
         try:
             while not stop.is_set():
@@ -134,11 +138,14 @@ class EventConsumer:
                     break
                 await self._record_lag()
         finally:
-            with contextlib.suppress(Exception):
-                await self._consumer.stop()
-            with contextlib.suppress(Exception):
-                await self._producer.stop()
+            await self._stop_clients()
             log.info("consumer stopped", group=self.group)
+
+    async def _stop_clients(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
 
     async def _process_batch(
         self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]

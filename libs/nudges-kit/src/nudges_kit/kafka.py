@@ -133,11 +133,11 @@ async def start_client(
     client: AIOKafkaProducer | AIOKafkaConsumer | AIOKafkaAdminClient, settings: NudgesSettings
 ) -> None:
     """Start ``client``; raises :class:`KafkaCredentialsRefused` naming the setting when the
-    broker refuses the credentials (aiokafka reports that only as "unable to bootstrap"),
-    else what starting raised."""
+    broker refuses the credentials (aiokafka reports that only as "unable to bootstrap", or
+    as a malformed SCRAM answer), else what starting raised."""
     try:
         await client.start()
-    except KafkaConnectionError:
+    except Exception:
         refusal = await credentials_refusal(settings)
         if refusal is not None:
             raise KafkaCredentialsRefused(refusal) from None
@@ -173,15 +173,18 @@ async def credentials_refusal(settings: NudgesSettings) -> str | None:
             return (
                 f"KAFKA_SASL_MECHANISM={settings.kafka_sasl_mechanism} refused by the broker: {exc}"
             )
-        except SaslAuthenticationFailed as exc:
+        except (SaslAuthenticationFailed, KeyError, ValueError) as exc:
+            # aiokafka's SCRAM client fails on a server-final message carrying an error
+            # ("e=unknown-user", "e=invalid-proof") with KeyError 'v' instead of an error.
             if settings.kafka_sasl_mechanism == "OAUTHBEARER":
                 return (
                     "the IAM credentials of the task role (KAFKA_SASL_MECHANISM=OAUTHBEARER,"
                     f" KAFKA_AWS_REGION={settings.kafka_aws_region}) refused by the broker: {exc}"
                 )
+            reason = exc if isinstance(exc, SaslAuthenticationFailed) else "authentication failed"
             return (
                 f"KAFKA_SASL_PASSWORD refused by the broker for KAFKA_SASL_USERNAME="
-                f"{settings.kafka_sasl_username} ({settings.kafka_sasl_mechanism}): {exc}"
+                f"{settings.kafka_sasl_username} ({settings.kafka_sasl_mechanism}): {reason}"
             )
         except (TimeoutError, OSError, KafkaConnectionError):
             continue
