@@ -29,6 +29,7 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.metadata import MetadataRequest
 
 from nudges_kit.events import REGISTRY, EventRegistry, dlq_topic
 from nudges_kit.logging import get_logger
@@ -73,8 +74,15 @@ class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]  # untyp
             return str(self._token)
 
     def _sign(self) -> tuple[str, int]:
+        import botocore.session
         from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 
+        if botocore.session.Session().get_credentials() is None:
+            raise KafkaCredentialsRefused(
+                "KAFKA_SASL_MECHANISM=OAUTHBEARER signs with AWS credentials, and botocore's"
+                " default chain found none (the ECS task role, or AWS_ACCESS_KEY_ID and"
+                " AWS_SECRET_ACCESS_KEY)"
+            )
         token, expires_at_ms = MSKAuthTokenProvider.generate_auth_token(self.region)
         return str(token), int(expires_at_ms)
 
@@ -188,7 +196,20 @@ async def credentials_refusal(settings: NudgesSettings) -> str | None:
             )
         except (TimeoutError, OSError, KafkaConnectionError):
             continue
-        conn.close()
+        try:
+            if not settings.kafka_security_protocol.startswith("SASL_"):
+                # A SASL listener answers ApiVersions, then drops a client that skips SASL.
+                await conn.send(MetadataRequest([]))
+        except KafkaConnectionError:
+            return (
+                f"Kafka broker {server} closed the connection on a request without"
+                f" authentication: it requires SASL, and KAFKA_SECURITY_PROTOCOL is"
+                f" {settings.kafka_security_protocol}"
+            )
+        except (TimeoutError, OSError):
+            continue
+        finally:
+            conn.close()
         return None
     return None
 

@@ -182,3 +182,16 @@ async def test_a_refused_password_stops_the_outbox_relay(
     with pytest.raises(KafkaCredentialsRefused, match="KAFKA_SASL_PASSWORD refused by the broker"):
         await asyncio.wait_for(relay.run(asyncio.Event()), REFUSAL_WITHIN)
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+
+
+async def test_a_client_without_sasl_is_told_the_broker_requires_it(
+    settings: NudgesSettings, sasl_broker: TansuBroker
+) -> None:
+    plaintext = _service(settings, sasl_broker, kafka_security_protocol="PLAINTEXT")
+    producer = make_producer(plaintext)
+    try:
+        with pytest.raises(KafkaCredentialsRefused) as refused:
+            await asyncio.wait_for(start_client(producer, plaintext), REFUSAL_WITHIN)
+    finally:
+        await producer.stop()
+    assert str(refused.value).endswith("it requires SASL, and KAFKA_SECURITY_PROTOCOL is PLAINTEXT")
