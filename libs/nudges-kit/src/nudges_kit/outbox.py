@@ -28,6 +28,7 @@ from nudges_kit.kafka import (
     KafkaCredentialsRefused,
     TopicKeeper,
     all_topics,
+    credentials_refusal,
     make_producer,
     start_client,
 )
@@ -108,6 +109,11 @@ class OutboxRelay:
         """Publish until ``stop`` is set; survives broker and database outages, and publishes
         only while it holds the relay lock. Credentials the broker refuses end it with
         :class:`KafkaCredentialsRefused`: waiting does not fix a configuration error."""
+        # Credentials the broker refuses are found at start-up, not with the first event.
+        refusal = await credentials_refusal(self._settings)
+        if refusal is not None:
+            await self._topics.close()
+            raise KafkaCredentialsRefused(refusal)
         backoff = 0.2
         while not stop.is_set():
             try:

@@ -7,6 +7,9 @@ handles. Credentials the broker refuses stop start-up with one error naming the 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,3 +198,38 @@ async def test_a_client_without_sasl_is_told_the_broker_requires_it(
     finally:
         await producer.stop()
     assert str(refused.value).endswith("it requires SASL, and KAFKA_SECURITY_PROTOCOL is PLAINTEXT")
+
+
+SERVICE = """
+from nudges_kit.http import create_app, database_resources, serve
+from nudges_kit.settings import NudgesSettings
+
+settings = NudgesSettings(service_name="kit-service")
+serve(create_app(settings, title="kit-service", lifespan=database_resources), settings)
+"""
+
+
+def test_a_service_whose_password_is_refused_exits_at_startup_with_one_line(
+    kit_database: str, sasl_broker: TansuBroker, tmp_path: Path
+) -> None:
+    script = tmp_path / "service.py"
+    script.write_text(SERVICE)
+    env = {
+        **os.environ,
+        "POSTGRES_URL": kit_database,
+        "HTTP_PORT": str(free_port()),
+        "LOG_JSON": "false",
+        "KAFKA_BOOTSTRAP_SERVERS": sasl_broker.bootstrap_servers,
+        "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "KAFKA_SASL_USERNAME": "user-service",
+        "KAFKA_SASL_PASSWORD": "not-the-password",
+    }
+    result = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 1, result.stderr.decode()[-2000:]
+    assert result.stderr.decode().strip().splitlines()[-1] == (
+        "kit-service: KAFKA_SASL_PASSWORD refused by the broker for"
+        " KAFKA_SASL_USERNAME=user-service (SCRAM-SHA-512): authentication failed"
+    )

@@ -14,7 +14,12 @@ from pydantic import BaseModel
 from nudges_kit.events import Envelope, EventType
 from nudges_kit.events.catalog.auth import login_succeeded
 from nudges_kit.events.catalog.sms import sms_outbound
-from nudges_kit.kafka import ensure_topics, make_producer, start_client
+from nudges_kit.kafka import (
+    KafkaCredentialsRefused,
+    ensure_topics,
+    make_producer,
+    start_client,
+)
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import EVENTS_PUBLISHED
 from nudges_kit.settings import NudgesSettings
@@ -115,9 +120,12 @@ class EventPublisher:
             log.warning("could not ensure topics", topics=TOPICS, error=repr(exc))
 
     async def warm_up(self) -> None:
-        """Start the producer ahead of the first request (a failure is only logged)."""
+        """Start the producer ahead of the first request; a broker that is not reachable is
+        only logged, credentials it refuses raise :class:`KafkaCredentialsRefused`."""
         try:
             await self._started()
+        except KafkaCredentialsRefused:
+            raise
         except Exception as exc:
             log.warning("kafka not reachable yet", error=repr(exc))
 
