@@ -20,9 +20,16 @@ import pytest
 
 from nudges_devstack.infra import TansuBroker, TlsIdentity, free_port, make_tls_identity
 from nudges_devstack.testing import Counted, eventually, fresh_event_type, running_consumer
+from nudges_kit import cli
 from nudges_kit.consumer import EventConsumer, HandlerContext
 from nudges_kit.events import Envelope, EventRegistry
-from nudges_kit.kafka import KafkaCredentialsRefused, make_producer, start_client
+from nudges_kit.kafka import (
+    KafkaCredentialsRefused,
+    all_topics,
+    make_admin,
+    make_producer,
+    start_client,
+)
 from nudges_kit.outbox import OutboxRelay, add_event
 from nudges_kit.settings import NudgesSettings
 
@@ -233,3 +240,41 @@ def test_a_service_whose_password_is_refused_exits_at_startup_with_one_line(
         "kit-service: KAFKA_SASL_PASSWORD refused by the broker for"
         " KAFKA_SASL_USERNAME=user-service (SCRAM-SHA-512): authentication failed"
     )
+
+
+def test_nudges_topics_create_declares_min_insync_replicas_and_partitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    # A broker of its own: every topic is new to it.
+    broker = TansuBroker(free_port(), log_path=tmp_path / "tansu.log")
+    broker.start()
+    try:
+        monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
+        monkeypatch.setenv("KAFKA_TOPIC_PARTITIONS", "2")
+        monkeypatch.setenv("KAFKA_TOPIC_REPLICATION_FACTOR", "1")
+        monkeypatch.setenv("KAFKA_MIN_INSYNC_REPLICAS", "1")
+        assert cli.main(["topics", "create"]) == 0
+        topic = all_topics()[0]
+
+        async def described() -> tuple[Any, Any]:
+            settings = NudgesSettings(kafka_bootstrap_servers=broker.bootstrap_servers)
+            admin = make_admin(settings)
+            await start_client(admin, settings)
+            try:
+                configs = await admin.describe_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, topic)]
+                )
+                return configs, await admin.describe_topics([topic])
+            finally:
+                await admin.close()
+
+        configs, topics = asyncio.run(described())
+        (resource,) = configs[0].to_object()["resources"]
+        entries = {e["config_names"]: e["config_value"] for e in resource["config_entries"]}
+        assert entries.get("min.insync.replicas") == "1"
+        assert len(topics[0]["partitions"]) == 2
+        assert all(len(p["replicas"]) == 1 for p in topics[0]["partitions"])
+    finally:
+        broker.stop()

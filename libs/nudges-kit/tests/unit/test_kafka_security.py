@@ -193,6 +193,19 @@ def _decoded(token: str) -> tuple[str, dict[str, list[str]]]:
     return url, parse_qs(urlsplit(url).query)
 
 
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection attempt fails the test: signing must need no network."""
+    import socket
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the token provider opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.mark.usefixtures("no_network")
 async def test_msk_iam_token_is_a_presigned_connect_request_for_the_region(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -225,6 +238,7 @@ async def test_msk_iam_token_is_a_presigned_connect_request_for_the_region(
     assert before - 1 <= signed <= int(time.time()) + 1
 
 
+@pytest.mark.usefixtures("no_network")
 async def test_msk_iam_token_is_reused_until_shortly_before_it_expires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
