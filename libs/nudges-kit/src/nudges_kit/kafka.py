@@ -61,6 +61,7 @@ class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]  # untyp
         self._clock = clock
         self._token: str | None = None
         self.expires_at_ms = 0
+        self._credentials: Any = None
         self._lock = asyncio.Lock()
 
     async def token(self) -> str:
@@ -74,17 +75,41 @@ class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]  # untyp
             return str(self._token)
 
     def _sign(self) -> tuple[str, int]:
-        import botocore.session
         from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 
-        if botocore.session.Session().get_credentials() is None:
-            raise KafkaCredentialsRefused(
-                "KAFKA_SASL_MECHANISM=OAUTHBEARER signs with AWS credentials, and botocore's"
-                " default chain found none (the ECS task role, or AWS_ACCESS_KEY_ID and"
-                " AWS_SECRET_ACCESS_KEY)"
-            )
-        token, expires_at_ms = MSKAuthTokenProvider.generate_auth_token(self.region)
+        if self._credentials is None:
+            self._credentials = _default_chain_credentials()
+        token, expires_at_ms = MSKAuthTokenProvider.generate_auth_token_from_credentials_provider(
+            self.region, self._credentials
+        )
         return str(token), int(expires_at_ms)
+
+
+def _default_chain_credentials() -> Any:
+    """botocore's credentials provider over its default chain, kept for the life of a
+    token provider (so that the task role's credentials are fetched again only when
+    botocore refreshes them)."""
+    import botocore.session
+    from botocore.credentials import CredentialProvider
+
+    class DefaultChain(CredentialProvider):  # type: ignore[misc]  # untyped base
+        METHOD = "nudges-default-chain"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._session = botocore.session.Session()
+
+        def load(self) -> Any:
+            credentials = self._session.get_credentials()
+            if credentials is None:
+                raise KafkaCredentialsRefused(
+                    "KAFKA_SASL_MECHANISM=OAUTHBEARER signs with AWS credentials, and"
+                    " botocore's default chain found none (the ECS task role, or"
+                    " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+                )
+            return credentials
+
+    return DefaultChain()
 
 
 def client_security(settings: NudgesSettings) -> dict[str, Any]:
