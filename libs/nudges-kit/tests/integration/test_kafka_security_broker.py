@@ -278,3 +278,18 @@ def test_nudges_topics_create_declares_min_insync_replicas_and_partitions(
         assert all(len(p["replicas"]) == 1 for p in topics[0]["partitions"])
     finally:
         broker.stop()
+
+
+def test_nudges_topics_create_with_a_refused_password_prints_one_line(
+    sasl_broker: TansuBroker, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", sasl_broker.bootstrap_servers)
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256")
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "topics-job")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", "not-the-password")
+    assert cli.main(["topics", "create"]) == 1
+    assert capsys.readouterr().err == (
+        "nudges: KAFKA_SASL_PASSWORD refused by the broker for KAFKA_SASL_USERNAME=topics-job"
+        " (SCRAM-SHA-256): authentication failed\n"
+    )
