@@ -56,16 +56,21 @@ locals {
   # Settings every service reads (libs/nudges-kit/src/nudges_kit/settings.py). Staging runs
   # in production mode too: no development default is ever used outside a laptop.
   common_environment = {
-    ENVIRONMENT                 = "production"
-    LOG_LEVEL                   = var.log_level
-    LOG_JSON                    = "true"
-    HTTP_HOST                   = "0.0.0.0"
-    KAFKA_BOOTSTRAP_SERVERS     = module.msk.bootstrap_brokers
-    KAFKA_ENABLE_IDEMPOTENCE    = "true"
-    KAFKA_SECURITY_PROTOCOL     = "SASL_SSL"
-    KAFKA_SASL_MECHANISM        = "OAUTHBEARER"
-    KAFKA_TOPIC_PARTITIONS      = tostring(var.kafka_topic_partitions)
-    OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:4318"
+    ENVIRONMENT              = "production"
+    LOG_LEVEL                = var.log_level
+    LOG_JSON                 = "true"
+    HTTP_HOST                = "0.0.0.0"
+    KAFKA_BOOTSTRAP_SERVERS  = module.msk.bootstrap_brokers
+    KAFKA_ENABLE_IDEMPOTENCE = "true"
+    KAFKA_SECURITY_PROTOCOL  = "SASL_SSL"
+    KAFKA_SASL_MECHANISM     = "OAUTHBEARER"
+    KAFKA_AWS_REGION         = var.aws_region
+    KAFKA_TOPIC_PARTITIONS   = tostring(var.kafka_topic_partitions)
+    # Topics a service declares again (after a broker lost them) match the cluster's
+    # default.replication.factor=3 and min.insync.replicas=2 (modules/msk).
+    KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+    KAFKA_MIN_INSYNC_REPLICAS      = "2"
+    OTEL_EXPORTER_OTLP_ENDPOINT    = "http://127.0.0.1:4318"
     # AuthApi issues the tokens; every service verifies them with its JWKS.
     JWT_ISSUER   = "${local.api_url}/auth"
     JWT_AUDIENCE = "nudges"
@@ -287,8 +292,10 @@ locals {
         KAFKA_BOOTSTRAP_SERVERS        = module.msk.bootstrap_brokers
         KAFKA_SECURITY_PROTOCOL        = "SASL_SSL"
         KAFKA_SASL_MECHANISM           = "OAUTHBEARER"
+        KAFKA_AWS_REGION               = var.aws_region
         KAFKA_TOPIC_PARTITIONS         = tostring(var.kafka_topic_partitions)
         KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+        KAFKA_MIN_INSYNC_REPLICAS      = "2"
       }
       secrets = {}
     }
