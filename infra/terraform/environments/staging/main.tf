@@ -27,9 +27,12 @@ locals {
     "phone-hash-key"          = "HMAC-SHA256 key of phone number lookups"
     "jwt-signing-keys"        = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
     "otp-hmac-secret"         = "AuthApi's key for one-time code digests"
-    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
+    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, user, product, payment}"
     "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
     "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
+    "user-client-secret"      = "UserApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "product-client-secret"   = "ProductApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "payment-client-secret"   = "PaymentApi's client secret (its entry of machine-secrets; registers the subgraph)"
     "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
     "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
     "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
@@ -117,13 +120,15 @@ locals {
       postgres = true
       kafka    = { write_topics = ["user.clients", "user.memberships", "user.announcements"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.user
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.user
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL         = "user-postgres-url"
-        PHONE_ENCRYPTION_KEY = "phone-encryption-key"
-        PHONE_HASH_KEY       = "phone-hash-key"
+        SERVICE_CLIENT_SECRET = "user-client-secret"
+        POSTGRES_URL          = "user-postgres-url"
+        PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
+        PHONE_HASH_KEY        = "phone-hash-key"
       }
     }
     product = {
@@ -132,11 +137,13 @@ locals {
       postgres = true
       kafka    = { write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.product
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.product
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL = "product-postgres-url"
+        SERVICE_CLIENT_SECRET = "product-client-secret"
+        POSTGRES_URL          = "product-postgres-url"
       }
     }
     payment = {
@@ -147,6 +154,7 @@ locals {
       environment = {
         REGISTRY_URL         = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL         = local.graph_url.payment
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
         STRIPE_API_BASE      = "https://api.stripe.com"
@@ -154,9 +162,10 @@ locals {
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
       }
       secrets = {
-        POSTGRES_URL   = "payment-postgres-url"
-        STRIPE_API_KEY = "stripe-api-key"
-        SERVICE_TOKEN  = "payment-service-token"
+        SERVICE_CLIENT_SECRET = "payment-client-secret"
+        POSTGRES_URL          = "payment-postgres-url"
+        STRIPE_API_KEY        = "stripe-api-key"
+        SERVICE_TOKEN         = "payment-service-token"
       }
     }
     webhooks = {
@@ -236,9 +245,15 @@ locals {
       secrets = {}
     }
     registry = {
-      port        = 4010
-      environment = {}
-      secrets     = {}
+      port = 4010
+      # AuthApi's JWKS (writes need a machine token); the subgraphs' SDL on refresh.
+      calls = ["auth", "user", "product", "payment"]
+      environment = {
+        # Only the platform's own subgraphs may be registered (the gateway sends them callers'
+        # tokens).
+        REGISTRY_ALLOWED_SUBGRAPH_URLS = jsonencode([for url in values(local.graph_url) : url])
+      }
+      secrets = {}
     }
   }
 

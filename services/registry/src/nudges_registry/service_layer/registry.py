@@ -16,6 +16,7 @@ from nudges_registry.adapters.store import FileStore
 from nudges_registry.domain.compatibility import breaking_changes
 from nudges_registry.domain.composition import CompositionError, SubgraphSource, compose
 from nudges_registry.domain.model import RegisteredSubgraph, SupergraphVersion, sdl_hash
+from nudges_registry.domain.subgraph_urls import SubgraphUrls
 
 log = get_logger(__name__)
 
@@ -48,6 +49,10 @@ class UnknownSubgraph(RegistryRefusal):
     """No subgraph of that name is registered."""
 
 
+class SubgraphUrlNotAllowed(RegistryRefusal):
+    """The subgraph URL is not on the allow-list (``REGISTRY_ALLOWED_SUBGRAPH_URLS``)."""
+
+
 @dataclass
 class Outcome:
     """What a change did: published a new version, or changed nothing."""
@@ -64,10 +69,20 @@ def _now() -> str:
 class Registry:
     """Subgraphs and supergraph versions over a store; changes are serialised."""
 
-    def __init__(self, store: FileStore, fetch_sdl: Callable[[str], Awaitable[str]]) -> None:
+    def __init__(
+        self,
+        store: FileStore,
+        fetch_sdl: Callable[[str], Awaitable[str]],
+        allowed_urls: SubgraphUrls,
+    ) -> None:
         self.store = store
         self.fetch_sdl = fetch_sdl
+        self.allowed_urls = allowed_urls
         self._lock = asyncio.Lock()
+
+    def _check_url(self, url: str) -> None:
+        if not self.allowed_urls.allows(url):
+            raise SubgraphUrlNotAllowed(f"{url} is not an allowed subgraph URL")
 
     def subgraphs(self) -> dict[str, RegisteredSubgraph]:
         return self.store.subgraphs()
@@ -82,7 +97,9 @@ class Registry:
         return self.store.version(version_id)
 
     async def register(self, name: str, url: str, sdl: str, force: bool = False) -> Outcome:
-        """Register (or update) subgraph ``name`` and publish the supergraph it composes to."""
+        """Register (or update) subgraph ``name`` and publish the supergraph it composes to.
+        Only a URL on the allow-list is taken."""
+        self._check_url(url)
         async with self._lock:
             subgraphs = self.store.subgraphs()
             existing = subgraphs.get(name)
@@ -94,11 +111,13 @@ class Registry:
             return self._publish(subgraphs, f"{name} {verb}", force)
 
     async def refresh(self, name: str, url: str | None = None, force: bool = False) -> Outcome:
-        """Fetch ``_service { sdl }`` from the subgraph (at ``url`` or its registered URL)."""
+        """Fetch ``_service { sdl }`` from the subgraph (at ``url`` or its registered URL).
+        Nothing is fetched from a URL off the allow-list."""
         existing = self.store.subgraphs().get(name)
         target = url or (existing.url if existing else None)
         if target is None:
             raise UnknownSubgraph(f'no subgraph "{name}" is registered; give its url')
+        self._check_url(target)
         sdl = await self.fetch_sdl(target)
         return await self.register(name, target, sdl, force)
 
