@@ -26,8 +26,9 @@ from strawberry.federation import Schema
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from nudges_devstack.infra import free_port, wait_for_port
-from nudges_devstack.testing import TokenIssuer
+from nudges_devstack.infra import Postgres, free_port, wait_for_port
+from nudges_devstack.testing import TokenIssuer, create_migrated_database, drop_database
+from nudges_registry.migrations import migration_set as registry_migrations
 
 
 @strawberry.type
@@ -49,9 +50,10 @@ class Registry:
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    """GraphMonitor as its console script, on a free port, with a store of its own; it
+def registry(postgres: Postgres) -> Iterator[Registry]:
+    """GraphMonitor as its console script, on a free port, with a registrydb of its own; it
     verifies writes with the JWKS of a test issuer served beside it."""
+    database = create_migrated_database(postgres.url, registry_migrations())
     keys = FastAPI()
     jwks = ServedApp(keys).start()
     issuer = TokenIssuer(issuer=f"{jwks.url}/auth")
@@ -60,7 +62,8 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
     env = {
         **os.environ,
         "HTTP_PORT": str(port),
-        "REGISTRY_DIR": str(tmp_path / "registry"),
+        "POSTGRES_URL": postgres.url,
+        "DATABASE_NAME": database,
         "JWT_ISSUER": issuer.issuer,
         "JWKS_URL": f"{issuer.issuer}/.well-known/jwks.json",
         "LOG_LEVEL": "WARNING",
@@ -76,6 +79,7 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
         process.terminate()
         process.wait(10)
         jwks.stop()
+        asyncio.run(drop_database(postgres.url, database))
 
 
 def register(registry: Registry, name: str, url: str, sdl: str) -> None:

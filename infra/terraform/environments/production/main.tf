@@ -39,6 +39,7 @@ locals {
     "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
     "payment-postgres-url"    = "POSTGRES_URL of PaymentApi (role nudges_payment)"
     "consumers-postgres-url"  = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "registry-postgres-url"   = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
     "migrator-postgres-url"   = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
   secret_arns = merge(
@@ -247,13 +248,16 @@ locals {
     registry = {
       port = 4010
       # AuthApi's JWKS (writes need a machine token); the subgraphs' SDL on refresh.
-      calls = ["auth", "user", "product", "payment"]
+      calls    = ["auth", "user", "product", "payment"]
+      postgres = true
       environment = {
         # Only the platform's own subgraphs may be registered (the gateway sends them callers'
         # tokens).
         REGISTRY_ALLOWED_SUBGRAPH_URLS = jsonencode([for url in values(local.graph_url) : url])
       }
-      secrets = {}
+      secrets = {
+        POSTGRES_URL = "registry-postgres-url"
+      }
     }
   }
 

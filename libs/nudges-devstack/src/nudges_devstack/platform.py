@@ -118,7 +118,6 @@ class Platform:
             "TWILIO_STATUS_CALLBACK_URL": self.url("webhooks", "/webhooks/twilio/status"),
             "OTP_ECHO": "true",
             "REGISTRY_URL": self.url("registry"),
-            "REGISTRY_DIR": str(self.state_dir / "registry"),
             "SUBGRAPH_URL": self.url(name, "/graphql"),
             "SUPERGRAPH_POLL_SECONDS": "1",
             "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),

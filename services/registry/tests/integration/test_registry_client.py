@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -54,11 +54,11 @@ def auth_url(warpcache_server: str, localization_server: str, state_dir: Path) -
 
 
 @pytest.fixture
-def registry_url(tmp_path: Path, auth_url: str) -> Iterator[str]:
+def registry_url(
+    registry_settings: Callable[..., RegistrySettings], auth_url: str
+) -> Iterator[str]:
     port = free_port()
-    settings = RegistrySettings(
-        environment="test",
-        registry_dir=tmp_path,
+    settings = registry_settings(
         log_json=False,
         jwt_issuer=auth_url,
         jwks_url=f"{auth_url}/.well-known/jwks.json",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -13,12 +12,11 @@ from pydantic import BaseModel, Field
 
 from nudges_kit.auth import REGISTRY_WRITE_SCOPE, InvalidToken, JwtVerifier, Principal
 from nudges_kit.graphql import bearer_token
-from nudges_kit.http import add_readiness_check, create_app
+from nudges_kit.http import create_app, database_resources
 from nudges_kit.logging import get_logger
-from nudges_registry.adapters.store import FileStore
-from nudges_registry.adapters.subgraph_sdl import SdlUnavailable, fetch_sdl
+from nudges_registry.adapters.subgraph_sdl import SdlUnavailable
+from nudges_registry.bootstrap import bootstrap
 from nudges_registry.domain.model import SupergraphVersion
-from nudges_registry.domain.subgraph_urls import SubgraphUrls
 from nudges_registry.service_layer.registry import (
     BreakingChange,
     CompositionFailed,
@@ -113,24 +111,17 @@ def build_app(
 ) -> FastAPI:
     """The GraphMonitor application; ``verifier`` replaces the JWKS of AuthApi (tests)."""
     settings = settings or RegistrySettings()
-    store = FileStore(settings.registry_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        add_readiness_check(app, "store", _check_store)
-        yield
-
-    async def _check_store() -> None:
-        store.check()
+        # The registry publishes no events: no outbox relay.
+        async with database_resources(app, outbox=False):
+            app.state.registry = bootstrap(app.state.pool, settings)
+            yield
 
     app = create_app(settings, title="Nudges GraphMonitor", lifespan=lifespan)
     app.state.jwt_verifier = verifier or JwtVerifier(
         settings.jwks_url, settings.jwt_issuer, settings.jwt_audience
-    )
-    app.state.registry = Registry(
-        store,
-        partial(fetch_sdl, request_timeout=settings.sdl_fetch_timeout_seconds),
-        SubgraphUrls(settings.registry_allowed_subgraph_urls),
     )
     writer = [Depends(require_writer)]
 
@@ -169,18 +160,18 @@ def build_app(
 
     @app.get("/subgraphs")
     async def subgraphs(request: Request) -> list[dict[str, Any]]:
-        return [s.summary() for s in _registry(request).subgraphs().values()]
+        return [s.summary() for s in (await _registry(request).subgraphs()).values()]
 
     @app.get("/subgraphs/{name}")
     async def subgraph(name: str, request: Request) -> Response:
-        found = _registry(request).subgraphs().get(name)
+        found = (await _registry(request).subgraphs()).get(name)
         if found is None:
             return JSONResponse({"detail": f'no subgraph "{name}"'}, status_code=404)
         return JSONResponse({**found.summary(), "sdl": found.sdl})
 
     @app.get("/supergraph")
     async def supergraph(request: Request) -> Response:
-        current = _registry(request).current()
+        current = await _registry(request).current()
         if current is None:
             return JSONResponse({"detail": "no supergraph is published yet"}, status_code=404)
         headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
@@ -190,7 +181,7 @@ def build_app(
 
     @app.get("/supergraph.graphql")
     async def supergraph_sdl(request: Request) -> Response:
-        current = _registry(request).current()
+        current = await _registry(request).current()
         if current is None:
             return PlainTextResponse("no supergraph is published yet\n", status_code=404)
         headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
@@ -200,11 +191,11 @@ def build_app(
 
     @app.get("/supergraph/versions")
     async def versions(request: Request) -> list[dict[str, Any]]:
-        return [v.summary() for v in _registry(request).versions()]
+        return [v.summary() for v in await _registry(request).versions()]
 
     @app.get("/supergraph/versions/{version_id}")
     async def version(version_id: str, request: Request) -> Response:
-        found = _registry(request).version(version_id)
+        found = await _registry(request).version(version_id)
         if found is None:
             return JSONResponse({"detail": f'no version "{version_id}"'}, status_code=404)
         return JSONResponse(found.as_dict(), headers={"ETag": found.etag})
