@@ -1,18 +1,28 @@
-"""Two registry instances on one registrydb give the same answers, and compositions are
-serialised across them by the PostgreSQL advisory lock: a change waits while another holds
-it, and concurrent changes on both instances each build on the one before."""
+"""Two registry instances (apps, and processes) on one registrydb give the same answers,
+and compositions are serialised across them by the PostgreSQL advisory lock: a change waits
+while another holds it, and concurrent changes on both instances each build on the one
+before."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from nudges_devstack.testing import eventually
+from nudges_devstack.infra import Postgres, free_port
+from nudges_devstack.pytest_plugin import ConsoleScript
+from nudges_devstack.testing import TokenIssuer, eventually
 from nudges_kit.db import create_pool
 from nudges_registry.bootstrap import bootstrap
 from nudges_registry.service_layer.registry import Registry
@@ -132,3 +142,75 @@ async def test_concurrent_changes_on_two_instances_each_build_on_the_last(
     assert sorted(s["name"] for s in current.subgraphs) == sorted([*names, "users"])
     assert current == await first.current()
     assert [v.number for v in await first.versions()] == list(range(1 + len(names), 0, -1))
+
+
+@pytest.fixture
+def jwks_url(issuer: TokenIssuer) -> Iterator[str]:
+    """Serves the test issuer's JWKS, as AuthApi serves its own."""
+    app = FastAPI()
+    port = free_port()
+
+    @app.get("/auth/.well-known/jwks.json")
+    async def jwks() -> dict[str, Any]:
+        return issuer.jwks
+
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/auth/.well-known/jwks.json"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_two_registry_processes_on_one_database_agree(
+    postgres: Postgres,
+    registry_database_name: str,
+    registry_database: str,
+    issuer: TokenIssuer,
+    jwks_url: str,
+    writer: dict[str, str],
+    state_dir: Path,
+) -> None:
+    replicas: list[tuple[ConsoleScript, str]] = []
+    try:
+        for index in range(2):
+            port = free_port()
+            process = ConsoleScript(
+                "nudges-registry",
+                {
+                    "HTTP_PORT": str(port),
+                    "POSTGRES_URL": postgres.url,
+                    "DATABASE_NAME": registry_database_name,
+                    "JWT_ISSUER": issuer.issuer,
+                    "JWKS_URL": jwks_url,
+                    "LOG_LEVEL": "WARNING",
+                },
+                port,
+                state_dir / f"registry-replica-{index}.log",
+            )
+            process.start()
+            replicas.append((process, f"http://127.0.0.1:{port}"))
+        first, second = (url for _, url in replicas)
+        with httpx.Client(headers=writer, timeout=30) as http:
+            users = {"name": "users", "url": url_of("users"), "sdl": USERS}
+            teams = [{"name": n, "url": url_of(n), "sdl": sdl_of(n)} for n in ("red", "blue")]
+            assert http.post(f"{first}/subgraphs", json=users).status_code == 201
+            # Both processes change the graph at once; each builds on the other's version.
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(
+                    pool.map(
+                        lambda pair: http.post(f"{pair[0]}/subgraphs", json=pair[1]),
+                        zip((first, second), teams, strict=True),
+                    )
+                )
+            assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+            for path in ("/supergraph", "/supergraph/versions", "/subgraphs"):
+                assert http.get(f"{first}{path}").json() == http.get(f"{second}{path}").json()
+            current = http.get(f"{second}/supergraph").json()
+            assert current["number"] == 3
+            assert [s["name"] for s in current["subgraphs"]] == ["blue", "red", "users"]
+    finally:
+        for process, _ in replicas:
+            process.stop()
