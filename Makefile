@@ -1,9 +1,11 @@
 # The everyday commands of Nudges. `make dev` and `make test` do all set-up themselves.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 UV_VERSION := 0.13.8
-RUN := $(UV) run --frozen
-PYTEST := $(RUN) pytest
+# uv from the PATH, else the one `make uv` installs with pip beside python3 (run as a module, so
+# it works wherever pip put it). Recursive (=): it is looked up again after `make uv` ran.
+UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
+RUN = $(UV) run --frozen
+PYTEST = $(RUN) pytest
 
 .PHONY: help uv install generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
         lint fmt typecheck images tf-fmt tf-validate clean
@@ -12,7 +14,8 @@ help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 uv:
-	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+	  || python3 -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 install: uv ## install every package from the lock file and generate code
 	$(UV) sync --all-packages --frozen
@@ -131,5 +134,5 @@ bench-soak: install ## a minute of mixed traffic over the whole platform: reques
 	$(RUN) python bench/soak.py $(BENCH_ARGS)
 
 .PHONY: demo
-demo: ## the whole story against a running `make dev`: sign-up, plan, subscribers, CONFIRM, counts
+demo: install ## the whole story against a running `make dev`: sign-up, plan, subscribers, CONFIRM, counts
 	$(RUN) python scripts/demo.py

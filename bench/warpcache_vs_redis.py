@@ -82,6 +82,10 @@ async def run_phase(
     return Result(system, operation, len(latencies), time.perf_counter() - started, latencies)
 
 
+#: The benchmark's token at WarpCache.
+BENCH_TOKEN = "warpcache-bench-token"  # noqa: S105  (a local process of its own)
+
+
 @asynccontextmanager
 async def warpcache_process(value_bytes: int) -> AsyncIterator[str]:
     """``nudges-warpcache`` in a process of its own; yields its gRPC target."""
@@ -92,6 +96,10 @@ async def warpcache_process(value_bytes: int) -> AsyncIterator[str]:
         "HTTP_PORT": str(http_port),
         "LOG_LEVEL": "WARNING",
         "MAX_VALUE_BYTES": str(max(value_bytes, 1024 * 1024)),
+        # One caller of its own keys, authenticated on every call as services are.
+        "WARPCACHE_CALLERS": json.dumps(
+            {"bench": {"token": BENCH_TOKEN, "read_write": ["bench:"]}}
+        ),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nudges_warpcache.main", env=env
@@ -151,7 +159,9 @@ async def bench(args: argparse.Namespace) -> list[Result]:
     async with warpcache_process(args.value_bytes) as target:
         print(f"WarpCache: {target} (nudges-warpcache, own process)")
         for system, coalesce in (("WarpCache", True), ("WarpCache-1", False)):
-            async with WarpCacheClient(target, timeout=5.0, coalesce=coalesce) as cache:
+            async with WarpCacheClient(
+                target, timeout=5.0, coalesce=coalesce, token=BENCH_TOKEN
+            ) as cache:
                 await phases(
                     system,
                     lambda n, cache=cache: cache.get(keys[n % len(keys)]),

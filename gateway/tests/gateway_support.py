@@ -24,6 +24,7 @@ from subgraphs import inventory, products, reviews
 from nudges_devstack.infra import free_port
 from nudges_gateway.entrypoints.http import build_app
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.settings import development_warpcache_token
 from nudges_kit.warpcache import WarpCacheClient
 from nudges_registry.domain.composition import SubgraphSource, compose
 
@@ -122,17 +123,31 @@ def sdl_of(schema: Any) -> str:
     return str(schema.execute_sync("{ _service { sdl } }").data["_service"]["sdl"])
 
 
-def fake_jwt(subject: str) -> str:
+def fake_jwt(subject: str, **claims: str) -> str:
+    """A JWT-shaped token (the gateway reads its claims; only subgraphs check signatures)."""
+
     def part(value: dict[str, str]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'sub': subject})}.c2lnbmF0dXJl"
+    body = {"sub": subject, **claims}
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(body)}.c2lnbmF0dXJl"
 
 
 def store_session(target: str, session_id: str, jwt: str) -> None:
     async def put() -> None:
-        async with WarpCacheClient(target) as cache:
+        # Sessions are AuthApi's to write: the test stands in for it.
+        async with WarpCacheClient(target, token=development_warpcache_token("auth")) as cache:
             await cache.set(f"session:{session_id}", jwt.encode(), ttl_seconds=60)
+
+    asyncio.run(put())
+
+
+def mark_revoked(target: str, key: str) -> None:
+    """Write a revocation the way AuthApi does (``nudges_kit.sessions``)."""
+
+    async def put() -> None:
+        async with WarpCacheClient(target) as cache:
+            await cache.set(key, b"1", ttl_seconds=60)
 
     asyncio.run(put())
 

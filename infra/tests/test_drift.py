@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from conftest import Infra, TerraformDir
 
 #: Settings whose values are secrets: Terraform must read them from Secrets Manager.
-SECRET_NAME = re.compile(r"(_KEY|_KEYS|_SECRET|_SECRETS|_TOKEN|_PASSWORD)$|^(POSTGRES|REDIS)_URL$")
+SECRET_NAME = re.compile(
+    r"(_KEY|_KEYS|_SECRET|_SECRETS|_TOKEN|_PASSWORD)$|^(POSTGRES|REDIS)_URL$|^WARPCACHE_CALLERS$"
+)
 
 #: Settings compose sets that production must not: development switches.
 DEVELOPMENT_ONLY = {
@@ -23,7 +25,10 @@ DEVELOPMENT_ONLY = {
 
 #: Secrets production sets that compose does not, by service.
 PRODUCTION_ONLY_SECRETS = {
-    "auth": {"JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)"},
+    "auth": {
+        "JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)",
+        "EDGE_ORIGIN_SECRET": "development has no CloudFront in front of AuthApi",
+    },
     "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
 }
 

@@ -71,13 +71,13 @@ def reliability_broker(state_dir: Path) -> Iterator[TansuBroker]:
 def platform(
     postgres: Postgres, reliability_broker: TansuBroker, state_dir: Path
 ) -> Iterator[Platform]:
-    """Every service as a process on free ports over fresh databases. AuthApi trusts one
-    proxy hop, so that each simulated caller has an address of its own (X-Forwarded-For)."""
+    """Every service as a process on free ports over fresh databases. AuthApi stands behind
+    a load balancer, so that each simulated caller has an address of its own (X-Forwarded-For)."""
     running = Platform(
         postgres.url,
         reliability_broker.bootstrap_servers,
         state_dir / "reliability",
-        overrides={"auth": {"TRUSTED_PROXY_HOPS": "1"}},
+        overrides={"auth": {"CLIENT_ADDRESS_TOPOLOGY": "alb"}},
     )
     running.state_dir.mkdir(parents=True, exist_ok=True)
     try:

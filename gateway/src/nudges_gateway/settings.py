@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from pydantic import Field
+
 from nudges_kit.settings import NudgesSettings
 
 
@@ -10,6 +14,14 @@ class GatewaySettings(NudgesSettings):
 
     service_name: str = "gateway"
     http_port: int = 4000
+    #: GraphQL documents, variables and extensions of one request (or batch), at most.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
+
+    #: Besides the common ones, production needs the gateway's token at WarpCache.
+    production_required: ClassVar[tuple[str, ...]] = (
+        *NudgesSettings.production_required,
+        "warpcache_token",
+    )
 
     #: Serve this supergraph file (composed by GraphMonitor, Apollo's or Hive's tools) instead
     #: of polling the registry; the file is re-read when it changes.

@@ -15,6 +15,12 @@ from nudges_kit.warpcache import WarpCacheClient
 from nudges_warpcache.main import WarpcacheService, build_cache
 from nudges_warpcache.settings import WarpcacheSettings
 
+#: The tests' caller, granted every key (the callers of production are tested in
+#: ``integration/test_access.py``).
+TEST_TOKEN = "warpcache-tests-token"
+#: The metadata of the tests' caller, for raw stubs.
+TEST_METADATA = (("authorization", f"Bearer {TEST_TOKEN}"),)
+
 
 class ShiftedClock:
     """The real monotonic clock, plus however far a test moved it forward."""
@@ -45,14 +51,23 @@ class RunningWarpcache:
         return f"http://127.0.0.1:{self.service.http_port}"
 
     def client(self, **kwargs: Any) -> WarpCacheClient:
-        return WarpCacheClient(self.target, **kwargs)
+        """A kit client of this server, as the tests' caller unless ``token`` says otherwise."""
+        return WarpCacheClient(self.target, **{"token": TEST_TOKEN, **kwargs})
 
 
 @asynccontextmanager
 async def running_warpcache(**settings: Any) -> AsyncIterator[RunningWarpcache]:
-    """Start WarpCache with ``settings`` (on free ports) and stop it afterwards."""
+    """Start WarpCache with ``settings`` (on free ports) and stop it afterwards; its one
+    caller is the tests' (``TEST_TOKEN``, every key) unless ``warpcache_callers`` is given."""
     config = WarpcacheSettings(
-        **{"environment": "test", "grpc_port": 0, "http_port": 0, "log_json": False, **settings}
+        **{
+            "environment": "test",
+            "grpc_port": 0,
+            "http_port": 0,
+            "log_json": False,
+            "warpcache_callers": {"tests": {"token": TEST_TOKEN, "read_write": [""]}},
+            **settings,
+        }
     )
     clock = ShiftedClock()
     service = WarpcacheService(config, build_cache(config, clock=clock))

@@ -1,6 +1,7 @@
 """Who is calling: the ``TokenId`` cookie (or a bearer token that is not a JWT) is an opaque
 session id whose JWT AuthApi keeps in WarpCache under ``session:<id>``; a bearer JWT is
-forwarded as it is."""
+forwarded as it is. Either JWT is refused when AuthApi revoked it (its login or itself,
+``revoked:...`` in WarpCache): a token outlives its session only until it is revoked."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from typing import Protocol
 
 import orjson
 
-from nudges_kit.sessions import is_token_id
+from nudges_kit.sessions import is_revoked, is_token_id, unverified_claims
 from nudges_kit.warpcache import CacheError, InvalidCacheRequest
 
 
 class SessionStoreUnavailable(Exception):
     """WarpCache could not be asked: the caller cannot be told apart from anonymous."""
+
+
+class RevokedToken(Exception):
+    """The caller's JWT was revoked (signed out, or its login revoked): refused, not taken
+    for anonymous."""
 
 
 class SessionCache(Protocol):
@@ -44,7 +50,30 @@ class SessionResolver:
 
     async def jwt_for(self, bearer: str | None, session_id: str | None) -> str | None:
         """The JWT of a bearer token or session id; None when there is none or it is unknown.
-        Raises :class:`SessionStoreUnavailable` when WarpCache cannot answer."""
+        Raises :class:`RevokedToken` when that JWT was revoked, and
+        :class:`SessionStoreUnavailable` when WarpCache cannot answer."""
+        jwt = await self._session_jwt(bearer, session_id)
+        if jwt is not None:
+            await self._refuse_revoked(jwt)
+        return jwt
+
+    async def _refuse_revoked(self, jwt: str) -> None:
+        claims = unverified_claims(jwt)
+        # An unreadable token is no one's: the subgraphs refuse it themselves.
+        if claims is None or self.cache is None:
+            return
+        try:
+            revoked = await is_revoked(self.cache, claims)
+        except InvalidCacheRequest:
+            # A claim no key can be made of was never revoked by AuthApi (it names no login
+            # or token of its own); the subgraphs still verify the token.
+            return
+        except CacheError as exc:
+            raise SessionStoreUnavailable(str(exc)) from exc
+        if revoked:
+            raise RevokedToken("the token was revoked")
+
+    async def _session_jwt(self, bearer: str | None, session_id: str | None) -> str | None:
         if bearer and looks_like_jwt(bearer):
             return bearer
         opaque = bearer or session_id

@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
-from nudges_gateway.adapters.sessions import SessionStoreUnavailable
+from nudges_gateway.adapters.sessions import RevokedToken, SessionStoreUnavailable
 from nudges_gateway.adapters.supergraph_source import FileWatcher, RegistryPoller
 from nudges_gateway.bootstrap import Components, bootstrap
 from nudges_gateway.domain.prepare import RequestError
@@ -30,6 +30,7 @@ from nudges_gateway.domain.supergraph import InvalidSupergraph
 from nudges_gateway.entrypoints.websocket import serve_graphql_ws
 from nudges_gateway.service_layer.gateway import GraphQLRequest
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.body_limit import RequestBodyTooLarge, parse_length, read_body, too_large_response
 from nudges_kit.http import add_readiness_check, background, create_app
 from nudges_kit.logging import get_logger
 
@@ -39,7 +40,14 @@ Json = dict[str, Any]
 
 #: The request headers the GraphQL path reads.
 READ_HEADERS = frozenset(
-    (b"content-type", b"authorization", b"cookie", b"traceparent", b"tracestate")
+    (
+        b"content-type",
+        b"content-length",
+        b"authorization",
+        b"cookie",
+        b"traceparent",
+        b"tracestate",
+    )
 )
 JSON_TYPES = ("application/json", "application/graphql-response+json")
 
@@ -49,6 +57,7 @@ def _error(code: str, message: str) -> Json:
 
 
 UNAVAILABLE_BODY = _error("UNAVAILABLE", "the session store is unavailable; try again shortly")
+REVOKED_BODY = _error("UNAUTHENTICATED", "this sign-in has ended; sign in again")
 INTERNAL_BODY = _error("INTERNAL_SERVER_ERROR", "internal gateway error")
 
 
@@ -81,7 +90,7 @@ async def forwarded_headers(
     cookies: Mapping[str, str],
 ) -> dict[str, str]:
     """What the subgraphs receive: the caller's JWT and the trace context (raises
-    :class:`SessionStoreUnavailable`)."""
+    :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
     jwt = await components.sessions.jwt_for(
         bearer_of(headers), cookies.get(settings.session_cookie)
     )
@@ -115,11 +124,20 @@ class GatewayApp:
         for name, value in scope["headers"]:
             if name in READ_HEADERS:
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        # A declared body over the limit is answered before a byte of it is read.
+        length = headers.get("content-length")
+        limit = self.settings.max_request_body_bytes
+        if length is not None and (parse_length(length) or 0) > limit:
+            await self.too_large(send)
+            return
         try:
             if self.tracer is None:
                 status, body = await self.graphql(scope, receive, headers)
             else:
                 status, body = await self.traced(scope, receive, headers)
+        except RequestBodyTooLarge:
+            await self.too_large(send)
+            return
         except Exception:
             log.exception("GraphQL request failed")
             status, body = 500, INTERNAL_BODY
@@ -135,6 +153,14 @@ class GatewayApp:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    async def too_large(self, send: Send) -> None:
+        """Answer 413 and close the connection (the rest of the body is never read)."""
+        limit = self.settings.max_request_body_bytes
+        message = f"the request body exceeds {limit} bytes"
+        body = orjson.dumps(_error("PAYLOAD_TOO_LARGE", message))
+        for event in too_large_response(limit, body):
+            await send(event)
 
     async def traced(
         self, scope: Scope, receive: Receive, headers: dict[str, str]
@@ -163,7 +189,7 @@ class GatewayApp:
             if media_type not in JSON_TYPES:
                 return 415, _error("BAD_REQUEST", "send GraphQL requests as application/json")
             try:
-                body = orjson.loads(await _body(receive))
+                body = orjson.loads(await read_body(receive, self.settings.max_request_body_bytes))
             except orjson.JSONDecodeError:
                 return 400, _error("BAD_REQUEST", "the body is not JSON")
             return await self.answer(headers, body, ("query", "mutation"))
@@ -189,6 +215,8 @@ class GatewayApp:
         except SessionStoreUnavailable as exc:
             log.warning("session store unavailable", error=str(exc))
             return 503, UNAVAILABLE_BODY
+        except RevokedToken:
+            return 401, REVOKED_BODY
         if isinstance(body, list):
             most = self.settings.max_batch
             if not body or len(body) > most:
@@ -205,18 +233,6 @@ class GatewayApp:
         except RequestError as exc:
             return exc.status, {"errors": exc.errors}
         return await self.components.gateway.execute(graphql_request, headers, allowed)
-
-
-async def _body(receive: Receive) -> bytes:
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body"):
-        return body
-    parts = [body]
-    while message.get("more_body"):
-        message = await receive()
-        parts.append(message.get("body", b""))
-    return b"".join(parts)
 
 
 def build_app(settings: GatewaySettings | None = None) -> GatewayApp:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
-from nudges_gateway.adapters.sessions import SessionStoreUnavailable
+from nudges_gateway.adapters.sessions import RevokedToken, SessionStoreUnavailable
 from nudges_gateway.adapters.subgraph_http import SubgraphError
 from nudges_gateway.adapters.subgraph_ws import subscribe
 from nudges_gateway.domain.prepare import RequestError
@@ -124,6 +124,10 @@ async def serve_graphql_ws(
         headers = await forwarded_headers(components, settings, incoming, cookies)
     except SessionStoreUnavailable:
         await websocket.close(code=4503, reason="session store unavailable")
+        return
+    except RevokedToken:
+        # graphql-transport-ws: a connection the server refuses at init closes with 4403.
+        await websocket.close(code=4403, reason="Forbidden: this sign-in has ended")
         return
     await connection.send({"type": "connection_ack"})
     try:

@@ -20,27 +20,32 @@ locals {
   # Secrets Manager secrets of the platform, by name (values are set out of band, see
   # README.md). Each is read by the services that name it below, and by no other.
   secrets = {
-    "stripe-api-key"          = "Stripe secret API key"
-    "stripe-webhook-secret"   = "Signing secret of the Stripe webhook endpoint"
-    "twilio-auth-token"       = "Twilio auth token (API calls and webhook signatures)"
-    "phone-encryption-key"    = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
-    "phone-hash-key"          = "HMAC-SHA256 key of phone number lookups"
-    "jwt-signing-keys"        = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
-    "otp-hmac-secret"         = "AuthApi's key for one-time code digests"
-    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, user, product, payment}"
-    "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
-    "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
-    "user-client-secret"      = "UserApi's client secret (its entry of machine-secrets; registers the subgraph)"
-    "product-client-secret"   = "ProductApi's client secret (its entry of machine-secrets; registers the subgraph)"
-    "payment-client-secret"   = "PaymentApi's client secret (its entry of machine-secrets; registers the subgraph)"
-    "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
-    "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
-    "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
-    "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
-    "payment-postgres-url"    = "POSTGRES_URL of PaymentApi (role nudges_payment)"
-    "consumers-postgres-url"  = "POSTGRES_URL of Consumers (role nudges_consumers)"
-    "registry-postgres-url"   = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
-    "migrator-postgres-url"   = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
+    "stripe-api-key"           = "Stripe secret API key"
+    "stripe-webhook-secret"    = "Signing secret of the Stripe webhook endpoint"
+    "twilio-auth-token"        = "Twilio auth token (API calls and webhook signatures)"
+    "phone-encryption-key"     = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
+    "phone-hash-key"           = "HMAC-SHA256 key of phone number lookups"
+    "jwt-signing-keys"         = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
+    "otp-hmac-secret"          = "AuthApi's key for one-time code digests"
+    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, user, product, payment}"
+    "consumers-client-secret"  = "Consumers' client secret (its entry of machine-secrets)"
+    "webhooks-client-secret"   = "Webhooks' client secret (its entry of machine-secrets)"
+    "user-client-secret"       = "UserApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "product-client-secret"    = "ProductApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "payment-client-secret"    = "PaymentApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "keycloak-client-secret"   = "Secret of the Keycloak client nudges-auth"
+    "edge-origin-secret"       = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
+    "warpcache-callers"        = "WarpCache's callers: JSON {auth, gateway, webhooks} -> each one's token"
+    "auth-warpcache-token"     = "AuthApi's WarpCache token (its entry of warpcache-callers)"
+    "gateway-warpcache-token"  = "The gateway's WarpCache token (its entry of warpcache-callers)"
+    "webhooks-warpcache-token" = "Webhooks' WarpCache token (its entry of warpcache-callers)"
+    "payment-service-token"    = "PaymentApi's token for its calls to the product and user subgraphs"
+    "user-postgres-url"        = "POSTGRES_URL of UserApi (role nudges_user)"
+    "product-postgres-url"     = "POSTGRES_URL of ProductApi (role nudges_product)"
+    "payment-postgres-url"     = "POSTGRES_URL of PaymentApi (role nudges_payment)"
+    "consumers-postgres-url"   = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "registry-postgres-url"    = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
+    "migrator-postgres-url"    = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
   secret_arns = merge(
     module.secrets.secret_arns,
@@ -85,7 +90,9 @@ locals {
         REGISTRY_URL  = "http://registry.${local.namespace}:4010"
         WARPCACHE_URL = "warpcache.${local.namespace}:50051"
       }
-      secrets = {}
+      secrets = {
+        WARPCACHE_TOKEN = "gateway-warpcache-token"
+      }
     }
     auth = {
       port         = 4001
@@ -103,14 +110,19 @@ locals {
         OIDC_REDIRECT_URL  = "${local.api_url}/auth/callback"
         ADMIN_UI_URL       = "https://${local.ui_hosts["admin-ui"]}/"
         COOKIE_SECURE      = "true"
-        # The load balancer's X-Forwarded-For entry is the client's address.
-        TRUSTED_PROXY_HOPS = "1"
+        # Callers reach AuthApi through the UIs' CloudFront and the load balancer, or through
+        # the load balancer alone (api host, OIDC callback): the client address is the entry
+        # CloudFront appended to X-Forwarded-For on requests carrying its origin header, the
+        # load balancer's entry on the others (nudges_kit.client_address).
+        CLIENT_ADDRESS_TOPOLOGY = "cloudfront_alb"
       }
       secrets = {
         OTP_HMAC_SECRET        = "otp-hmac-secret"
+        WARPCACHE_TOKEN        = "auth-warpcache-token"
         JWT_SIGNING_KEYS       = "jwt-signing-keys"
         MACHINE_SECRETS        = "machine-secrets"
         KEYCLOAK_CLIENT_SECRET = "keycloak-client-secret"
+        EDGE_ORIGIN_SECRET     = "edge-origin-secret"
         PHONE_ENCRYPTION_KEY   = "phone-encryption-key"
         PHONE_HASH_KEY         = "phone-hash-key"
       }
@@ -191,6 +203,7 @@ locals {
         SERVICE_CLIENT_SECRET = "webhooks-client-secret"
         PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
         PHONE_HASH_KEY        = "phone-hash-key"
+        WARPCACHE_TOKEN       = "webhooks-warpcache-token"
       }
     }
     consumers = {
@@ -234,7 +247,9 @@ locals {
         GRPC_HOST = "0.0.0.0"
         GRPC_PORT = "50051"
       }
-      secrets = {}
+      secrets = {
+        WARPCACHE_CALLERS = "warpcache-callers"
+      }
     }
     localization = {
       port      = 4012
@@ -316,6 +331,17 @@ module "secrets" {
   tags    = local.tags
 }
 
+# The value CloudFront sends in X-Origin-Verify; AuthApi reads it from Secrets Manager.
+resource "random_password" "edge_origin" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret_version" "edge_origin" {
+  secret_id     = module.secrets.secret_arns["edge-origin-secret"]
+  secret_string = random_password.edge_origin.result
+}
+
 module "ecr" {
   source = "../../modules/ecr"
 
@@ -364,6 +390,9 @@ module "alb" {
   certificate_arn    = module.dns.regional_certificate_arn
   access_logs_bucket = module.logs.bucket
   log_retention_days = var.log_retention_days
+  # The UIs' distributions forward the API paths here (module.static_site).
+  behind_cloudfront  = true
+  edge_origin_secret = random_password.edge_origin.result
   redirects = {
     admin-ui = {
       path_patterns = ["/admin", "/admin/*"]
@@ -588,6 +617,7 @@ module "static_site" {
   domain_name            = each.value
   certificate_arn        = module.dns.cloudfront_certificate_arn
   api_origin_domain      = local.api_host
+  edge_origin_secret     = random_password.edge_origin.result
   log_bucket             = module.logs.bucket
   log_bucket_domain_name = module.logs.bucket_domain_name
   tags                   = local.tags

@@ -61,6 +61,15 @@ MACHINE_SECRETS = {
     **{name: f"platform-{name}-secret" for name in ("user", "product", "payment")},
 }
 
+#: The callers of WarpCache, each with a token of its own (as production configures them,
+#: rather than the development defaults).
+WARPCACHE_CALLERS = ("auth", "gateway", "webhooks")
+
+
+def warpcache_token(caller: str) -> str:
+    """The WarpCache token of ``caller`` on the platform."""
+    return f"platform-warpcache-{caller}"
+
 
 @dataclass
 class Platform:
@@ -104,6 +113,8 @@ class Platform:
             "JWT_ISSUER": auth,
             "JWKS_URL": f"{auth}/.well-known/jwks.json",
             "WARPCACHE_URL": self.grpc("warpcache"),
+            "WARPCACHE_TOKEN": warpcache_token(name),
+            "WARPCACHE_CALLERS": json.dumps({c: warpcache_token(c) for c in WARPCACHE_CALLERS}),
             "LOCALIZATION_URL": self.grpc("localization"),
             "USER_URL": self.url("user", "/graphql"),
             "PRODUCT_URL": self.url("product", "/graphql"),
@@ -134,7 +145,8 @@ class Platform:
     def start(self) -> None:
         """Migrate fresh databases and start every service, each ready before the next."""
         self._migrate()
-        for name in self.services:
+        # Every service has a port, started or not: each one's environment names them all.
+        for name in dict.fromkeys((*ORDER, *self.services)):
             self.ports[name] = free_port()
             if name in GRPC:
                 self.grpc_ports[name] = free_port()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -74,7 +75,10 @@ def _roles_of(claims: dict[str, Any]) -> frozenset[Role]:
 
 
 class JwtVerifier:
-    """Verifies tokens with the keys published at ``jwks_url`` (cached; refreshed on a new kid)."""
+    """Verifies tokens with the keys published at ``jwks_url``: cached for ``cache_seconds``,
+    and fetched again for a token whose ``kid`` is not among them, at most once every
+    ``refetch_seconds`` (tokens with made-up kids cannot make every request fetch the keys);
+    concurrent callers that need the keys share one fetch."""
 
     def __init__(
         self,
@@ -84,6 +88,7 @@ class JwtVerifier:
         cache_seconds: float = 300.0,
         leeway: float = 5.0,
         http: httpx.AsyncClient | None = None,
+        refetch_seconds: float = 30.0,
     ) -> None:
         self._jwks_url = jwks_url
         self._issuer = issuer
@@ -91,15 +96,19 @@ class JwtVerifier:
         self._cache_seconds = cache_seconds
         self._leeway = leeway
         self._http = http
+        self._refetch_seconds = refetch_seconds
         self._keys: PyJWKSet | None = None
         self._fetched_at = 0.0
+        #: When an unknown kid last made the keys be fetched (None: never).
+        self._missed_at: float | None = None
+        self._fetching: asyncio.Future[None] | None = None
 
     def use_jwks(self, jwks: dict[str, Any]) -> None:
         """Use these keys (for an issuer in the same process)."""
         self._keys = PyJWKSet.from_dict(jwks)
         self._fetched_at = time.monotonic()
 
-    async def _refresh(self) -> PyJWKSet:
+    async def _fetch(self) -> None:
         client = self._http or httpx.AsyncClient(timeout=5.0)
         try:
             response = await client.get(self._jwks_url)
@@ -108,21 +117,53 @@ class JwtVerifier:
         finally:
             if self._http is None:
                 await client.aclose()
+
+    def _under_way(self) -> asyncio.Future[None] | None:
+        fetching = self._fetching
+        if (
+            fetching is None
+            or fetching.done()
+            or fetching.get_loop() is not asyncio.get_running_loop()
+        ):
+            return None
+        return fetching
+
+    async def _refresh(self) -> PyJWKSet:
+        """Fetch the keys, or wait for the fetch already under way."""
+        fetching = self._under_way()
+        if fetching is None:
+            fetching = self._fetching = asyncio.ensure_future(self._fetch())
+        # Shielded: a caller that is cancelled does not cancel the others' fetch.
+        await asyncio.shield(fetching)
         assert self._keys is not None
         return self._keys
+
+    def _find(self, kid: str | None) -> Any:
+        assert self._keys is not None
+        for key in self._keys.keys:
+            if kid is None or key.key_id == kid:
+                return key
+        return None
+
+    def _may_refetch(self) -> bool:
+        now = time.monotonic()
+        if self._missed_at is not None and now - self._missed_at < self._refetch_seconds:
+            return False
+        self._missed_at = now
+        return True
 
     async def _key_for(self, kid: str | None) -> Any:
         stale = time.monotonic() - self._fetched_at > self._cache_seconds
         if self._keys is None or stale:
             await self._refresh()
-        assert self._keys is not None
-        for attempt in range(2):
-            for key in self._keys.keys:
-                if kid is None or key.key_id == kid:
-                    return key
-            if attempt == 0:
-                await self._refresh()
-        raise InvalidToken("token signed with an unknown key")
+        key = self._find(kid)
+        if key is None and (self._under_way() is not None or self._may_refetch()):
+            # The issuer may have rotated its key since the last fetch.
+            await self._refresh()
+            key = self._find(kid)
+        if key is None:
+            raise InvalidToken("token signed with an unknown key")
+        return key
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid ``token``; raises :class:`InvalidToken` otherwise."""

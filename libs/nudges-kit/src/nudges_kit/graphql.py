@@ -163,7 +163,10 @@ def mount_graphql(
 ) -> None:
     """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions)."""
     verifier = verifier or JwtVerifier(
-        settings.jwks_url, settings.jwt_issuer, settings.jwt_audience
+        settings.jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        refetch_seconds=settings.jwks_refetch_seconds,
     )
     app.state.jwt_verifier = verifier
     router: GraphQLRouter[Any, Any] = GraphQLRouter(

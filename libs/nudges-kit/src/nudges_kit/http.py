@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from nudges_kit.body_limit import BodyLimit
 from nudges_kit.logging import configure_logging, get_logger
 from nudges_kit.settings import NudgesSettings
 from nudges_kit.telemetry import configure_tracing
@@ -33,12 +34,14 @@ def create_app(
     lifespan: Lifespan | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing and JSON logs."""
+    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing and JSON logs, whose
+    request bodies are limited to ``settings.max_request_body_bytes`` (413 beyond)."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
     app.state.readiness = {}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -71,16 +74,25 @@ def create_app(
     return app
 
 
-def serve(app: FastAPI, settings: NudgesSettings) -> None:
-    """Serve ``app`` on the configured host and port until interrupted."""
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+def server_options(settings: NudgesSettings) -> dict[str, Any]:
+    """uvicorn's options for a service: its host and port, no access log, and no proxy
+    headers, so that the client of a request is its TCP peer (uvicorn would otherwise believe
+    ``X-Forwarded-For`` from 127.0.0.1; services read forwarded addresses through
+    :mod:`nudges_kit.client_address`, from the hops their topology trusts)."""
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "timeout_graceful_shutdown": 10,
+    }
+
+
+def serve(app: Any, settings: NudgesSettings) -> None:
+    """Serve the ASGI ``app`` on the configured host and port until interrupted."""
+    uvicorn.run(app, **server_options(settings))
 
 
 @asynccontextmanager

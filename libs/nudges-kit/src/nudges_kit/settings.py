@@ -10,12 +10,19 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class MissingProductionSettings(RuntimeError):
     """Raised at startup when production settings are left at their defaults."""
+
+
+def development_warpcache_token(caller: str) -> str:
+    """The token of ``caller`` (a service name) at WarpCache outside production, which
+    WarpCache's development defaults accept; production sets ``WARPCACHE_TOKEN`` on each
+    caller and ``WARPCACHE_CALLERS`` on WarpCache."""
+    return f"development-warpcache-{caller}"
 
 
 class NudgesSettings(BaseSettings):
@@ -29,6 +36,8 @@ class NudgesSettings(BaseSettings):
     log_json: bool = True
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    #: Largest request body the HTTP app reads; larger ones are answered 413.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     database_name: str = ""
@@ -40,6 +49,9 @@ class NudgesSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
     localization_url: str = "127.0.0.1:50052"
     warpcache_url: str = "127.0.0.1:50051"
+    #: This service's token at WarpCache (empty outside production: the development token of
+    #: ``service_name``); services calling WarpCache require it in production.
+    warpcache_token: SecretStr = SecretStr("")
     registry_url: str = "http://127.0.0.1:4010"
     #: A subgraph registers its SDL with the registry at start-up (GraphQL services only).
     register_subgraph: bool = True
@@ -56,6 +68,8 @@ class NudgesSettings(BaseSettings):
     jwt_issuer: str = "http://127.0.0.1:4001/auth"
     jwt_audience: str = "nudges"
     jwks_url: str = "http://127.0.0.1:4001/auth/.well-known/jwks.json"
+    #: Least time between two fetches of the JWKS caused by tokens with an unknown ``kid``.
+    jwks_refetch_seconds: float = Field(default=30.0, gt=0)
 
     phone_encryption_key: SecretStr = SecretStr("ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=")
     phone_hash_key: SecretStr = SecretStr("dev-only-phone-hash-key")
@@ -89,6 +103,14 @@ class NudgesSettings(BaseSettings):
     def machine_account(self) -> str:
         """The client id of this service's machine account."""
         return self.service_client_id or self.service_name
+
+    def warpcache_caller_token(self) -> str:
+        """The token this service presents to WarpCache: ``WARPCACHE_TOKEN``, else (outside
+        production) the development token WarpCache's defaults grant to ``service_name``."""
+        token = self.warpcache_token.get_secret_value()
+        if token or self.environment == "production":
+            return token
+        return development_warpcache_token(self.service_name)
 
     def database_url(self, database: str | None = None) -> str:
         """The PostgreSQL URL of ``database`` (default: this service's own database)."""

@@ -39,3 +39,12 @@ def test_database_url_keeps_host_user_and_query() -> None:
     )
     settings = NudgesSettings(postgres_url="postgresql://u@h:5432/postgres", database_name="x")
     assert settings.database_url() == "postgresql://u@h:5432/x"
+
+
+def test_the_jwks_refetch_interval_is_a_positive_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert NudgesSettings().jwks_refetch_seconds == 30.0
+    monkeypatch.setenv("JWKS_REFETCH_SECONDS", "5")
+    assert NudgesSettings().jwks_refetch_seconds == 5.0
+    monkeypatch.setenv("JWKS_REFETCH_SECONDS", "0")
+    with pytest.raises(ValueError, match="greater than 0"):
+        NudgesSettings()

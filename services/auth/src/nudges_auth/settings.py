@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, model_validator
 
 from nudges_kit.auth import REGISTRY_WRITE_SCOPE
+from nudges_kit.client_address import ClientAddressPolicy, Topology
 from nudges_kit.settings import NudgesSettings
 
 #: Development secrets of the machine accounts; production sets ``MACHINE_SECRETS``.
@@ -34,6 +35,8 @@ class AuthSettings(NudgesSettings):
 
     service_name: str = "auth"
     http_port: int = 4001
+    #: Login, refresh and token requests are a few hundred bytes.
+    max_request_body_bytes: int = Field(default=16 * 1024, ge=1)
 
     # One-time codes.
     otp_ttl_seconds: int = Field(default=300, ge=1)
@@ -46,9 +49,12 @@ class AuthSettings(NudgesSettings):
     otp_per_phone_window_seconds: int = Field(default=600, ge=1)
     otp_per_ip_limit: int = Field(default=20, ge=1)
     otp_per_ip_window_seconds: int = Field(default=600, ge=1)
-    #: Proxies in front of AuthApi that append to ``X-Forwarded-For`` (0: use the peer). The
-    #: per-address limit depends on it, so production must say how many there are.
-    trusted_proxy_hops: int = Field(default=0, ge=0)
+    #: What stands between callers and AuthApi (``direct``, ``alb``, ``cloudfront_alb``), so
+    #: which ``X-Forwarded-For`` entry is the caller (nudges_kit.client_address). The
+    #: per-address limit depends on it, so production must name it.
+    client_address_topology: Topology = Topology.DIRECT
+    #: With ``cloudfront_alb``: the value of the ``X-Origin-Verify`` header CloudFront sends.
+    edge_origin_secret: SecretStr = SecretStr("")
     #: Region assumed for numbers written without a country code.
     default_phone_region: str = "US"
     #: Languages of the SMS texts; Accept-Language picks among these.
@@ -99,13 +105,14 @@ class AuthSettings(NudgesSettings):
             if name not in ("postgres_url", "jwks_url")
         ),
         "warpcache_url",
+        "warpcache_token",
         "localization_url",
         "user_url",
         "otp_hmac_secret",
         "jwt_signing_keys",
         "machine_secrets",
         "admin_ui_url",
-        "trusted_proxy_hops",
+        "client_address_topology",
     )
 
     @model_validator(mode="after")
@@ -116,4 +123,17 @@ class AuthSettings(NudgesSettings):
             raise ValueError("JWT_KEY_ROTATION_SECONDS must exceed ACCESS_TOKEN_TTL_SECONDS")
         if self.keycloak_url and not self.keycloak_client_secret.get_secret_value():
             raise ValueError("KEYCLOAK_CLIENT_SECRET is required with KEYCLOAK_URL")
+        if (
+            self.client_address_topology is Topology.CLOUDFRONT_ALB
+            and not self.edge_origin_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "EDGE_ORIGIN_SECRET is required with CLIENT_ADDRESS_TOPOLOGY=cloudfront_alb"
+            )
         return self
+
+    def client_address_policy(self) -> ClientAddressPolicy:
+        """How AuthApi reads its callers' addresses."""
+        return ClientAddressPolicy(
+            self.client_address_topology, self.edge_origin_secret.get_secret_value()
+        )

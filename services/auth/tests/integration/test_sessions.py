@@ -3,9 +3,18 @@ and logout."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from nudges_kit.sessions import (
+    JWT_ID_CLAIM,
+    LOGIN_CLAIM,
+    revocation_keys,
+    revoked_login_key,
+    revoked_token_key,
+)
+from nudges_kit.warpcache import WarpCacheClient
 
 if TYPE_CHECKING:
     from conftest import Stack
@@ -131,3 +140,41 @@ async def test_logout_with_a_bearer_id_and_refresh_token(
     )
     assert out.status_code == 204
     assert (await _session(http, token_id)).status_code == 401
+
+
+async def _revocation_marks(stack: Stack, claims: dict[str, Any]) -> set[str]:
+    """The revocation keys of a token that are in WarpCache."""
+    async with WarpCacheClient(stack.warpcache) as cache:
+        return {key for key in revocation_keys(claims) if await cache.get(key) is not None}
+
+
+async def test_ending_a_login_revokes_its_access_tokens_in_warpcache(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    """What the gateway reads: a token names its login (``sid``), and logout and reuse mark
+    the login revoked (and logout the session's own token) for the rest of its life."""
+    signed_out = await stack.login(http, stack.new_phone())
+    claims = (await stack.verify(signed_out.json()["access_token"])).claims
+    assert isinstance(claims[LOGIN_CLAIM], str)
+    assert claims[LOGIN_CLAIM]
+    kept = await stack.login(http, stack.new_phone())
+    kept_claims = (await stack.verify(kept.json()["access_token"])).claims
+    assert kept_claims[LOGIN_CLAIM] != claims[LOGIN_CLAIM]
+    assert await _revocation_marks(stack, claims) == set()
+
+    out = await http.post("/logout", headers={"Cookie": f"TokenId={signed_out.cookies['TokenId']}"})
+    assert out.status_code == 204
+    assert await _revocation_marks(stack, claims) == {
+        revoked_login_key(claims[LOGIN_CLAIM]),
+        revoked_token_key(claims[JWT_ID_CLAIM]),
+    }
+    assert await _revocation_marks(stack, kept_claims) == set()
+
+    # A reused refresh token revokes the login of every token issued in it.
+    rotated = await http.post("/refresh", json={"refresh_token": kept.json()["refresh_token"]})
+    renewed_claims = (await stack.verify(rotated.json()["access_token"])).claims
+    assert renewed_claims[LOGIN_CLAIM] == kept_claims[LOGIN_CLAIM]
+    replay = await http.post("/refresh", json={"refresh_token": kept.json()["refresh_token"]})
+    assert replay.status_code == 401
+    for revoked in (kept_claims, renewed_claims):
+        assert revoked_login_key(revoked[LOGIN_CLAIM]) in await _revocation_marks(stack, revoked)

@@ -11,13 +11,15 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from nudges_kit.http import server_options
 from nudges_kit.logging import get_logger
+from nudges_kit.settings import MissingProductionSettings
 from nudges_warpcache.adapters.metrics import CACHE_METRICS
 from nudges_warpcache.domain.cache import Cache, Clock
 from nudges_warpcache.entrypoints.grpc import GrpcServer
 from nudges_warpcache.entrypoints.http import build_app
 from nudges_warpcache.service_layer.expiry import reclaim_expired
-from nudges_warpcache.settings import WarpcacheSettings
+from nudges_warpcache.settings import UnsafeCallers, WarpcacheSettings
 
 log = get_logger(__name__)
 
@@ -52,11 +54,10 @@ class WarpcacheService:
         self._http = _HttpServer(
             uvicorn.Config(
                 build_app(settings, self.grpc),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                **{
+                    **server_options(settings),
+                    "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds),
+                },
             )
         )
         self._sweep_stop = asyncio.Event()
@@ -122,8 +123,13 @@ async def _serve_until_signalled(settings: WarpcacheSettings) -> None:
 
 
 def main() -> None:
-    """Serve WarpCache until SIGINT or SIGTERM."""
-    asyncio.run(_serve_until_signalled(WarpcacheSettings()))
+    """Serve WarpCache until SIGINT or SIGTERM; refuse to start, with one line naming the
+    setting, when production settings are missing or unsafe."""
+    try:
+        settings = WarpcacheSettings()
+    except (MissingProductionSettings, UnsafeCallers) as refused:
+        raise SystemExit(str(refused)) from None
+    asyncio.run(_serve_until_signalled(settings))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from nudges_kit.warpcache import (
 )
 from nudges_warpcache.entrypoints.grpc import SERVICE_NAME
 
+from ..conftest import TEST_METADATA
+
 if TYPE_CHECKING:
     from ..conftest import RunningWarpcache
 
@@ -166,7 +168,7 @@ async def test_increment_of_a_value_that_is_not_a_counter(
     with pytest.raises(NotACounter):
         await cache.increment(key)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await stub.Increment(cache_pb2.IncrementRequest(key=key, amount=1))
+        await stub.Increment(cache_pb2.IncrementRequest(key=key, amount=1), metadata=TEST_METADATA)
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -252,7 +254,7 @@ async def test_bad_input_is_invalid_argument(
     stub: cache_pb2_grpc.WarpCacheStub, request_: object, call: str
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await getattr(stub, call)(request_, timeout=5)
+        await getattr(stub, call)(request_, timeout=5, metadata=TEST_METADATA)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details()
 

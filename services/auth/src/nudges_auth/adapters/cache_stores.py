@@ -1,6 +1,6 @@
 """What AuthApi keeps in WarpCache: codes, attempt and rate counters, sessions, refresh-token
 families and OIDC logins in progress. Every key is listed here; the gateway reads only
-``session:<id>`` (:mod:`nudges_kit.sessions`)."""
+``session:<id>`` and ``revoked:...`` (:mod:`nudges_kit.sessions`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import orjson
 from nudges_auth.domain.otp import IssuedCode
 from nudges_auth.domain.rate_limit import Verdict, Window
 from nudges_auth.domain.tokens import TokenSubject
-from nudges_kit.sessions import session_key
+from nudges_kit.sessions import revoked_login_key, revoked_token_key, session_key
 from nudges_kit.warpcache import CacheEntry, WarpCacheClient
 
 
@@ -110,7 +110,8 @@ class Family:
 class SessionStore:
     """Sessions (``session:<id>`` -> the JWT, ``session-family:<id>`` -> its family) and
     refresh families (``refresh-family:<family>``, ``refresh:<hash>`` -> family while unused,
-    ``refresh-used:<hash>`` -> family once used, ``refresh-revoked:<family>``)."""
+    ``refresh-used:<hash>`` -> family once used, ``refresh-revoked:<family>``) and revoked
+    access tokens (``revoked:sid:<family>``, ``revoked:jti:<jti>``)."""
 
     def __init__(self, cache: WarpCacheClient) -> None:
         self._cache = cache
@@ -168,11 +169,20 @@ class SessionStore:
         raw = await self._cache.get(f"refresh-used:{hashed}")
         return raw.decode() if raw is not None else None
 
-    async def revoke_family(self, family_id: str, ttl_seconds: int) -> None:
-        """End the family: its record, its unused refresh token and its live session."""
+    async def revoke_family(
+        self, family_id: str, ttl_seconds: int, access_ttl_seconds: int
+    ) -> None:
+        """End the family: its record, its unused refresh token, its live session, and every
+        access token issued in it (``revoked:sid:<family>`` for ``access_ttl_seconds``, as long
+        as the last of them lives)."""
         # Marked first: a refresh that saves a session after this reads the mark and undoes
         # it, and one that saved before is in the family read next.
-        await self._cache.set(f"refresh-revoked:{family_id}", b"1", ttl_seconds)
+        await self._cache.set_entries(
+            [
+                CacheEntry(f"refresh-revoked:{family_id}", b"1", ttl_seconds),
+                CacheEntry(revoked_login_key(family_id), b"1", access_ttl_seconds),
+            ]
+        )
         family = await self.family(family_id)
         ends: list[Awaitable[object]] = [self._cache.delete(f"refresh-family:{family_id}")]
         if family is not None:
@@ -181,6 +191,10 @@ class SessionStore:
                 self.end_session(family.session_id),
             ]
         await asyncio.gather(*ends)
+
+    async def revoke_token(self, jti: str, ttl_seconds: float) -> None:
+        """Refuse the access token ``jti`` for ``ttl_seconds`` (the rest of its life)."""
+        await self._cache.set(revoked_token_key(jti), b"1", ttl_seconds)
 
     async def is_revoked(self, family_id: str) -> bool:
         return await self._cache.get(f"refresh-revoked:{family_id}") is not None

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from nudges_kit.auth import Role
+from nudges_kit.sessions import JWT_ID_CLAIM, LOGIN_CLAIM
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,16 @@ class TokenSubject:
 
 
 def access_claims(
-    who: TokenSubject, *, issuer: str, audience: str, now: int, ttl_seconds: int
+    who: TokenSubject,
+    *,
+    issuer: str,
+    audience: str,
+    now: int,
+    ttl_seconds: int,
+    login_id: str | None = None,
 ) -> dict[str, Any]:
-    """The claims of an access token for ``who``, valid ``ttl_seconds`` from ``now``."""
+    """The claims of an access token for ``who``, valid ``ttl_seconds`` from ``now``; a token
+    of a login names it (``sid``), so that ending the login revokes the token."""
     claims: dict[str, Any] = {
         "iss": issuer,
         "aud": audience,
@@ -43,8 +51,10 @@ def access_claims(
         "locale": who.locale,
         "iat": now,
         "exp": now + ttl_seconds,
-        "jti": uuid.uuid4().hex,
+        JWT_ID_CLAIM: uuid.uuid4().hex,
     }
+    if login_id:
+        claims[LOGIN_CLAIM] = login_id
     if who.phone_hash:
         claims["phone_hash"] = who.phone_hash
     if who.phone_ciphertext:

@@ -1,8 +1,10 @@
 """Sessions: an access token kept in WarpCache behind an opaque id, and a family of rotating
-refresh tokens. Reusing a spent refresh token revokes its whole family."""
+refresh tokens. Reusing a spent refresh token revokes its whole family. Ending a family
+revokes every access token issued in it (their ``sid`` claim), at the gateway at once."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +15,7 @@ from nudges_auth.adapters.signing_keys import KeyRing
 from nudges_auth.domain.tokens import TokenSubject, access_claims
 from nudges_auth.service_layer.errors import Unauthenticated
 from nudges_kit.logging import get_logger
+from nudges_kit.sessions import JWT_ID_CLAIM, REVOCATION_MARGIN_SECONDS, unverified_claims
 
 log = get_logger(__name__)
 
@@ -53,7 +56,10 @@ class TokenService:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
 
-    def sign(self, who: TokenSubject, ttl_seconds: int | None = None) -> IssuedToken:
+    def sign(
+        self, who: TokenSubject, ttl_seconds: int | None = None, login_id: str | None = None
+    ) -> IssuedToken:
+        """An access token for ``who``; one signed for login ``login_id`` dies with it."""
         ttl = ttl_seconds or self.ttl_seconds
         claims = access_claims(
             who,
@@ -61,8 +67,13 @@ class TokenService:
             audience=self._audience,
             now=int(self._clock()),
             ttl_seconds=ttl,
+            login_id=login_id,
         )
         return IssuedToken(self.keys.sign(claims), ttl)
+
+    def now(self) -> float:
+        """The issuer's clock (seconds since the epoch)."""
+        return self._clock()
 
 
 class Sessions:
@@ -85,7 +96,7 @@ class Sessions:
         return await self._issue(who, secrets.token_urlsafe(16))
 
     async def _issue(self, who: TokenSubject, family_id: str) -> IssuedSession:
-        token = self._tokens.sign(who)
+        token = self._tokens.sign(who, login_id=family_id)
         token_id = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32)
         await self._store.save_login(
@@ -107,7 +118,7 @@ class Sessions:
         if family_id is None:
             reused_family = await self._store.used_by(hashed)
             if reused_family is not None:
-                await self._store.revoke_family(reused_family, self._refresh_ttl)
+                await self._revoke(reused_family)
                 log.warning("refresh token reused: family revoked", family=reused_family)
                 raise Unauthenticated(
                     "this refresh token was already used, so every session of its login has "
@@ -125,15 +136,20 @@ class Sessions:
             and self._still_admin is not None
             and not await self._still_admin(who.phone_hash)
         ):
-            await self._store.revoke_family(family_id, self._refresh_ttl)
+            await self._revoke(family_id)
             raise Unauthenticated("this number is no longer an admin")
         await self._store.end_session(family.session_id)
         issued = await self._issue(who, family_id)
         # A reuse detected while this refresh ran revokes what it just issued, too.
         if await self._store.is_revoked(family_id):
-            await self._store.revoke_family(family_id, self._refresh_ttl)
+            await self._revoke(family_id)
             raise Unauthenticated("this login was signed out: sign in again")
         return issued
+
+    async def _revoke(self, family_id: str) -> None:
+        await self._store.revoke_family(
+            family_id, self._refresh_ttl, self._tokens.ttl_seconds + REVOCATION_MARGIN_SECONDS
+        )
 
     async def resolve(self, token_id: str) -> str:
         """The JWT of the live session ``token_id``."""
@@ -146,8 +162,13 @@ class Sessions:
         """End session ``token_id`` and the refresh family of it or of ``refresh_token``."""
         families: set[str] = set()
         if token_id:
-            if family_id := await self._store.session_family(token_id):
+            family_id, jwt = await asyncio.gather(
+                self._store.session_family(token_id), self._store.session_jwt(token_id)
+            )
+            if family_id:
                 families.add(family_id)
+            if jwt:
+                await self._revoke_token(jwt)
             await self._store.end_session(token_id)
         if refresh_token:
             hashed = refresh_hash(refresh_token)
@@ -155,4 +176,15 @@ class Sessions:
             if family_id:
                 families.add(family_id)
         for family_id in families:
-            await self._store.revoke_family(family_id, self._refresh_ttl)
+            await self._revoke(family_id)
+
+    async def _revoke_token(self, jwt: str) -> None:
+        """Refuse the session's own access token by its ``jti`` too (a token signed before
+        tokens named their login has no ``sid``)."""
+        claims = unverified_claims(jwt) or {}
+        jti, expires = claims.get(JWT_ID_CLAIM), claims.get("exp")
+        if not isinstance(jti, str) or not isinstance(expires, int | float):
+            return
+        remaining = expires - self._tokens.now() + REVOCATION_MARGIN_SECONDS
+        if remaining > 0:
+            await self._store.revoke_token(jti, remaining)

@@ -1,9 +1,14 @@
-"""The WarpCache gRPC server: the cache service, standard health checking and reflection."""
+"""The WarpCache gRPC server: the cache service, standard health checking and reflection.
+
+Every call of the cache service must present a caller's token (``authorization: Bearer
+<token>``) and may touch only that caller's key prefixes (:class:`CallerAccess`); health
+checks and reflection, which hold no data, are open.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 import grpc
@@ -12,6 +17,8 @@ from grpc_reflection.v1alpha import reflection
 
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
 from nudges_kit.logging import get_logger
+from nudges_kit.warpcache import TOKEN_METADATA_KEY
+from nudges_warpcache.domain.access import AccessPolicy, Caller
 from nudges_warpcache.domain.cache import (
     Cache,
     CounterOutOfRange,
@@ -127,6 +134,104 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
         return cache_pb2.SetManyResponse()
 
 
+_CACHE_METHODS = f"/{SERVICE_NAME}/"
+
+
+def _key(request: Any) -> tuple[str]:
+    return (request.key,)
+
+
+#: Per method of the cache: whether it writes, and the keys its request touches.
+_KEYS_OF_METHOD: dict[str, tuple[bool, Callable[[Any], Iterable[str]]]] = {
+    "Get": (False, _key),
+    "GetMany": (False, lambda request: request.keys),
+    "Set": (True, _key),
+    "Delete": (True, _key),
+    "GetAndDelete": (True, _key),
+    "Increment": (True, _key),
+    "SetMany": (True, lambda request: [entry.key for entry in request.entries]),
+}
+
+
+def _token_of(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    for key, value in metadata or ():
+        if key == TOKEN_METADATA_KEY and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            return token if scheme.lower() == "bearer" else None
+    return None
+
+
+async def _refuse_unauthenticated(request: object, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a valid WarpCache caller token is needed")
+
+
+class CallerAccess(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
+    """Authenticates each call of the cache service by its token (UNAUTHENTICATED without a
+    valid one) and lets it touch only its caller's prefixes (PERMISSION_DENIED otherwise):
+    reads need a readable prefix, writes (GetAndDelete and Increment included) a writable
+    one, and a batch every one of its keys. The cost per call is the token comparisons and
+    one prefix check per key."""
+
+    def __init__(self, policy: AccessPolicy) -> None:
+        self._policy = policy
+        self._unauthenticated = grpc.unary_unary_rpc_method_handler(_refuse_unauthenticated)
+        # Built once per caller and method: the server's handlers never change.
+        self._guarded: dict[tuple[str, str], grpc.RpcMethodHandler | None] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method: str = handler_call_details.method
+        if not method.startswith(_CACHE_METHODS):
+            return await continuation(handler_call_details)
+        token = _token_of(handler_call_details.invocation_metadata)
+        caller = self._policy.caller_of(token) if token else None
+        if caller is None:
+            log.warning("warpcache.unauthenticated", method=method)
+            return self._unauthenticated
+        try:
+            guarded = self._guarded[caller.name, method]
+        except KeyError:
+            guarded = _guard(caller, method, await continuation(handler_call_details))
+            self._guarded[caller.name, method] = guarded
+        return guarded  # None: an unknown method, which the server answers UNIMPLEMENTED
+
+
+def _guard(
+    caller: Caller, method: str, handler: grpc.RpcMethodHandler | None
+) -> grpc.RpcMethodHandler | None:
+    """``handler`` answering PERMISSION_DENIED when ``caller`` may not touch the keys."""
+    if handler is None:
+        return None
+    rule = _KEYS_OF_METHOD.get(method.rsplit("/", 1)[-1])
+    if rule is None:
+        # A method reaches no key until it is given a rule above.
+        return grpc.unary_unary_rpc_method_handler(_refuse_unruled)
+    writes, keys_of = rule
+    allowed = caller.may_write if writes else caller.may_read
+    # No part of the key is echoed: a key may hold a secret (a session id is a credential).
+    refusal = f"{caller.name} may not {'write' if writes else 'read'} these keys"
+    inner = handler.unary_unary
+
+    async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if not allowed(keys_of(request)):
+            log.warning("warpcache.permission_denied", caller=caller.name, method=method)
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
+        return await inner(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        behavior,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+async def _refuse_unruled(request: object, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.PERMISSION_DENIED, "this method has no access rule")
+
+
 def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
@@ -142,6 +247,8 @@ class GrpcServer:
             from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
             interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
+        # Last, so that it sees the server's own handlers (and spans include refusals).
+        interceptors.append(CallerAccess(settings.access_policy()))
         self._server = grpc.aio.server(
             interceptors=interceptors,
             options=[

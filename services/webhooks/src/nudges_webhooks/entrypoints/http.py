@@ -37,7 +37,7 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: WebhooksSettings = app.state.settings
-    cache = WarpCacheClient(settings.warpcache_url)
+    cache = WarpCacheClient(settings.warpcache_url, token=settings.warpcache_caller_token())
     producer = make_producer(settings)
     topics = TopicKeeper(settings.kafka_bootstrap_servers, settings.kafka_topic_partitions)
     app.state.publisher = EventPublisher(producer, topics)
@@ -54,7 +54,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.user_url, settings.product_url, tokens, settings.subgraph_timeout
     )
     dialogue_cache = WarpCacheClient(
-        settings.warpcache_url, timeout=settings.dialogue_call_timeout, retries=1
+        settings.warpcache_url,
+        timeout=settings.dialogue_call_timeout,
+        retries=1,
+        token=settings.warpcache_caller_token(),
     )
     localization = LocalizationClient(
         settings.localization_url, timeout=settings.dialogue_call_timeout, attempts=2
@@ -78,7 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             started = True
 
     add_readiness_check(app, "kafka", kafka_ready)
-    add_readiness_check(app, "warpcache", lambda: cache.get("readiness-probe"))
+    add_readiness_check(app, "warpcache", lambda: cache.get("webhooks:readyz"))
     with contextlib.suppress(KafkaError, OSError):
         await kafka_ready()
     try:
