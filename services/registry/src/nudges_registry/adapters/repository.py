@@ -7,7 +7,6 @@ transaction) of the unit of work that owns the repository.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -116,7 +115,3 @@ class RegistryRepository:
             """,
             version.number,
         )
-
-    async def check(self) -> Any:
-        """Raise when the schema is not there (the database is not migrated)."""
-        return await self._conn.fetchval("SELECT count(*) FROM current_supergraph")
