@@ -27,9 +27,12 @@ locals {
     "phone-hash-key"           = "HMAC-SHA256 key of phone number lookups"
     "jwt-signing-keys"         = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
     "otp-hmac-secret"          = "AuthApi's key for one-time code digests"
-    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
+    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, user, product, payment}"
     "consumers-client-secret"  = "Consumers' client secret (its entry of machine-secrets)"
     "webhooks-client-secret"   = "Webhooks' client secret (its entry of machine-secrets)"
+    "user-client-secret"       = "UserApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "product-client-secret"    = "ProductApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "payment-client-secret"    = "PaymentApi's client secret (its entry of machine-secrets; registers the subgraph)"
     "keycloak-client-secret"   = "Secret of the Keycloak client nudges-auth"
     "edge-origin-secret"       = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
     "warpcache-callers"        = "WarpCache's callers: JSON {auth, gateway, webhooks} -> each one's token"
@@ -41,6 +44,7 @@ locals {
     "product-postgres-url"     = "POSTGRES_URL of ProductApi (role nudges_product)"
     "payment-postgres-url"     = "POSTGRES_URL of PaymentApi (role nudges_payment)"
     "consumers-postgres-url"   = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "registry-postgres-url"    = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
     "migrator-postgres-url"    = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
   secret_arns = merge(
@@ -135,13 +139,15 @@ locals {
       postgres = true
       kafka    = { write_topics = ["user.clients", "user.memberships", "user.announcements"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.user
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.user
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL         = "user-postgres-url"
-        PHONE_ENCRYPTION_KEY = "phone-encryption-key"
-        PHONE_HASH_KEY       = "phone-hash-key"
+        SERVICE_CLIENT_SECRET = "user-client-secret"
+        POSTGRES_URL          = "user-postgres-url"
+        PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
+        PHONE_HASH_KEY        = "phone-hash-key"
       }
     }
     product = {
@@ -150,11 +156,13 @@ locals {
       postgres = true
       kafka    = { write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.product
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.product
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL = "product-postgres-url"
+        SERVICE_CLIENT_SECRET = "product-client-secret"
+        POSTGRES_URL          = "product-postgres-url"
       }
     }
     payment = {
@@ -165,6 +173,7 @@ locals {
       environment = {
         REGISTRY_URL         = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL         = local.graph_url.payment
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
         STRIPE_API_BASE      = "https://api.stripe.com"
@@ -172,9 +181,10 @@ locals {
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
       }
       secrets = {
-        POSTGRES_URL   = "payment-postgres-url"
-        STRIPE_API_KEY = "stripe-api-key"
-        SERVICE_TOKEN  = "payment-service-token"
+        SERVICE_CLIENT_SECRET = "payment-client-secret"
+        POSTGRES_URL          = "payment-postgres-url"
+        STRIPE_API_KEY        = "stripe-api-key"
+        SERVICE_TOKEN         = "payment-service-token"
       }
     }
     webhooks = {
@@ -263,9 +273,18 @@ locals {
       secrets = {}
     }
     registry = {
-      port        = 4010
-      environment = {}
-      secrets     = {}
+      port = 4010
+      # AuthApi's JWKS (writes need a machine token); the subgraphs' SDL on refresh.
+      calls    = ["auth", "user", "product", "payment"]
+      postgres = true
+      environment = {
+        # Only the platform's own subgraphs may be registered (the gateway sends them callers'
+        # tokens).
+        REGISTRY_ALLOWED_SUBGRAPH_URLS = jsonencode([for url in values(local.graph_url) : url])
+      }
+      secrets = {
+        POSTGRES_URL = "registry-postgres-url"
+      }
     }
   }
 

@@ -74,6 +74,13 @@ class NudgesSettings(BaseSettings):
     #: Where the gateway reaches this subgraph (default: this host and ``http_port``).
     subgraph_url: str = ""
 
+    #: AuthApi's client-credentials endpoint, where a machine account gets its tokens.
+    auth_token_url: str = "http://127.0.0.1:4001/auth/token"  # noqa: S105 - a URL
+    #: This service's machine account (empty: ``service_name``) and its secret; a subgraph
+    #: needs them to register with GraphMonitor, which takes writes only with a token.
+    service_client_id: str = ""
+    service_client_secret: SecretStr = SecretStr("")
+
     jwt_issuer: str = "http://127.0.0.1:4001/auth"
     jwt_audience: str = "nudges"
     jwks_url: str = "http://127.0.0.1:4001/auth/.well-known/jwks.json"
@@ -158,6 +165,11 @@ class NudgesSettings(BaseSettings):
                 f"{self.service_name}: missing production settings: {', '.join(missing)}"
             )
         return self
+
+    @property
+    def machine_account(self) -> str:
+        """The client id of this service's machine account."""
+        return self.service_client_id or self.service_name
 
     def warpcache_caller_token(self) -> str:
         """The token this service presents to WarpCache: ``WARPCACHE_TOKEN``, else (outside

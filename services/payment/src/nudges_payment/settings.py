@@ -42,6 +42,8 @@ class PaymentSettings(NudgesSettings):
     #: The bearer token of PaymentApi's machine account (role ``service``) for calls to
     #: ProductApi and UserApi; when empty, the caller's own token is forwarded.
     service_token: SecretStr = SecretStr("")
+    #: The ``payment`` machine account's secret: its token registers the subgraph.
+    service_client_secret: SecretStr = SecretStr("dev-only-payment-secret")
 
     production_required: ClassVar[tuple[str, ...]] = (
         *NudgesSettings.production_required,
@@ -51,4 +53,6 @@ class PaymentSettings(NudgesSettings):
         "checkout_cancel_url",
         "product_url",
         "user_url",
+        "auth_token_url",
+        "service_client_secret",
     )
