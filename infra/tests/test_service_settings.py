@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import typing
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -61,6 +62,8 @@ def placeholder(cls: type[NudgesSettings], name: str, value: Any) -> str:
         return "3"
     if annotation is bool:
         return "true"
+    if typing.get_origin(annotation) in (list, tuple):
+        return '["http://placeholder:4002/graphql"]'
     return _INTERPOLATION.sub("placeholder", text) or "placeholder"
 
 

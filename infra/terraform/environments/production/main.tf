@@ -31,20 +31,23 @@ locals {
     "phone-hash-key"           = "HMAC-SHA256 key of phone number lookups"
     "jwt-signing-keys"         = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
     "otp-hmac-secret"          = "AuthApi's key for one-time code digests"
-    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
+    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, user, product, payment}"
     "consumers-client-secret"  = "Consumers' client secret (its entry of machine-secrets)"
     "webhooks-client-secret"   = "Webhooks' client secret (its entry of machine-secrets)"
+    "user-client-secret"       = "UserApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "product-client-secret"    = "ProductApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "payment-client-secret"    = "PaymentApi's client secret (its entry of machine-secrets; registers the subgraph)"
     "keycloak-client-secret"   = "Secret of the Keycloak client nudges-auth"
     "edge-origin-secret"       = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
     "warpcache-callers"        = "WarpCache's callers: JSON {auth, gateway, webhooks} -> each one's token"
     "auth-warpcache-token"     = "AuthApi's WarpCache token (its entry of warpcache-callers)"
     "gateway-warpcache-token"  = "The gateway's WarpCache token (its entry of warpcache-callers)"
     "webhooks-warpcache-token" = "Webhooks' WarpCache token (its entry of warpcache-callers)"
-    "payment-service-token"    = "PaymentApi's token for its calls to the product and user subgraphs"
     "user-postgres-url"        = "POSTGRES_URL of UserApi (role nudges_user)"
     "product-postgres-url"     = "POSTGRES_URL of ProductApi (role nudges_product)"
     "payment-postgres-url"     = "POSTGRES_URL of PaymentApi (role nudges_payment)"
     "consumers-postgres-url"   = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "registry-postgres-url"    = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
     "migrator-postgres-url"    = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
   # Read only by this environment's own Keycloak.
@@ -65,16 +68,21 @@ locals {
   # Settings every service reads (libs/nudges-kit/src/nudges_kit/settings.py). Staging runs
   # in production mode too: no development default is ever used outside a laptop.
   common_environment = {
-    ENVIRONMENT                 = "production"
-    LOG_LEVEL                   = var.log_level
-    LOG_JSON                    = "true"
-    HTTP_HOST                   = "0.0.0.0"
-    KAFKA_BOOTSTRAP_SERVERS     = module.msk.bootstrap_brokers
-    KAFKA_ENABLE_IDEMPOTENCE    = "true"
-    KAFKA_SECURITY_PROTOCOL     = "SASL_SSL"
-    KAFKA_SASL_MECHANISM        = "OAUTHBEARER"
-    KAFKA_TOPIC_PARTITIONS      = tostring(var.kafka_topic_partitions)
-    OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:4318"
+    ENVIRONMENT              = "production"
+    LOG_LEVEL                = var.log_level
+    LOG_JSON                 = "true"
+    HTTP_HOST                = "0.0.0.0"
+    KAFKA_BOOTSTRAP_SERVERS  = module.msk.bootstrap_brokers
+    KAFKA_ENABLE_IDEMPOTENCE = "true"
+    KAFKA_SECURITY_PROTOCOL  = "SASL_SSL"
+    KAFKA_SASL_MECHANISM     = "OAUTHBEARER"
+    KAFKA_AWS_REGION         = var.aws_region
+    KAFKA_TOPIC_PARTITIONS   = tostring(var.kafka_topic_partitions)
+    # Topics a service declares again (after a broker lost them) match the cluster's
+    # default.replication.factor=3 and min.insync.replicas=2 (modules/msk).
+    KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+    KAFKA_MIN_INSYNC_REPLICAS      = "2"
+    OTEL_EXPORTER_OTLP_ENDPOINT    = "http://127.0.0.1:4318"
     # AuthApi issues the tokens; every service verifies them with its JWKS.
     JWT_ISSUER   = "${local.api_url}/auth"
     JWT_AUDIENCE = "nudges"
@@ -139,13 +147,15 @@ locals {
       postgres = true
       kafka    = { write_topics = ["user.clients", "user.memberships", "user.announcements"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.user
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.user
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL         = "user-postgres-url"
-        PHONE_ENCRYPTION_KEY = "phone-encryption-key"
-        PHONE_HASH_KEY       = "phone-hash-key"
+        SERVICE_CLIENT_SECRET = "user-client-secret"
+        POSTGRES_URL          = "user-postgres-url"
+        PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
+        PHONE_HASH_KEY        = "phone-hash-key"
       }
     }
     product = {
@@ -154,11 +164,13 @@ locals {
       postgres = true
       kafka    = { write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.product
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.product
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL = "product-postgres-url"
+        SERVICE_CLIENT_SECRET = "product-client-secret"
+        POSTGRES_URL          = "product-postgres-url"
       }
     }
     payment = {
@@ -169,6 +181,7 @@ locals {
       environment = {
         REGISTRY_URL         = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL         = local.graph_url.payment
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
         STRIPE_API_BASE      = "https://api.stripe.com"
@@ -176,9 +189,9 @@ locals {
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
       }
       secrets = {
-        POSTGRES_URL   = "payment-postgres-url"
-        STRIPE_API_KEY = "stripe-api-key"
-        SERVICE_TOKEN  = "payment-service-token"
+        SERVICE_CLIENT_SECRET = "payment-client-secret"
+        POSTGRES_URL          = "payment-postgres-url"
+        STRIPE_API_KEY        = "stripe-api-key"
       }
     }
     webhooks = {
@@ -267,9 +280,18 @@ locals {
       secrets = {}
     }
     registry = {
-      port        = 4010
-      environment = {}
-      secrets     = {}
+      port = 4010
+      # AuthApi's JWKS (writes need a machine token); the subgraphs' SDL on refresh.
+      calls    = ["auth", "user", "product", "payment"]
+      postgres = true
+      environment = {
+        # Only the platform's own subgraphs may be registered (the gateway sends them callers'
+        # tokens).
+        REGISTRY_ALLOWED_SUBGRAPH_URLS = jsonencode([for url in values(local.graph_url) : url])
+      }
+      secrets = {
+        POSTGRES_URL = "registry-postgres-url"
+      }
     }
   }
 
@@ -296,8 +318,10 @@ locals {
         KAFKA_BOOTSTRAP_SERVERS        = module.msk.bootstrap_brokers
         KAFKA_SECURITY_PROTOCOL        = "SASL_SSL"
         KAFKA_SASL_MECHANISM           = "OAUTHBEARER"
+        KAFKA_AWS_REGION               = var.aws_region
         KAFKA_TOPIC_PARTITIONS         = tostring(var.kafka_topic_partitions)
         KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+        KAFKA_MIN_INSYNC_REPLICAS      = "2"
       }
       secrets = {}
     }

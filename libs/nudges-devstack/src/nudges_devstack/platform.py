@@ -55,6 +55,14 @@ STRIPE_WEBHOOK_SECRET = "whsec_platform"
 TWILIO_AUTH_TOKEN = "platform-twilio-token"
 CONSUMERS_SECRET = "platform-consumers-secret"
 WEBHOOKS_SECRET = "platform-webhooks-secret"
+#: The machine accounts of AuthApi's client-credentials grant, by name: the workers, and the
+#: subgraphs (whose tokens register them with the registry).
+MACHINE_SECRETS = {
+    "consumers": CONSUMERS_SECRET,
+    "webhooks": WEBHOOKS_SECRET,
+    **{name: f"platform-{name}-secret" for name in ("user", "product", "payment")},
+}
+
 #: The callers of WarpCache, each with a token of its own (as production configures them,
 #: rather than the development defaults).
 WARPCACHE_CALLERS = ("auth", "gateway", "webhooks")
@@ -130,15 +138,13 @@ class Platform:
             "TWILIO_STATUS_CALLBACK_URL": self.url("webhooks", "/webhooks/twilio/status"),
             "OTP_ECHO": "true",
             "REGISTRY_URL": self.url("registry"),
-            "REGISTRY_DIR": str(self.state_dir / "registry"),
             "SUBGRAPH_URL": self.url(name, "/graphql"),
             "SUPERGRAPH_POLL_SECONDS": "1",
             "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),
-            "MACHINE_SECRETS": json.dumps(
-                {"consumers": CONSUMERS_SECRET, "webhooks": WEBHOOKS_SECRET}
-            ),
-            "SERVICE_CLIENT_SECRET": CONSUMERS_SECRET if name == "consumers" else WEBHOOKS_SECRET,
+            "MACHINE_SECRETS": json.dumps(MACHINE_SECRETS),
         }
+        if name in MACHINE_SECRETS:
+            env["SERVICE_CLIENT_SECRET"] = MACHINE_SECRETS[name]
         if self.service_of(name) in GRPC:
             env["GRPC_PORT"] = str(self.grpc_ports[name])
         if self.service_of(name) in self.databases:
@@ -216,8 +222,7 @@ class Platform:
         return {
             "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
             "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-            "CONSUMERS_SECRET": CONSUMERS_SECRET,
-            "WEBHOOKS_SECRET": WEBHOOKS_SECRET,
+            **{f"{name.upper()}_SECRET": secret for name, secret in MACHINE_SECRETS.items()},
         }
 
     def stop_service(self, name: str) -> None:

@@ -253,8 +253,11 @@ def mount_graphql(
 @asynccontextmanager
 async def registered_subgraph(app: FastAPI) -> AsyncIterator[None]:
     """While the app lives, register its subgraph with the registry (in the background,
-    retrying until the registry answers), so the gateway composes it into the graph."""
+    retrying until the registry and AuthApi answer), so the gateway composes it into the
+    graph. Each registration carries a client-credentials token of the service's machine
+    account (``SERVICE_CLIENT_SECRET``)."""
     from nudges_kit.registry_client import register_subgraph
+    from nudges_kit.service_auth import ServiceTokenProvider
 
     settings: NudgesSettings = app.state.settings
     schema: Schema | None = getattr(app.state, "graphql_schema", None)
@@ -262,13 +265,19 @@ async def registered_subgraph(app: FastAPI) -> AsyncIterator[None]:
         yield
         return
     url = settings.subgraph_url or f"http://127.0.0.1:{settings.http_port}/graphql"
+    tokens = ServiceTokenProvider(
+        settings.auth_token_url,
+        settings.machine_account,
+        settings.service_client_secret.get_secret_value(),
+    )
     task = await register_subgraph(
-        settings.registry_url, settings.service_name, url, schema.as_str()
+        settings.registry_url, settings.service_name, url, schema.as_str(), tokens=tokens
     )
     try:
         yield
     finally:
         task.cancel()
+        await tokens.aclose()
 
 
 # --- cursor pagination ------------------------------------------------------------------

@@ -90,15 +90,58 @@ def server_options(settings: NudgesSettings) -> dict[str, Any]:
     }
 
 
+class _ServiceEnd:
+    """What ends the process :func:`serve` runs from inside it: a background task that
+    stopped on a configuration error (credentials the broker refuses)."""
+
+    server: uvicorn.Server | None = None
+    error: BaseException | None = None
+
+
+_end = _ServiceEnd()
+
+
+def end_service_on_configuration_error(task: asyncio.Future[Any]) -> None:
+    """A done-callback for background tasks: when ``task`` failed with
+    :class:`~nudges_kit.kafka.KafkaCredentialsRefused`, the service served by :func:`serve`
+    shuts down and exits with that one line, rather than running without its relay or
+    consumers."""
+    from nudges_kit.kafka import KafkaCredentialsRefused
+
+    if task.cancelled():
+        return
+    error = task.exception()
+    if not isinstance(error, KafkaCredentialsRefused):
+        return
+    log.error("stopping: a configuration error", error=str(error))
+    _end.error = error
+    if _end.server is not None:
+        _end.server.should_exit = True
+
+
 def serve(app: Any, settings: NudgesSettings) -> None:
-    """Serve the ASGI ``app`` on the configured host and port until interrupted."""
-    uvicorn.run(app, **server_options(settings))
+    """Serve the ASGI ``app`` on the configured host and port until interrupted; exits with
+    status 1 and one line naming the setting when a background task met a configuration
+    error, and with status 3 when the app did not start."""
+    server = uvicorn.Server(uvicorn.Config(app, **server_options(settings)))
+    _end.server = server
+    try:
+        server.run()
+    finally:
+        _end.server = None
+    if _end.error is not None:
+        raise SystemExit(f"{settings.service_name}: {_end.error}")
+    if not server.started:
+        raise SystemExit(3)
 
 
 @asynccontextmanager
 async def background(stop: asyncio.Event, *tasks: Awaitable[None]) -> AsyncIterator[None]:
-    """Run ``tasks`` while the app lives; on exit set ``stop`` and wait for them."""
+    """Run ``tasks`` while the app lives; on exit set ``stop`` and wait for them. A task
+    that fails on a configuration error ends the service (see :func:`serve`)."""
     running = [asyncio.ensure_future(t) for t in tasks]
+    for task in running:
+        task.add_done_callback(end_service_on_configuration_error)
     try:
         yield
     finally:

@@ -63,8 +63,24 @@ class NudgesSettings(BaseSettings):
     #: Connections of the service's pool (several services share one PostgreSQL server).
     db_pool_max_size: int = 5
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    #: Idempotent producers; the local Tansu broker does not support them, Kafka and MSK do.
     kafka_enable_idempotence: bool = False
     kafka_topic_partitions: int = 3
+    #: Replicas of each topic the platform creates, and how many must be in sync for a
+    #: write with ``acks=all`` to succeed (topic config ``min.insync.replicas``).
+    kafka_topic_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    #: Used with SASL_PLAINTEXT / SASL_SSL; OAUTHBEARER signs in with the task's IAM role (MSK).
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] = (
+        "SCRAM-SHA-512"
+    )
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    #: CA bundle that signed the brokers' certificates (empty: the system trust store).
+    kafka_ssl_cafile: str = ""
+    #: Region of the MSK cluster whose IAM tokens OAUTHBEARER signs.
+    kafka_aws_region: str = ""
     otel_exporter_otlp_endpoint: str = ""
     localization_url: str = "127.0.0.1:50052"
     warpcache_url: str = "127.0.0.1:50051"
@@ -76,6 +92,13 @@ class NudgesSettings(BaseSettings):
     register_subgraph: bool = True
     #: Where the gateway reaches this subgraph (default: this host and ``http_port``).
     subgraph_url: str = ""
+
+    #: AuthApi's client-credentials endpoint, where a machine account gets its tokens.
+    auth_token_url: str = "http://127.0.0.1:4001/auth/token"  # noqa: S105 - a URL
+    #: This service's machine account (empty: ``service_name``) and its secret; a subgraph
+    #: needs them to register with GraphMonitor, which takes writes only with a token.
+    service_client_id: str = ""
+    service_client_secret: SecretStr = SecretStr("")
 
     jwt_issuer: str = "http://127.0.0.1:4001/auth"
     jwt_audience: str = "nudges"
@@ -110,6 +133,38 @@ class NudgesSettings(BaseSettings):
     production_required: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> NudgesSettings:
+        if self.kafka_min_insync_replicas > self.kafka_topic_replication_factor:
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS={self.kafka_min_insync_replicas} exceeds"
+                f" KAFKA_TOPIC_REPLICATION_FACTOR={self.kafka_topic_replication_factor}:"
+                " no write with acks=all could succeed"
+            )
+        if not self.kafka_security_protocol.startswith("SASL_"):
+            return self
+        if self.kafka_sasl_mechanism == "OAUTHBEARER":
+            if not self.kafka_aws_region:
+                raise ValueError(
+                    "KAFKA_AWS_REGION is required with KAFKA_SASL_MECHANISM=OAUTHBEARER"
+                )
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password.get_secret_value()),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"{' and '.join(missing)} required with"
+                f" KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
+                f" and KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_settings_are_explicit(self) -> NudgesSettings:
         if self.environment != "production":
             return self
@@ -137,6 +192,11 @@ class NudgesSettings(BaseSettings):
                 f"{self.service_name}: development secrets in production: {', '.join(development)}"
             )
         return self
+
+    @property
+    def machine_account(self) -> str:
+        """The client id of this service's machine account."""
+        return self.service_client_id or self.service_name
 
     def warpcache_caller_token(self) -> str:
         """The token this service presents to WarpCache: ``WARPCACHE_TOKEN``, else (outside

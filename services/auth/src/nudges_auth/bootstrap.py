@@ -152,7 +152,9 @@ def bootstrap(
         tokens=tokens,
         sessions=sessions,
         otp=otp,
-        machines=MachineTokens(MachineAccounts(settings.machine_secrets), tokens),
+        machines=MachineTokens(
+            MachineAccounts(settings.machine_secrets), tokens, settings.machine_scopes
+        ),
         admin_login=admin_login,
     )
 

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
+from nudges_kit.auth import REGISTRY_WRITE_SCOPE
 from nudges_kit.client_address import ClientAddressPolicy, Topology
 from nudges_kit.settings import (
     REQUIRES_BROKER,
@@ -18,6 +19,14 @@ from nudges_kit.settings import (
 DEV_MACHINE_SECRETS = {
     "consumers": SecretStr("dev-only-consumers-secret"),
     "webhooks": SecretStr("dev-only-webhooks-secret"),
+    "user": SecretStr("dev-only-user-secret"),
+    "product": SecretStr("dev-only-product-secret"),
+    "payment": SecretStr("dev-only-payment-secret"),
+}
+
+#: The subgraphs' machine accounts register their SDL with GraphMonitor.
+DEV_MACHINE_SCOPES: dict[str, tuple[str, ...]] = {
+    name: (REGISTRY_WRITE_SCOPE,) for name in ("user", "product", "payment")
 }
 
 
@@ -69,6 +78,11 @@ class AuthSettings(NudgesSettings):
     cookie_secure: bool = False
     #: Machine accounts of the client-credentials grant: name -> secret.
     machine_secrets: dict[str, SecretStr] = Field(default_factory=lambda: dict(DEV_MACHINE_SECRETS))
+    #: Scopes each machine account's tokens carry (claim ``scope``): the subgraphs write to the
+    #: schema registry; an account not named here gets the ``service`` role alone.
+    machine_scopes: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEV_MACHINE_SCOPES)
+    )
 
     # Other systems.
     user_url: str = "http://127.0.0.1:4002/graphql"

@@ -32,7 +32,13 @@ def test_development_defaults_work_without_any_setting() -> None:
     assert settings.otp_echo is False
     assert settings.access_token_ttl_seconds == 900
     assert settings.refresh_token_ttl_seconds == 30 * 86400
-    assert set(settings.machine_secrets) == {"consumers", "webhooks"}
+    assert set(settings.machine_secrets) == {"consumers", "webhooks", "user", "product", "payment"}
+    # The subgraphs register their SDL; the workers may not.
+    assert settings.machine_scopes == {
+        "user": ("registry:write",),
+        "product": ("registry:write",),
+        "payment": ("registry:write",),
+    }
 
 
 def test_production_starts_with_every_required_setting() -> None:

@@ -44,9 +44,12 @@ class PaymentSettings(NudgesSettings):
     #: UserApi's GraphQL endpoint, asked for a client's Stripe customer.
     user_url: str = "http://127.0.0.1:4002/graphql"
     subgraph_timeout_seconds: float = 5.0
-    #: The bearer token of PaymentApi's machine account (role ``service``) for calls to
-    #: ProductApi and UserApi; when empty, the caller's own token is forwarded.
-    service_token: SecretStr = SecretStr("")
+    #: Calls to ProductApi and UserApi carry the token of PaymentApi's machine account
+    #: (``AUTH_TOKEN_URL``, ``SERVICE_CLIENT_SECRET``); when false, the caller's own token is
+    #: forwarded (development without AuthApi). Always true in production.
+    subgraph_calls_as_service: bool = False
+    #: The ``payment`` machine account's secret: its token registers the subgraph.
+    service_client_secret: SecretStr = SecretStr("dev-only-payment-secret")
 
     production_required: ClassVar[tuple[str, ...]] = (
         *REQUIRES_DATABASE,
@@ -54,7 +57,8 @@ class PaymentSettings(NudgesSettings):
         *REQUIRES_TOKENS,
         "registry_url",
         "subgraph_url",
-        "service_token",
+        "auth_token_url",
+        "service_client_secret",
         "stripe_api_key",
         "stripe_api_base",
         "checkout_success_url",
@@ -62,3 +66,8 @@ class PaymentSettings(NudgesSettings):
         "product_url",
         "user_url",
     )
+
+    @property
+    def calls_as_service(self) -> bool:
+        """Whether calls to the other subgraphs carry PaymentApi's machine token."""
+        return self.subgraph_calls_as_service or self.environment == "production"

@@ -93,7 +93,11 @@ async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> N
         "status": "INACTIVE",
         "stripePriceId": "price_1",
     }
-    entities = SubgraphEntities(service_token="service-token")
+
+    async def machine_token() -> str:
+        return "service-token"
+
+    entities = SubgraphEntities(machine_token)
     catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
     subgraphs.seen_tokens.clear()
     try:
@@ -103,7 +107,7 @@ async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> N
         assert await catalog.price_tier(uuid.uuid4(), "caller-token") is None
     finally:
         await entities.close()
-    # A configured service token is used instead of the caller's.
+    # The machine account's token is used instead of the caller's.
     assert subgraphs.seen_tokens == [("product", "Bearer service-token")] * 2
 
 

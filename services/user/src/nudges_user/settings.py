@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import SecretStr
+
 from nudges_kit.settings import (
     REQUIRES_BROKER,
     REQUIRES_DATABASE,
@@ -19,6 +21,11 @@ class UserSettings(NudgesSettings):
     service_name: str = "user"
     http_port: int = 4002
     database_name: str = "userdb"
+    #: The ``user`` machine account's secret: its token registers the subgraph.
+    service_client_secret: SecretStr = SecretStr("dev-only-user-secret")
+
+    #: The admin created by ``make dev`` (development only).
+    seed_admin_phone: str = "+14155550100"
 
     production_required: ClassVar[tuple[str, ...]] = (
         *REQUIRES_DATABASE,
@@ -27,6 +34,6 @@ class UserSettings(NudgesSettings):
         *REQUIRES_PHONES,
         "registry_url",
         "subgraph_url",
+        "auth_token_url",
+        "service_client_secret",
     )
-    #: The admin created by ``make dev`` (development only).
-    seed_admin_phone: str = "+14155550100"

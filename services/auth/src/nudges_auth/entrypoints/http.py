@@ -19,7 +19,7 @@ from nudges_auth.service_layer.machines import InvalidClient
 from nudges_auth.service_layer.sessions import IssuedSession
 from nudges_auth.settings import AuthSettings
 from nudges_kit.client_address import ClientAddressPolicy
-from nudges_kit.http import add_readiness_check, create_app
+from nudges_kit.http import add_readiness_check, create_app, end_service_on_configuration_error
 from nudges_kit.logging import get_logger
 from nudges_kit.sessions import SESSION_COOKIE, is_token_id
 from nudges_kit.warpcache import CacheError
@@ -384,6 +384,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     api: AuthApi = app.state.auth
     add_readiness_check(app, "warpcache", lambda: api.cache.get("auth:readyz"))
     warm_up = asyncio.create_task(api.publisher.warm_up())
+    warm_up.add_done_callback(end_service_on_configuration_error)
     try:
         yield
     finally:

@@ -2,18 +2,21 @@
 status (ProductApi), a client's Stripe customer (UserApi).
 
 Each is asked over HTTP GraphQL the way the gateway asks for a reference, with
-``_entities``, carrying PaymentApi's service token, or the caller's own token when no
-service token is configured (a client may read their own Stripe customer id).
+``_entities``, carrying the token of PaymentApi's machine account (client credentials from
+AuthApi; always in production), or else the caller's own token (a client may read their own
+Stripe customer id).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
 
 from nudges_kit.logging import get_logger
+from nudges_kit.service_auth import ServiceTokenError
 from nudges_payment.domain.model import (
     ClientAccount,
     DependencyUnavailable,
@@ -56,7 +59,10 @@ class ClientDirectory(Protocol):
 class SubgraphEntities:
     """Fetches single entities by ``id`` from subgraphs' ``/graphql`` endpoints."""
 
-    def __init__(self, service_token: str = "", timeout: float = 5.0) -> None:
+    def __init__(
+        self, service_token: Callable[[], Awaitable[str]] | None = None, timeout: float = 5.0
+    ) -> None:
+        #: PaymentApi's machine-account token (client credentials); None forwards the caller's.
         self._service_token = service_token
         self._http = httpx.AsyncClient(timeout=timeout)
 
@@ -64,7 +70,7 @@ class SubgraphEntities:
         self, url: str, typename: str, entity_id: UUID, fields: str, caller_token: str | None
     ) -> dict[str, Any] | None:
         """The entity's ``fields``; None when the subgraph says there is no such entity."""
-        token = self._service_token or caller_token
+        token = await self._machine_token() if self._service_token else caller_token
         headers = {"authorization": f"Bearer {token}"} if token else {}
         body = {
             "query": ENTITY_QUERY % (typename, fields),
@@ -77,6 +83,14 @@ class SubgraphEntities:
             log.warning("subgraph unreachable", url=url, typename=typename, error=str(exc))
             raise DependencyUnavailable(f"the {typename} lookup is not available") from exc
         return _entity(typename, payload)
+
+    async def _machine_token(self) -> str:
+        assert self._service_token is not None
+        try:
+            return await self._service_token()
+        except ServiceTokenError as exc:
+            log.warning("no machine token for a subgraph lookup", error=str(exc))
+            raise DependencyUnavailable("the lookup is not available") from exc
 
     async def close(self) -> None:
         """Release connections."""

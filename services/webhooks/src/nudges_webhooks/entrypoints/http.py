@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from nudges_kit.http import add_readiness_check, create_app
-from nudges_kit.kafka import TopicKeeper, make_producer
+from nudges_kit.kafka import TopicKeeper, make_producer, start_client
 from nudges_kit.localization import LocalizationClient
 from nudges_kit.logging import get_logger
 from nudges_kit.phone import PhoneVault
@@ -39,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: WebhooksSettings = app.state.settings
     cache = WarpCacheClient(settings.warpcache_url, token=settings.warpcache_caller_token())
     producer = make_producer(settings)
-    topics = TopicKeeper(settings.kafka_bootstrap_servers, settings.kafka_topic_partitions)
+    topics = TopicKeeper(settings)
     app.state.publisher = EventPublisher(producer, topics)
     app.state.once = PublishedOnce(cache, settings.stripe_dedupe_seconds)
     app.state.cache = cache
@@ -77,7 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async def kafka_ready() -> None:
         nonlocal started
         if not started:
-            await producer.start()
+            await start_client(producer, settings)
             started = True
 
     add_readiness_check(app, "kafka", kafka_ready)
