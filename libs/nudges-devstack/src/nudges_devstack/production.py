@@ -26,7 +26,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, free_port
-from nudges_devstack.platform import EMULATORS, ORDER, WARPCACHE_CALLERS, Platform
+from nudges_devstack.platform import (
+    EMULATORS,
+    MACHINE_SECRETS,
+    ORDER,
+    WARPCACHE_CALLERS,
+    Platform,
+)
 
 #: The admin the run seeds, who creates the demo's plan.
 ADMIN_PHONE = "+14155550100"
@@ -54,8 +60,10 @@ class RunSecrets:
     phone_hash_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     otp_hmac_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     jwt_signing_keys: str = field(default_factory=signing_keys)
-    consumers_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    webhooks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    #: The client-credentials secret of each machine account.
+    machine_secrets: dict[str, str] = field(
+        default_factory=lambda: {name: secrets.token_urlsafe(24) for name in MACHINE_SECRETS}
+    )
     stripe_api_key: str = field(default_factory=lambda: f"sk_test_{secrets.token_hex(12)}")
     stripe_webhook_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}")
     twilio_auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
@@ -70,9 +78,7 @@ class RunSecrets:
             "PHONE_HASH_KEY": self.phone_hash_key,
             "OTP_HMAC_SECRET": self.otp_hmac_secret,
             "JWT_SIGNING_KEYS": self.jwt_signing_keys,
-            "MACHINE_SECRETS": json.dumps(
-                {"consumers": self.consumers_secret, "webhooks": self.webhooks_secret}
-            ),
+            "MACHINE_SECRETS": json.dumps(self.machine_secrets),
             "STRIPE_API_KEY": self.stripe_api_key,
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
             "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
@@ -116,11 +122,9 @@ class ProductionPlatform(Platform):
                 "TWILIO_WEBHOOK_BASE_URL": self.url("webhooks"),
                 "CHECKOUT_SUCCESS_URL": "http://127.0.0.1:5174/checkout/success?session_id={CHECKOUT_SESSION_ID}",
                 "CHECKOUT_CANCEL_URL": "http://127.0.0.1:5174/checkout/cancel?session_id={CHECKOUT_SESSION_ID}",
-                "SERVICE_CLIENT_SECRET": (
-                    self.run_secrets.consumers_secret
-                    if name == "consumers"
-                    else self.run_secrets.webhooks_secret
-                ),
+                "SERVICE_CLIENT_SECRET": self.run_secrets.machine_secrets.get(name, ""),
+                "REGISTRY_ALLOWED_SUBGRAPH_URLS": '["http://127.0.0.1:*"]',
+                "TWILIO_FROM_NUMBER": "+15005550006",
             }
         )
         if name in ("gateway", "webhooks"):
