@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import model_validator
+
 from nudges_kit.settings import NudgesSettings
 
 
@@ -38,6 +42,9 @@ class GatewaySettings(NudgesSettings):
     max_query_bytes: int = 64 * 1024
     #: Most operations in one batched (JSON array) request.
     max_batch: int = 10
+    #: Answer ``__schema`` and ``__type``. Unset, it follows the environment: on in
+    #: development and tests, off in production (where it would map the whole graph for an
+    #: attacker); refused queries answer GRAPHQL_VALIDATION_FAILED.
     introspection: bool = True
     #: Prepared operations (plans) kept per supergraph, and persisted queries (APQ) kept.
     plan_cache_size: int = 1000
@@ -52,3 +59,11 @@ class GatewaySettings(NudgesSettings):
     websocket_origins: list[str] = [
         f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (5173, 5174)
     ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _introspection_follows_environment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("introspection") in (None, ""):
+            environment = str(data.get("environment") or "development").lower()
+            data = {**data, "introspection": environment != "production"}
+        return data

@@ -167,7 +167,9 @@ class MerchantService:
     created_at: datetime
 
 
-@strawberry.input(description="A paid invoice, as Stripe reported it.")
+@strawberry.federation.input(
+    description="A paid invoice, as Stripe reported it.", inaccessible=True
+)
 class RecordPaymentConfirmationInput:
     stripe_invoice_id: str
     client_id: strawberry.ID
