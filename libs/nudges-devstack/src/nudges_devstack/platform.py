@@ -53,6 +53,13 @@ STRIPE_WEBHOOK_SECRET = "whsec_platform"
 TWILIO_AUTH_TOKEN = "platform-twilio-token"
 CONSUMERS_SECRET = "platform-consumers-secret"
 WEBHOOKS_SECRET = "platform-webhooks-secret"
+PAYMENT_SECRET = "platform-payment-secret"
+#: The machine account of each service that calls subgraphs with its own ``service`` token.
+MACHINE_ACCOUNTS = {
+    "consumers": CONSUMERS_SECRET,
+    "webhooks": WEBHOOKS_SECRET,
+    "payment": PAYMENT_SECRET,
+}
 
 
 @dataclass
@@ -115,10 +122,8 @@ class Platform:
             "SUBGRAPH_URL": self.url(name, "/graphql"),
             "SUPERGRAPH_POLL_SECONDS": "1",
             "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),
-            "MACHINE_SECRETS": json.dumps(
-                {"consumers": CONSUMERS_SECRET, "webhooks": WEBHOOKS_SECRET}
-            ),
-            "SERVICE_CLIENT_SECRET": CONSUMERS_SECRET if name == "consumers" else WEBHOOKS_SECRET,
+            "MACHINE_SECRETS": json.dumps(MACHINE_ACCOUNTS),
+            "SERVICE_CLIENT_SECRET": MACHINE_ACCOUNTS.get(name, WEBHOOKS_SECRET),
         }
         if name in GRPC:
             env["GRPC_PORT"] = str(self.grpc_ports[name])
@@ -197,6 +202,7 @@ class Platform:
             "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
             "CONSUMERS_SECRET": CONSUMERS_SECRET,
             "WEBHOOKS_SECRET": WEBHOOKS_SECRET,
+            "PAYMENT_SECRET": PAYMENT_SECRET,
         }
 
     def stop_service(self, name: str) -> None:

@@ -13,6 +13,7 @@ from nudges_kit.settings import NudgesSettings
 DEV_MACHINE_SECRETS = {
     "consumers": SecretStr("dev-only-consumers-secret"),
     "webhooks": SecretStr("dev-only-webhooks-secret"),
+    "payment": SecretStr("dev-only-payment-secret"),
 }
 
 

@@ -84,6 +84,17 @@ def _owner_or(principal: Principal | None, client_id: str, *roles: str) -> bool:
     return principal.user_id == client_id or principal.has_role(*roles)  # type: ignore[arg-type]
 
 
+async def _visible_announcement(info: Info, id: strawberry.ID) -> model.Announcement:
+    """The announcement, when the caller is its client, an admin or a service. Anyone else
+    hears NOT_FOUND whether it exists or not, so that ids of other clients' announcements
+    cannot be probed."""
+    principal = _ctx(info).require()
+    found = await _announcements_loader(info).load(str(_uuid(id, "id")))
+    if found is None or not _owner_or(principal, found.client_id, "admin", "service"):
+        raise NotFound("announcement not found")
+    return found
+
+
 def _require_owner(info: Info, client_id: str) -> Principal:
     principal = _ctx(info).require()
     if not _owner_or(principal, client_id, "admin", "service"):
@@ -199,9 +210,10 @@ class Client:
         found = await _clients_loader(info).load(str(_uuid(id, "id")))
         return cls.of(found) if found else None
 
-    @strawberry.field(description="The Stripe customer (the client, admins and services).")
+    @strawberry.field(description="The Stripe customer (admins and services).")
     def stripe_customer_id(self, info: Info) -> str | None:
-        _require_owner(info, str(self.id))
+        # Stripe ids are for staff: not even the client itself reads its own.
+        _ctx(info).require("admin", "service")
         return self._stripe_customer_id
 
     @strawberry.field(description="Active subscribers (the client and admins).")
@@ -344,11 +356,10 @@ class Announcement:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Announcement | None:
-        found = await _announcements_loader(info).load(str(_uuid(id, "id")))
-        if found is None:
-            return None
-        _require_owner(info, found.client_id)
-        return cls.of(found)
+        try:
+            return cls.of(await _visible_announcement(info, id))
+        except NotFound:
+            return None  # another client's announcement is as absent as a missing one
 
     @strawberry.field
     async def client(self, info: Info) -> Client | None:
@@ -935,11 +946,7 @@ class Subscription:
     async def announcement_progress(
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[Announcement, None]:
-        aid = _uuid(id, "id")
-        found = await repo.announcements_by_ids(_pool(info), [aid])
-        if str(aid) not in found:
-            raise NotFound("announcement not found")
-        _require_owner(info, found[str(aid)].client_id)
+        aid = UUID((await _visible_announcement(info, id)).id)
         # Listening before reading the counts: no change falls between the two.
         async with _changes(info).subscribe(ANNOUNCEMENT_PROGRESS) as changes:
             latest = (await repo.announcements_by_ids(_pool(info), [aid]))[str(aid)]
