@@ -24,7 +24,6 @@ DEVELOPMENT_ONLY = {
 #: Secrets production sets that compose does not, by service.
 PRODUCTION_ONLY_SECRETS = {
     "auth": {"JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)"},
-    "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
 }
 
 

@@ -27,11 +27,11 @@ locals {
     "phone-hash-key"          = "HMAC-SHA256 key of phone number lookups"
     "jwt-signing-keys"        = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
     "otp-hmac-secret"         = "AuthApi's key for one-time code digests"
-    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
+    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, payment}"
     "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
     "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
     "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
-    "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
+    "payment-client-secret"   = "PaymentApi's client secret (its entry of machine-secrets)"
     "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
     "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
     "payment-postgres-url"    = "POSTGRES_URL of PaymentApi (role nudges_payment)"
@@ -149,14 +149,16 @@ locals {
         SUBGRAPH_URL         = local.graph_url.payment
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
+        SERVICE_CLIENT_ID    = "payment"
         STRIPE_API_BASE      = "https://api.stripe.com"
         CHECKOUT_SUCCESS_URL = "https://${local.ui_hosts["signup-ui"]}/checkout/success?session_id={CHECKOUT_SESSION_ID}"
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
       }
       secrets = {
-        POSTGRES_URL   = "payment-postgres-url"
-        STRIPE_API_KEY = "stripe-api-key"
-        SERVICE_TOKEN  = "payment-service-token"
+        POSTGRES_URL          = "payment-postgres-url"
+        STRIPE_API_KEY        = "stripe-api-key"
+        SERVICE_CLIENT_SECRET = "payment-client-secret"
       }
     }
     webhooks = {
