@@ -156,11 +156,22 @@ def test_a_service_field_through_the_gateway_fails_validation(gateway: RunningGa
     assert mutation["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
-def test_introspection_in_development_shows_no_service_field(gateway: RunningGateway) -> None:
-    body = gateway.query(INTROSPECTION)
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_introspection_in_development_shows_no_service_field(
+    supergraph_file: Path, warpcache_server: str, environment: str
+) -> None:
+    running = start_gateway(
+        supergraph_file, warpcache_url=warpcache_server, environment=environment
+    )
+    try:
+        body = running.query(INTROSPECTION)
+        type_body = running.query('{ __type(name: "PhoneIdentity") { name } }')
+    finally:
+        running.served.stop()
     fields = {f["name"] for f in body["data"]["__schema"]["queryType"]["fields"]}  # type: ignore[index]
     assert "plans" in fields
     assert fields.isdisjoint({"phoneIdentity", "contact", "announcementRecipients"})
+    assert type_body == {"data": {"__type": None}}
 
 
 @pytest.mark.parametrize(
