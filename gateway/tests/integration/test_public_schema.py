@@ -4,6 +4,7 @@ the gateway refuses to plan one, and introspection is off in production."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,39 @@ PRODUCTION = {
     "phone_hash_key": "a-production-phone-hash-key",
 }
 INTROSPECTION = "{ __schema { queryType { fields { name } } } }"
+ROOT = Path(__file__).parents[3]
+#: Where each subgraph's resolvers live.
+RESOLVERS = {
+    "user": ["services/user/src/nudges_user/entrypoints/graphql.py"],
+    "product": ["services/product/src/nudges_product/entrypoints/graphql"],
+    "payment": ["services/payment/src/nudges_payment/entrypoints/graphql"],
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def service_only_resolvers(subgraph: str) -> set[str]:
+    """Fields (camelCase) whose resolver requires the ``service`` role and no other: a call
+    ``<context>.require("service")`` in its body, read from the source."""
+    found: set[str] = set()
+    for entry in RESOLVERS[subgraph]:
+        path = ROOT / entry
+        for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            for node in ast.walk(ast.parse(source.read_text())):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                for call in ast.walk(node):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "require"
+                        and [getattr(a, "value", None) for a in call.args] == ["service"]
+                    ):
+                        found.add(_camel(node.name))
+    return found
 
 
 def subgraph_sdl(schema: Schema) -> str:
@@ -115,6 +149,13 @@ def gateway(supergraph_file: Path, warpcache_server: str) -> Iterator[RunningGat
     running = start_gateway(supergraph_file, warpcache_url=warpcache_server)
     yield running
     running.served.stop()
+
+
+@pytest.mark.parametrize("subgraph", list(RESOLVERS))
+def test_every_service_only_resolver_is_listed(subgraph: str) -> None:
+    """A new resolver for services only cannot slip into the public graph unlisted."""
+    listed = {f for fields in SERVICE_ONLY_FIELDS[subgraph].values() for f in fields}
+    assert service_only_resolvers(subgraph) == listed
 
 
 def test_the_subgraphs_still_define_the_service_fields(sdls: dict[str, str]) -> None:
