@@ -29,7 +29,6 @@ PRODUCTION_ONLY_SECRETS = {
         "JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)",
         "EDGE_ORIGIN_SECRET": "development has no CloudFront in front of AuthApi",
     },
-    "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
     "warpcache": {
         "WARPCACHE_REDIS_AUTH_TOKEN": "compose's Redis listens on its own network without AUTH"
     },

@@ -39,7 +39,6 @@ locals {
     "auth-warpcache-token"     = "AuthApi's WarpCache token (its entry of warpcache-callers)"
     "gateway-warpcache-token"  = "The gateway's WarpCache token (its entry of warpcache-callers)"
     "webhooks-warpcache-token" = "Webhooks' WarpCache token (its entry of warpcache-callers)"
-    "payment-service-token"    = "PaymentApi's token for its calls to the product and user subgraphs"
     "user-postgres-url"        = "POSTGRES_URL of UserApi (role nudges_user)"
     "product-postgres-url"     = "POSTGRES_URL of ProductApi (role nudges_product)"
     "payment-postgres-url"     = "POSTGRES_URL of PaymentApi (role nudges_payment)"
@@ -176,6 +175,8 @@ locals {
         AUTH_TOKEN_URL       = "${local.auth_url}/token"
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
+        SERVICE_CLIENT_ID    = "payment"
         STRIPE_API_BASE      = "https://api.stripe.com"
         CHECKOUT_SUCCESS_URL = "https://${local.ui_hosts["signup-ui"]}/checkout/success?session_id={CHECKOUT_SESSION_ID}"
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
@@ -184,7 +185,6 @@ locals {
         SERVICE_CLIENT_SECRET = "payment-client-secret"
         POSTGRES_URL          = "payment-postgres-url"
         STRIPE_API_KEY        = "stripe-api-key"
-        SERVICE_TOKEN         = "payment-service-token"
       }
     }
     webhooks = {

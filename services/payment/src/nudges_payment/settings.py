@@ -39,8 +39,10 @@ class PaymentSettings(NudgesSettings):
     #: UserApi's GraphQL endpoint, asked for a client's Stripe customer.
     user_url: str = "http://127.0.0.1:4002/graphql"
     subgraph_timeout_seconds: float = 5.0
-    #: The bearer token of PaymentApi's machine account (role ``service``) for calls to
-    #: ProductApi and UserApi; when empty, the caller's own token is forwarded.
+    #: A fixed bearer token (role ``service``) for calls to ProductApi and UserApi. When
+    #: empty, PaymentApi's machine account gets its tokens from ``auth_token_url`` (client
+    #: credentials); with that empty too, the caller's own token is forwarded, which the
+    #: Stripe id fields refuse to anyone but staff.
     service_token: SecretStr = SecretStr("")
     #: The ``payment`` machine account's secret: its token registers the subgraph.
     service_client_secret: SecretStr = SecretStr("dev-only-payment-secret")
