@@ -213,13 +213,14 @@ class RunningGateway:
 
 def start_gateway(supergraph_file: Path | None, **overrides: object) -> RunningGateway:
     """A gateway serving ``supergraph_file`` (None: polling ``registry_url``)."""
-    settings = GatewaySettings(
-        environment="test",
-        supergraph_path=str(supergraph_file) if supergraph_file else "",
-        supergraph_poll_seconds=0.2,
-        log_json=False,
-        log_level="WARNING",
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "environment": "test",
+        "supergraph_path": str(supergraph_file) if supergraph_file else "",
+        "supergraph_poll_seconds": 0.2,
+        "log_json": False,
+        "log_level": "WARNING",
+        **overrides,
+    }
+    settings = GatewaySettings(**values)  # type: ignore[arg-type]
     served = ServedApp(build_app(settings), lifespan="on").start()  # type: ignore[arg-type]
     return RunningGateway(served, settings)

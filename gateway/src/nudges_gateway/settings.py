@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from nudges_kit.settings import NudgesSettings
 
@@ -48,6 +48,9 @@ class GatewaySettings(NudgesSettings):
     #: :class:`NudgesSettings`.
     #: Most operations in one batched (JSON array) request.
     max_batch: int = 10
+    #: Answer ``__schema`` and ``__type``. Unset, it follows the environment: on in
+    #: development and tests, off in production (where it would map the whole graph for an
+    #: attacker); refused queries answer GRAPHQL_VALIDATION_FAILED.
     introspection: bool = True
     #: Prepared operations (plans) kept per supergraph, and persisted queries (APQ) kept.
     plan_cache_size: int = 1000
@@ -62,3 +65,11 @@ class GatewaySettings(NudgesSettings):
     websocket_origins: list[str] = [
         f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (5173, 5174)
     ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _introspection_follows_environment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("introspection") in (None, ""):
+            environment = str(data.get("environment") or "development").lower()
+            data = {**data, "introspection": environment != "production"}
+        return data

@@ -184,6 +184,8 @@ locals {
         AUTH_TOKEN_URL       = "${local.auth_url}/token"
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
+        SERVICE_CLIENT_ID    = "payment"
         STRIPE_API_BASE      = "https://api.stripe.com"
         CHECKOUT_SUCCESS_URL = "https://${local.ui_hosts["signup-ui"]}/checkout/success?session_id={CHECKOUT_SESSION_ID}"
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"

@@ -54,11 +54,13 @@ def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
             settings.service_client_secret.get_secret_value(),
             timeout=settings.subgraph_timeout_seconds,
         )
-        if settings.calls_as_service
+        if settings.auth_token_url
         else None
     )
     entities = SubgraphEntities(
-        machine.token if machine else None, timeout=settings.subgraph_timeout_seconds
+        settings.service_token.get_secret_value(),
+        timeout=settings.subgraph_timeout_seconds,
+        machine_token=machine.token if machine else None,
     )
     return Dependencies(
         pool=pool,

@@ -44,10 +44,11 @@ class PaymentSettings(NudgesSettings):
     #: UserApi's GraphQL endpoint, asked for a client's Stripe customer.
     user_url: str = "http://127.0.0.1:4002/graphql"
     subgraph_timeout_seconds: float = 5.0
-    #: Calls to ProductApi and UserApi carry the token of PaymentApi's machine account
-    #: (``AUTH_TOKEN_URL``, ``SERVICE_CLIENT_SECRET``); when false, the caller's own token is
-    #: forwarded (development without AuthApi). Always true in production.
-    subgraph_calls_as_service: bool = False
+    #: A fixed bearer token (role ``service``) for calls to ProductApi and UserApi. When
+    #: empty, PaymentApi's machine account gets its tokens from ``auth_token_url`` (client
+    #: credentials); with that empty too, the caller's own token is forwarded, which the
+    #: Stripe id fields refuse to anyone but staff.
+    service_token: SecretStr = SecretStr("")
     #: The ``payment`` machine account's secret: its token registers the subgraph.
     service_client_secret: SecretStr = SecretStr("dev-only-payment-secret")
 
@@ -57,17 +58,12 @@ class PaymentSettings(NudgesSettings):
         *REQUIRES_TOKENS,
         "registry_url",
         "subgraph_url",
-        "auth_token_url",
-        "service_client_secret",
         "stripe_api_key",
         "stripe_api_base",
         "checkout_success_url",
         "checkout_cancel_url",
         "product_url",
         "user_url",
+        "auth_token_url",
+        "service_client_secret",
     )
-
-    @property
-    def calls_as_service(self) -> bool:
-        """Whether calls to the other subgraphs carry PaymentApi's machine token."""
-        return self.subgraph_calls_as_service or self.environment == "production"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from nudges_devstack.infra import free_port
+from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_payment.adapters.stripe_gateway import StripeGateway, SubscriptionCheckout
 from nudges_payment.adapters.subgraphs import (
     ProductApiCatalog,
@@ -93,11 +94,7 @@ async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> N
         "status": "INACTIVE",
         "stripePriceId": "price_1",
     }
-
-    async def machine_token() -> str:
-        return "service-token"
-
-    entities = SubgraphEntities(machine_token)
+    entities = SubgraphEntities(service_token="service-token")
     catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
     subgraphs.seen_tokens.clear()
     try:
@@ -107,7 +104,7 @@ async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> N
         assert await catalog.price_tier(uuid.uuid4(), "caller-token") is None
     finally:
         await entities.close()
-    # The machine account's token is used instead of the caller's.
+    # A configured service token is used instead of the caller's.
     assert subgraphs.seen_tokens == [("product", "Bearer service-token")] * 2
 
 
@@ -164,3 +161,20 @@ async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
     finally:
         subgraphs.refusing_code = None
         await entities.close()
+
+
+async def test_a_refused_machine_account_makes_the_lookup_unavailable(
+    subgraphs: OtherSubgraphs,
+) -> None:
+    """No silent fallback to the caller's token when PaymentApi cannot get its own."""
+    tokens = ServiceTokenProvider(f"http://127.0.0.1:{free_port()}/auth/token", "payment", "x")
+    entities = SubgraphEntities(machine_token=tokens.token)
+    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    subgraphs.seen_tokens.clear()
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await catalog.price_tier(uuid.uuid4(), "caller-token")
+    finally:
+        await entities.close()
+        await tokens.aclose()
+    assert subgraphs.seen_tokens == []

@@ -2,9 +2,9 @@
 status (ProductApi), a client's Stripe customer (UserApi).
 
 Each is asked over HTTP GraphQL the way the gateway asks for a reference, with
-``_entities``, carrying the token of PaymentApi's machine account (client credentials from
-AuthApi; always in production), or else the caller's own token (a client may read their own
-Stripe customer id).
+``_entities``, carrying PaymentApi's own ``service`` token (Stripe ids are for staff and
+services only): a fixed token when one is configured, else one of PaymentApi's machine
+account (client credentials); the caller's token only when neither is.
 """
 
 from __future__ import annotations
@@ -60,17 +60,31 @@ class SubgraphEntities:
     """Fetches single entities by ``id`` from subgraphs' ``/graphql`` endpoints."""
 
     def __init__(
-        self, service_token: Callable[[], Awaitable[str]] | None = None, timeout: float = 5.0
+        self,
+        service_token: str = "",
+        timeout: float = 5.0,
+        machine_token: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
-        #: PaymentApi's machine-account token (client credentials); None forwards the caller's.
         self._service_token = service_token
+        self._machine_token = machine_token
         self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def _token(self, caller_token: str | None) -> str | None:
+        if self._service_token:
+            return self._service_token
+        if self._machine_token is not None:
+            try:
+                return await self._machine_token()
+            except ServiceTokenError as exc:
+                log.warning("no service token", error=str(exc))
+                raise DependencyUnavailable("PaymentApi could not get its service token") from exc
+        return caller_token
 
     async def entity(
         self, url: str, typename: str, entity_id: UUID, fields: str, caller_token: str | None
     ) -> dict[str, Any] | None:
         """The entity's ``fields``; None when the subgraph says there is no such entity."""
-        token = await self._machine_token() if self._service_token else caller_token
+        token = await self._token(caller_token)
         headers = {"authorization": f"Bearer {token}"} if token else {}
         body = {
             "query": ENTITY_QUERY % (typename, fields),
@@ -83,14 +97,6 @@ class SubgraphEntities:
             log.warning("subgraph unreachable", url=url, typename=typename, error=str(exc))
             raise DependencyUnavailable(f"the {typename} lookup is not available") from exc
         return _entity(typename, payload)
-
-    async def _machine_token(self) -> str:
-        assert self._service_token is not None
-        try:
-            return await self._service_token()
-        except ServiceTokenError as exc:
-            log.warning("no machine token for a subgraph lookup", error=str(exc))
-            raise DependencyUnavailable("the lookup is not available") from exc
 
     async def close(self) -> None:
         """Release connections."""
