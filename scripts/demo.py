@@ -44,6 +44,7 @@ TWILIO = _url("twilio_emulator", 12112)
 #: Where one-time codes come from: ``echo`` (AuthApi's answer, development) or ``sms`` (the
 #: text the Twilio emulator received; ``make prod-check``, where nothing is echoed).
 OTP_FROM = os.environ.get("NUDGES_DEMO_OTP_FROM", "echo")
+GATEWAY_ONLY = bool(os.environ.get("NUDGES_DEMO_GATEWAY_ONLY"))
 #: The admin ``make dev`` seeds (UserApi's ``SEED_ADMIN_PHONE``).
 ADMIN_PHONE = os.environ.get("NUDGES_DEMO_ADMIN_PHONE", "+14155550100")
 
@@ -100,10 +101,13 @@ def gql(url: str, query: str, token: str | None = None, **variables: Any) -> dic
 
 
 def graph(query: str, token: str | None, direct: str, **variables: Any) -> dict[str, Any]:
-    """Through the gateway; straight to the subgraph when the gateway cannot answer."""
+    """Through the gateway; straight to the subgraph when the gateway cannot answer (unless
+    ``NUDGES_DEMO_GATEWAY_ONLY`` is set, as ``make prod-check`` does)."""
     try:
         return gql(GATEWAY, query, token, **variables)
     except (StepFailed, httpx.HTTPError):
+        if GATEWAY_ONLY:
+            raise
         return gql(direct, query, token, **variables)
 
 
