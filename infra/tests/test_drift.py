@@ -82,7 +82,9 @@ def test_every_service_runs_its_own_image_from_its_own_repository(
     environments: dict[str, TerraformDir], env: str
 ) -> None:
     modules = environments[env].named("module")
-    assert modules["ecr"]["images"] == '${toset(concat(keys(local.services), ["ops"]))}'
+    assert modules["ecr"]["images"] == (
+        '${toset(concat(keys(local.services), ["ops"], local.deploy_keycloak ? ["keycloak"] : []))}'
+    )
     service = modules["service"]
     assert service["for_each"] == "${local.services}"
     assert service["image"] == "${module.ecr.repository_urls[each.key]}:${var.image_tag}"

@@ -17,9 +17,11 @@ class GatewaySettings(NudgesSettings):
     #: GraphQL documents, variables and extensions of one request (or batch), at most.
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
-    #: Besides the common ones, production needs the gateway's token at WarpCache.
+    #: The gateway has no database, broker or keys of its own: it reads the supergraph from the
+    #: registry and sessions (with its token) from WarpCache.
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        "registry_url",
+        "warpcache_url",
         "warpcache_token",
     )
 

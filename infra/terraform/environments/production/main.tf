@@ -8,6 +8,10 @@ locals {
   name      = "nudges-${var.environment}"
   namespace = "${var.environment}.nudges.internal"
   api_host  = "api.${var.domain}"
+  # Keycloak: this environment's own (keycloak_url empty) at id.<domain>, or an existing one.
+  id_host         = "id.${var.domain}"
+  deploy_keycloak = var.keycloak_url == ""
+  keycloak_url    = local.deploy_keycloak ? "https://${local.id_host}" : var.keycloak_url
   ui_hosts = {
     "admin-ui"  = "admin.${var.domain}"
     "signup-ui" = "app.${var.domain}"
@@ -46,6 +50,11 @@ locals {
     "registry-postgres-url"    = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
     "migrator-postgres-url"    = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
+  # Read only by this environment's own Keycloak.
+  keycloak_secrets = local.deploy_keycloak ? {
+    "keycloak-db-password"    = "Password of the PostgreSQL role keycloak (database keycloak)"
+    "keycloak-admin-password" = "Password of Keycloak's bootstrap admin (the admin console is not public)"
+  } : {}
   secret_arns = merge(
     module.secrets.secret_arns,
     { for redis in module.elasticache : "redis-url" => redis.url_secret_arn },
@@ -109,7 +118,7 @@ locals {
         WARPCACHE_URL      = "warpcache.${local.namespace}:50051"
         LOCALIZATION_URL   = "localization.${local.namespace}:50052"
         USER_URL           = local.graph_url.user
-        KEYCLOAK_URL       = var.keycloak_url
+        KEYCLOAK_URL       = local.keycloak_url
         KEYCLOAK_REALM     = "nudges"
         KEYCLOAK_CLIENT_ID = "nudges-auth"
         OIDC_REDIRECT_URL  = "${local.api_url}/auth/callback"
@@ -341,7 +350,7 @@ module "secrets" {
   source = "../../modules/secrets"
 
   name    = local.name
-  secrets = local.secrets
+  secrets = merge(local.secrets, local.keycloak_secrets)
   tags    = local.tags
 }
 
@@ -360,7 +369,7 @@ module "ecr" {
   source = "../../modules/ecr"
 
   name        = local.name
-  images      = toset(concat(keys(local.services), ["ops"]))
+  images      = toset(concat(keys(local.services), ["ops"], local.deploy_keycloak ? ["keycloak"] : []))
   kms_key_arn = module.secrets.kms_key_arn
   tags        = local.tags
 }
@@ -380,10 +389,11 @@ module "dns" {
   providers = { aws = aws, aws.us_east_1 = aws.us_east_1 }
 
   zone_name                      = var.zone_name
-  regional_certificate_domains   = [local.api_host]
+  regional_certificate_domains   = concat([local.api_host], local.deploy_keycloak ? [local.id_host] : [])
   cloudfront_certificate_domains = values(local.ui_hosts)
   alias_records = merge(
     { api = { name = local.api_host, target_dns = module.alb.dns_name, target_zone_id = module.alb.zone_id } },
+    local.deploy_keycloak ? { id = { name = local.id_host, target_dns = module.alb.dns_name, target_zone_id = module.alb.zone_id } } : {},
     {
       for site, host in local.ui_hosts : site => {
         name           = host
@@ -618,6 +628,77 @@ locals {
     },
     { for redis in module.elasticache : "redis" => { security_group_id = redis.security_group_id, port = redis.port } },
   )
+}
+
+# --- Keycloak (OIDC login of admins) ---------------------------------------------------
+
+# This environment's own Keycloak, when keycloak_url is empty: the image of
+# infra/docker/keycloak.Dockerfile (the nudges realm imported at start), its database
+# `keycloak` on the RDS instance, two tasks behind the load balancer on id.<domain>. Only the
+# nudges realm's endpoints and Keycloak's static resources are routed: the admin console
+# (/admin) and the master realm are not reachable from the internet.
+module "keycloak" {
+  source = "../../modules/ecs-service"
+  count  = local.deploy_keycloak ? 1 : 0
+
+  name               = "keycloak"
+  name_prefix        = local.name
+  cluster_arn        = aws_ecs_cluster.this.arn
+  cluster_name       = aws_ecs_cluster.this.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  image              = "${module.ecr.repository_urls["keycloak"]}:${var.image_tag}"
+  ecr_repository_arn = module.ecr.repository_arns["keycloak"]
+  cpu_architecture   = var.cpu_architecture
+  container_port     = 8080
+  cpu                = var.keycloak_size.cpu
+  memory             = var.keycloak_size.memory
+  desired_count      = var.keycloak_size.count
+  min_count          = var.keycloak_size.count
+  max_count          = var.keycloak_size.count
+  environment = {
+    KC_DB                       = "postgres"
+    KC_DB_URL                   = "jdbc:postgresql://${module.rds.address}:${module.rds.port}/keycloak?sslmode=require"
+    KC_DB_USERNAME              = "keycloak"
+    KC_HOSTNAME                 = "https://${local.id_host}"
+    KC_PROXY_HEADERS            = "xforwarded"
+    KC_HTTP_ENABLED             = "true"
+    KC_HEALTH_ENABLED           = "true"
+    KC_CACHE                    = "ispn"
+    KC_CACHE_STACK              = "jdbc-ping"
+    KC_BOOTSTRAP_ADMIN_USERNAME = "admin"
+  }
+  secrets = {
+    KC_DB_PASSWORD              = local.secret_arns["keycloak-db-password"]
+    KC_BOOTSTRAP_ADMIN_PASSWORD = local.secret_arns["keycloak-admin-password"]
+  }
+  kms_key_arn        = module.secrets.kms_key_arn
+  log_retention_days = var.log_retention_days
+
+  load_balancer = {
+    listener_arn      = module.alb.https_listener_arn
+    security_group_id = module.alb.security_group_id
+    path_patterns     = ["/realms/nudges", "/realms/nudges/*", "/resources/*"]
+    host_headers      = [local.id_host]
+    priority          = 5
+    health_check_path = "/realms/nudges"
+  }
+
+  tags = local.tags
+}
+
+module "keycloak_access" {
+  source = "../../modules/service-access"
+  count  = local.deploy_keycloak ? 1 : 0
+
+  services = {
+    keycloak = {
+      security_group_id = module.keycloak[0].security_group_id
+      ports             = []
+      postgres          = true
+    }
+  }
+  data_stores = local.data_stores
 }
 
 # --- user interfaces -------------------------------------------------------------------

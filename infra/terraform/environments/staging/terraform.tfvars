@@ -6,7 +6,6 @@ vpc_cidr           = "10.20.0.0/16"
 availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
 single_nat_gateway = true
 image_tag          = "0.1.0"
-keycloak_url       = "https://id.staging.nudges.app"
 twilio_account_sid = "AC00000000000000000000000000000000"
 twilio_from_number = "+15005550006"
 log_level          = "DEBUG"

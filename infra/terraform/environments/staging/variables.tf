@@ -51,8 +51,19 @@ variable "cpu_architecture" {
 }
 
 variable "keycloak_url" {
-  description = "Base URL of the Keycloak serving the nudges realm (issuer <url>/realms/nudges)."
+  description = "Base URL of an existing Keycloak serving the nudges realm (issuer <url>/realms/nudges). Empty: this environment runs its own at https://id.<domain>."
   type        = string
+  default     = ""
+}
+
+variable "keycloak_size" {
+  description = "CPU units and MiB of each Keycloak task, and how many run (when this environment runs its own)."
+  type = object({
+    cpu    = number
+    memory = number
+    count  = number
+  })
+  default = { cpu = 1024, memory = 2048, count = 2 }
 }
 
 variable "twilio_account_sid" {

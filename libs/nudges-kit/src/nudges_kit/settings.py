@@ -2,20 +2,39 @@
 
 Every field has a development default. Fields listed in ``production_required``
 must be set explicitly when ``ENVIRONMENT=production``; startup fails with a
-message naming each missing one.
+message naming each missing one. Each service lists exactly what it uses, from the
+groups below (``REQUIRES_DATABASE``...) and its own fields. In production, a secret
+equal to its development default is refused too, whoever set it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class MissingProductionSettings(RuntimeError):
+class ProductionSettingsRefused(RuntimeError):
+    """Raised at startup when the settings are not fit for production."""
+
+
+class MissingProductionSettings(ProductionSettingsRefused):
     """Raised at startup when production settings are left at their defaults."""
+
+
+class DevelopmentSecretsInProduction(ProductionSettingsRefused):
+    """Raised at startup when a secret in production is its development default."""
+
+
+#: Groups of settings a service requires in production when it uses what they name.
+REQUIRES_DATABASE: tuple[str, ...] = ("postgres_url",)
+REQUIRES_BROKER: tuple[str, ...] = ("kafka_bootstrap_servers",)
+#: Verifying the JWTs AuthApi issues.
+REQUIRES_TOKENS: tuple[str, ...] = ("jwt_issuer", "jwks_url")
+#: Encrypting and looking up phone numbers.
+REQUIRES_PHONES: tuple[str, ...] = ("phone_encryption_key", "phone_hash_key")
 
 
 def development_warpcache_token(caller: str) -> str:
@@ -109,15 +128,9 @@ class NudgesSettings(BaseSettings):
     phone_encryption_key: SecretStr = SecretStr("ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=")
     phone_hash_key: SecretStr = SecretStr("dev-only-phone-hash-key")
 
-    #: Names of fields that must be set explicitly in production.
-    production_required: ClassVar[tuple[str, ...]] = (
-        "postgres_url",
-        "kafka_bootstrap_servers",
-        "jwt_issuer",
-        "jwks_url",
-        "phone_encryption_key",
-        "phone_hash_key",
-    )
+    #: Names of fields that must be set explicitly in production: each service lists what it
+    #: uses (nothing here, so that a service never requires what it does not use).
+    production_required: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
     def _kafka_security_is_complete(self) -> NudgesSettings:
@@ -164,6 +177,20 @@ class NudgesSettings(BaseSettings):
             raise MissingProductionSettings(
                 f"{self.service_name}: missing production settings: {', '.join(missing)}"
             )
+        # A secret counts when the service uses it (required) or someone set it: an unused
+        # secret of the base class left at its default protects nothing.
+        development = [
+            name.upper()
+            for name, field in type(self).model_fields.items()
+            if (name in self.production_required or name in self.model_fields_set)
+            and _is_development_secret(
+                getattr(self, name), field.get_default(call_default_factory=True)
+            )
+        ]
+        if development:
+            raise DevelopmentSecretsInProduction(
+                f"{self.service_name}: development secrets in production: {', '.join(development)}"
+            )
         return self
 
     @property
@@ -185,6 +212,21 @@ class NudgesSettings(BaseSettings):
         if not name:
             return self.postgres_url
         return with_database(self.postgres_url, name)
+
+
+def _is_development_secret(value: Any, default: Any) -> bool:
+    """True when ``value`` is (or, for a map of secrets, holds) a non-empty development default
+    secret."""
+    if isinstance(default, SecretStr):
+        return bool(default.get_secret_value()) and value == default
+    if isinstance(default, dict) and isinstance(value, dict):
+        return any(
+            isinstance(secret, SecretStr)
+            and bool(secret.get_secret_value())
+            and value.get(key) == secret
+            for key, secret in default.items()
+        )
+    return False
 
 
 def with_database(url: str, database: str) -> str:

@@ -9,7 +9,11 @@ from pydantic import Field, SecretStr, model_validator
 
 from nudges_kit.auth import REGISTRY_WRITE_SCOPE
 from nudges_kit.client_address import ClientAddressPolicy, Topology
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_PHONES,
+    NudgesSettings,
+)
 
 #: Development secrets of the machine accounts; production sets ``MACHINE_SECRETS``.
 DEV_MACHINE_SECRETS = {
@@ -99,11 +103,9 @@ class AuthSettings(NudgesSettings):
     #: AuthApi has no database and is the issuer (it reads no JWKS): its production settings
     #: are the broker, the other services, the keys and the secrets.
     production_required: ClassVar[tuple[str, ...]] = (
-        *(
-            name
-            for name in NudgesSettings.production_required
-            if name not in ("postgres_url", "jwks_url")
-        ),
+        *REQUIRES_BROKER,
+        *REQUIRES_PHONES,
+        "jwt_issuer",
         "warpcache_url",
         "warpcache_token",
         "localization_url",

@@ -6,7 +6,12 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_TOKENS,
+    NudgesSettings,
+)
 
 
 class PaymentSettings(NudgesSettings):
@@ -48,7 +53,11 @@ class PaymentSettings(NudgesSettings):
     service_client_secret: SecretStr = SecretStr("dev-only-payment-secret")
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_TOKENS,
+        "registry_url",
+        "subgraph_url",
         "stripe_api_key",
         "stripe_api_base",
         "checkout_success_url",

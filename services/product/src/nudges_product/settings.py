@@ -6,7 +6,12 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_TOKENS,
+    NudgesSettings,
+)
 
 
 class ProductSettings(NudgesSettings):
@@ -19,7 +24,11 @@ class ProductSettings(NudgesSettings):
     service_client_secret: SecretStr = SecretStr("dev-only-product-secret")
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_TOKENS,
+        "registry_url",
+        "subgraph_url",
         "auth_token_url",
         "service_client_secret",
     )

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import REQUIRES_BROKER, REQUIRES_PHONES, NudgesSettings
 
 
 class WebhooksSettings(NudgesSettings):
@@ -42,7 +42,10 @@ class WebhooksSettings(NudgesSettings):
     draft_ttl_seconds: int = 3600
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_BROKER,
+        *REQUIRES_PHONES,
+        "warpcache_url",
+        "localization_url",
         "stripe_webhook_secret",
         "twilio_auth_token",
         "twilio_webhook_base_url",
