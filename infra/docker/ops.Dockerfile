@@ -22,13 +22,13 @@ ENV UV_PROJECT_ENVIRONMENT=/app/.venv
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --reinstall \
       --package nudges-user --package nudges-product --package nudges-payment \
-      --package nudges-consumers
+      --package nudges-consumers --package nudges-registry
 
 FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin nudges \
  && install -d -o nudges -g nudges /var/lib/nudges
 COPY --from=build /app/.venv /app/.venv
-# The one place a service writes (the settings' relative paths, e.g. .nudges/registry).
+# The one place a service writes (the settings' relative paths, e.g. .nudges/jwt-keys.json).
 WORKDIR /var/lib/nudges
 # The root filesystem may be read-only (compose, ECS): these stay writable. On Fargate a task
 # volume at a path the image declares a VOLUME starts with the image's owner and mode.

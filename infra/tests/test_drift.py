@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from conftest import Infra, TerraformDir
 
 #: Settings whose values are secrets: Terraform must read them from Secrets Manager.
-SECRET_NAME = re.compile(r"(_KEY|_KEYS|_SECRET|_SECRETS|_TOKEN|_PASSWORD)$|^(POSTGRES|REDIS)_URL$")
+SECRET_NAME = re.compile(
+    r"(_KEY|_KEYS|_SECRET|_SECRETS|_TOKEN|_PASSWORD)$|^(POSTGRES|REDIS)_URL$|^WARPCACHE_CALLERS$"
+)
 
 #: Settings compose sets that production must not: development switches.
 DEVELOPMENT_ONLY = {
@@ -23,8 +25,13 @@ DEVELOPMENT_ONLY = {
 
 #: Secrets production sets that compose does not, by service.
 PRODUCTION_ONLY_SECRETS = {
-    "auth": {"JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)"},
-    "payment": {"SERVICE_TOKEN": "development subgraphs accept PaymentApi's calls without one"},
+    "auth": {
+        "JWT_SIGNING_KEYS": "development generates a signing key (JWT_KEYS_FILE)",
+        "EDGE_ORIGIN_SECRET": "development has no CloudFront in front of AuthApi",
+    },
+    "warpcache": {
+        "WARPCACHE_REDIS_AUTH_TOKEN": "compose's Redis listens on its own network without AUTH"
+    },
 }
 
 
@@ -75,7 +82,9 @@ def test_every_service_runs_its_own_image_from_its_own_repository(
     environments: dict[str, TerraformDir], env: str
 ) -> None:
     modules = environments[env].named("module")
-    assert modules["ecr"]["images"] == '${toset(concat(keys(local.services), ["ops"]))}'
+    assert modules["ecr"]["images"] == (
+        '${toset(concat(keys(local.services), ["ops"], local.deploy_keycloak ? ["keycloak"] : []))}'
+    )
     service = modules["service"]
     assert service["for_each"] == "${local.services}"
     assert service["image"] == "${module.ecr.repository_urls[each.key]}:${var.image_tag}"
@@ -121,7 +130,7 @@ def test_every_secret_named_exists_and_is_used(
     environments: dict[str, TerraformDir], env: str
 ) -> None:
     tf = environments[env].locals
-    declared = set(tf["secrets"]) | {"redis-url"}
+    declared = set(tf["secrets"]) | {"redis-url", "redis-auth-token"}
     used = {
         secret
         for service in {**tf["services"], **tf["jobs"]}.values()

@@ -38,7 +38,7 @@ def test_every_service_becomes_ready(tmp_path: Path, postgres: Postgres) -> None
     tail = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, tail
     assert f"all {len(runnable_services(Path.cwd()))} services healthy" in result.stdout
-    assert "migrated: consumersdb, paymentdb, productdb, userdb" in result.stdout
+    assert "migrated: consumersdb, paymentdb, productdb, registrydb, userdb" in result.stdout
     with psycopg.connect(with_database(postgres.url, "userdb")) as conn:
         admins = conn.execute("SELECT count(*) FROM admins").fetchone()
     assert admins is not None

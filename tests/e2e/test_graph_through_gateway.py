@@ -43,3 +43,5 @@ def test_the_composed_graph_serves_every_subgraph(platform: Platform) -> None:
     fields = {f["name"] for f in typename["data"]["__schema"]["queryType"]["fields"]}
     assert {"viewer", "plans", "clientBySlug", "paymentConfirmations"} <= fields
     assert "_entities" not in fields
+    # Fields meant for services are not part of the public graph.
+    assert fields.isdisjoint({"phoneIdentity", "contact", "announcementRecipients"})

@@ -22,6 +22,10 @@ from nudges_kit.settings import NudgesSettings, with_database
 pytestmark = pytest.mark.slow
 
 
+#: Stripe ids are for staff: an admin reads a checkout session's.
+SESSION_STRIPE_ID = "query($id: ID!) { checkoutSession(id: $id) { stripeSessionId } }"
+
+
 def _vault() -> PhoneVault:
     settings = NudgesSettings()
     return PhoneVault(
@@ -140,7 +144,7 @@ def test_a_client_buys_a_plan_through_stripe_checkout(platform: Platform) -> Non
         lambda: _gql(
             platform,
             "user",
-            client,
+            admin,
             "query($id: ID!) { client(id: $id) { stripeCustomerId } }",
             id=me["id"],
         )["client"]["stripeCustomerId"]
@@ -151,9 +155,12 @@ def test_a_client_buys_a_plan_through_stripe_checkout(platform: Platform) -> Non
         platform,
         "payment",
         client,
-        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { id stripeSessionId url } }",
+        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { id url } }",
         t=tier["id"],
     )["createCheckoutSession"]
+    session = _gql(platform, "payment", admin, SESSION_STRIPE_ID, id=session["id"])[
+        "checkoutSession"
+    ]
     completed = httpx.post(
         platform.url(
             "stripe-emulator", f"/_emulator/checkout/{session['stripeSessionId']}/complete"
@@ -255,7 +262,7 @@ def test_renewals_failed_payments_and_cancellation_follow_stripe(platform: Platf
         lambda: _gql(
             platform,
             "user",
-            client,
+            admin,
             "query($id: ID!) { client(id: $id) { stripeCustomerId } }",
             id=me["id"],
         )["client"]["stripeCustomerId"]
@@ -264,9 +271,12 @@ def test_renewals_failed_payments_and_cancellation_follow_stripe(platform: Platf
         platform,
         "payment",
         client,
-        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { stripeSessionId } }",
+        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { id } }",
         t=tier["id"],
     )["createCheckoutSession"]
+    session = _gql(platform, "payment", admin, SESSION_STRIPE_ID, id=session["id"])[
+        "checkoutSession"
+    ]
     httpx.post(
         platform.url(
             "stripe-emulator", f"/_emulator/checkout/{session['stripeSessionId']}/complete"

@@ -23,6 +23,7 @@ from reliability_support import (
     CREATE_TIER,
     FIGURES,
     PLAN_SYNC,
+    SESSION_STRIPE_ID,
     Login,
     PayingClient,
     eventually,
@@ -71,13 +72,13 @@ def reliability_broker(state_dir: Path) -> Iterator[TansuBroker]:
 def platform(
     postgres: Postgres, reliability_broker: TansuBroker, state_dir: Path
 ) -> Iterator[Platform]:
-    """Every service as a process on free ports over fresh databases. AuthApi trusts one
-    proxy hop, so that each simulated caller has an address of its own (X-Forwarded-For)."""
+    """Every service as a process on free ports over fresh databases. AuthApi stands behind
+    a load balancer, so that each simulated caller has an address of its own (X-Forwarded-For)."""
     running = Platform(
         postgres.url,
         reliability_broker.bootstrap_servers,
         state_dir / "reliability",
-        overrides={"auth": {"TRUSTED_PROXY_HOPS": "1"}},
+        overrides={"auth": {"CLIENT_ADDRESS_TOPOLOGY": "alb"}},
     )
     running.state_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -119,7 +120,7 @@ def paying_client(platform: Platform, admin: Login) -> PayingClient:
         "createClient"
     ]["id"]
     eventually(
-        lambda: gql(platform, "user", owner.access_token, CLIENT_SYNC, id=client_id)["client"][
+        lambda: gql(platform, "user", admin.access_token, CLIENT_SYNC, id=client_id)["client"][
             "stripeCustomerId"
         ],
         within=60,
@@ -128,9 +129,12 @@ def paying_client(platform: Platform, admin: Login) -> PayingClient:
         platform,
         "payment",
         owner.access_token,
-        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { stripeSessionId } }",
+        "mutation($t: ID!) { createCheckoutSession(priceTierId: $t) { id } }",
         t=tier_id,
     )["createCheckoutSession"]
+    session = gql(platform, "payment", admin.access_token, SESSION_STRIPE_ID, id=session["id"])[
+        "checkoutSession"
+    ]
     completed = httpx.post(
         platform.url(
             "stripe-emulator", f"/_emulator/checkout/{session['stripeSessionId']}/complete"

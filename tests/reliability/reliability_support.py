@@ -238,7 +238,9 @@ CREATE_TIER = """mutation($p: ID!, $a: Int!) { createPriceTier(planId: $p, input
 CREATE_CLIENT = """mutation($n: String!, $s: String!) {
   createClient(input: {name: $n, slug: $s}) { id } }"""
 PLAN_SYNC = "query($id: ID!) { plan(id: $id) { stripeProductId tiers { id stripePriceId } } }"
+#: Stripe ids are for staff: an admin reads them.
 CLIENT_SYNC = "query($id: ID!) { client(id: $id) { stripeCustomerId } }"
+SESSION_STRIPE_ID = "query($id: ID!) { checkoutSession(id: $id) { stripeSessionId } }"
 
 
 def stripe_list(platform: Platform, kind: str) -> list[dict[str, Any]]:

@@ -102,7 +102,7 @@ def test_pools_recover_and_relays_resume_after_every_connection_is_terminated(
         within=60,
     )
     eventually(
-        lambda: gql(platform, "user", owner.access_token, CLIENT_SYNC, id=client)["client"][
+        lambda: gql(platform, "user", admin.access_token, CLIENT_SYNC, id=client)["client"][
             "stripeCustomerId"
         ],
         within=60,

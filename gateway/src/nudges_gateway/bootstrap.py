@@ -47,7 +47,10 @@ def bootstrap(settings: GatewaySettings) -> Components:
 
     holder = SchemaHolder(settings.plan_cache_size, on_load=pools_follow)
     cache = WarpCacheClient(
-        settings.warpcache_url, timeout=settings.warpcache_timeout_seconds, retries=1
+        settings.warpcache_url,
+        timeout=settings.warpcache_timeout_seconds,
+        retries=1,
+        token=settings.warpcache_caller_token(),
     )
     sessions = SessionResolver(cache, settings.session_key_prefix)
     gateway = Gateway(

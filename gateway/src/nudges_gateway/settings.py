@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+
 from nudges_kit.settings import NudgesSettings
 
 
@@ -10,6 +14,16 @@ class GatewaySettings(NudgesSettings):
 
     service_name: str = "gateway"
     http_port: int = 4000
+    #: GraphQL documents, variables and extensions of one request (or batch), at most.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1)
+
+    #: The gateway has no database, broker or keys of its own: it reads the supergraph from the
+    #: registry and sessions (with its token) from WarpCache.
+    production_required: ClassVar[tuple[str, ...]] = (
+        "registry_url",
+        "warpcache_url",
+        "warpcache_token",
+    )
 
     #: Serve this supergraph file (composed by GraphMonitor, Apollo's or Hive's tools) instead
     #: of polling the registry; the file is re-read when it changes.
@@ -29,15 +43,14 @@ class GatewaySettings(NudgesSettings):
     subgraph_max_keepalive_connections: int = 20
     subgraph_keepalive_seconds: float = 4.0
 
-    #: Limits of one operation.
-    max_depth: int = 15
-    max_cost: int = 10_000
-    max_aliases: int = 30
-    #: The size assumed for a list field that announces none (``first``, ``limit``...).
-    default_list_size: int = 10
-    max_query_bytes: int = 64 * 1024
+    #: The limits of one operation (``max_depth``, ``max_cost``, ``max_aliases``,
+    #: ``default_list_size``, ``max_query_bytes``) are those of every subgraph, declared once in
+    #: :class:`NudgesSettings`.
     #: Most operations in one batched (JSON array) request.
     max_batch: int = 10
+    #: Answer ``__schema`` and ``__type``. Unset, it follows the environment: on in
+    #: development and tests, off in production (where it would map the whole graph for an
+    #: attacker); refused queries answer GRAPHQL_VALIDATION_FAILED.
     introspection: bool = True
     #: Prepared operations (plans) kept per supergraph, and persisted queries (APQ) kept.
     plan_cache_size: int = 1000
@@ -52,3 +65,11 @@ class GatewaySettings(NudgesSettings):
     websocket_origins: list[str] = [
         f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (5173, 5174)
     ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _introspection_follows_environment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("introspection") in (None, ""):
+            environment = str(data.get("environment") or "development").lower()
+            data = {**data, "introspection": environment != "production"}
+        return data

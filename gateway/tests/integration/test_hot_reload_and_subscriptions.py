@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import httpx
 import orjson
 import pytest
 import strawberry
+from fastapi import FastAPI
 from gateway_support import Recorder, RunningGateway, ServedApp, Subgraph, sdl_of, start_gateway
 from integration.test_auth_and_tracing import fake_jwt, store_session
 from strawberry.asgi import GraphQL
@@ -24,8 +26,9 @@ from strawberry.federation import Schema
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from nudges_devstack.infra import free_port, wait_for_port
-from nudges_kit.registry_client import register_subgraph
+from nudges_devstack.infra import Postgres, free_port, wait_for_port
+from nudges_devstack.testing import TokenIssuer, create_migrated_database, drop_database
+from nudges_registry.migrations import migration_set as registry_migrations
 
 
 @strawberry.type
@@ -38,14 +41,31 @@ class ExtrasQuery:
 EXTRAS = Schema(query=ExtrasQuery)
 
 
+@dataclass
+class Registry:
+    """GraphMonitor and a machine token it accepts for writes."""
+
+    url: str
+    token: str
+
+
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[str]:
-    """GraphMonitor as its console script, on a free port, with a store of its own."""
+def registry(postgres: Postgres) -> Iterator[Registry]:
+    """GraphMonitor as its console script, on a free port, with a registrydb of its own; it
+    verifies writes with the JWKS of a test issuer served beside it."""
+    database = create_migrated_database(postgres.url, registry_migrations())
+    keys = FastAPI()
+    jwks = ServedApp(keys).start()
+    issuer = TokenIssuer(issuer=f"{jwks.url}/auth")
+    keys.get("/auth/.well-known/jwks.json")(lambda: issuer.jwks)
     port = free_port()
     env = {
         **os.environ,
         "HTTP_PORT": str(port),
-        "REGISTRY_DIR": str(tmp_path / "registry"),
+        "POSTGRES_URL": postgres.url,
+        "DATABASE_NAME": database,
+        "JWT_ISSUER": issuer.issuer,
+        "JWKS_URL": f"{issuer.issuer}/.well-known/jwks.json",
         "LOG_LEVEL": "WARNING",
         "ENVIRONMENT": "test",
     }
@@ -53,26 +73,31 @@ def registry(tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen([command], env=env, stdout=subprocess.DEVNULL)
     try:
         wait_for_port("127.0.0.1", port, 30)
-        yield f"http://127.0.0.1:{port}"
+        token = issuer.token("user", "service", scope="registry:write", ttl=600)
+        yield Registry(f"http://127.0.0.1:{port}", token)
     finally:
         process.terminate()
         process.wait(10)
+        jwks.stop()
+        asyncio.run(drop_database(postgres.url, database))
 
 
-def register(registry_url: str, name: str, url: str, sdl: str) -> None:
-    async def run() -> bool:
-        task = await register_subgraph(registry_url, name, url, sdl, attempts=3, first_backoff=0.1)
-        return await task
-
-    assert asyncio.run(run())
+def register(registry: Registry, name: str, url: str, sdl: str) -> None:
+    response = httpx.post(
+        f"{registry.url}/subgraphs",
+        json={"name": name, "url": url, "sdl": sdl},
+        headers={"Authorization": f"Bearer {registry.token}"},
+        timeout=10,
+    )
+    assert response.status_code in (200, 201), response.text
 
 
 def test_hot_reload_keeps_the_request_in_flight(
-    registry: str, subgraphs: dict[str, Subgraph], tmp_path: Path
+    registry: Registry, subgraphs: dict[str, Subgraph], tmp_path: Path
 ) -> None:
     for subgraph in subgraphs.values():
         register(registry, subgraph.name, subgraph.url, subgraph.sdl())
-    gateway = start_gateway(None, registry_url=registry, supergraph_push_token="push-secret")
+    gateway = start_gateway(None, registry_url=registry.url, supergraph_push_token="push-secret")
     extras = ServedApp(GraphQL(EXTRAS)).start()
     try:
         deadline = time.monotonic() + 10
@@ -104,7 +129,7 @@ def test_hot_reload_keeps_the_request_in_flight(
         )
         assert refused.status_code == 400
         assert gateway.query("{ hello reviews { stars } }")["data"]["hello"] == "hello from extras"  # type: ignore[index]
-        versions = httpx.get(f"{registry}/supergraph/versions").json()
+        versions = httpx.get(f"{registry.url}/supergraph/versions").json()
         assert [v["number"] for v in versions] == [4, 3, 2, 1]
     finally:
         gateway.served.stop()

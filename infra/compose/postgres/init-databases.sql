@@ -5,6 +5,7 @@ CREATE DATABASE userdb;
 CREATE DATABASE productdb;
 CREATE DATABASE paymentdb;
 CREATE DATABASE consumersdb;
+CREATE DATABASE registrydb;
 
 CREATE ROLE keycloak LOGIN PASSWORD 'keycloak';
 CREATE DATABASE keycloak OWNER keycloak;

@@ -52,7 +52,7 @@ def new_phone() -> str:
 
 
 def new_ip() -> str:
-    """A fresh client address, sent as ``X-Forwarded-For`` (AuthApi trusts one proxy hop)."""
+    """A fresh client address, sent as ``X-Forwarded-For`` (AuthApi stands behind an ALB)."""
     n = next(_addresses)
     return f"10.{random.randrange(256)}.{n // 256 % 256}.{n % 256}"
 
@@ -214,7 +214,7 @@ def auth_settings(
     keys_file: Path,
     **overrides: Any,
 ) -> AuthSettings:
-    """Settings of an AuthApi under test (one proxy hop trusted: tests pick their address)."""
+    """Settings of an AuthApi under test (behind a load balancer: tests pick their address)."""
     values: dict[str, Any] = {
         "environment": "test",
         "log_json": True,
@@ -225,7 +225,7 @@ def auth_settings(
         "localization_url": localization,
         "kafka_bootstrap_servers": kafka,
         "jwt_keys_file": keys_file,
-        "trusted_proxy_hops": 1,
+        "client_address_topology": "alb",
         "oidc_redirect_url": f"http://127.0.0.1:{port}/auth/callback",
         **overrides,
     }

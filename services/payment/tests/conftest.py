@@ -1,9 +1,11 @@
 """PaymentApi on a migrated database of its own, the Stripe emulator, and a stand-in for the
-two subgraphs it asks (ProductApi for price tiers, UserApi for Stripe customers)."""
+two subgraphs it asks (ProductApi for price tiers, UserApi for Stripe customers) and for the
+token endpoint of its machine account."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +52,9 @@ class OtherSubgraphs:
     failing_status: int | None = None
     #: When set, every entity is refused with a GraphQL error of this code.
     refusing_code: str | None = None
+    #: The machine accounts that asked the token endpoint for a token, and what it gives.
+    token_requests: list[str] = field(default_factory=list)
+    machine_token: str = "payment-machine-token"
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -70,6 +75,13 @@ class OtherSubgraphs:
                     {"__typename": representation["__typename"], **found} if found else None
                 )
             return JSONResponse({"data": {"_entities": entities}})
+
+        @app.post("/auth/token")
+        async def token(request: Request) -> Response:
+            # PaymentApi's client credentials: HTTP Basic, the account name before the colon.
+            basic = request.headers.get("authorization", "").removeprefix("Basic ")
+            self.token_requests.append(base64.b64decode(basic).decode().split(":")[0])
+            return JSONResponse({"access_token": self.machine_token, "expires_in": 900})
 
         @app.post("/product/graphql")
         async def product(request: Request) -> Response:
@@ -165,6 +177,7 @@ def api(
         checkout_cancel_url=CANCEL_URL,
         product_url=f"{subgraphs.url}/product/graphql",
         user_url=f"{subgraphs.url}/user/graphql",
+        auth_token_url=f"{subgraphs.url}/auth/token",
     )
     issuer = TokenIssuer()
     vault = PhoneVault(
@@ -213,7 +226,7 @@ class Checkout:
         query = (
             "mutation($t: ID!, $c: String, $k: String) {"
             " createCheckoutSession(priceTierId: $t, discountCode: $c, idempotencyKey: $k) {"
-            " id status url stripeSessionId priceTierId discountCode client { id } } }"
+            " id status url priceTierId discountCode client { id } } }"
         )
         data = self.api.ok(
             query,
@@ -222,7 +235,14 @@ class Checkout:
             c=arguments.get("discount_code"),
             k=arguments.get("idempotency_key", uuid.uuid4().hex),
         )
-        return data["createCheckoutSession"]  # type: ignore[no-any-return]
+        created: dict[str, Any] = data["createCheckoutSession"]
+        # Stripe ids are for staff: the session's is read as an admin.
+        staff = self.api.ok(
+            "query($id: ID!) { checkoutSession(id: $id) { stripeSessionId } }",
+            self.api.person("admin").token,
+            id=created["id"],
+        )
+        return {**created, **staff["checkoutSession"]}
 
 
 @pytest.fixture(scope="session")

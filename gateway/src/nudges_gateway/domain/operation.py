@@ -27,6 +27,8 @@ from graphql import (
 )
 from graphql.language import Visitor, visit
 
+from nudges_kit.graphql_limits import PAGE_ARGUMENTS
+
 
 @dataclass(frozen=True, slots=True)
 class Condition:
@@ -187,10 +189,6 @@ def alias_count(items: tuple[Selection, ...]) -> int:
     for field in iter_fields(items):
         count += (field.key != field.name) + alias_count(field.items)
     return count
-
-
-#: Arguments whose integer value sets the size of a list a field returns.
-PAGE_ARGUMENTS = ("first", "last", "limit", "pageSize", "take")
 
 
 def list_size(field: FieldSel, variables: Mapping[str, Any], default: int) -> int:

@@ -35,6 +35,7 @@ from nudges_gateway.domain.operation import (
 from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.planner import PlanningError, build_plan
 from nudges_gateway.domain.supergraph import Supergraph
+from nudges_kit.graphql_limits import CONNECTION_LISTS
 
 Json = dict[str, Any]
 
@@ -208,10 +209,6 @@ def operation_cost(
         return total
 
     return walk(plan.root_type, plan.operation.items, 1)
-
-
-#: The list fields of a connection type whose size is the page size asked of the connection.
-CONNECTION_LISTS = ("nodes", "edges")
 
 
 def _is_connection(supergraph: Supergraph, type_name: str) -> bool:

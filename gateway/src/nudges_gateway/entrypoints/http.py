@@ -30,6 +30,7 @@ from nudges_gateway.domain.supergraph import InvalidSupergraph
 from nudges_gateway.entrypoints.websocket import serve_graphql_ws
 from nudges_gateway.service_layer.gateway import GraphQLRequest
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.body_limit import RequestBodyTooLarge, parse_length, read_body, too_large_response
 from nudges_kit.http import add_readiness_check, background, create_app
 from nudges_kit.logging import get_logger
 
@@ -39,7 +40,14 @@ Json = dict[str, Any]
 
 #: The request headers the GraphQL path reads.
 READ_HEADERS = frozenset(
-    (b"content-type", b"authorization", b"cookie", b"traceparent", b"tracestate")
+    (
+        b"content-type",
+        b"content-length",
+        b"authorization",
+        b"cookie",
+        b"traceparent",
+        b"tracestate",
+    )
 )
 JSON_TYPES = ("application/json", "application/graphql-response+json")
 
@@ -116,11 +124,20 @@ class GatewayApp:
         for name, value in scope["headers"]:
             if name in READ_HEADERS:
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        # A declared body over the limit is answered before a byte of it is read.
+        length = headers.get("content-length")
+        limit = self.settings.max_request_body_bytes
+        if length is not None and (parse_length(length) or 0) > limit:
+            await self.too_large(send)
+            return
         try:
             if self.tracer is None:
                 status, body = await self.graphql(scope, receive, headers)
             else:
                 status, body = await self.traced(scope, receive, headers)
+        except RequestBodyTooLarge:
+            await self.too_large(send)
+            return
         except Exception:
             log.exception("GraphQL request failed")
             status, body = 500, INTERNAL_BODY
@@ -136,6 +153,14 @@ class GatewayApp:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    async def too_large(self, send: Send) -> None:
+        """Answer 413 and close the connection (the rest of the body is never read)."""
+        limit = self.settings.max_request_body_bytes
+        message = f"the request body exceeds {limit} bytes"
+        body = orjson.dumps(_error("PAYLOAD_TOO_LARGE", message))
+        for event in too_large_response(limit, body):
+            await send(event)
 
     async def traced(
         self, scope: Scope, receive: Receive, headers: dict[str, str]
@@ -164,7 +189,7 @@ class GatewayApp:
             if media_type not in JSON_TYPES:
                 return 415, _error("BAD_REQUEST", "send GraphQL requests as application/json")
             try:
-                body = orjson.loads(await _body(receive))
+                body = orjson.loads(await read_body(receive, self.settings.max_request_body_bytes))
             except orjson.JSONDecodeError:
                 return 400, _error("BAD_REQUEST", "the body is not JSON")
             return await self.answer(headers, body, ("query", "mutation"))
@@ -208,18 +233,6 @@ class GatewayApp:
         except RequestError as exc:
             return exc.status, {"errors": exc.errors}
         return await self.components.gateway.execute(graphql_request, headers, allowed)
-
-
-async def _body(receive: Receive) -> bytes:
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body"):
-        return body
-    parts = [body]
-    while message.get("more_body"):
-        message = await receive()
-        parts.append(message.get("body", b""))
-    return b"".join(parts)
 
 
 def build_app(settings: GatewaySettings | None = None) -> GatewayApp:

@@ -8,6 +8,10 @@ locals {
   name      = "nudges-${var.environment}"
   namespace = "${var.environment}.nudges.internal"
   api_host  = "api.${var.domain}"
+  # Keycloak: this environment's own (keycloak_url empty) at id.<domain>, or an existing one.
+  id_host         = "id.${var.domain}"
+  deploy_keycloak = var.keycloak_url == ""
+  keycloak_url    = local.deploy_keycloak ? "https://${local.id_host}" : var.keycloak_url
   ui_hosts = {
     "admin-ui"  = "admin.${var.domain}"
     "signup-ui" = "app.${var.domain}"
@@ -20,27 +24,41 @@ locals {
   # Secrets Manager secrets of the platform, by name (values are set out of band, see
   # README.md). Each is read by the services that name it below, and by no other.
   secrets = {
-    "stripe-api-key"          = "Stripe secret API key"
-    "stripe-webhook-secret"   = "Signing secret of the Stripe webhook endpoint"
-    "twilio-auth-token"       = "Twilio auth token (API calls and webhook signatures)"
-    "phone-encryption-key"    = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
-    "phone-hash-key"          = "HMAC-SHA256 key of phone number lookups"
-    "jwt-signing-keys"        = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
-    "otp-hmac-secret"         = "AuthApi's key for one-time code digests"
-    "machine-secrets"         = "AuthApi's client-credentials secrets: JSON {consumers, webhooks}"
-    "consumers-client-secret" = "Consumers' client secret (its entry of machine-secrets)"
-    "webhooks-client-secret"  = "Webhooks' client secret (its entry of machine-secrets)"
-    "keycloak-client-secret"  = "Secret of the Keycloak client nudges-auth"
-    "payment-service-token"   = "PaymentApi's token for its calls to the product and user subgraphs"
-    "user-postgres-url"       = "POSTGRES_URL of UserApi (role nudges_user)"
-    "product-postgres-url"    = "POSTGRES_URL of ProductApi (role nudges_product)"
-    "payment-postgres-url"    = "POSTGRES_URL of PaymentApi (role nudges_payment)"
-    "consumers-postgres-url"  = "POSTGRES_URL of Consumers (role nudges_consumers)"
-    "migrator-postgres-url"   = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
+    "stripe-api-key"           = "Stripe secret API key"
+    "stripe-webhook-secret"    = "Signing secret of the Stripe webhook endpoint"
+    "twilio-auth-token"        = "Twilio auth token (API calls and webhook signatures)"
+    "phone-encryption-key"     = "AES-GCM key of stored phone numbers (base64, 32 bytes)"
+    "phone-hash-key"           = "HMAC-SHA256 key of phone number lookups"
+    "jwt-signing-keys"         = "AuthApi's token signing keys: JSON list of {kid, private_key, not_before}"
+    "otp-hmac-secret"          = "AuthApi's key for one-time code digests"
+    "machine-secrets"          = "AuthApi's client-credentials secrets: JSON {consumers, webhooks, user, product, payment}"
+    "consumers-client-secret"  = "Consumers' client secret (its entry of machine-secrets)"
+    "webhooks-client-secret"   = "Webhooks' client secret (its entry of machine-secrets)"
+    "user-client-secret"       = "UserApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "product-client-secret"    = "ProductApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "payment-client-secret"    = "PaymentApi's client secret (its entry of machine-secrets; registers the subgraph)"
+    "keycloak-client-secret"   = "Secret of the Keycloak client nudges-auth"
+    "edge-origin-secret"       = "X-Origin-Verify, the header CloudFront adds to the API requests it forwards (set by Terraform)"
+    "warpcache-callers"        = "WarpCache's callers: JSON {auth, gateway, webhooks} -> each one's token"
+    "auth-warpcache-token"     = "AuthApi's WarpCache token (its entry of warpcache-callers)"
+    "gateway-warpcache-token"  = "The gateway's WarpCache token (its entry of warpcache-callers)"
+    "webhooks-warpcache-token" = "Webhooks' WarpCache token (its entry of warpcache-callers)"
+    "user-postgres-url"        = "POSTGRES_URL of UserApi (role nudges_user)"
+    "product-postgres-url"     = "POSTGRES_URL of ProductApi (role nudges_product)"
+    "payment-postgres-url"     = "POSTGRES_URL of PaymentApi (role nudges_payment)"
+    "consumers-postgres-url"   = "POSTGRES_URL of Consumers (role nudges_consumers)"
+    "registry-postgres-url"    = "POSTGRES_URL of GraphMonitor (role nudges_registry)"
+    "migrator-postgres-url"    = "POSTGRES_URL of the migrate job (role nudges_migrator, CREATEDB)"
   }
+  # Read only by this environment's own Keycloak.
+  keycloak_secrets = local.deploy_keycloak ? {
+    "keycloak-db-password"    = "Password of the PostgreSQL role keycloak (database keycloak)"
+    "keycloak-admin-password" = "Password of Keycloak's bootstrap admin (the admin console is not public)"
+  } : {}
   secret_arns = merge(
     module.secrets.secret_arns,
     { for redis in module.elasticache : "redis-url" => redis.url_secret_arn },
+    { for redis in module.elasticache : "redis-auth-token" => redis.auth_token_secret_arn },
   )
 
   api_url   = "https://${local.api_host}"
@@ -50,16 +68,21 @@ locals {
   # Settings every service reads (libs/nudges-kit/src/nudges_kit/settings.py). Staging runs
   # in production mode too: no development default is ever used outside a laptop.
   common_environment = {
-    ENVIRONMENT                 = "production"
-    LOG_LEVEL                   = var.log_level
-    LOG_JSON                    = "true"
-    HTTP_HOST                   = "0.0.0.0"
-    KAFKA_BOOTSTRAP_SERVERS     = module.msk.bootstrap_brokers
-    KAFKA_ENABLE_IDEMPOTENCE    = "true"
-    KAFKA_SECURITY_PROTOCOL     = "SASL_SSL"
-    KAFKA_SASL_MECHANISM        = "OAUTHBEARER"
-    KAFKA_TOPIC_PARTITIONS      = tostring(var.kafka_topic_partitions)
-    OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:4318"
+    ENVIRONMENT              = "production"
+    LOG_LEVEL                = var.log_level
+    LOG_JSON                 = "true"
+    HTTP_HOST                = "0.0.0.0"
+    KAFKA_BOOTSTRAP_SERVERS  = module.msk.bootstrap_brokers
+    KAFKA_ENABLE_IDEMPOTENCE = "true"
+    KAFKA_SECURITY_PROTOCOL  = "SASL_SSL"
+    KAFKA_SASL_MECHANISM     = "OAUTHBEARER"
+    KAFKA_AWS_REGION         = var.aws_region
+    KAFKA_TOPIC_PARTITIONS   = tostring(var.kafka_topic_partitions)
+    # Topics a service declares again (after a broker lost them) match the cluster's
+    # default.replication.factor=3 and min.insync.replicas=2 (modules/msk).
+    KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+    KAFKA_MIN_INSYNC_REPLICAS      = "2"
+    OTEL_EXPORTER_OTLP_ENDPOINT    = "http://127.0.0.1:4318"
     # AuthApi issues the tokens; every service verifies them with its JWKS.
     JWT_ISSUER   = "${local.api_url}/auth"
     JWT_AUDIENCE = "nudges"
@@ -81,7 +104,9 @@ locals {
         REGISTRY_URL  = "http://registry.${local.namespace}:4010"
         WARPCACHE_URL = "warpcache.${local.namespace}:50051"
       }
-      secrets = {}
+      secrets = {
+        WARPCACHE_TOKEN = "gateway-warpcache-token"
+      }
     }
     auth = {
       port         = 4001
@@ -93,20 +118,25 @@ locals {
         WARPCACHE_URL      = "warpcache.${local.namespace}:50051"
         LOCALIZATION_URL   = "localization.${local.namespace}:50052"
         USER_URL           = local.graph_url.user
-        KEYCLOAK_URL       = var.keycloak_url
+        KEYCLOAK_URL       = local.keycloak_url
         KEYCLOAK_REALM     = "nudges"
         KEYCLOAK_CLIENT_ID = "nudges-auth"
         OIDC_REDIRECT_URL  = "${local.api_url}/auth/callback"
         ADMIN_UI_URL       = "https://${local.ui_hosts["admin-ui"]}/"
         COOKIE_SECURE      = "true"
-        # The load balancer's X-Forwarded-For entry is the client's address.
-        TRUSTED_PROXY_HOPS = "1"
+        # Callers reach AuthApi through the UIs' CloudFront and the load balancer, or through
+        # the load balancer alone (api host, OIDC callback): the client address is the entry
+        # CloudFront appended to X-Forwarded-For on requests carrying its origin header, the
+        # load balancer's entry on the others (nudges_kit.client_address).
+        CLIENT_ADDRESS_TOPOLOGY = "cloudfront_alb"
       }
       secrets = {
         OTP_HMAC_SECRET        = "otp-hmac-secret"
+        WARPCACHE_TOKEN        = "auth-warpcache-token"
         JWT_SIGNING_KEYS       = "jwt-signing-keys"
         MACHINE_SECRETS        = "machine-secrets"
         KEYCLOAK_CLIENT_SECRET = "keycloak-client-secret"
+        EDGE_ORIGIN_SECRET     = "edge-origin-secret"
         PHONE_ENCRYPTION_KEY   = "phone-encryption-key"
         PHONE_HASH_KEY         = "phone-hash-key"
       }
@@ -117,13 +147,15 @@ locals {
       postgres = true
       kafka    = { write_topics = ["user.clients", "user.memberships", "user.announcements"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.user
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.user
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL         = "user-postgres-url"
-        PHONE_ENCRYPTION_KEY = "phone-encryption-key"
-        PHONE_HASH_KEY       = "phone-hash-key"
+        SERVICE_CLIENT_SECRET = "user-client-secret"
+        POSTGRES_URL          = "user-postgres-url"
+        PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
+        PHONE_HASH_KEY        = "phone-hash-key"
       }
     }
     product = {
@@ -132,11 +164,13 @@ locals {
       postgres = true
       kafka    = { write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions"] }
       environment = {
-        REGISTRY_URL = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL = local.graph_url.product
+        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL   = local.graph_url.product
+        AUTH_TOKEN_URL = "${local.auth_url}/token"
       }
       secrets = {
-        POSTGRES_URL = "product-postgres-url"
+        SERVICE_CLIENT_SECRET = "product-client-secret"
+        POSTGRES_URL          = "product-postgres-url"
       }
     }
     payment = {
@@ -147,16 +181,19 @@ locals {
       environment = {
         REGISTRY_URL         = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL         = local.graph_url.payment
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
         PRODUCT_URL          = local.graph_url.product
         USER_URL             = local.graph_url.user
+        AUTH_TOKEN_URL       = "${local.auth_url}/token"
+        SERVICE_CLIENT_ID    = "payment"
         STRIPE_API_BASE      = "https://api.stripe.com"
         CHECKOUT_SUCCESS_URL = "https://${local.ui_hosts["signup-ui"]}/checkout/success?session_id={CHECKOUT_SESSION_ID}"
         CHECKOUT_CANCEL_URL  = "https://${local.ui_hosts["signup-ui"]}/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
       }
       secrets = {
-        POSTGRES_URL   = "payment-postgres-url"
-        STRIPE_API_KEY = "stripe-api-key"
-        SERVICE_TOKEN  = "payment-service-token"
+        SERVICE_CLIENT_SECRET = "payment-client-secret"
+        POSTGRES_URL          = "payment-postgres-url"
+        STRIPE_API_KEY        = "stripe-api-key"
       }
     }
     webhooks = {
@@ -181,6 +218,7 @@ locals {
         SERVICE_CLIENT_SECRET = "webhooks-client-secret"
         PHONE_ENCRYPTION_KEY  = "phone-encryption-key"
         PHONE_HASH_KEY        = "phone-hash-key"
+        WARPCACHE_TOKEN       = "webhooks-warpcache-token"
       }
     }
     consumers = {
@@ -217,14 +255,22 @@ locals {
         PHONE_HASH_KEY        = "phone-hash-key"
       }
     }
+    # Sessions, refresh tokens, OTPs, drafts and rate counters live in ElastiCache: every
+    # task serves the same keys, and they outlive deploys and crashes (two tasks or more).
     warpcache = {
       port      = 4011
       grpc_port = 50051
+      redis     = true
       environment = {
-        GRPC_HOST = "0.0.0.0"
-        GRPC_PORT = "50051"
+        GRPC_HOST           = "0.0.0.0"
+        GRPC_PORT           = "50051"
+        WARPCACHE_ENGINE    = "redis"
+        WARPCACHE_REDIS_URL = "rediss://${module.elasticache[0].primary_endpoint}:6379/0"
       }
-      secrets = {}
+      secrets = {
+        WARPCACHE_CALLERS          = "warpcache-callers"
+        WARPCACHE_REDIS_AUTH_TOKEN = "redis-auth-token"
+      }
     }
     localization = {
       port      = 4012
@@ -236,9 +282,18 @@ locals {
       secrets = {}
     }
     registry = {
-      port        = 4010
-      environment = {}
-      secrets     = {}
+      port = 4010
+      # AuthApi's JWKS (writes need a machine token); the subgraphs' SDL on refresh.
+      calls    = ["auth", "user", "product", "payment"]
+      postgres = true
+      environment = {
+        # Only the platform's own subgraphs may be registered (the gateway sends them callers'
+        # tokens).
+        REGISTRY_ALLOWED_SUBGRAPH_URLS = jsonencode([for url in values(local.graph_url) : url])
+      }
+      secrets = {
+        POSTGRES_URL = "registry-postgres-url"
+      }
     }
   }
 
@@ -265,8 +320,10 @@ locals {
         KAFKA_BOOTSTRAP_SERVERS        = module.msk.bootstrap_brokers
         KAFKA_SECURITY_PROTOCOL        = "SASL_SSL"
         KAFKA_SASL_MECHANISM           = "OAUTHBEARER"
+        KAFKA_AWS_REGION               = var.aws_region
         KAFKA_TOPIC_PARTITIONS         = tostring(var.kafka_topic_partitions)
         KAFKA_TOPIC_REPLICATION_FACTOR = "3"
+        KAFKA_MIN_INSYNC_REPLICAS      = "2"
       }
       secrets = {}
     }
@@ -293,15 +350,26 @@ module "secrets" {
   source = "../../modules/secrets"
 
   name    = local.name
-  secrets = local.secrets
+  secrets = merge(local.secrets, local.keycloak_secrets)
   tags    = local.tags
+}
+
+# The value CloudFront sends in X-Origin-Verify; AuthApi reads it from Secrets Manager.
+resource "random_password" "edge_origin" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret_version" "edge_origin" {
+  secret_id     = module.secrets.secret_arns["edge-origin-secret"]
+  secret_string = random_password.edge_origin.result
 }
 
 module "ecr" {
   source = "../../modules/ecr"
 
   name        = local.name
-  images      = toset(concat(keys(local.services), ["ops"]))
+  images      = toset(concat(keys(local.services), ["ops"], local.deploy_keycloak ? ["keycloak"] : []))
   kms_key_arn = module.secrets.kms_key_arn
   tags        = local.tags
 }
@@ -321,10 +389,11 @@ module "dns" {
   providers = { aws = aws, aws.us_east_1 = aws.us_east_1 }
 
   zone_name                      = var.zone_name
-  regional_certificate_domains   = [local.api_host]
+  regional_certificate_domains   = concat([local.api_host], local.deploy_keycloak ? [local.id_host] : [])
   cloudfront_certificate_domains = values(local.ui_hosts)
   alias_records = merge(
     { api = { name = local.api_host, target_dns = module.alb.dns_name, target_zone_id = module.alb.zone_id } },
+    local.deploy_keycloak ? { id = { name = local.id_host, target_dns = module.alb.dns_name, target_zone_id = module.alb.zone_id } } : {},
     {
       for site, host in local.ui_hosts : site => {
         name           = host
@@ -345,6 +414,9 @@ module "alb" {
   certificate_arn    = module.dns.regional_certificate_arn
   access_logs_bucket = module.logs.bucket
   log_retention_days = var.log_retention_days
+  # The UIs' distributions forward the API paths here (module.static_site).
+  behind_cloudfront  = true
+  edge_origin_secret = random_password.edge_origin.result
   redirects = {
     admin-ui = {
       path_patterns = ["/admin", "/admin/*"]
@@ -384,8 +456,8 @@ module "rds" {
   tags                  = local.tags
 }
 
-# Redis: no service reads REDIS_URL yet (compose runs Redis for the WarpCache-vs-Redis
-# benchmark); redis_enabled creates it, and its REDIS_URL secret, for the first that does.
+# Redis: WarpCache's storage (WARPCACHE_ENGINE=redis): a replication group over the private
+# subnets, Multi-AZ with automatic failover, TLS in transit, the AUTH token in Secrets Manager.
 module "elasticache" {
   source = "../../modules/elasticache"
   count  = var.redis_enabled ? 1 : 0
@@ -558,6 +630,77 @@ locals {
   )
 }
 
+# --- Keycloak (OIDC login of admins) ---------------------------------------------------
+
+# This environment's own Keycloak, when keycloak_url is empty: the image of
+# infra/docker/keycloak.Dockerfile (the nudges realm imported at start), its database
+# `keycloak` on the RDS instance, two tasks behind the load balancer on id.<domain>. Only the
+# nudges realm's endpoints and Keycloak's static resources are routed: the admin console
+# (/admin) and the master realm are not reachable from the internet.
+module "keycloak" {
+  source = "../../modules/ecs-service"
+  count  = local.deploy_keycloak ? 1 : 0
+
+  name               = "keycloak"
+  name_prefix        = local.name
+  cluster_arn        = aws_ecs_cluster.this.arn
+  cluster_name       = aws_ecs_cluster.this.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  image              = "${module.ecr.repository_urls["keycloak"]}:${var.image_tag}"
+  ecr_repository_arn = module.ecr.repository_arns["keycloak"]
+  cpu_architecture   = var.cpu_architecture
+  container_port     = 8080
+  cpu                = var.keycloak_size.cpu
+  memory             = var.keycloak_size.memory
+  desired_count      = var.keycloak_size.count
+  min_count          = var.keycloak_size.count
+  max_count          = var.keycloak_size.count
+  environment = {
+    KC_DB                       = "postgres"
+    KC_DB_URL                   = "jdbc:postgresql://${module.rds.address}:${module.rds.port}/keycloak?sslmode=require"
+    KC_DB_USERNAME              = "keycloak"
+    KC_HOSTNAME                 = "https://${local.id_host}"
+    KC_PROXY_HEADERS            = "xforwarded"
+    KC_HTTP_ENABLED             = "true"
+    KC_HEALTH_ENABLED           = "true"
+    KC_CACHE                    = "ispn"
+    KC_CACHE_STACK              = "jdbc-ping"
+    KC_BOOTSTRAP_ADMIN_USERNAME = "admin"
+  }
+  secrets = {
+    KC_DB_PASSWORD              = local.secret_arns["keycloak-db-password"]
+    KC_BOOTSTRAP_ADMIN_PASSWORD = local.secret_arns["keycloak-admin-password"]
+  }
+  kms_key_arn        = module.secrets.kms_key_arn
+  log_retention_days = var.log_retention_days
+
+  load_balancer = {
+    listener_arn      = module.alb.https_listener_arn
+    security_group_id = module.alb.security_group_id
+    path_patterns     = ["/realms/nudges", "/realms/nudges/*", "/resources/*"]
+    host_headers      = [local.id_host]
+    priority          = 5
+    health_check_path = "/realms/nudges"
+  }
+
+  tags = local.tags
+}
+
+module "keycloak_access" {
+  source = "../../modules/service-access"
+  count  = local.deploy_keycloak ? 1 : 0
+
+  services = {
+    keycloak = {
+      security_group_id = module.keycloak[0].security_group_id
+      ports             = []
+      postgres          = true
+    }
+  }
+  data_stores = local.data_stores
+}
+
 # --- user interfaces -------------------------------------------------------------------
 
 module "static_site" {
@@ -569,6 +712,7 @@ module "static_site" {
   domain_name            = each.value
   certificate_arn        = module.dns.cloudfront_certificate_arn
   api_origin_domain      = local.api_host
+  edge_origin_secret     = random_password.edge_origin.result
   log_bucket             = module.logs.bucket
   log_bucket_domain_name = module.logs.bucket_domain_name
   tags                   = local.tags

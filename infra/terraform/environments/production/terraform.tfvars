@@ -6,7 +6,6 @@ vpc_cidr           = "10.10.0.0/16"
 availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
 single_nat_gateway = false
 image_tag          = "0.1.0"
-keycloak_url       = "https://id.nudges.app"
 twilio_account_sid = "AC00000000000000000000000000000000"
 twilio_from_number = "+18005550100"
 log_level          = "INFO"
@@ -16,7 +15,7 @@ rds_instance_class        = "db.r7g.large"
 rds_multi_az              = true
 rds_backup_retention_days = 35
 
-redis_enabled   = false
+redis_enabled   = true
 redis_node_type = "cache.r7g.large"
 redis_replicas  = 2
 
@@ -36,9 +35,10 @@ service_sizes = {
   gateway   = { cpu = 1024, memory = 2048, min = 3, max = 12 }
   auth      = { cpu = 512, memory = 1024, min = 2, max = 8 }
   consumers = { cpu = 1024, memory = 2048, min = 3, max = 24 }
-  # WarpCache and GraphMonitor keep their state in one process: one task (see README.md).
+  # GraphMonitor keeps its state in one process: one task (see README.md). WarpCache keeps
+  # its entries in ElastiCache: at least two tasks, in two zones.
   registry  = { cpu = 512, memory = 1024, min = 1, max = 1 }
-  warpcache = { cpu = 1024, memory = 4096, min = 1, max = 1 }
+  warpcache = { cpu = 512, memory = 1024, min = 2, max = 6 }
 }
 
 consumer_lag_scaling = {

@@ -51,8 +51,19 @@ variable "cpu_architecture" {
 }
 
 variable "keycloak_url" {
-  description = "Base URL of the Keycloak serving the nudges realm (issuer <url>/realms/nudges)."
+  description = "Base URL of an existing Keycloak serving the nudges realm (issuer <url>/realms/nudges). Empty: this environment runs its own at https://id.<domain>."
   type        = string
+  default     = ""
+}
+
+variable "keycloak_size" {
+  description = "CPU units and MiB of each Keycloak task, and how many run (when this environment runs its own)."
+  type = object({
+    cpu    = number
+    memory = number
+    count  = number
+  })
+  default = { cpu = 1024, memory = 2048, count = 2 }
 }
 
 variable "twilio_account_sid" {
@@ -93,9 +104,14 @@ variable "rds_backup_retention_days" {
 }
 
 variable "redis_enabled" {
-  description = "Create ElastiCache Redis and its REDIS_URL secret (no service reads it yet)."
+  description = "Create ElastiCache Redis and its secrets: WarpCache's storage, so it stays on."
   type        = bool
-  default     = false
+  default     = true
+
+  validation {
+    condition     = var.redis_enabled
+    error_message = "WarpCache keeps sessions and rate counters in ElastiCache (WARPCACHE_ENGINE=redis, two tasks or more): redis_enabled must be true."
+  }
 }
 
 variable "redis_node_type" {

@@ -117,6 +117,8 @@ module "waf" {
   name               = var.name
   scope              = "REGIONAL"
   rate_limit         = var.waf_rate_limit
+  behind_cloudfront  = var.behind_cloudfront
+  edge_origin_secret = var.edge_origin_secret
   log_retention_days = var.log_retention_days
   tags               = var.tags
 }

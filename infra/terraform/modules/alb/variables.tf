@@ -55,6 +55,19 @@ variable "waf_rate_limit" {
   default     = 2000
 }
 
+variable "behind_cloudfront" {
+  description = "CloudFront also forwards to this load balancer (the UIs' API paths): its WAF counts those requests per viewer address (modules/waf)."
+  type        = bool
+  default     = false
+}
+
+variable "edge_origin_secret" {
+  description = "Value of the X-Origin-Verify header CloudFront adds to the requests it forwards here."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 variable "log_retention_days" {
   description = "Days the WAF logs are kept."
   type        = number

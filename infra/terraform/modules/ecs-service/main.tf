@@ -362,6 +362,15 @@ resource "aws_lb_listener_rule" "this" {
     }
   }
 
+  dynamic "condition" {
+    for_each = length(var.load_balancer.host_headers) > 0 ? [var.load_balancer.host_headers] : []
+    content {
+      host_header {
+        values = condition.value
+      }
+    }
+  }
+
   action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.this[0].arn

@@ -147,6 +147,8 @@ variable "load_balancer" {
     path_patterns     = list(string)
     priority          = number
     health_check_path = optional(string, "/healthz")
+    # Only requests for these host names (empty: any host).
+    host_headers = optional(list(string), [])
   })
   default = null
 }

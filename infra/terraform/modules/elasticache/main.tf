@@ -1,6 +1,7 @@
-# Redis (ElastiCache): TLS in transit, KMS at rest, an AUTH token. The token lives in the
-# state (which is KMS-encrypted, modules/state-backend) and in one secret holding the whole
-# REDIS_URL, the only form services read it in.
+# Redis (ElastiCache): TLS in transit, KMS at rest, an AUTH token, Multi-AZ with automatic
+# failover. The token lives in the state (which is KMS-encrypted, modules/state-backend), in
+# a secret of its own (WarpCache's WARPCACHE_REDIS_AUTH_TOKEN) and in one secret holding the
+# whole REDIS_URL.
 
 resource "aws_security_group" "this" {
   name        = "${var.name}-redis"
@@ -28,6 +29,22 @@ resource "aws_cloudwatch_log_group" "slow_log" {
   tags              = var.tags
 }
 
+# WarpCache's keys all carry a TTL when they may go (sessions, OTPs, counters): at maxmemory
+# Redis evicts the least recently used of those only (volatile-lru), never a key written
+# without a TTL, and a counter in use (a rate limit under attack) is the last to go.
+resource "aws_elasticache_parameter_group" "this" {
+  name        = "${var.name}-redis7"
+  family      = "redis7"
+  description = "Nudges Redis: evicts least recently used keys with a TTL at maxmemory"
+
+  parameter {
+    name  = "maxmemory-policy"
+    value = "volatile-lru"
+  }
+
+  tags = var.tags
+}
+
 resource "aws_elasticache_replication_group" "this" {
   replication_group_id = var.name
   description          = "Nudges Redis"
@@ -35,6 +52,7 @@ resource "aws_elasticache_replication_group" "this" {
   engine_version       = var.engine_version
   node_type            = var.node_type
   port                 = 6379
+  parameter_group_name = aws_elasticache_parameter_group.this.name
 
   num_cache_clusters         = 1 + var.replicas
   automatic_failover_enabled = true
@@ -76,4 +94,18 @@ resource "aws_secretsmanager_secret" "url" {
 resource "aws_secretsmanager_secret_version" "url" {
   secret_id     = aws_secretsmanager_secret.url.id
   secret_string = "rediss://:${random_password.auth_token.result}@${aws_elasticache_replication_group.this.primary_endpoint_address}:6379/0"
+}
+
+resource "aws_secretsmanager_secret" "auth_token" {
+  #checkov:skip=CKV2_AWS_57:The AUTH token rotates by changing random_password and applying (ElastiCache accepts both tokens during the rotation); no Lambda rotation.
+  name                    = "${var.name}/redis-auth-token"
+  description             = "AUTH token of the Redis of ${var.name} (WARPCACHE_REDIS_AUTH_TOKEN)"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 30
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "auth_token" {
+  secret_id     = aws_secretsmanager_secret.auth_token.id
+  secret_string = random_password.auth_token.result
 }

@@ -3,6 +3,11 @@ output "url_secret_arn" {
   value       = aws_secretsmanager_secret.url.arn
 }
 
+output "auth_token_secret_arn" {
+  description = "Secret holding the AUTH token alone (WARPCACHE_REDIS_AUTH_TOKEN)."
+  value       = aws_secretsmanager_secret.auth_token.arn
+}
+
 output "primary_endpoint" {
   description = "Host name of the primary."
   value       = aws_elasticache_replication_group.this.primary_endpoint_address

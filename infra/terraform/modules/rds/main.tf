@@ -1,5 +1,5 @@
 # One PostgreSQL instance, one database per service (userdb, productdb, paymentdb,
-# consumersdb: `nudges migrate` creates them). Private, encrypted, TLS only, IAM
+# consumersdb, registrydb: `nudges migrate` creates them). Private, encrypted, TLS only, IAM
 # authentication enabled, automated backups, deletion protection.
 
 resource "aws_security_group" "this" {

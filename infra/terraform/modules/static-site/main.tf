@@ -252,6 +252,13 @@ resource "aws_cloudfront_distribution" "this" {
     origin_id   = local.api_origin
     domain_name = var.api_origin_domain
 
+    # Proves to AuthApi and the load balancer's WAF that the request came through CloudFront,
+    # so that the viewer address CloudFront appended to X-Forwarded-For can be believed.
+    custom_header {
+      name  = "X-Origin-Verify"
+      value = var.edge_origin_secret
+    }
+
     custom_origin_config {
       http_port              = 80
       https_port             = 443

@@ -18,6 +18,12 @@ variable "api_origin_domain" {
   type        = string
 }
 
+variable "edge_origin_secret" {
+  description = "Value of the X-Origin-Verify header added to every request forwarded to the API: how AuthApi and the load balancer's WAF tell CloudFront's requests (viewer address in X-Forwarded-For) from direct ones."
+  type        = string
+  sensitive   = true
+}
+
 variable "api_path_patterns" {
   description = "Paths CloudFront forwards to the API instead of the bucket."
   type        = list(string)

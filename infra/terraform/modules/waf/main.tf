@@ -1,6 +1,8 @@
 # A WAF web ACL: AWS managed rule groups (common, known bad inputs including Log4Shell, IP
-# reputation) and a per-IP rate limit, logging to its own KMS-encrypted log group. The key
-# lives with the ACL because a CLOUDFRONT ACL and its logs must be in us-east-1.
+# reputation) and a per-client rate limit, logging to its own KMS-encrypted log group. The key
+# lives with the ACL because a CLOUDFRONT ACL and its logs must be in us-east-1. A REGIONAL
+# ACL of a load balancer that CloudFront also fronts (behind_cloudfront) counts CloudFront's
+# requests per forwarded viewer address, not per edge.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -10,6 +12,8 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
+  # The origin header CloudFront adds to the requests it forwards (nudges_kit.client_address).
+  edge_header = "x-origin-verify"
 }
 
 data "aws_iam_policy_document" "key" {
@@ -67,7 +71,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_wafv2_web_acl" "this" {
   name        = var.name
-  description = "Nudges: AWS managed rules, IP reputation, per-IP rate limit"
+  description = "Nudges: AWS managed rules, IP reputation, per-client rate limit"
   scope       = var.scope
 
   default_action {
@@ -148,6 +152,8 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
+  # Counted per source address: the caller's, except for requests CloudFront forwards, whose
+  # source is a CloudFront edge shared by every viewer behind it (counted below instead).
   rule {
     name     = "rate-per-ip"
     priority = 40
@@ -160,6 +166,29 @@ resource "aws_wafv2_web_acl" "this" {
       rate_based_statement {
         limit              = var.rate_limit
         aggregate_key_type = "IP"
+
+        dynamic "scope_down_statement" {
+          for_each = var.behind_cloudfront ? [1] : []
+          content {
+            not_statement {
+              statement {
+                byte_match_statement {
+                  search_string         = var.edge_origin_secret
+                  positional_constraint = "EXACTLY"
+                  field_to_match {
+                    single_header {
+                      name = local.edge_header
+                    }
+                  }
+                  text_transformation {
+                    priority = 0
+                    type     = "NONE"
+                  }
+                }
+              }
+            }
+          }
+        }
       }
     }
 
@@ -167,6 +196,56 @@ resource "aws_wafv2_web_acl" "this" {
       cloudwatch_metrics_enabled = true
       metric_name                = "${var.name}-rate-per-ip"
       sampled_requests_enabled   = true
+    }
+  }
+
+  # Requests CloudFront forwards (they carry its origin header) are counted per viewer: the
+  # address CloudFront wrote into X-Forwarded-For. WAF reads the header's first entry, which a
+  # viewer that sends its own X-Forwarded-For chooses; the distribution's own web ACL, keyed
+  # on the viewer's source address, is the limit such a viewer cannot choose.
+  dynamic "rule" {
+    for_each = var.behind_cloudfront ? [1] : []
+    content {
+      name     = "rate-per-forwarded-ip"
+      priority = 41
+
+      action {
+        block {}
+      }
+
+      statement {
+        rate_based_statement {
+          limit              = var.rate_limit
+          aggregate_key_type = "FORWARDED_IP"
+
+          forwarded_ip_config {
+            header_name       = "X-Forwarded-For"
+            fallback_behavior = "MATCH"
+          }
+
+          scope_down_statement {
+            byte_match_statement {
+              search_string         = var.edge_origin_secret
+              positional_constraint = "EXACTLY"
+              field_to_match {
+                single_header {
+                  name = local.edge_header
+                }
+              }
+              text_transformation {
+                priority = 0
+                type     = "NONE"
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.name}-rate-per-forwarded-ip"
+        sampled_requests_enabled   = true
+      }
     }
   }
 

@@ -19,6 +19,19 @@ variable "rate_limit" {
   default     = 2000
 }
 
+variable "behind_cloudfront" {
+  description = "True for a load balancer's ACL when CloudFront forwards to it: CloudFront's requests (those with edge_origin_secret in X-Origin-Verify) are rate limited per X-Forwarded-For address instead of per edge."
+  type        = bool
+  default     = false
+}
+
+variable "edge_origin_secret" {
+  description = "Value of the X-Origin-Verify header CloudFront adds to the requests it forwards (with behind_cloudfront)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 variable "log_retention_days" {
   description = "Days the WAF logs are kept."
   type        = number

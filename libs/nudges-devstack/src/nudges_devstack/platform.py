@@ -49,10 +49,28 @@ COMMANDS = {
     "twilio-emulator": "nudges-twilio-emulator",
 }
 GRPC = {"warpcache", "localization"}
+#: The stand-ins of Stripe and Twilio (not Nudges services: no production mode of their own).
+EMULATORS = frozenset({"stripe-emulator", "twilio-emulator"})
 STRIPE_WEBHOOK_SECRET = "whsec_platform"
 TWILIO_AUTH_TOKEN = "platform-twilio-token"
 CONSUMERS_SECRET = "platform-consumers-secret"
 WEBHOOKS_SECRET = "platform-webhooks-secret"
+#: The machine accounts of AuthApi's client-credentials grant, by name: the workers, and the
+#: subgraphs (whose tokens register them with the registry).
+MACHINE_SECRETS = {
+    "consumers": CONSUMERS_SECRET,
+    "webhooks": WEBHOOKS_SECRET,
+    **{name: f"platform-{name}-secret" for name in ("user", "product", "payment")},
+}
+
+#: The callers of WarpCache, each with a token of its own (as production configures them,
+#: rather than the development defaults).
+WARPCACHE_CALLERS = ("auth", "gateway", "webhooks")
+
+
+def warpcache_token(caller: str) -> str:
+    """The WarpCache token of ``caller`` on the platform."""
+    return f"platform-warpcache-{caller}"
 
 
 @dataclass
@@ -71,6 +89,13 @@ class Platform:
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Leave the databases in place after :meth:`stop` (to look at them after a run).
     keep_databases: bool = False
+    #: Second processes of a service, by name: the service each runs (its command and
+    #: settings, on ports of its own). Listed in ``services`` to be started.
+    replicas: dict[str, str] = field(default_factory=dict)
+
+    def service_of(self, name: str) -> str:
+        """The service process ``name`` runs (itself, unless it is a replica)."""
+        return self.replicas.get(name, name)
 
     def url(self, name: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
@@ -97,6 +122,8 @@ class Platform:
             "JWT_ISSUER": auth,
             "JWKS_URL": f"{auth}/.well-known/jwks.json",
             "WARPCACHE_URL": self.grpc("warpcache"),
+            "WARPCACHE_TOKEN": warpcache_token(self.service_of(name)),
+            "WARPCACHE_CALLERS": json.dumps({c: warpcache_token(c) for c in WARPCACHE_CALLERS}),
             "LOCALIZATION_URL": self.grpc("localization"),
             "USER_URL": self.url("user", "/graphql"),
             "PRODUCT_URL": self.url("product", "/graphql"),
@@ -111,19 +138,17 @@ class Platform:
             "TWILIO_STATUS_CALLBACK_URL": self.url("webhooks", "/webhooks/twilio/status"),
             "OTP_ECHO": "true",
             "REGISTRY_URL": self.url("registry"),
-            "REGISTRY_DIR": str(self.state_dir / "registry"),
             "SUBGRAPH_URL": self.url(name, "/graphql"),
             "SUPERGRAPH_POLL_SECONDS": "1",
             "JWT_KEYS_FILE": str(self.state_dir / "jwt-keys.json"),
-            "MACHINE_SECRETS": json.dumps(
-                {"consumers": CONSUMERS_SECRET, "webhooks": WEBHOOKS_SECRET}
-            ),
-            "SERVICE_CLIENT_SECRET": CONSUMERS_SECRET if name == "consumers" else WEBHOOKS_SECRET,
+            "MACHINE_SECRETS": json.dumps(MACHINE_SECRETS),
         }
-        if name in GRPC:
+        if name in MACHINE_SECRETS:
+            env["SERVICE_CLIENT_SECRET"] = MACHINE_SECRETS[name]
+        if self.service_of(name) in GRPC:
             env["GRPC_PORT"] = str(self.grpc_ports[name])
-        if name in self.databases:
-            env["DATABASE_NAME"] = self.databases[name]
+        if self.service_of(name) in self.databases:
+            env["DATABASE_NAME"] = self.databases[self.service_of(name)]
         return {**env, **self.overrides.get("*", {}), **self.overrides.get(name, {})}
 
     def start(self) -> None:
@@ -132,17 +157,18 @@ class Platform:
         # Every service has a port, started or not: each one's environment names them all.
         for name in dict.fromkeys((*ORDER, *self.services)):
             self.ports[name] = free_port()
-            if name in GRPC:
+            if self.service_of(name) in GRPC:
                 self.grpc_ports[name] = free_port()
         for name in self.services:
             self.start_service(name)
 
     def start_service(self, name: str, timeout: float = 60) -> None:
         """Start service ``name`` on its port and wait until it is ready."""
+        service = self.service_of(name)
         process = ServiceProcess(
-            COMMANDS[name],
+            COMMANDS[service],
             self.env(name),
-            self.url(name, "/readyz" if name != "consumers" else "/healthz"),
+            self.url(name, "/readyz" if service != "consumers" else "/healthz"),
             log_path=self.log_path(name),
         )
         process.start(timeout=timeout)
@@ -196,8 +222,7 @@ class Platform:
         return {
             "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
             "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-            "CONSUMERS_SECRET": CONSUMERS_SECRET,
-            "WEBHOOKS_SECRET": WEBHOOKS_SECRET,
+            **{f"{name.upper()}_SECRET": secret for name, secret in MACHINE_SECRETS.items()},
         }
 
     def stop_service(self, name: str) -> None:

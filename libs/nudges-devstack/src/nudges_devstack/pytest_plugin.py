@@ -132,7 +132,11 @@ def _grpc_server(command: str, state_dir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def warpcache_server(state_dir: Path) -> Iterator[str]:
-    """The real ``nudges-warpcache`` on free ports; yields its gRPC target ``127.0.0.1:port``."""
+    """The real ``nudges-warpcache`` on free ports; yields its gRPC target ``127.0.0.1:port``.
+
+    It accepts its development callers (auth, gateway, webhooks, each with its prefixes):
+    a client calls as one of them with ``token=development_warpcache_token(name)``
+    (``nudges_kit.settings``), which is what a service's settings give it in tests."""
     yield from _grpc_server("nudges-warpcache", state_dir)
 
 

@@ -15,6 +15,10 @@ from jwt import PyJWKSet
 Role = Literal["admin", "client", "subscriber", "service"]
 ROLES: tuple[Role, ...] = ("admin", "client", "subscriber", "service")
 
+#: The scope a machine token needs to change GraphMonitor's subgraphs (register, refresh,
+#: remove); AuthApi grants it to the subgraphs' machine accounts.
+REGISTRY_WRITE_SCOPE = "registry:write"
+
 
 #: Namespace of the user ids derived from phone hashes.
 USER_NAMESPACE = UUID("6e756467-6573-4e75-8467-657300000001")
@@ -50,6 +54,17 @@ class Principal:
     def has_role(self, *roles: Role) -> bool:
         """True when the principal holds any of ``roles``."""
         return bool(self.roles.intersection(roles))
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The OAuth2 scopes the token grants (claim ``scope``, space separated, or ``scp``)."""
+        raw = self.claims.get("scope") or self.claims.get("scp") or ()
+        found = raw.split() if isinstance(raw, str) else [str(s) for s in raw]
+        return frozenset(found)
+
+    def has_scope(self, scope: str) -> bool:
+        """True when the token grants ``scope``."""
+        return scope in self.scopes
 
 
 def _roles_of(claims: dict[str, Any]) -> frozenset[Role]:

@@ -9,7 +9,7 @@ import sys
 import orjson
 
 from nudges_kit import dlq
-from nudges_kit.kafka import all_topics, ensure_topics
+from nudges_kit.kafka import KafkaCredentialsRefused, all_topics, ensure_topics
 from nudges_kit.logging import configure_logging
 from nudges_kit.migrations import migrate_all
 from nudges_kit.settings import NudgesSettings
@@ -34,16 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = NudgesSettings(service_name="nudges-cli")
     configure_logging("nudges-cli", settings.log_level, json=False)
+    try:
+        return _run(args, settings)
+    except KafkaCredentialsRefused as exc:
+        print(f"nudges: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: NudgesSettings) -> int:
     if args.command == "migrate":
         done = migrate_all(settings.postgres_url, args.service)
         print(f"migrated: {', '.join(done) or 'nothing'}")
     elif args.command == "topics":
         if args.action == "create":
-            created = asyncio.run(
-                ensure_topics(
-                    settings.kafka_bootstrap_servers, all_topics(), settings.kafka_topic_partitions
-                )
-            )
+            created = asyncio.run(ensure_topics(settings, all_topics()))
             print(f"created {len(created)} topics")
         else:
             print("\n".join(all_topics()))

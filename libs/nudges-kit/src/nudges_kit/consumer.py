@@ -34,7 +34,7 @@ from tenacity import AsyncRetrying, RetryCallState, RetryError, wait_exponential
 
 from nudges_kit.dlq import DeadLetter, send_dead_letter
 from nudges_kit.events import REGISTRY, Envelope, EventRegistry, EventType
-from nudges_kit.kafka import make_producer
+from nudges_kit.kafka import KafkaCredentialsRefused, make_consumer, make_producer, start_client
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENT_HANDLING_SECONDS, EVENTS_HANDLED
 from nudges_kit.settings import NudgesSettings
@@ -112,9 +112,9 @@ class EventConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then commit what was handled and leave the group."""
-        self._consumer = AIOKafkaConsumer(
+        self._consumer = make_consumer(
+            self._settings,
             *self._topics,
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
             group_id=self.group,
             client_id=f"{self._settings.service_name}-{self.group}",
             enable_auto_commit=False,
@@ -123,7 +123,11 @@ class EventConsumer:
         )
         self._producer = make_producer(self._settings)
         self._stop = stop
-        await self._start_with_retry(stop)
+        try:
+            await self._start_with_retry(stop)
+        except BaseException:
+            await self._stop_clients()
+            raise
         log.info("consumer started", group=self.group, topics=self._topics)
         try:
             while not stop.is_set():
@@ -134,11 +138,14 @@ class EventConsumer:
                     break
                 await self._record_lag()
         finally:
-            with contextlib.suppress(Exception):
-                await self._consumer.stop()
-            with contextlib.suppress(Exception):
-                await self._producer.stop()
+            await self._stop_clients()
             log.info("consumer stopped", group=self.group)
+
+    async def _stop_clients(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
 
     async def _process_batch(
         self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -185,14 +192,18 @@ class EventConsumer:
             raise _Stopping
 
     async def _start_with_retry(self, stop: asyncio.Event) -> None:
+        """Start the clients, waiting for a broker that is not reachable yet; credentials the
+        broker refuses raise :class:`KafkaCredentialsRefused` at once."""
         assert self._consumer is not None
         assert self._producer is not None
         delay = 0.5
         while True:
             try:
-                await self._producer.start()
-                await self._consumer.start()
+                await start_client(self._producer, self._settings)
+                await start_client(self._consumer, self._settings)
                 return
+            except KafkaCredentialsRefused:
+                raise  # a configuration error: waiting does not fix it
             except Exception as exc:
                 if stop.is_set():
                     raise

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel
 
 from nudges_kit.events import dlq_topic
-from nudges_kit.kafka import make_producer
+from nudges_kit.kafka import make_consumer, make_producer, start_client
 from nudges_kit.logging import get_logger
 from nudges_kit.settings import NudgesSettings
 
@@ -87,12 +87,8 @@ async def send_dead_letter(producer: AIOKafkaProducer, letter: DeadLetter) -> No
 async def read_dead_letters(settings: NudgesSettings, *topics: str) -> list[DeadLetter]:
     """Every dead letter of ``topics`` present now (one consumer for all of them), oldest
     first per partition."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
+    consumer = make_consumer(settings, enable_auto_commit=False, group_id=None)
+    await start_client(consumer, settings)
     letters: list[DeadLetter] = []
     try:
         await consumer.topics()  # refreshes the cluster metadata
@@ -128,7 +124,7 @@ async def republish(settings: NudgesSettings, letters: list[DeadLetter]) -> int:
     if not letters:
         return 0
     producer = make_producer(settings)
-    await producer.start()
+    await start_client(producer, settings)
     try:
         for letter in letters:
             headers: list[tuple[str, bytes]] = [(k, v.encode()) for k, v in letter.headers]

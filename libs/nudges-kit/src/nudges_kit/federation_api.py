@@ -1,5 +1,6 @@
-"""The API schema of a supergraph: what clients see, without the join and link machinery and
-without anything marked ``@inaccessible``."""
+"""The API schema of a supergraph: what clients see, without the join and link machinery,
+without anything marked ``@inaccessible``, and without the types that only ``@inaccessible``
+elements lead to (a service-only result or input type is no more visible than its field)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,19 @@ from graphql import (
     InputObjectTypeDefinitionNode,
     InputValueDefinitionNode,
     InterfaceTypeDefinitionNode,
+    NamedTypeNode,
     ObjectTypeDefinitionNode,
     SchemaDefinitionNode,
     TypeDefinitionNode,
+    TypeNode,
     UnionTypeDefinitionNode,
     build_ast_schema,
     parse,
     print_schema,
 )
 
+#: The root types of a schema that does not name them.
+DEFAULT_ROOTS = ("Query", "Mutation", "Subscription")
 #: Directives a client may see applied in the API schema.
 KEPT_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf"})
 MACHINERY_PREFIXES = ("join__", "link__", "core__", "inaccessible__", "federation__")
@@ -124,7 +129,49 @@ def api_document(supergraph: DocumentNode) -> DocumentNode:
             )
         else:
             kept.append(type(d)(name=d.name, description=d.description, directives=()))
-    return DocumentNode(definitions=tuple(kept))
+    return DocumentNode(definitions=tuple(_reachable(kept)))
+
+
+def _named(type_node: TypeNode) -> str:
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type  # type: ignore[attr-defined]
+    return type_node.name.value
+
+
+def _reachable(definitions: list[DefinitionNode]) -> list[DefinitionNode]:
+    """``definitions`` less the types no root type leads to, through fields, arguments,
+    input fields, union members and interfaces (an interface leads to its implementations)."""
+    types = {d.name.value: d for d in definitions if isinstance(d, TypeDefinitionNode)}
+    roots = [
+        op.type.name.value
+        for d in definitions
+        if isinstance(d, SchemaDefinitionNode)
+        for op in d.operation_types
+    ] or [name for name in DEFAULT_ROOTS if name in types]
+    implementations: dict[str, list[str]] = {}
+    for d in types.values():
+        if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            for i in d.interfaces or ():
+                implementations.setdefault(i.name.value, []).append(d.name.value)
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in types:
+            continue
+        seen.add(name)
+        d = types[name]
+        if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            for f in d.fields or ():
+                pending.append(_named(f.type))
+                pending.extend(_named(a.type) for a in f.arguments or ())
+            pending.extend(i.name.value for i in d.interfaces or ())
+            pending.extend(implementations.get(name, ()))
+        elif isinstance(d, UnionTypeDefinitionNode):
+            pending.extend(m.name.value for m in d.types or ())
+        elif isinstance(d, InputObjectTypeDefinitionNode):
+            pending.extend(_named(f.type) for f in d.fields or ())
+    return [d for d in definitions if not isinstance(d, TypeDefinitionNode) or d.name.value in seen]
 
 
 def api_schema(supergraph_sdl: str) -> GraphQLSchema:

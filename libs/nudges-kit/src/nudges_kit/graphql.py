@@ -1,9 +1,10 @@
 """What every GraphQL subgraph shares: the request context with the caller's principal,
-errors with stable ``extensions.code`` values, role checks, cursor pagination, and the
-``/graphql`` router (HTTP and graphql-transport-ws)."""
+errors with stable ``extensions.code`` values, role checks, cursor pagination, the limits of
+one operation, and the ``/graphql`` router (HTTP and graphql-transport-ws)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ import asyncpg
 import orjson
 import strawberry
 from fastapi import FastAPI, Request, WebSocket
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
@@ -22,6 +23,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from nudges_kit.auth import InvalidToken, JwtVerifier, Principal, Role
 from nudges_kit.errors import DomainError
+from nudges_kit.graphql_limits import (
+    DEFAULT_LIMITS,
+    OPERATION_TIMEOUT,
+    OperationLimits,
+    check_operation,
+    check_query_size,
+    refusal,
+)
 from nudges_kit.logging import get_logger
 from nudges_kit.settings import NudgesSettings
 
@@ -61,7 +70,8 @@ def conflict(message: str) -> GraphQLError:
 
 
 class SubgraphContext(BaseContext):
-    """Per request: the principal (or why there is none), the pool and the DataLoaders."""
+    """Per request: the principal (or why there is none), the pool, the DataLoaders and the
+    limits of the operation (:class:`SubgraphLimits` reads them)."""
 
     def __init__(
         self,
@@ -69,12 +79,14 @@ class SubgraphContext(BaseContext):
         token_error: str | None,
         pool: asyncpg.Pool | None,
         settings: NudgesSettings,
+        limits: OperationLimits | None = None,
     ) -> None:
         super().__init__()
         self.principal = principal
         self.token_error = token_error
         self.pool = pool
         self.settings = settings
+        self.limits = limits or OperationLimits.of(settings)
         self.loaders: dict[str, Any] = {}
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
@@ -127,6 +139,59 @@ def _code_errors(errors: list[GraphQLError]) -> None:
             err.extensions = {"code": "INTERNAL_SERVER_ERROR"}
 
 
+#: Parsed instead of a query over the size limit, which is never parsed: strawberry goes on
+#: to validation, where :class:`SubgraphLimits` gives the refusal in its place.
+_STAND_IN = parse("{ __typename }")
+
+
+class SubgraphLimits(SchemaExtension):
+    """Refuses, before execution, an operation over the limits of the request context's
+    ``limits`` (:data:`DEFAULT_LIMITS` without one), with the gateway's codes, and stops an
+    execution at its deadline with ``OPERATION_TIMEOUT``. Over WebSocket the same checks
+    refuse a subscription before it starts; the deadline bounds starting it, not the life of
+    the stream."""
+
+    #: This request's refusal, once decided (strawberry makes one extension per request).
+    _refused: GraphQLError | None = None
+
+    def _limits(self) -> OperationLimits:
+        limits = getattr(self.execution_context.context, "limits", None)
+        return limits if isinstance(limits, OperationLimits) else DEFAULT_LIMITS
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None:
+            self._refused = check_query_size(context.query, self._limits())
+            if self._refused is not None:
+                context.graphql_document = _STAND_IN
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self._refused is None and context.graphql_document is not None:
+            self._refused = check_operation(
+                context.schema._schema,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+                self._limits(),
+            )
+        if self._refused is not None:
+            # Set before validation runs: strawberry then skips it and answers these errors.
+            context.pre_execution_errors = [self._refused]
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        seconds = self._limits().timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                yield
+        except TimeoutError:
+            raise refusal(
+                OPERATION_TIMEOUT, f"the operation did not complete within {seconds}s"
+            ) from None
+
+
 def context_of(info: strawberry.Info[Any, Any]) -> SubgraphContext:
     """The typed context of a resolver's ``info``."""
     return info.context  # type: ignore[no-any-return]
@@ -141,6 +206,7 @@ def bearer_token(headers: Any) -> str | None:
 
 def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[..., Any]:
     """A FastAPI dependency building the :class:`SubgraphContext` of each request."""
+    limits = OperationLimits.of(settings)
 
     async def get_context(request: Request = None, websocket: WebSocket = None) -> SubgraphContext:  # type: ignore[assignment]
         connection = request if request is not None else websocket
@@ -153,7 +219,7 @@ def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[
             except InvalidToken as exc:
                 token_error = f"invalid token: {exc}"
         pool = getattr(connection.app.state, "pool", None) if connection is not None else None
-        return SubgraphContext(principal, token_error, pool, settings)
+        return SubgraphContext(principal, token_error, pool, settings, limits)
 
     return get_context
 
@@ -161,7 +227,12 @@ def context_getter(verifier: JwtVerifier, settings: NudgesSettings) -> Callable[
 def mount_graphql(
     app: FastAPI, schema: Schema, settings: NudgesSettings, verifier: JwtVerifier | None = None
 ) -> None:
-    """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions)."""
+    """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions), every
+    operation held to the limits of ``settings`` (:class:`SubgraphLimits`, added to the
+    schema's extensions, first, when it is not there yet)."""
+    if SubgraphLimits not in schema.extensions:
+        # First: its refusals come before any other extension's work.
+        schema.extensions = (SubgraphLimits, *schema.extensions)
     verifier = verifier or JwtVerifier(
         settings.jwks_url,
         settings.jwt_issuer,
@@ -182,8 +253,11 @@ def mount_graphql(
 @asynccontextmanager
 async def registered_subgraph(app: FastAPI) -> AsyncIterator[None]:
     """While the app lives, register its subgraph with the registry (in the background,
-    retrying until the registry answers), so the gateway composes it into the graph."""
+    retrying until the registry and AuthApi answer), so the gateway composes it into the
+    graph. Each registration carries a client-credentials token of the service's machine
+    account (``SERVICE_CLIENT_SECRET``)."""
     from nudges_kit.registry_client import register_subgraph
+    from nudges_kit.service_auth import ServiceTokenProvider
 
     settings: NudgesSettings = app.state.settings
     schema: Schema | None = getattr(app.state, "graphql_schema", None)
@@ -191,13 +265,19 @@ async def registered_subgraph(app: FastAPI) -> AsyncIterator[None]:
         yield
         return
     url = settings.subgraph_url or f"http://127.0.0.1:{settings.http_port}/graphql"
+    tokens = ServiceTokenProvider(
+        settings.auth_token_url,
+        settings.machine_account,
+        settings.service_client_secret.get_secret_value(),
+    )
     task = await register_subgraph(
-        settings.registry_url, settings.service_name, url, schema.as_str()
+        settings.registry_url, settings.service_name, url, schema.as_str(), tokens=tokens
     )
     try:
         yield
     finally:
         task.cancel()
+        await tokens.aclose()
 
 
 # --- cursor pagination ------------------------------------------------------------------

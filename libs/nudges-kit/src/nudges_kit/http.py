@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from nudges_kit.body_limit import BodyLimit
 from nudges_kit.logging import configure_logging, get_logger
 from nudges_kit.settings import NudgesSettings
 from nudges_kit.telemetry import configure_tracing
@@ -33,12 +34,14 @@ def create_app(
     lifespan: Lifespan | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing and JSON logs."""
+    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing and JSON logs, whose
+    request bodies are limited to ``settings.max_request_body_bytes`` (413 beyond)."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
     app.state.readiness = {}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -71,22 +74,74 @@ def create_app(
     return app
 
 
-def serve(app: FastAPI, settings: NudgesSettings) -> None:
-    """Serve ``app`` on the configured host and port until interrupted."""
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+def server_options(settings: NudgesSettings) -> dict[str, Any]:
+    """uvicorn's options for a service: its host and port, no access log, and no proxy
+    headers, so that the client of a request is its TCP peer (uvicorn would otherwise believe
+    ``X-Forwarded-For`` from 127.0.0.1; services read forwarded addresses through
+    :mod:`nudges_kit.client_address`, from the hops their topology trusts)."""
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "timeout_graceful_shutdown": 10,
+    }
+
+
+class _ServiceEnd:
+    """What ends the process :func:`serve` runs from inside it: a background task that
+    stopped on a configuration error (credentials the broker refuses)."""
+
+    server: uvicorn.Server | None = None
+    error: BaseException | None = None
+
+
+_end = _ServiceEnd()
+
+
+def end_service_on_configuration_error(task: asyncio.Future[Any]) -> None:
+    """A done-callback for background tasks: when ``task`` failed with
+    :class:`~nudges_kit.kafka.KafkaCredentialsRefused`, the service served by :func:`serve`
+    shuts down and exits with that one line, rather than running without its relay or
+    consumers."""
+    from nudges_kit.kafka import KafkaCredentialsRefused
+
+    if task.cancelled():
+        return
+    error = task.exception()
+    if not isinstance(error, KafkaCredentialsRefused):
+        return
+    log.error("stopping: a configuration error", error=str(error))
+    _end.error = error
+    if _end.server is not None:
+        _end.server.should_exit = True
+
+
+def serve(app: Any, settings: NudgesSettings) -> None:
+    """Serve the ASGI ``app`` on the configured host and port until interrupted; exits with
+    status 1 and one line naming the setting when a background task met a configuration
+    error, and with status 3 when the app did not start."""
+    server = uvicorn.Server(uvicorn.Config(app, **server_options(settings)))
+    _end.server = server
+    try:
+        server.run()
+    finally:
+        _end.server = None
+    if _end.error is not None:
+        raise SystemExit(f"{settings.service_name}: {_end.error}")
+    if not server.started:
+        raise SystemExit(3)
 
 
 @asynccontextmanager
 async def background(stop: asyncio.Event, *tasks: Awaitable[None]) -> AsyncIterator[None]:
-    """Run ``tasks`` while the app lives; on exit set ``stop`` and wait for them."""
+    """Run ``tasks`` while the app lives; on exit set ``stop`` and wait for them. A task
+    that fails on a configuration error ends the service (see :func:`serve`)."""
     running = [asyncio.ensure_future(t) for t in tasks]
+    for task in running:
+        task.add_done_callback(end_service_on_configuration_error)
     try:
         yield
     finally:

@@ -24,7 +24,14 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
 from nudges_kit.events import Envelope, EventType
-from nudges_kit.kafka import TopicKeeper, all_topics, make_producer
+from nudges_kit.kafka import (
+    KafkaCredentialsRefused,
+    TopicKeeper,
+    all_topics,
+    credentials_refusal,
+    make_producer,
+    start_client,
+)
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING, OUTBOX_PUBLISH_FAILURES
 from nudges_kit.settings import NudgesSettings
@@ -95,14 +102,18 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._query_timeout = query_timeout
         self._producer: AIOKafkaProducer | None = None
-        self._topics = TopicKeeper(
-            settings.kafka_bootstrap_servers, settings.kafka_topic_partitions
-        )
+        self._topics = TopicKeeper(settings)
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set; survives broker and database outages, and publishes
-        only while it holds the relay lock."""
+        only while it holds the relay lock. Credentials the broker refuses end it with
+        :class:`KafkaCredentialsRefused`: waiting does not fix a configuration error."""
+        # Credentials the broker refuses are found at start-up, not with the first event.
+        refusal = await credentials_refusal(self._settings)
+        if refusal is not None:
+            await self._topics.close()
+            raise KafkaCredentialsRefused(refusal)
         backoff = 0.2
         while not stop.is_set():
             try:
@@ -116,6 +127,10 @@ class OutboxRelay:
                     reason=str(exc),
                 )
                 await _wait(stop, backoff)
+            except KafkaCredentialsRefused:
+                await self._close_producer()
+                await self._topics.close()
+                raise
             except Exception as exc:
                 OUTBOX_PUBLISH_FAILURES.inc()
                 log.warning("outbox relay retrying", error=str(exc), retry_in=backoff)
@@ -170,7 +185,7 @@ class OutboxRelay:
         if self._producer is None:
             producer = make_producer(self._settings, request_timeout_ms=5_000)
             try:
-                await producer.start()
+                await start_client(producer, self._settings)
             except BaseException:
                 await producer.stop()
                 raise

@@ -1,10 +1,17 @@
 """Registers a subgraph with GraphMonitor (the schema registry) at start-up.
 
-Registration runs in the background and never blocks start-up: while the registry cannot be
-reached it is retried with exponential backoff; a refusal (the SDL does not compose, or
-breaks the published supergraph) is logged and not retried, since retrying would not help. ::
+GraphMonitor takes writes only from machine tokens with the ``registry:write`` scope, so each
+registration carries a client-credentials token of the subgraph's machine account (fetched
+from AuthApi by :class:`~nudges_kit.service_auth.ServiceTokenProvider`).
 
-    task = await register_subgraph(settings.registry_url, "user", my_url, schema.as_str())
+Registration runs in the background and never blocks start-up: while the registry or AuthApi
+cannot be reached it is retried with exponential backoff (either may start after the
+subgraph); a refusal (the SDL does not compose, breaks the published supergraph, the URL is
+not allowed, the account may not write, or AuthApi refuses its secret) is logged and not
+retried, since retrying would not help. ::
+
+    tokens = ServiceTokenProvider(settings.auth_token_url, "user", secret)
+    task = await register_subgraph(settings.registry_url, "user", my_url, sdl, tokens=tokens)
     ...
     task.cancel()  # on shutdown, if still running
 """
@@ -17,16 +24,18 @@ import random
 import httpx
 
 from nudges_kit.logging import get_logger
+from nudges_kit.service_auth import ServiceTokenError, ServiceTokenProvider
 
 log = get_logger(__name__)
 
 #: Statuses that say the registry will never accept this registration as it is.
-REFUSED = frozenset({400, 404, 409, 422})
+REFUSED = frozenset({400, 403, 404, 409, 422})
 
 
 async def _register(
     registry_url: str,
     payload: dict[str, object],
+    tokens: ServiceTokenProvider | None,
     attempts: int | None,
     first_backoff: float,
     max_backoff: float,
@@ -39,7 +48,13 @@ async def _register(
         while attempts is None or attempt < attempts:
             attempt += 1
             try:
-                response = await client.post(endpoint, json=payload)
+                headers = await tokens.headers() if tokens else {}
+                response = await client.post(endpoint, json=payload, headers=headers)
+            except ServiceTokenError as exc:
+                if exc.status_code in (400, 401):
+                    log.error("AuthApi refused the machine account", subgraph=payload["name"])
+                    return False
+                log.warning("no token for the registry", subgraph=payload["name"], error=str(exc))
             except httpx.HTTPError as exc:
                 log.warning("registry unreachable", subgraph=payload["name"], error=repr(exc))
             else:
@@ -50,7 +65,9 @@ async def _register(
                         status=response.json().get("status"),
                     )
                     return True
-                if response.status_code in REFUSED:
+                if response.status_code in REFUSED or (
+                    response.status_code == 401 and tokens is None
+                ):
                     log.error(
                         "registry refused the subgraph",
                         subgraph=payload["name"],
@@ -58,6 +75,10 @@ async def _register(
                         answer=response.text[:2000],
                     )
                     return False
+                if response.status_code == 401 and tokens is not None:
+                    # The token may have been signed with a key the registry has not seen
+                    # yet, or have expired in flight: the next attempt fetches a new one.
+                    tokens.invalidate()
                 log.warning(
                     "registry failed", subgraph=payload["name"], status=response.status_code
                 )
@@ -72,6 +93,7 @@ async def register_subgraph(
     url: str,
     sdl: str,
     *,
+    tokens: ServiceTokenProvider | None = None,
     force: bool = False,
     attempts: int | None = None,
     first_backoff: float = 0.5,
@@ -79,11 +101,15 @@ async def register_subgraph(
     request_timeout: float = 10.0,
 ) -> asyncio.Task[bool]:
     """Start registering subgraph ``name`` (serving ``sdl`` at ``url``) with the registry at
-    ``registry_url`` in the background, and return at once with the task. The task ends True
-    once registered, False when refused or after ``attempts`` (None: retry until cancelled).
+    ``registry_url`` in the background, and return at once with the task. Each attempt carries
+    a token from ``tokens`` (without one, the registry's 401 is a refusal). The task ends
+    True once registered, False when refused or after ``attempts`` (None: retry until
+    cancelled).
     """
     payload: dict[str, object] = {"name": name, "url": url, "sdl": sdl, "force": force}
     return asyncio.create_task(
-        _register(registry_url, payload, attempts, first_backoff, max_backoff, request_timeout),
+        _register(
+            registry_url, payload, tokens, attempts, first_backoff, max_backoff, request_timeout
+        ),
         name=f"register-subgraph-{name}",
     )

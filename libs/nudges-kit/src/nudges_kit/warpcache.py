@@ -4,9 +4,14 @@ One channel per client, reused by every call; each call has a deadline, and a ca
 cache could not take (UNAVAILABLE) is retried with backoff before :class:`CacheUnavailable`
 is raised. ::
 
-    async with WarpCacheClient(settings.warpcache_url) as cache:
+    token = settings.warpcache_caller_token()
+    async with WarpCacheClient(settings.warpcache_url, token=token) as cache:
         await cache.set("otp:123", b"secret", ttl_seconds=300)
         attempts = await cache.increment("otp-attempts:123", ttl_seconds=300)
+
+Every call carries the caller's token (``authorization: Bearer <token>`` metadata); the cache
+answers UNAUTHENTICATED without a valid one and PERMISSION_DENIED for a key outside the
+caller's prefixes, both raised as :class:`CacheAccessDenied`.
 
 Coalescing (on unless ``coalesce=False``): the ``get`` calls made in the same turn of the
 event loop travel as one ``GetMany``, and the ``set`` calls as one ``SetMany`` (each entry
@@ -73,6 +78,15 @@ class NotACounter(CacheError):
     """``increment`` of a key whose value is not an integer counter."""
 
 
+class CacheAccessDenied(CacheError):
+    """The cache refused the caller: no valid token (``code`` UNAUTHENTICATED), or a key
+    outside the caller's prefixes (``code`` PERMISSION_DENIED)."""
+
+
+#: The metadata key of the caller's token (``Bearer <token>``).
+TOKEN_METADATA_KEY = "authorization"  # noqa: S105  (a header name, not a secret)
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, grpc.aio.AioRpcError) and exc.code() == grpc.StatusCode.UNAVAILABLE
 
@@ -88,6 +102,8 @@ def _error_of(exc: grpc.aio.AioRpcError, target: str) -> CacheError:
         return InvalidCacheRequest(details, code)
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         return NotACounter(details, code)
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        return CacheAccessDenied(f"WarpCache refused the call ({code.name}): {details}", code)
     return CacheError(f"WarpCache call failed ({code.name}): {details}", code)
 
 
@@ -194,10 +210,19 @@ class WarpCacheClient:
     With ``coalesce`` (the default), concurrent ``get`` and ``set`` calls of one event-loop
     turn are sent as one ``GetMany`` or ``SetMany`` (see the module's documentation);
     ``coalesce=False`` sends every call as its own RPC.
+
+    ``token`` authenticates every call as one caller service (None sends no token, which
+    the cache refuses).
     """
 
     def __init__(
-        self, target: str, timeout: float = 1.0, retries: int = 3, *, coalesce: bool = True
+        self,
+        target: str,
+        timeout: float = 1.0,
+        retries: int = 3,
+        *,
+        coalesce: bool = True,
+        token: str | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -207,6 +232,9 @@ class WarpCacheClient:
         self.timeout = timeout
         self.retries = retries
         self.coalesce = coalesce
+        self._metadata: tuple[tuple[str, str], ...] | None = (
+            ((TOKEN_METADATA_KEY, f"Bearer {token}"),) if token else None
+        )
         self._channel: grpc.aio.Channel | None = None
         self._stub: WarpCacheAsyncStub | None = None
         self._gets: _Coalescer[str, bytes | None] = _Coalescer(
@@ -268,7 +296,7 @@ class WarpCacheClient:
         stub = self._connected_stub()
         request = cache_pb2.GetRequest(key=key)
         answer: cache_pb2.GetResponse = await self._call(
-            lambda timeout: stub.Get(request, timeout=timeout)
+            lambda timeout: stub.Get(request, timeout=timeout, metadata=self._metadata)
         )
         return answer.value if answer.found else None
 
@@ -282,7 +310,9 @@ class WarpCacheClient:
 
     async def _set_one(self, request: cache_pb2.SetRequest) -> None:
         stub = self._connected_stub()
-        await self._call(lambda timeout: stub.Set(request, timeout=timeout))
+        await self._call(
+            lambda timeout: stub.Set(request, timeout=timeout, metadata=self._metadata)
+        )
 
     async def _send_gets(self, batch: list[tuple[str, asyncio.Future[bytes | None]]]) -> None:
         if len(batch) == 1:
@@ -292,7 +322,7 @@ class WarpCacheClient:
         request = cache_pb2.GetManyRequest(keys=list(dict.fromkeys(key for key, _ in batch)))
         try:
             answer: cache_pb2.GetManyResponse = await self._call(
-                lambda timeout: stub.GetMany(request, timeout=timeout)
+                lambda timeout: stub.GetMany(request, timeout=timeout, metadata=self._metadata)
             )
         except CacheError as exc:
             if not _caller_specific(exc):
@@ -315,7 +345,9 @@ class WarpCacheClient:
         stub = self._connected_stub()
         request = cache_pb2.SetManyRequest(entries=[entry for entry, _ in batch])
         try:
-            await self._call(lambda timeout: stub.SetMany(request, timeout=timeout))
+            await self._call(
+                lambda timeout: stub.SetMany(request, timeout=timeout, metadata=self._metadata)
+            )
         except CacheError as exc:
             if not _caller_specific(exc):
                 _fail(batch, exc)
@@ -332,7 +364,7 @@ class WarpCacheClient:
         stub = self._connected_stub()
         request = cache_pb2.DeleteRequest(key=key)
         answer: cache_pb2.DeleteResponse = await self._call(
-            lambda timeout: stub.Delete(request, timeout=timeout)
+            lambda timeout: stub.Delete(request, timeout=timeout, metadata=self._metadata)
         )
         return answer.deleted
 
@@ -341,7 +373,7 @@ class WarpCacheClient:
         stub = self._connected_stub()
         request = cache_pb2.GetAndDeleteRequest(key=key)
         answer: cache_pb2.GetAndDeleteResponse = await self._call(
-            lambda timeout: stub.GetAndDelete(request, timeout=timeout)
+            lambda timeout: stub.GetAndDelete(request, timeout=timeout, metadata=self._metadata)
         )
         return answer.value if answer.found else None
 
@@ -355,7 +387,7 @@ class WarpCacheClient:
         stub = self._connected_stub()
         request = cache_pb2.IncrementRequest(key=key, amount=amount, **_ttl(ttl_seconds))
         answer: cache_pb2.IncrementResponse = await self._call(
-            lambda timeout: stub.Increment(request, timeout=timeout)
+            lambda timeout: stub.Increment(request, timeout=timeout, metadata=self._metadata)
         )
         expires_in = answer.expires_in_seconds if answer.HasField("expires_in_seconds") else None
         return Counted(answer.value, expires_in)
@@ -365,7 +397,7 @@ class WarpCacheClient:
         stub = self._connected_stub()
         request = cache_pb2.GetManyRequest(keys=list(keys))
         answer: cache_pb2.GetManyResponse = await self._call(
-            lambda timeout: stub.GetMany(request, timeout=timeout)
+            lambda timeout: stub.GetMany(request, timeout=timeout, metadata=self._metadata)
         )
         return dict(answer.values)
 
@@ -387,7 +419,9 @@ class WarpCacheClient:
                 for key, value, ttl_seconds in entries
             ]
         )
-        await self._call(lambda timeout: stub.SetMany(request, timeout=timeout))
+        await self._call(
+            lambda timeout: stub.SetMany(request, timeout=timeout, metadata=self._metadata)
+        )
 
     async def close(self) -> None:
         """Close the channel; a later call opens a new one."""
@@ -428,7 +462,11 @@ async def _settle(
 
 def _caller_specific(error: CacheError) -> bool:
     """A batch refused for what one of its calls asked, rather than for the cache's state."""
-    return error.code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED)
+    return error.code in (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
 
 
 def _fail(batch: list[tuple[_Pending, asyncio.Future[_Result]]], error: CacheError) -> None:

@@ -20,7 +20,12 @@ def test_every_database_service_declares_its_migrations() -> None:
         ("product", "productdb"),
         ("payment", "paymentdb"),
         ("consumers", "consumersdb"),
+        ("registry", "registrydb"),
     }
+
+
+#: Services whose database has no outbox: they publish no events.
+PUBLISHES_NOTHING = {"registry"}
 
 
 @pytest.mark.parametrize("migration_set", discover(), ids=lambda s: s.service)
@@ -39,7 +44,10 @@ def test_migrates_to_head_with_an_outbox_and_back(
             await conn.close()
 
     try:
-        assert {"outbox", "alembic_version"} <= asyncio.run(tables())
+        migrated = asyncio.run(tables())
+        assert "alembic_version" in migrated
+        assert len(migrated) > 1
+        assert ("outbox" in migrated) is (migration_set.service not in PUBLISHES_NOTHING)
         command.downgrade(alembic_config(migration_set, url), "base")
         assert asyncio.run(tables()) == {"alembic_version"}
     finally:

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
-from nudges_kit.settings import MissingProductionSettings, NudgesSettings, with_database
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_PHONES,
+    REQUIRES_TOKENS,
+    DevelopmentSecretsInProduction,
+    MissingProductionSettings,
+    NudgesSettings,
+    with_database,
+)
+
+
+class PhoneService(NudgesSettings):
+    """A service with a database, the broker, tokens and phone numbers."""
+
+    production_required: ClassVar[tuple[str, ...]] = (
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_TOKENS,
+        *REQUIRES_PHONES,
+    )
 
 
 def test_development_defaults_need_no_environment() -> None:
@@ -17,7 +39,7 @@ def test_production_names_every_missing_setting(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("POSTGRES_URL", "postgresql://db.internal/postgres")
     with pytest.raises(MissingProductionSettings) as error:
-        NudgesSettings(service_name="user")
+        PhoneService(service_name="user")
     message = str(error.value)
     assert message.startswith("user: missing production settings:")
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "PHONE_ENCRYPTION_KEY", "PHONE_HASH_KEY", "JWKS_URL"):
@@ -26,10 +48,30 @@ def test_production_names_every_missing_setting(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_production_starts_when_everything_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in NudgesSettings.production_required:
+    for name in PhoneService.production_required:
         monkeypatch.setenv(name.upper(), "set-explicitly")
     monkeypatch.setenv("ENVIRONMENT", "production")
+    assert PhoneService().environment == "production"
+
+
+def test_a_service_requires_nothing_it_does_not_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
     assert NudgesSettings().environment == "production"
+
+
+def test_production_names_every_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PhoneService.production_required:
+        monkeypatch.setenv(name.upper(), "set-explicitly")
+    monkeypatch.setenv("PHONE_HASH_KEY", "dev-only-phone-hash-key")
+    monkeypatch.setenv("PHONE_ENCRYPTION_KEY", "ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=")
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(DevelopmentSecretsInProduction) as refused:
+        PhoneService(service_name="user")
+    assert str(refused.value) == (
+        "user: development secrets in production: PHONE_ENCRYPTION_KEY, PHONE_HASH_KEY"
+    )
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    assert PhoneService().phone_hash_key.get_secret_value() == "dev-only-phone-hash-key"
 
 
 def test_database_url_keeps_host_user_and_query() -> None:

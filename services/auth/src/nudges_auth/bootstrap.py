@@ -78,7 +78,11 @@ def bootstrap(
     clock: Callable[[], float] = time.time,
 ) -> AuthApi:
     """AuthApi wired from ``settings`` (``identity`` replaces the provider in unit tests)."""
-    cache = WarpCacheClient(settings.warpcache_url, timeout=settings.warpcache_timeout_seconds)
+    cache = WarpCacheClient(
+        settings.warpcache_url,
+        timeout=settings.warpcache_timeout_seconds,
+        token=settings.warpcache_caller_token(),
+    )
     l10n = LocalizationClient(settings.localization_url)
     http = httpx.AsyncClient()
     publisher = EventPublisher(settings, settings.kafka_publish_timeout_seconds)
@@ -148,7 +152,9 @@ def bootstrap(
         tokens=tokens,
         sessions=sessions,
         otp=otp,
-        machines=MachineTokens(MachineAccounts(settings.machine_secrets), tokens),
+        machines=MachineTokens(
+            MachineAccounts(settings.machine_secrets), tokens, settings.machine_scopes
+        ),
         admin_login=admin_login,
     )
 

@@ -7,12 +7,26 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.auth import REGISTRY_WRITE_SCOPE
+from nudges_kit.client_address import ClientAddressPolicy, Topology
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_PHONES,
+    NudgesSettings,
+)
 
 #: Development secrets of the machine accounts; production sets ``MACHINE_SECRETS``.
 DEV_MACHINE_SECRETS = {
     "consumers": SecretStr("dev-only-consumers-secret"),
     "webhooks": SecretStr("dev-only-webhooks-secret"),
+    "user": SecretStr("dev-only-user-secret"),
+    "product": SecretStr("dev-only-product-secret"),
+    "payment": SecretStr("dev-only-payment-secret"),
+}
+
+#: The subgraphs' machine accounts register their SDL with GraphMonitor.
+DEV_MACHINE_SCOPES: dict[str, tuple[str, ...]] = {
+    name: (REGISTRY_WRITE_SCOPE,) for name in ("user", "product", "payment")
 }
 
 
@@ -25,6 +39,8 @@ class AuthSettings(NudgesSettings):
 
     service_name: str = "auth"
     http_port: int = 4001
+    #: Login, refresh and token requests are a few hundred bytes.
+    max_request_body_bytes: int = Field(default=16 * 1024, ge=1)
 
     # One-time codes.
     otp_ttl_seconds: int = Field(default=300, ge=1)
@@ -37,9 +53,12 @@ class AuthSettings(NudgesSettings):
     otp_per_phone_window_seconds: int = Field(default=600, ge=1)
     otp_per_ip_limit: int = Field(default=20, ge=1)
     otp_per_ip_window_seconds: int = Field(default=600, ge=1)
-    #: Proxies in front of AuthApi that append to ``X-Forwarded-For`` (0: use the peer). The
-    #: per-address limit depends on it, so production must say how many there are.
-    trusted_proxy_hops: int = Field(default=0, ge=0)
+    #: What stands between callers and AuthApi (``direct``, ``alb``, ``cloudfront_alb``), so
+    #: which ``X-Forwarded-For`` entry is the caller (nudges_kit.client_address). The
+    #: per-address limit depends on it, so production must name it.
+    client_address_topology: Topology = Topology.DIRECT
+    #: With ``cloudfront_alb``: the value of the ``X-Origin-Verify`` header CloudFront sends.
+    edge_origin_secret: SecretStr = SecretStr("")
     #: Region assumed for numbers written without a country code.
     default_phone_region: str = "US"
     #: Languages of the SMS texts; Accept-Language picks among these.
@@ -59,6 +78,11 @@ class AuthSettings(NudgesSettings):
     cookie_secure: bool = False
     #: Machine accounts of the client-credentials grant: name -> secret.
     machine_secrets: dict[str, SecretStr] = Field(default_factory=lambda: dict(DEV_MACHINE_SECRETS))
+    #: Scopes each machine account's tokens carry (claim ``scope``): the subgraphs write to the
+    #: schema registry; an account not named here gets the ``service`` role alone.
+    machine_scopes: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEV_MACHINE_SCOPES)
+    )
 
     # Other systems.
     user_url: str = "http://127.0.0.1:4002/graphql"
@@ -79,19 +103,18 @@ class AuthSettings(NudgesSettings):
     #: AuthApi has no database and is the issuer (it reads no JWKS): its production settings
     #: are the broker, the other services, the keys and the secrets.
     production_required: ClassVar[tuple[str, ...]] = (
-        *(
-            name
-            for name in NudgesSettings.production_required
-            if name not in ("postgres_url", "jwks_url")
-        ),
+        *REQUIRES_BROKER,
+        *REQUIRES_PHONES,
+        "jwt_issuer",
         "warpcache_url",
+        "warpcache_token",
         "localization_url",
         "user_url",
         "otp_hmac_secret",
         "jwt_signing_keys",
         "machine_secrets",
         "admin_ui_url",
-        "trusted_proxy_hops",
+        "client_address_topology",
     )
 
     @model_validator(mode="after")
@@ -102,4 +125,17 @@ class AuthSettings(NudgesSettings):
             raise ValueError("JWT_KEY_ROTATION_SECONDS must exceed ACCESS_TOKEN_TTL_SECONDS")
         if self.keycloak_url and not self.keycloak_client_secret.get_secret_value():
             raise ValueError("KEYCLOAK_CLIENT_SECRET is required with KEYCLOAK_URL")
+        if (
+            self.client_address_topology is Topology.CLOUDFRONT_ALB
+            and not self.edge_origin_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "EDGE_ORIGIN_SECRET is required with CLIENT_ADDRESS_TOPOLOGY=cloudfront_alb"
+            )
         return self
+
+    def client_address_policy(self) -> ClientAddressPolicy:
+        """How AuthApi reads its callers' addresses."""
+        return ClientAddressPolicy(
+            self.client_address_topology, self.edge_origin_secret.get_secret_value()
+        )

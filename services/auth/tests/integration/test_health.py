@@ -45,13 +45,14 @@ def test_production_publishes_the_openapi_document_but_no_docs() -> None:
         phone_encryption_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         phone_hash_key="k",
         warpcache_url="warpcache:50051",
+        warpcache_token="t",
         localization_url="localization:50052",
         user_url="http://user:4002/graphql",
         otp_hmac_secret="s",
         jwt_signing_keys=json.dumps([key]),
         machine_secrets={"consumers": "c", "webhooks": "w"},
         admin_ui_url="https://admin.nudges.example/",
-        trusted_proxy_hops=1,
+        client_address_topology="alb",
     )
     client = TestClient(build_app(settings))  # no lifespan: nothing is reached
     assert client.get("/auth/openapi.json").status_code == 200

@@ -46,6 +46,25 @@ async def test_client_credentials_give_a_service_token(
     assert "client_id" not in consumers.claims
 
 
+async def test_subgraph_accounts_may_write_to_the_registry(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    for name in ("user", "product", "payment"):
+        response = await http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            auth=(name, f"dev-only-{name}-secret"),
+        )
+        assert response.status_code == 200, response.text
+        principal = await stack.verify(response.json()["access_token"])
+        assert (principal.subject, principal.roles) == (name, frozenset({"service"}))
+        assert principal.scopes == {"registry:write"}
+    consumers = await http.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=("consumers", SECRET)
+    )
+    assert (await stack.verify(consumers.json()["access_token"])).scopes == frozenset()
+
+
 async def test_wrong_or_missing_credentials_are_refused(http: httpx.AsyncClient) -> None:
     wrong = await http.post(
         "/token",

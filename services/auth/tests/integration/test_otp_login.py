@@ -16,6 +16,7 @@ from nudges_kit.auth import user_id_for
 from nudges_kit.events.catalog.auth import login_succeeded
 from nudges_kit.events.catalog.sms import sms_outbound
 from nudges_kit.sessions import resolve_session, session_key
+from nudges_kit.settings import development_warpcache_token
 from nudges_kit.warpcache import WarpCacheClient
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ async def test_a_code_by_sms_becomes_a_verified_token(
 
     # The session cookie resolves to the same JWT, exactly as the gateway reads it.
     token_id = verified.cookies["TokenId"]
-    async with WarpCacheClient(stack.warpcache) as cache:
+    async with WarpCacheClient(stack.warpcache, token=development_warpcache_token("auth")) as cache:
         assert await cache.get(session_key(token_id)) == body["access_token"].encode()
         assert await resolve_session(cache, token_id) == body["access_token"]
         assert await resolve_session(cache, body["access_token"]) is None

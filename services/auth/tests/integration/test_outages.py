@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from nudges_devstack.infra import free_port
+from nudges_kit.settings import development_warpcache_token
 from nudges_kit.warpcache import WarpCacheClient
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ async def test_kafka_down_is_a_503_and_leaves_no_code(stack: Stack, app_with: Ap
     assert answer.status_code == 503
     assert "messaging is unavailable" in answer.json()["detail"]
     assert "code" not in answer.json()
-    async with WarpCacheClient(stack.warpcache) as cache:
+    async with WarpCacheClient(stack.warpcache, token=development_warpcache_token("auth")) as cache:
         assert await cache.get(f"otp:client:{stack.vault.hash(phone)}") is None
     guess = await client.post(
         "/otp/verify", json={"phone": phone, "code": "000000", "role": "client"}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from nudges_auth.settings import AuthSettings, InsecureSetting
-from nudges_kit.settings import MissingProductionSettings
+from nudges_kit.settings import MissingProductionSettings, development_warpcache_token
 
 PRODUCTION: dict[str, Any] = {
     "environment": "production",
@@ -16,13 +16,14 @@ PRODUCTION: dict[str, Any] = {
     "phone_encryption_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     "phone_hash_key": "phone-hash-key",
     "warpcache_url": "warpcache:50051",
+    "warpcache_token": "auth-warpcache-token",
     "localization_url": "localization:50052",
     "user_url": "http://user:4002/graphql",
     "otp_hmac_secret": "otp-secret",
     "jwt_signing_keys": "[]",
     "machine_secrets": {"consumers": "c", "webhooks": "w"},
     "admin_ui_url": "https://admin.nudges.example/",
-    "trusted_proxy_hops": 1,
+    "client_address_topology": "alb",
 }
 
 
@@ -31,7 +32,13 @@ def test_development_defaults_work_without_any_setting() -> None:
     assert settings.otp_echo is False
     assert settings.access_token_ttl_seconds == 900
     assert settings.refresh_token_ttl_seconds == 30 * 86400
-    assert set(settings.machine_secrets) == {"consumers", "webhooks"}
+    assert set(settings.machine_secrets) == {"consumers", "webhooks", "user", "product", "payment"}
+    # The subgraphs register their SDL; the workers may not.
+    assert settings.machine_scopes == {
+        "user": ("registry:write",),
+        "product": ("registry:write",),
+        "payment": ("registry:write",),
+    }
 
 
 def test_production_starts_with_every_required_setting() -> None:
@@ -46,11 +53,18 @@ def test_production_names_every_missing_secret() -> None:
         "JWT_SIGNING_KEYS",
         "MACHINE_SECRETS",
         "PHONE_HASH_KEY",
-        "TRUSTED_PROXY_HOPS",
+        "CLIENT_ADDRESS_TOPOLOGY",
+        "WARPCACHE_TOKEN",
     ):
         assert name in str(refused.value)
     # AuthApi has no database.
     assert "POSTGRES_URL" not in str(refused.value)
+
+
+def test_the_warpcache_token_is_the_development_one_only_outside_production() -> None:
+    assert AuthSettings().warpcache_caller_token() == development_warpcache_token("auth")
+    configured = AuthSettings(**PRODUCTION)
+    assert configured.warpcache_caller_token() == "auth-warpcache-token"
 
 
 def test_otp_echo_is_refused_in_production() -> None:

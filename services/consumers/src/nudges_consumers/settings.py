@@ -6,7 +6,12 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_PHONES,
+    NudgesSettings,
+)
 
 
 class ConsumersSettings(NudgesSettings):
@@ -43,7 +48,14 @@ class ConsumersSettings(NudgesSettings):
     graph_timeout: float = 5.0
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_PHONES,
+        "localization_url",
+        "user_url",
+        "product_url",
+        "payment_url",
+        "auth_token_url",
         "service_client_secret",
         "stripe_api_base",
         "stripe_api_key",

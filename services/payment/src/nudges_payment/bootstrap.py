@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_payment.adapters.stripe_gateway import PaymentProvider, StripeGateway
 from nudges_payment.adapters.subgraphs import (
     ClientDirectory,
@@ -46,8 +47,20 @@ def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
         timeout=settings.stripe_timeout_seconds,
         max_network_retries=settings.stripe_max_network_retries,
     )
+    machine = (
+        ServiceTokenProvider(
+            settings.auth_token_url,
+            settings.machine_account,
+            settings.service_client_secret.get_secret_value(),
+            timeout=settings.subgraph_timeout_seconds,
+        )
+        if settings.auth_token_url
+        else None
+    )
     entities = SubgraphEntities(
-        settings.service_token.get_secret_value(), timeout=settings.subgraph_timeout_seconds
+        settings.service_token.get_secret_value(),
+        timeout=settings.subgraph_timeout_seconds,
+        machine_token=machine.token if machine else None,
     )
     return Dependencies(
         pool=pool,
@@ -55,5 +68,5 @@ def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
         price_tiers=ProductApiCatalog(entities, settings.product_url),
         clients=UserApiDirectory(entities, settings.user_url),
         settings=settings,
-        closers=(gateway.close, entities.close),
+        closers=(gateway.close, entities.close, *((machine.aclose,) if machine else ())),
     )

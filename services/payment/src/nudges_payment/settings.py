@@ -6,7 +6,12 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import (
+    REQUIRES_BROKER,
+    REQUIRES_DATABASE,
+    REQUIRES_TOKENS,
+    NudgesSettings,
+)
 
 
 class PaymentSettings(NudgesSettings):
@@ -39,16 +44,26 @@ class PaymentSettings(NudgesSettings):
     #: UserApi's GraphQL endpoint, asked for a client's Stripe customer.
     user_url: str = "http://127.0.0.1:4002/graphql"
     subgraph_timeout_seconds: float = 5.0
-    #: The bearer token of PaymentApi's machine account (role ``service``) for calls to
-    #: ProductApi and UserApi; when empty, the caller's own token is forwarded.
+    #: A fixed bearer token (role ``service``) for calls to ProductApi and UserApi. When
+    #: empty, PaymentApi's machine account gets its tokens from ``auth_token_url`` (client
+    #: credentials); with that empty too, the caller's own token is forwarded, which the
+    #: Stripe id fields refuse to anyone but staff.
     service_token: SecretStr = SecretStr("")
+    #: The ``payment`` machine account's secret: its token registers the subgraph.
+    service_client_secret: SecretStr = SecretStr("dev-only-payment-secret")
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_DATABASE,
+        *REQUIRES_BROKER,
+        *REQUIRES_TOKENS,
+        "registry_url",
+        "subgraph_url",
         "stripe_api_key",
         "stripe_api_base",
         "checkout_success_url",
         "checkout_cancel_url",
         "product_url",
         "user_url",
+        "auth_token_url",
+        "service_client_secret",
     )

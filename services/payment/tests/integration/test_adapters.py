@@ -11,6 +11,7 @@ import pytest
 import stripe
 
 from nudges_devstack.infra import free_port
+from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.stripe_version import STRIPE_API_VERSION
 from nudges_payment.adapters.stripe_gateway import StripeGateway, SubscriptionCheckout
 from nudges_payment.adapters.subgraphs import (
@@ -177,3 +178,20 @@ async def test_the_gateway_speaks_the_pinned_stripe_api_version(
             await other.promotion_code_id(stripe_world.promotion_code)
     finally:
         await other.close()
+
+
+async def test_a_refused_machine_account_makes_the_lookup_unavailable(
+    subgraphs: OtherSubgraphs,
+) -> None:
+    """No silent fallback to the caller's token when PaymentApi cannot get its own."""
+    tokens = ServiceTokenProvider(f"http://127.0.0.1:{free_port()}/auth/token", "payment", "x")
+    entities = SubgraphEntities(machine_token=tokens.token)
+    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    subgraphs.seen_tokens.clear()
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await catalog.price_tier(uuid.uuid4(), "caller-token")
+    finally:
+        await entities.close()
+        await tokens.aclose()
+    assert subgraphs.seen_tokens == []

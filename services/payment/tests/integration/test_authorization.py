@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from conftest import Checkout
 
 OK = "ok"
+#: No error, and no entity: what ``_entities`` answers for an id the caller may not see, as
+#: for one that does not exist.
+ABSENT = "absent"
 CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "service"]
 
 
@@ -76,6 +79,21 @@ SERVICE_ONLY = {
     "admin": "FORBIDDEN",
     "service": OK,
 }
+
+
+#: Read by the owner and admins; to every other signed-in caller the object is as missing as
+#: an unknown id (NOT_FOUND from a query, no entity from ``_entities``).
+def owner_or_admin(hidden: str) -> dict[str, str]:
+    return {
+        **OWNER_OR_ADMIN,
+        "subscriber": hidden,
+        "client_other": hidden,
+        "service": hidden,
+    }
+
+
+#: Stripe ids of an entity: admins only (a service does not read these entities at all).
+STRIPE_IDS_OF_ENTITY = {**owner_or_admin(ABSENT), "client_own": "FORBIDDEN"}
 CLIENTS_ONLY = {
     "anonymous": "UNAUTHENTICATED",
     "subscriber": "FORBIDDEN",
@@ -92,7 +110,33 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             "query($id: ID!) { checkoutSession(id: $id) { id } }",
             {"id": w["sessions"]["read"]["id"]},
         ),
-        OWNER_OR_ADMIN,
+        owner_or_admin("NOT_FOUND"),
+    ),
+    (
+        "checkoutSession.stripeSessionId",
+        lambda w: (
+            "query($id: ID!) { checkoutSession(id: $id) { stripeSessionId } }",
+            {"id": w["sessions"]["read"]["id"]},
+        ),
+        {**owner_or_admin("NOT_FOUND"), "client_own": "FORBIDDEN"},
+    ),
+    (
+        "CheckoutSession.stripeSessionId and stripeSubscriptionId (entity)",
+        lambda w: (
+            "query($r: [_Any!]!) { _entities(representations: $r) {"
+            " ... on CheckoutSession { stripeSubscriptionId stripeSessionId } } }",
+            {"r": [{"__typename": "CheckoutSession", "id": w["sessions"]["read"]["id"]}]},
+        ),
+        STRIPE_IDS_OF_ENTITY,
+    ),
+    (
+        "PaymentConfirmation.stripeInvoiceId (entity)",
+        lambda w: (
+            "query($r: [_Any!]!) { _entities(representations: $r) {"
+            " ... on PaymentConfirmation { stripeInvoiceId } } }",
+            {"r": [{"__typename": "PaymentConfirmation", "id": w["payment_id"]}]},
+        ),
+        STRIPE_IDS_OF_ENTITY,
     ),
     (
         "paymentConfirmations(clientId: owner)",
@@ -124,7 +168,7 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             " ... on CheckoutSession { id status } } }",
             {"r": [{"__typename": "CheckoutSession", "id": w["sessions"]["read"]["id"]}]},
         ),
-        OWNER_OR_ADMIN,
+        owner_or_admin(ABSENT),
     ),
     (
         "_entities PaymentConfirmation",
@@ -133,7 +177,7 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             " ... on PaymentConfirmation { id amount } } }",
             {"r": [{"__typename": "PaymentConfirmation", "id": w["payment_id"]}]},
         ),
-        OWNER_OR_ADMIN,
+        owner_or_admin(ABSENT),
     ),
     (
         "Client.payments",
@@ -205,6 +249,11 @@ def test_authorization_matrix(
     body = api.gql(query, world[caller] or None, **variables)
     if expected[caller] == OK:
         assert "errors" not in body, body
+        if "_entities" in body["data"]:
+            assert body["data"]["_entities"][0], body
+    elif expected[caller] == ABSENT:
+        assert "errors" not in body, body
+        assert body["data"]["_entities"] == [None], body
     else:
         assert body.get("errors"), body
         assert body["errors"][0]["extensions"]["code"] == expected[caller], body

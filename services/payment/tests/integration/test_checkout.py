@@ -166,16 +166,18 @@ def test_a_stripe_refusal_is_a_safe_payment_provider_error(
     assert count == [(0,)]
 
 
-def test_the_subgraphs_are_asked_with_the_callers_token_when_no_service_token_is_set(
+def test_the_subgraphs_are_asked_with_payments_machine_token_not_the_callers(
     checkout: Checkout, subgraphs: OtherSubgraphs
 ) -> None:
+    """Stripe ids are for staff and services: the caller's own token could not read them."""
     caller = checkout.client()
     subgraphs.seen_tokens.clear()
     checkout.open(caller)
     assert sorted(subgraphs.seen_tokens) == [
-        ("product", f"Bearer {caller.token}"),
-        ("user", f"Bearer {caller.token}"),
+        ("product", f"Bearer {subgraphs.machine_token}"),
+        ("user", f"Bearer {subgraphs.machine_token}"),
     ]
+    assert set(subgraphs.token_requests) == {"payment"}
 
 
 def test_an_unavailable_subgraph_is_reported_as_such(

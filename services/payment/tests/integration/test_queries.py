@@ -19,7 +19,7 @@ PAGE = """
 query($first: Int, $after: String, $c: ID) {
   paymentConfirmations(first: $first, after: $after, clientId: $c) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { cursor node { id stripeInvoiceId paidAt client { id } } }
+    edges { cursor node { id paidAt client { id } } }
   }
 }"""
 TOTALS = """
@@ -161,3 +161,55 @@ def test_a_client_reads_their_checkout_session(api: SubgraphClient, checkout: Ch
     }
     assert api.error_code(query, caller.token, id=str(uuid.uuid4())) == "NOT_FOUND"
     assert api.error_code(query, caller.token, id="nope") == "BAD_USER_INPUT"
+
+
+ENTITY = "query($r: [_Any!]!) { _entities(representations: $r) { ... on %s { id } } }"
+
+
+def test_another_clients_session_is_answered_like_a_missing_one(
+    api: SubgraphClient, checkout: Checkout
+) -> None:
+    """Whether an id belongs to another client must not show: same code, same message."""
+    owner, other = checkout.client(), checkout.client()
+    session = checkout.open(owner)
+    query = "query($id: ID!) { checkoutSession(id: $id) { id } }"
+    theirs = api.gql(query, other.token, id=session["id"])["errors"][0]
+    missing = api.gql(query, other.token, id=str(uuid.uuid4()))["errors"][0]
+    assert theirs["extensions"] == missing["extensions"] == {"code": "NOT_FOUND"}
+    assert theirs["message"] == missing["message"]
+
+    payment = _record(api, owner.subject, datetime(2026, 3, 1, tzinfo=UTC))
+    for typename, known in (("CheckoutSession", session["id"]), ("PaymentConfirmation", payment)):
+        for wanted in (known, str(uuid.uuid4())):
+            body = api.gql(
+                ENTITY % typename, other.token, r=[{"__typename": typename, "id": wanted}]
+            )
+            assert body == {"data": {"_entities": [None]}}, (typename, body)
+
+
+@pytest.mark.parametrize(
+    ("typename", "field"),
+    [
+        ("CheckoutSession", "stripeSessionId"),
+        ("CheckoutSession", "stripeSubscriptionId"),
+        ("PaymentConfirmation", "stripeInvoiceId"),
+    ],
+)
+def test_stripe_ids_are_for_admins_only(
+    api: SubgraphClient, checkout: Checkout, typename: str, field: str
+) -> None:
+    owner = checkout.client()
+    if typename == "CheckoutSession":
+        wanted = checkout.open(owner)["id"]
+    else:
+        wanted = _record(api, owner.subject, datetime(2026, 4, 1, tzinfo=UTC))
+    query = ENTITY.replace("{ id }", f"{{ {field} }}") % typename
+    representations = [{"__typename": typename, "id": wanted}]
+
+    def code(token: str | None) -> str | None:
+        errors = api.gql(query, token, r=representations).get("errors")
+        return errors[0]["extensions"]["code"] if errors else None
+
+    assert code(None) == "UNAUTHENTICATED"
+    assert code(owner.token) == "FORBIDDEN"
+    assert code(api.person("admin").token) is None

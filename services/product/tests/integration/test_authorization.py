@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from conftest import Shop
 
 OK = "ok"
+#: No error, and no entity: what ``_entities`` answers for an id the caller may not see, as
+#: for one that does not exist.
+ABSENT = "absent"
 CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "service"]
 
 
@@ -36,6 +39,8 @@ def only(*allowed: str, **others: str) -> dict[str, str]:
 
 
 EVERYONE = only(*CALLERS)
+#: Stripe ids: admins and services only, not even the client they belong to.
+STAFF = only("admin", "service")
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +112,26 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
     (
         "plan (active)",
         lambda s, w: (
-            "query($id: ID!) { plan(id: $id) { name stripeProductId } }",
+            "query($id: ID!) { plan(id: $id) { name } }",
             {"id": w["plan"]},
         ),
         EVERYONE,
+    ),
+    (
+        "plan.stripeProductId",
+        lambda s, w: (
+            "query($id: ID!) { plan(id: $id) { stripeProductId } }",
+            {"id": w["plan"]},
+        ),
+        STAFF,
+    ),
+    (
+        "plan.tiers.stripePriceId",
+        lambda s, w: (
+            "query($id: ID!) { plan(id: $id) { tiers { stripePriceId } } }",
+            {"id": w["plan"]},
+        ),
+        STAFF,
     ),
     (
         "plan (archived)",
@@ -150,8 +171,13 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
     ),
     (
         "Client.subscription",
-        entity("Client", "subscription { id stripeSubscriptionId }", "client_own_id"),
+        entity("Client", "subscription { id status }", "client_own_id"),
         only("client_own", "admin", "service"),
+    ),
+    (
+        "Client.subscription.stripeSubscriptionId",
+        entity("Client", "subscription { stripeSubscriptionId }", "client_own_id"),
+        STAFF,
     ),
     (
         "Client.allowance",
@@ -159,11 +185,23 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         only("client_own", "admin", "service"),
     ),
     ("Plan entity", entity("Plan", "id name", "plan"), EVERYONE),
-    ("PriceTier entity", entity("PriceTier", "id amount stripePriceId", "tier"), EVERYONE),
+    ("PriceTier entity", entity("PriceTier", "id amount", "tier"), EVERYONE),
+    ("PriceTier.stripePriceId", entity("PriceTier", "stripePriceId", "tier"), STAFF),
     (
         "PlanSubscription entity",
         entity("PlanSubscription", "id status", "subscription"),
-        only("client_own", "admin", "service"),
+        # Another client's subscription is as absent as an unknown one.
+        only("client_own", "admin", "service", subscriber=ABSENT, client_other=ABSENT),
+    ),
+    (
+        "PlanSubscription.stripeSubscriptionId",
+        entity("PlanSubscription", "stripeSubscriptionId", "subscription"),
+        only("admin", "service", subscriber=ABSENT, client_other=ABSENT),
+    ),
+    (
+        "DiscountCode Stripe ids",
+        entity("DiscountCode", "stripeCouponId stripePromotionCodeId", "discount"),
+        STAFF,
     ),
     (
         "DiscountCode entity",
@@ -249,7 +287,8 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             "mutation($id: ID!) { cancelPlanSubscription(id: $id) { id } }",
             {"id": s.subscribe(w["client_own_id"], w["tier"])["id"]},
         ),
-        only("client_own", "admin"),
+        # Another client's subscription is answered as an unknown one.
+        only("client_own", "admin", client_other="NOT_FOUND"),
     ),
     # --- service mutations --------------------------------------------------------------
     (
@@ -342,6 +381,8 @@ def test_authorization_matrix(
         assert all(value is not None for value in body["data"].values()), body
         if "_entities" in body["data"]:
             assert body["data"]["_entities"][0], body
+    elif expected[caller] == ABSENT:
+        assert body == {"data": {"_entities": [None]}}, body
     else:
         assert body.get("errors"), body
         assert body["errors"][0]["extensions"]["code"] == expected[caller], body
@@ -361,3 +402,21 @@ def test_every_root_field_is_in_the_matrix(api: SubgraphClient) -> None:
     covered = {name.split(" ")[0].split(".")[0] for name, _, _ in MATRIX}
 
     assert roots - covered == set()
+
+
+def test_another_clients_subscription_is_answered_like_a_missing_one(
+    api: SubgraphClient, shop: Shop, world: dict[str, str]
+) -> None:
+    """Whether an id belongs to another client must not show: same code, same message."""
+    theirs = shop.subscribe(str(uuid.uuid4()), world["tier"])["id"]
+    cancel = "mutation($id: ID!) { cancelPlanSubscription(id: $id) { id } }"
+    answers = [
+        api.gql(cancel, world["client_own"], id=wanted)["errors"][0]
+        for wanted in (theirs, str(uuid.uuid4()))
+    ]
+    assert answers[0]["extensions"] == answers[1]["extensions"] == {"code": "NOT_FOUND"}
+    assert answers[0]["message"] == answers[1]["message"]
+
+    for wanted in (theirs, str(uuid.uuid4())):
+        query, variables = entity("PlanSubscription", "id", "wanted")(shop, {"wanted": wanted})
+        assert api.gql(query, world["client_own"], **variables) == {"data": {"_entities": [None]}}

@@ -1,8 +1,8 @@
-"""The service starts and reports itself healthy and ready."""
+"""The service starts and reports itself healthy and ready (its database answering)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
@@ -10,9 +10,8 @@ from nudges_registry.entrypoints.http import build_app
 from nudges_registry.settings import RegistrySettings
 
 
-def test_healthy_and_ready(tmp_path: Path) -> None:
-    settings = RegistrySettings(environment="test", registry_dir=tmp_path)
-    with TestClient(build_app(settings)) as client:
+def test_healthy_and_ready(registry_settings: Callable[..., RegistrySettings]) -> None:
+    with TestClient(build_app(registry_settings())) as client:
         assert client.get("/healthz").json() == {"status": "ok", "service": "registry"}
-        assert client.get("/readyz").status_code == 200
+        assert client.get("/readyz").json()["checks"] == {"postgres": "ok"}
         assert "python_info" in client.get("/metrics").text

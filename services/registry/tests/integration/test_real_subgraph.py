@@ -8,17 +8,16 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from nudges_devstack.infra import Postgres, free_port, wait_for_port
 from nudges_devstack.testing import drop_database
 from nudges_kit.db import ensure_database
-from nudges_registry.entrypoints.http import build_app
-from nudges_registry.settings import RegistrySettings
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +51,10 @@ def user_api(postgres: Postgres) -> Iterator[str]:
         asyncio.run(drop_database(postgres.url, database))
 
 
-def test_refresh_composes_the_real_user_subgraph(user_api: str, tmp_path: Path) -> None:
-    with TestClient(
-        build_app(RegistrySettings(environment="test", registry_dir=tmp_path))
-    ) as client:
+def test_refresh_composes_the_real_user_subgraph(
+    user_api: str, registry_app: Callable[..., FastAPI], writer: dict[str, str]
+) -> None:
+    with TestClient(registry_app(), headers=writer) as client:
         response = client.post("/subgraphs/user/refresh", json={"url": user_api})
         assert response.status_code == 201, response.text
         sdl = client.get("/supergraph").json()["supergraph_sdl"]

@@ -1,16 +1,15 @@
 """GraphMonitor over HTTP: registration, composition refusals, breaking changes, versions,
-ETag, and the store surviving a restart."""
+ETag, and the versions surviving a restart (they live in registrydb)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from nudges_registry.entrypoints.http import build_app
-from nudges_registry.settings import RegistrySettings
+RegistryApp = Callable[..., FastAPI]
 
 LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", '
@@ -23,11 +22,14 @@ POSTS = LINK + (
 )
 
 
+#: The subgraphs of these tests live under ``.test``.
+ALLOWED = ("http://*.test",)
+
+
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(
-        build_app(RegistrySettings(environment="test", registry_dir=tmp_path))
-    ) as client:
+def client(registry_app: RegistryApp, writer: dict[str, str]) -> Iterator[TestClient]:
+    app = registry_app(registry_allowed_subgraph_urls=ALLOWED)
+    with TestClient(app, headers=writer) as client:
         yield client
 
 
@@ -98,12 +100,10 @@ def test_removing_a_subgraph_is_a_breaking_change(client: TestClient) -> None:
     assert client.delete("/subgraphs/nope").status_code == 404
 
 
-def test_versions_survive_a_restart(tmp_path: Path) -> None:
-    settings = RegistrySettings(environment="test", registry_dir=tmp_path)
-    with TestClient(build_app(settings)) as client:
+def test_versions_survive_a_restart(registry_app: RegistryApp, writer: dict[str, str]) -> None:
+    with TestClient(registry_app(registry_allowed_subgraph_urls=ALLOWED), headers=writer) as client:
         register(client, "users", USERS)
         published = client.get("/supergraph").json()
-    with TestClient(build_app(settings)) as client:
+    with TestClient(registry_app(registry_allowed_subgraph_urls=ALLOWED), headers=writer) as client:
         assert client.get("/supergraph").json() == published
         assert register(client, "users", USERS)[0] == 200
-    assert not list(tmp_path.rglob(".*.json.*")), "no temporary file left behind"

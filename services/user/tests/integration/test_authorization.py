@@ -13,6 +13,9 @@ from nudges_devstack.infra import TansuBroker
 from nudges_devstack.testing import SubgraphClient, park_dead_letter
 
 OK = "ok"
+#: No error, and no entity: what ``_entities`` answers for an id the caller may not see, as
+#: for one that does not exist.
+ABSENT = "absent"
 CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "service"]
 #: The role of each kind of caller, for rows run by a new account of that kind.
 ROLES = {
@@ -126,10 +129,11 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             "query($id: ID!) { client(id: $id) { stripeCustomerId } }",
             {"id": w["client_id"]},
         ),
+        # Stripe ids are for staff: not even the client itself reads its own.
         {
             "anonymous": "UNAUTHENTICATED",
             "subscriber": "FORBIDDEN",
-            "client_own": OK,
+            "client_own": "FORBIDDEN",
             "client_other": "FORBIDDEN",
             "admin": OK,
             "service": OK,
@@ -333,7 +337,16 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             "subscription($id: ID!) { announcementProgress(id: $id) { id } }",
             {"id": w["announcement_id"]},
         ),
-        OWNER_ADMIN_SERVICE,
+        # Anyone else hears NOT_FOUND, as for an unknown id: ids are not probed.
+        {**OWNER_ADMIN_SERVICE, "subscriber": "NOT_FOUND", "client_other": "NOT_FOUND"},
+    ),
+    (
+        "Announcement entity",
+        lambda w: (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Announcement { id } } }",
+            {"r": [{"__typename": "Announcement", "id": w["announcement_id"]}]},
+        ),
+        {**OWNER_ADMIN_SERVICE, "subscriber": ABSENT, "client_other": ABSENT},
     ),
 ]
 
@@ -359,6 +372,10 @@ def test_authorization_matrix(
     if expected[caller] == OK:
         assert "errors" not in body, (name, caller, body)
         assert body.get("data"), (name, caller, body)
+        if "_entities" in body["data"]:
+            assert body["data"]["_entities"][0], (name, caller, body)
+    elif expected[caller] == ABSENT:
+        assert body == {"data": {"_entities": [None]}}, (name, caller, body)
     else:
         assert body["errors"][0]["extensions"]["code"] == expected[caller], (name, caller, body)
 
@@ -384,6 +401,9 @@ def test_every_root_field_is_in_the_matrix(api: SubgraphClient) -> None:
         "directive @key(fields: String!, resolvable: Boolean = true) repeatable on OBJECT\n"
         "directive @link(url: String!, import: [String]) repeatable on SCHEMA\n"
         "directive @shareable on OBJECT | FIELD_DEFINITION\n"
+        "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION"
+        " | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT"
+        " | INPUT_FIELD_DEFINITION\n"
         "scalar DateTime\n" + sdl,
         assume_valid=True,
     )
@@ -392,3 +412,26 @@ def test_every_root_field_is_in_the_matrix(api: SubgraphClient) -> None:
     in_matrix = {row[0].split(" ")[0].split(".")[0] for row in MATRIX}
     missing = fields - in_matrix
     assert not missing, f"root fields without an authorization row: {sorted(missing)}"
+
+
+def test_another_clients_announcement_is_answered_like_a_missing_one(
+    api: SubgraphClient, world: dict[str, str]
+) -> None:
+    """Whether an id belongs to another client must not show: same code, same message."""
+    other = world["client_other"]
+    answers = [
+        api.first_push(
+            other,
+            "subscription($id: ID!) { announcementProgress(id: $id) { id } }",
+            {"id": wanted},
+            poke=lambda: None,
+        )["errors"][0]
+        for wanted in (world["announcement_id"], str(uuid.uuid4()))
+    ]
+    assert answers[0]["extensions"] == answers[1]["extensions"] == {"code": "NOT_FOUND"}
+    assert answers[0]["message"] == answers[1]["message"]
+
+    entity = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Announcement { id } } }"
+    for wanted in (world["announcement_id"], str(uuid.uuid4())):
+        body = api.gql(entity, other, r=[{"__typename": "Announcement", "id": wanted}])
+        assert body == {"data": {"_entities": [None]}}, body

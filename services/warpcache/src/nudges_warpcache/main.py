@@ -1,5 +1,5 @@
 """``nudges-warpcache``: the gRPC cache and its HTTP health and metrics app, in one process
-and one event loop."""
+and one event loop, on the storage engine of ``WARPCACHE_ENGINE``."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from nudges_kit.http import server_options
 from nudges_kit.logging import get_logger
-from nudges_warpcache.adapters.metrics import CACHE_METRICS
+from nudges_kit.settings import MissingProductionSettings
+from nudges_warpcache.adapters.memory_store import MemoryStore
+from nudges_warpcache.adapters.redis_store import RedisStore
 from nudges_warpcache.domain.cache import Cache, Clock
+from nudges_warpcache.domain.store import CacheStore, StoreUnavailable
 from nudges_warpcache.entrypoints.grpc import GrpcServer
 from nudges_warpcache.entrypoints.http import build_app
-from nudges_warpcache.service_layer.expiry import reclaim_expired
-from nudges_warpcache.settings import WarpcacheSettings
+from nudges_warpcache.settings import UnsafeCallers, WarpcacheSettings
 
 log = get_logger(__name__)
 
@@ -41,25 +44,30 @@ def build_cache(settings: WarpcacheSettings, clock: Clock = time.monotonic) -> C
     )
 
 
-class WarpcacheService:
-    """The running service: the gRPC server, the HTTP app and the expiry sweep, sharing one
-    cache and one event loop."""
+def build_store(settings: WarpcacheSettings, clock: Clock = time.monotonic) -> CacheStore:
+    """The storage engine ``WARPCACHE_ENGINE`` names, configured from ``settings``."""
+    if settings.warpcache_engine == "redis":
+        return RedisStore.from_settings(settings)
+    return MemoryStore(build_cache(settings, clock), settings.sweep_interval_seconds)
 
-    def __init__(self, settings: WarpcacheSettings, cache: Cache | None = None) -> None:
+
+class WarpcacheService:
+    """The running service: the gRPC server and the HTTP app over one storage engine, in
+    one event loop."""
+
+    def __init__(self, settings: WarpcacheSettings, store: CacheStore | None = None) -> None:
         self.settings = settings
-        self.cache = cache or build_cache(settings)
-        self.grpc = GrpcServer(settings, self.cache)
+        self.store = store or build_store(settings)
+        self.grpc = GrpcServer(settings, self.store)
         self._http = _HttpServer(
             uvicorn.Config(
-                build_app(settings, self.grpc),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                build_app(settings, self.grpc, self.store),
+                **{
+                    **server_options(settings),
+                    "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds),
+                },
             )
         )
-        self._sweep_stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -69,12 +77,15 @@ class WarpcacheService:
         return port
 
     async def start(self) -> None:
-        """Start serving gRPC and HTTP; return once both accept connections."""
-        CACHE_METRICS.track(self.cache)
+        """Start serving gRPC and HTTP; return once both accept connections.
+
+        Raises :class:`StoreUnavailable` before serving anything when the storage is not
+        there (the redis engine's Redis cannot be reached).
+        """
+        await self.store.start()
         await self.grpc.start()
         http = asyncio.create_task(self._http.serve(), name="warpcache-http")
-        sweep = reclaim_expired(self.cache, self.settings.sweep_interval_seconds, self._sweep_stop)
-        self._tasks = [http, asyncio.create_task(sweep, name="warpcache-sweep")]
+        self._tasks = [http]
         while not self._http.started:
             if http.done():
                 await self.stop()
@@ -91,16 +102,19 @@ class WarpcacheService:
         log.info("warpcache.stopping")
         self._http.should_exit = True
         await self.grpc.stop(self.settings.shutdown_grace_seconds)
-        self._sweep_stop.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        CACHE_METRICS.untrack(self.cache)
+        await self.store.close()
         log.info("warpcache.stopped")
 
 
 async def serve(settings: WarpcacheSettings, stop: asyncio.Event) -> None:
     """Serve WarpCache until ``stop`` is set (or the HTTP server fails), then stop gracefully."""
     service = WarpcacheService(settings)
-    await service.start()
+    try:
+        await service.start()
+    except StoreUnavailable:
+        await service.store.close()
+        raise
     stopped = asyncio.create_task(stop.wait())
     failed = asyncio.create_task(service.wait())
     try:
@@ -122,8 +136,17 @@ async def _serve_until_signalled(settings: WarpcacheSettings) -> None:
 
 
 def main() -> None:
-    """Serve WarpCache until SIGINT or SIGTERM."""
-    asyncio.run(_serve_until_signalled(WarpcacheSettings()))
+    """Serve WarpCache until SIGINT or SIGTERM; refuse to start, with one line naming the
+    setting, when production settings are missing or unsafe, or when its storage cannot be
+    reached."""
+    try:
+        settings = WarpcacheSettings()
+    except (MissingProductionSettings, UnsafeCallers) as refused:
+        raise SystemExit(str(refused)) from None
+    try:
+        asyncio.run(_serve_until_signalled(settings))
+    except StoreUnavailable as unreachable:
+        raise SystemExit(f"warpcache: {unreachable}") from None
 
 
 if __name__ == "__main__":

@@ -41,14 +41,14 @@ async def test_entry_bound_evicts_the_least_recently_used(
         await cache.set(f"lru{i}", b"v")
     assert await cache.get("lru1") == b"v"  # lru1 becomes the most recently used
     await cache.set("lru2", b"w")  # and then lru2: a write is a use
-    evictions = small.service.cache.stats.evictions
+    evictions = small.cache.stats.evictions
 
     await cache.set("lru6", b"v")
     await cache.set("lru7", b"v")
 
     # lru3 and lru4 were the least recently used.
-    assert small.service.cache.stats.evictions == evictions + 2
-    assert small.service.cache.keys() == ["lru5", "lru1", "lru2", "lru6", "lru7"]
+    assert small.cache.stats.evictions == evictions + 2
+    assert small.cache.keys() == ["lru5", "lru1", "lru2", "lru6", "lru7"]
     assert await cache.get_many([f"lru{i}" for i in range(1, 8)]) == {
         "lru1": b"v",
         "lru2": b"w",
@@ -64,7 +64,7 @@ async def test_byte_bound_evicts_the_least_recently_used(
     value = b"x" * 1000
     for i in range(1, 5):  # 4 x 1002 bytes (key and value): 4008 of 4096
         await cache.set(f"b{i}", value)
-    assert {"b1", "b2", "b3", "b4"} <= set(small.service.cache.keys())
+    assert {"b1", "b2", "b3", "b4"} <= set(small.cache.keys())
     assert await cache.get("b1") == value
 
     await cache.set("b5", value)  # 5010 bytes would be over: b2, the least recent, goes
@@ -73,7 +73,7 @@ async def test_byte_bound_evicts_the_least_recently_used(
     assert await cache.get_many(["b1", "b3", "b4", "b5"]) == dict.fromkeys(
         ["b1", "b3", "b4", "b5"], value
     )
-    assert small.service.cache.total_bytes == 4 * 1002 <= MAX_BYTES
+    assert small.cache.total_bytes == 4 * 1002 <= MAX_BYTES
 
 
 async def test_value_over_the_configured_limit_is_refused(cache: WarpCacheClient) -> None:

@@ -15,7 +15,7 @@ from nudges_devstack.infra import free_port
 from nudges_kit.settings import NudgesSettings
 from nudges_kit.warpcache import CacheUnavailable, WarpCacheClient
 
-from ..conftest import running_warpcache
+from ..conftest import TEST_TOKEN, running_warpcache
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ async def test_without_retries_it_fails_at_once() -> None:
 
 async def test_retries_reach_a_cache_that_starts_late() -> None:
     port = free_port()
-    async with WarpCacheClient(f"127.0.0.1:{port}", retries=8) as cache:
+    async with WarpCacheClient(f"127.0.0.1:{port}", retries=8, token=TEST_TOKEN) as cache:
         call = asyncio.create_task(cache.increment("attempts", ttl_seconds=60))
         await asyncio.sleep(0.2)
         assert not call.done()  # still retrying

@@ -11,6 +11,7 @@ import sys
 import httpx
 
 from nudges_devstack.infra import free_port
+from nudges_kit.settings import development_warpcache_token
 from nudges_kit.warpcache import WarpCacheClient
 
 
@@ -42,9 +43,10 @@ async def test_one_process_serves_grpc_and_http_and_stops_on_sigterm() -> None:
             assert ready.status_code == 200
             assert ready.json()["checks"] == {"grpc": "ok"}
 
-            async with WarpCacheClient(f"127.0.0.1:{grpc_port}") as cache:
-                await cache.set("otp", b"123456", ttl_seconds=300)
-                assert await cache.get_and_delete("otp") == b"123456"
+            token = development_warpcache_token("auth")
+            async with WarpCacheClient(f"127.0.0.1:{grpc_port}", token=token) as cache:
+                await cache.set("otp:client:x", b"123456", ttl_seconds=300)
+                assert await cache.get_and_delete("otp:client:x") == b"123456"
 
             metrics = (await http.get("/metrics")).text
             assert "warpcache_hits_total 1.0" in metrics

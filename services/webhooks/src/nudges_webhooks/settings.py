@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import REQUIRES_BROKER, REQUIRES_PHONES, NudgesSettings
 
 
 class WebhooksSettings(NudgesSettings):
@@ -14,6 +14,8 @@ class WebhooksSettings(NudgesSettings):
 
     service_name: str = "webhooks"
     http_port: int = 4005
+    #: Stripe events and Twilio callbacks are a few kilobytes; nothing larger is read.
+    max_request_body_bytes: int = Field(default=256 * 1024, ge=1)
     stripe_webhook_secret: SecretStr = SecretStr("whsec_dev")
     #: How old a Stripe signature may be, in seconds (Stripe's own default).
     stripe_signature_tolerance: int = 300
@@ -40,7 +42,10 @@ class WebhooksSettings(NudgesSettings):
     draft_ttl_seconds: int = 3600
 
     production_required: ClassVar[tuple[str, ...]] = (
-        *NudgesSettings.production_required,
+        *REQUIRES_BROKER,
+        *REQUIRES_PHONES,
+        "warpcache_url",
+        "localization_url",
         "stripe_webhook_secret",
         "twilio_auth_token",
         "twilio_webhook_base_url",
@@ -48,4 +53,5 @@ class WebhooksSettings(NudgesSettings):
         "product_url",
         "auth_token_url",
         "service_client_secret",
+        "warpcache_token",
     )

@@ -14,7 +14,12 @@ from pydantic import BaseModel
 from nudges_kit.events import Envelope, EventType
 from nudges_kit.events.catalog.auth import login_succeeded
 from nudges_kit.events.catalog.sms import sms_outbound
-from nudges_kit.kafka import ensure_topics, make_producer
+from nudges_kit.kafka import (
+    KafkaCredentialsRefused,
+    ensure_topics,
+    make_producer,
+    start_client,
+)
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import EVENTS_PUBLISHED
 from nudges_kit.settings import NudgesSettings
@@ -94,7 +99,7 @@ class EventPublisher:
                     self._settings, request_timeout_ms=int(self._timeout * 1000), linger_ms=0
                 )
                 try:
-                    await asyncio.wait_for(producer.start(), self._timeout)
+                    await asyncio.wait_for(start_client(producer, self._settings), self._timeout)
                 except BaseException:
                     with contextlib.suppress(Exception):
                         await producer.stop()
@@ -108,20 +113,19 @@ class EventPublisher:
         # are managed elsewhere (and creating them is not allowed) sending still works.
         try:
             await asyncio.wait_for(
-                ensure_topics(
-                    self._settings.kafka_bootstrap_servers,
-                    TOPICS,
-                    self._settings.kafka_topic_partitions,
-                ),
+                ensure_topics(self._settings, TOPICS),
                 self._timeout,
             )
         except Exception as exc:
             log.warning("could not ensure topics", topics=TOPICS, error=repr(exc))
 
     async def warm_up(self) -> None:
-        """Start the producer ahead of the first request (a failure is only logged)."""
+        """Start the producer ahead of the first request; a broker that is not reachable is
+        only logged, credentials it refuses raise :class:`KafkaCredentialsRefused`."""
         try:
             await self._started()
+        except KafkaCredentialsRefused:
+            raise
         except Exception as exc:
             log.warning("kafka not reachable yet", error=repr(exc))
 

@@ -21,13 +21,15 @@ class TokenSubject:
     phone_hash: str | None = None
     #: The number encrypted with the platform phone key (services create the user from it).
     phone_ciphertext: str | None = None
+    #: OAuth2 scopes granted beyond the role (machine accounts: ``registry:write``).
+    scopes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TokenSubject:
-        return cls(**raw)
+        return cls(**{**raw, "scopes": tuple(raw.get("scopes") or ())})
 
 
 def access_claims(
@@ -57,6 +59,8 @@ def access_claims(
         claims["phone_hash"] = who.phone_hash
     if who.phone_ciphertext:
         claims["phone_ct"] = who.phone_ciphertext
+    if who.scopes:
+        claims["scope"] = " ".join(who.scopes)
     if who.role == "client":
         # A client's id is its user's id.
         claims["client_id"] = who.subject

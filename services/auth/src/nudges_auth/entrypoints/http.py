@@ -18,7 +18,8 @@ from nudges_auth.service_layer.errors import AuthFailure, CodeRejected, Unauthen
 from nudges_auth.service_layer.machines import InvalidClient
 from nudges_auth.service_layer.sessions import IssuedSession
 from nudges_auth.settings import AuthSettings
-from nudges_kit.http import add_readiness_check, create_app
+from nudges_kit.client_address import ClientAddressPolicy
+from nudges_kit.http import add_readiness_check, create_app, end_service_on_configuration_error
 from nudges_kit.logging import get_logger
 from nudges_kit.sessions import SESSION_COOKIE, is_token_id
 from nudges_kit.warpcache import CacheError
@@ -95,25 +96,13 @@ def _api(request: Request) -> AuthApi:
     return api
 
 
-def client_ip(request: Request, trusted_hops: int) -> str:
-    """The caller's address: the peer, or behind ``trusted_hops`` proxies the address the
-    outermost trusted proxy saw (``X-Forwarded-For`` read from the right)."""
-    peer = request.client.host if request.client else "unknown"
-    if trusted_hops <= 0:
-        return peer
-    forwarded = [
-        a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()
-    ]
-    return forwarded[-trusted_hops] if len(forwarded) >= trusted_hops else peer
-
-
 def _is_https(request: Request, settings: AuthSettings) -> bool:
     if settings.cookie_secure or settings.environment == "production":
         return True
     if request.url.scheme == "https":
         return True
     proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return settings.trusted_proxy_hops > 0 and proto == "https"
+    return request.app.state.client_addresses.behind_proxy and proto == "https"
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -205,7 +194,8 @@ async def request_otp(
     ``Retry-After``). A number that is not an admin asking for ``admin`` gets the same answer
     but no SMS."""
     api = _api(request)
-    ip = client_ip(request, api.settings.trusted_proxy_hops)
+    policy: ClientAddressPolicy = request.app.state.client_addresses
+    ip = policy.of_scope(request.scope)
     sent = await api.otp.request_code(body.phone, body.role, ip, accept_language)
     return OtpSent(expires_in=sent.expires_in, code=sent.code if api.settings.otp_echo else None)
 
@@ -394,6 +384,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     api: AuthApi = app.state.auth
     add_readiness_check(app, "warpcache", lambda: api.cache.get("auth:readyz"))
     warm_up = asyncio.create_task(api.publisher.warm_up())
+    warm_up.add_done_callback(end_service_on_configuration_error)
     try:
         yield
     finally:
@@ -415,6 +406,7 @@ def build_app(settings: AuthSettings | None = None, api: AuthApi | None = None) 
         redoc_url=None,
     )
     app.state.auth = api or bootstrap(settings)
+    app.state.client_addresses = settings.client_address_policy()
     app.include_router(router)
     app.add_exception_handler(AuthFailure, _auth_failure)
     app.add_exception_handler(CacheError, _cache_failure)

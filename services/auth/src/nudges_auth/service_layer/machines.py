@@ -1,6 +1,9 @@
-"""Machine accounts (``consumers``, ``webhooks``): the OAuth2 client-credentials grant."""
+"""Machine accounts (``consumers``, ``webhooks``, the subgraphs): the OAuth2
+client-credentials grant."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from nudges_auth.adapters.identity import MachineAccounts
 from nudges_auth.domain.tokens import TokenSubject
@@ -16,14 +19,22 @@ class InvalidClient(Unauthenticated):
 class MachineTokens:
     """A ``service`` token for a machine account that proves its secret."""
 
-    def __init__(self, accounts: MachineAccounts, tokens: TokenService) -> None:
+    def __init__(
+        self,
+        accounts: MachineAccounts,
+        tokens: TokenService,
+        scopes: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self._accounts = accounts
         self._tokens = tokens
+        self._scopes = dict(scopes or {})
 
     def issue(self, client_id: str, client_secret: str) -> IssuedToken:
-        """A token with ``sub`` = ``client_id`` and the role ``service``."""
+        """A token with ``sub`` = ``client_id``, the role ``service`` and the scopes the
+        account is granted (``MACHINE_SCOPES``)."""
         if not self._accounts.authenticate(client_id, client_secret):
             MACHINE_TOKENS.labels("refused").inc()
             raise InvalidClient("unknown client or wrong secret")
         MACHINE_TOKENS.labels("issued").inc()
-        return self._tokens.sign(TokenSubject(subject=client_id, role="service"))
+        scopes = tuple(self._scopes.get(client_id, ()))
+        return self._tokens.sign(TokenSubject(subject=client_id, role="service", scopes=scopes))

@@ -2,18 +2,21 @@
 status (ProductApi), a client's Stripe customer (UserApi).
 
 Each is asked over HTTP GraphQL the way the gateway asks for a reference, with
-``_entities``, carrying PaymentApi's service token, or the caller's own token when no
-service token is configured (a client may read their own Stripe customer id).
+``_entities``, carrying PaymentApi's own ``service`` token (Stripe ids are for staff and
+services only): a fixed token when one is configured, else one of PaymentApi's machine
+account (client credentials); the caller's token only when neither is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
 
 from nudges_kit.logging import get_logger
+from nudges_kit.service_auth import ServiceTokenError
 from nudges_payment.domain.model import (
     ClientAccount,
     DependencyUnavailable,
@@ -56,15 +59,32 @@ class ClientDirectory(Protocol):
 class SubgraphEntities:
     """Fetches single entities by ``id`` from subgraphs' ``/graphql`` endpoints."""
 
-    def __init__(self, service_token: str = "", timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        service_token: str = "",
+        timeout: float = 5.0,
+        machine_token: Callable[[], Awaitable[str]] | None = None,
+    ) -> None:
         self._service_token = service_token
+        self._machine_token = machine_token
         self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def _token(self, caller_token: str | None) -> str | None:
+        if self._service_token:
+            return self._service_token
+        if self._machine_token is not None:
+            try:
+                return await self._machine_token()
+            except ServiceTokenError as exc:
+                log.warning("no service token", error=str(exc))
+                raise DependencyUnavailable("PaymentApi could not get its service token") from exc
+        return caller_token
 
     async def entity(
         self, url: str, typename: str, entity_id: UUID, fields: str, caller_token: str | None
     ) -> dict[str, Any] | None:
         """The entity's ``fields``; None when the subgraph says there is no such entity."""
-        token = self._service_token or caller_token
+        token = await self._token(caller_token)
         headers = {"authorization": f"Bearer {token}"} if token else {}
         body = {
             "query": ENTITY_QUERY % (typename, fields),

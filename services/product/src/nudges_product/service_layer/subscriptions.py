@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from nudges_kit.events.catalog import product as events
-from nudges_product.domain.errors import Forbidden, NotFound
+from nudges_product.domain.errors import NotFound
 from nudges_product.domain.model import PlanSubscription
 from nudges_product.domain.subscriptions import (
     StripeSubscriptionState,
@@ -100,10 +100,9 @@ async def cancel_plan_subscription(
     ``product.plan-subscription.updated`` (the consumer tells Stripe)."""
     async with unit_of_work(pool) as uow:
         current = await uow.products.subscription(subscription_id, for_update=True)
-        if current is None:
+        # Another client's subscription is answered as a missing one: its id is not probed.
+        if current is None or not may_cancel(current, client_id, is_admin):
             raise NotFound("plan subscription")
-        if not may_cancel(current, client_id, is_admin):
-            raise Forbidden("only the client of a plan subscription or an admin may cancel it")
         canceling = request_cancellation(current, datetime.now(UTC))
         if canceling is None:
             return current

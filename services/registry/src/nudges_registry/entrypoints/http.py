@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from nudges_kit.http import add_readiness_check, create_app
-from nudges_registry.adapters.store import FileStore
-from nudges_registry.adapters.subgraph_sdl import SdlUnavailable, fetch_sdl
+from nudges_kit.auth import REGISTRY_WRITE_SCOPE, InvalidToken, JwtVerifier, Principal
+from nudges_kit.graphql import bearer_token
+from nudges_kit.http import create_app, database_resources
+from nudges_kit.logging import get_logger
+from nudges_registry.adapters.subgraph_sdl import SdlUnavailable
+from nudges_registry.bootstrap import bootstrap
 from nudges_registry.domain.model import SupergraphVersion
 from nudges_registry.service_layer.registry import (
     BreakingChange,
     CompositionFailed,
     Outcome,
     Registry,
+    SubgraphUrlNotAllowed,
     UnknownSubgraph,
 )
 from nudges_registry.settings import RegistrySettings
+
+log = get_logger(__name__)
 
 
 class Registration(BaseModel):
@@ -39,6 +44,25 @@ class Refresh(BaseModel):
 
 def _registry(request: Request) -> Registry:
     return request.app.state.registry  # type: ignore[no-any-return]
+
+
+async def require_writer(request: Request) -> Principal:
+    """The caller of a write: a valid machine token (role ``service``) granting
+    ``registry:write``; 401 without a valid token, 403 with one that may not write."""
+    token = bearer_token(request.headers)
+    challenge = {"WWW-Authenticate": 'Bearer realm="registry"'}
+    if token is None:
+        raise HTTPException(401, "a service token is required", headers=challenge)
+    verifier: JwtVerifier = request.app.state.jwt_verifier
+    try:
+        principal = await verifier.verify(token)
+    except InvalidToken as exc:
+        log.warning("registry write with an invalid token", error=str(exc))
+        raise HTTPException(401, "the token is not valid", headers=challenge) from None
+    if not (principal.has_role("service") and principal.has_scope(REGISTRY_WRITE_SCOPE)):
+        log.warning("registry write refused", subject=principal.subject)
+        raise HTTPException(403, f"the token does not grant {REGISTRY_WRITE_SCOPE}")
+    return principal
 
 
 def _outcome(outcome: Outcome) -> JSONResponse:
@@ -72,6 +96,8 @@ def _refused(exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, UnknownSubgraph):
         return JSONResponse({"status": "refused", "reason": str(exc)}, status_code=404)
+    if isinstance(exc, SubgraphUrlNotAllowed):
+        return JSONResponse({"status": "refused", "reason": str(exc)}, status_code=422)
     return JSONResponse({"status": "refused", "reason": str(exc)}, status_code=502)
 
 
@@ -80,44 +106,51 @@ def _not_modified(request: Request, version: SupergraphVersion) -> bool:
     return version.etag in [t.strip() for t in tags.split(",")] or tags.strip() == "*"
 
 
-def build_app(settings: RegistrySettings | None = None) -> FastAPI:
-    """The GraphMonitor application."""
+def build_app(
+    settings: RegistrySettings | None = None, verifier: JwtVerifier | None = None
+) -> FastAPI:
+    """The GraphMonitor application; ``verifier`` replaces the JWKS of AuthApi (tests)."""
     settings = settings or RegistrySettings()
-    store = FileStore(settings.registry_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        add_readiness_check(app, "store", _check_store)
-        yield
-
-    async def _check_store() -> None:
-        store.check()
+        # The registry publishes no events: no outbox relay.
+        async with database_resources(app, outbox=False):
+            app.state.registry = bootstrap(app.state.pool, settings)
+            yield
 
     app = create_app(settings, title="Nudges GraphMonitor", lifespan=lifespan)
-    app.state.registry = Registry(
-        store, partial(fetch_sdl, request_timeout=settings.sdl_fetch_timeout_seconds)
+    app.state.jwt_verifier = verifier or JwtVerifier(
+        settings.jwks_url, settings.jwt_issuer, settings.jwt_audience
     )
+    writer = [Depends(require_writer)]
 
-    @app.post("/subgraphs")
+    @app.post("/subgraphs", dependencies=writer)
     async def register(registration: Registration, request: Request) -> Response:
         try:
             outcome = await _registry(request).register(
                 registration.name, registration.url, registration.sdl, registration.force
             )
-        except (CompositionFailed, BreakingChange) as exc:
+        except (CompositionFailed, BreakingChange, SubgraphUrlNotAllowed) as exc:
             return _refused(exc)
         return _outcome(outcome)
 
-    @app.post("/subgraphs/{name}/refresh")
+    @app.post("/subgraphs/{name}/refresh", dependencies=writer)
     async def refresh(name: str, request: Request, body: Refresh | None = None) -> Response:
         body = body or Refresh()
         try:
             outcome = await _registry(request).refresh(name, body.url, body.force)
-        except (CompositionFailed, BreakingChange, UnknownSubgraph, SdlUnavailable) as exc:
+        except (
+            CompositionFailed,
+            BreakingChange,
+            UnknownSubgraph,
+            SubgraphUrlNotAllowed,
+            SdlUnavailable,
+        ) as exc:
             return _refused(exc)
         return _outcome(outcome)
 
-    @app.delete("/subgraphs/{name}")
+    @app.delete("/subgraphs/{name}", dependencies=writer)
     async def remove(name: str, request: Request, force: bool = False) -> Response:
         try:
             outcome = await _registry(request).remove(name, force)
@@ -127,18 +160,18 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     @app.get("/subgraphs")
     async def subgraphs(request: Request) -> list[dict[str, Any]]:
-        return [s.summary() for s in _registry(request).subgraphs().values()]
+        return [s.summary() for s in (await _registry(request).subgraphs()).values()]
 
     @app.get("/subgraphs/{name}")
     async def subgraph(name: str, request: Request) -> Response:
-        found = _registry(request).subgraphs().get(name)
+        found = (await _registry(request).subgraphs()).get(name)
         if found is None:
             return JSONResponse({"detail": f'no subgraph "{name}"'}, status_code=404)
         return JSONResponse({**found.summary(), "sdl": found.sdl})
 
     @app.get("/supergraph")
     async def supergraph(request: Request) -> Response:
-        current = _registry(request).current()
+        current = await _registry(request).current()
         if current is None:
             return JSONResponse({"detail": "no supergraph is published yet"}, status_code=404)
         headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
@@ -148,7 +181,7 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     @app.get("/supergraph.graphql")
     async def supergraph_sdl(request: Request) -> Response:
-        current = _registry(request).current()
+        current = await _registry(request).current()
         if current is None:
             return PlainTextResponse("no supergraph is published yet\n", status_code=404)
         headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
@@ -158,11 +191,11 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     @app.get("/supergraph/versions")
     async def versions(request: Request) -> list[dict[str, Any]]:
-        return [v.summary() for v in _registry(request).versions()]
+        return [v.summary() for v in await _registry(request).versions()]
 
     @app.get("/supergraph/versions/{version_id}")
     async def version(version_id: str, request: Request) -> Response:
-        found = _registry(request).version(version_id)
+        found = await _registry(request).version(version_id)
         if found is None:
             return JSONResponse({"detail": f'no version "{version_id}"'}, status_code=404)
         return JSONResponse(found.as_dict(), headers={"ETag": found.etag})

@@ -3,19 +3,20 @@ publish the supergraph they compose, refusing what fails or breaks the published
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import asyncpg
 from prometheus_client import Counter
 
 from nudges_kit.logging import get_logger
-from nudges_registry.adapters.store import FileStore
 from nudges_registry.domain.compatibility import breaking_changes
 from nudges_registry.domain.composition import CompositionError, SubgraphSource, compose
 from nudges_registry.domain.model import RegisteredSubgraph, SupergraphVersion, sdl_hash
+from nudges_registry.domain.subgraph_urls import SubgraphUrls
+from nudges_registry.service_layer.unit_of_work import UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
 
@@ -48,6 +49,10 @@ class UnknownSubgraph(RegistryRefusal):
     """No subgraph of that name is registered."""
 
 
+class SubgraphUrlNotAllowed(RegistryRefusal):
+    """The subgraph URL is not on the allow-list (``REGISTRY_ALLOWED_SUBGRAPH_URLS``)."""
+
+
 @dataclass
 class Outcome:
     """What a change did: published a new version, or changed nothing."""
@@ -62,93 +67,117 @@ def _now() -> str:
 
 
 class Registry:
-    """Subgraphs and supergraph versions over a store; changes are serialised."""
+    """Subgraphs and supergraph versions in registrydb. Changes are serialised across every
+    registry process on the database (the composition lock of :func:`unit_of_work`), so
+    each composes on the subgraphs and supergraph the previous change left."""
 
-    def __init__(self, store: FileStore, fetch_sdl: Callable[[str], Awaitable[str]]) -> None:
-        self.store = store
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        fetch_sdl: Callable[[str], Awaitable[str]],
+        allowed_urls: SubgraphUrls,
+    ) -> None:
+        self.pool = pool
         self.fetch_sdl = fetch_sdl
-        self._lock = asyncio.Lock()
+        self.allowed_urls = allowed_urls
 
-    def subgraphs(self) -> dict[str, RegisteredSubgraph]:
-        return self.store.subgraphs()
+    def _check_url(self, url: str) -> None:
+        if not self.allowed_urls.allows(url):
+            raise SubgraphUrlNotAllowed(f"{url} is not an allowed subgraph URL")
 
-    def current(self) -> SupergraphVersion | None:
-        return self.store.latest()
+    async def subgraphs(self) -> dict[str, RegisteredSubgraph]:
+        async with unit_of_work(self.pool) as uow:
+            return await uow.registry.subgraphs()
 
-    def versions(self) -> list[SupergraphVersion]:
-        return list(reversed(self.store.versions()))
+    async def current(self) -> SupergraphVersion | None:
+        async with unit_of_work(self.pool) as uow:
+            return await uow.registry.current()
 
-    def version(self, version_id: str) -> SupergraphVersion | None:
-        return self.store.version(version_id)
+    async def versions(self) -> list[SupergraphVersion]:
+        async with unit_of_work(self.pool) as uow:
+            return await uow.registry.versions()
+
+    async def version(self, version_id: str) -> SupergraphVersion | None:
+        async with unit_of_work(self.pool) as uow:
+            return await uow.registry.version(version_id)
 
     async def register(self, name: str, url: str, sdl: str, force: bool = False) -> Outcome:
-        """Register (or update) subgraph ``name`` and publish the supergraph it composes to."""
-        async with self._lock:
-            subgraphs = self.store.subgraphs()
+        """Register (or update) subgraph ``name`` and publish the supergraph it composes to.
+        Only a URL on the allow-list is taken."""
+        self._check_url(url)
+        async with unit_of_work(self.pool, compose=True) as uow:
+            subgraphs = await uow.registry.subgraphs()
             existing = subgraphs.get(name)
-            current = self.store.latest()
+            current = await uow.registry.current()
             if existing and existing.url == url and existing.sdl == sdl and current:
                 return Outcome("unchanged", current)
             subgraphs[name] = RegisteredSubgraph(name, url, sdl, _now())
             verb = "updated" if existing else "registered"
-            return self._publish(subgraphs, f"{name} {verb}", force)
+            return await _publish(uow, subgraphs, current, f"{name} {verb}", force)
 
     async def refresh(self, name: str, url: str | None = None, force: bool = False) -> Outcome:
-        """Fetch ``_service { sdl }`` from the subgraph (at ``url`` or its registered URL)."""
-        existing = self.store.subgraphs().get(name)
+        """Fetch ``_service { sdl }`` from the subgraph (at ``url`` or its registered URL).
+        Nothing is fetched from a URL off the allow-list."""
+        existing = (await self.subgraphs()).get(name)
         target = url or (existing.url if existing else None)
         if target is None:
             raise UnknownSubgraph(f'no subgraph "{name}" is registered; give its url')
+        self._check_url(target)
         sdl = await self.fetch_sdl(target)
         return await self.register(name, target, sdl, force)
 
     async def remove(self, name: str, force: bool = False) -> Outcome:
         """Remove subgraph ``name`` and publish the supergraph of the others."""
-        async with self._lock:
-            subgraphs = self.store.subgraphs()
+        async with unit_of_work(self.pool, compose=True) as uow:
+            subgraphs = await uow.registry.subgraphs()
             if name not in subgraphs:
                 raise UnknownSubgraph(f'no subgraph "{name}" is registered')
             del subgraphs[name]
-            return self._publish(subgraphs, f"{name} removed", force)
+            current = await uow.registry.current()
+            return await _publish(uow, subgraphs, current, f"{name} removed", force)
 
-    def _publish(
-        self, subgraphs: dict[str, RegisteredSubgraph], reason: str, force: bool
-    ) -> Outcome:
-        composition = compose([SubgraphSource(s.name, s.url, s.sdl) for s in subgraphs.values()])
-        if not composition.ok:
-            COMPOSITIONS.labels("failed").inc()
-            log.warning(
-                "composition refused", reason=reason, errors=[e.message for e in composition.errors]
-            )
-            raise CompositionFailed(composition.errors)
-        sdl = composition.supergraph_sdl
-        assert sdl is not None
-        current = self.store.latest()
-        if current is not None and current.supergraph_sdl == sdl:
-            self.store.save_subgraphs(subgraphs)
-            COMPOSITIONS.labels("unchanged").inc()
-            return Outcome("unchanged", current)
-        changes = breaking_changes(current.supergraph_sdl, sdl) if current else []
-        if changes and not force:
-            COMPOSITIONS.labels("breaking").inc()
-            log.warning("breaking composition refused", reason=reason, changes=changes)
-            raise BreakingChange(changes)
-        version = SupergraphVersion(
-            id=sdl_hash(sdl)[:16],
-            number=(current.number + 1) if current else 1,
-            created_at=_now(),
-            supergraph_sdl=sdl,
-            subgraphs=tuple(
-                {"name": s.name, "url": s.url, "sdl_sha256": sdl_hash(s.sdl)}
-                for s in sorted(subgraphs.values(), key=lambda s: s.name)
-            ),
-            reason=reason,
-            forced=bool(changes),
+
+async def _publish(
+    uow: UnitOfWork,
+    subgraphs: dict[str, RegisteredSubgraph],
+    current: SupergraphVersion | None,
+    reason: str,
+    force: bool,
+) -> Outcome:
+    """Compose ``subgraphs``; publish the supergraph unless it fails or breaks ``current``.
+    The subgraphs and the version are written in one transaction: both or neither."""
+    composition = compose([SubgraphSource(s.name, s.url, s.sdl) for s in subgraphs.values()])
+    if not composition.ok:
+        COMPOSITIONS.labels("failed").inc()
+        log.warning(
+            "composition refused", reason=reason, errors=[e.message for e in composition.errors]
         )
-        # The version first: a crash between the two writes leaves the subgraph list behind the
-        # published graph, which the next registration of that subgraph repairs.
-        self.store.add_version(version)
-        self.store.save_subgraphs(subgraphs)
-        COMPOSITIONS.labels("published").inc()
-        log.info("supergraph published", version=version.id, number=version.number, reason=reason)
-        return Outcome("published", version, changes)
+        raise CompositionFailed(composition.errors)
+    sdl = composition.supergraph_sdl
+    assert sdl is not None
+    if current is not None and current.supergraph_sdl == sdl:
+        await uow.registry.save_subgraphs(subgraphs)
+        COMPOSITIONS.labels("unchanged").inc()
+        return Outcome("unchanged", current)
+    changes = breaking_changes(current.supergraph_sdl, sdl) if current else []
+    if changes and not force:
+        COMPOSITIONS.labels("breaking").inc()
+        log.warning("breaking composition refused", reason=reason, changes=changes)
+        raise BreakingChange(changes)
+    version = SupergraphVersion(
+        id=sdl_hash(sdl)[:16],
+        number=(current.number + 1) if current else 1,
+        created_at=_now(),
+        supergraph_sdl=sdl,
+        subgraphs=tuple(
+            {"name": s.name, "url": s.url, "sdl_sha256": sdl_hash(s.sdl)}
+            for s in sorted(subgraphs.values(), key=lambda s: s.name)
+        ),
+        reason=reason,
+        forced=bool(changes),
+    )
+    await uow.registry.save_subgraphs(subgraphs)
+    await uow.registry.publish(version)
+    COMPOSITIONS.labels("published").inc()
+    log.info("supergraph published", version=version.id, number=version.number, reason=reason)
+    return Outcome("published", version, changes)

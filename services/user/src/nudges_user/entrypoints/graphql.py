@@ -84,6 +84,17 @@ def _owner_or(principal: Principal | None, client_id: str, *roles: str) -> bool:
     return principal.user_id == client_id or principal.has_role(*roles)  # type: ignore[arg-type]
 
 
+async def _visible_announcement(info: Info, id: strawberry.ID) -> model.Announcement:
+    """The announcement, when the caller is its client, an admin or a service. Anyone else
+    hears NOT_FOUND whether it exists or not, so that ids of other clients' announcements
+    cannot be probed."""
+    principal = _ctx(info).require()
+    found = await _announcements_loader(info).load(str(_uuid(id, "id")))
+    if found is None or not _owner_or(principal, found.client_id, "admin", "service"):
+        raise NotFound("announcement not found")
+    return found
+
+
 def _require_owner(info: Info, client_id: str) -> Principal:
     principal = _ctx(info).require()
     if not _owner_or(principal, client_id, "admin", "service"):
@@ -162,7 +173,7 @@ class AnnouncementStatus(Enum):
     FAILED = "failed"
 
 
-@strawberry.enum
+@strawberry.federation.enum(inaccessible=True)
 class DeliveryStatus(Enum):
     QUEUED = "queued"
     SENT = "sent"
@@ -199,9 +210,10 @@ class Client:
         found = await _clients_loader(info).load(str(_uuid(id, "id")))
         return cls.of(found) if found else None
 
-    @strawberry.field(description="The Stripe customer (the client, admins and services).")
+    @strawberry.field(description="The Stripe customer (admins and services).")
     def stripe_customer_id(self, info: Info) -> str | None:
-        _require_owner(info, str(self.id))
+        # Stripe ids are for staff: not even the client itself reads its own.
+        _ctx(info).require("admin", "service")
         return self._stripe_customer_id
 
     @strawberry.field(description="Active subscribers (the client and admins).")
@@ -344,20 +356,20 @@ class Announcement:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Announcement | None:
-        found = await _announcements_loader(info).load(str(_uuid(id, "id")))
-        if found is None:
-            return None
-        _require_owner(info, found.client_id)
-        return cls.of(found)
+        try:
+            return cls.of(await _visible_announcement(info, id))
+        except NotFound:
+            return None  # another client's announcement is as absent as a missing one
 
     @strawberry.field
     async def client(self, info: Info) -> Client | None:
         found = await _clients_loader(info).load(self._client_id)
         return Client.of(found) if found else None
 
-    @strawberry.field(
+    @strawberry.federation.field(
         description="Of these recipients, those whose copy may be sent now: still active"
-        " members, their copy not held back (services, right before sending)."
+        " members, their copy not held back (services, right before sending).",
+        inaccessible=True,
     )
     async def recipients_to_send(
         self, info: Info, subscriber_ids: list[strawberry.ID]
@@ -392,7 +404,7 @@ class UserTotals:
     messages_failed: int
 
 
-@strawberry.type
+@strawberry.federation.type(inaccessible=True)
 class Recipient:
     """One active subscriber as the fan-out needs it (service accounts only)."""
 
@@ -401,13 +413,13 @@ class Recipient:
     phone_ciphertext: str
 
 
-@strawberry.type
+@strawberry.federation.type(inaccessible=True)
 class RecipientPage:
     recipients: list[Recipient]
     next_after: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.federation.type(inaccessible=True)
 class Contact:
     """How to text a user: their language and encrypted number (service accounts only)."""
 
@@ -415,7 +427,7 @@ class Contact:
     phone_ciphertext: str
 
 
-@strawberry.type
+@strawberry.federation.type(inaccessible=True)
 class PhoneIdentity:
     """Who a phone number is, for the SMS dialogue (service accounts only)."""
 
@@ -516,7 +528,9 @@ async def _announcements_page(
 # --- root types -----------------------------------------------------------------------------
 
 
-@strawberry.input(description="One recipient's delivery status of an announcement.")
+@strawberry.federation.input(
+    description="One recipient's delivery status of an announcement.", inaccessible=True
+)
 class DeliveryInput:
     subscriber_id: strawberry.ID
     status: DeliveryStatus
@@ -665,7 +679,9 @@ class Query:
             len(letters),
         ).connection()
 
-    @strawberry.field(description="Recipients of a client's announcement (services).")
+    @strawberry.federation.field(
+        description="Recipients of a client's announcement (services).", inaccessible=True
+    )
     async def announcement_recipients(
         self,
         info: Info,
@@ -710,7 +726,9 @@ class Query:
             next_after=strawberry.ID(rows[-1].id) if len(rows) == first else None,
         )
 
-    @strawberry.field(description="How to text a user, client or subscriber (services).")
+    @strawberry.federation.field(
+        description="How to text a user, client or subscriber (services).", inaccessible=True
+    )
     async def contact(self, info: Info, user_id: strawberry.ID) -> Contact | None:
         _ctx(info).require("service")
         row = await _pool(info).fetchrow(
@@ -720,7 +738,9 @@ class Query:
             Contact(locale=row["locale"], phone_ciphertext=row["phone_ciphertext"]) if row else None
         )
 
-    @strawberry.field(description="Who a phone number is (services, for the SMS dialogue).")
+    @strawberry.federation.field(
+        description="Who a phone number is (services, for the SMS dialogue).", inaccessible=True
+    )
     async def phone_identity(self, info: Info, phone_hash: str) -> PhoneIdentity:
         _ctx(info).require("service")
         pool = _pool(info)
@@ -789,7 +809,9 @@ class Mutation:
         await dlq.republish(_ctx(info).settings, letters[:1])
         return DeadLetter.of(letters[0])
 
-    @strawberry.mutation(description="Record a client's Stripe customer (services).")
+    @strawberry.federation.mutation(
+        description="Record a client's Stripe customer (services).", inaccessible=True
+    )
     async def set_client_stripe_customer(
         self, info: Info, client_id: strawberry.ID, stripe_customer_id: str
     ) -> Client:
@@ -798,17 +820,23 @@ class Mutation:
             await _service(info).set_stripe_customer(str(client_id), stripe_customer_id)
         )
 
-    @strawberry.mutation(description="STOP: stop every membership of a number (services).")
+    @strawberry.federation.mutation(
+        description="STOP: stop every membership of a number (services).", inaccessible=True
+    )
     async def stop_all_memberships(self, info: Info, phone_hash: str) -> int:
         _ctx(info).require("service")
         return await _service(info).set_all_memberships(phone_hash, model.MembershipStatus.STOPPED)
 
-    @strawberry.mutation(description="START: restart every membership of a number (services).")
+    @strawberry.federation.mutation(
+        description="START: restart every membership of a number (services).", inaccessible=True
+    )
     async def restart_all_memberships(self, info: Info, phone_hash: str) -> int:
         _ctx(info).require("service")
         return await _service(info).set_all_memberships(phone_hash, model.MembershipStatus.ACTIVE)
 
-    @strawberry.mutation(description="Create the announcement of a confirmed draft, once.")
+    @strawberry.federation.mutation(
+        description="Create the announcement of a confirmed draft, once.", inaccessible=True
+    )
     async def confirm_announcement(
         self, info: Info, client_id: strawberry.ID, body: str, draft_key: str
     ) -> Announcement:
@@ -817,7 +845,9 @@ class Mutation:
             await _service(info).confirm_announcement(str(client_id), body, draft_key)
         )
 
-    @strawberry.mutation(description="Record one recipient's delivery status (services).")
+    @strawberry.federation.mutation(
+        description="Record one recipient's delivery status (services).", inaccessible=True
+    )
     async def record_delivery(
         self,
         info: Info,
@@ -838,9 +868,10 @@ class Mutation:
             )
         )
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Record several recipients' delivery statuses of one announcement, in"
-        " order, in one transaction (services)."
+        " order, in one transaction (services).",
+        inaccessible=True,
     )
     async def record_deliveries(
         self, info: Info, announcement_id: strawberry.ID, deliveries: list[DeliveryInput]
@@ -865,7 +896,9 @@ class Mutation:
             )
         )
 
-    @strawberry.mutation(description="Record a provider status callback (services).")
+    @strawberry.federation.mutation(
+        description="Record a provider status callback (services).", inaccessible=True
+    )
     async def record_message_status(
         self,
         info: Info,
@@ -913,11 +946,7 @@ class Subscription:
     async def announcement_progress(
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[Announcement, None]:
-        aid = _uuid(id, "id")
-        found = await repo.announcements_by_ids(_pool(info), [aid])
-        if str(aid) not in found:
-            raise NotFound("announcement not found")
-        _require_owner(info, found[str(aid)].client_id)
+        aid = UUID((await _visible_announcement(info, id)).id)
         # Listening before reading the counts: no change falls between the two.
         async with _changes(info).subscribe(ANNOUNCEMENT_PROGRESS) as changes:
             latest = (await repo.announcements_by_ids(_pool(info), [aid]))[str(aid)]

@@ -1,16 +1,22 @@
 """Prometheus metrics of the caches in this process, read from their stats at scrape time
-(so the hot path pays nothing for them)."""
+(so the hot path pays nothing for them). With the redis engine only hits and misses are
+counted here: Redis reports its own memory, keys, evictions and expirations (``INFO``)."""
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from typing import Protocol
 
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from nudges_warpcache.domain.cache import Cache
+from nudges_warpcache.domain.cache import Cache, CacheStats
+
+
+class _Counted(Protocol):
+    stats: CacheStats
 
 
 class CacheCollector(Collector):
@@ -18,18 +24,19 @@ class CacheCollector(Collector):
     ``warpcache_bytes``, summed over the tracked caches (one in a running service)."""
 
     def __init__(self) -> None:
-        self._caches: weakref.WeakSet[Cache] = weakref.WeakSet()
+        self._sources: weakref.WeakSet[_Counted] = weakref.WeakSet()
 
-    def track(self, cache: Cache) -> None:
-        """Report ``cache`` from now on."""
-        self._caches.add(cache)
+    def track(self, source: _Counted) -> None:
+        """Report ``source`` (a memory :class:`Cache`, or a store with stats) from now on."""
+        self._sources.add(source)
 
-    def untrack(self, cache: Cache) -> None:
-        """Stop reporting ``cache``."""
-        self._caches.discard(cache)
+    def untrack(self, source: _Counted) -> None:
+        """Stop reporting ``source``."""
+        self._sources.discard(source)
 
     def collect(self) -> Iterator[Metric]:
-        caches = list(self._caches)
+        sources = list(self._sources)
+        caches = [s for s in sources if isinstance(s, Cache)]
         counters = {
             "hits": "Reads (Get, GetMany keys, GetAndDelete) that found a live entry",
             "misses": "Reads that found no live entry",
@@ -40,7 +47,7 @@ class CacheCollector(Collector):
             yield CounterMetricFamily(
                 f"warpcache_{name}",
                 documentation,
-                value=sum(getattr(c.stats, name) for c in caches),
+                value=sum(getattr(s.stats, name) for s in sources),
             )
         yield GaugeMetricFamily(
             "warpcache_entries", "Entries held", value=sum(c.entries for c in caches)

@@ -111,7 +111,7 @@ class Cache:
 
     def get(self, key: str) -> bytes | None:
         """The value of ``key``, or None when absent or expired; marks it recently used."""
-        _check_key(key)
+        check_key(key)
         slot = self._live(key, self._clock())
         if slot is None:
             self.stats.misses += 1
@@ -122,9 +122,9 @@ class Cache:
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         """The values of those ``keys`` that are present; each found key is marked used."""
-        self._check_batch(len(keys))
+        check_batch(len(keys), self.max_batch_keys)
         for key in keys:
-            _check_key(key)
+            check_key(key)
         found: dict[str, bytes] = {}
         now = self._clock()
         for key in keys:
@@ -139,7 +139,7 @@ class Cache:
 
     def get_and_delete(self, key: str) -> bytes | None:
         """Remove ``key`` and return its value (None when absent or expired)."""
-        _check_key(key)
+        check_key(key)
         slot = self._live(key, self._clock())
         if slot is None:
             self.stats.misses += 1
@@ -152,20 +152,20 @@ class Cache:
 
     def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
         """Store ``value`` under ``key`` (replacing value and TTL); None TTL never expires."""
-        key_size = _check_key(key)
-        self._check_value(value)
-        _check_ttl(ttl_seconds)
+        key_size = check_key(key)
+        check_value(value, self.max_value_bytes)
+        check_ttl(ttl_seconds)
         now = self._clock()
         self._store(key, value, key_size, self._expires_at(ttl_seconds, now), now)
 
     def set_many(self, entries: Sequence[Entry]) -> None:
         """Store every entry, or none when any of them is invalid."""
-        self._check_batch(len(entries))
+        check_batch(len(entries), self.max_batch_keys)
         sizes = []
         for entry in entries:
-            sizes.append(_check_key(entry.key))
-            self._check_value(entry.value)
-            _check_ttl(entry.ttl_seconds)
+            sizes.append(check_key(entry.key))
+            check_value(entry.value, self.max_value_bytes)
+            check_ttl(entry.ttl_seconds)
         now = self._clock()
         for entry, key_size in zip(entries, sizes, strict=True):
             expires_at = self._expires_at(entry.ttl_seconds, now)
@@ -173,7 +173,7 @@ class Cache:
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; True when a live entry was removed."""
-        _check_key(key)
+        check_key(key)
         slot = self._live(key, self._clock())
         if slot is None:
             return False
@@ -190,10 +190,9 @@ class Cache:
 
     def count(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> Counted:
         """:meth:`increment`, also saying how long the counter has left."""
-        key_size = _check_key(key)
-        _check_ttl(ttl_seconds)
-        if not INT64_MIN <= amount <= INT64_MAX:
-            raise InvalidRequest("amount must fit in a signed 64-bit integer")
+        key_size = check_key(key)
+        check_ttl(ttl_seconds)
+        check_amount(amount)
         now = self._clock()
         slot = self._live(key, now)
         if slot is None:
@@ -298,19 +297,13 @@ class Cache:
     def _expires_at(self, ttl_seconds: float | None, now: float) -> float | None:
         return None if ttl_seconds is None else now + ttl_seconds
 
-    def _check_value(self, value: bytes) -> None:
-        if len(value) > self.max_value_bytes:
-            raise InvalidRequest(
-                f"value of {len(value)} bytes is over the limit of {self.max_value_bytes}"
-            )
 
-    def _check_batch(self, size: int) -> None:
-        if size > self.max_batch_keys:
-            raise InvalidRequest(f"batch of {size} keys is over the limit of {self.max_batch_keys}")
+# The checks every storage engine applies before it reads or writes, so that each refuses
+# the same requests with the same words.
 
 
-def _check_key(key: str) -> int:
-    """The key's size in bytes, once it is known to be valid."""
+def check_key(key: str) -> int:
+    """The key's size in bytes, once it is known to be valid (else :class:`InvalidRequest`)."""
     if not key:
         raise InvalidRequest("key must not be empty")
     size = len(key) if key.isascii() else len(key.encode())
@@ -319,6 +312,25 @@ def _check_key(key: str) -> int:
     return size
 
 
-def _check_ttl(ttl_seconds: float | None) -> None:
+def check_ttl(ttl_seconds: float | None) -> None:
+    """Refuse a TTL that is not a positive finite number of seconds (None: no expiry)."""
     if ttl_seconds is not None and not (math.isfinite(ttl_seconds) and ttl_seconds > 0):
         raise InvalidRequest(f"ttl_seconds must be a positive number, not {ttl_seconds}")
+
+
+def check_value(value: bytes, max_value_bytes: int) -> None:
+    """Refuse a value over ``max_value_bytes``."""
+    if len(value) > max_value_bytes:
+        raise InvalidRequest(f"value of {len(value)} bytes is over the limit of {max_value_bytes}")
+
+
+def check_batch(size: int, max_batch_keys: int) -> None:
+    """Refuse a GetMany or SetMany of more than ``max_batch_keys`` keys."""
+    if size > max_batch_keys:
+        raise InvalidRequest(f"batch of {size} keys is over the limit of {max_batch_keys}")
+
+
+def check_amount(amount: int) -> None:
+    """Refuse an increment that does not fit in a signed 64-bit integer."""
+    if not INT64_MIN <= amount <= INT64_MAX:
+        raise InvalidRequest("amount must fit in a signed 64-bit integer")

@@ -1,9 +1,14 @@
-"""The WarpCache gRPC server: the cache service, standard health checking and reflection."""
+"""The WarpCache gRPC server: the cache service, standard health checking and reflection.
+
+Every call of the cache service must present a caller's token (``authorization: Bearer
+<token>``) and may touch only that caller's key prefixes (:class:`CallerAccess`); health
+checks and reflection, which hold no data, are open.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 import grpc
@@ -12,13 +17,15 @@ from grpc_reflection.v1alpha import reflection
 
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
 from nudges_kit.logging import get_logger
+from nudges_kit.warpcache import TOKEN_METADATA_KEY
+from nudges_warpcache.domain.access import AccessPolicy, Caller
 from nudges_warpcache.domain.cache import (
-    Cache,
     CounterOutOfRange,
     Entry,
     InvalidRequest,
     NotACounter,
 )
+from nudges_warpcache.domain.store import CacheStore, StoreUnavailable
 from nudges_warpcache.settings import WarpcacheSettings
 
 #: ``warpcache.v1.WarpCache``, as health checks and reflection name it.
@@ -34,6 +41,8 @@ _STATUS_OF_ERROR: dict[type[Exception], grpc.StatusCode] = {
     InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
     NotACounter: grpc.StatusCode.FAILED_PRECONDITION,
     CounterOutOfRange: grpc.StatusCode.OUT_OF_RANGE,
+    # Callers retry it and then answer 503: never a miss in place of a value not reached.
+    StoreUnavailable: grpc.StatusCode.UNAVAILABLE,
 }
 
 
@@ -50,7 +59,7 @@ def _answers_refusals(
     ) -> _Response:
         try:
             return await handler(self, request, context)
-        except (InvalidRequest, NotACounter, CounterOutOfRange) as exc:
+        except (InvalidRequest, NotACounter, CounterOutOfRange, StoreUnavailable) as exc:
             await context.abort(_STATUS_OF_ERROR[type(exc)], str(exc))
             raise  # abort raises; this line only satisfies the type checker
 
@@ -62,20 +71,17 @@ def _ttl(request: cache_pb2.SetRequest | cache_pb2.IncrementRequest) -> float | 
 
 
 class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
-    """``warpcache.v1.WarpCache`` over one :class:`Cache`.
+    """``warpcache.v1.WarpCache`` over one storage engine (:class:`CacheStore`), which makes
+    each call atomic (see ``domain/store.py``)."""
 
-    Handlers never await between reading and writing the cache, so on the server's single
-    event loop every call is atomic.
-    """
-
-    def __init__(self, cache: Cache) -> None:
-        self._cache = cache
+    def __init__(self, store: CacheStore) -> None:
+        self._store = store
 
     @_answers_refusals
     async def Get(
         self, request: cache_pb2.GetRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.GetResponse:
-        value = self._cache.get(request.key)
+        value = await self._store.get(request.key)
         if value is None:
             return cache_pb2.GetResponse(found=False)
         return cache_pb2.GetResponse(found=True, value=value)
@@ -84,20 +90,20 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def Set(
         self, request: cache_pb2.SetRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.SetResponse:
-        self._cache.set(request.key, request.value, _ttl(request))
+        await self._store.set(request.key, request.value, _ttl(request))
         return cache_pb2.SetResponse()
 
     @_answers_refusals
     async def Delete(
         self, request: cache_pb2.DeleteRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.DeleteResponse:
-        return cache_pb2.DeleteResponse(deleted=self._cache.delete(request.key))
+        return cache_pb2.DeleteResponse(deleted=await self._store.delete(request.key))
 
     @_answers_refusals
     async def GetAndDelete(
         self, request: cache_pb2.GetAndDeleteRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.GetAndDeleteResponse:
-        value = self._cache.get_and_delete(request.key)
+        value = await self._store.get_and_delete(request.key)
         if value is None:
             return cache_pb2.GetAndDeleteResponse(found=False)
         return cache_pb2.GetAndDeleteResponse(found=True, value=value)
@@ -106,7 +112,7 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def Increment(
         self, request: cache_pb2.IncrementRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.IncrementResponse:
-        counted = self._cache.count(request.key, request.amount, _ttl(request))
+        counted = await self._store.count(request.key, request.amount, _ttl(request))
         if counted.expires_in is None:
             return cache_pb2.IncrementResponse(value=counted.value)
         return cache_pb2.IncrementResponse(
@@ -117,14 +123,112 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     async def GetMany(
         self, request: cache_pb2.GetManyRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.GetManyResponse:
-        return cache_pb2.GetManyResponse(values=self._cache.get_many(request.keys))
+        return cache_pb2.GetManyResponse(values=await self._store.get_many(request.keys))
 
     @_answers_refusals
     async def SetMany(
         self, request: cache_pb2.SetManyRequest, context: grpc.aio.ServicerContext
     ) -> cache_pb2.SetManyResponse:
-        self._cache.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
+        await self._store.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
         return cache_pb2.SetManyResponse()
+
+
+_CACHE_METHODS = f"/{SERVICE_NAME}/"
+
+
+def _key(request: Any) -> tuple[str]:
+    return (request.key,)
+
+
+#: Per method of the cache: whether it writes, and the keys its request touches.
+_KEYS_OF_METHOD: dict[str, tuple[bool, Callable[[Any], Iterable[str]]]] = {
+    "Get": (False, _key),
+    "GetMany": (False, lambda request: request.keys),
+    "Set": (True, _key),
+    "Delete": (True, _key),
+    "GetAndDelete": (True, _key),
+    "Increment": (True, _key),
+    "SetMany": (True, lambda request: [entry.key for entry in request.entries]),
+}
+
+
+def _token_of(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    for key, value in metadata or ():
+        if key == TOKEN_METADATA_KEY and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            return token if scheme.lower() == "bearer" else None
+    return None
+
+
+async def _refuse_unauthenticated(request: object, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a valid WarpCache caller token is needed")
+
+
+class CallerAccess(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
+    """Authenticates each call of the cache service by its token (UNAUTHENTICATED without a
+    valid one) and lets it touch only its caller's prefixes (PERMISSION_DENIED otherwise):
+    reads need a readable prefix, writes (GetAndDelete and Increment included) a writable
+    one, and a batch every one of its keys. The cost per call is the token comparisons and
+    one prefix check per key."""
+
+    def __init__(self, policy: AccessPolicy) -> None:
+        self._policy = policy
+        self._unauthenticated = grpc.unary_unary_rpc_method_handler(_refuse_unauthenticated)
+        # Built once per caller and method: the server's handlers never change.
+        self._guarded: dict[tuple[str, str], grpc.RpcMethodHandler | None] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method: str = handler_call_details.method
+        if not method.startswith(_CACHE_METHODS):
+            return await continuation(handler_call_details)
+        token = _token_of(handler_call_details.invocation_metadata)
+        caller = self._policy.caller_of(token) if token else None
+        if caller is None:
+            log.warning("warpcache.unauthenticated", method=method)
+            return self._unauthenticated
+        try:
+            guarded = self._guarded[caller.name, method]
+        except KeyError:
+            guarded = _guard(caller, method, await continuation(handler_call_details))
+            self._guarded[caller.name, method] = guarded
+        return guarded  # None: an unknown method, which the server answers UNIMPLEMENTED
+
+
+def _guard(
+    caller: Caller, method: str, handler: grpc.RpcMethodHandler | None
+) -> grpc.RpcMethodHandler | None:
+    """``handler`` answering PERMISSION_DENIED when ``caller`` may not touch the keys."""
+    if handler is None:
+        return None
+    rule = _KEYS_OF_METHOD.get(method.rsplit("/", 1)[-1])
+    if rule is None:
+        # A method reaches no key until it is given a rule above.
+        return grpc.unary_unary_rpc_method_handler(_refuse_unruled)
+    writes, keys_of = rule
+    allowed = caller.may_write if writes else caller.may_read
+    # No part of the key is echoed: a key may hold a secret (a session id is a credential).
+    refusal = f"{caller.name} may not {'write' if writes else 'read'} these keys"
+    inner = handler.unary_unary
+
+    async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if not allowed(keys_of(request)):
+            log.warning("warpcache.permission_denied", caller=caller.name, method=method)
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
+        return await inner(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        behavior,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+async def _refuse_unruled(request: object, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.PERMISSION_DENIED, "this method has no access rule")
 
 
 def _host_port(host: str, port: int) -> str:
@@ -134,7 +238,7 @@ def _host_port(host: str, port: int) -> str:
 class GrpcServer:
     """The gRPC server of WarpCache, bound to its port once constructed."""
 
-    def __init__(self, settings: WarpcacheSettings, cache: Cache) -> None:
+    def __init__(self, settings: WarpcacheSettings, store: CacheStore) -> None:
         message_bytes = settings.grpc_max_message_bytes
         interceptors: list[grpc.aio.ServerInterceptor] = []
         if settings.otel_exporter_otlp_endpoint:
@@ -142,6 +246,8 @@ class GrpcServer:
             from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
             interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
+        # Last, so that it sees the server's own handlers (and spans include refusals).
+        interceptors.append(CallerAccess(settings.access_policy()))
         self._server = grpc.aio.server(
             interceptors=interceptors,
             options=[
@@ -151,7 +257,7 @@ class GrpcServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(cache), self._server)
+        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(store), self._server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from nudges_kit.http import add_readiness_check, create_app
-from nudges_kit.kafka import TopicKeeper, make_producer
+from nudges_kit.kafka import TopicKeeper, make_producer, start_client
 from nudges_kit.localization import LocalizationClient
 from nudges_kit.logging import get_logger
 from nudges_kit.phone import PhoneVault
@@ -37,9 +37,9 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: WebhooksSettings = app.state.settings
-    cache = WarpCacheClient(settings.warpcache_url)
+    cache = WarpCacheClient(settings.warpcache_url, token=settings.warpcache_caller_token())
     producer = make_producer(settings)
-    topics = TopicKeeper(settings.kafka_bootstrap_servers, settings.kafka_topic_partitions)
+    topics = TopicKeeper(settings)
     app.state.publisher = EventPublisher(producer, topics)
     app.state.once = PublishedOnce(cache, settings.stripe_dedupe_seconds)
     app.state.cache = cache
@@ -54,7 +54,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.user_url, settings.product_url, tokens, settings.subgraph_timeout
     )
     dialogue_cache = WarpCacheClient(
-        settings.warpcache_url, timeout=settings.dialogue_call_timeout, retries=1
+        settings.warpcache_url,
+        timeout=settings.dialogue_call_timeout,
+        retries=1,
+        token=settings.warpcache_caller_token(),
     )
     localization = LocalizationClient(
         settings.localization_url, timeout=settings.dialogue_call_timeout, attempts=2
@@ -74,11 +77,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async def kafka_ready() -> None:
         nonlocal started
         if not started:
-            await producer.start()
+            await start_client(producer, settings)
             started = True
 
     add_readiness_check(app, "kafka", kafka_ready)
-    add_readiness_check(app, "warpcache", lambda: cache.get("readiness-probe"))
+    add_readiness_check(app, "warpcache", lambda: cache.get("webhooks:readyz"))
     with contextlib.suppress(KafkaError, OSError):
         await kafka_ready()
     try:

@@ -74,6 +74,16 @@ def require_reader_of(info: Info, client_id: UUID) -> Principal:
     return principal
 
 
+def may_read(info: Info, client_id: UUID) -> bool:
+    """Whether the caller, who must be signed in, may read ``client_id``'s payments."""
+    return may_read_client_payments(context(info).require(), client_id)
+
+
+def require_staff(info: Info) -> Principal:
+    """The caller, when an admin or a service: Stripe ids are for staff only."""
+    return context(info).require("admin", "service")
+
+
 def parse_uuid(value: str, field: str) -> UUID:
     """``value`` as a UUID, or BAD_USER_INPUT naming ``field``."""
     try:

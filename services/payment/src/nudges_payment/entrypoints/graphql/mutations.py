@@ -50,9 +50,10 @@ class Mutation:
             )
         return checkout_session_type(session)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Stripe completed the checkout (service). Idempotent: the first call "
-        "publishes payment.checkout.completed, repeats change nothing."
+        "publishes payment.checkout.completed, repeats change nothing.",
+        inaccessible=True,
     )
     async def complete_checkout_session(
         self, info: Info, stripe_session_id: str, stripe_subscription_id: str
@@ -64,16 +65,19 @@ class Mutation:
             )
         return checkout_session_type(session)
 
-    @strawberry.mutation(description="Stripe expired the checkout (service). Idempotent.")
+    @strawberry.federation.mutation(
+        description="Stripe expired the checkout (service). Idempotent.", inaccessible=True
+    )
     async def expire_checkout_session(self, info: Info, stripe_session_id: str) -> CheckoutSession:
         context(info).require("service")
         with domain_errors():
             session = await checkout.expire_checkout_session(dependencies(info), stripe_session_id)
         return checkout_session_type(session)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Stripe reported an invoice paid (service). Recorded once per invoice: "
-        "a repeat returns the recorded confirmation."
+        "a repeat returns the recorded confirmation.",
+        inaccessible=True,
     )
     async def record_payment_confirmation(
         self, info: Info, input: RecordPaymentConfirmationInput

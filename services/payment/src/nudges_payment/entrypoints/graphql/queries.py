@@ -8,14 +8,13 @@ from datetime import datetime
 import strawberry
 
 from nudges_kit.graphql import Connection, forbidden, not_found, page_size
-from nudges_payment.domain.access import client_id_of
+from nudges_payment.domain.access import client_id_of, may_read_client_payments
 from nudges_payment.entrypoints.graphql.context import (
     Info,
     context,
     dependencies,
     domain_errors,
     parse_uuid,
-    require_reader_of,
 )
 from nudges_payment.entrypoints.graphql.types import (
     CheckoutSession,
@@ -37,11 +36,11 @@ from nudges_payment.service_layer import payments
 class Query:
     @strawberry.field(description="One checkout session (its client, admins).")
     async def checkout_session(self, info: Info, id: strawberry.ID) -> CheckoutSession:
-        context(info).require()
+        principal = context(info).require()
         session = await load_checkout_session(info, parse_uuid(id, "id"))
-        if session is None:
+        # Another client's session is answered as a missing one: its id is not probed.
+        if session is None or not may_read_client_payments(principal, session.client_id):
             raise not_found("checkout session")
-        require_reader_of(info, session.client_id)
         return checkout_session_type(session)
 
     @strawberry.field(

@@ -28,7 +28,9 @@ from nudges_payment.entrypoints.graphql.context import (
     Info,
     context,
     dependencies,
+    may_read,
     require_reader_of,
+    require_staff,
 )
 from nudges_payment.service_layer import checkout, payments
 
@@ -95,13 +97,22 @@ class CheckoutSession:
     price_tier: PriceTier
     price_tier_id: strawberry.ID
     discount_code: str | None
-    stripe_session_id: str
     url: str = strawberry.field(description="The hosted Stripe page to send the payer to.")
     status: CheckoutSessionStatus
     expires_at: datetime | None
     created_at: datetime | None
     completed_at: datetime | None
-    stripe_subscription_id: str | None
+    record: strawberry.Private[model.CheckoutSession]
+
+    @strawberry.field(description="The Stripe Checkout Session (admins, services).")
+    def stripe_session_id(self, info: Info) -> str:
+        require_staff(info)
+        return self.record.stripe_session_id
+
+    @strawberry.field(description="The Stripe Subscription it started (admins, services).")
+    def stripe_subscription_id(self, info: Info) -> str | None:
+        require_staff(info)
+        return self.record.stripe_subscription_id
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CheckoutSession | None:
@@ -110,9 +121,9 @@ class CheckoutSession:
         except ValueError:
             return None
         session = await load_checkout_session(info, session_id)
-        if session is None:
+        # Another client's session is as absent as a missing one.
+        if session is None or not may_read(info, session.client_id):
             return None
-        require_reader_of(info, session.client_id)
         return checkout_session_type(session)
 
 
@@ -120,11 +131,16 @@ class CheckoutSession:
 class PaymentConfirmation:
     id: strawberry.ID
     client: Client
-    stripe_invoice_id: str
     amount: MinorUnits
     currency: str = strawberry.field(description="ISO 4217 code, lowercase as Stripe sends it.")
     paid_at: datetime
     recorded_at: datetime | None
+    stripe_invoice: strawberry.Private[str]
+
+    @strawberry.field(description="The Stripe Invoice (admins, services).")
+    def stripe_invoice_id(self, info: Info) -> str:
+        require_staff(info)
+        return self.stripe_invoice
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> PaymentConfirmation | None:
@@ -140,9 +156,8 @@ class PaymentConfirmation:
 
         loader = context(info).loader("payment_confirmations", create)
         confirmation = await loader.load(confirmation_id)
-        if confirmation is None:
+        if confirmation is None or not may_read(info, confirmation.client_id):
             return None
-        require_reader_of(info, confirmation.client_id)
         return confirmation_type(confirmation)
 
 
@@ -167,7 +182,9 @@ class MerchantService:
     created_at: datetime
 
 
-@strawberry.input(description="A paid invoice, as Stripe reported it.")
+@strawberry.federation.input(
+    description="A paid invoice, as Stripe reported it.", inaccessible=True
+)
 class RecordPaymentConfirmationInput:
     stripe_invoice_id: str
     client_id: strawberry.ID
@@ -186,13 +203,12 @@ def checkout_session_type(session: model.CheckoutSession) -> CheckoutSession:
         price_tier=PriceTier(id=strawberry.ID(str(session.price_tier_id))),
         price_tier_id=strawberry.ID(str(session.price_tier_id)),
         discount_code=session.discount_code,
-        stripe_session_id=session.stripe_session_id,
         url=session.url,
         status=CheckoutSessionStatus(session.status.value),
         expires_at=session.expires_at,
         created_at=session.created_at,
         completed_at=session.completed_at,
-        stripe_subscription_id=session.stripe_subscription_id,
+        record=session,
     )
 
 
@@ -200,7 +216,7 @@ def confirmation_type(confirmation: model.PaymentConfirmation) -> PaymentConfirm
     return PaymentConfirmation(
         id=strawberry.ID(str(confirmation.id)),
         client=Client(id=strawberry.ID(str(confirmation.client_id))),
-        stripe_invoice_id=confirmation.stripe_invoice_id,
+        stripe_invoice=confirmation.stripe_invoice_id,
         amount=MinorUnits(confirmation.amount),
         currency=confirmation.currency,
         paid_at=confirmation.paid_at,

@@ -41,6 +41,14 @@ def client_id_of(principal: Principal) -> UUID | None:
         return None
 
 
+def may_see_client(info: strawberry.Info, client_id: UUID) -> bool:
+    """True for staff and for the client ``client_id`` itself."""
+    principal = viewer(info)
+    return principal is not None and (
+        principal.has_role(*STAFF) or client_id_of(principal) == client_id
+    )
+
+
 def require_client_or_staff(info: strawberry.Info, client_id: UUID) -> Principal:
     """The caller, when they are staff or the client ``client_id`` itself."""
     principal = context_of(info).require()

@@ -67,7 +67,7 @@ class CreateDiscountCodeInput:
     expires_at: datetime | None = None
 
 
-@strawberry.input
+@strawberry.federation.input(inaccessible=True)
 class ActivatePlanSubscriptionInput:
     client_id: strawberry.ID
     price_tier_id: strawberry.ID

@@ -167,7 +167,9 @@ class Mutation:
 
     # --- services ---------------------------------------------------------------------
 
-    @strawberry.mutation(description="Service: the Stripe Product of a plan. Publishes nothing.")
+    @strawberry.federation.mutation(
+        description="Service: the Stripe Product of a plan. Publishes nothing.", inaccessible=True
+    )
     async def set_plan_stripe_product(
         self, info: strawberry.Info, plan_id: strawberry.ID, stripe_product_id: str
     ) -> Plan:
@@ -177,7 +179,9 @@ class Mutation:
         )
         return Plan.of(plan)
 
-    @strawberry.mutation(description="Service: the Stripe Price of a tier. Publishes nothing.")
+    @strawberry.federation.mutation(
+        description="Service: the Stripe Price of a tier. Publishes nothing.", inaccessible=True
+    )
     async def set_price_tier_stripe_price(
         self, info: strawberry.Info, price_tier_id: strawberry.ID, stripe_price_id: str
     ) -> PriceTier:
@@ -187,7 +191,10 @@ class Mutation:
         )
         return PriceTier.of(tier)
 
-    @strawberry.mutation(description="Service: the Stripe coupon and promotion code of a discount.")
+    @strawberry.federation.mutation(
+        description="Service: the Stripe coupon and promotion code of a discount.",
+        inaccessible=True,
+    )
     async def set_discount_stripe_ids(
         self,
         info: strawberry.Info,
@@ -201,9 +208,10 @@ class Mutation:
         )
         return DiscountCode.of(found)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Service: a paid checkout's subscription. Idempotent by"
-        " stripeSubscriptionId; publishes product.plan-subscription.activated once."
+        " stripeSubscriptionId; publishes product.plan-subscription.activated once.",
+        inaccessible=True,
     )
     async def activate_plan_subscription(
         self, info: strawberry.Info, input: ActivatePlanSubscriptionInput
@@ -219,10 +227,11 @@ class Mutation:
         )
         return PlanSubscription.of(subscription)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Service: what Stripe reports about a subscription. Publishes"
         " plan-subscription.updated, or .canceled when it ended; nothing for a repeat or a"
-        " report older than what is stored."
+        " report older than what is stored.",
+        inaccessible=True,
     )
     async def update_plan_subscription(
         self,
@@ -245,9 +254,10 @@ class Mutation:
         )
         return PlanSubscription.of(subscription)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
         description="Service: messages a client sent, added to the current period once per"
-        " idempotencyKey. Returns the allowance after it."
+        " idempotencyKey. Returns the allowance after it.",
+        inaccessible=True,
     )
     async def record_usage(
         self,

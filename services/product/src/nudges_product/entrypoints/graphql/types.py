@@ -110,8 +110,11 @@ class Plan:
         found = await loaders.tiers_of_plan(info, include_archived).load(self.model.id)
         return [PriceTier.of(tier) for tier in found]
 
-    @strawberry.field(description="The Stripe Product, once the consumers created it.")
-    def stripe_product_id(self) -> str | None:
+    @strawberry.field(
+        description="The Stripe Product, once the consumers created it (admins, services)."
+    )
+    def stripe_product_id(self, info: strawberry.Info) -> str | None:
+        access.require_staff_field(info)
         return self.model.stripe_product_id
 
     @classmethod
@@ -163,9 +166,10 @@ class PriceTier:
         return Plan.of(plan)
 
     @strawberry.field(
-        description="The Stripe Price (a publishable id checkout uses), once created."
+        description="The Stripe Price checkout uses, once created (admins, services)."
     )
-    def stripe_price_id(self) -> str | None:
+    def stripe_price_id(self, info: strawberry.Info) -> str | None:
+        access.require_staff_field(info)
         return self.model.stripe_price_id
 
     @classmethod
@@ -262,8 +266,9 @@ class PlanSubscription:
             raise not_found("price tier")
         return PriceTier.of(tier)
 
-    @strawberry.field
-    def stripe_subscription_id(self) -> str:
+    @strawberry.field(description="The Stripe Subscription (admins, services).")
+    def stripe_subscription_id(self, info: strawberry.Info) -> str:
+        access.require_staff_field(info)
         return self.model.stripe_subscription_id
 
     @classmethod
@@ -272,9 +277,9 @@ class PlanSubscription:
     ) -> PlanSubscription | None:
         context_of(info).require()
         found = await loaders.subscriptions(info).load(access.parse_id(id))
-        if found is None:
+        # Another client's subscription is as absent as a missing one.
+        if found is None or not access.may_see_client(info, found.client_id):
             return None
-        access.require_client_or_staff(info, found.client_id)
         return cls.of(found)
 
 
@@ -290,10 +295,9 @@ class DiscountCode:
     max_redemptions: int | None
     expires_at: datetime | None
     active: bool
-    stripe_coupon_id: str | None
-    stripe_promotion_code_id: str | None
     created_at: datetime
     updated_at: datetime
+    model: strawberry.Private[domain.DiscountCode]
 
     @classmethod
     def of(cls, discount: domain.DiscountCode) -> DiscountCode:
@@ -308,11 +312,20 @@ class DiscountCode:
             max_redemptions=discount.max_redemptions,
             expires_at=discount.expires_at,
             active=discount.active,
-            stripe_coupon_id=discount.stripe_coupon_id,
-            stripe_promotion_code_id=discount.stripe_promotion_code_id,
             created_at=discount.created_at,
             updated_at=discount.updated_at,
+            model=discount,
         )
+
+    @strawberry.field(description="The Stripe coupon (admins, services).")
+    def stripe_coupon_id(self, info: strawberry.Info) -> str | None:
+        access.require_staff_field(info)
+        return self.model.stripe_coupon_id
+
+    @strawberry.field(description="The Stripe promotion code (admins, services).")
+    def stripe_promotion_code_id(self, info: strawberry.Info) -> str | None:
+        access.require_staff_field(info)
+        return self.model.stripe_promotion_code_id
 
     @classmethod
     async def resolve_reference(

@@ -1,0 +1,3 @@
+from nudges_kit.migration_support.env import run
+
+run()
