@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
+import stripe
 
 from nudges_devstack.infra import free_port
 from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.stripe_version import STRIPE_API_VERSION
 from nudges_payment.adapters.stripe_gateway import StripeGateway, SubscriptionCheckout
 from nudges_payment.adapters.subgraphs import (
     ProductApiCatalog,
@@ -161,6 +163,21 @@ async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
     finally:
         subgraphs.refusing_code = None
         await entities.close()
+
+
+async def test_the_gateway_speaks_the_pinned_stripe_api_version(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    # The emulator refuses any other Stripe-Version, so a call that works proves the pin.
+    assert stripe.api_version == STRIPE_API_VERSION
+    assert await gateway.promotion_code_id(stripe_world.promotion_code) is not None
+    other = StripeGateway("sk_test_adapter", stripe_world.url, max_network_retries=0)
+    other._client._requestor._options.stripe_version = "2024-06-20"
+    try:
+        with pytest.raises(PaymentProviderFailed):
+            await other.promotion_code_id(stripe_world.promotion_code)
+    finally:
+        await other.close()
 
 
 async def test_a_refused_machine_account_makes_the_lookup_unavailable(

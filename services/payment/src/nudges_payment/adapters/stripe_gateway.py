@@ -14,6 +14,7 @@ import stripe
 from stripe.params.checkout import SessionCreateParams
 
 from nudges_kit.logging import get_logger
+from nudges_kit.stripe_version import STRIPE_API_VERSION
 from nudges_payment.domain.model import PaymentProviderFailed
 
 log = get_logger(__name__)
@@ -64,6 +65,7 @@ class StripeGateway:
         self._http = stripe.HTTPXClient(timeout=timeout)
         self._client = stripe.StripeClient(
             api_key,
+            stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": api_base} if api_base else None,
             http_client=self._http,
             max_network_retries=max_network_retries,
