@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -264,3 +265,18 @@ class SubgraphClient:
         """Rows of a query on the subgraph's database."""
         with psycopg.connect(self.database_url) as conn:
             return conn.execute(query, params).fetchall()
+
+
+def undocumented(parser: argparse.ArgumentParser, path: str = "") -> list[str]:
+    """Every sub-command and argument of ``parser`` without help text, by its command path."""
+    missing: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not helps.get(name):
+                    missing.append(f"{path} {name}".strip())
+                missing += undocumented(sub, f"{path} {name}".strip())
+        elif not action.help and action.dest != "help":
+            missing.append(f"{path} {action.dest}".strip())
+    return missing
