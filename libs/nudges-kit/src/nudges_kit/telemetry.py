@@ -1,4 +1,6 @@
-"""OpenTelemetry traces (HTTP, gRPC, Kafka) and the W3C traceparent in Kafka headers."""
+"""OpenTelemetry traces (HTTP, gRPC, Kafka) and the W3C traceparent in Kafka headers: a
+trace crosses every service call, httpx (every HTTP client of the services), gRPC (when spans
+are exported) and Kafka (the outbox relay and the consumer loop)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ _exporting = False
 
 
 def configure_tracing(service: str, otlp_endpoint: str = "") -> None:
-    """Install a tracer provider; spans are exported over OTLP/HTTP when an endpoint is set."""
+    """Install a tracer provider; spans are exported over OTLP/HTTP when an endpoint is set.
+    Every httpx request made afterwards sends the current trace context (``traceparent``)."""
     global _configured, _exporting
     if _configured:
         return
@@ -28,7 +31,18 @@ def configure_tracing(service: str, otlp_endpoint: str = "") -> None:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
         _exporting = True
     trace.set_tracer_provider(provider)
+    instrument_httpx()
     _configured = True
+
+
+def instrument_httpx() -> None:
+    """A client span around every httpx request, and its ``traceparent`` in the request: the
+    service called (a subgraph, UserApi, the registry) continues the caller's trace."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
 
 
 def exporting() -> bool:
