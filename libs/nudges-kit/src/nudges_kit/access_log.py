@@ -14,6 +14,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nudges_kit.logging import get_logger
+from nudges_kit.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 log = get_logger("nudges.access")
 
@@ -31,15 +32,20 @@ def log_request(
     started: float,
     headers: Iterable[tuple[bytes, bytes]] = (),
 ) -> None:
-    """Write the access line of a request that began at ``time.perf_counter()`` ``started``.
+    """Write the access line of a request that began at ``time.perf_counter()`` ``started``,
+    and count it in ``nudges_http_requests_total`` and ``nudges_http_request_seconds``.
     Its trace id is the current span's, else the caller's ``traceparent`` (in ``headers``);
     routine probes and ``304 Not Modified`` polls are DEBUG lines."""
+    seconds = time.perf_counter() - started
     fields: dict[str, object] = {
         "method": method,
         "route": route,
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "duration_ms": round(seconds * 1000, 2),
     }
+    if route not in ROUTINE_ROUTES:
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_REQUEST_SECONDS.labels(route).observe(seconds)
     if not trace.get_current_span().get_span_context().is_valid:
         for name, value in headers:
             if name == b"traceparent":

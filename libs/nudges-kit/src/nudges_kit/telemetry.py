@@ -4,9 +4,17 @@ are exported) and Kafka (the outbox relay and the consumer loop)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from opentelemetry import context, propagate, trace
+from opentelemetry.propagators.textmap import (
+    Getter,
+    Setter,
+    TextMapPropagator,
+    default_getter,
+    default_setter,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -42,7 +50,39 @@ def instrument_httpx() -> None:
 
     instrumentor = HTTPXClientInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
+        if not isinstance(propagate.get_global_textmap(), KeepsGivenContext):
+            propagate.set_global_textmap(KeepsGivenContext(propagate.get_global_textmap()))
         instrumentor.instrument()
+
+
+class KeepsGivenContext(TextMapPropagator):
+    """The propagator ``inner``, except that a carrier already holding a ``traceparent`` (a
+    request its caller gave a trace context on purpose: a forwarded one) keeps it."""
+
+    def __init__(self, inner: TextMapPropagator) -> None:
+        self.inner = inner
+
+    def extract(
+        self,
+        carrier: Any,
+        context: context.Context | None = None,
+        getter: Getter[Any] = default_getter,
+    ) -> context.Context:
+        return self.inner.extract(carrier, context, getter)
+
+    def inject(
+        self,
+        carrier: Any,
+        context: context.Context | None = None,
+        setter: Setter[Any] = default_setter,
+    ) -> None:
+        if isinstance(carrier, Mapping) and "traceparent" in carrier:
+            return
+        self.inner.inject(carrier, context, setter)
+
+    @property
+    def fields(self) -> set[str]:
+        return self.inner.fields
 
 
 def exporting() -> bool:

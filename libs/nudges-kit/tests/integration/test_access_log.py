@@ -80,3 +80,12 @@ def test_health_checks_are_not_info_lines(url: str) -> None:
         httpx.get(f"{url}/plans/p1")
         lines.wait_for(lambda x: x.get("route") == "/plans/{plan_id}")
     assert [x["route"] for x in lines.lines] == ["/plans/{plan_id}"]
+
+
+def test_requests_are_counted_by_route_template_and_status(url: str) -> None:
+    httpx.get(f"{url}/plans/plan-42")
+    metrics = httpx.get(f"{url}/metrics").text
+    counted = 'nudges_http_requests_total{method="GET",route="/plans/{plan_id}",status="200"}'
+    assert counted in metrics
+    assert 'nudges_http_request_seconds_count{route="/plans/{plan_id}"}' in metrics
+    assert "plan-42" not in metrics
