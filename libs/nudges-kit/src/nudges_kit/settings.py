@@ -52,7 +52,8 @@ class NudgesSettings(BaseSettings):
     service_name: str = "nudges"
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
-    log_json: bool = True
+    #: JSON log lines; unset: JSON unless stdout is a terminal (readable coloured lines there).
+    log_json: bool | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     #: Largest request body the HTTP app reads; larger ones are answered 413.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import stripe
+from prometheus_client import REGISTRY
 
 from nudges_devstack.infra import free_port
 from nudges_kit.service_auth import ServiceTokenProvider
@@ -195,3 +196,27 @@ async def test_a_refused_machine_account_makes_the_lookup_unavailable(
         await entities.close()
         await tokens.aclose()
     assert subgraphs.seen_tokens == []
+
+
+def _stripe_calls(operation: str, outcome: str) -> float:
+    labels = {"provider": "stripe", "operation": operation, "outcome": outcome}
+    return REGISTRY.get_sample_value("nudges_provider_calls_total", labels) or 0.0
+
+
+async def test_stripe_call_outcomes_are_counted(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    ok = _stripe_calls("create checkout session", "ok")
+    await gateway.open_subscription_checkout(_checkout(stripe_world, f"m-{uuid.uuid4().hex}"))
+    assert _stripe_calls("create checkout session", "ok") == ok + 1
+
+    away = StripeGateway(
+        "sk_test_adapter", f"http://127.0.0.1:{free_port()}", timeout=2, max_network_retries=0
+    )
+    unavailable = _stripe_calls("create checkout session", "unavailable")
+    try:
+        with pytest.raises(PaymentProviderFailed):
+            await away.open_subscription_checkout(_checkout(stripe_world, "counted-unreachable"))
+    finally:
+        await away.close()
+    assert _stripe_calls("create checkout session", "unavailable") == unavailable + 1
