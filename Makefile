@@ -7,7 +7,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 RUN = $(UV) run --frozen
 PYTEST = $(RUN) pytest
 
-.PHONY: help uv install generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
+.PHONY: help uv install conformance-deps generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
         lint fmt typecheck images tf-fmt tf-validate clean
 
 help:
@@ -20,6 +20,12 @@ uv:
 install: uv ## install every package from the lock file and generate code
 	$(UV) sync --all-packages --frozen
 	$(MAKE) --no-print-directory generate
+	$(MAKE) --no-print-directory conformance-deps
+
+conformance-deps: ## the reference composition the registry's conformance corpus is compared with (npm ci)
+	@if command -v npm >/dev/null 2>&1; then (cd services/registry/tests/conformance/js \
+	  && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	  else echo "npm is not installed: the composition conformance tests will be skipped"; fi
 
 generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do bash $$gen || exit 1; done

@@ -17,6 +17,7 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    FieldNode,
     GraphQLSyntaxError,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
@@ -93,6 +94,7 @@ class Field:
     requires: str | None = None
     provides: str | None = None
     override: str | None = None
+    override_label: str | None = None  # progressive override: "percent(N)" or a custom label
     inaccessible: bool = False
     deprecation: DirectiveNode | None = None
 
@@ -332,7 +334,9 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 typedef.interface_object = True
             elif what == "inaccessible":
                 typedef.inaccessible = True
-        if is_extension and names.version == "1":
+        # Federation 2 marks `extend type` in the supergraph; Federation 1 used it for every
+        # entity it did not own, which Federation 2 reads as an ordinary definition.
+        if is_extension and names.version != "1" and type_name not in ROOT_DEFAULT_NAMES.values():
             typedef.extension = True
         for iface in getattr(definition, "interfaces", None) or ():
             if iface.name.value not in typedef.interfaces:
@@ -359,6 +363,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                         fld.provides = _string_arg(directive, "fields")
                     elif what == "override":
                         fld.override = _string_arg(directive, "from")
+                        fld.override_label = _string_arg(directive, "label")
                     elif what == "inaccessible":
                         fld.inaccessible = True
                     elif directive.name.value == "deprecated":
@@ -380,8 +385,39 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                     elif directive.name.value == "deprecated":
                         value.deprecation = directive
                 typedef.values[value.name] = value
-    # Root types without fields (only _service / _entities) are not part of the graph.
-    for root in ROOT_DEFAULT_NAMES.values():
+    if names.version == "1":
+        _upgrade_federation_1(types)
+    # Mutation and Subscription types without fields are not part of the graph. Every
+    # subgraph answers queries (at least `_service` and `_entities`), so it keeps its Query.
+    for root in ("Mutation", "Subscription"):
         if root in types and types[root].kind == "object" and not types[root].fields:
             del types[root]
+    if "Query" not in types:
+        types["Query"] = TypeDef("object", "Query")
     return SubgraphSchema(name, url, types, names.version)
+
+
+def _upgrade_federation_1(types: dict[str, TypeDef]) -> None:
+    """Read a Federation 1 subgraph the way Federation 2 composes it: every field it resolves
+    may be resolved elsewhere too (Federation 1 had no @shareable), and key fields it marks
+    @external are its own (Federation 1 required @external on the keys of type extensions).
+    """
+    for typedef in types.values():
+        if typedef.kind != "object":
+            continue
+        key_fields = {name for key in typedef.keys for name in _key_field_names(key.fields)}
+        for fld in typedef.fields.values():
+            if fld.external and fld.name in key_fields:
+                fld.external = False
+            if not fld.external:
+                fld.shareable = True
+
+
+def _key_field_names(text: str) -> set[str]:
+    """The top-level field names of a field set ("id sku", "org { id } id")."""
+    try:
+        operation = parse("{" + text + "}", no_location=True).definitions[0]
+    except GraphQLSyntaxError:
+        return set()
+    selections = operation.selection_set.selections  # type: ignore[attr-defined]
+    return {s.name.value for s in selections if isinstance(s, FieldNode)}
