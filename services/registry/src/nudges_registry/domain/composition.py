@@ -254,6 +254,7 @@ class _Composer:
         if self.errors:
             return Composition(None, self.errors)
         definitions = self._definitions()
+        self._check_extensions_have_base(definitions)
         for name, defs in definitions.items():
             self._merge(name, defs)
         self._interface_objects(definitions)
@@ -281,6 +282,23 @@ class _Composer:
                 self._check_field_sets(subgraph, typedef)
         return definitions
 
+    def _check_extensions_have_base(
+        self, definitions: dict[str, list[tuple[SubgraphSchema, TypeDef]]]
+    ) -> None:
+        """A Federation 1 ``extend type`` extends a type some subgraph defines."""
+        for name, defs in definitions.items():
+            if name in ROOT_DEFAULT_NAMES.values() or not all(td.extends_only for _, td in defs):
+                continue
+            for sg, _ in defs:
+                if sg.federation_version == "1":
+                    self.error(
+                        "EXTENSION_WITH_NO_BASE",
+                        f'[{sg.name}] Type "{name}" is an extension type, but there is no type '
+                        f'definition for "{name}" in any subgraph.',
+                        (sg.name,),
+                        name,
+                    )
+
     def _check_field_sets(self, subgraph: SubgraphSchema, typedef: TypeDef) -> None:
         for key in typedef.keys:
             self._check_selection(
@@ -292,6 +310,8 @@ class _Composer:
             )
         for fld in typedef.fields.values():
             coordinate = f"{typedef.name}.{fld.name}"
+            if typedef.kind == "interface":
+                self._check_interface_field(subgraph, coordinate, fld)
             if fld.requires is not None and self._check_selection(
                 subgraph,
                 typedef.name,
@@ -324,6 +344,24 @@ class _Composer:
                     "OVERRIDE_FROM_SELF_ERROR",
                     f'[{subgraph.name}] Source and destination subgraphs "{subgraph.name}" are the '
                     f'same for overridden field "{coordinate}"',
+                    (subgraph.name,),
+                    coordinate,
+                )
+
+    def _check_interface_field(self, subgraph: SubgraphSchema, coordinate: str, fld: Field) -> None:
+        """Interface fields are resolved by their implementations: the directives that say how
+        a subgraph resolves a field have no meaning there."""
+        for used, code in (
+            (fld.requires is not None, "REQUIRES_UNSUPPORTED_ON_INTERFACE"),
+            (fld.provides is not None, "PROVIDES_UNSUPPORTED_ON_INTERFACE"),
+            (fld.external, "EXTERNAL_ON_INTERFACE"),
+        ):
+            if used:
+                directive = code.split("_", 1)[0].lower()
+                self.error(
+                    code,
+                    f'[{subgraph.name}] Cannot use @{directive} on field "{coordinate}" of an '
+                    "interface: interface fields are resolved by their implementations",
                     (subgraph.name,),
                     coordinate,
                 )
@@ -638,6 +676,18 @@ class _Composer:
         name = names.pop()
         depth = depths.pop()
         levels = [all(levels[i] for _, _, levels in shapes) for i in range(depth)]
+        # The supergraph's type is one of the subgraphs' types that all others are subtypes of
+        # ("[Int!]" and "[Int]!" have none).
+        if levels not in [lv for _, _, lv in shapes]:
+            described = " and ".join(f'"{type_str(t)}" in subgraph "{sg}"' for sg, t in types)
+            self.error(
+                "FIELD_TYPE_MISMATCH",
+                f'Type of field "{coordinate}" is incompatible across subgraphs: it has type '
+                f"{described}",
+                [sg for sg, _ in types],
+                coordinate,
+            )
+            return None
         return parse_type(_type_text(name, levels), no_location=True)
 
     @staticmethod

@@ -125,6 +125,7 @@ class TypeDef:
     extension: bool = False
     interface_object: bool = False
     inaccessible: bool = False
+    extends_only: bool = False  # declared only with `extend type` (or @extends) here
     interfaces: list[str] = field(default_factory=list)
     fields: dict[str, Field] = field(default_factory=dict)
     input_fields: dict[str, Argument] = field(default_factory=dict)
@@ -312,6 +313,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
             kind = "scalar"
         type_name = renamed(type_name)
         typedef = types.get(type_name)
+        typedef_is_new = typedef is None
         if typedef is None:
             typedef = types[type_name] = TypeDef(kind, type_name, _description(definition))
         elif typedef.kind != kind:
@@ -319,6 +321,10 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 f'[{name}] type "{type_name}" is declared both as {typedef.kind} and as {kind}'
             )
         is_extension = "Extension" in type(definition).__name__
+        if typedef_is_new:
+            typedef.extends_only = is_extension
+        elif not is_extension:
+            typedef.extends_only = False
         for directive in definition.directives or ():
             what = names.of(directive)
             if what == "key":
@@ -330,6 +336,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 typedef.shareable = True
             elif what == "extends":
                 typedef.extension = True
+                typedef.extends_only = True
             elif what == "interfaceObject":
                 typedef.interface_object = True
             elif what == "inaccessible":
@@ -387,6 +394,15 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 typedef.values[value.name] = value
     if names.version == "1":
         _upgrade_federation_1(types)
+    else:
+        # Extensions written for Federation 1 mark their key fields @external; those fields
+        # are the subgraph's own.
+        for typedef in types.values():
+            if typedef.extends_only and typedef.keys:
+                keys = {n for key in typedef.keys for n in _key_field_names(key.fields)}
+                for fld in typedef.fields.values():
+                    if fld.name in keys:
+                        fld.external = False
     # Mutation and Subscription types without fields are not part of the graph. Every
     # subgraph answers queries (at least `_service` and `_entities`), so it keeps its Query.
     for root in ("Mutation", "Subscription"):
