@@ -22,10 +22,10 @@ install: uv ## install every package from the lock file and generate code
 	$(MAKE) --no-print-directory generate
 	$(MAKE) --no-print-directory conformance-deps
 
-conformance-deps: ## the reference composition the registry's conformance corpus is compared with (npm ci)
-	@if command -v npm >/dev/null 2>&1; then (cd services/registry/tests/conformance/js \
-	  && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
-	  else echo "npm is not installed: the composition conformance tests will be skipped"; fi
+conformance-deps: ## the reference composition and Apollo Gateway the conformance tests compare with (npm ci)
+	@if command -v npm >/dev/null 2>&1; then for dir in services/registry/tests/conformance/js bench/apollo; do \
+	  (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done; \
+	  else echo "npm is not installed: the conformance tests will be skipped"; fi
 
 generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do bash $$gen || exit 1; done

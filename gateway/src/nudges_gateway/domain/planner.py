@@ -14,7 +14,7 @@ is resolved to its real type by the subgraph that owns the interface.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, SelectionSetNode, parse
 
@@ -428,6 +428,72 @@ class _Builder:
 
     # --- the plan --------------------------------------------------------------------------
 
+    def trial_cost(self, subgraph: str, root: str, fsel: FieldSel) -> float:
+        """How many fetches answering ``fsel`` from ``subgraph`` takes (inf: impossible)."""
+        trial = _Builder(self.sg, self.op)
+        fetch = trial.new_fetch(subgraph, True)
+        try:
+            trial.select(subgraph, root, [fsel], (), fetch.selection, None, fetch)
+        except PlanningError:
+            return float("inf")
+        return float(len(trial.fetches))
+
+    def shared_root_parts(
+        self,
+        root: str,
+        fsel: FieldSel,
+        resolvers: Sequence[str],
+        owners: dict[str, list[FieldSel]],
+    ) -> list[tuple[str, FieldSel]]:
+        """Where a root field several subgraphs resolve is asked: the subgraph answering it
+        in the fewest fetches (one already asked first, then the first declared); when no
+        single one can, its selection split between them, each asked for the part it answers
+        (the answers merge under the same response key)."""
+
+        def best(candidate: FieldSel) -> tuple[float, str]:
+            costs = [
+                (self.trial_cost(g, root, candidate), g not in owners, i, g)
+                for i, g in enumerate(resolvers)
+            ]
+            cost, _, _, chosen = min(costs)
+            return cost, chosen
+
+        cost, chosen = best(fsel)
+        if cost != float("inf") or not fsel.items:
+            return [(chosen, fsel)]
+        parts: dict[str, list[Selection]] = {}
+        for item in fsel.items:
+            single = FieldSel(
+                fsel.key,
+                fsel.name,
+                fsel.args_text,
+                fsel.conditions,
+                (item,),
+                fsel.variables,
+                fsel.arguments,
+            )
+            cost, chosen = best(single)
+            if cost == float("inf"):
+                raise PlanningError(
+                    f'no subgraph resolving "{root}.{fsel.name}" can answer a part of it'
+                )
+            parts.setdefault(chosen, []).append(item)
+        return [
+            (
+                subgraph,
+                FieldSel(
+                    fsel.key,
+                    fsel.name,
+                    fsel.args_text,
+                    fsel.conditions,
+                    tuple(items),
+                    fsel.variables,
+                    fsel.arguments,
+                ),
+            )
+            for subgraph, items in parts.items()
+        ]
+
     def root_fetches(self, root: str, fields: list[FieldSel]) -> None:
         owners: dict[str, list[FieldSel]] = {}
         order: list[str] = []
@@ -444,8 +510,11 @@ class _Builder:
                     owners[f"{owner}#{len(order)}"] = [fsel]
                     order.append(owner)
                 continue
-            chosen = next((g for g in info.resolvers if g in owners), info.resolvers[0])
-            owners.setdefault(chosen, []).append(fsel)
+            if len(info.resolvers) == 1:
+                owners.setdefault(info.resolvers[0], []).append(fsel)
+                continue
+            for subgraph, part in self.shared_root_parts(root, fsel, info.resolvers, owners):
+                owners.setdefault(subgraph, []).append(part)
         for label, group in owners.items():
             subgraph = label.split("#", 1)[0]
             fetch = self.new_fetch(subgraph, True)

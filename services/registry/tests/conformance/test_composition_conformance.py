@@ -34,6 +34,8 @@ from nudges_registry.domain.composition import SubgraphSource, compose
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
 JS = HERE / "js"
+#: Operations of a set, for the gateway's conformance test (not a subgraph).
+OPERATIONS = "operations.graphql"
 SETS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 
 #: Defaults of @join__type arguments, left out of the comparison when they hold.
@@ -51,6 +53,7 @@ def _sources(name: str) -> list[SubgraphSource]:
     return [
         SubgraphSource(path.stem, f"http://{path.stem}.test/graphql", path.read_text())
         for path in sorted((CORPUS / name).glob("*.graphql"))
+        if path.name != OPERATIONS
     ]
 
 
