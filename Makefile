@@ -33,10 +33,11 @@ generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 dev: install web-deps ## the whole platform on this machine, UIs included (Ctrl-C stops it)
 	$(RUN) nudges-dev up
 
-web-deps: ## the UIs' packages (npm ci), when npm is installed
+web-deps: ## the UIs' packages (npm ci) and the gateway's GraphiQL page, when npm is installed
 	@if command -v npm >/dev/null 2>&1; then for app in web/admin web/signup; do \
 	  (cd $$app && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done; \
-	  else echo "npm is not installed: the UIs will not run"; fi
+	  (cd gateway/graphiql && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) || exit 1; \
+	  else echo "npm is not installed: the UIs and GraphiQL will not run"; fi
 
 dev-check: install ## start the whole platform, wait until every service is healthy, stop
 	$(RUN) nudges-dev up --check
