@@ -9,9 +9,11 @@ returns and which entity records ``_entities`` finds:
 
 A value is JSON; an object of an abstract type names its ``__typename``. ``_entities``
 answers each representation with the first record of its type whose fields equal the
-representation's (fields the record lacks are not compared), merged over the
-representation; a record with ``"__error": "<message>"`` answers an error for that item, and
-so does a type the subgraph does not know as an entity, as Apollo's subgraph libraries do.
+representation's (fields the record lacks are not compared) and whose ``"__requires"``
+object (what its @requires fields must have brought) the representation holds, merged over
+the representation. A record with ``"__error": "<message>"`` answers an error for that item,
+and so does a type the subgraph does not know as an entity, as Apollo's subgraph libraries
+do.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from graphql import (
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeDefinitionNode,
@@ -100,8 +104,15 @@ def _executable_document(sdl: str) -> tuple[DocumentNode, set[str], dict[str, st
             defined.add(definition.name.value)  # type: ignore[attr-defined]
         definitions.append(definition)
     query = roots["query"]
-    entity_union = f"union _Entity = {' | '.join(sorted(entities))}\n" if entities else ""
-    entities_field = "_entities(representations: [_Any!]!): [_Entity]!" if entities else ""
+    # Interfaces with a key are looked up too, but answer one of their object types.
+    objects = {
+        d.name.value
+        for d in stripped.definitions
+        if isinstance(d, ObjectTypeDefinitionNode | ObjectTypeExtensionNode)
+    }
+    members = sorted(entities & objects)
+    entity_union = f"union _Entity = {' | '.join(members)}\n" if members else ""
+    entities_field = "_entities(representations: [_Any!]!): [_Entity]!" if members else ""
     query_fields = f"extend type {query} {{ _service: _Service! {entities_field} }}\n"
     if query not in defined:
         query_fields = f"type {query} {{ _service: _Service! {entities_field} }}\n"
@@ -163,14 +174,16 @@ class FixtureSubgraph:
         if typename not in self.entities:
             return GraphQLError(f'[{self.name}] "{typename}" is not an entity of this subgraph')
         for record in self.data.get("entities", {}).get(typename, ()):
+            required = record.get("__requires", {})
             if all(
                 record[k] == v
                 for k, v in representation.items()
-                if k in record and k not in ("__typename", "__error")
-            ):
+                if k in record and not k.startswith("__")
+            ) and all(representation.get(k) == v for k, v in required.items()):
                 if "__error" in record:
                     return GraphQLError(f"[{self.name}] {record['__error']}")
                 merged = {**representation, **record}
+                merged.pop("__requires", None)
                 merged.setdefault("__typename", typename)
                 return merged
         return None

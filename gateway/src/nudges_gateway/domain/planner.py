@@ -43,6 +43,8 @@ TYPENAME = FieldSel("__typename", "__typename", "", (), (), frozenset())
 MAX_CHAIN = 16
 
 Provided = dict[str, "Provided"]
+#: Prefix of a provided tree's entries that hold for one type only ("... on Book").
+FRAGMENT = "... on "
 
 
 class PlanningError(Exception):
@@ -65,11 +67,29 @@ def _provided_tree(text: str) -> Provided:
             if isinstance(item, FieldNode):
                 tree[item.name.value] = walk(item.selection_set) if item.selection_set else {}
             elif isinstance(item, InlineFragmentNode):
-                tree.update(walk(item.selection_set))
+                # "... on Book { title }" provides Book's title only, not its siblings'.
+                if item.type_condition is None:
+                    tree.update(walk(item.selection_set))
+                else:
+                    scoped = tree.setdefault(FRAGMENT + item.type_condition.name.value, {})
+                    scoped.update(walk(item.selection_set))
         return tree
 
     document = parse("{" + text + "}", no_location=True)
     return walk(document.definitions[0].selection_set)  # type: ignore[attr-defined]
+
+
+def _with_items(fsel: FieldSel, items: tuple[Selection, ...]) -> FieldSel:
+    """``fsel`` with another selection beneath it."""
+    return FieldSel(
+        fsel.key,
+        fsel.name,
+        fsel.args_text,
+        fsel.conditions,
+        items,
+        fsel.variables,
+        fsel.arguments,
+    )
 
 
 class _Builder:
@@ -108,6 +128,16 @@ class _Builder:
             return True
         return provided is not None and name in provided
 
+    def provided_on(self, provided: Provided, runtime: str) -> Provided:
+        """What ``provided`` makes available on an object of type ``runtime``."""
+        if not any(name.startswith(FRAGMENT) for name in provided):
+            return provided
+        result: Provided = {k: v for k, v in provided.items() if not k.startswith(FRAGMENT)}
+        for name, tree in provided.items():
+            if name.startswith(FRAGMENT) and self.sg.applies(name[len(FRAGMENT) :], runtime):
+                result.update(tree)
+        return result
+
     def flatten(self, items: Iterable[Selection], runtime: str) -> list[FieldSel]:
         """The fields of ``items`` that apply to an object of type ``runtime``."""
         found: list[FieldSel] = []
@@ -142,6 +172,8 @@ class _Builder:
         if info.kind in ("interface", "union") and graph not in info.interface_object_in:
             self.select_abstract(graph, parent, list(items), path, out, provided, fetch)
             return
+        if provided:
+            provided = self.provided_on(provided, parent)
         interface_object = info.kind == "interface"
         pending: list[FieldSel] = []
         needs_owner: list[Selection] = []
@@ -169,6 +201,14 @@ class _Builder:
                     continue
                 child_type = self.field_type(parent, fsel.name)
                 composite = self.sg.is_composite(child_type)
+                if composite and fsel.items and info.keys and fsel.name not in (provided or {}):
+                    # What this subgraph cannot reach below an entity field (a value type's
+                    # field only another subgraph resolves, with no key of its own) is asked
+                    # of that subgraph through this entity's key: a parent entity call.
+                    here, elsewhere = self.split_unreachable(graph, child_type, fsel.items)
+                    if elsewhere and self.sources(parent, fsel.name, graph):
+                        pending.append(_with_items(fsel, elsewhere))
+                        fsel = _with_items(fsel, here or (TYPENAME,))
                 target = out.field(fsel.key, fsel.name, fsel.args_text, fsel.conditions, composite)
                 target.variables |= fsel.variables
                 if composite and target.selection is not None:
@@ -427,6 +467,51 @@ class _Builder:
         )
 
     # --- the plan --------------------------------------------------------------------------
+
+    def split_unreachable(
+        self, graph: str, parent: str, items: tuple[Selection, ...], depth: int = 0
+    ) -> tuple[tuple[Selection, ...], tuple[Selection, ...]]:
+        """``items`` on ``parent`` split into what ``graph`` reaches (itself or through an
+        entity fetch on the way) and what it cannot: fields only other subgraphs resolve on a
+        type without a key there."""
+        info = self.sg.types[parent]
+        if info.kind != "object" or depth > MAX_CHAIN:
+            return items, ()
+        here: list[Selection] = []
+        elsewhere: list[Selection] = []
+        for item in items:
+            if isinstance(item, FragmentSel):
+                if item.type_condition is not None and not self.sg.applies(
+                    item.type_condition, parent
+                ):
+                    here.append(item)
+                    continue
+                mine, theirs = self.split_unreachable(graph, parent, item.items, depth + 1)
+                if mine:
+                    here.append(FragmentSel(item.type_condition, mine))
+                if theirs:
+                    elsewhere.append(FragmentSel(item.type_condition, theirs))
+                continue
+            field_info = info.fields.get(item.name)
+            if item.name == "__typename" or field_info is None:
+                here.append(item)
+                continue
+            if graph not in field_info.resolvers:
+                sources = self.sources(parent, item.name, graph)
+                keyed = any(self.sg.key_of(g, via or parent) for g, via in sources)
+                (here if keyed else elsewhere).append(item)
+                continue
+            child = self.field_type(parent, item.name)
+            if not item.items or not self.sg.is_composite(child):
+                here.append(item)
+                continue
+            mine, theirs = self.split_unreachable(graph, child, item.items, depth + 1)
+            if theirs:
+                elsewhere.append(_with_items(item, theirs))
+                here.append(_with_items(item, mine or (TYPENAME,)))
+            else:
+                here.append(item)
+        return tuple(here), tuple(elsewhere)
 
     def trial_cost(self, subgraph: str, root: str, fsel: FieldSel) -> float:
         """How many fetches answering ``fsel`` from ``subgraph`` takes (inf: impossible)."""
