@@ -60,7 +60,12 @@ FEDERATION_DIRECTIVES = (
     "interfaceObject",
     "extends",
     "tag",
+    "context",
+    "fromContext",
 )
+#: Directives of the federation spec the supergraph cannot carry yet: a subgraph using them is
+#: refused rather than composed into a graph that would answer them wrongly.
+UNSUPPORTED_DIRECTIVES = frozenset({"context", "fromContext"})
 #: Types and root fields every subgraph serves for the router, never part of the graph.
 FEDERATION_INTERNAL_TYPES = frozenset(
     {"_Service", "_Any", "_Entity", "FieldSet", "_FieldSet", "link__Import", "link__Purpose"}
@@ -265,6 +270,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
 
     def argument(node: InputValueDefinitionNode) -> Argument:
         inaccessible = any(names.of(d) == "inaccessible" for d in node.directives or ())
+        unsupported(node.directives, f'argument "{node.name.value}"')
         return Argument(
             node.name.value,
             rename_type(node.type),
@@ -272,6 +278,14 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
             _description(node),
             inaccessible,
         )
+
+    def unsupported(directives: object, where: str) -> None:
+        for directive in directives or ():  # type: ignore[attr-defined]
+            if names.of(directive) in UNSUPPORTED_DIRECTIVES:
+                raise SubgraphSchemaError(
+                    f"[{name}] @{names.of(directive)} on {where} is not supported by this "
+                    "registry (Federation 2.8 contexts)"
+                )
 
     types: dict[str, TypeDef] = {}
     for definition in document.definitions:
@@ -321,6 +335,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 f'[{name}] type "{type_name}" is declared both as {typedef.kind} and as {kind}'
             )
         is_extension = "Extension" in type(definition).__name__
+        unsupported(definition.directives, f'type "{type_name}"')
         if typedef_is_new:
             typedef.extends_only = is_extension
         elif not is_extension:
