@@ -127,6 +127,14 @@ def _executable_document(sdl: str) -> tuple[DocumentNode, set[str], dict[str, st
     return DocumentNode(definitions=(*definitions, *extra.definitions)), entities, roots
 
 
+def _holds(recorded: Any, given: Any) -> bool:
+    """Whether a representation's value names the recorded one (objects: by the fields it
+    gives, so a nested key ``{venue: {id}}`` finds a record with more of the venue)."""
+    if isinstance(recorded, dict) and isinstance(given, dict):
+        return all(k in recorded and _holds(recorded[k], v) for k, v in given.items())
+    return bool(recorded == given)
+
+
 class FixtureSubgraph:
     """One subgraph answering from ``data`` with the schema of ``sdl``."""
 
@@ -176,7 +184,7 @@ class FixtureSubgraph:
         for record in self.data.get("entities", {}).get(typename, ()):
             required = record.get("__requires", {})
             if all(
-                record[k] == v
+                _holds(record[k], v)
                 for k, v in representation.items()
                 if k in record and not k.startswith("__")
             ) and all(representation.get(k) == v for k, v in required.items()):

@@ -165,9 +165,11 @@ class _Builder:
         out: OutSelection,
         provided: Provided | None,
         fetch: Fetch,
+        satisfied: frozenset[str] = frozenset(),
     ) -> None:
         """Write into ``out`` what ``graph`` answers of ``items`` on ``parent`` at ``path``,
-        and plan entity fetches (depending on ``fetch``) for the rest."""
+        and plan entity fetches (depending on ``fetch``) for the rest. ``satisfied``: fields
+        whose ``@requires`` the representation of this entity fetch already carries."""
         info = self.sg.types[parent]
         if info.kind in ("interface", "union") and graph not in info.interface_object_in:
             self.select_abstract(graph, parent, list(items), path, out, provided, fetch)
@@ -176,6 +178,9 @@ class _Builder:
             provided = self.provided_on(provided, parent)
         interface_object = info.kind == "interface"
         pending: list[FieldSel] = []
+        #: Fields this subgraph resolves only with what their @requires names: asked of it
+        #: again through an entity fetch that carries those fields.
+        requiring: list[FieldSel] = []
         needs_owner: list[Selection] = []
         for item in items:
             if interface_object and isinstance(item, FragmentSel):
@@ -198,6 +203,15 @@ class _Builder:
                     continue
                 if not self.can_resolve(graph, parent, fsel.name, provided):
                     pending.append(fsel)
+                    continue
+                field_info = info.fields.get(fsel.name)
+                if (
+                    fsel.name not in satisfied
+                    and field_info is not None
+                    and field_info.requires.get(graph)
+                    and not (provided and fsel.name in provided)
+                ):
+                    requiring.append(fsel)
                     continue
                 child_type = self.field_type(parent, fsel.name)
                 composite = self.sg.is_composite(child_type)
@@ -228,6 +242,8 @@ class _Builder:
                     )
         if pending:
             self.entity_fetches(graph, parent, pending, path, out, provided, fetch)
+        if requiring:
+            self.entity_fetches(graph, parent, requiring, path, out, provided, fetch, True)
         if needs_owner:
             self.owner_fetch(graph, parent, needs_owner, path, out, provided, fetch)
 
@@ -326,7 +342,10 @@ class _Builder:
         out: OutSelection,
         provided: Provided | None,
         fetch: Fetch,
+        same_graph: bool = False,
     ) -> None:
+        """Entity fetches for ``pending`` fields: from other subgraphs, or with ``same_graph``
+        from this one again (fields whose @requires must be fetched first)."""
         self.chain += 1
         if self.chain > MAX_CHAIN:
             raise PlanningError(f'cannot plan "{parent}" fields: keys and @requires form a cycle')
@@ -335,7 +354,7 @@ class _Builder:
         while remaining:
             cover: dict[tuple[str, str | None], list[FieldSel]] = {}
             for fsel in remaining:
-                options = self.sources(parent, fsel.name, graph)
+                options = [(graph, None)] if same_graph else self.sources(parent, fsel.name, graph)
                 if not options:
                     raise PlanningError(
                         f'field "{parent}.{fsel.name}" cannot be resolved from subgraph '
@@ -380,7 +399,14 @@ class _Builder:
             if merged is not None:
                 self.touched.append(merged.id)
                 self.select(
-                    target, entity, fields, path, merged.selection.fragment(entity), None, merged
+                    target,
+                    entity,
+                    fields,
+                    path,
+                    merged.selection.fragment(entity),
+                    None,
+                    merged,
+                    frozenset(f.name for f in fields),
                 )
                 continue
             entity_fetch = self.new_fetch(
@@ -401,6 +427,7 @@ class _Builder:
                 entity_fetch.selection.fragment(entity),
                 None,
                 entity_fetch,
+                frozenset(f.name for f in fields),
             )
         self.chain -= 1
 
