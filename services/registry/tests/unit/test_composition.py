@@ -264,9 +264,11 @@ def test_a_subgraph_using_contexts_is_refused_as_unsupported() -> None:
         "type Query { user: User }\n"
         'type User @key(fields: "id") @context(name: "userContext") { id: ID! locale: String }\n'
         'type Account @key(fields: "id") {\n'
-        '  id: ID! greeting(locale: String @fromContext(field: "$userContext { locale }")): String\n'
+        "  id: ID!\n"
+        '  greeting(locale: String @fromContext(field: "$userContext { locale }")): String\n'
         "}\n"
     )
     errors = errors_of(users=sdl)
     assert errors[0][0] == "INVALID_GRAPHQL"
-    assert "@context" in errors[0][1] and "not supported" in errors[0][1]
+    assert "@context" in errors[0][1]
+    assert "not supported" in errors[0][1]
