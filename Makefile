@@ -7,7 +7,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 RUN = $(UV) run --frozen
 PYTEST = $(RUN) pytest
 
-.PHONY: help uv install generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
+.PHONY: help uv install conformance-deps generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
         lint fmt typecheck images tf-fmt tf-validate clean
 
 help:
@@ -20,6 +20,12 @@ uv:
 install: uv ## install every package from the lock file and generate code
 	$(UV) sync --all-packages --frozen
 	$(MAKE) --no-print-directory generate
+	$(MAKE) --no-print-directory conformance-deps
+
+conformance-deps: ## the reference composition and Apollo Gateway the conformance tests compare with (npm ci)
+	@if command -v npm >/dev/null 2>&1; then for dir in services/registry/tests/conformance/js bench/apollo; do \
+	  (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done; \
+	  else echo "npm is not installed: the conformance tests will be skipped"; fi
 
 generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do UV="$(UV)" bash $$gen || exit 1; done
@@ -27,10 +33,11 @@ generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 dev: install web-deps ## the whole platform on this machine, UIs included (Ctrl-C stops it)
 	$(RUN) nudges-dev up
 
-web-deps: ## the UIs' packages (npm ci), when npm is installed
+web-deps: ## the UIs' packages (npm ci) and the gateway's GraphiQL page, when npm is installed
 	@if command -v npm >/dev/null 2>&1; then for app in web/admin web/signup; do \
 	  (cd $$app && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done; \
-	  else echo "npm is not installed: the UIs will not run"; fi
+	  (cd gateway/graphiql && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) || exit 1; \
+	  else echo "npm is not installed: the UIs and GraphiQL will not run"; fi
 
 dev-check: install ## start the whole platform, wait until every service is healthy, stop
 	$(RUN) nudges-dev up --check

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from nudges_kit.settings import NudgesSettings
+
+#: Where ``make web-deps`` builds the GraphiQL page (gateway/graphiql), beside this package.
+GRAPHIQL_HTML = Path(__file__).resolve().parents[2] / "graphiql" / "dist" / "index.html"
 
 
 class GatewaySettings(NudgesSettings):
@@ -52,6 +56,13 @@ class GatewaySettings(NudgesSettings):
     #: development and tests, off in production (where it would map the whole graph for an
     #: attacker); refused queries answer GRAPHQL_VALIDATION_FAILED.
     introspection: bool = True
+    #: GraphiQL at ``GET /graphql`` for a browser (``Accept: text/html``), and the query plan in
+    #: ``extensions.queryPlan`` of a response whose request says ``Nudges-Query-Plan: true``.
+    #: Unset, both follow the environment: on in development and tests, off in production.
+    graphiql: bool = True
+    expose_query_plans: bool = True
+    #: The GraphiQL page, built by ``make web-deps`` from an npm package (no CDN).
+    graphiql_html_path: str = str(GRAPHIQL_HTML)
     #: Prepared operations (plans) kept per supergraph, and persisted queries (APQ) kept.
     plan_cache_size: int = 1000
     apq_cache_size: int = 10_000
@@ -69,7 +80,9 @@ class GatewaySettings(NudgesSettings):
     @model_validator(mode="before")
     @classmethod
     def _introspection_follows_environment(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("introspection") in (None, ""):
-            environment = str(data.get("environment") or "development").lower()
-            data = {**data, "introspection": environment != "production"}
+        if isinstance(data, dict):
+            for name in ("introspection", "graphiql", "expose_query_plans"):
+                if data.get(name) in (None, ""):
+                    environment = str(data.get("environment") or "development").lower()
+                    data = {**data, name: environment != "production"}
         return data

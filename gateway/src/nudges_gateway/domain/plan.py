@@ -72,14 +72,21 @@ class OutSelection:
         )
 
     def included(self, variables: Mapping[str, Any]) -> bool:
-        """Whether anything of this selection survives the @skip/@include conditions."""
+        """Whether anything of this selection survives the @skip/@include conditions. A
+        selection of ``__typename`` alone (an interface object's real type, asked of the
+        subgraph owning the interface) counts; beside other fields it does not."""
+        typename = False
         for item in self.items:
             if isinstance(item, OutFragment):
                 if item.selection.included(variables):
                     return True
-            elif item.name != "__typename" and all(c.holds(variables) for c in item.conditions):
-                return True
-        return False
+            elif all(c.holds(variables) for c in item.conditions):
+                if item.name != "__typename":
+                    return True
+                typename = True
+        return typename and all(
+            isinstance(item, OutField) and item.name == "__typename" for item in self.items
+        )
 
     def response_keys(self) -> set[str]:
         """The response keys at this level, through fragments (``__typename`` aside)."""

@@ -14,7 +14,7 @@ is resolved to its real type by the subgraph that owns the interface.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, SelectionSetNode, parse
 
@@ -43,6 +43,8 @@ TYPENAME = FieldSel("__typename", "__typename", "", (), (), frozenset())
 MAX_CHAIN = 16
 
 Provided = dict[str, "Provided"]
+#: Prefix of a provided tree's entries that hold for one type only ("... on Book").
+FRAGMENT = "... on "
 
 
 class PlanningError(Exception):
@@ -65,11 +67,29 @@ def _provided_tree(text: str) -> Provided:
             if isinstance(item, FieldNode):
                 tree[item.name.value] = walk(item.selection_set) if item.selection_set else {}
             elif isinstance(item, InlineFragmentNode):
-                tree.update(walk(item.selection_set))
+                # "... on Book { title }" provides Book's title only, not its siblings'.
+                if item.type_condition is None:
+                    tree.update(walk(item.selection_set))
+                else:
+                    scoped = tree.setdefault(FRAGMENT + item.type_condition.name.value, {})
+                    scoped.update(walk(item.selection_set))
         return tree
 
     document = parse("{" + text + "}", no_location=True)
     return walk(document.definitions[0].selection_set)  # type: ignore[attr-defined]
+
+
+def _with_items(fsel: FieldSel, items: tuple[Selection, ...]) -> FieldSel:
+    """``fsel`` with another selection beneath it."""
+    return FieldSel(
+        fsel.key,
+        fsel.name,
+        fsel.args_text,
+        fsel.conditions,
+        items,
+        fsel.variables,
+        fsel.arguments,
+    )
 
 
 class _Builder:
@@ -108,6 +128,16 @@ class _Builder:
             return True
         return provided is not None and name in provided
 
+    def provided_on(self, provided: Provided, runtime: str) -> Provided:
+        """What ``provided`` makes available on an object of type ``runtime``."""
+        if not any(name.startswith(FRAGMENT) for name in provided):
+            return provided
+        result: Provided = {k: v for k, v in provided.items() if not k.startswith(FRAGMENT)}
+        for name, tree in provided.items():
+            if name.startswith(FRAGMENT) and self.sg.applies(name[len(FRAGMENT) :], runtime):
+                result.update(tree)
+        return result
+
     def flatten(self, items: Iterable[Selection], runtime: str) -> list[FieldSel]:
         """The fields of ``items`` that apply to an object of type ``runtime``."""
         found: list[FieldSel] = []
@@ -135,15 +165,22 @@ class _Builder:
         out: OutSelection,
         provided: Provided | None,
         fetch: Fetch,
+        satisfied: frozenset[str] = frozenset(),
     ) -> None:
         """Write into ``out`` what ``graph`` answers of ``items`` on ``parent`` at ``path``,
-        and plan entity fetches (depending on ``fetch``) for the rest."""
+        and plan entity fetches (depending on ``fetch``) for the rest. ``satisfied``: fields
+        whose ``@requires`` the representation of this entity fetch already carries."""
         info = self.sg.types[parent]
         if info.kind in ("interface", "union") and graph not in info.interface_object_in:
             self.select_abstract(graph, parent, list(items), path, out, provided, fetch)
             return
+        if provided:
+            provided = self.provided_on(provided, parent)
         interface_object = info.kind == "interface"
         pending: list[FieldSel] = []
+        #: Fields this subgraph resolves only with what their @requires names: asked of it
+        #: again through an entity fetch that carries those fields.
+        requiring: list[FieldSel] = []
         needs_owner: list[Selection] = []
         for item in items:
             if interface_object and isinstance(item, FragmentSel):
@@ -167,8 +204,25 @@ class _Builder:
                 if not self.can_resolve(graph, parent, fsel.name, provided):
                     pending.append(fsel)
                     continue
+                field_info = info.fields.get(fsel.name)
+                if (
+                    fsel.name not in satisfied
+                    and field_info is not None
+                    and field_info.requires.get(graph)
+                    and not (provided and fsel.name in provided)
+                ):
+                    requiring.append(fsel)
+                    continue
                 child_type = self.field_type(parent, fsel.name)
                 composite = self.sg.is_composite(child_type)
+                if composite and fsel.items and info.keys and fsel.name not in (provided or {}):
+                    # What this subgraph cannot reach below an entity field (a value type's
+                    # field only another subgraph resolves, with no key of its own) is asked
+                    # of that subgraph through this entity's key: a parent entity call.
+                    here, elsewhere = self.split_unreachable(graph, child_type, fsel.items)
+                    if elsewhere and self.sources(parent, fsel.name, graph):
+                        pending.append(_with_items(fsel, elsewhere))
+                        fsel = _with_items(fsel, here or (TYPENAME,))
                 target = out.field(fsel.key, fsel.name, fsel.args_text, fsel.conditions, composite)
                 target.variables |= fsel.variables
                 if composite and target.selection is not None:
@@ -188,6 +242,8 @@ class _Builder:
                     )
         if pending:
             self.entity_fetches(graph, parent, pending, path, out, provided, fetch)
+        if requiring:
+            self.entity_fetches(graph, parent, requiring, path, out, provided, fetch, True)
         if needs_owner:
             self.owner_fetch(graph, parent, needs_owner, path, out, provided, fetch)
 
@@ -286,7 +342,10 @@ class _Builder:
         out: OutSelection,
         provided: Provided | None,
         fetch: Fetch,
+        same_graph: bool = False,
     ) -> None:
+        """Entity fetches for ``pending`` fields: from other subgraphs, or with ``same_graph``
+        from this one again (fields whose @requires must be fetched first)."""
         self.chain += 1
         if self.chain > MAX_CHAIN:
             raise PlanningError(f'cannot plan "{parent}" fields: keys and @requires form a cycle')
@@ -295,7 +354,7 @@ class _Builder:
         while remaining:
             cover: dict[tuple[str, str | None], list[FieldSel]] = {}
             for fsel in remaining:
-                options = self.sources(parent, fsel.name, graph)
+                options = [(graph, None)] if same_graph else self.sources(parent, fsel.name, graph)
                 if not options:
                     raise PlanningError(
                         f'field "{parent}.{fsel.name}" cannot be resolved from subgraph '
@@ -340,7 +399,14 @@ class _Builder:
             if merged is not None:
                 self.touched.append(merged.id)
                 self.select(
-                    target, entity, fields, path, merged.selection.fragment(entity), None, merged
+                    target,
+                    entity,
+                    fields,
+                    path,
+                    merged.selection.fragment(entity),
+                    None,
+                    merged,
+                    frozenset(f.name for f in fields),
                 )
                 continue
             entity_fetch = self.new_fetch(
@@ -361,6 +427,7 @@ class _Builder:
                 entity_fetch.selection.fragment(entity),
                 None,
                 entity_fetch,
+                frozenset(f.name for f in fields),
             )
         self.chain -= 1
 
@@ -428,6 +495,117 @@ class _Builder:
 
     # --- the plan --------------------------------------------------------------------------
 
+    def split_unreachable(
+        self, graph: str, parent: str, items: tuple[Selection, ...], depth: int = 0
+    ) -> tuple[tuple[Selection, ...], tuple[Selection, ...]]:
+        """``items`` on ``parent`` split into what ``graph`` reaches (itself or through an
+        entity fetch on the way) and what it cannot: fields only other subgraphs resolve on a
+        type without a key there."""
+        info = self.sg.types[parent]
+        if info.kind != "object" or depth > MAX_CHAIN:
+            return items, ()
+        here: list[Selection] = []
+        elsewhere: list[Selection] = []
+        for item in items:
+            if isinstance(item, FragmentSel):
+                if item.type_condition is not None and not self.sg.applies(
+                    item.type_condition, parent
+                ):
+                    here.append(item)
+                    continue
+                mine, theirs = self.split_unreachable(graph, parent, item.items, depth + 1)
+                if mine:
+                    here.append(FragmentSel(item.type_condition, mine))
+                if theirs:
+                    elsewhere.append(FragmentSel(item.type_condition, theirs))
+                continue
+            field_info = info.fields.get(item.name)
+            if item.name == "__typename" or field_info is None:
+                here.append(item)
+                continue
+            if graph not in field_info.resolvers:
+                sources = self.sources(parent, item.name, graph)
+                keyed = any(self.sg.key_of(g, via or parent) for g, via in sources)
+                (here if keyed else elsewhere).append(item)
+                continue
+            child = self.field_type(parent, item.name)
+            if not item.items or not self.sg.is_composite(child):
+                here.append(item)
+                continue
+            mine, theirs = self.split_unreachable(graph, child, item.items, depth + 1)
+            if theirs:
+                elsewhere.append(_with_items(item, theirs))
+                here.append(_with_items(item, mine or (TYPENAME,)))
+            else:
+                here.append(item)
+        return tuple(here), tuple(elsewhere)
+
+    def trial_cost(self, subgraph: str, root: str, fsel: FieldSel) -> float:
+        """How many fetches answering ``fsel`` from ``subgraph`` takes (inf: impossible)."""
+        trial = _Builder(self.sg, self.op)
+        fetch = trial.new_fetch(subgraph, True)
+        try:
+            trial.select(subgraph, root, [fsel], (), fetch.selection, None, fetch)
+        except PlanningError:
+            return float("inf")
+        return float(len(trial.fetches))
+
+    def shared_root_parts(
+        self,
+        root: str,
+        fsel: FieldSel,
+        resolvers: Sequence[str],
+        owners: dict[str, list[FieldSel]],
+    ) -> list[tuple[str, FieldSel]]:
+        """Where a root field several subgraphs resolve is asked: the subgraph answering it
+        in the fewest fetches (one already asked first, then the first declared); when no
+        single one can, its selection split between them, each asked for the part it answers
+        (the answers merge under the same response key)."""
+
+        def best(candidate: FieldSel) -> tuple[float, str]:
+            costs = [
+                (self.trial_cost(g, root, candidate), g not in owners, i, g)
+                for i, g in enumerate(resolvers)
+            ]
+            cost, _, _, chosen = min(costs)
+            return cost, chosen
+
+        cost, chosen = best(fsel)
+        if cost != float("inf") or not fsel.items:
+            return [(chosen, fsel)]
+        parts: dict[str, list[Selection]] = {}
+        for item in fsel.items:
+            single = FieldSel(
+                fsel.key,
+                fsel.name,
+                fsel.args_text,
+                fsel.conditions,
+                (item,),
+                fsel.variables,
+                fsel.arguments,
+            )
+            cost, chosen = best(single)
+            if cost == float("inf"):
+                raise PlanningError(
+                    f'no subgraph resolving "{root}.{fsel.name}" can answer a part of it'
+                )
+            parts.setdefault(chosen, []).append(item)
+        return [
+            (
+                subgraph,
+                FieldSel(
+                    fsel.key,
+                    fsel.name,
+                    fsel.args_text,
+                    fsel.conditions,
+                    tuple(items),
+                    fsel.variables,
+                    fsel.arguments,
+                ),
+            )
+            for subgraph, items in parts.items()
+        ]
+
     def root_fetches(self, root: str, fields: list[FieldSel]) -> None:
         owners: dict[str, list[FieldSel]] = {}
         order: list[str] = []
@@ -444,8 +622,11 @@ class _Builder:
                     owners[f"{owner}#{len(order)}"] = [fsel]
                     order.append(owner)
                 continue
-            chosen = next((g for g in info.resolvers if g in owners), info.resolvers[0])
-            owners.setdefault(chosen, []).append(fsel)
+            if len(info.resolvers) == 1:
+                owners.setdefault(info.resolvers[0], []).append(fsel)
+                continue
+            for subgraph, part in self.shared_root_parts(root, fsel, info.resolvers, owners):
+                owners.setdefault(subgraph, []).append(part)
         for label, group in owners.items():
             subgraph = label.split("#", 1)[0]
             fetch = self.new_fetch(subgraph, True)

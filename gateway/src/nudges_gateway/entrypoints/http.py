@@ -28,6 +28,7 @@ from nudges_gateway.adapters.supergraph_source import FileWatcher, RegistryPolle
 from nudges_gateway.bootstrap import Components, bootstrap
 from nudges_gateway.domain.prepare import RequestError
 from nudges_gateway.domain.supergraph import InvalidSupergraph
+from nudges_gateway.entrypoints.graphiql import GraphiQLPage, wants_html
 from nudges_gateway.entrypoints.websocket import serve_graphql_ws
 from nudges_gateway.service_layer.gateway import GraphQLRequest
 from nudges_gateway.settings import GatewaySettings
@@ -40,6 +41,9 @@ log = get_logger(__name__)
 
 Json = dict[str, Any]
 
+#: A request header asking for the query plan in ``extensions.queryPlan`` (``true``), where
+#: settings allow it (development).
+QUERY_PLAN_HEADER = "nudges-query-plan"
 #: The request headers the GraphQL path reads.
 READ_HEADERS = frozenset(
     (
@@ -49,6 +53,8 @@ READ_HEADERS = frozenset(
         b"cookie",
         b"traceparent",
         b"tracestate",
+        b"accept",
+        QUERY_PLAN_HEADER.encode(),
     )
 )
 JSON_TYPES = ("application/json", "application/graphql-response+json")
@@ -113,6 +119,7 @@ class GatewayApp:
         #: A server span per request only when spans are exported; otherwise the caller's
         #: trace context is forwarded as it came.
         self.tracer = trace.get_tracer(__name__) if settings.otel_exporter_otlp_endpoint else None
+        self.graphiql = GraphiQLPage(settings.graphiql_html_path) if settings.graphiql else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -132,6 +139,14 @@ class GatewayApp:
         for name, value in scope["headers"]:
             if name in READ_HEADERS:
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        if (
+            self.graphiql is not None
+            and scope["method"] == "GET"
+            and wants_html(headers.get("accept", ""))
+            and b"query=" not in scope["query_string"]
+        ):
+            await self.graphiql.send(send)
+            return
         # A declared body over the limit is answered before a byte of it is read.
         length = headers.get("content-length")
         limit = self.settings.max_request_body_bytes
@@ -226,22 +241,34 @@ class GatewayApp:
             return 503, UNAVAILABLE_BODY
         except RevokedToken:
             return 401, REVOKED_BODY
+        expose_plan = (
+            self.settings.expose_query_plans
+            and headers.get(QUERY_PLAN_HEADER, "").strip().lower() == "true"
+        )
         if isinstance(body, list):
             most = self.settings.max_batch
             if not body or len(body) > most:
                 return 400, _error("BATCH_LIMIT_EXCEEDED", f"a batch holds 1 to {most} operations")
-            results = await asyncio.gather(*(self.one(item, forwarded, allowed) for item in body))
+            results = await asyncio.gather(
+                *(self.one(item, forwarded, allowed, expose_plan) for item in body)
+            )
             return 200, [result for _, result in results]
-        return await self.one(body, forwarded, allowed)
+        return await self.one(body, forwarded, allowed, expose_plan)
 
     async def one(
-        self, body: Any, headers: Mapping[str, str], allowed: tuple[str, ...]
+        self,
+        body: Any,
+        headers: Mapping[str, str],
+        allowed: tuple[str, ...],
+        expose_plan: bool = False,
     ) -> tuple[int, Json]:
         try:
             graphql_request = GraphQLRequest.of(body)
         except RequestError as exc:
             return exc.status, {"errors": exc.errors}
-        return await self.components.gateway.execute(graphql_request, headers, allowed)
+        return await self.components.gateway.execute(
+            graphql_request, headers, allowed, expose_plan=expose_plan
+        )
 
 
 def build_app(settings: GatewaySettings | None = None) -> GatewayApp:

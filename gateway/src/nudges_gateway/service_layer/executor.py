@@ -81,6 +81,20 @@ class PlanExecution:
             merge_into(self.data, data)
         self.errors.extend(root_errors(answer.get("errors")))
 
+    def _objects_for(self, fetch: Fetch) -> list[Json]:
+        """The objects ``fetch`` completes. An entity fetch typed by an interface (an
+        @interfaceObject's) takes every implementation: an earlier fetch may already have
+        replaced the interface's name with the object's real type."""
+        wanted = fetch.type_filter
+        info = self.sg.types.get(wanted) if wanted else None
+        if wanted is None or info is None or info.kind != "interface":
+            return objects_at(self.data, fetch.path, wanted)
+        return [
+            obj
+            for obj in objects_at(self.data, fetch.path, None)
+            if self.sg.applies(wanted, str(obj.get("__typename", wanted)))
+        ]
+
     async def _entities(self, batch: Batch) -> None:
         variables = self._variables(batch)
         by_alias: dict[str, tuple[list[Fetch], list[list[Json]]]] = {}
@@ -90,7 +104,7 @@ class PlanExecution:
             for fetch in call.fetches:
                 # A fetch whose fields the variables all @skip is not sent at all.
                 if fetch.selection.included(self.coerced):
-                    objects.extend(objects_at(self.data, fetch.path, fetch.type_filter))
+                    objects.extend(self._objects_for(fetch))
             reps, targets = representations(first, objects)
             variables[f"r{call.alias[2:]}"] = reps
             by_alias[call.alias] = (call.fetches, targets)

@@ -162,8 +162,10 @@ class Gateway:
         request: GraphQLRequest,
         headers: Mapping[str, str],
         allowed: tuple[str, ...] = ("query", "mutation"),
+        expose_plan: bool = False,
     ) -> tuple[int, Json]:
-        """The HTTP status and body answering ``request``."""
+        """The HTTP status and body answering ``request`` (with ``expose_plan``, the subgraph
+        requests of its plan in ``extensions.queryPlan``)."""
         started = time.perf_counter()
         try:
             ready = self.ready(request, allowed)
@@ -196,6 +198,8 @@ class Gateway:
                     }
                 ]
             }
+        if expose_plan:
+            body["extensions"] = {"queryPlan": ready.prepared.plan.describe()}
         OPERATIONS.labels(kind, "errors" if "errors" in body else "ok").inc()
         DURATION.labels(kind).observe(time.perf_counter() - started)
         return 200, body

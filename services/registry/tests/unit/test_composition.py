@@ -255,3 +255,20 @@ def test_an_overridden_field_used_in_a_key_stays_as_used_overridden() -> None:
         "code: String! @join__field(graph: A, usedOverridden: true) "
         '@join__field(graph: B, override: "a")'
     ) in sdl
+
+
+def test_a_subgraph_using_contexts_is_refused_as_unsupported() -> None:
+    sdl = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", '
+        'import: ["@key", "@context", "@fromContext"])\n'
+        "type Query { user: User }\n"
+        'type User @key(fields: "id") @context(name: "userContext") { id: ID! locale: String }\n'
+        'type Account @key(fields: "id") {\n'
+        "  id: ID!\n"
+        '  greeting(locale: String @fromContext(field: "$userContext { locale }")): String\n'
+        "}\n"
+    )
+    errors = errors_of(users=sdl)
+    assert errors[0][0] == "INVALID_GRAPHQL"
+    assert "@context" in errors[0][1]
+    assert "not supported" in errors[0][1]

@@ -39,6 +39,8 @@ from nudges_registry.domain.subgraph_schema import (
 )
 
 JOIN_URL = "https://specs.apollo.dev/join/v0.3"
+#: The join version with progressive override labels, used only when a subgraph sets one.
+JOIN_URL_LABELS = "https://specs.apollo.dev/join/v0.4"
 INACCESSIBLE_URL = "https://specs.apollo.dev/inaccessible/v0.2"
 LINK_URL = "https://specs.apollo.dev/link/v1.0"
 BUILTIN_SCALARS = frozenset({"String", "Int", "Float", "Boolean", "ID"})
@@ -136,6 +138,7 @@ class _JoinField:
     external: bool = False
     override: str | None = None
     used_overridden: bool = False
+    override_label: str | None = None
 
 
 @dataclass
@@ -232,6 +235,8 @@ class _Composer:
                 self.errors.append(CompositionError("INVALID_GRAPHQL", str(exc), (source.name,)))
         self.graph_names = graph_enum_names(s.name for s in self.subgraphs)
         self.types: dict[str, _Type] = {}
+        self._provided_cache: set[tuple[str, str, str]] | None = None
+        self.override_labels = False  # join v0.4's overrideLabel is used
 
     def error(
         self, code: str, message: str, subgraphs: Iterable[str] = (), coordinate: str | None = None
@@ -249,12 +254,13 @@ class _Composer:
         if self.errors:
             return Composition(None, self.errors)
         definitions = self._definitions()
+        self._check_extensions_have_base(definitions)
         for name, defs in definitions.items():
             self._merge(name, defs)
         self._interface_objects(definitions)
         self._check_inaccessible_references()
         self._check_reachability(definitions)
-        if "Query" not in self.types:
+        if "Query" not in self.types or not self.types["Query"].fields:
             self.error("NO_QUERIES", "no subgraph defines a field of the Query type")
         if self.errors:
             return Composition(None, self.errors)
@@ -276,6 +282,23 @@ class _Composer:
                 self._check_field_sets(subgraph, typedef)
         return definitions
 
+    def _check_extensions_have_base(
+        self, definitions: dict[str, list[tuple[SubgraphSchema, TypeDef]]]
+    ) -> None:
+        """A Federation 1 ``extend type`` extends a type some subgraph defines."""
+        for name, defs in definitions.items():
+            if name in ROOT_DEFAULT_NAMES.values() or not all(td.extends_only for _, td in defs):
+                continue
+            for sg, _ in defs:
+                if sg.federation_version == "1":
+                    self.error(
+                        "EXTENSION_WITH_NO_BASE",
+                        f'[{sg.name}] Type "{name}" is an extension type, but there is no type '
+                        f'definition for "{name}" in any subgraph.',
+                        (sg.name,),
+                        name,
+                    )
+
     def _check_field_sets(self, subgraph: SubgraphSchema, typedef: TypeDef) -> None:
         for key in typedef.keys:
             self._check_selection(
@@ -287,6 +310,8 @@ class _Composer:
             )
         for fld in typedef.fields.values():
             coordinate = f"{typedef.name}.{fld.name}"
+            if typedef.kind == "interface":
+                self._check_interface_field(subgraph, coordinate, fld)
             if fld.requires is not None and self._check_selection(
                 subgraph,
                 typedef.name,
@@ -319,6 +344,24 @@ class _Composer:
                     "OVERRIDE_FROM_SELF_ERROR",
                     f'[{subgraph.name}] Source and destination subgraphs "{subgraph.name}" are the '
                     f'same for overridden field "{coordinate}"',
+                    (subgraph.name,),
+                    coordinate,
+                )
+
+    def _check_interface_field(self, subgraph: SubgraphSchema, coordinate: str, fld: Field) -> None:
+        """Interface fields are resolved by their implementations: the directives that say how
+        a subgraph resolves a field have no meaning there."""
+        for used, code in (
+            (fld.requires is not None, "REQUIRES_UNSUPPORTED_ON_INTERFACE"),
+            (fld.provides is not None, "PROVIDES_UNSUPPORTED_ON_INTERFACE"),
+            (fld.external, "EXTERNAL_ON_INTERFACE"),
+        ):
+            if used:
+                directive = code.split("_", 1)[0].lower()
+                self.error(
+                    code,
+                    f'[{subgraph.name}] Cannot use @{directive} on field "{coordinate}" of an '
+                    "interface: interface fields are resolved by their implementations",
                     (subgraph.name,),
                     coordinate,
                 )
@@ -459,7 +502,7 @@ class _Composer:
 
     def _provided(self) -> set[tuple[str, str, str]]:
         """(subgraph, type, field) of every external field some @provides makes resolvable."""
-        if not hasattr(self, "_provided_cache"):
+        if self._provided_cache is None:
             found: set[tuple[str, str, str]] = set()
             for sg in self.subgraphs:
                 for td in sg.types.values():
@@ -473,12 +516,17 @@ class _Composer:
 
     def _merge_fields(self, merged: _Type, defs: list[tuple[SubgraphSchema, TypeDef]]) -> None:
         type_graphs = {sg.name for sg, _ in defs}
+        known = {sg.name for sg in self.subgraphs}
         order: list[str] = []
         for _, td in defs:
             order.extend(f for f in td.fields if f not in order)
         for fname in order:
             coordinate = f"{merged.name}.{fname}"
             fdefs = [(sg, td, td.fields[fname]) for sg, td in defs if fname in td.fields]
+            # An @override naming no subgraph of the set has nothing to take over.
+            for _, _, fld in fdefs:
+                if fld.override is not None and fld.override not in known:
+                    fld.override = None
             overridden = {
                 fld.override
                 for sg, _, fld in fdefs
@@ -501,20 +549,26 @@ class _Composer:
             supertype = self._field_type(coordinate, [(sg.name, fld.type) for sg, _, fld in fdefs])
             if supertype is None:
                 continue
-            if resolving and len(resolving) < len(fdefs):
+            fed1_external = any(sg.federation_version == "1" and f.external for sg, _, f in fdefs)
+            if resolving and len(resolving) < len(fdefs) and not fed1_external:
                 # What clients may get is what the resolving subgraphs answer; the external
-                # declarations only need a compatible type.
+                # declarations only need a compatible type. (Federation 1 externals count in
+                # the supergraph's type, as Apollo composes them.)
                 supertype = (
                     self._field_type(coordinate, [(sg.name, fld.type) for sg, _, fld in resolving])
                     or supertype
                 )
             # An external field a @provides names is resolved there too, on some paths.
+            provided = self._provided()
             sharing = resolving + [
                 (sg, td, fld)
                 for sg, td, fld in fdefs
-                if fld.external and (sg.name, merged.name, fname) in self._provided()
+                if fld.external and (sg.name, merged.name, fname) in provided
             ]
             for sg, _, fld in fdefs:
+                # Federation 1 let an @external declaration differ in nullability.
+                if sg.federation_version == "1":
+                    continue
                 if fld.external and not self._external_fits(fld.type, supertype):
                     self.error(
                         "EXTERNAL_TYPE_MISMATCH",
@@ -552,6 +606,8 @@ class _Composer:
                 coordinate, resolving or [(sg, td, f) for sg, td, f in fdefs]
             )
             super_text = type_str(supertype)
+            # When one subgraph's type differs from the supergraph's, every join names its type.
+            typed = any(type_str(fld.type) != super_text for _, _, fld in fdefs)
             needs_join = {sg.name for sg, _, _ in fdefs} != type_graphs or any(
                 fld.external
                 or fld.requires
@@ -560,10 +616,17 @@ class _Composer:
                 or type_str(fld.type) != super_text
                 for _, _, fld in fdefs
             )
+            # A progressive override leaves the field with both subgraphs, each join naming
+            # the label the gateway decides by.
+            labels = {f.override: f.override_label for _, _, f in fdefs if f.override_label}
             joins: list[_JoinField] | None = None
             if needs_join or overridden:
                 joins = []
                 for sg, td, fld in fdefs:
+                    if sg.name in labels:
+                        self.override_labels = True
+                        joins.append(_JoinField(self.g(sg.name), override_label=labels[sg.name]))
+                        continue
                     if sg.name in overridden:
                         used = any(fname in _top_fields(k.fields) for k in td.keys) or any(
                             f.requires and fname in _top_fields(f.requires)
@@ -577,9 +640,10 @@ class _Composer:
                             self.g(sg.name),
                             requires=fld.requires,
                             provides=fld.provides,
-                            type=type_str(fld.type) if type_str(fld.type) != super_text else None,
+                            type=type_str(fld.type) if typed else None,
                             external=fld.external,
                             override=fld.override,
+                            override_label=fld.override_label if fld.override else None,
                         )
                     )
             deprecation = next(
@@ -612,6 +676,18 @@ class _Composer:
         name = names.pop()
         depth = depths.pop()
         levels = [all(levels[i] for _, _, levels in shapes) for i in range(depth)]
+        # The supergraph's type is one of the subgraphs' types that all others are subtypes of
+        # ("[Int!]" and "[Int]!" have none).
+        if levels not in [lv for _, _, lv in shapes]:
+            described = " and ".join(f'"{type_str(t)}" in subgraph "{sg}"' for sg, t in types)
+            self.error(
+                "FIELD_TYPE_MISMATCH",
+                f'Type of field "{coordinate}" is incompatible across subgraphs: it has type '
+                f"{described}",
+                [sg for sg, _ in types],
+                coordinate,
+            )
+            return None
         return parse_type(_type_text(name, levels), no_location=True)
 
     @staticmethod
@@ -823,7 +899,11 @@ class _Composer:
     def _check_reachability(
         self, definitions: dict[str, list[tuple[SubgraphSchema, TypeDef]]]
     ) -> None:
-        """A field only one subgraph resolves must be reachable from the others through a key."""
+        """A field only some subgraphs resolve must be reachable from the others: through a
+        resolvable key of its type there, or by moving the path that leads to it over to such
+        a subgraph (a shared root field, or a parent entity's key, nested as deep as needed).
+        """
+        by_name = {sg.name: sg for sg in self.subgraphs}
         for name, defs in definitions.items():
             merged = self.types.get(name)
             if merged is None or merged.kind != "object" or name in ROOT_DEFAULT_NAMES.values():
@@ -844,24 +924,58 @@ class _Composer:
                 others = set(graphs_of) - resolvers
                 if not others or not resolvers:
                     continue
-                reachable = [r for r in resolvers if any(k.resolvable for k in graphs_of[r].keys)]
-                if not reachable:
+                stranded = [
+                    other
+                    for other in sorted(others)
+                    if not any(
+                        self._reachable(by_name[r], name, by_name[other], frozenset())
+                        for r in resolvers
+                    )
+                ]
+                if stranded:
                     self.error(
                         "SATISFIABILITY_ERROR",
                         f'Field "{name}.{fname}" can only be resolved by subgraph '
                         f'{_quoted(sorted(resolvers), " or ")}, where "{name}" has no '
-                        f"resolvable @key, so it cannot be reached from "
-                        f'{_quoted(sorted(others))} (add a @key to "{name}" '
-                        "there)",
-                        sorted(resolvers | others),
+                        f"resolvable @key and cannot be reached the way "
+                        f'{_quoted(stranded)} reaches it (add a @key to "{name}" there)',
+                        sorted(resolvers | set(stranded)),
                         f"{name}.{fname}",
                     )
+
+    def _reachable(
+        self, target: SubgraphSchema, type_name: str, source: SubgraphSchema, seen: frozenset[str]
+    ) -> bool:
+        """Whether every path ``source`` has to ``type_name`` can continue in ``target``."""
+        if type_name in ROOT_DEFAULT_NAMES.values() or type_name in seen:
+            return True
+        here = target.type(type_name)
+        if here is None:
+            return False
+        if any(k.resolvable for k in here.keys):
+            return True
+        for parent in source.types.values():
+            for fld in parent.fields.values():
+                if fld.external or named_type(fld.type) != type_name:
+                    continue
+                there = target.type(parent.name)
+                same = there.fields.get(fld.name) if there is not None else None
+                if same is None or same.external:
+                    return False
+                if not self._reachable(target, parent.name, source, seen | {type_name}):
+                    return False
+        return True
 
     # --- printing --------------------------------------------------------------------------
 
     def _print(self) -> str:
         roots = [f"  {op}: {name}" for op, name in ROOT_DEFAULT_NAMES.items() if name in self.types]
-        parts = [HEADER.format(roots="\n".join(roots)).rstrip()]
+        header = HEADER.format(roots="\n".join(roots)).rstrip()
+        if self.override_labels:
+            header = header.replace(JOIN_URL, JOIN_URL_LABELS).replace(
+                "usedOverridden: Boolean)", "usedOverridden: Boolean, overrideLabel: String)"
+            )
+        parts = [header]
         graph_values = "\n".join(
             f"  {self.g(sg.name)} @join__graph(name: {print_string(sg.name)}, "
             f"url: {print_string(sg.url)})"
@@ -974,6 +1088,8 @@ class _Composer:
                 args.append(f"override: {print_string(join.override)}")
             if join.used_overridden:
                 args.append("usedOverridden: true")
+            if join.override_label:
+                args.append(f"overrideLabel: {print_string(join.override_label)}")
             text += f" @join__field({', '.join(args)})"
         if fld.deprecation:
             text += f" {fld.deprecation}"

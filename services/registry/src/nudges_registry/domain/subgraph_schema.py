@@ -17,6 +17,7 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    FieldNode,
     GraphQLSyntaxError,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
@@ -59,7 +60,12 @@ FEDERATION_DIRECTIVES = (
     "interfaceObject",
     "extends",
     "tag",
+    "context",
+    "fromContext",
 )
+#: Directives of the federation spec the supergraph cannot carry yet: a subgraph using them is
+#: refused rather than composed into a graph that would answer them wrongly.
+UNSUPPORTED_DIRECTIVES = frozenset({"context", "fromContext"})
 #: Types and root fields every subgraph serves for the router, never part of the graph.
 FEDERATION_INTERNAL_TYPES = frozenset(
     {"_Service", "_Any", "_Entity", "FieldSet", "_FieldSet", "link__Import", "link__Purpose"}
@@ -93,6 +99,7 @@ class Field:
     requires: str | None = None
     provides: str | None = None
     override: str | None = None
+    override_label: str | None = None  # progressive override: "percent(N)" or a custom label
     inaccessible: bool = False
     deprecation: DirectiveNode | None = None
 
@@ -123,6 +130,7 @@ class TypeDef:
     extension: bool = False
     interface_object: bool = False
     inaccessible: bool = False
+    extends_only: bool = False  # declared only with `extend type` (or @extends) here
     interfaces: list[str] = field(default_factory=list)
     fields: dict[str, Field] = field(default_factory=dict)
     input_fields: dict[str, Argument] = field(default_factory=dict)
@@ -262,6 +270,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
 
     def argument(node: InputValueDefinitionNode) -> Argument:
         inaccessible = any(names.of(d) == "inaccessible" for d in node.directives or ())
+        unsupported(node.directives, f'argument "{node.name.value}"')
         return Argument(
             node.name.value,
             rename_type(node.type),
@@ -269,6 +278,14 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
             _description(node),
             inaccessible,
         )
+
+    def unsupported(directives: object, where: str) -> None:
+        for directive in directives or ():  # type: ignore[attr-defined]
+            if names.of(directive) in UNSUPPORTED_DIRECTIVES:
+                raise SubgraphSchemaError(
+                    f"[{name}] @{names.of(directive)} on {where} is not supported by this "
+                    "registry (Federation 2.8 contexts)"
+                )
 
     types: dict[str, TypeDef] = {}
     for definition in document.definitions:
@@ -310,6 +327,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
             kind = "scalar"
         type_name = renamed(type_name)
         typedef = types.get(type_name)
+        typedef_is_new = typedef is None
         if typedef is None:
             typedef = types[type_name] = TypeDef(kind, type_name, _description(definition))
         elif typedef.kind != kind:
@@ -317,6 +335,11 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 f'[{name}] type "{type_name}" is declared both as {typedef.kind} and as {kind}'
             )
         is_extension = "Extension" in type(definition).__name__
+        unsupported(definition.directives, f'type "{type_name}"')
+        if typedef_is_new:
+            typedef.extends_only = is_extension
+        elif not is_extension:
+            typedef.extends_only = False
         for directive in definition.directives or ():
             what = names.of(directive)
             if what == "key":
@@ -328,11 +351,14 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 typedef.shareable = True
             elif what == "extends":
                 typedef.extension = True
+                typedef.extends_only = True
             elif what == "interfaceObject":
                 typedef.interface_object = True
             elif what == "inaccessible":
                 typedef.inaccessible = True
-        if is_extension and names.version == "1":
+        # Federation 2 marks `extend type` in the supergraph; Federation 1 used it for every
+        # entity it did not own, which Federation 2 reads as an ordinary definition.
+        if is_extension and names.version != "1" and type_name not in ROOT_DEFAULT_NAMES.values():
             typedef.extension = True
         for iface in getattr(definition, "interfaces", None) or ():
             if iface.name.value not in typedef.interfaces:
@@ -359,6 +385,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                         fld.provides = _string_arg(directive, "fields")
                     elif what == "override":
                         fld.override = _string_arg(directive, "from")
+                        fld.override_label = _string_arg(directive, "label")
                     elif what == "inaccessible":
                         fld.inaccessible = True
                     elif directive.name.value == "deprecated":
@@ -380,8 +407,48 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                     elif directive.name.value == "deprecated":
                         value.deprecation = directive
                 typedef.values[value.name] = value
-    # Root types without fields (only _service / _entities) are not part of the graph.
-    for root in ROOT_DEFAULT_NAMES.values():
+    if names.version == "1":
+        _upgrade_federation_1(types)
+    else:
+        # Extensions written for Federation 1 mark their key fields @external; those fields
+        # are the subgraph's own.
+        for typedef in types.values():
+            if typedef.extends_only and typedef.keys:
+                keys = {n for key in typedef.keys for n in _key_field_names(key.fields)}
+                for fld in typedef.fields.values():
+                    if fld.name in keys:
+                        fld.external = False
+    # Mutation and Subscription types without fields are not part of the graph. Every
+    # subgraph answers queries (at least `_service` and `_entities`), so it keeps its Query.
+    for root in ("Mutation", "Subscription"):
         if root in types and types[root].kind == "object" and not types[root].fields:
             del types[root]
+    if "Query" not in types:
+        types["Query"] = TypeDef("object", "Query")
     return SubgraphSchema(name, url, types, names.version)
+
+
+def _upgrade_federation_1(types: dict[str, TypeDef]) -> None:
+    """Read a Federation 1 subgraph the way Federation 2 composes it: every field it resolves
+    may be resolved elsewhere too (Federation 1 had no @shareable), and key fields it marks
+    @external are its own (Federation 1 required @external on the keys of type extensions).
+    """
+    for typedef in types.values():
+        if typedef.kind != "object":
+            continue
+        key_fields = {name for key in typedef.keys for name in _key_field_names(key.fields)}
+        for fld in typedef.fields.values():
+            if fld.external and fld.name in key_fields:
+                fld.external = False
+            if not fld.external:
+                fld.shareable = True
+
+
+def _key_field_names(text: str) -> set[str]:
+    """The top-level field names of a field set ("id sku", "org { id } id")."""
+    try:
+        operation = parse("{" + text + "}", no_location=True).definitions[0]
+    except GraphQLSyntaxError:
+        return set()
+    selections = operation.selection_set.selections  # type: ignore[attr-defined]
+    return {s.name.value for s in selections if isinstance(s, FieldNode)}
