@@ -1,12 +1,12 @@
 /** The Admin UI: sign-in gate, navigation, and the page of the current path. */
 import { useEffect, useRef, type ReactNode } from 'react';
 
-import { signOut } from './lib/auth';
-import { ApiError } from './lib/errors';
-import { resetSubscriptions } from './lib/graphql';
-import { LanguageSwitcher, useI18n } from './lib/i18n';
-import { Link, matchPath, navigate, useLocation } from './lib/router';
-import { ErrorMessage, Loading, useQuery } from './lib/ui';
+import { signOut } from '@nudges/shared/auth';
+import { ApiError } from '@nudges/shared/errors';
+import { resetSubscriptions } from '@nudges/shared/graphql';
+import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
+import { Link, matchPath, navigate, useLocation } from '@nudges/shared/router';
+import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
 import { VIEWER } from './operations';
 import { Announcements } from './pages/Announcements';
 import { ClientDetail } from './pages/ClientDetail';

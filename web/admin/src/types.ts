@@ -1,5 +1,5 @@
 /** The shapes the Admin UI reads from the graph. */
-import type { PageInfo } from './lib/ui';
+import type { PageInfo } from '@nudges/shared/ui';
 
 export type Interval = 'WEEK' | 'MONTH' | 'YEAR';
 export type SupportTier = 'BASIC' | 'STANDARD' | 'PREMIUM';

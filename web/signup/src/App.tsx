@@ -1,10 +1,10 @@
 /** The Signup UI: the public pages, a client's sign-up and dashboard, a subscriber's pages. */
 import { useEffect, useRef } from 'react';
 
-import { signOut } from './lib/auth';
-import { resetSubscriptions } from './lib/graphql';
-import { LanguageSwitcher, useI18n } from './lib/i18n';
-import { Link, matchPath, navigate, useLocation } from './lib/router';
+import { signOut } from '@nudges/shared/auth';
+import { resetSubscriptions } from '@nudges/shared/graphql';
+import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
+import { Link, matchPath, navigate, useLocation } from '@nudges/shared/router';
 import { CheckoutSuccess } from './pages/CheckoutSuccess';
 import { Dashboard } from './pages/Dashboard';
 import { Join } from './pages/Join';

@@ -3,8 +3,8 @@ import { createRoot } from 'react-dom/client';
 
 import { App } from './App';
 import { catalogs } from './i18n';
-import { I18nProvider } from './lib/i18n';
-import './lib/styles.css';
+import { I18nProvider } from '@nudges/shared/i18n';
+import '@nudges/shared/styles.css';
 import { SessionProvider } from './session';
 
 const root = document.getElementById('root');

@@ -36,8 +36,8 @@ SERVICES: tuple[Service, ...] = (
     Service("twilio-emulator", "nudges-twilio-emulator", 12112),
 )
 
-#: The web UIs, served by Vite (proxying /graphql and /auth), run when their packages are
-#: installed (``make dev`` installs them with ``make web-deps``).
+#: The web UIs, served by Vite (proxying /graphql and /auth), run when the web/ npm workspace
+#: is installed (``make dev`` installs it with ``make web-deps``).
 UIS: tuple[Service, ...] = (
     Service("admin-ui", "npm --prefix web/admin run dev", 5173, "/"),
     Service("signup-ui", "npm --prefix web/signup run dev", 5174, "/"),
@@ -45,8 +45,7 @@ UIS: tuple[Service, ...] = (
 
 
 def runnable_services(root: Path) -> list[Service]:
-    """Every service, and each UI whose ``node_modules`` exists under ``root``."""
-    uis = [
-        ui for ui in UIS if (root / "web" / ui.name.removesuffix("-ui") / "node_modules").is_dir()
-    ]
-    return [*SERVICES, *uis]
+    """Every service, and the UIs when the web/ workspace's ``node_modules`` exists under
+    ``root``."""
+    installed = (root / "web" / "node_modules").is_dir()
+    return [*SERVICES, *(UIS if installed else ())]

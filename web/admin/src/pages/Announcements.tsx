@@ -1,11 +1,11 @@
 /** Announcements with their delivery figures; those still sending update live. */
 import { useEffect } from 'react';
 
-import { formatDateTime, formatNumber } from '../lib/format';
-import { subscribe } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '../lib/ui';
+import { formatDateTime, formatNumber } from '@nudges/shared/format';
+import { subscribe } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { ANNOUNCEMENT_PROGRESS, ANNOUNCEMENTS } from '../operations';
 import type { Announcement, Connection } from '../types';
 

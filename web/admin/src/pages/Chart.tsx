@@ -1,7 +1,7 @@
 /** A line chart of a few daily series in SVG, with the same figures as a table beside it. */
 import { useId } from 'react';
 
-import { useI18n } from '../lib/i18n';
+import { useI18n } from '@nudges/shared/i18n';
 
 export interface Series {
   key: string;

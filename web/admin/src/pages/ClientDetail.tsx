@@ -1,11 +1,11 @@
 /** One client: profile, plan subscription (cancel at period end), recent announcements. */
 import { useState } from 'react';
 
-import { formatDate, formatMoney, formatNumber } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, useAction, useQuery } from '../lib/ui';
+import { formatDate, formatMoney, formatNumber } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, useAction, useQuery } from '@nudges/shared/ui';
 import { CANCEL_PLAN_SUBSCRIPTION, CLIENT } from '../operations';
 import type { Announcement, ClientRow, Connection, Interval } from '../types';
 import { AnnouncementTable } from './Announcements';

@@ -2,10 +2,10 @@
 import { useEffect, useState, type ReactNode } from 'react';
 
 import { countByDay, lastDays, type AnnouncementCounts, type Day } from '../activity';
-import { formatMoney, formatNumber } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { ErrorMessage, Loading, Notice, useQuery } from '../lib/ui';
+import { formatMoney, formatNumber } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { ErrorMessage, Loading, Notice, useQuery } from '@nudges/shared/ui';
 import { ACTIVITY_ANNOUNCEMENTS, ACTIVITY_MEMBERSHIPS, PAYMENT_TOTALS, PRODUCT_TOTALS, USER_TOTALS } from '../operations';
 import type { Connection } from '../types';
 import { DailyChart } from './Chart';

@@ -1,12 +1,12 @@
 /** Create or edit a plan: its features, a weekly / monthly / yearly price, archive. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
-import { fieldErrors } from '../lib/errors';
-import { formatDateTime, formatMoney, fromMinorUnits, toMinorUnits } from '../lib/format';
-import { gql, subscribe } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link, navigate } from '../lib/router';
-import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextField, useAction, useQuery } from '../lib/ui';
+import { fieldErrors } from '@nudges/shared/errors';
+import { formatDateTime, formatMoney, fromMinorUnits, toMinorUnits } from '@nudges/shared/format';
+import { gql, subscribe } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link, navigate } from '@nudges/shared/router';
+import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextField, useAction, useQuery } from '@nudges/shared/ui';
 import {
   ARCHIVE_PLAN,
   ARCHIVE_PRICE_TIER,

@@ -7,8 +7,8 @@ import type { PriceTier } from '../types';
 import { fakeFetch, operationOf } from './fetch';
 import { renderIn } from './render';
 
-vi.mock('../lib/graphql', async (original) => ({
-  ...(await original<typeof import('../lib/graphql')>()),
+vi.mock('@nudges/shared/graphql', async (original) => ({
+  ...(await original<typeof import('@nudges/shared/graphql')>()),
   subscribe: () => () => undefined,
 }));
 
