@@ -181,6 +181,15 @@ export const ARCHIVE_PLAN = /* GraphQL */ `
   }
 `;
 
+export const REACTIVATE_PLAN = /* GraphQL */ `
+  mutation ReactivatePlan($id: ID!) {
+    reactivatePlan(id: $id) {
+      id
+      active
+    }
+  }
+`;
+
 export const CREATE_PRICE_TIER = /* GraphQL */ `
   mutation CreatePriceTier($planId: ID!, $input: CreatePriceTierInput!) {
     createPriceTier(planId: $planId, input: $input) {

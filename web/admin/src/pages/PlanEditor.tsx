@@ -1,4 +1,4 @@
-/** Create or edit a plan: its features, a weekly / monthly / yearly price, archive. */
+/** Create or edit a plan: its features, a weekly / monthly / yearly price, archive and reactivate. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
 import { fieldErrors } from '@nudges/shared/errors';
@@ -10,6 +10,7 @@ import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextFiel
 import {
   ARCHIVE_PLAN,
   ARCHIVE_PRICE_TIER,
+  REACTIVATE_PLAN,
   CREATE_PLAN,
   CREATE_PRICE_TIER,
   PLAN,
@@ -162,6 +163,12 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
     if (!id) return;
     const done = await archive.run(() => gql(ARCHIVE_PLAN, { id }));
     setConfirmArchive(false);
+    if (done) query.reload();
+  };
+
+  const reactivatePlan = async () => {
+    if (!id) return;
+    const done = await archive.run(() => gql(REACTIVATE_PLAN, { id }));
     if (done) query.reload();
   };
 
@@ -340,7 +347,15 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
                 </button>
               )}
             </section>
-          ) : null}
+          ) : (
+            <section className="card" aria-labelledby="reactivate-h">
+              <h2 id="reactivate-h">{t('plan.reactivateTitle')}</h2>
+              <p>{t('plan.reactivateHint')}</p>
+              <button type="button" onClick={() => void reactivatePlan()} disabled={archive.busy}>
+                {t('plan.reactivate')}
+              </button>
+            </section>
+          )}
         </>
       ) : null}
     </>

@@ -96,4 +96,23 @@ describe('plan editor', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
     expect(await screen.findByText('Please check “Name”: a plan with this name exists')).toBeTruthy();
   });
+
+  it('reactivates an archived plan', async () => {
+    let active = false;
+    const calls = fakeFetch(({ body }) => {
+      const op = operationOf({ url: '', body });
+      if (op === 'ReactivatePlan') {
+        active = true;
+        return { json: { data: { reactivatePlan: { id: 'p1', active: true } } } };
+      }
+      return { json: { data: { plan: { id: 'p1', name: 'Starter', description: '', iconUrl: null, active, stripeProductId: 'prod_1', updatedAt: '2026-01-01T00:00:00Z', features: null, tiers: [tier({ status: 'ARCHIVED' })] } } } };
+    });
+    renderIn(<PlanEditor id="p1" />);
+    expect(await screen.findByText(/This plan is archived/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Reactivate' }));
+    expect(await screen.findByRole('button', { name: 'Archive' })).toBeTruthy();
+    expect(screen.queryByText(/This plan is archived/)).toBeNull();
+    const reactivations = calls.filter((c) => operationOf(c) === 'ReactivatePlan');
+    expect(reactivations.map((c) => c.body.variables)).toEqual([{ id: 'p1' }]);
+  });
 });
