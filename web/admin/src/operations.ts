@@ -54,38 +54,14 @@ export const PAYMENT_TOTALS = /* GraphQL */ `
 `;
 
 /** The announcements and memberships the daily chart is computed from. */
-export const ACTIVITY_ANNOUNCEMENTS = /* GraphQL */ `
-  query ActivityAnnouncements($after: String) {
-    announcements(first: 100, after: $after) {
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        id
-        createdAt
-        confirmedAt
-        completedAt
-        sent
-        delivered
-        failed
-      }
-    }
-  }
-`;
-
-export const ACTIVITY_MEMBERSHIPS = /* GraphQL */ `
-  query ActivityMemberships($after: String) {
-    subscribers(first: 100, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        id
-        joinedAt
-      }
+export const DAILY_ACTIVITY = /* GraphQL */ `
+  query DailyActivity($from: Date!, $to: Date!, $timeZone: String!) {
+    dailyActivity(from: $from, to: $to, timeZone: $timeZone) {
+      day
+      messagesSent
+      messagesDelivered
+      messagesFailed
+      newSubscribers
     }
   }
 `;
