@@ -122,6 +122,11 @@ bench-otp: install ## OTP request-to-token latency of 200 users at 100 logins/s
 web: web-deps ## the Admin and Signup UIs: npm ci of the workspace, a production build of each (web/*/dist)
 	cd web && npm run build --workspace admin --workspace signup
 
+.PHONY: web-codegen
+web-codegen: web-deps ## web/schema.graphql from the subgraphs, then the UIs' operation types (GraphQL Code Generator)
+	$(RUN) python scripts/web_schema.py
+	cd web && npm run codegen
+
 .PHONY: test-reliability
 test-reliability: install ## faults, soak smoke, bad input and security over the platform as processes; prints the figures
 	$(PYTEST) tests/reliability -m "reliability"

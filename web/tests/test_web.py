@@ -9,12 +9,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 WEB = Path(__file__).resolve().parents[1]
+REPO = WEB.parent
 APPS = ("admin", "signup")
 #: Each workspace package and the npm scripts it must pass.
 CHECKS = [("shared", "typecheck"), ("shared", "lint")] + [
@@ -65,6 +67,23 @@ def test_one_workspace_with_one_lock_file() -> None:
         package = json.loads((WEB / app / "package.json").read_text())
         assert "@nudges/shared" in package["dependencies"], app
         assert not (WEB / app / "src" / "lib").exists(), f"{app} keeps its own copy of shared code"
+
+
+def test_the_uis_schema_is_the_public_graph_of_today() -> None:
+    """web/schema.graphql is the API schema of the subgraphs' composition as it is now."""
+    _run([sys.executable, str(REPO / "scripts" / "web_schema.py"), "--check"], REPO)
+
+
+def test_generated_operation_types_are_up_to_date(tmp_path: Path) -> None:
+    """web/*/src/generated/graphql.ts are what GraphQL Code Generator makes now of each app's
+    operations and schema.graphql (which also refuses an operation the schema does not serve)."""
+    _installed(WEB)
+    _run([_npm(), "run", "codegen"], WEB, CODEGEN_OUT=str(tmp_path))
+    for app in APPS:
+        generated = Path(app) / "src" / "generated" / "graphql.ts"
+        assert (tmp_path / generated).read_text() == (WEB / generated).read_text(), (
+            f"web/{generated} is stale: run `make web-codegen`"
+        )
 
 
 @pytest.mark.parametrize(("package", "script"), CHECKS)

@@ -67,29 +67,33 @@ export const DAILY_ACTIVITY = /* GraphQL */ `
 `;
 
 const PLAN_FIELDS = /* GraphQL */ `
-  id
-  name
-  description
-  iconUrl
-  active
-  stripeProductId
-  updatedAt
-  features {
-    messagesPerPeriod
-    supportTier
-    aiAssist
+  fragment PlanFields on Plan {
+    id
+    name
+    description
+    iconUrl
+    active
+    stripeProductId
+    updatedAt
+    features {
+      messagesPerPeriod
+      supportTier
+      aiAssist
+    }
   }
 `;
 
 const TIER_FIELDS = /* GraphQL */ `
-  id
-  name
-  amount
-  currency
-  interval
-  status
-  version
-  stripePriceId
+  fragment TierFields on PriceTier {
+    id
+    name
+    amount
+    currency
+    interval
+    status
+    version
+    stripePriceId
+  }
 `;
 
 export const PLANS = /* GraphQL */ `
@@ -101,35 +105,41 @@ export const PLANS = /* GraphQL */ `
         endCursor
       }
       nodes {
-        ${PLAN_FIELDS}
+        ...PlanFields
         tiers {
-          ${TIER_FIELDS}
+          ...TierFields
         }
       }
     }
   }
+  ${PLAN_FIELDS}
+  ${TIER_FIELDS}
 `;
 
 export const PLAN = /* GraphQL */ `
   query AdminPlan($id: ID!) {
     plan(id: $id) {
-      ${PLAN_FIELDS}
+      ...PlanFields
       tiers(includeArchived: true) {
-        ${TIER_FIELDS}
+        ...TierFields
       }
     }
   }
+  ${PLAN_FIELDS}
+  ${TIER_FIELDS}
 `;
 
 export const PLAN_UPDATED = /* GraphQL */ `
   subscription PlanUpdated($id: ID) {
     planUpdated(id: $id) {
-      ${PLAN_FIELDS}
+      ...PlanFields
       tiers {
-        ${TIER_FIELDS}
+        ...TierFields
       }
     }
   }
+  ${PLAN_FIELDS}
+  ${TIER_FIELDS}
 `;
 
 export const CREATE_PLAN = /* GraphQL */ `
@@ -299,6 +309,8 @@ export const CLIENT = /* GraphQL */ `
           delivered
           failed
           createdAt
+          confirmedAt
+          completedAt
         }
       }
     }
@@ -316,26 +328,28 @@ export const CANCEL_PLAN_SUBSCRIPTION = /* GraphQL */ `
 `;
 
 const MEMBERSHIP_FIELDS = /* GraphQL */ `
-  totalCount
-  pageInfo {
-    hasNextPage
-    endCursor
-  }
-  nodes {
-    id
-    status
-    source
-    joinedAt
-    stoppedAt
-    subscriber {
-      id
-      phoneMasked
-      locale
+  fragment MembershipPage on MembershipConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
     }
-    client {
+    nodes {
       id
-      name
-      slug
+      status
+      source
+      joinedAt
+      stoppedAt
+      subscriber {
+        id
+        phoneMasked
+        locale
+      }
+      client {
+        id
+        name
+        slug
+      }
     }
   }
 `;
@@ -343,9 +357,10 @@ const MEMBERSHIP_FIELDS = /* GraphQL */ `
 export const SUBSCRIBERS = /* GraphQL */ `
   query Subscribers($first: Int!, $after: String, $status: MembershipStatus) {
     subscribers(first: $first, after: $after, status: $status) {
-      ${MEMBERSHIP_FIELDS}
+      ...MembershipPage
     }
   }
+  ${MEMBERSHIP_FIELDS}
 `;
 
 export const CLIENT_SUBSCRIBERS = /* GraphQL */ `
@@ -353,10 +368,11 @@ export const CLIENT_SUBSCRIBERS = /* GraphQL */ `
     client(id: $id) {
       id
       subscribers(first: $first, after: $after, status: $status) {
-        ${MEMBERSHIP_FIELDS}
+        ...MembershipPage
       }
     }
   }
+  ${MEMBERSHIP_FIELDS}
 `;
 
 export const FIND_CLIENTS = /* GraphQL */ `

@@ -12,7 +12,10 @@ import type { Announcement, Connection } from '../types';
 const PAGE = 20;
 const IN_FLIGHT = new Set(['CONFIRMED', 'SENDING']);
 
-export function AnnouncementTable({ items, showClient = true }: { items: Announcement[]; showClient?: boolean }) {
+/** An announcement as the tables show it; a client's own page leaves the client out. */
+type AnnouncementRow = Omit<Announcement, 'client'> & { client?: Announcement['client'] };
+
+export function AnnouncementTable({ items, showClient = true }: { items: AnnouncementRow[]; showClient?: boolean }) {
   const { t, locale } = useI18n();
   const n = (v: number) => formatNumber(v, locale);
   return (

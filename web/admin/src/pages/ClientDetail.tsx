@@ -7,24 +7,12 @@ import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { Empty, ErrorMessage, Loading, useAction, useQuery } from '@nudges/shared/ui';
 import { CANCEL_PLAN_SUBSCRIPTION, CLIENT } from '../operations';
-import type { Announcement, ClientRow, Connection, Interval } from '../types';
+import type { ClientDetailQuery } from '../generated/graphql';
 import { AnnouncementTable } from './Announcements';
-
-interface Detail extends ClientRow {
-  subscription: {
-    id: string;
-    status: string;
-    currentPeriodEnd: string | null;
-    cancelAtPeriodEnd: boolean;
-    stripeSubscriptionId: string;
-    priceTier: { name: string; amount: number; currency: string; interval: Interval; plan: { name: string } };
-  } | null;
-  announcements: Connection<Announcement>;
-}
 
 export function ClientDetail({ id }: { id: string }) {
   const { t, locale } = useI18n();
-  const query = useQuery<{ client: Detail | null }>(CLIENT, { id });
+  const query = useQuery<ClientDetailQuery>(CLIENT, { id });
   const cancel = useAction();
   const [confirming, setConfirming] = useState(false);
   const client = query.data?.client;
