@@ -3,7 +3,7 @@ import { useEffect, useRef, type ReactNode } from 'react';
 
 import { signOut } from '@nudges/shared/auth';
 import { ApiError } from '@nudges/shared/errors';
-import { resetSubscriptions } from '@nudges/shared/graphql';
+import { resetSession } from '@nudges/shared/graphql';
 import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
 import { Link, matchPath, navigate, useLocation } from '@nudges/shared/router';
 import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
@@ -115,7 +115,7 @@ export function App() {
     } catch {
       // The session is forgotten here either way; the server revokes what it still knows.
     }
-    resetSubscriptions();
+    resetSession();
     navigate('/', { replace: true });
     session.reload();
   };
@@ -143,7 +143,7 @@ export function App() {
         <Login
           notAdmin={viewer !== null}
           onSignedIn={() => {
-            resetSubscriptions();
+            resetSession();
             session.reload();
           }}
         />

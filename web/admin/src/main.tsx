@@ -4,15 +4,18 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { catalogs } from './i18n';
 import { I18nProvider } from '@nudges/shared/i18n';
+import { GraphProvider } from '@nudges/shared/ui';
 import '@nudges/shared/styles.css';
 
 const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
+      <GraphProvider>
       <I18nProvider catalogs={catalogs}>
         <App />
       </I18nProvider>
+      </GraphProvider>
     </StrictMode>,
   );
 }

@@ -3,8 +3,10 @@ import {
   useCallback,
   useEffect,
   useId,
+  useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
   type InputHTMLAttributes,
   type ReactNode,
   type Ref,
@@ -13,7 +15,9 @@ import {
 
 import { requestCode, verifyCode, type Role } from './auth';
 import { describeError, fieldErrors } from './errors';
-import { gql } from './graphql';
+import { Provider, useQuery as useUrqlQuery } from 'urql';
+
+import { apiErrorOf, graphClient, onClientChange } from './graphql';
 import { useI18n } from './i18n';
 import { codeProblem, compactPhone, phoneProblem } from './phone';
 
@@ -25,33 +29,38 @@ export interface QueryState<T> {
   setData: (update: (previous: T | undefined) => T | undefined) => void;
 }
 
-/** Runs `query` when it or its variables change (`skip` waits); keeps the last data while reloading. */
+/** Gives the pages the page's graph client, and a new one (empty cache) after resetSession(). */
+export function GraphProvider({ children }: { children: ReactNode }) {
+  const client = useSyncExternalStore(onClientChange, graphClient);
+  return <Provider value={client}>{children}</Provider>;
+}
+
+/** Runs `query` when it or its variables change (`skip` waits): what the cache holds shows at
+ * once, and the network's answer follows (`cache-and-network`); keeps the last data while
+ * reloading. `setData` changes the shown data until the next answer. */
 export function useQuery<T>(query: string, variables: Record<string, unknown> = {}, skip = false): QueryState<T> {
-  const [data, setDataState] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(!skip);
-  const [attempt, setAttempt] = useState(0);
   const key = JSON.stringify(variables);
+  const stable = useMemo(() => JSON.parse(key) as Record<string, unknown>, [key]);
+  const [result, reexecute] = useUrqlQuery<T>({ query, variables: stable, pause: skip, requestPolicy: 'cache-and-network' });
+  const [local, setLocal] = useState<{ base: T | undefined; data: T | undefined } | null>(null);
+  const data = local && local.base === result.data ? local.data : result.data;
+  const error = useMemo(() => (result.error ? apiErrorOf(result.error) : null), [result.error]);
+  const reload = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  // Stable, so that effects depending on it (subscriptions) are not restarted by each answer.
+  const latest = useRef(result.data);
   useEffect(() => {
-    if (skip) return undefined;
-    const controller = new AbortController();
-    setLoading(true);
-    gql<T>(query, JSON.parse(key) as Record<string, unknown>, controller.signal)
-      .then((result) => {
-        setDataState(result);
-        setError(null);
-      })
-      .catch((cause: unknown) => {
-        if (!controller.signal.aborted) setError(cause);
-      })
-      .finally(() => {
-        if (!controller.signal.aborted) setLoading(false);
-      });
-    return () => controller.abort();
-  }, [query, key, skip, attempt]);
-  const reload = useCallback(() => setAttempt((n) => n + 1), []);
-  const setData = useCallback((update: (previous: T | undefined) => T | undefined) => setDataState(update), []);
-  return { data, error, loading, reload, setData };
+    latest.current = result.data;
+  }, [result.data]);
+  const setData = useCallback(
+    (update: (previous: T | undefined) => T | undefined) =>
+      setLocal((previous) => {
+        const base = latest.current;
+        const shown = previous && previous.base === base ? previous.data : base;
+        return { base, data: update(shown) };
+      }),
+    [],
+  );
+  return { data: data ?? undefined, error, loading: !skip && result.fetching, reload, setData };
 }
 
 /** One action at a time (a form submit, a button): busy while it runs, the error it ended with. */

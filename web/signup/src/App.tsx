@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'react';
 
 import { signOut } from '@nudges/shared/auth';
-import { resetSubscriptions } from '@nudges/shared/graphql';
+import { resetSession } from '@nudges/shared/graphql';
 import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
 import { Link, matchPath, navigate, useLocation } from '@nudges/shared/router';
 import { CheckoutSuccess } from './pages/CheckoutSuccess';
@@ -53,7 +53,7 @@ export function App() {
     } catch {
       // Forgotten here either way; the server revokes what it still knows.
     }
-    resetSubscriptions();
+    resetSession();
     session.reload();
     navigate('/');
   };

@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { catalogs } from './i18n';
 import { I18nProvider } from '@nudges/shared/i18n';
+import { GraphProvider } from '@nudges/shared/ui';
 import '@nudges/shared/styles.css';
 import { SessionProvider } from './session';
 
@@ -11,11 +12,13 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
+      <GraphProvider>
       <I18nProvider catalogs={catalogs}>
         <SessionProvider>
           <App />
         </SessionProvider>
       </I18nProvider>
+      </GraphProvider>
     </StrictMode>,
   );
 }

@@ -2,12 +2,18 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 
 import { catalogs } from '../i18n';
+import { resetSession } from '@nudges/shared/graphql';
 import { I18nProvider, type Locale } from '@nudges/shared/i18n';
+import { GraphProvider } from '@nudges/shared/ui';
 
+/** `ui` in English (or `locale`), on a new graph client: no cache carried over from another test. */
 export function renderIn(ui: ReactElement, locale: Locale = 'en') {
+  resetSession();
   return render(
+    <GraphProvider>
     <I18nProvider catalogs={catalogs} locale={locale}>
       {ui}
-    </I18nProvider>,
+    </I18nProvider>
+    </GraphProvider>,
   );
 }

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
 import { fieldErrors } from '@nudges/shared/errors';
-import { gql, resetSubscriptions } from '@nudges/shared/graphql';
+import { gql, resetSession } from '@nudges/shared/graphql';
 import { useI18n, LOCALES, type Locale } from '@nudges/shared/i18n';
 import { navigate } from '@nudges/shared/router';
 import { ErrorMessage, focusFirstInvalid, Loading, Notice, PhoneLogin, SelectField, TextField, useAction } from '@nudges/shared/ui';
@@ -102,7 +102,7 @@ export function Signup() {
           <PhoneLogin
             role="client"
             onSignedIn={() => {
-              resetSubscriptions();
+              resetSession();
               setJustSignedIn(true);
               session.reload();
             }}
