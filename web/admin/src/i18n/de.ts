@@ -42,7 +42,6 @@ export const de: Record<AdminKey, string> = {
   'dash.delivered': 'Zugestellt',
   'dash.failed': 'Fehlgeschlagen',
   'dash.joined': 'Neue Abonnenten',
-  'dash.legend': 'Legende',
   'dash.showTable': 'Zahlen als Tabelle zeigen',
   'dash.day': 'Tag',
   'plans.new': 'Neuer Tarif',

@@ -41,7 +41,6 @@ export const en = {
   'dash.delivered': 'Delivered',
   'dash.failed': 'Failed',
   'dash.joined': 'New subscribers',
-  'dash.legend': 'Legend',
   'dash.showTable': 'Show the figures as a table',
   'dash.day': 'Day',
   'plans.new': 'New plan',

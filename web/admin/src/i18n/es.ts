@@ -42,7 +42,6 @@ export const es: Record<AdminKey, string> = {
   'dash.delivered': 'Entregados',
   'dash.failed': 'Fallidos',
   'dash.joined': 'Nuevos suscriptores',
-  'dash.legend': 'Leyenda',
   'dash.showTable': 'Ver las cifras en una tabla',
   'dash.day': 'Día',
   'plans.new': 'Nuevo plan',

@@ -42,7 +42,6 @@ export const fr: Record<AdminKey, string> = {
   'dash.delivered': 'Remis',
   'dash.failed': 'En échec',
   'dash.joined': 'Nouveaux abonnés',
-  'dash.legend': 'Légende',
   'dash.showTable': 'Afficher les chiffres sous forme de tableau',
   'dash.day': 'Jour',
   'plans.new': 'Nouvelle offre',

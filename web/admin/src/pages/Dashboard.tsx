@@ -1,12 +1,11 @@
 /** Totals of every subgraph, and the last two weeks day by day. */
-import { useMemo, type ReactNode } from 'react';
+import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 
 import { lastDays, type Day } from '../activity';
 import { formatMoney, formatNumber } from '@nudges/shared/format';
 import { useI18n } from '@nudges/shared/i18n';
 import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
 import { DAILY_ACTIVITY, PAYMENT_TOTALS, PRODUCT_TOTALS, USER_TOTALS } from '../operations';
-import { DailyChart } from './Chart';
 
 interface UserTotals {
   clients: number;
@@ -37,6 +36,8 @@ interface PaymentTotals {
 }
 
 const DAYS = 14;
+// Recharts is most of the dashboard's weight: loaded with the chart, not with the app.
+const DailyChart = lazy(() => import('./Chart').then((module) => ({ default: module.DailyChart })));
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
@@ -79,7 +80,7 @@ function ActivityChart() {
       {query.error ? <ErrorMessage error={query.error} onRetry={query.reload} /> : null}
       {query.loading && !activity ? <Loading /> : null}
       {activity ? (
-        <>
+        <Suspense fallback={<Loading />}>
           <h3>{t('dash.messagesPerDay')}</h3>
           <DailyChart
             title={t('dash.messagesPerDay')}
@@ -110,7 +111,7 @@ function ActivityChart() {
               { key: 'joined', label: t('dash.joined'), color: '#6b2fb3', values: activity.map((d) => d.newSubscribers) },
             ]}
           />
-        </>
+        </Suspense>
       ) : null}
     </section>
   );
