@@ -5,7 +5,7 @@ import { signOut } from '@nudges/shared/auth';
 import { ApiError } from '@nudges/shared/errors';
 import { resetSession } from '@nudges/shared/graphql';
 import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
-import { Link, matchPath, navigate, useLocation } from '@nudges/shared/router';
+import { Link, navigate, Route, Routes, useLocation, useParams } from '@nudges/shared/router';
 import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
 import { VIEWER } from './operations';
 import { Announcements } from './pages/Announcements';
@@ -29,19 +29,30 @@ const SECTIONS = [
   ['/dead-letters', 'nav.deadLetters'],
 ] as const;
 
-function Page({ path }: { path: string }) {
-  let params: Record<string, string> | null;
-  if (path === '/') return <Dashboard />;
-  if (path === '/plans') return <Plans />;
-  if (path === '/plans/new') return <PlanEditor />;
-  if ((params = matchPath('/plans/:id', path))) return <PlanEditor id={params.id} />;
-  if (path === '/discounts') return <DiscountCodes />;
-  if (path === '/clients') return <Clients />;
-  if ((params = matchPath('/clients/:id', path))) return <ClientDetail id={params.id ?? ''} />;
-  if (path === '/subscribers') return <Subscribers />;
-  if (path === '/announcements') return <Announcements />;
-  if (path === '/dead-letters') return <DeadLetters />;
-  return <NotFound />;
+function Page() {
+  return (
+    <Routes>
+      <Route path="/" element={<Dashboard />} />
+      <Route path="/plans" element={<Plans />} />
+      <Route path="/plans/new" element={<PlanEditor />} />
+      <Route path="/plans/:id" element={<PlanAt />} />
+      <Route path="/discounts" element={<DiscountCodes />} />
+      <Route path="/clients" element={<Clients />} />
+      <Route path="/clients/:id" element={<ClientAt />} />
+      <Route path="/subscribers" element={<Subscribers />} />
+      <Route path="/announcements" element={<Announcements />} />
+      <Route path="/dead-letters" element={<DeadLetters />} />
+      <Route path="*" element={<NotFound />} />
+    </Routes>
+  );
+}
+
+function PlanAt() {
+  return <PlanEditor id={useParams().id} />;
+}
+
+function ClientAt() {
+  return <ClientDetail id={useParams().id ?? ''} />;
 }
 
 function NotFound() {
@@ -106,7 +117,6 @@ function Shell({ children, signedIn, onSignOut }: { children: ReactNode; signedI
 
 export function App() {
   const { t } = useI18n();
-  const { path } = useLocation();
   const session = useQuery<{ viewer: { __typename: string } | null }>(VIEWER);
 
   const leave = async () => {
@@ -152,7 +162,7 @@ export function App() {
   }
   return (
     <Shell signedIn onSignOut={() => void leave()}>
-      <Page path={path} />
+      <Page />
     </Shell>
   );
 }

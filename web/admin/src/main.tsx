@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { catalogs } from './i18n';
 import { I18nProvider } from '@nudges/shared/i18n';
+import { AppRouter } from '@nudges/shared/router';
 import { GraphProvider } from '@nudges/shared/ui';
 import '@nudges/shared/styles.css';
 
@@ -13,7 +14,9 @@ if (root) {
     <StrictMode>
       <GraphProvider>
       <I18nProvider catalogs={catalogs}>
-        <App />
+        <AppRouter>
+            <App />
+          </AppRouter>
       </I18nProvider>
       </GraphProvider>
     </StrictMode>,

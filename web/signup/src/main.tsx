@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { catalogs } from './i18n';
 import { I18nProvider } from '@nudges/shared/i18n';
+import { AppRouter } from '@nudges/shared/router';
 import { GraphProvider } from '@nudges/shared/ui';
 import '@nudges/shared/styles.css';
 import { SessionProvider } from './session';
@@ -15,7 +16,9 @@ if (root) {
       <GraphProvider>
       <I18nProvider catalogs={catalogs}>
         <SessionProvider>
-          <App />
+          <AppRouter>
+            <App />
+          </AppRouter>
         </SessionProvider>
       </I18nProvider>
       </GraphProvider>

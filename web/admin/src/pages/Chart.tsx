@@ -1,6 +1,6 @@
 /** A line chart of a few daily series (Recharts), with the same figures as a table beside it
  * for screen readers and anyone who prefers numbers. */
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from 'recharts';
 
 import { useI18n } from '@nudges/shared/i18n';
 
@@ -29,7 +29,6 @@ export function DailyChart({ title, days, series }: { title: string; days: strin
             <CartesianGrid stroke="#c9ced6" vertical={false} />
             <XAxis dataKey="day" tick={{ fill: '#4a5361', fontSize: 12 }} interval="preserveStartEnd" minTickGap={16} />
             <YAxis allowDecimals={false} tick={{ fill: '#4a5361', fontSize: 12 }} tickFormatter={(v: number) => number.format(v)} width={44} />
-            <Tooltip formatter={(value) => number.format(Number(value))} />
             <Legend />
             {series.map((s) => (
               <Line

@@ -4,6 +4,7 @@ import type { ReactElement } from 'react';
 import { catalogs } from '../i18n';
 import { resetSession } from '@nudges/shared/graphql';
 import { I18nProvider, type Locale } from '@nudges/shared/i18n';
+import { AppRouter } from '@nudges/shared/router';
 import { GraphProvider } from '@nudges/shared/ui';
 import { SessionProvider } from '../session';
 
@@ -13,7 +14,9 @@ export function renderIn(ui: ReactElement, locale: Locale = 'en') {
   return render(
     <GraphProvider>
     <I18nProvider catalogs={catalogs} locale={locale}>
-      <SessionProvider>{ui}</SessionProvider>
+      <SessionProvider>
+        <AppRouter>{ui}</AppRouter>
+      </SessionProvider>
     </I18nProvider>
     </GraphProvider>,
   );
