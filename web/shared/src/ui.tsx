@@ -19,7 +19,7 @@ import { Provider, useQuery as useUrqlQuery } from 'urql';
 
 import { apiErrorOf, graphClient, onClientChange } from './graphql';
 import { useI18n } from './i18n';
-import { codeProblem, compactPhone, phoneProblem } from './phone';
+import { codeProblem, formatPhone, phoneProblem, toE164 } from './phone';
 
 export interface QueryState<T> {
   data: T | undefined;
@@ -284,7 +284,7 @@ export function PhoneLogin({
       return;
     }
     setProblems({});
-    const sent = await action.run(() => requestCode(compactPhone(phone), role));
+    const sent = await action.run(() => requestCode(toE164(phone) ?? phone.trim(), role));
     if (sent) {
       setDevCode(sent.code ?? null);
       setStep('code');
@@ -300,7 +300,7 @@ export function PhoneLogin({
     }
     setProblems({});
     const done = await action.run(async () => {
-      await verifyCode(compactPhone(phone), code.trim(), role);
+      await verifyCode(toE164(phone) ?? phone.trim(), code.trim(), role);
       return true;
     });
     if (done) onSignedIn();
@@ -326,12 +326,12 @@ export function PhoneLogin({
           autoComplete="tel"
           inputMode="tel"
           value={phone}
-          onChange={(e) => setPhone(e.target.value)}
+          onChange={(e) => setPhone(formatPhone(e.target.value))}
           error={problems.phone ?? serverFields.phone}
         />
       ) : (
         <>
-          <p>{t('login.codeSent', { phone: compactPhone(phone) })}</p>
+          <p>{t('login.codeSent', { phone: toE164(phone) ?? phone })}</p>
           {devCode ? (
             <Notice>
               <span data-testid="dev-code">{t('login.devCode', { code: devCode })}</span>
