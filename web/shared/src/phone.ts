@@ -2,7 +2,7 @@
  * libphonenumber-js, which knows every country's numbering plan. A number without `+` is read
  * in the country of the browser's language (en-US: the United States); the server gets E.164. */
 import { AsYouType, isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 /** The country of the browser's first language that names one (`fr` means France), if any.
  * Functions below take it by default; null means none (the number must start with +). */
@@ -33,26 +33,28 @@ export function formatPhone(value: string, country: CountryCode | null = browser
 
 /** A phone number field: the issues are i18n keys; the value becomes E.164. */
 export function phoneSchema(country: CountryCode | null = browserCountry() ?? null) {
-  return z
-    .string()
-    .trim()
-    .superRefine((value, context) => {
-      if (!value) context.addIssue({ code: 'custom', message: 'validation.phoneRequired' });
-      else if (!value.startsWith('+') && !country) context.addIssue({ code: 'custom', message: 'validation.phoneCountry' });
-      else if (!toE164(value, country)) context.addIssue({ code: 'custom', message: 'validation.phoneInvalid' });
-    })
-    .transform((value) => toE164(value, country) ?? value);
+  return z.pipe(
+    z.string().check(
+      z.trim(),
+      z.superRefine((value, context) => {
+        if (!value) context.addIssue({ code: 'custom', message: 'validation.phoneRequired', input: value });
+        else if (!value.startsWith('+') && !country) context.addIssue({ code: 'custom', message: 'validation.phoneCountry', input: value });
+        else if (!toE164(value, country)) context.addIssue({ code: 'custom', message: 'validation.phoneInvalid', input: value });
+      }),
+    ),
+    z.transform((value: string) => toE164(value, country) ?? value),
+  );
 }
 
 /** A six-digit one-time code. */
-export const codeSchema = z
-  .string()
-  .trim()
-  .min(1, 'validation.codeRequired')
-  .regex(/^\d{6}$/, 'validation.codeInvalid');
+export const codeSchema = z.string().check(
+  z.trim(),
+  z.minLength(1, 'validation.codeRequired'),
+  z.regex(/^\d{6}$/, 'validation.codeInvalid'),
+);
 
-function firstIssue(result: z.ZodSafeParseResult<string>): string | null {
-  return result.success ? null : (result.error.issues[0]?.message ?? 'validation.phoneInvalid');
+function firstIssue(result: { success: boolean; error?: { issues: { message: string }[] } }): string | null {
+  return result.success ? null : (result.error?.issues[0]?.message ?? 'validation.phoneInvalid');
 }
 
 /** Why `value` cannot be a phone number (an i18n key), or null when it can. */
