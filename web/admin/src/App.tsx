@@ -34,7 +34,6 @@ function Page() {
     <Routes>
       <Route path="/" element={<Dashboard />} />
       <Route path="/plans" element={<Plans />} />
-      <Route path="/plans/new" element={<PlanEditor />} />
       <Route path="/plans/:id" element={<PlanAt />} />
       <Route path="/discounts" element={<DiscountCodes />} />
       <Route path="/clients" element={<Clients />} />
@@ -47,8 +46,11 @@ function Page() {
   );
 }
 
+/** `/plans/new` and `/plans/:id` are one route, so that the editor (and its "Saved." notice)
+ * stays when a new plan's address replaces `/plans/new`. */
 function PlanAt() {
-  return <PlanEditor id={useParams().id} />;
+  const { id } = useParams();
+  return <PlanEditor id={id === 'new' ? undefined : id} />;
 }
 
 function ClientAt() {

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
+import { App } from '../App';
 import { PlanEditor, validatePlan, type PlanForm } from '../pages/PlanEditor';
 import { tierChanges } from '../plans';
 import type { PriceTier } from '../types';
@@ -114,5 +115,22 @@ describe('plan editor', () => {
     expect(screen.queryByText(/This plan is archived/)).toBeNull();
     const reactivations = calls.filter((c) => operationOf(c) === 'ReactivatePlan');
     expect(reactivations.map((c) => c.body.variables)).toEqual([{ id: 'p1' }]);
+  });
+
+  it('keeps the editor and its notice when a new plan gets its address', async () => {
+    window.history.replaceState(null, '', '/plans/new');
+    fakeFetch(({ body }) => {
+      const op = operationOf({ url: '', body });
+      if (op === 'AdminViewer') return { json: { data: { viewer: { __typename: 'Admin', id: 'a1' } } } };
+      if (op === 'CreatePlan') return { json: { data: { createPlan: { id: 'p1' } } } };
+      if (op === 'CreatePriceTier') return { json: { data: { createPriceTier: { id: 't' } } } };
+      return { json: { data: { plan: { id: 'p1', name: 'Starter', description: '', iconUrl: null, active: true, stripeProductId: null, updatedAt: '2026-01-01T00:00:00Z', features: null, tiers: [] } } } };
+    });
+    renderIn(<App />);
+    fireEvent.change(await screen.findByLabelText('Name'), { target: { value: 'Starter' } });
+    fireEvent.change(screen.getByLabelText('Monthly'), { target: { value: '9' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
+    await waitFor(() => expect(window.location.pathname).toBe('/plans/p1'));
+    expect(await screen.findByText(/^Saved\./)).toBeTruthy();
   });
 });
