@@ -131,6 +131,9 @@ describe('plan editor', () => {
     fireEvent.change(screen.getByLabelText('Monthly'), { target: { value: '9' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
     await waitFor(() => expect(window.location.pathname).toBe('/plans/p1'));
-    expect(await screen.findByText(/^Saved\./)).toBeTruthy();
+    // The plan as loaded at its new address, and the notice still beside it.
+    expect(await screen.findByRole('heading', { name: 'Plan: Starter', level: 1 })).toBeTruthy();
+    expect(await screen.findByRole('button', { name: 'Archive' })).toBeTruthy();
+    expect(screen.getByText(/^Saved\./)).toBeTruthy();
   });
 });
