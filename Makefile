@@ -22,7 +22,7 @@ install: uv ## install every package from the lock file and generate code
 	$(MAKE) --no-print-directory generate
 
 generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
-	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do bash $$gen || exit 1; done
+	@for gen in $$(ls scripts/generate-*.sh 2>/dev/null); do UV="$(UV)" bash $$gen || exit 1; done
 
 dev: install web-deps ## the whole platform on this machine, UIs included (Ctrl-C stops it)
 	$(RUN) nudges-dev up

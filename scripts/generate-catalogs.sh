@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=services/localization/src/nudges_localization/locales
-uv run --frozen pybabel compile --statistics --domain messages --directory "$dir"
+${UV:-uv} run --frozen pybabel compile --statistics --domain messages --directory "$dir"

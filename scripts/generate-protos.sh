@@ -7,7 +7,7 @@ out=libs/nudges-kit/src/nudges_kit/_generated
 protos=$(find proto -name '*.proto' | sort)
 [ -n "$protos" ] || exit 0
 rm -rf "$out" && mkdir -p "$out"
-uv run --frozen python -m grpc_tools.protoc -I proto \
+${UV:-uv} run --frozen python -m grpc_tools.protoc -I proto \
   --python_out="$out" --grpc_python_out="$out" --mypy_out="$out" --mypy_grpc_out="$out" $protos
 # Packages for every generated folder, and imports made relative to nudges_kit._generated.
 find "$out" -type d -exec touch {}/__init__.py \;

@@ -146,7 +146,7 @@ def mark_revoked(target: str, key: str) -> None:
     """Write a revocation the way AuthApi does (``nudges_kit.sessions``)."""
 
     async def put() -> None:
-        async with WarpCacheClient(target) as cache:
+        async with WarpCacheClient(target, token=development_warpcache_token("auth")) as cache:
             await cache.set(key, b"1", ttl_seconds=60)
 
     asyncio.run(put())

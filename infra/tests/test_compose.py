@@ -176,7 +176,7 @@ def test_images_are_pinned(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         image = service.get("image", "")
         if "build" not in service:
-            assert re.search(r":[0-9][\w.-]*$", image), (
+            assert re.search(r":v?[0-9][\w.-]*$", image), (
                 f"{name}: {image} is not pinned to a version"
             )
 

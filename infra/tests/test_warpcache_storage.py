@@ -76,6 +76,7 @@ def test_the_task_environment_is_valid_warpcache_settings(
     env_vars = {
         **{k: str(v) for k, v in tf["common_environment"].items() if "${" not in str(v)},
         **{k: v for k, v in warpcache["environment"].items() if "${" not in v},
+        "KAFKA_AWS_REGION": "us-east-1",
         "WARPCACHE_REDIS_URL": "rediss://primary.example.cache.amazonaws.com:6379/0",
         "WARPCACHE_REDIS_AUTH_TOKEN": "placeholder-token",
         "WARPCACHE_CALLERS": '{"auth": "placeholder-auth-token"}',

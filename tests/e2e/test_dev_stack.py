@@ -4,6 +4,7 @@ and every service ready."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +12,21 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from nudges_devstack.infra import Postgres, free_port
-from nudges_devstack.services import runnable_services
+from nudges_devstack.infra import Postgres, free_port, free_port_offset
+from nudges_devstack.services import SERVICES, runnable_services
 from nudges_kit.settings import with_database
 
 
 @pytest.mark.slow
 def test_every_service_becomes_ready(tmp_path: Path, postgres: Postgres) -> None:
-    env = {**os.environ, "NUDGES_STATE_DIR": str(tmp_path), "POSTGRES_URL": postgres.url}
+    offset = free_port_offset(p for s in SERVICES for p in (s.port, s.grpc_port) if p)
+    env = {
+        **os.environ,
+        "NUDGES_STATE_DIR": str(tmp_path),
+        "POSTGRES_URL": postgres.url,
+        # Beside any platform on the default ports.
+        "NUDGES_PORT_OFFSET": str(offset),
+    }
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "nudges-dev"),
@@ -37,7 +45,13 @@ def test_every_service_becomes_ready(tmp_path: Path, postgres: Postgres) -> None
     )
     tail = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, tail
-    assert f"all {len(runnable_services(Path.cwd()))} services healthy" in result.stdout
+    services = runnable_services(Path.cwd(), offset)
+    assert f"all {len(services)} services healthy" in result.stdout
+    # One table once all are ready: every service, where it answers, and its state.
+    assert re.search(r"^service +URL +state$", result.stdout, re.MULTILINE), tail
+    for service in services:
+        row = rf"^{service.name} +{re.escape(service.url)} +healthy$"
+        assert re.search(row, result.stdout, re.MULTILINE), tail
     assert "migrated: consumersdb, paymentdb, productdb, registrydb, userdb" in result.stdout
     with psycopg.connect(with_database(postgres.url, "userdb")) as conn:
         admins = conn.execute("SELECT count(*) FROM admins").fetchone()

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from nudges_devstack.infra import free_port
+from nudges_devstack.testing import access_lines
 from nudges_kit.telemetry import configure_tracing
 
 #: A session id of the shape AuthApi issues (an opaque URL-safe token).
@@ -125,3 +126,18 @@ def test_with_traces_exported_the_subgraphs_are_asked_within_the_gateway_span(
         reset["reviews"].requests[0]["headers"]["traceparent"].split("-")
     )
     assert (seen_trace, seen_parent) == (trace_id, f"{span.context.span_id:016x}")
+
+
+def test_the_graphql_path_writes_one_access_line(gateway: RunningGateway) -> None:
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    with access_lines() as lines:
+        gateway.query(
+            "{ reviews { stars } }", headers={"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}
+        )
+        line = lines.wait_for(lambda x: x.get("route") == "/graphql")
+    assert line["method"] == "POST"
+    assert line["status"] == 200
+    assert line["trace_id"] == trace_id
+    assert line["duration_ms"] >= 0
+    assert "reviews" not in str(lines.lines)  # never the query
+    assert len(lines.lines) == 1

@@ -14,6 +14,7 @@ from graphql import GraphQLSchema, build_schema
 from strawberry.federation import Schema
 
 from nudges_kit.federation_api import api_schema
+from nudges_kit.settings import development_warpcache_token
 from nudges_payment.entrypoints.graphql.schema import schema as payment_schema
 from nudges_product.entrypoints.graphql.schema import build_schema as product_schema
 from nudges_registry.domain.composition import SubgraphSource, compose
@@ -64,14 +65,11 @@ SERVICE_ONLY_TYPES = [
     "RecordPaymentConfirmationInput",
 ]
 
+#: What the gateway requires in production (the test WarpCache accepts its development token).
 PRODUCTION = {
     "environment": "production",
-    "postgres_url": "postgresql://postgres@127.0.0.1:5432/postgres",
-    "kafka_bootstrap_servers": "127.0.0.1:9092",
-    "jwt_issuer": "http://127.0.0.1:4001/auth",
-    "jwks_url": "http://127.0.0.1:4001/auth/.well-known/jwks.json",
-    "phone_encryption_key": "ZGV2LW9ubHktcGhvbmUta2V5LTMyLWJ5dGVzLWxvbmc=",
-    "phone_hash_key": "a-production-phone-hash-key",
+    "registry_url": "http://127.0.0.1:4010",
+    "warpcache_token": development_warpcache_token("gateway"),
 }
 INTROSPECTION = "{ __schema { queryType { fields { name } } } }"
 ROOT = Path(__file__).parents[3]

@@ -10,6 +10,8 @@ import httpx
 import pytest
 import stripe
 
+from nudges_kit.stripe_version import STRIPE_API_VERSION
+
 
 def _plan(client: stripe.StripeClient, amount: int = 2000) -> tuple[Any, Any]:
     product = client.v1.products.create(params={"name": "Gold", "metadata": {"plan_id": "p1"}})
@@ -234,12 +236,16 @@ def test_completing_a_session_creates_an_active_subscription_and_a_paid_invoice(
     assert subscription.status == "active"
     assert subscription.cancel_at_period_end is False
     assert subscription["items"].data[0].price.id == price.id
-    assert subscription.current_period_end > subscription.current_period_start >= time.time() - 60
+    item = subscription["items"].data[0]
+    assert item.current_period_end > item.current_period_start >= time.time() - 60
+    assert "current_period_end" not in subscription  # on the items in this API version
     invoice: Any = completed.invoice
     assert invoice.id.startswith("in_")
     assert invoice.status == "paid"
     assert invoice.amount_paid == 1500
-    assert invoice.subscription == subscription.id
+    assert invoice.parent.subscription_details.subscription == subscription.id
+    assert "subscription" not in invoice
+    assert "paid" not in invoice
     assert stripe_client.v1.coupons.retrieve(coupon.id).times_redeemed == 1
     again = httpx.post(f"{stripe_url}/_emulator/checkout/{session.id}/complete")
     assert again.status_code == 400
@@ -294,7 +300,9 @@ def test_subscriptions_cancel_at_period_end_renew_and_cancel(
     stripe_client.v1.subscriptions.update(sub_id, params={"cancel_at_period_end": False})
     renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub_id}/renew?fail=true").json()
     assert renewed["status"] == "past_due"
-    assert renewed["current_period_start"] == done["subscription"]["current_period_end"]
+    first_item = done["subscription"]["items"]["data"][0]
+    item = renewed["items"]["data"][0]
+    assert item["current_period_start"] == first_item["current_period_end"]
     canceled = stripe_client.v1.subscriptions.cancel(sub_id)
 
     assert canceled.status == "canceled"
@@ -303,3 +311,198 @@ def test_subscriptions_cancel_at_period_end_renew_and_cancel(
     assert types.count("customer.subscription.updated") == 3
     assert types[-1] == "customer.subscription.deleted"
     assert "invoice.payment_failed" in types
+
+
+def test_the_emulator_speaks_only_the_pinned_api_version(stripe_url: str) -> None:
+    pinned = stripe.StripeClient(
+        "sk_test_emulator",
+        base_addresses={"api": stripe_url},
+        stripe_version=STRIPE_API_VERSION,
+        max_network_retries=0,
+    )
+    customer = pinned.v1.customers.create(params={"email": "pinned@example.com"})
+    assert customer.last_response is not None
+    assert customer.last_response.headers["Stripe-Version"] == stripe.api_version
+    older = stripe.StripeClient(
+        "sk_test_emulator",
+        base_addresses={"api": stripe_url},
+        stripe_version="2024-06-20",
+        max_network_retries=0,
+    )
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        older.v1.customers.retrieve(customer.id)
+    assert refused.value.http_status == 400
+    assert "2024-06-20" in str(refused.value.user_message)
+    assert stripe.api_version == STRIPE_API_VERSION
+
+
+def test_unknown_and_unimplemented_parameters_are_refused_by_name(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    made_up = httpx.post(
+        f"{stripe_url}/v1/customers",
+        data={"email": "x@example.com", "colour": "blue"},
+        auth=("sk_test_emulator", ""),
+    )
+    assert made_up.status_code == 400
+    error = made_up.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "parameter_unknown"
+    assert error["param"] == "colour"
+    assert "colour" in error["message"]
+    assert stripe_client.v1.customers.list().data == []  # nothing was created
+    session, _ = _session(stripe_client)
+    nested = httpx.post(
+        f"{stripe_url}/v1/checkout/sessions",
+        data={
+            "mode": "subscription",
+            "line_items[0][price]": session.id,
+            "line_items[0][adjustable_quantity][enabled]": "true",
+        },
+        auth=("sk_test_emulator", ""),
+    )
+    assert nested.json()["error"]["param"] == "line_items[0][adjustable_quantity]"
+    # Stripe knows tax_exempt; the emulator does not implement it, so it refuses it.
+    with pytest.raises(stripe.InvalidRequestError) as unimplemented:
+        stripe_client.v1.customers.create(params={"tax_exempt": "exempt"})  # type: ignore[typeddict-item]
+    assert unimplemented.value.code == "parameter_unknown"
+    assert unimplemented.value.param == "tax_exempt"
+
+
+def test_unsupported_endpoints_answer_stripes_404(stripe_url: str) -> None:
+    answer = httpx.get(f"{stripe_url}/v1/charges", auth=("sk_test_emulator", ""))
+    assert answer.status_code == 404
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith("Unrecognized request URL (GET: /v1/charges)")
+
+
+def test_customer_search_by_metadata(stripe_client: stripe.StripeClient) -> None:
+    ann = stripe_client.v1.customers.create(
+        params={"email": "ann@example.com", "metadata": {"client_id": "c-ann", "slug": "ann"}}
+    )
+    stripe_client.v1.customers.create(
+        params={"email": "bob@example.com", "metadata": {"client_id": "c-bob"}}
+    )
+    found = stripe_client.v1.customers.search(params={"query": "metadata['client_id']:'c-ann'"})
+    assert [c.id for c in found.data] == [ann.id]
+    both = stripe_client.v1.customers.search(
+        params={"query": "metadata['client_id']:'c-ann' AND email:'ann@example.com'"}
+    )
+    assert [c.id for c in both.data] == [ann.id]
+    none = stripe_client.v1.customers.search(params={"query": "metadata['slug']:'zed'"})
+    assert none.data == []
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        stripe_client.v1.customers.search(params={"query": "created>100"})
+    assert bad.value.param == "query"
+
+
+def _subscribed(client: stripe.StripeClient, url: str, **extra: Any) -> tuple[Any, Any]:
+    session, price = _session(client, **extra)
+    done = httpx.post(f"{url}/_emulator/checkout/{session.id}/complete").json()
+    return client.v1.subscriptions.retrieve(done["subscription"]["id"]), price
+
+
+def test_a_price_change_prorates_and_bills_the_prorations_at_renewal(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, price = _subscribed(stripe_client, stripe_url)
+    item = sub["items"].data[0]
+    dearer = stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "unit_amount": 5000,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
+    change: Any = {"items": [{"id": item.id, "price": dearer.id}]}
+    preview = stripe_client.v1.invoices.create_preview(
+        params={"subscription": sub.id, "subscription_details": change}
+    )
+    assert preview.id.startswith("upcoming_in_")
+    assert [line.amount for line in preview.lines.data] == [5000, -2000, 5000]
+    assert stripe_client.v1.subscriptions.retrieve(sub.id)["items"].data[0].price.id == price.id
+
+    changed = stripe_client.v1.subscriptions.update(
+        sub.id, params={**change, "proration_behavior": "create_prorations"}
+    )
+
+    assert changed["items"].data[0].price.id == dearer.id
+    assert changed["items"].data[0].id == item.id
+    updated = harness.stripe_events(stripe_url, "customer.subscription.updated")[-1]["event"]
+    before = updated["data"]["previous_attributes"]["items"]["data"][0]
+    assert before["price"]["id"] == price.id
+    assert len(harness.stripe_events(stripe_url, "invoiceitem.created")) == 2
+    renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    invoice = stripe_client.v1.invoices.retrieve(renewed["latest_invoice"])
+    assert invoice.amount_due == 5000 - 2000 + 5000
+    assert [line.parent.type for line in invoice.lines.data] == [
+        "subscription_item_details",
+        "invoice_item_details",
+        "invoice_item_details",
+    ]
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_client.v1.subscriptions.update(
+            sub.id, params={**change, "proration_behavior": "always_invoice"}
+        )
+    assert refused.value.param == "proration_behavior"
+
+
+def test_a_price_change_without_prorations_creates_no_invoice_items(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, price = _subscribed(stripe_client, stripe_url)
+    cheaper = stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "unit_amount": 500,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
+    stripe_client.v1.subscriptions.update(
+        sub.id,
+        params={
+            "items": [{"id": sub["items"].data[0].id, "price": cheaper.id}],
+            "proration_behavior": "none",
+        },
+    )
+    assert harness.stripe_events(stripe_url, "invoiceitem.created") == []
+    renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    assert stripe_client.v1.invoices.retrieve(renewed["latest_invoice"]).amount_due == 500
+
+
+def test_a_trial_starts_free_is_announced_and_ends_in_a_paid_period(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, _ = _subscribed(stripe_client, stripe_url, subscription_data={"trial_period_days": 7})
+    assert sub.status == "trialing"
+    assert sub.trial_end - sub.trial_start == 7 * 24 * 3600
+    assert sub["items"].data[0].current_period_end == sub.trial_end
+    first = stripe_client.v1.invoices.retrieve(str(sub.latest_invoice))
+    assert first.amount_due == 0
+    httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/trial_will_end").raise_for_status()
+    assert harness.stripe_events(stripe_url, "customer.subscription.trial_will_end")
+    ended = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    assert ended["status"] == "active"
+    assert ended["items"]["data"][0]["current_period_start"] == sub.trial_end
+    assert stripe_client.v1.invoices.retrieve(ended["latest_invoice"]).amount_due == 2000
+
+
+def test_the_billing_portal_lets_the_customer_cancel_at_period_end(
+    stripe_client: stripe.StripeClient, stripe_url: str
+) -> None:
+    sub, _ = _subscribed(stripe_client, stripe_url)
+    portal = stripe_client.v1.billing_portal.sessions.create(
+        params={"customer": str(sub.customer), "return_url": "https://nudges.test/account"}
+    )
+    assert portal.url.startswith(f"{stripe_url}/billing_portal/")
+    page = httpx.get(portal.url)
+    assert page.status_code == 200
+    assert "Cancel at period end" in page.text
+    assert 'href="https://nudges.test/account"' in page.text
+    clicked = httpx.post(f"{portal.url}/subscriptions/{sub.id}/cancel")
+    assert clicked.status_code == 303
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is True
+    assert "Keep my plan" in httpx.get(portal.url).text

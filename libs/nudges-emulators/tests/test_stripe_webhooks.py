@@ -51,7 +51,8 @@ def test_completed_checkout_sends_events_that_construct_event_accepts(
     subscription = events["customer.subscription.created"].data.object
     assert subscription.status == "active"
     assert subscription.id == completed.data.object.subscription
-    assert events["invoice.paid"].data.object.subscription == subscription.id
+    invoice = events["invoice.paid"].data.object
+    assert invoice.parent.subscription_details.subscription == subscription.id
     assert "customer.created" in events  # Checkout created the customer
     first = rec.received("/stripe")[0]
     with pytest.raises(stripe.SignatureVerificationError):

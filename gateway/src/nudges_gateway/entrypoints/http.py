@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +31,7 @@ from nudges_gateway.domain.supergraph import InvalidSupergraph
 from nudges_gateway.entrypoints.websocket import serve_graphql_ws
 from nudges_gateway.service_layer.gateway import GraphQLRequest
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.access_log import log_request
 from nudges_kit.body_limit import RequestBodyTooLarge, parse_length, read_body, too_large_response
 from nudges_kit.http import add_readiness_check, background, create_app
 from nudges_kit.logging import get_logger
@@ -120,6 +122,12 @@ class GatewayApp:
         ):
             await self.rest(scope, receive, send)
             return
+        started = time.perf_counter()
+        status = await self.serve_graphql(scope, receive, send)
+        log_request(scope["method"], "/graphql", status, started, scope["headers"])
+
+    async def serve_graphql(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """Answer a GraphQL request over HTTP; returns the status sent."""
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             if name in READ_HEADERS:
@@ -129,7 +137,7 @@ class GatewayApp:
         limit = self.settings.max_request_body_bytes
         if length is not None and (parse_length(length) or 0) > limit:
             await self.too_large(send)
-            return
+            return 413
         try:
             if self.tracer is None:
                 status, body = await self.graphql(scope, receive, headers)
@@ -137,7 +145,7 @@ class GatewayApp:
                 status, body = await self.traced(scope, receive, headers)
         except RequestBodyTooLarge:
             await self.too_large(send)
-            return
+            return 413
         except Exception:
             log.exception("GraphQL request failed")
             status, body = 500, INTERNAL_BODY
@@ -153,6 +161,7 @@ class GatewayApp:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+        return status
 
     async def too_large(self, send: Send) -> None:
         """Answer 413 and close the connection (the rest of the body is never read)."""

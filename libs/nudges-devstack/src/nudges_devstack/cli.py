@@ -2,7 +2,8 @@
 
 ``nudges-dev up`` picks PostgreSQL, Redis and the broker (see :mod:`nudges_devstack.infra`),
 creates topics, migrates every database, seeds an admin, then runs every service under one
-supervisor with prefixed logs until Ctrl-C.
+supervisor with prefixed logs until Ctrl-C: a service that exits is started again after a
+growing delay, and a table says when every service is healthy.
 """
 
 from __future__ import annotations
@@ -10,18 +11,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import signal
 import sys
-import time
-from importlib.metadata import entry_points
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 import httpx
-from honcho.manager import Manager
-from honcho.printer import Printer
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, port_open
-from nudges_devstack.services import Service, runnable_services
+from nudges_devstack.services import Service, runnable_services, wiring_env
+from nudges_devstack.supervisor import Program, Supervisor
 from nudges_kit.kafka import all_topics, ensure_topics
 from nudges_kit.logging import configure_logging
 from nudges_kit.migrations import migrate_all
@@ -75,70 +75,102 @@ def prepare(env: dict[str, str]) -> None:
         print(f"seed:     {seed.name}: {seed.load()()}")
 
 
-def wait_healthy(services: list[Service], timeout: float) -> list[str]:
-    """Names of services not healthy after ``timeout`` seconds."""
+async def health_states(services: list[Service], seconds: float) -> dict[str, str]:
+    """The state of each service: ``healthy`` once its health URL answered 200 within
+    ``seconds``, else what it last answered."""
+    states = {s.name: "not answering" for s in services}
     pending = {s.name: s for s in services}
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1.0) as client:
-        while pending and time.monotonic() < deadline:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        while pending and loop.time() < deadline:
             for name, service in list(pending.items()):
                 try:
-                    if client.get(service.health_url).status_code == 200:
-                        del pending[name]
+                    status = (await client.get(service.health_url)).status_code
                 except httpx.HTTPError:
-                    pass
-            time.sleep(0.3)
-    return sorted(pending)
+                    continue
+                if status == 200:
+                    states[name] = "healthy"
+                    del pending[name]
+                else:
+                    states[name] = f"answers {status}"
+            await asyncio.sleep(0.3)
+    return states
+
+
+def readiness_table(services: list[Service], states: dict[str, str]) -> str:
+    """One line per service: its name, URL and state, under a header."""
+    width = max(len("service"), *(len(s.name) for s in services))
+    url_width = max(len("URL"), *(len(s.url) for s in services))
+    lines = [f"{'service':<{width}}  {'URL':<{url_width}}  state"]
+    lines += [f"{s.name:<{width}}  {s.url:<{url_width}}  {states[s.name]}" for s in services]
+    return "\n".join(lines)
+
+
+def readiness_report(services: list[Service], states: dict[str, str], timeout: float) -> str:
+    """The table, then one line: every service healthy, or the ones that are not."""
+    failing = sorted(name for name, state in states.items() if state != "healthy")
+    verdict = (
+        f"not healthy after {timeout:.0f}s: {', '.join(failing)}"
+        if failing
+        else f"all {len(services)} services healthy"
+    )
+    return f"{readiness_table(services, states)}\n{verdict}"
+
+
+def _programs(services: list[Service], env: dict[str, str], offset: int) -> list[Program]:
+    base = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    base.setdefault("OTP_ECHO", str(env["ENVIRONMENT"] == "development").lower())
+    if sys.stdout.isatty() and "LOG_JSON" not in os.environ:
+        # The services write into the supervisor's pipe; the person reads a terminal.
+        base.update({"LOG_JSON": "false", "FORCE_COLOR": "1"})
+    if offset:
+        base.update(wiring_env(runnable_services(Path.cwd(), offset)))
+    return [
+        Program(
+            s.name,
+            [_bin(shlex.split(s.command)[0]), *shlex.split(s.command)[1:]],
+            {**base, **(s.own_env() if offset else {})},
+        )
+        for s in services
+    ]
+
+
+def up(args: argparse.Namespace) -> int:
+    """Run the platform until Ctrl-C (or, with ``--check``, until every service is healthy);
+    a service that exits is started again. Prints the readiness table once all are healthy,
+    or names those that are not after ``--timeout``."""
+    env, owned = bring_up_infrastructure(args.kafka_port)
+    try:
+        prepare(env)
+        services = [
+            s
+            for s in runnable_services(Path.cwd(), args.port_offset)
+            if not args.only or s.name in args.only
+        ]
+        supervisor = Supervisor(_programs(services, env, args.port_offset))
+        states: dict[str, str] = {}
+
+        async def report_readiness(running: Supervisor) -> None:
+            states.update(await health_states(services, args.timeout))
+            print(f"\n{readiness_report(services, states, args.timeout)}", flush=True)
+            if args.check:
+                running.stop()
+            else:
+                print("Ctrl-C stops everything.\n", flush=True)
+
+        print(f"\nNudges is starting {len(services)} services...", flush=True)
+        asyncio.run(supervisor.run(report_readiness))
+        if args.check:
+            return 0 if states and all(v == "healthy" for v in states.values()) else 1
+        return 0
+    finally:
+        _stop_all(owned)
 
 
 def _stop_all(owned: list[object]) -> None:
     for thing in reversed(owned):
         thing.stop()  # type: ignore[attr-defined]
-
-
-def up(args: argparse.Namespace) -> int:
-    """Run the platform until Ctrl-C (or, with ``--check``, until every service is healthy)."""
-    env, owned = bring_up_infrastructure(args.kafka_port)
-    try:
-        prepare(env)
-        services = [
-            s for s in runnable_services(Path.cwd()) if not args.only or s.name in args.only
-        ]
-        manager = Manager(Printer(sys.stdout))
-        process_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-        process_env.setdefault("OTP_ECHO", str(env["ENVIRONMENT"] == "development").lower())
-        for service in services:
-            manager.add_process(service.name, _bin(service.command), env=process_env)
-        if args.check:
-            return _check(manager, services, args.timeout)
-        print("\nNudges is starting:")
-        for service in services:
-            print(f"  {service.name:<13} http://127.0.0.1:{service.port}")
-        print("Ctrl-C stops everything.\n")
-        manager.loop()
-        return manager.returncode or 0
-    finally:
-        _stop_all(owned)
-
-
-def _check(manager: Manager, services: list[Service], timeout: float) -> int:
-    """Start everything, wait for every /healthz, then stop: the smoke test of ``make dev``."""
-    import threading
-
-    failing: list[str] = []
-
-    def watch() -> None:
-        failing.extend(wait_healthy(services, timeout))
-        # The supervisor's loop owns the main thread; SIGTERM makes it stop every process.
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, daemon=True).start()
-    manager.loop()
-    if failing:
-        print(f"not healthy after {timeout:.0f}s: {', '.join(failing)}")
-        return 1
-    print(f"all {len(services)} services healthy")
-    return 0
 
 
 def infra(args: argparse.Namespace) -> int:
@@ -161,23 +193,55 @@ def prod_check(args: argparse.Namespace) -> int:
     return run(Path.cwd(), keep=args.keep_databases)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``nudges-dev``."""
-    parser = argparse.ArgumentParser(prog="nudges-dev", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nudges-dev", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('nudges-devstack')}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "infra"):
-        p = sub.add_parser(name)
-        p.add_argument("--kafka-port", type=int, default=int(os.environ.get("KAFKA_PORT", "9092")))
+    helps = {
+        "up": "run every service under one supervisor until Ctrl-C (a crashed one restarts)",
+        "infra": "start only PostgreSQL, Redis and the broker, migrate, print the environment",
+    }
+    for name, text in helps.items():
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument(
+            "--kafka-port",
+            type=int,
+            default=int(os.environ.get("KAFKA_PORT", "9092")),
+            help="the port of the broker started when none answers (KAFKA_PORT, 9092)",
+        )
         if name == "up":
             p.add_argument("--only", action="append", help="run only this service (repeatable)")
-            p.add_argument("--check", action="store_true", help="exit once all are healthy")
-            p.add_argument("--timeout", type=float, default=90.0)
-    check = sub.add_parser(
-        "prod-check",
-        help="start the platform in production mode, run the demo against it, stop",
-    )
+            p.add_argument(
+                "--check",
+                action="store_true",
+                help="exit once all are healthy (status 1 when one is not within --timeout)",
+            )
+            p.add_argument(
+                "--timeout",
+                type=float,
+                default=90.0,
+                help="seconds to wait for every service to be healthy (90)",
+            )
+            p.add_argument(
+                "--port-offset",
+                type=int,
+                default=int(os.environ.get("NUDGES_PORT_OFFSET", "0")),
+                help="move every service port by this much, to run beside another platform "
+                "(NUDGES_PORT_OFFSET, 0; the UIs run only on the default ports)",
+            )
+    text = "start the platform in production mode, run the demo against it, stop"
+    check = sub.add_parser("prod-check", help=text, description=text)
     check.add_argument("--keep-databases", action="store_true", help="leave the run's databases")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``nudges-dev``."""
+    args = _parser().parse_args(argv)
     configure_logging("nudges-dev", json=False)
     if args.command == "up":
         return up(args)

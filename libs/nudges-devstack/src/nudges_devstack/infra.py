@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_offset(ports: Iterable[int], attempts: int = 200) -> int:
+    """An offset that moves every one of ``ports`` onto a port nobody listens on (and that can
+    be bound), to run a second platform beside one on the default ports."""
+    ports = list(ports)
+    rng = random.SystemRandom()
+    for _ in range(attempts):
+        offset = rng.randrange(1000, 65535 - max(ports), 10)
+        if all(_bindable(port + offset) for port in ports):
+            return offset
+    raise RuntimeError("no port offset found with every port free")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return not port_open("127.0.0.1", port, timeout=0.1)
 
 
 def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:

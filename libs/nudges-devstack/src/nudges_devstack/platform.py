@@ -154,11 +154,12 @@ class Platform:
     def start(self) -> None:
         """Migrate fresh databases and start every service, each ready before the next."""
         self._migrate()
-        # Every service has a port, started or not: each one's environment names them all.
+        # Every service has a port, started or not: each one's environment names them all
+        # (ports given beforehand stay: a stand-in may answer there).
         for name in dict.fromkeys((*ORDER, *self.services)):
-            self.ports[name] = free_port()
+            self.ports.setdefault(name, free_port())
             if self.service_of(name) in GRPC:
-                self.grpc_ports[name] = free_port()
+                self.grpc_ports.setdefault(name, free_port())
         for name in self.services:
             self.start_service(name)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -14,16 +15,34 @@ class Service:
     command: str
     port: int
     url_path: str = "/readyz"
+    grpc_port: int | None = None
+
+    @property
+    def url(self) -> str:
+        """Where a person reaches the service."""
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def health_url(self) -> str:
         """Where the supervisor checks the service is healthy."""
-        return f"http://127.0.0.1:{self.port}{self.url_path}"
+        return f"{self.url}{self.url_path}"
+
+    def shifted(self, offset: int) -> Service:
+        """The same service with every port moved by ``offset``."""
+        grpc = None if self.grpc_port is None else self.grpc_port + offset
+        return replace(self, port=self.port + offset, grpc_port=grpc)
+
+    def own_env(self) -> dict[str, str]:
+        """The environment only this service gets: its ports."""
+        env = {"HTTP_PORT": str(self.port)}
+        if self.grpc_port is not None:
+            env["GRPC_PORT"] = str(self.grpc_port)
+        return env
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("warpcache", "nudges-warpcache", 4011),
-    Service("localization", "nudges-localization", 4012),
+    Service("warpcache", "nudges-warpcache", 4011, grpc_port=50051),
+    Service("localization", "nudges-localization", 4012, grpc_port=50052),
     Service("auth", "nudges-auth", 4001),
     Service("user", "nudges-user", 4002),
     Service("product", "nudges-product", 4003),
@@ -44,8 +63,39 @@ UIS: tuple[Service, ...] = (
 )
 
 
-def runnable_services(root: Path) -> list[Service]:
-    """Every service, and the UIs when the web/ workspace's ``node_modules`` exists under
-    ``root``."""
+def runnable_services(root: Path, port_offset: int = 0) -> list[Service]:
+    """Every service (its ports moved by ``port_offset``), and the UIs when the web/ workspace's
+    ``node_modules`` exists under ``root`` (only on the default ports: their dev servers proxy
+    to those)."""
+    if port_offset:
+        return [s.shifted(port_offset) for s in SERVICES]
     installed = (root / "web" / "node_modules").is_dir()
     return [*SERVICES, *(UIS if installed else ())]
+
+
+def wiring_env(services: Iterable[Service]) -> dict[str, str]:
+    """Where every service finds the others, for ``services`` (all of them) moved off their
+    default ports: the variables the test platform sets (see :mod:`nudges_devstack.platform`)."""
+    by_name = {s.name: s for s in services}
+
+    def url(name: str, path: str = "") -> str:
+        return f"{by_name[name].url}{path}"
+
+    auth = url("auth", "/auth")
+    return {
+        "JWT_ISSUER": auth,
+        "JWKS_URL": f"{auth}/.well-known/jwks.json",
+        "AUTH_TOKEN_URL": f"{auth}/token",
+        "OIDC_REDIRECT_URL": f"{auth}/callback",
+        "WARPCACHE_URL": f"127.0.0.1:{by_name['warpcache'].grpc_port}",
+        "LOCALIZATION_URL": f"127.0.0.1:{by_name['localization'].grpc_port}",
+        "USER_URL": url("user", "/graphql"),
+        "PRODUCT_URL": url("product", "/graphql"),
+        "PAYMENT_URL": url("payment", "/graphql"),
+        "REGISTRY_URL": url("registry"),
+        "STRIPE_API_BASE": url("stripe-emulator"),
+        "STRIPE_WEBHOOK_URL": url("webhooks", "/webhooks/stripe"),
+        "TWILIO_API_URL": url("twilio-emulator"),
+        "TWILIO_SMS_WEBHOOK_URL": url("webhooks", "/webhooks/twilio/sms"),
+        "TWILIO_STATUS_CALLBACK_URL": url("webhooks", "/webhooks/twilio/status"),
+    }

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
 import json
+import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import asyncpg
 import jwt
 import psycopg
+import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pydantic import BaseModel
@@ -264,3 +267,67 @@ class SubgraphClient:
         """Rows of a query on the subgraph's database."""
         with psycopg.connect(self.database_url) as conn:
             return conn.execute(query, params).fetchall()
+
+
+def undocumented(parser: argparse.ArgumentParser, path: str = "") -> list[str]:
+    """Every sub-command and argument of ``parser`` without help text, by its command path."""
+    missing: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not helps.get(name):
+                    missing.append(f"{path} {name}".strip())
+                missing += undocumented(sub, f"{path} {name}".strip())
+        elif not action.help and action.dest != "help":
+            missing.append(f"{path} {action.dest}".strip())
+    return missing
+
+
+class AccessLines(logging.Handler):
+    """The access log lines (:mod:`nudges_kit.access_log`) written while installed, rendered
+    as JSON objects the way a service writes them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict[str, Any]] = []
+        self.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(),
+                ]
+            )
+        )
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10
+    ) -> dict[str, Any]:
+        """The first line matching ``predicate`` (the server writes it after answering)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if predicate(line):
+                    return line
+            time.sleep(0.02)
+        raise AssertionError(f"no such access line among {self.lines}")
+
+
+@contextlib.contextmanager
+def access_lines() -> Iterator[AccessLines]:
+    """Collect the access log lines written inside the block at INFO (by servers in this
+    process)."""
+    handler = AccessLines()
+    logger = logging.getLogger("nudges.access")
+    level = logger.level
+    # At INFO whatever the app's level: what a service at its default level writes.
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib.metadata import version
 
 import orjson
 
@@ -17,13 +18,23 @@ from nudges_kit.settings import NudgesSettings
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nudges", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('nudges-kit')}")
     sub = parser.add_subparsers(dest="command", required=True)
-    migrate = sub.add_parser("migrate", help="create missing databases and migrate each to head")
+    text = "create missing databases and migrate each to head"
+    migrate = sub.add_parser("migrate", help=text, description=text)
     migrate.add_argument("--service", action="append", help="only this service (repeatable)")
-    topics = sub.add_parser("topics", help="create every declared topic and its dead-letter topic")
-    topics.add_argument("action", choices=["create", "list"])
-    dead = sub.add_parser("dlq", help="list or replay the dead letters of a topic")
-    dead.add_argument("action", choices=["list", "replay"])
+    text = "create every declared topic and its dead-letter topic, or list them"
+    topics = sub.add_parser("topics", help=text, description=text)
+    topics.add_argument(
+        "action", choices=["create", "list"], help="create the topics, or list their names"
+    )
+    text = "list or replay the dead letters of a topic"
+    dead = sub.add_parser("dlq", help=text, description=text)
+    dead.add_argument(
+        "action",
+        choices=["list", "replay"],
+        help="print each dead letter as a JSON line, or publish them again to the topic",
+    )
     dead.add_argument("topic", help="the original topic, e.g. user.clients")
     dead.add_argument("--event-id", action="append", help="only this event (repeatable)")
     return parser

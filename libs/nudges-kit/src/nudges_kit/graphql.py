@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation import Schema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from nudges_kit.auth import InvalidToken, JwtVerifier, Principal, Role
 from nudges_kit.errors import DomainError
@@ -146,10 +147,10 @@ _STAND_IN = parse("{ __typename }")
 
 class SubgraphLimits(SchemaExtension):
     """Refuses, before execution, an operation over the limits of the request context's
-    ``limits`` (:data:`DEFAULT_LIMITS` without one), with the gateway's codes, and stops an
-    execution at its deadline with ``OPERATION_TIMEOUT``. Over WebSocket the same checks
-    refuse a subscription before it starts; the deadline bounds starting it, not the life of
-    the stream."""
+    ``limits`` (:data:`DEFAULT_LIMITS` without one), with the gateway's codes. Over WebSocket
+    the same checks refuse a subscription before it starts. The execution deadline is the
+    router's (:class:`_DeadlineRouter`): its hooks stay synchronous, so that the schema still
+    answers ``execute_sync``."""
 
     #: This request's refusal, once decided (strawberry makes one extension per request).
     _refused: GraphQLError | None = None
@@ -181,15 +182,25 @@ class SubgraphLimits(SchemaExtension):
             context.pre_execution_errors = [self._refused]
         yield
 
-    async def on_execute(self) -> AsyncIterator[None]:
-        seconds = self._limits().timeout_seconds
+
+class _DeadlineRouter(GraphQLRouter[Any, Any]):
+    """The ``/graphql`` router, each HTTP operation stopped at the deadline of its context's
+    limits with ``OPERATION_TIMEOUT``. Here rather than in :class:`SubgraphLimits`: an async
+    extension hook would make the schema refuse ``execute_sync`` (its ``_service { sdl }``)."""
+
+    async def execute_single(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> ExecutionResult:
+        limits = getattr(kwargs.get("context"), "limits", None)
+        seconds = (
+            limits if isinstance(limits, OperationLimits) else DEFAULT_LIMITS
+        ).timeout_seconds
         try:
             async with asyncio.timeout(seconds):
-                yield
+                return await super().execute_single(*args, **kwargs)
         except TimeoutError:
-            raise refusal(
-                OPERATION_TIMEOUT, f"the operation did not complete within {seconds}s"
-            ) from None
+            message = f"the operation did not complete within {seconds}s"
+            return ExecutionResult(data=None, errors=[refusal(OPERATION_TIMEOUT, message)])
 
 
 def context_of(info: strawberry.Info[Any, Any]) -> SubgraphContext:
@@ -240,7 +251,7 @@ def mount_graphql(
         refetch_seconds=settings.jwks_refetch_seconds,
     )
     app.state.jwt_verifier = verifier
-    router: GraphQLRouter[Any, Any] = GraphQLRouter(
+    router: GraphQLRouter[Any, Any] = _DeadlineRouter(
         schema,
         context_getter=context_getter(verifier, settings),
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from nudges_kit.access_log import AccessLog
 from nudges_kit.body_limit import BodyLimit
 from nudges_kit.logging import configure_logging, get_logger
 from nudges_kit.settings import NudgesSettings
@@ -34,14 +35,17 @@ def create_app(
     lifespan: Lifespan | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing and JSON logs, whose
-    request bodies are limited to ``settings.max_request_body_bytes`` (413 beyond)."""
+    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics``, tracing, logs and an access
+    line per request (:mod:`nudges_kit.access_log`), whose request bodies are limited to
+    ``settings.max_request_body_bytes`` (413 beyond)."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
     app.state.readiness = {}
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
+    # Outermost of the app's own middleware: it sees the status of every answer, 413s too.
+    app.add_middleware(AccessLog)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -75,7 +79,8 @@ def create_app(
 
 
 def server_options(settings: NudgesSettings) -> dict[str, Any]:
-    """uvicorn's options for a service: its host and port, no access log, and no proxy
+    """uvicorn's options for a service: its host and port, no access log of uvicorn's (the
+    app writes its own, without query strings: :mod:`nudges_kit.access_log`), and no proxy
     headers, so that the client of a request is its TCP peer (uvicorn would otherwise believe
     ``X-Forwarded-For`` from 127.0.0.1; services read forwarded addresses through
     :mod:`nudges_kit.client_address`, from the hops their topology trusts)."""

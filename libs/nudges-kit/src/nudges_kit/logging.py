@@ -1,12 +1,14 @@
-"""structlog JSON logs with trace ids, and redaction of phone numbers and secrets."""
+"""structlog logs with trace ids, and redaction of phone numbers and secrets: JSON lines for
+machines, coloured readable lines when a person watches a terminal."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 import structlog
@@ -74,8 +76,50 @@ def _orjson_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=default or str).decode()
 
 
-def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
-    """Route structlog and standard logging to one JSON (or console) stream on stdout."""
+def wants_json(stream: TextIO, json: bool | None = None) -> bool:
+    """JSON when ``json`` says so (``LOG_JSON``), else unless ``stream`` is a terminal."""
+    if json is not None:
+        return json
+    return not _is_terminal(stream)
+
+
+def wants_colours(stream: TextIO) -> bool:
+    """Colours on a terminal, or where ``FORCE_COLOR`` asks (the supervisor of ``make dev``
+    sets it for services writing into its pipe); never when ``NO_COLOR`` is set."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or _is_terminal(stream)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+#: Lines written at INFO by libraries for every routine call (the gateway polls the registry's
+#: supergraph every few seconds): debug lines here, so that what a person needs stands out.
+ROUTINE = (("httpx", "HTTP Request:"), ("httpcore", "HTTP Request:"))
+
+
+class RoutineAtDebug(logging.Filter):
+    """Lowers :data:`ROUTINE` lines to DEBUG, and drops them below ``level``."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and any(
+            record.name == name and str(record.msg).startswith(prefix) for name, prefix in ROUTINE
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
+def configure_logging(service: str, level: str = "INFO", json: bool | None = None) -> None:
+    """Route structlog and standard logging to one stream on stdout: JSON lines when ``json``
+    is true, or when it is ``None`` and stdout is not a terminal; readable (coloured on a
+    terminal) lines otherwise. Routine polls and health checks are DEBUG lines."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -86,8 +130,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
-        if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        if wants_json(sys.stdout, json)
+        else structlog.dev.ConsoleRenderer(colors=wants_colours(sys.stdout))
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -103,8 +147,9 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         )
     )
     root = logging.getLogger()
-    root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    handler.addFilter(RoutineAtDebug(root.level))
+    root.handlers[:] = [handler]
     structlog.contextvars.bind_contextvars(service=service)
     for noisy in ("aiokafka", "kafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -25,3 +25,16 @@ CONSUMER_LAG = Gauge(
 DEAD_LETTERS = Counter(
     "nudges_dead_letters_total", "Events sent to a dead-letter topic", ["group", "topic"]
 )
+HTTP_REQUESTS = Counter(
+    "nudges_http_requests_total",
+    "HTTP requests answered, by method, route template and status",
+    ["method", "route", "status"],
+)
+HTTP_REQUEST_SECONDS = Histogram(
+    "nudges_http_request_seconds", "Time to answer an HTTP request", ["route"]
+)
+PROVIDER_CALLS = Counter(
+    "nudges_provider_calls_total",
+    "Calls to Stripe and Twilio, by provider, operation and outcome (ok, unavailable, 4xx, 5xx)",
+    ["provider", "operation", "outcome"],
+)

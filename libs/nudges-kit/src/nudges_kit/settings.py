@@ -9,10 +9,10 @@ equal to its development default is refused too, whoever set it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,7 +52,8 @@ class NudgesSettings(BaseSettings):
     service_name: str = "nudges"
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
-    log_json: bool = True
+    #: JSON log lines; unset: JSON unless stdout is a terminal (readable coloured lines there).
+    log_json: bool | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     #: Largest request body the HTTP app reads; larger ones are answered 413.
@@ -233,3 +234,23 @@ def with_database(url: str, database: str) -> str:
     """``url`` pointing at ``database`` instead, keeping host, user and query."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+SettingsT = TypeVar("SettingsT", bound=NudgesSettings)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """The settings of a service from its environment; when they are refused (a missing or
+    development setting in production, a value of the wrong shape), the process ends with
+    status 1 and one line naming what is wrong, instead of a traceback."""
+    try:
+        return cls()
+    except ProductionSettingsRefused as refused:
+        raise SystemExit(str(refused)) from None
+    except ValidationError as invalid:
+        service = cls.model_fields["service_name"].default
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in invalid.errors()
+        )
+        raise SystemExit(f"{service}: invalid settings: {problems}") from None

@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Generic, NamedTuple, Self, TypeVar, cast
 
 import grpc
+from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -41,6 +42,7 @@ from tenacity import (
 )
 
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
+from nudges_kit.telemetry import exporting
 
 if TYPE_CHECKING:
     from nudges_kit._generated.warpcache.v1.cache_pb2_grpc import WarpCacheAsyncStub
@@ -252,6 +254,9 @@ class WarpCacheClient:
         if self._stub is None:
             self._channel = grpc.aio.insecure_channel(
                 self.target,
+                # The caller's trace joins WarpCache's spans; only when spans are exported (a
+                # span per cache call costs more than most calls).
+                interceptors=aio_client_interceptors() if exporting() else None,  # type: ignore[no-untyped-call]
                 options=[
                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -14,6 +14,7 @@ from nudges_kit.settings import (
     DevelopmentSecretsInProduction,
     MissingProductionSettings,
     NudgesSettings,
+    load_settings,
     with_database,
 )
 
@@ -90,3 +91,19 @@ def test_the_jwks_refetch_interval_is_a_positive_setting(monkeypatch: pytest.Mon
     monkeypatch.setenv("JWKS_REFETCH_SECONDS", "0")
     with pytest.raises(ValueError, match="greater than 0"):
         NudgesSettings()
+
+
+def test_refused_settings_end_the_process_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(SystemExit) as missing:
+        load_settings(PhoneService)
+    assert str(missing.value).startswith("nudges: missing production settings: POSTGRES_URL")
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("HTTP_PORT", "eighty")
+    with pytest.raises(SystemExit) as invalid:
+        load_settings(PhoneService)
+    assert str(invalid.value) == (
+        "nudges: invalid settings: HTTP_PORT: Input should be a valid integer,"
+        " unable to parse string as an integer"
+    )
+    assert "\n" not in str(invalid.value)

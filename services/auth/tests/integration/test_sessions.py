@@ -14,6 +14,7 @@ from nudges_kit.sessions import (
     revoked_login_key,
     revoked_token_key,
 )
+from nudges_kit.settings import development_warpcache_token
 from nudges_kit.warpcache import WarpCacheClient
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ async def test_logout_with_a_bearer_id_and_refresh_token(
 
 async def _revocation_marks(stack: Stack, claims: dict[str, Any]) -> set[str]:
     """The revocation keys of a token that are in WarpCache."""
-    async with WarpCacheClient(stack.warpcache) as cache:
+    async with WarpCacheClient(stack.warpcache, token=development_warpcache_token("auth")) as cache:
         return {key for key in revocation_keys(claims) if await cache.get(key) is not None}
 
 

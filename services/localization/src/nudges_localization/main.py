@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nudges_kit.http import serve
+from nudges_kit.settings import load_settings
 from nudges_localization.entrypoints.http import build_app
 from nudges_localization.settings import LocalizationSettings
 
@@ -10,7 +11,7 @@ from nudges_localization.settings import LocalizationSettings
 def main() -> None:
     """Serve LocalizationApi: gRPC on ``GRPC_PORT`` and HTTP (health, metrics) on
     ``HTTP_PORT``, in one process and on one event loop (the app's lifespan runs gRPC)."""
-    settings = LocalizationSettings()
+    settings = load_settings(LocalizationSettings)
     serve(build_app(settings), settings)
 
 

@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
+import stripe
+from prometheus_client import REGISTRY
 
 from nudges_devstack.infra import free_port
 from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.stripe_version import STRIPE_API_VERSION
 from nudges_payment.adapters.stripe_gateway import StripeGateway, SubscriptionCheckout
 from nudges_payment.adapters.subgraphs import (
     ProductApiCatalog,
@@ -163,6 +166,21 @@ async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
         await entities.close()
 
 
+async def test_the_gateway_speaks_the_pinned_stripe_api_version(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    # The emulator refuses any other Stripe-Version, so a call that works proves the pin.
+    assert stripe.api_version == STRIPE_API_VERSION
+    assert await gateway.promotion_code_id(stripe_world.promotion_code) is not None
+    other = StripeGateway("sk_test_adapter", stripe_world.url, max_network_retries=0)
+    other._client._requestor._options.stripe_version = "2024-06-20"
+    try:
+        with pytest.raises(PaymentProviderFailed):
+            await other.promotion_code_id(stripe_world.promotion_code)
+    finally:
+        await other.close()
+
+
 async def test_a_refused_machine_account_makes_the_lookup_unavailable(
     subgraphs: OtherSubgraphs,
 ) -> None:
@@ -178,3 +196,27 @@ async def test_a_refused_machine_account_makes_the_lookup_unavailable(
         await entities.close()
         await tokens.aclose()
     assert subgraphs.seen_tokens == []
+
+
+def _stripe_calls(operation: str, outcome: str) -> float:
+    labels = {"provider": "stripe", "operation": operation, "outcome": outcome}
+    return REGISTRY.get_sample_value("nudges_provider_calls_total", labels) or 0.0
+
+
+async def test_stripe_call_outcomes_are_counted(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    ok = _stripe_calls("create checkout session", "ok")
+    await gateway.open_subscription_checkout(_checkout(stripe_world, f"m-{uuid.uuid4().hex}"))
+    assert _stripe_calls("create checkout session", "ok") == ok + 1
+
+    away = StripeGateway(
+        "sk_test_adapter", f"http://127.0.0.1:{free_port()}", timeout=2, max_network_retries=0
+    )
+    unavailable = _stripe_calls("create checkout session", "unavailable")
+    try:
+        with pytest.raises(PaymentProviderFailed):
+            await away.open_subscription_checkout(_checkout(stripe_world, "counted-unreachable"))
+    finally:
+        await away.close()
+    assert _stripe_calls("create checkout session", "unavailable") == unavailable + 1

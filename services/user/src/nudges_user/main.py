@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from nudges_kit.http import serve
+from nudges_kit.settings import load_settings
 from nudges_user.entrypoints.http import build_app
 from nudges_user.settings import UserSettings
 
 
 def main() -> None:
     """Serve UserApi on its configured port."""
-    settings = UserSettings()
+    settings = load_settings(UserSettings)
     serve(build_app(settings), settings)
 
 

@@ -13,7 +13,7 @@ import uvicorn
 
 from nudges_kit.http import server_options
 from nudges_kit.logging import get_logger
-from nudges_kit.settings import MissingProductionSettings
+from nudges_kit.settings import load_settings
 from nudges_warpcache.adapters.memory_store import MemoryStore
 from nudges_warpcache.adapters.redis_store import RedisStore
 from nudges_warpcache.domain.cache import Cache, Clock
@@ -140,8 +140,8 @@ def main() -> None:
     setting, when production settings are missing or unsafe, or when its storage cannot be
     reached."""
     try:
-        settings = WarpcacheSettings()
-    except (MissingProductionSettings, UnsafeCallers) as refused:
+        settings = load_settings(WarpcacheSettings)
+    except UnsafeCallers as refused:
         raise SystemExit(str(refused)) from None
     try:
         asyncio.run(_serve_until_signalled(settings))

@@ -17,10 +17,16 @@ from pydantic import BaseModel
 
 from nudges_emulators.delivery import RetryPolicy
 from nudges_emulators.forms import parse_nested, parse_pairs
-from nudges_emulators.stripe import billing, catalog, checkout_page
+from nudges_emulators.stripe import billing, billing_portal, catalog, checkout_page
 from nudges_emulators.stripe.errors import StripeError
 from nudges_emulators.stripe.faults import FaultPlan, Faults
-from nudges_emulators.stripe.params import ApiCall, opt_list
+from nudges_emulators.stripe.params import (
+    LIST_PARAMS,
+    ApiCall,
+    accepts,
+    opt_list,
+    reject_unimplemented,
+)
 from nudges_emulators.stripe.settings import StripeEmulatorSettings
 from nudges_emulators.stripe.state import (
     IdempotentResponse,
@@ -39,6 +45,7 @@ Operation = Callable[[StripeState, ApiCall], StripeObject]
 
 
 def _retrieve(kind: str) -> Operation:
+    @accepts({})
     def retrieve(state: StripeState, call: ApiCall) -> StripeObject:
         return state.get(kind, call.object_id)
 
@@ -46,6 +53,7 @@ def _retrieve(kind: str) -> Operation:
 
 
 def _list(kind: str, url: str) -> Operation:
+    @accepts(LIST_PARAMS)
     def list_all(state: StripeState, call: ApiCall) -> StripeObject:
         return state.list_page(kind, call.params, url)
 
@@ -56,6 +64,7 @@ def _list(kind: str, url: str) -> Operation:
 ROUTES: tuple[tuple[str, str, Operation], ...] = (
     ("POST", "/v1/customers", catalog.create_customer),
     ("GET", "/v1/customers", catalog.list_customers),
+    ("GET", "/v1/customers/search", catalog.search_customers),
     ("GET", "/v1/customers/{object_id}", _retrieve("customer")),
     ("POST", "/v1/customers/{object_id}", catalog.update_customer),
     ("DELETE", "/v1/customers/{object_id}", catalog.delete_customer),
@@ -87,6 +96,9 @@ ROUTES: tuple[tuple[str, str, Operation], ...] = (
     ("DELETE", "/v1/subscriptions/{object_id}", billing.cancel_subscription),
     ("GET", "/v1/invoices", billing.list_invoices),
     ("GET", "/v1/invoices/{object_id}", _retrieve("invoice")),
+    ("POST", "/v1/invoices/create_preview", billing.preview_invoice),
+    ("GET", "/v1/invoiceitems/{object_id}", _retrieve("invoiceitem")),
+    ("POST", "/v1/billing_portal/sessions", billing_portal.create_session),
     ("GET", "/v1/events", billing.list_events),
     ("GET", "/v1/events/{object_id}", _retrieve("event")),
 )
@@ -168,13 +180,14 @@ def _api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         request_id = random_id("req_", 14)
-        headers = {
-            "Request-Id": request_id,
-            "Stripe-Version": request.headers.get("stripe-version", stripe.api_version),
-        }
+        headers = {"Request-Id": request_id, "Stripe-Version": stripe.api_version}
         if (auth_error := emulator.api_key_error(request)) is not None:
             return Response(
                 _json(auth_error.as_json()), auth_error.status, headers, "application/json"
+            )
+        if (version_error := _version_error(request)) is not None:
+            return Response(
+                _json(version_error.as_json()), version_error.status, headers, "application/json"
             )
         if (fault := emulator.faults.next_error()) is not None:
             return Response(_json(fault.as_json()), fault.status, headers, "application/json")
@@ -217,8 +230,24 @@ def _api_endpoint(
     return endpoint
 
 
+def _version_error(request: Request) -> StripeError | None:
+    """A request asking for another API version than the one the emulator's objects have
+    (the pinned library's ``stripe.api_version``) is refused rather than answered in the
+    wrong shapes; a request without ``Stripe-Version`` gets that version, as an account
+    pinned to it would."""
+    asked = request.headers.get("stripe-version")
+    if asked is None or asked == stripe.api_version:
+        return None
+    return StripeError(
+        f"Invalid Stripe API version: {asked}. The Stripe emulator speaks only "
+        f"{stripe.api_version}, the version of the pinned stripe library.",
+        param="Stripe-Version",
+    )
+
+
 def _run(state: StripeState, operation: Operation, call: ApiCall) -> tuple[int, bytes]:
     try:
+        reject_unimplemented(call.params, getattr(operation, "accepted", {"expand": None}))
         obj = operation(state, call)
         expand = [str(path) for path in opt_list(call.params, "expand")]
         return 200, _json(state.expand(obj, expand) if expand else obj)
@@ -256,8 +285,9 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "DELETE"], include_in_schema=False)
     async def unknown(request: Request) -> JSONResponse:
         error = StripeError(
-            f"Unrecognized request URL ({request.method}: {request.url.path}). The Stripe "
-            "emulator implements only what Nudges uses.",
+            f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
+            "https://stripe.com/docs or we can help at https://support.stripe.com/. (The Stripe "
+            "emulator implements only what Nudges uses.)",
             status=404,
         )
         return JSONResponse(error.as_json(), error.status)
@@ -328,6 +358,11 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
             lambda: billing.renew_subscription(emulator.state, subscription_id, fail=fail)
         )
 
+    @app.post("/_emulator/subscriptions/{subscription_id}/trial_will_end")
+    async def trial_will_end(subscription_id: str) -> Response:
+        """Three days before the trial ends, now: ``customer.subscription.trial_will_end``."""
+        return _control(lambda: billing.announce_trial_end(emulator.state, subscription_id))
+
     @app.get("/_emulator/events")
     async def events(type: str | None = None) -> dict[str, Any]:
         """Every event, oldest first, with its delivery attempts."""
@@ -370,6 +405,41 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
         if config.webhook_secret is not None:
             emulator.webhooks.endpoint.secret = config.webhook_secret
         return {"webhook_url": emulator.webhooks.endpoint.url}
+
+    @app.get("/billing_portal/{session_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def portal_page(session_id: str) -> HTMLResponse:
+        """The hosted billing portal of the session's ``url``."""
+        with emulator.state.lock:
+            session = emulator.state.objects["billing_portal.session"].get(session_id)
+            if session is None:
+                return HTMLResponse("<p>No such billing portal session.</p>", 404)
+            subscriptions = [
+                sub
+                for sub in emulator.state.objects["subscription"].values()
+                if sub["customer"] == session["customer"] and sub["status"] != "canceled"
+            ]
+            return HTMLResponse(billing_portal.render(session, subscriptions))
+
+    @app.post(
+        "/billing_portal/{session_id}/subscriptions/{subscription_id}/{action}",
+        include_in_schema=False,
+    )
+    async def portal_action(session_id: str, subscription_id: str, action: str) -> Response:
+        """The portal's buttons: cancel at period end, or keep the plan (what the customer
+        does in Stripe's portal, with the same ``customer.subscription.updated``)."""
+        if action not in ("cancel", "renew"):
+            return HTMLResponse("<p>Unknown action.</p>", 404)
+
+        def run() -> dict[str, Any]:
+            session = emulator.state.get("billing_portal.session", session_id)
+            sub = emulator.state.get("subscription", subscription_id)
+            if sub["customer"] != session["customer"]:
+                raise StripeError("No such subscription.", status=404)
+            flag = "true" if action == "cancel" else "false"
+            call = ApiCall(subscription_id, {"cancel_at_period_end": flag}, "")
+            return billing.update_subscription(emulator.state, call)
+
+        return _control(run, lambda: f"/billing_portal/{session_id}")
 
     @app.get("/checkout/{session_id}", response_class=HTMLResponse, include_in_schema=False)
     async def hosted_page(session_id: str) -> HTMLResponse:

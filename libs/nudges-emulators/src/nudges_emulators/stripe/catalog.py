@@ -3,13 +3,17 @@ its plans, price tiers, clients and discount codes."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from typing import Any
 
 from nudges_emulators.stripe.errors import StripeError, parameter_invalid, parameter_missing
 from nudges_emulators.stripe.params import (
+    ANY_KEYS,
+    LIST_PARAMS,
     ApiCall,
+    accepts,
     metadata,
     opt_bool,
     opt_choice,
@@ -45,6 +49,16 @@ def _update(
 # Customers ---------------------------------------------------------------------------------
 
 
+@accepts(
+    {
+        "email": None,
+        "name": None,
+        "phone": None,
+        "description": None,
+        "metadata": ANY_KEYS,
+        "preferred_locales": None,
+    }
+)
 def create_customer(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/customers``."""
     p = call.params
@@ -83,6 +97,16 @@ def create_customer(state: StripeState, call: ApiCall) -> StripeObject:
     return customer
 
 
+@accepts(
+    {
+        "email": None,
+        "name": None,
+        "phone": None,
+        "description": None,
+        "metadata": ANY_KEYS,
+        "preferred_locales": None,
+    }
+)
 def update_customer(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/customers/{id}``."""
     customer = state.get("customer", call.object_id)
@@ -96,6 +120,7 @@ def update_customer(state: StripeState, call: ApiCall) -> StripeObject:
     return _update(state, "customer", customer, new, "customer.updated")
 
 
+@accepts({})
 def delete_customer(state: StripeState, call: ApiCall) -> StripeObject:
     """``DELETE /v1/customers/{id}``."""
     customer = state.get("customer", call.object_id)
@@ -104,6 +129,7 @@ def delete_customer(state: StripeState, call: ApiCall) -> StripeObject:
     return {"id": customer["id"], "object": "customer", "deleted": True}
 
 
+@accepts({**LIST_PARAMS, "email": None})
 def list_customers(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/customers`` (``email`` filter)."""
     email = opt_str(call.params, "email")
@@ -112,9 +138,60 @@ def list_customers(state: StripeState, call: ApiCall) -> StripeObject:
     )
 
 
+_SEARCH_TERM = re.compile(r"""\s*(metadata\['([^']*)'\]|email|name|phone):'([^']*)'\s*""")
+
+
+@accepts({"query": None, "limit": None, "page": None})
+def search_customers(state: StripeState, call: ApiCall) -> StripeObject:
+    """``GET /v1/customers/search``: ``metadata['key']:'value'``, ``email:'...'``,
+    ``name:'...'`` and ``phone:'...'`` terms joined by ``AND`` (exact matches; Stripe's
+    other operators are refused as invalid queries). One page, newest first."""
+    query = req_str(call.params, "query")
+    limit = opt_int(call.params, "limit") or 10
+    if not 1 <= limit <= 100:
+        raise parameter_invalid("limit", "This value must be between 1 and 100.")
+    if opt_str(call.params, "page") is not None:
+        raise parameter_invalid("page", "Invalid page: the emulator answers a single page.")
+    terms: list[tuple[str | None, str, str]] = []
+    for part in re.split(r"\s+AND\s+", query.strip()):
+        match = _SEARCH_TERM.fullmatch(part)
+        if match is None:
+            raise parameter_invalid("query", f"Invalid query: {query}", code="invalid_query")
+        field, key, value = match.groups()
+        terms.append((key, field, value) if key is not None else (None, field, value))
+
+    def keep(customer: StripeObject) -> bool:
+        return all(
+            (customer["metadata"].get(key) if key is not None else customer[field]) == value
+            for key, field, value in terms
+        )
+
+    rows = [c for c in reversed(state.objects["customer"].values()) if keep(c)]
+    return {
+        "object": "search_result",
+        "data": rows[:limit],
+        "has_more": len(rows) > limit,
+        "next_page": None,
+        "url": "/v1/customers/search",
+    }
+
+
 # Products ----------------------------------------------------------------------------------
 
 
+@accepts(
+    {
+        "id": None,
+        "name": None,
+        "active": None,
+        "description": None,
+        "images": None,
+        "metadata": ANY_KEYS,
+        "statement_descriptor": None,
+        "unit_label": None,
+        "url": None,
+    }
+)
 def create_product(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/products``."""
     p = call.params
@@ -154,6 +231,19 @@ def create_product(state: StripeState, call: ApiCall) -> StripeObject:
     return product
 
 
+@accepts(
+    {
+        "name": None,
+        "active": None,
+        "description": None,
+        "images": None,
+        "metadata": ANY_KEYS,
+        "statement_descriptor": None,
+        "unit_label": None,
+        "url": None,
+        "default_price": None,
+    }
+)
 def update_product(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/products/{id}`` (name, description, images, ``active``, metadata,
     ``default_price``)."""
@@ -183,6 +273,7 @@ def update_product(state: StripeState, call: ApiCall) -> StripeObject:
     return _update(state, "product", product, new, "product.updated")
 
 
+@accepts({**LIST_PARAMS, "active": None})
 def list_products(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/products`` (``active`` filter)."""
     active = opt_bool(call.params, "active")
@@ -197,6 +288,21 @@ def list_products(state: StripeState, call: ApiCall) -> StripeObject:
 # Prices ------------------------------------------------------------------------------------
 
 
+@accepts(
+    {
+        "product": None,
+        "product_data": {"name": None},
+        "unit_amount": None,
+        "unit_amount_decimal": None,
+        "currency": None,
+        "recurring": {"interval": None, "interval_count": None, "trial_period_days": None},
+        "active": None,
+        "lookup_key": None,
+        "metadata": ANY_KEYS,
+        "nickname": None,
+        "tax_behavior": None,
+    }
+)
 def create_price(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/prices``: ``product`` (or ``product_data[name]``), ``unit_amount``,
     ``currency`` and, for a recurring price, ``recurring[interval]``."""
@@ -261,6 +367,7 @@ def create_price(state: StripeState, call: ApiCall) -> StripeObject:
     return price
 
 
+@accepts({"active": None, "nickname": None, "lookup_key": None, "metadata": ANY_KEYS})
 def update_price(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/prices/{id}``: only ``active``, nickname, lookup key and metadata change;
     the amount, currency, interval and product of a price are immutable, as in Stripe."""
@@ -278,6 +385,7 @@ def update_price(state: StripeState, call: ApiCall) -> StripeObject:
     return _update(state, "price", price, new, "price.updated")
 
 
+@accepts({**LIST_PARAMS, "product": None, "active": None, "currency": None, "type": None})
 def list_prices(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/prices`` (``product``, ``active``, ``currency``, ``type`` filters)."""
     p = call.params
@@ -312,6 +420,20 @@ def _with_validity(coupon: StripeObject) -> StripeObject:
     return coupon
 
 
+@accepts(
+    {
+        "id": None,
+        "percent_off": None,
+        "amount_off": None,
+        "currency": None,
+        "duration": None,
+        "duration_in_months": None,
+        "redeem_by": None,
+        "max_redemptions": None,
+        "metadata": ANY_KEYS,
+        "name": None,
+    }
+)
 def create_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/coupons``: ``percent_off`` or ``amount_off`` with ``currency``, and a
     duration (``repeating`` needs ``duration_in_months``)."""
@@ -372,11 +494,13 @@ def create_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     return coupon
 
 
+@accepts({})
 def retrieve_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/coupons/{id}``."""
     return _with_validity(state.get("coupon", call.object_id))
 
 
+@accepts({"name": None, "metadata": ANY_KEYS})
 def update_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/coupons/{id}``: only ``name`` and metadata change."""
     coupon = state.get("coupon", call.object_id)
@@ -390,6 +514,7 @@ def update_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     return _update(state, "coupon", coupon, new, "coupon.updated")
 
 
+@accepts({})
 def delete_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     """``DELETE /v1/coupons/{id}``: no new redemptions; existing discounts stay."""
     coupon = state.get("coupon", call.object_id)
@@ -398,6 +523,7 @@ def delete_coupon(state: StripeState, call: ApiCall) -> StripeObject:
     return {"id": coupon["id"], "object": "coupon", "deleted": True}
 
 
+@accepts(LIST_PARAMS)
 def list_coupons(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/coupons``."""
     page = state.list_page("coupon", call.params, "/v1/coupons")
@@ -420,11 +546,25 @@ def promotion_code_is_valid(state: StripeState, promo: StripeObject) -> bool:
     return bool(limit is None or promo["times_redeemed"] < limit)
 
 
+@accepts(
+    {
+        "promotion": {"type": None, "coupon": None},
+        "code": None,
+        "active": None,
+        "customer": None,
+        "expires_at": None,
+        "max_redemptions": None,
+        "metadata": ANY_KEYS,
+    }
+)
 def create_promotion_code(state: StripeState, call: ApiCall) -> StripeObject:
-    """``POST /v1/promotion_codes``: ``promotion[coupon]`` (or the older ``coupon``),
+    """``POST /v1/promotion_codes``: ``promotion[type]=coupon`` and ``promotion[coupon]``,
     ``code``, ``active``, ``max_redemptions`` and ``expires_at``."""
     p = call.params
-    coupon_id = opt_str(opt_dict(p, "promotion"), "coupon") or opt_str(p, "coupon")
+    promotion = opt_dict(p, "promotion")
+    if opt_choice(promotion, "type", ("coupon",)) is None:
+        raise parameter_missing("promotion[type]")
+    coupon_id = opt_str(promotion, "coupon")
     if coupon_id is None:
         raise parameter_missing("promotion[coupon]")
     coupon = state.get("coupon", coupon_id, "promotion[coupon]")
@@ -454,7 +594,6 @@ def create_promotion_code(state: StripeState, call: ApiCall) -> StripeObject:
             "object": "promotion_code",
             "active": active,
             "code": code,
-            "coupon": _with_validity(coupon),
             "created": now(),
             "customer": opt_str(p, "customer"),
             "expires_at": expires_at,
@@ -474,6 +613,7 @@ def create_promotion_code(state: StripeState, call: ApiCall) -> StripeObject:
     return promo
 
 
+@accepts({"active": None, "metadata": ANY_KEYS})
 def update_promotion_code(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/promotion_codes/{id}``: ``active`` and metadata."""
     promo = state.get("promotion_code", call.object_id)
@@ -484,6 +624,7 @@ def update_promotion_code(state: StripeState, call: ApiCall) -> StripeObject:
     return _update(state, "promotion_code", promo, new, "promotion_code.updated")
 
 
+@accepts({**LIST_PARAMS, "code": None, "coupon": None, "active": None})
 def list_promotion_codes(state: StripeState, call: ApiCall) -> StripeObject:
     """``GET /v1/promotion_codes`` (``code``, ``coupon``, ``active`` filters)."""
     p = call.params

@@ -51,9 +51,13 @@ def parameter_missing(param: str) -> StripeError:
 
 
 def parameter_unknown(param: str) -> StripeError:
-    """A parameter Stripe does not accept here (for example changing a price's amount)."""
+    """A parameter Stripe does not accept here (for example changing a price's amount), or
+    one the emulator does not implement."""
     return StripeError(
-        f"Received unknown parameter: {param}", param=param, code="parameter_unknown"
+        f"Received unknown parameter: {param}. (The Stripe emulator refuses every parameter "
+        "it does not implement, rather than ignore it.)",
+        param=param,
+        code="parameter_unknown",
     )
 
 

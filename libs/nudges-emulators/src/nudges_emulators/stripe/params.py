@@ -3,9 +3,9 @@ what Stripe refuses with the error Stripe gives."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from nudges_emulators.stripe.errors import (
     parameter_invalid,
@@ -14,6 +14,15 @@ from nudges_emulators.stripe.errors import (
 )
 
 Params = dict[str, Any]
+
+#: The parameters an operation implements: a name maps to ``None`` (a value) or to the
+#: parameters of the object (or of each element of the array) it holds; ``"*"`` takes any
+#: key (metadata).
+Accepted = Mapping[str, "Accepted | None"]
+ANY_KEYS: Accepted = {"*": None}
+LIST_PARAMS: Accepted = {"limit": None, "starting_after": None, "ending_before": None}
+
+_Op = TypeVar("_Op", bound=Callable[..., Any])
 
 
 def opt_str(params: Params, name: str) -> str | None:
@@ -127,6 +136,44 @@ def reject_unknown(params: Params, immutable: Collection[str]) -> None:
     for name in immutable:
         if name in params:
             raise parameter_unknown(name)
+
+
+def accepts(accepted: Accepted) -> Callable[[_Op], _Op]:
+    """Declare the parameters ``operation`` implements (``expand`` always); the endpoint
+    refuses any other with ``parameter_unknown`` before running it."""
+
+    def declare(operation: _Op) -> _Op:
+        operation.accepted = {**accepted, "expand": None}  # type: ignore[attr-defined]
+        return operation
+
+    return declare
+
+
+def reject_unimplemented(params: Params, accepted: Accepted, prefix: str = "") -> None:
+    """Refuse the first parameter (nested ones by their full name, ``line_items[0][foo]``)
+    that ``accepted`` does not list: Stripe refuses unknown ones, and one Stripe knows but
+    the emulator does not implement would otherwise be ignored silently, so a test could
+    pass on a call that real Stripe treats differently."""
+    if "*" in accepted:
+        return
+    for name, value in params.items():
+        path = f"{prefix}[{name}]" if prefix else name
+        if name not in accepted:
+            raise parameter_unknown(path)
+        nested = accepted[name]
+        if nested is None:
+            continue
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    reject_unimplemented(item, nested, f"{path}[{index}]")
+        elif isinstance(value, dict):
+            if value and all(key.isdigit() for key in value) and "*" not in nested:
+                for key, item in value.items():
+                    if isinstance(item, dict):
+                        reject_unimplemented(item, nested, f"{path}[{key}]")
+            else:
+                reject_unimplemented(value, nested, path)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ KINDS = (
     "checkout.session",
     "subscription",
     "invoice",
+    "discount",
+    "invoiceitem",
+    "billing_portal.session",
     "event",
 )
 _PREFIXES = {
@@ -44,6 +47,9 @@ _PREFIXES = {
     "cs_": "checkout.session",
     "sub_": "subscription",
     "in_": "invoice",
+    "di_": "discount",
+    "ii_": "invoiceitem",
+    "bps_": "billing_portal.session",
     "evt_": "event",
 }
 _ALPHABET = string.ascii_letters + string.digits
@@ -84,6 +90,10 @@ class StripeState:
         self.objects: dict[str, dict[str, StripeObject]] = {}
         self.line_items: dict[str, list[StripeObject]] = {}
         self.subscription_data: dict[str, Params] = {}
+        #: The coupon terms of each discount, as they were when it was applied.
+        self.discount_coupons: dict[str, StripeObject] = {}
+        #: Invoice items (prorations) waiting for the subscription's next invoice, by id.
+        self.pending_items: dict[str, StripeObject] = {}
         self.idempotency: dict[str, IdempotentResponse] = {}
         self.reset()
 
@@ -94,6 +104,8 @@ class StripeState:
             self.objects = {kind: {} for kind in KINDS}
             self.line_items = {}
             self.subscription_data = {}
+            self.discount_coupons = {}
+            self.pending_items = {}
             self.idempotency = {}
 
     def add(self, kind: str, obj: StripeObject) -> StripeObject:

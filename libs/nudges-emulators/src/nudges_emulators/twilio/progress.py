@@ -1,6 +1,7 @@
 """Each message's life after it is accepted: queued, sent, then delivered (or failed /
 undelivered for numbers configured to fail), one step every few milliseconds, with a signed
-status callback for each step when the message asked for one.
+status callback for each step after ``queued`` when the message asked for one (Twilio sends
+none for ``queued``).
 
 One worker walks a queue ordered by due time (every step waits the same delay, so appending
 keeps it ordered); a message's next step is queued only after its callback is done, so a
@@ -25,7 +26,7 @@ from nudges_emulators.twilio.signature import twilio_signature
 
 
 def plan(failure: NumberFailure | None) -> list[str]:
-    """The statuses a new message goes through (the first, ``queued``, is announced)."""
+    """The statuses a new message goes through (``queued`` first, without a callback)."""
     if failure is None:
         return ["queued", "sent", "delivered"]
     if failure.status == "failed":
@@ -49,6 +50,9 @@ def callback_params(message: Message) -> dict[str, str]:
         params["MessagingServiceSid"] = message.messaging_service_sid
     if message.error_code is not None:
         params["ErrorCode"] = str(message.error_code)
+    if message.status in ("delivered", "undelivered") and message.date_updated is not None:
+        # The carrier's delivery receipt time, as Twilio passes it on: YYMMDDHHMM, UTC.
+        params["RawDlrDoneDate"] = message.date_updated.astimezone(UTC).strftime("%y%m%d%H%M")
     return params
 
 
@@ -131,7 +135,7 @@ class StatusProgress:
         if status in ("failed", "undelivered"):
             failure = self.failures.pop(message.sid, None) or NumberFailure(status=status)
             message.error_code, message.error_message = failure.code, failure.text
-        if message.status_callback and self._client is not None:
+        if status != "queued" and message.status_callback and self._client is not None:
             task = asyncio.create_task(self._callback(self._client, message, generation))
             self._callbacks.add(task)
             task.add_done_callback(self._callbacks.discard)

@@ -32,6 +32,7 @@ from twilio.rest import Client
 
 from nudges_consumers.adapters.form_posts import ConnectionLost, FormPoster
 from nudges_consumers.settings import ConsumersSettings
+from nudges_kit.metrics import PROVIDER_CALLS
 
 #: The twilio library logs request URLs (with the To number of a list) at INFO: keep it quiet.
 _QUIET = logging.getLogger("nudges_consumers.twilio_http")
@@ -161,7 +162,10 @@ class TwilioSender:
             async with asyncio.timeout(self._timeout):
                 answer = await self._messages.post(urlencode(form).encode())
         except (TimeoutError, ConnectionLost, OSError) as exc:
+            PROVIDER_CALLS.labels("twilio", "send", "unavailable").inc()
             raise SendUnavailable(f"Twilio: {type(exc).__name__}", maybe_accepted=True) from exc
+        outcome = "ok" if answer.status < 300 else f"{answer.status // 100}xx"
+        PROVIDER_CALLS.labels("twilio", "send", outcome).inc()
         try:
             resource = json.loads(answer.body)
         except ValueError:

@@ -237,27 +237,41 @@ async def activate_subscription(
 
 
 def _periods(sub: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    start, end = sub.get("current_period_start"), sub.get("current_period_end")
-    if start is None:
-        # Newer Stripe API versions carry the periods on the subscription items.
-        items = (sub.get("items") or {}).get("data") or []
-        if items:
-            start, end = items[0].get("current_period_start"), items[0].get("current_period_end")
-    return _when(start), _when(end)
+    """The subscription's current period, from its items: the pinned API version keeps the
+    periods there, not on the subscription. Nudges sells one price per subscription, so
+    the first item's period is the subscription's."""
+    items = (sub.get("items") or {}).get("data") or []
+    if not items:
+        return None, None
+    return _when(items[0].get("current_period_start")), _when(items[0].get("current_period_end"))
+
+
+def _invoice_subscription(invoice: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``parent.subscription_details`` of an invoice (empty when a subscription did not
+    bill it): the pinned API version has no ``invoice.subscription``."""
+    parent = invoice.get("parent") or {}
+    if parent.get("type") != "subscription_details":
+        return {}
+    details: Mapping[str, Any] = parent.get("subscription_details") or {}
+    return details
+
+
+def _billed_period(invoice: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The subscription period an invoice bills: its first line's ``period``."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    period = (lines[0].get("period") or {}) if lines else {}
+    return _when(period.get("start")), _when(period.get("end"))
 
 
 # --- Stripe → Nudges ---------------------------------------------------------------------
 
 
 async def _client_of_invoice(deps: Deps, invoice: dict[str, Any]) -> str:
-    for holder in (
-        invoice.get("metadata"),
-        (invoice.get("subscription_details") or {}).get("metadata"),
-        (invoice.get("parent") or {}).get("subscription_details", {}).get("metadata"),
-    ):
+    details = _invoice_subscription(invoice)
+    for holder in (invoice.get("metadata"), details.get("metadata")):
         if holder and holder.get("client_id"):
             return str(holder["client_id"])
-    subscription_id = invoice.get("subscription")
+    subscription_id = details.get("subscription")
     if subscription_id:
         sub = await deps.stripe.v1.subscriptions.retrieve_async(str(subscription_id))
         sub_metadata: dict[str, str] = sub.to_dict().get("metadata") or {}
@@ -314,8 +328,15 @@ async def handle_stripe_event(
                 ),
             },
         )
-    elif kind == "invoice.payment_failed" and obj.get("subscription"):
-        await deps.graph.product(UPDATE_SUBSCRIPTION, s=str(obj["subscription"]), st="PAST_DUE")
+    elif kind == "invoice.payment_failed":
+        subscription_id = _invoice_subscription(obj).get("subscription")
+        if subscription_id:
+            # The period the invoice bills lets ProductApi ignore a late failure of an
+            # earlier period's invoice.
+            start, end = _billed_period(obj)
+            await deps.graph.product(
+                UPDATE_SUBSCRIPTION, s=str(subscription_id), st="PAST_DUE", a=start, b=end
+            )
 
 
 #: Stripe refusals that retrying cannot change (bad request, unknown object, bad key).

@@ -14,6 +14,8 @@ import stripe
 from stripe.params.checkout import SessionCreateParams
 
 from nudges_kit.logging import get_logger
+from nudges_kit.metrics import PROVIDER_CALLS
+from nudges_kit.stripe_version import STRIPE_API_VERSION
 from nudges_payment.domain.model import PaymentProviderFailed
 
 log = get_logger(__name__)
@@ -64,6 +66,7 @@ class StripeGateway:
         self._http = stripe.HTTPXClient(timeout=timeout)
         self._client = stripe.StripeClient(
             api_key,
+            stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": api_base} if api_base else None,
             http_client=self._http,
             max_network_retries=max_network_retries,
@@ -76,6 +79,7 @@ class StripeGateway:
             )
         except stripe.StripeError as exc:
             raise _failed("list promotion codes", exc) from exc
+        PROVIDER_CALLS.labels("stripe", "list promotion codes", "ok").inc()
         for promotion in found.data:
             if promotion.code.lower() == code.lower():
                 return promotion.id
@@ -100,6 +104,7 @@ class StripeGateway:
             )
         except stripe.StripeError as exc:
             raise _failed("create checkout session", exc) from exc
+        PROVIDER_CALLS.labels("stripe", "create checkout session", "ok").inc()
         if not session.url:
             raise PaymentProviderFailed(SAFE_MESSAGE, "missing_url")
         expires_at = (
@@ -114,6 +119,8 @@ class StripeGateway:
 def _failed(action: str, exc: stripe.StripeError) -> PaymentProviderFailed:
     """A safe error for the caller; the details go to the log only."""
     reason = getattr(exc, "code", None) or type(exc).__name__
+    status = exc.http_status
+    PROVIDER_CALLS.labels("stripe", action, f"{status // 100}xx" if status else "unavailable").inc()
     log.warning(
         "stripe call failed",
         action=action,
