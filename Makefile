@@ -33,9 +33,9 @@ generate: ## generated code: gRPC stubs from proto/, compiled message catalogs
 dev: install web-deps ## the whole platform on this machine, UIs included (Ctrl-C stops it)
 	$(RUN) nudges-dev up
 
-web-deps: ## the UIs' packages (npm ci) and the gateway's GraphiQL page, when npm is installed
-	@if command -v npm >/dev/null 2>&1; then for app in web/admin web/signup; do \
-	  (cd $$app && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done; \
+web-deps: ## the UIs' packages (npm ci of the web/ workspace) and the gateway's GraphiQL page, when npm is installed
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd web && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
 	  (cd gateway/graphiql && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) || exit 1; \
 	  else echo "npm is not installed: the UIs and GraphiQL will not run"; fi
 
@@ -127,10 +127,13 @@ bench-otp: install ## OTP request-to-token latency of 200 users at 100 logins/s
 	$(RUN) python bench/otp_latency.py $(BENCH_ARGS)
 
 .PHONY: web
-web: ## the Admin and Signup UIs: npm ci and a production build of each (web/*/dist)
-	@for app in web/admin web/signup; do \
-	  (cd $$app && npm ci --no-audit --no-fund --loglevel=error && npm run build) || exit 1; \
-	done
+web: web-deps ## the Admin and Signup UIs: npm ci of the workspace, a production build of each (web/*/dist)
+	cd web && npm run build --workspace admin --workspace signup
+
+.PHONY: web-codegen
+web-codegen: web-deps ## web/schema.graphql from the subgraphs, then the UIs' operation types (GraphQL Code Generator)
+	$(RUN) python scripts/web_schema.py
+	cd web && npm run codegen
 
 .PHONY: test-reliability
 test-reliability: install ## faults, soak smoke, bad input and security over the platform as processes; prints the figures

@@ -4,6 +4,7 @@ mounts (init script, realm, collector configuration) exist and agree with the se
 
 from __future__ import annotations
 
+import json
 import re
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -85,14 +86,34 @@ def test_default_services_never_require_a_profile_service(compose: dict[str, Any
                 assert rule.get("required") is False, f"{name} requires {target} of a profile"
 
 
-def test_profiles(compose: dict[str, Any]) -> None:
+def test_profiles(infra: Infra, compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["stripe-emulator"]["profiles"] == ["dev"]
     assert services["twilio-emulator"]["profiles"] == ["dev"]
     assert services["admin-ui"]["profiles"] == ["ui"]
     assert services["signup-ui"]["profiles"] == ["ui"]
-    assert services["admin-ui"]["build"]["context"] == "web/admin"
-    assert services["signup-ui"]["build"]["context"] == "web/signup"
+    # The UIs build from the web/ workspace: the shared package and the one lock file.
+    for app in ("admin", "signup"):
+        assert services[f"{app}-ui"]["build"] == {
+            "context": "web",
+            "dockerfile": f"{app}/Dockerfile",
+        }
+        assert (infra.repo / "web" / app / "Dockerfile").exists()
+
+
+def test_ui_images_install_the_whole_web_workspace(infra: Infra) -> None:
+    """`npm ci` checks the one lock file against every workspace's package.json, so each UI's
+    Dockerfile copies all of them before it installs, and the shared package before it builds."""
+    workspaces = json.loads((infra.repo / "web" / "package.json").read_text())["workspaces"]
+    assert "shared" in workspaces
+    for app in ("admin", "signup"):
+        dockerfile = (infra.repo / "web" / app / "Dockerfile").read_text()
+        install = dockerfile.index("RUN npm ci")
+        for workspace in workspaces:
+            copy = f"COPY {workspace}/package.json {workspace}/"
+            assert copy in dockerfile[:install], f"{app}/Dockerfile lacks {copy!r} before npm ci"
+        assert "COPY package.json package-lock.json" in dockerfile[:install]
+        assert "COPY shared/ shared/" in dockerfile[install:]
 
 
 def test_every_dockerfile_outside_the_ui_profile_exists(

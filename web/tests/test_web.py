@@ -1,20 +1,27 @@
-"""The Admin and Signup UIs (web/admin, web/signup): each app typechecks, lints and passes
-its component tests; and (slow) both built apps, served as in production, work in Chromium
-against the whole platform through the gateway."""
+"""The Admin and Signup UIs (web/admin, web/signup, on the shared package web/shared; one npm
+workspace): each package typechecks and lints, each app passes its component tests; and (slow)
+both built apps, served as in production, work in Chromium against the whole platform through
+the gateway."""
 
 from __future__ import annotations
 
-import filecmp
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 WEB = Path(__file__).resolve().parents[1]
+REPO = WEB.parent
 APPS = ("admin", "signup")
+#: Each workspace package and the npm scripts it must pass.
+CHECKS = [("shared", "typecheck"), ("shared", "lint")] + [
+    (app, script) for app in APPS for script in ("typecheck", "lint", "test")
+]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ADMIN_PHONE = "+14155550190"
 
@@ -50,21 +57,40 @@ def _installed(package: Path) -> None:
     _run([_npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"], package)
 
 
-def test_both_apps_share_one_copy_of_the_common_code() -> None:
-    """web/*/src/lib is the same in both apps (each image builds from its own folder)."""
-    admin, signup = WEB / "admin" / "src" / "lib", WEB / "signup" / "src" / "lib"
-    names = sorted(p.name for p in admin.iterdir())
-    assert names == sorted(p.name for p in signup.iterdir())
-    _, differ, missing = filecmp.cmpfiles(admin, signup, names, shallow=False)
-    assert (differ, missing) == ([], []), f"web/*/src/lib differ: {differ or missing}"
+def test_one_workspace_with_one_lock_file() -> None:
+    """web/ is one npm workspace: one package-lock.json, and both apps depend on the shared
+    package instead of holding copies of it."""
+    root = json.loads((WEB / "package.json").read_text())
+    assert set(root["workspaces"]) == {"shared", *APPS, "tests"}
+    assert sorted(WEB.glob("*/package-lock.json")) == []
+    for app in APPS:
+        package = json.loads((WEB / app / "package.json").read_text())
+        assert "@nudges/shared" in package["dependencies"], app
+        assert not (WEB / app / "src" / "lib").exists(), f"{app} keeps its own copy of shared code"
 
 
-@pytest.mark.parametrize("script", ["typecheck", "lint", "test"])
-@pytest.mark.parametrize("app", APPS)
-def test_app(app: str, script: str) -> None:
-    """`npm run typecheck` (tsc), `lint` (eslint) and `test` (vitest) pass."""
-    _installed(WEB / app)
-    _run([_npm(), "run", script], WEB / app)
+def test_the_uis_schema_is_the_public_graph_of_today() -> None:
+    """web/schema.graphql is the API schema of the subgraphs' composition as it is now."""
+    _run([sys.executable, str(REPO / "scripts" / "web_schema.py"), "--check"], REPO)
+
+
+def test_generated_operation_types_are_up_to_date(tmp_path: Path) -> None:
+    """web/*/src/generated/graphql.ts are what GraphQL Code Generator makes now of each app's
+    operations and schema.graphql (which also refuses an operation the schema does not serve)."""
+    _installed(WEB)
+    _run([_npm(), "run", "codegen"], WEB, CODEGEN_OUT=str(tmp_path))
+    for app in APPS:
+        generated = Path(app) / "src" / "generated" / "graphql.ts"
+        assert (tmp_path / generated).read_text() == (WEB / generated).read_text(), (
+            f"web/{generated} is stale: run `make web-codegen`"
+        )
+
+
+@pytest.mark.parametrize(("package", "script"), CHECKS)
+def test_package(package: str, script: str) -> None:
+    """`npm run typecheck` (tsc), `lint` (eslint) and, in the apps, `test` (vitest) pass."""
+    _installed(WEB)
+    _run([_npm(), "run", script], WEB / package)
 
 
 @pytest.mark.slow
@@ -79,10 +105,9 @@ def test_the_uis_in_chromium_against_the_platform(ui_platform: Any, tmp_path: Pa
             f"Chromium is not installed at {CHROMIUM}: `apt-get install -y chromium` "
             "(.ci/run installs it); the browser tests cannot run without it"
         )
+    _installed(WEB)
     for app in APPS:
-        _installed(WEB / app)
         _run([_npm(), "run", "build"], WEB / app)
-    _installed(WEB / "tests")
     ui_platform.make_admin(ADMIN_PHONE)
     screenshots = tmp_path / "screenshots"
     node = shutil.which("node") or "node"

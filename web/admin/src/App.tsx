@@ -1,12 +1,12 @@
 /** The Admin UI: sign-in gate, navigation, and the page of the current path. */
 import { useEffect, useRef, type ReactNode } from 'react';
 
-import { signOut } from './lib/auth';
-import { ApiError } from './lib/errors';
-import { resetSubscriptions } from './lib/graphql';
-import { LanguageSwitcher, useI18n } from './lib/i18n';
-import { Link, matchPath, navigate, useLocation } from './lib/router';
-import { ErrorMessage, Loading, useQuery } from './lib/ui';
+import { signOut } from '@nudges/shared/auth';
+import { ApiError } from '@nudges/shared/errors';
+import { resetSession } from '@nudges/shared/graphql';
+import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
+import { Link, navigate, Route, Routes, useLocation, useParams } from '@nudges/shared/router';
+import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
 import { VIEWER } from './operations';
 import { Announcements } from './pages/Announcements';
 import { ClientDetail } from './pages/ClientDetail';
@@ -29,19 +29,32 @@ const SECTIONS = [
   ['/dead-letters', 'nav.deadLetters'],
 ] as const;
 
-function Page({ path }: { path: string }) {
-  let params: Record<string, string> | null;
-  if (path === '/') return <Dashboard />;
-  if (path === '/plans') return <Plans />;
-  if (path === '/plans/new') return <PlanEditor />;
-  if ((params = matchPath('/plans/:id', path))) return <PlanEditor id={params.id} />;
-  if (path === '/discounts') return <DiscountCodes />;
-  if (path === '/clients') return <Clients />;
-  if ((params = matchPath('/clients/:id', path))) return <ClientDetail id={params.id ?? ''} />;
-  if (path === '/subscribers') return <Subscribers />;
-  if (path === '/announcements') return <Announcements />;
-  if (path === '/dead-letters') return <DeadLetters />;
-  return <NotFound />;
+function Page() {
+  return (
+    <Routes>
+      <Route path="/" element={<Dashboard />} />
+      <Route path="/plans" element={<Plans />} />
+      <Route path="/plans/:id" element={<PlanAt />} />
+      <Route path="/discounts" element={<DiscountCodes />} />
+      <Route path="/clients" element={<Clients />} />
+      <Route path="/clients/:id" element={<ClientAt />} />
+      <Route path="/subscribers" element={<Subscribers />} />
+      <Route path="/announcements" element={<Announcements />} />
+      <Route path="/dead-letters" element={<DeadLetters />} />
+      <Route path="*" element={<NotFound />} />
+    </Routes>
+  );
+}
+
+/** `/plans/new` and `/plans/:id` are one route, so that the editor (and its "Saved." notice)
+ * stays when a new plan's address replaces `/plans/new`. */
+function PlanAt() {
+  const { id } = useParams();
+  return <PlanEditor id={id === 'new' ? undefined : id} />;
+}
+
+function ClientAt() {
+  return <ClientDetail id={useParams().id ?? ''} />;
 }
 
 function NotFound() {
@@ -106,7 +119,6 @@ function Shell({ children, signedIn, onSignOut }: { children: ReactNode; signedI
 
 export function App() {
   const { t } = useI18n();
-  const { path } = useLocation();
   const session = useQuery<{ viewer: { __typename: string } | null }>(VIEWER);
 
   const leave = async () => {
@@ -115,7 +127,7 @@ export function App() {
     } catch {
       // The session is forgotten here either way; the server revokes what it still knows.
     }
-    resetSubscriptions();
+    resetSession();
     navigate('/', { replace: true });
     session.reload();
   };
@@ -143,7 +155,7 @@ export function App() {
         <Login
           notAdmin={viewer !== null}
           onSignedIn={() => {
-            resetSubscriptions();
+            resetSession();
             session.reload();
           }}
         />
@@ -152,7 +164,7 @@ export function App() {
   }
   return (
     <Shell signedIn onSignOut={() => void leave()}>
-      <Page path={path} />
+      <Page />
     </Shell>
   );
 }

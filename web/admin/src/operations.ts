@@ -54,66 +54,46 @@ export const PAYMENT_TOTALS = /* GraphQL */ `
 `;
 
 /** The announcements and memberships the daily chart is computed from. */
-export const ACTIVITY_ANNOUNCEMENTS = /* GraphQL */ `
-  query ActivityAnnouncements($after: String) {
-    announcements(first: 100, after: $after) {
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        id
-        createdAt
-        confirmedAt
-        completedAt
-        sent
-        delivered
-        failed
-      }
-    }
-  }
-`;
-
-export const ACTIVITY_MEMBERSHIPS = /* GraphQL */ `
-  query ActivityMemberships($after: String) {
-    subscribers(first: 100, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        id
-        joinedAt
-      }
+export const DAILY_ACTIVITY = /* GraphQL */ `
+  query DailyActivity($from: Date!, $to: Date!, $timeZone: String!) {
+    dailyActivity(from: $from, to: $to, timeZone: $timeZone) {
+      day
+      messagesSent
+      messagesDelivered
+      messagesFailed
+      newSubscribers
     }
   }
 `;
 
 const PLAN_FIELDS = /* GraphQL */ `
-  id
-  name
-  description
-  iconUrl
-  active
-  stripeProductId
-  updatedAt
-  features {
-    messagesPerPeriod
-    supportTier
-    aiAssist
+  fragment PlanFields on Plan {
+    id
+    name
+    description
+    iconUrl
+    active
+    stripeProductId
+    updatedAt
+    features {
+      messagesPerPeriod
+      supportTier
+      aiAssist
+    }
   }
 `;
 
 const TIER_FIELDS = /* GraphQL */ `
-  id
-  name
-  amount
-  currency
-  interval
-  status
-  version
-  stripePriceId
+  fragment TierFields on PriceTier {
+    id
+    name
+    amount
+    currency
+    interval
+    status
+    version
+    stripePriceId
+  }
 `;
 
 export const PLANS = /* GraphQL */ `
@@ -125,35 +105,41 @@ export const PLANS = /* GraphQL */ `
         endCursor
       }
       nodes {
-        ${PLAN_FIELDS}
+        ...PlanFields
         tiers {
-          ${TIER_FIELDS}
+          ...TierFields
         }
       }
     }
   }
+  ${PLAN_FIELDS}
+  ${TIER_FIELDS}
 `;
 
 export const PLAN = /* GraphQL */ `
   query AdminPlan($id: ID!) {
     plan(id: $id) {
-      ${PLAN_FIELDS}
+      ...PlanFields
       tiers(includeArchived: true) {
-        ${TIER_FIELDS}
+        ...TierFields
       }
     }
   }
+  ${PLAN_FIELDS}
+  ${TIER_FIELDS}
 `;
 
 export const PLAN_UPDATED = /* GraphQL */ `
   subscription PlanUpdated($id: ID) {
     planUpdated(id: $id) {
-      ${PLAN_FIELDS}
+      ...PlanFields
       tiers {
-        ${TIER_FIELDS}
+        ...TierFields
       }
     }
   }
+  ${PLAN_FIELDS}
+  ${TIER_FIELDS}
 `;
 
 export const CREATE_PLAN = /* GraphQL */ `
@@ -175,6 +161,15 @@ export const UPDATE_PLAN = /* GraphQL */ `
 export const ARCHIVE_PLAN = /* GraphQL */ `
   mutation ArchivePlan($id: ID!) {
     archivePlan(id: $id) {
+      id
+      active
+    }
+  }
+`;
+
+export const REACTIVATE_PLAN = /* GraphQL */ `
+  mutation ReactivatePlan($id: ID!) {
+    reactivatePlan(id: $id) {
       id
       active
     }
@@ -314,6 +309,8 @@ export const CLIENT = /* GraphQL */ `
           delivered
           failed
           createdAt
+          confirmedAt
+          completedAt
         }
       }
     }
@@ -331,26 +328,28 @@ export const CANCEL_PLAN_SUBSCRIPTION = /* GraphQL */ `
 `;
 
 const MEMBERSHIP_FIELDS = /* GraphQL */ `
-  totalCount
-  pageInfo {
-    hasNextPage
-    endCursor
-  }
-  nodes {
-    id
-    status
-    source
-    joinedAt
-    stoppedAt
-    subscriber {
-      id
-      phoneMasked
-      locale
+  fragment MembershipPage on MembershipConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
     }
-    client {
+    nodes {
       id
-      name
-      slug
+      status
+      source
+      joinedAt
+      stoppedAt
+      subscriber {
+        id
+        phoneMasked
+        locale
+      }
+      client {
+        id
+        name
+        slug
+      }
     }
   }
 `;
@@ -358,9 +357,10 @@ const MEMBERSHIP_FIELDS = /* GraphQL */ `
 export const SUBSCRIBERS = /* GraphQL */ `
   query Subscribers($first: Int!, $after: String, $status: MembershipStatus) {
     subscribers(first: $first, after: $after, status: $status) {
-      ${MEMBERSHIP_FIELDS}
+      ...MembershipPage
     }
   }
+  ${MEMBERSHIP_FIELDS}
 `;
 
 export const CLIENT_SUBSCRIBERS = /* GraphQL */ `
@@ -368,10 +368,11 @@ export const CLIENT_SUBSCRIBERS = /* GraphQL */ `
     client(id: $id) {
       id
       subscribers(first: $first, after: $after, status: $status) {
-        ${MEMBERSHIP_FIELDS}
+        ...MembershipPage
       }
     }
   }
+  ${MEMBERSHIP_FIELDS}
 `;
 
 export const FIND_CLIENTS = /* GraphQL */ `

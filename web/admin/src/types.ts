@@ -1,9 +1,11 @@
-/** The shapes the Admin UI reads from the graph. */
-import type { PageInfo } from './lib/ui';
+/** The shapes the Admin UI reads from the graph: named views of the operation types that
+ * GraphQL Code Generator writes to generated/graphql.ts from schema.graphql (never by hand). */
+import type { PageInfo } from '@nudges/shared/ui';
+import type * as G from './generated/graphql';
 
-export type Interval = 'WEEK' | 'MONTH' | 'YEAR';
-export type SupportTier = 'BASIC' | 'STANDARD' | 'PREMIUM';
-export type TierStatus = 'ACTIVE' | 'INACTIVE' | 'ARCHIVED';
+export type Interval = G.BillingInterval;
+export type SupportTier = G.SupportTier;
+export type TierStatus = G.PriceTierStatus;
 
 export interface Connection<T> {
   totalCount: number;
@@ -11,90 +13,10 @@ export interface Connection<T> {
   nodes: T[];
 }
 
-export interface PriceTier {
-  id: string;
-  name: string;
-  amount: number;
-  currency: string;
-  interval: Interval;
-  status: TierStatus;
-  version: number;
-  stripePriceId: string | null;
-}
-
-export interface Plan {
-  id: string;
-  name: string;
-  description: string;
-  iconUrl: string | null;
-  active: boolean;
-  stripeProductId: string | null;
-  updatedAt: string;
-  features: { messagesPerPeriod: number; supportTier: SupportTier; aiAssist: boolean } | null;
-  tiers: PriceTier[];
-}
-
-export interface DiscountCode {
-  id: string;
-  code: string;
-  percentOff: number | null;
-  amountOff: number | null;
-  currency: string | null;
-  duration: 'ONCE' | 'REPEATING' | 'FOREVER';
-  durationInMonths: number | null;
-  maxRedemptions: number | null;
-  expiresAt: string | null;
-  active: boolean;
-  stripeCouponId: string | null;
-  stripePromotionCodeId: string | null;
-  createdAt: string;
-}
-
-export interface ClientRow {
-  id: string;
-  name: string;
-  slug: string;
-  locale: string;
-  createdAt: string;
-  subscriberCount: number;
-  stripeCustomerId: string | null;
-}
-
-export interface Membership {
-  id: string;
-  status: 'ACTIVE' | 'STOPPED';
-  source: string;
-  joinedAt: string;
-  stoppedAt: string | null;
-  subscriber: { id: string; phoneMasked: string; locale: string } | null;
-  client: { id: string; name: string; slug: string } | null;
-}
-
-export interface Announcement {
-  id: string;
-  body: string;
-  status: 'DRAFT' | 'CONFIRMED' | 'SENDING' | 'SENT' | 'FAILED';
-  recipients: number;
-  sent: number;
-  delivered: number;
-  failed: number;
-  createdAt: string;
-  confirmedAt: string | null;
-  completedAt: string | null;
-  client: { id: string; name: string } | null;
-}
-
-export interface DeadLetter {
-  id: string;
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  consumerGroup: string;
-  eventId: string | null;
-  eventType: string | null;
-  error: string;
-  errorType: string;
-  attempts: number;
-  failedAt: string;
-}
+export type PriceTier = G.TierFieldsFragment;
+export type Plan = G.PlanFieldsFragment & { tiers: PriceTier[] };
+export type DiscountCode = G.DiscountCodesQuery['discountCodes']['nodes'][number];
+export type ClientRow = G.ClientsQuery['clients']['edges'][number]['node'];
+export type Membership = G.MembershipPageFragment['nodes'][number];
+export type Announcement = G.AnnouncementsQuery['announcements']['nodes'][number];
+export type DeadLetter = G.DeadLettersQuery['deadLetters']['nodes'][number];

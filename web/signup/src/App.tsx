@@ -1,10 +1,10 @@
 /** The Signup UI: the public pages, a client's sign-up and dashboard, a subscriber's pages. */
 import { useEffect, useRef } from 'react';
 
-import { signOut } from './lib/auth';
-import { resetSubscriptions } from './lib/graphql';
-import { LanguageSwitcher, useI18n } from './lib/i18n';
-import { Link, matchPath, navigate, useLocation } from './lib/router';
+import { signOut } from '@nudges/shared/auth';
+import { resetSession } from '@nudges/shared/graphql';
+import { LanguageSwitcher, useI18n } from '@nudges/shared/i18n';
+import { Link, navigate, Route, Routes, useLocation, useParams } from '@nudges/shared/router';
 import { CheckoutSuccess } from './pages/CheckoutSuccess';
 import { Dashboard } from './pages/Dashboard';
 import { Join } from './pages/Join';
@@ -14,16 +14,27 @@ import { ChoosePlan } from './pages/ChoosePlan';
 import { Signup } from './pages/Signup';
 import { useSession } from './session';
 
-function Page({ path }: { path: string }) {
+function Page() {
+  return (
+    <Routes>
+      <Route path="/" element={<Landing />} />
+      <Route path="/signup" element={<Signup />} />
+      <Route path="/plans" element={<ChoosePlan />} />
+      <Route path="/checkout/success" element={<CheckoutSuccess />} />
+      <Route path="/dashboard" element={<Dashboard />} />
+      <Route path="/me" element={<Memberships />} />
+      <Route path="/c/:slug" element={<JoinAt />} />
+      <Route path="*" element={<NotFound />} />
+    </Routes>
+  );
+}
+
+function JoinAt() {
+  return <Join slug={useParams().slug ?? ''} />;
+}
+
+function NotFound() {
   const { t } = useI18n();
-  let params: Record<string, string> | null;
-  if (path === '/') return <Landing />;
-  if (path === '/signup') return <Signup />;
-  if (path === '/plans') return <ChoosePlan />;
-  if (path === '/checkout/success') return <CheckoutSuccess />;
-  if (path === '/dashboard') return <Dashboard />;
-  if (path === '/me') return <Memberships />;
-  if ((params = matchPath('/c/:slug', path))) return <Join slug={params.slug ?? ''} />;
   return (
     <section className="card">
       <h1>{t('nav.notFound')}</h1>
@@ -53,7 +64,7 @@ export function App() {
     } catch {
       // Forgotten here either way; the server revokes what it still knows.
     }
-    resetSubscriptions();
+    resetSession();
     session.reload();
     navigate('/');
   };
@@ -94,7 +105,7 @@ export function App() {
         </ul>
       </nav>
       <main id="main" ref={mainRef} tabIndex={-1}>
-        <Page path={path} />
+        <Page />
       </main>
     </>
   );

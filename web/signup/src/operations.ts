@@ -64,20 +64,22 @@ export const CREATE_CHECKOUT_SESSION = /* GraphQL */ `
 `;
 
 const SUBSCRIPTION_FIELDS = /* GraphQL */ `
-  subscription {
-    id
-    status
-    currentPeriodEnd
-    cancelAtPeriodEnd
-    priceTier {
+  fragment ClientSubscription on Client {
+    subscription {
       id
-      name
-      amount
-      currency
-      interval
-      plan {
+      status
+      currentPeriodEnd
+      cancelAtPeriodEnd
+      priceTier {
         id
         name
+        amount
+        currency
+        interval
+        plan {
+          id
+          name
+        }
       }
     }
   }
@@ -89,10 +91,11 @@ export const CLIENT_PLAN_STATUS = /* GraphQL */ `
       __typename
       ... on Client {
         id
-        ${SUBSCRIPTION_FIELDS}
+        ...ClientSubscription
       }
     }
   }
+  ${SUBSCRIPTION_FIELDS}
 `;
 
 export const CLIENT_DASHBOARD = /* GraphQL */ `
@@ -105,7 +108,7 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
         slug
         locale
         subscriberCount
-        ${SUBSCRIPTION_FIELDS}
+        ...ClientSubscription
         allowance {
           active
           messagesPerPeriod
@@ -129,6 +132,7 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
       }
     }
   }
+  ${SUBSCRIPTION_FIELDS}
 `;
 
 export const CLIENT_UPDATED = /* GraphQL */ `

@@ -1,8 +1,8 @@
 /** Who is signed in (the `viewer`), shared by every page; reloaded after sign-in and sign-out. */
 import { createContext, useContext, type ReactNode } from 'react';
 
-import { ApiError } from './lib/errors';
-import { useQuery } from './lib/ui';
+import { ApiError } from '@nudges/shared/errors';
+import { useQuery } from '@nudges/shared/ui';
 import { VIEWER } from './operations';
 import type { Viewer } from './types';
 

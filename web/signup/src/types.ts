@@ -1,53 +1,18 @@
-/** The shapes the Signup UI reads from the graph. */
+/** The shapes the Signup UI reads from the graph: named views of the operation types that
+ * GraphQL Code Generator writes to generated/graphql.ts from schema.graphql (never by hand). */
+import type * as G from './generated/graphql';
 
-export type Interval = 'WEEK' | 'MONTH' | 'YEAR';
+export type Interval = G.BillingInterval;
 
-export type Viewer =
-  | { __typename: 'Client'; id: string; name: string; slug: string }
-  | { __typename: 'Subscriber'; id: string; phoneMasked: string }
-  | { __typename: 'Admin' };
+export type Viewer = NonNullable<G.SignupViewerQuery['viewer']>;
 
-export interface PublicTier {
-  id: string;
-  name: string;
-  amount: number;
-  currency: string;
-  interval: Interval;
-}
+export type PublicPlan = G.PublicPlansQuery['plans']['nodes'][number];
+export type PublicTier = PublicPlan['tiers'][number];
 
-export interface PublicPlan {
-  id: string;
-  name: string;
-  description: string;
-  iconUrl: string | null;
-  features: { messagesPerPeriod: number; supportTier: 'BASIC' | 'STANDARD' | 'PREMIUM'; aiAssist: boolean } | null;
-  tiers: PublicTier[];
-}
+export type PlanSubscription = NonNullable<G.ClientSubscriptionFragment['subscription']>;
 
-export interface PlanSubscription {
-  id: string;
-  status: 'INCOMPLETE' | 'ACTIVE' | 'PAST_DUE' | 'CANCELED';
-  currentPeriodEnd: string | null;
-  cancelAtPeriodEnd: boolean;
-  priceTier: PublicTier & { plan: { id: string; name: string } };
-}
+type ClientDashboard = Extract<NonNullable<G.ClientDashboardQuery['viewer']>, { __typename: 'Client' }>;
+export type Announcement = ClientDashboard['announcements']['nodes'][number];
 
-export interface Announcement {
-  id: string;
-  body: string;
-  status: 'DRAFT' | 'CONFIRMED' | 'SENDING' | 'SENT' | 'FAILED';
-  recipients: number;
-  sent: number;
-  delivered: number;
-  failed: number;
-  createdAt: string;
-  completedAt: string | null;
-}
-
-export interface Membership {
-  id: string;
-  status: 'ACTIVE' | 'STOPPED';
-  joinedAt: string;
-  stoppedAt: string | null;
-  client: { id: string; name: string; slug: string } | null;
-}
+type SubscriberViewer = Extract<NonNullable<G.MyMembershipsQuery['viewer']>, { __typename: 'Subscriber' }>;
+export type Membership = SubscriberViewer['memberships'][number];

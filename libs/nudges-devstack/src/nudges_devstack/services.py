@@ -55,8 +55,8 @@ SERVICES: tuple[Service, ...] = (
     Service("twilio-emulator", "nudges-twilio-emulator", 12112),
 )
 
-#: The web UIs, served by Vite (proxying /graphql and /auth), run when their packages are
-#: installed (``make dev`` installs them with ``make web-deps``).
+#: The web UIs, served by Vite (proxying /graphql and /auth), run when the web/ npm workspace
+#: is installed (``make dev`` installs it with ``make web-deps``).
 UIS: tuple[Service, ...] = (
     Service("admin-ui", "npm --prefix web/admin run dev", 5173, "/"),
     Service("signup-ui", "npm --prefix web/signup run dev", 5174, "/"),
@@ -64,14 +64,13 @@ UIS: tuple[Service, ...] = (
 
 
 def runnable_services(root: Path, port_offset: int = 0) -> list[Service]:
-    """Every service (its ports moved by ``port_offset``), and each UI whose ``node_modules``
-    exists under ``root`` (only on the default ports: their dev servers proxy to those)."""
+    """Every service (its ports moved by ``port_offset``), and the UIs when the web/ workspace's
+    ``node_modules`` exists under ``root`` (only on the default ports: their dev servers proxy
+    to those)."""
     if port_offset:
         return [s.shifted(port_offset) for s in SERVICES]
-    uis = [
-        ui for ui in UIS if (root / "web" / ui.name.removesuffix("-ui") / "node_modules").is_dir()
-    ]
-    return [*SERVICES, *uis]
+    installed = (root / "web" / "node_modules").is_dir()
+    return [*SERVICES, *(UIS if installed else ())]
 
 
 def wiring_env(services: Iterable[Service]) -> dict[str, str]:

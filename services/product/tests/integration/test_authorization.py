@@ -239,6 +239,14 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         only("admin"),
     ),
     (
+        "reactivatePlan",
+        lambda s, w: (
+            "mutation($id: ID!) { reactivatePlan(id: $id) { id } }",
+            {"id": s.archived_plan()["id"]},
+        ),
+        only("admin"),
+    ),
+    (
         "createPriceTier",
         lambda s, w: (
             'mutation($id: ID!) { createPriceTier(planId: $id, input: {name: "M", amount: 5,'

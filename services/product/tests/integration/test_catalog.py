@@ -144,6 +144,35 @@ def test_a_new_name_alone_renames_the_tier_in_place(api: SubgraphClient, shop: S
     assert types == ["product.price-tier.created", "product.price-tier.updated"]
 
 
+def test_an_archived_plan_is_offered_again_once_reactivated(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    plan = shop.plan(tiers=((900, "usd", "MONTH"),))
+    api.ok("mutation($id: ID!) { archivePlan(id: $id) { id } }", shop.admin, id=plan["id"])
+    assert plan["id"] not in {p["id"] for p in all_public_plans(api)}
+    reactivate = "mutation($id: ID!) { reactivatePlan(id: $id) { id active } }"
+
+    again = api.ok(reactivate, shop.admin, id=plan["id"])["reactivatePlan"]
+    api.ok(reactivate, shop.admin, id=plan["id"])
+
+    assert again == {"id": plan["id"], "active": True}
+    public = {p["id"]: p for p in all_public_plans(api)}
+    # Offered again, without the tier archived with it: prices come back only as new tiers.
+    assert public[plan["id"]]["tiers"] == []
+    tiers = api.ok(TIERS_OF, shop.admin, id=plan["id"])["plan"]["tiers"]
+    assert [t["status"] for t in tiers] == ["ARCHIVED"]
+    # One product.plan.updated with active true (the Stripe product goes back on sale).
+    plan_events = [(t, d) for t, d in shop.outbox(plan["id"]) if t.startswith("product.plan.")]
+    assert [t for t, _ in plan_events] == [
+        "product.plan.created",
+        "product.plan.archived",
+        "product.plan.updated",
+    ]
+    assert plan_events[2][1]["active"] is True
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert api.error_code(reactivate, shop.admin, id=unknown) == "NOT_FOUND"
+
+
 def test_an_archived_tier_does_not_change(api: SubgraphClient, shop: Shop) -> None:
     tier_id = shop.plan()["tiers"][0]
     api.ok("mutation($id: ID!) { archivePriceTier(id: $id) { id } }", shop.admin, id=tier_id)

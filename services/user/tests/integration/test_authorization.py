@@ -164,6 +164,22 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         },
     ),
     (
+        "dailyActivity",
+        lambda w: (
+            'query($c: ID!) { dailyActivity(from: "2021-01-01", to: "2021-01-02", clientId: $c)'
+            " { day } }",
+            {"c": w["client_id"]},
+        ),
+        {
+            "anonymous": "UNAUTHENTICATED",
+            "subscriber": "FORBIDDEN",
+            "client_own": OK,
+            "client_other": "FORBIDDEN",
+            "admin": OK,
+            "service": "FORBIDDEN",
+        },
+    ),
+    (
         "userTotals",
         lambda w: ("{ userTotals { clients } }", {}),
         {

@@ -1,18 +1,21 @@
 /** Announcements with their delivery figures; those still sending update live. */
 import { useEffect } from 'react';
 
-import { formatDateTime, formatNumber } from '../lib/format';
-import { subscribe } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '../lib/ui';
+import { formatDateTime, formatNumber } from '@nudges/shared/format';
+import { subscribe } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { ANNOUNCEMENT_PROGRESS, ANNOUNCEMENTS } from '../operations';
 import type { Announcement, Connection } from '../types';
 
 const PAGE = 20;
 const IN_FLIGHT = new Set(['CONFIRMED', 'SENDING']);
 
-export function AnnouncementTable({ items, showClient = true }: { items: Announcement[]; showClient?: boolean }) {
+/** An announcement as the tables show it; a client's own page leaves the client out. */
+type AnnouncementRow = Omit<Announcement, 'client'> & { client?: Announcement['client'] };
+
+export function AnnouncementTable({ items, showClient = true }: { items: AnnouncementRow[]; showClient?: boolean }) {
   const { t, locale } = useI18n();
   const n = (v: number) => formatNumber(v, locale);
   return (

@@ -1,30 +1,18 @@
 /** One client: profile, plan subscription (cancel at period end), recent announcements. */
 import { useState } from 'react';
 
-import { formatDate, formatMoney, formatNumber } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, useAction, useQuery } from '../lib/ui';
+import { formatDate, formatMoney, formatNumber } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, useAction, useQuery } from '@nudges/shared/ui';
 import { CANCEL_PLAN_SUBSCRIPTION, CLIENT } from '../operations';
-import type { Announcement, ClientRow, Connection, Interval } from '../types';
+import type { ClientDetailQuery } from '../generated/graphql';
 import { AnnouncementTable } from './Announcements';
-
-interface Detail extends ClientRow {
-  subscription: {
-    id: string;
-    status: string;
-    currentPeriodEnd: string | null;
-    cancelAtPeriodEnd: boolean;
-    stripeSubscriptionId: string;
-    priceTier: { name: string; amount: number; currency: string; interval: Interval; plan: { name: string } };
-  } | null;
-  announcements: Connection<Announcement>;
-}
 
 export function ClientDetail({ id }: { id: string }) {
   const { t, locale } = useI18n();
-  const query = useQuery<{ client: Detail | null }>(CLIENT, { id });
+  const query = useQuery<ClientDetailQuery>(CLIENT, { id });
   const cancel = useAction();
   const [confirming, setConfirming] = useState(false);
   const client = query.data?.client;

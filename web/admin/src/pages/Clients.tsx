@@ -1,12 +1,12 @@
 /** Clients, searched by name or address, a page at a time. */
 import { useState } from 'react';
 
-import { formatDate, formatNumber } from '../lib/format';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '../lib/ui';
+import { formatDate, formatNumber } from '@nudges/shared/format';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { CLIENTS } from '../operations';
-import type { PageInfo } from '../lib/ui';
+import type { PageInfo } from '@nudges/shared/ui';
 import type { ClientRow } from '../types';
 
 export const CLIENTS_PAGE = 20;

@@ -1,14 +1,11 @@
 /** Totals of every subgraph, and the last two weeks day by day. */
-import { useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 
-import { countByDay, lastDays, type AnnouncementCounts, type Day } from '../activity';
-import { formatMoney, formatNumber } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { ErrorMessage, Loading, Notice, useQuery } from '../lib/ui';
-import { ACTIVITY_ANNOUNCEMENTS, ACTIVITY_MEMBERSHIPS, PAYMENT_TOTALS, PRODUCT_TOTALS, USER_TOTALS } from '../operations';
-import type { Connection } from '../types';
-import { DailyChart } from './Chart';
+import { lastDays, type Day } from '../activity';
+import { formatMoney, formatNumber } from '@nudges/shared/format';
+import { useI18n } from '@nudges/shared/i18n';
+import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
+import { DAILY_ACTIVITY, PAYMENT_TOTALS, PRODUCT_TOTALS, USER_TOTALS } from '../operations';
 
 interface UserTotals {
   clients: number;
@@ -39,9 +36,8 @@ interface PaymentTotals {
 }
 
 const DAYS = 14;
-/** Pages of 100 read for the chart; past them the chart says it is partial. */
-const ANNOUNCEMENT_PAGES = 5;
-const MEMBERSHIP_PAGES = 10;
+// Recharts is most of the dashboard's weight: loaded with the chart, not with the app.
+const DailyChart = lazy(() => import('./Chart').then((module) => ({ default: module.DailyChart })));
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
@@ -71,88 +67,39 @@ function Panel<T>({
   );
 }
 
-interface Activity {
-  days: Day[];
-  partial: boolean;
-}
-
-async function loadActivity(signal: AbortSignal): Promise<Activity> {
-  const days = lastDays(DAYS);
-  const since = new Date(`${days[0]?.day ?? ''}T00:00:00`).getTime();
-  const announcements: AnnouncementCounts[] = [];
-  let after: string | null = null;
-  let partial = false;
-  for (let page = 0; page < ANNOUNCEMENT_PAGES; page += 1) {
-    const data: { announcements: Connection<AnnouncementCounts> } = await gql(
-      ACTIVITY_ANNOUNCEMENTS,
-      { after },
-      signal,
-    );
-    announcements.push(...data.announcements.nodes);
-    const oldest = data.announcements.nodes[data.announcements.nodes.length - 1];
-    // Newest first: once a page reaches before the window, the rest is older still.
-    if (!data.announcements.pageInfo.hasNextPage || (oldest && new Date(oldest.createdAt).getTime() < since)) {
-      break;
-    }
-    after = data.announcements.pageInfo.endCursor;
-    if (page === ANNOUNCEMENT_PAGES - 1) partial = true;
-  }
-  const joined: string[] = [];
-  after = null;
-  for (let page = 0; page < MEMBERSHIP_PAGES; page += 1) {
-    const data: { subscribers: Connection<{ joinedAt: string }> } = await gql(ACTIVITY_MEMBERSHIPS, { after }, signal);
-    joined.push(...data.subscribers.nodes.map((m) => m.joinedAt));
-    if (!data.subscribers.pageInfo.hasNextPage) break;
-    after = data.subscribers.pageInfo.endCursor;
-    if (page === MEMBERSHIP_PAGES - 1) partial = true;
-  }
-  return { days: countByDay(days, announcements, joined), partial };
-}
-
 function ActivityChart() {
   const { t } = useI18n();
-  const [activity, setActivity] = useState<Activity | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [attempt, setAttempt] = useState(0);
-  useEffect(() => {
-    const controller = new AbortController();
-    setError(null);
-    loadActivity(controller.signal)
-      .then(setActivity)
-      .catch((cause: unknown) => {
-        if (!controller.signal.aborted) setError(cause);
-      });
-    return () => controller.abort();
-  }, [attempt]);
-  const days = activity?.days.map((d) => d.day) ?? [];
+  const window = useMemo(() => lastDays(DAYS), []);
+  const query = useQuery<{ dailyActivity: Day[] }>(DAILY_ACTIVITY, window);
+  const activity = query.data?.dailyActivity;
+  const days = activity?.map((d) => d.day) ?? [];
   return (
     <section className="card" aria-labelledby="activity-h">
       <h2 id="activity-h">{t('dash.activity', { days: DAYS })}</h2>
       <p className="hint">{t('dash.activityHow')}</p>
-      {error ? <ErrorMessage error={error} onRetry={() => setAttempt((n) => n + 1)} /> : null}
-      {!activity && !error ? <Loading /> : null}
+      {query.error ? <ErrorMessage error={query.error} onRetry={query.reload} /> : null}
+      {query.loading && !activity ? <Loading /> : null}
       {activity ? (
-        <>
-          {activity.partial ? <Notice tone="warning">{t('dash.partial')}</Notice> : null}
+        <Suspense fallback={<Loading />}>
           <h3>{t('dash.messagesPerDay')}</h3>
           <DailyChart
             title={t('dash.messagesPerDay')}
             days={days}
             series={[
-              { key: 'sent', label: t('dash.sent'), color: '#1f4fd1', values: activity.days.map((d) => d.sent) },
+              { key: 'sent', label: t('dash.sent'), color: '#1f4fd1', values: activity.map((d) => d.messagesSent) },
               {
                 key: 'delivered',
                 label: t('dash.delivered'),
                 color: '#1b6b3a',
                 dash: '8 4',
-                values: activity.days.map((d) => d.delivered),
+                values: activity.map((d) => d.messagesDelivered),
               },
               {
                 key: 'failed',
                 label: t('dash.failed'),
                 color: '#b3261e',
                 dash: '2 3',
-                values: activity.days.map((d) => d.failed),
+                values: activity.map((d) => d.messagesFailed),
               },
             ]}
           />
@@ -161,10 +108,10 @@ function ActivityChart() {
             title={t('dash.joinedPerDay')}
             days={days}
             series={[
-              { key: 'joined', label: t('dash.joined'), color: '#6b2fb3', values: activity.days.map((d) => d.joined) },
+              { key: 'joined', label: t('dash.joined'), color: '#6b2fb3', values: activity.map((d) => d.newSubscribers) },
             ]}
           />
-        </>
+        </Suspense>
       ) : null}
     </section>
   );

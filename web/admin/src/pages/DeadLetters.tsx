@@ -2,11 +2,11 @@
  * `deadLetters` field the page says so (and how to reach them meanwhile), never inventing rows. */
 import { useState } from 'react';
 
-import { isMissingField } from '../lib/errors';
-import { formatDateTime } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Empty, ErrorMessage, Loading, Notice, Pager, useAction, useCursorPages, useQuery } from '../lib/ui';
+import { isMissingField } from '@nudges/shared/errors';
+import { formatDateTime } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Empty, ErrorMessage, Loading, Notice, Pager, useAction, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { DEAD_LETTERS, REPLAY_DEAD_LETTER } from '../operations';
 import type { Connection, DeadLetter } from '../types';
 

@@ -1,11 +1,11 @@
 /** Discount codes: the list (archived ones on request), a new code, archive. */
 import { useRef, useState, type FormEvent } from 'react';
 
-import { fieldErrors } from '../lib/errors';
-import { formatDate, formatMoney, toMinorUnits } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Empty, ErrorMessage, focusFirstInvalid, Loading, Notice, Pager, SelectField, TextField, useAction, useCursorPages, useQuery } from '../lib/ui';
+import { fieldErrors } from '@nudges/shared/errors';
+import { formatDate, formatMoney, toMinorUnits } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Empty, ErrorMessage, focusFirstInvalid, Loading, Notice, Pager, SelectField, TextField, useAction, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { ARCHIVE_DISCOUNT_CODE, CREATE_DISCOUNT_CODE, DISCOUNT_CODES } from '../operations';
 import type { Connection, DiscountCode } from '../types';
 

@@ -1,7 +1,7 @@
 /** Admin sign-in: a one-time code to an admin's phone, or the organisation's OIDC login. */
-import { OIDC_LOGIN_PATH } from '../lib/auth';
-import { useI18n } from '../lib/i18n';
-import { Notice, PhoneLogin } from '../lib/ui';
+import { OIDC_LOGIN_PATH } from '@nudges/shared/auth';
+import { useI18n } from '@nudges/shared/i18n';
+import { Notice, PhoneLogin } from '@nudges/shared/ui';
 
 export function Login({ onSignedIn, notAdmin }: { onSignedIn: () => void; notAdmin: boolean }) {
   const { t } = useI18n();

@@ -1,15 +1,16 @@
-/** Create or edit a plan: its features, a weekly / monthly / yearly price, archive. */
+/** Create or edit a plan: its features, a weekly / monthly / yearly price, archive and reactivate. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
-import { fieldErrors } from '../lib/errors';
-import { formatDateTime, formatMoney, fromMinorUnits, toMinorUnits } from '../lib/format';
-import { gql, subscribe } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link, navigate } from '../lib/router';
-import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextField, useAction, useQuery } from '../lib/ui';
+import { fieldErrors } from '@nudges/shared/errors';
+import { formatDateTime, formatMoney, fromMinorUnits, toMinorUnits } from '@nudges/shared/format';
+import { gql, subscribe } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link, navigate } from '@nudges/shared/router';
+import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextField, useAction, useQuery } from '@nudges/shared/ui';
 import {
   ARCHIVE_PLAN,
   ARCHIVE_PRICE_TIER,
+  REACTIVATE_PLAN,
   CREATE_PLAN,
   CREATE_PRICE_TIER,
   PLAN,
@@ -162,6 +163,12 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
     if (!id) return;
     const done = await archive.run(() => gql(ARCHIVE_PLAN, { id }));
     setConfirmArchive(false);
+    if (done) query.reload();
+  };
+
+  const reactivatePlan = async () => {
+    if (!id) return;
+    const done = await archive.run(() => gql(REACTIVATE_PLAN, { id }));
     if (done) query.reload();
   };
 
@@ -340,7 +347,15 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
                 </button>
               )}
             </section>
-          ) : null}
+          ) : (
+            <section className="card" aria-labelledby="reactivate-h">
+              <h2 id="reactivate-h">{t('plan.reactivateTitle')}</h2>
+              <p>{t('plan.reactivateHint')}</p>
+              <button type="button" onClick={() => void reactivatePlan()} disabled={archive.busy}>
+                {t('plan.reactivate')}
+              </button>
+            </section>
+          )}
         </>
       ) : null}
     </>

@@ -1,11 +1,11 @@
 /** Every plan with its prices and Stripe ids, kept current by the planUpdated subscription. */
 import { useEffect, useState } from 'react';
 
-import { formatMoney, formatNumber } from '../lib/format';
-import { subscribe } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, useQuery } from '../lib/ui';
+import { formatMoney, formatNumber } from '@nudges/shared/format';
+import { subscribe } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
 import { PLAN_UPDATED, PLANS } from '../operations';
 import { INTERVALS, offeredTiers } from '../plans';
 import type { Connection, Plan } from '../types';

@@ -3,9 +3,9 @@
  * search finds a client and lists that client's subscribers. */
 import { useState } from 'react';
 
-import { formatDate } from '../lib/format';
-import { useI18n } from '../lib/i18n';
-import { Empty, ErrorMessage, Loading, Pager, SelectField, useCursorPages, useQuery } from '../lib/ui';
+import { formatDate } from '@nudges/shared/format';
+import { useI18n } from '@nudges/shared/i18n';
+import { Empty, ErrorMessage, Loading, Pager, SelectField, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { CLIENT_SUBSCRIBERS, FIND_CLIENTS, SUBSCRIBERS } from '../operations';
 import type { Connection, Membership } from '../types';
 

@@ -2,11 +2,11 @@ import { screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
 import { catalogs } from '../i18n';
-import { authError } from '../lib/auth';
-import { ApiError, describeError, isMissingField } from '../lib/errors';
-import { gql } from '../lib/graphql';
-import { translator } from '../lib/i18n';
-import { ErrorMessage } from '../lib/ui';
+import { authError } from '@nudges/shared/auth';
+import { ApiError, describeError, isMissingField } from '@nudges/shared/errors';
+import { gql } from '@nudges/shared/graphql';
+import { translator } from '@nudges/shared/i18n';
+import { ErrorMessage } from '@nudges/shared/ui';
 import { fakeFetch } from './fetch';
 import { renderIn } from './render';
 

@@ -1,14 +1,15 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
+import { App } from '../App';
 import { PlanEditor, validatePlan, type PlanForm } from '../pages/PlanEditor';
 import { tierChanges } from '../plans';
 import type { PriceTier } from '../types';
 import { fakeFetch, operationOf } from './fetch';
 import { renderIn } from './render';
 
-vi.mock('../lib/graphql', async (original) => ({
-  ...(await original<typeof import('../lib/graphql')>()),
+vi.mock('@nudges/shared/graphql', async (original) => ({
+  ...(await original<typeof import('@nudges/shared/graphql')>()),
   subscribe: () => () => undefined,
 }));
 
@@ -95,5 +96,44 @@ describe('plan editor', () => {
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Starter' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
     expect(await screen.findByText('Please check “Name”: a plan with this name exists')).toBeTruthy();
+  });
+
+  it('reactivates an archived plan', async () => {
+    let active = false;
+    const calls = fakeFetch(({ body }) => {
+      const op = operationOf({ url: '', body });
+      if (op === 'ReactivatePlan') {
+        active = true;
+        return { json: { data: { reactivatePlan: { id: 'p1', active: true } } } };
+      }
+      return { json: { data: { plan: { id: 'p1', name: 'Starter', description: '', iconUrl: null, active, stripeProductId: 'prod_1', updatedAt: '2026-01-01T00:00:00Z', features: null, tiers: [tier({ status: 'ARCHIVED' })] } } } };
+    });
+    renderIn(<PlanEditor id="p1" />);
+    expect(await screen.findByText(/This plan is archived/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Reactivate' }));
+    expect(await screen.findByRole('button', { name: 'Archive' })).toBeTruthy();
+    expect(screen.queryByText(/This plan is archived/)).toBeNull();
+    const reactivations = calls.filter((c) => operationOf(c) === 'ReactivatePlan');
+    expect(reactivations.map((c) => c.body.variables)).toEqual([{ id: 'p1' }]);
+  });
+
+  it('keeps the editor and its notice when a new plan gets its address', async () => {
+    window.history.replaceState(null, '', '/plans/new');
+    fakeFetch(({ body }) => {
+      const op = operationOf({ url: '', body });
+      if (op === 'AdminViewer') return { json: { data: { viewer: { __typename: 'Admin', id: 'a1' } } } };
+      if (op === 'CreatePlan') return { json: { data: { createPlan: { id: 'p1' } } } };
+      if (op === 'CreatePriceTier') return { json: { data: { createPriceTier: { id: 't' } } } };
+      return { json: { data: { plan: { id: 'p1', name: 'Starter', description: '', iconUrl: null, active: true, stripeProductId: null, updatedAt: '2026-01-01T00:00:00Z', features: null, tiers: [] } } } };
+    });
+    renderIn(<App />);
+    fireEvent.change(await screen.findByLabelText('Name'), { target: { value: 'Starter' } });
+    fireEvent.change(screen.getByLabelText('Monthly'), { target: { value: '9' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
+    await waitFor(() => expect(window.location.pathname).toBe('/plans/p1'));
+    // The plan as loaded at its new address, and the notice still beside it.
+    expect(await screen.findByRole('heading', { name: 'Plan: Starter', level: 1 })).toBeTruthy();
+    expect(await screen.findByRole('button', { name: 'Archive' })).toBeTruthy();
+    expect(screen.getByText(/^Saved\./)).toBeTruthy();
   });
 });

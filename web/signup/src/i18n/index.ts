@@ -1,6 +1,6 @@
 /** The Signup UI's catalogs: the shared texts plus its own, in every language. */
-import type { Catalog, Locale } from '../lib/i18n';
-import { shared } from '../lib/messages';
+import type { Catalog, Locale } from '@nudges/shared/i18n';
+import { shared } from '@nudges/shared/messages';
 import { de } from './de';
 import { en } from './en';
 import { es } from './es';

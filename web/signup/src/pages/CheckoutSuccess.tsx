@@ -1,11 +1,11 @@
 /** Where Stripe sends the payer back: waits, polling, until the plan subscription is active. */
 import { useEffect, useState } from 'react';
 
-import { formatMoney } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link, useLocation } from '../lib/router';
-import { ErrorMessage, Loading, Notice } from '../lib/ui';
+import { formatMoney } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link, useLocation } from '@nudges/shared/router';
+import { ErrorMessage, Loading, Notice } from '@nudges/shared/ui';
 import { CLIENT_PLAN_STATUS } from '../operations';
 import type { PlanSubscription } from '../types';
 

@@ -1,12 +1,12 @@
 /** Plans on offer with a weekly / monthly / yearly switch, a discount code, and checkout. */
 import { useMemo, useState } from 'react';
 
-import { ApiError, fieldErrors } from '../lib/errors';
-import { formatMoney } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, Notice, TextField, useAction, useQuery } from '../lib/ui';
+import { ApiError, fieldErrors } from '@nudges/shared/errors';
+import { formatMoney } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, Notice, TextField, useAction, useQuery } from '@nudges/shared/ui';
 import { CREATE_CHECKOUT_SESSION, PUBLIC_PLANS } from '../operations';
 import { discountProblem, INTERVALS, offeredIntervals, tierFor } from '../pricing';
 import { leaveFor } from '../redirect';

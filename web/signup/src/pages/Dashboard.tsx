@@ -3,11 +3,11 @@
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 
-import { formatDate, formatDateTime, formatMoney, formatNumber } from '../lib/format';
-import { subscribe } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useQuery } from '../lib/ui';
+import { formatDate, formatDateTime, formatMoney, formatNumber } from '@nudges/shared/format';
+import { subscribe } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useQuery } from '@nudges/shared/ui';
 import { CLIENT_DASHBOARD, CLIENT_UPDATED } from '../operations';
 import { useSession } from '../session';
 import type { Announcement, PlanSubscription } from '../types';

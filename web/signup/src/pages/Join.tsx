@@ -1,10 +1,10 @@
 /** A client's public page `/c/{slug}`: a subscriber joins with their phone and a code. */
 import { useState } from 'react';
 
-import { resetSubscriptions, gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useAction, useQuery } from '../lib/ui';
+import { resetSession, gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useAction, useQuery } from '@nudges/shared/ui';
 import { CLIENT_BY_SLUG, JOIN_CLIENT } from '../operations';
 import { useSession } from '../session';
 
@@ -62,7 +62,7 @@ export function Join({ slug }: { slug: string }) {
               role="subscriber"
               submitLabel={t('join.submit', { name: client.name })}
               onSignedIn={() => {
-                resetSubscriptions();
+                resetSession();
                 void joinNow();
               }}
             />

@@ -1,8 +1,8 @@
 /** The public front page: what Nudges does, the plans on offer, and the ways in. */
-import { formatMoney, formatNumber } from '../lib/format';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { ErrorMessage, Loading, useQuery } from '../lib/ui';
+import { formatMoney, formatNumber } from '@nudges/shared/format';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { ErrorMessage, Loading, useQuery } from '@nudges/shared/ui';
 import { PUBLIC_PLANS } from '../operations';
 import { lowestMonthly } from '../pricing';
 import type { PublicPlan } from '../types';

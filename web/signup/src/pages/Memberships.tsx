@@ -1,9 +1,9 @@
 /** A subscriber's page: every client they follow, with a button to leave each. */
-import { formatDate } from '../lib/format';
-import { gql } from '../lib/graphql';
-import { useI18n } from '../lib/i18n';
-import { Link } from '../lib/router';
-import { Empty, ErrorMessage, Loading, PhoneLogin, useAction, useQuery } from '../lib/ui';
+import { formatDate } from '@nudges/shared/format';
+import { gql } from '@nudges/shared/graphql';
+import { useI18n } from '@nudges/shared/i18n';
+import { Link } from '@nudges/shared/router';
+import { Empty, ErrorMessage, Loading, PhoneLogin, useAction, useQuery } from '@nudges/shared/ui';
 import { LEAVE_CLIENT, MY_MEMBERSHIPS } from '../operations';
 import { useSession } from '../session';
 import type { Membership } from '../types';

@@ -1,11 +1,11 @@
 /** A client signs up: phone and code (role client), then their name and address, then a plan. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
-import { fieldErrors } from '../lib/errors';
-import { gql, resetSubscriptions } from '../lib/graphql';
-import { useI18n, LOCALES, type Locale } from '../lib/i18n';
-import { navigate } from '../lib/router';
-import { ErrorMessage, focusFirstInvalid, Loading, Notice, PhoneLogin, SelectField, TextField, useAction } from '../lib/ui';
+import { fieldErrors } from '@nudges/shared/errors';
+import { gql, resetSession } from '@nudges/shared/graphql';
+import { useI18n, LOCALES, type Locale } from '@nudges/shared/i18n';
+import { navigate } from '@nudges/shared/router';
+import { ErrorMessage, focusFirstInvalid, Loading, Notice, PhoneLogin, SelectField, TextField, useAction } from '@nudges/shared/ui';
 import { CREATE_CLIENT } from '../operations';
 import { slugOf, slugProblem } from '../pricing';
 import { useSession } from '../session';
@@ -102,7 +102,7 @@ export function Signup() {
           <PhoneLogin
             role="client"
             onSignedIn={() => {
-              resetSubscriptions();
+              resetSession();
               setJustSignedIn(true);
               session.reload();
             }}

@@ -5,8 +5,8 @@ import { Dashboard } from '../pages/Dashboard';
 import { fakeFetch, operationOf } from './fetch';
 import { renderIn } from './render';
 
-vi.mock('../lib/graphql', async (original) => ({
-  ...(await original<typeof import('../lib/graphql')>()),
+vi.mock('@nudges/shared/graphql', async (original) => ({
+  ...(await original<typeof import('@nudges/shared/graphql')>()),
   subscribe: () => () => undefined,
 }));
 

@@ -1,4 +1,5 @@
 /** A fake `fetch` for component tests: answers /graphql and /auth from a handler. */
+import { withTypenames } from '@nudges/shared/testing';
 import { vi } from 'vitest';
 
 export interface Sent {
@@ -14,7 +15,13 @@ export function fakeFetch(handler: (sent: Sent) => Answer | Promise<Answer>) {
     const sent: Sent = { url, body: init?.body ? (JSON.parse(String(init.body)) as Sent['body']) : {} };
     calls.push(sent);
     const answer = await handler(sent);
-    return new Response(JSON.stringify(answer.json), {
+    // As the gateway answers: every object names its type (the normalized cache needs it).
+    const json = answer.json as { data?: unknown } | null;
+    const body =
+      sent.body.query && json && typeof json === 'object' && 'data' in json
+        ? { ...json, data: withTypenames(sent.body.query, json.data) }
+        : answer.json;
+    return new Response(JSON.stringify(body), {
       status: answer.status ?? 200,
       headers: { 'content-type': 'application/json', ...(answer.headers ?? {}) },
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { catalogs } from '../i18n';
-import { detectLocale, LOCALES, translator } from '../lib/i18n';
+import { detectLocale, LOCALES, translator } from '@nudges/shared/i18n';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

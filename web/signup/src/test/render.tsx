@@ -2,13 +2,22 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 
 import { catalogs } from '../i18n';
-import { I18nProvider, type Locale } from '../lib/i18n';
+import { resetSession } from '@nudges/shared/graphql';
+import { I18nProvider, type Locale } from '@nudges/shared/i18n';
+import { AppRouter } from '@nudges/shared/router';
+import { GraphProvider } from '@nudges/shared/ui';
 import { SessionProvider } from '../session';
 
+/** `ui` in English (or `locale`), on a new graph client: no cache carried over from another test. */
 export function renderIn(ui: ReactElement, locale: Locale = 'en') {
+  resetSession();
   return render(
+    <GraphProvider>
     <I18nProvider catalogs={catalogs} locale={locale}>
-      <SessionProvider>{ui}</SessionProvider>
-    </I18nProvider>,
+      <SessionProvider>
+        <AppRouter>{ui}</AppRouter>
+      </SessionProvider>
+    </I18nProvider>
+    </GraphProvider>,
   );
 }

@@ -110,6 +110,22 @@ async def archive_plan(pool: asyncpg.Pool, plan_id: UUID) -> Plan:
     return archived
 
 
+async def reactivate_plan(pool: asyncpg.Pool, plan_id: UUID) -> Plan:
+    """The archived plan, offered again: publishes ``product.plan.updated`` (``active`` true,
+    which puts its Stripe product back on sale) once; an active plan is returned unchanged.
+    Its archived tiers stay archived: prices are put on sale again by adding tiers, so that a
+    price retired on purpose never comes back by itself."""
+    async with unit_of_work(pool) as uow:
+        plan = await _plan_for_update(uow, plan_id)
+        if plan.active:
+            return plan
+        reactivated = replace(plan, active=True, updated_at=_now())
+        await uow.products.save_plan(reactivated)
+        await uow.publish(events.plan_updated, str(plan_id), plan_data(reactivated))
+        await uow.products.notify_plan_changed(plan_id)
+    return reactivated
+
+
 async def create_price_tier(pool: asyncpg.Pool, plan_id: UUID, terms: PriceTierTerms) -> PriceTier:
     """A new active tier of an active plan; publishes ``product.price-tier.created``."""
     async with unit_of_work(pool) as uow:

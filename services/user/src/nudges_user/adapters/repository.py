@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple, TypeAlias
 from uuid import UUID
 
@@ -573,3 +573,48 @@ async def totals(conn: Conn) -> dict[str, int]:
         " (SELECT coalesce(sum(failed), 0) FROM announcements) AS messages_failed"
     )
     return {k: int(v) for k, v in dict(row).items()}
+
+
+#: The moment an announcement's counts belong to: when it completed, else when it was confirmed.
+_ACTIVITY_AT = "coalesce(completed_at, confirmed_at, created_at)"
+
+
+async def daily_activity(
+    conn: Conn, first: date, last: date, time_zone: str, client_id: UUID | None
+) -> list[dict[str, Any]]:
+    """One row per calendar day from ``first`` to ``last`` (both included) in ``time_zone``,
+    zeros included: the sent / delivered / failed counts of the announcements that count on
+    that day (completed, else confirmed) and the memberships that joined on it, of one client
+    or of all. Counted in SQL over the whole range, so the figures hold at any volume."""
+    rows = await conn.fetch(
+        f"""
+        WITH days AS (
+            SELECT d::date AS day FROM generate_series($1::date, $2::date, interval '1 day') AS d
+        ), messages AS (
+            SELECT ({_ACTIVITY_AT} AT TIME ZONE $3)::date AS day, sum(sent) AS sent,
+                   sum(delivered) AS delivered, sum(failed) AS failed
+            FROM announcements
+            WHERE {_ACTIVITY_AT} >= $1::date::timestamp AT TIME ZONE $3
+              AND {_ACTIVITY_AT} < ($2::date + 1)::timestamp AT TIME ZONE $3
+              AND ($4::uuid IS NULL OR client_id = $4)
+            GROUP BY 1
+        ), joined AS (
+            SELECT (joined_at AT TIME ZONE $3)::date AS day, count(*) AS joined
+            FROM memberships
+            WHERE joined_at >= $1::date::timestamp AT TIME ZONE $3
+              AND joined_at < ($2::date + 1)::timestamp AT TIME ZONE $3
+              AND ($4::uuid IS NULL OR client_id = $4)
+            GROUP BY 1
+        )
+        SELECT days.day, coalesce(m.sent, 0) AS messages_sent,
+               coalesce(m.delivered, 0) AS messages_delivered,
+               coalesce(m.failed, 0) AS messages_failed, coalesce(j.joined, 0) AS new_subscribers
+        FROM days LEFT JOIN messages m USING (day) LEFT JOIN joined j USING (day)
+        ORDER BY days.day
+        """,
+        first,
+        last,
+        time_zone,
+        client_id,
+    )
+    return [{k: v if k == "day" else int(v) for k, v in dict(row).items()} for row in rows]

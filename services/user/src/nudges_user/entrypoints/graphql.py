@@ -4,10 +4,11 @@ reads, with authorization per field."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -404,6 +405,30 @@ class UserTotals:
     messages_failed: int
 
 
+@strawberry.type(description="One calendar day of the dashboard's series.")
+class ActivityDay:
+    day: date
+    messages_sent: int = strawberry.field(
+        description="Messages sent by the announcements that count on this day (completed, else"
+        " confirmed)."
+    )
+    messages_delivered: int
+    messages_failed: int
+    new_subscribers: int = strawberry.field(description="Memberships that joined on this day.")
+
+
+#: The longest range one dailyActivity call covers.
+MAX_ACTIVITY_DAYS = 366
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput("timeZone is not a known time zone", field="timeZone") from None
+    return name
+
+
 @strawberry.federation.type(inaccessible=True)
 class Recipient:
     """One active subscriber as the fan-out needs it (service accounts only)."""
@@ -652,6 +677,37 @@ class Query:
     async def user_totals(self, info: Info) -> UserTotals:
         _ctx(info).require("admin")
         return UserTotals(**await repo.totals(_pool(info)))
+
+    @strawberry.field(
+        description="Per-day series from `from` to `to` (both included, at most 366 days) in"
+        " `timeZone` (IANA name, UTC by default): messages sent, delivered and failed and new"
+        " subscribers, of one client or, for admins, of all. A client sees only its own."
+    )
+    async def daily_activity(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        client_id: strawberry.ID | None = None,
+        time_zone: str = "UTC",
+    ) -> list[ActivityDay]:
+        principal = _ctx(info).require("admin", "client")
+        if not principal.has_role("admin"):
+            if client_id is not None and str(client_id) != principal.user_id:
+                raise Forbidden("a client sees only its own activity")
+            client_id = strawberry.ID(str(principal.user_id))
+        if to < from_:
+            raise BadInput("to is before from", field="to")
+        if (to - from_).days >= MAX_ACTIVITY_DAYS:
+            raise BadInput(f"at most {MAX_ACTIVITY_DAYS} days at once", field="to")
+        rows = await repo.daily_activity(
+            _pool(info),
+            from_,
+            to,
+            _time_zone(time_zone),
+            _uuid(client_id, "clientId") if client_id is not None else None,
+        )
+        return [ActivityDay(**row) for row in rows]
 
     @strawberry.field(description="Events parked on dead-letter topics, newest first (admins).")
     async def dead_letters(

@@ -85,6 +85,14 @@ class Mutation:
         context_of(info).require("admin")
         return Plan.of(await plans.archive_plan(pool_of(info), access.parse_id(id)))
 
+    @strawberry.mutation(
+        description="Admin. Offers an archived plan again (its archived tiers stay archived:"
+        " add tiers to sell it). Publishes product.plan.updated with active true."
+    )
+    async def reactivate_plan(self, info: strawberry.Info, id: strawberry.ID) -> Plan:
+        context_of(info).require("admin")
+        return Plan.of(await plans.reactivate_plan(pool_of(info), access.parse_id(id)))
+
     @strawberry.mutation(description="Admin. Publishes product.price-tier.created.")
     async def create_price_tier(
         self, info: strawberry.Info, plan_id: strawberry.ID, input: CreatePriceTierInput

@@ -3,8 +3,10 @@ import {
   useCallback,
   useEffect,
   useId,
+  useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
   type InputHTMLAttributes,
   type ReactNode,
   type Ref,
@@ -13,9 +15,11 @@ import {
 
 import { requestCode, verifyCode, type Role } from './auth';
 import { describeError, fieldErrors } from './errors';
-import { gql } from './graphql';
+import { Provider, useQuery as useUrqlQuery } from 'urql';
+
+import { apiErrorOf, graphClient, onClientChange } from './graphql';
 import { useI18n } from './i18n';
-import { codeProblem, compactPhone, phoneProblem } from './phone';
+import { codeProblem, formatPhone, phoneProblem, toE164 } from './phone';
 
 export interface QueryState<T> {
   data: T | undefined;
@@ -25,33 +29,38 @@ export interface QueryState<T> {
   setData: (update: (previous: T | undefined) => T | undefined) => void;
 }
 
-/** Runs `query` when it or its variables change (`skip` waits); keeps the last data while reloading. */
+/** Gives the pages the page's graph client, and a new one (empty cache) after resetSession(). */
+export function GraphProvider({ children }: { children: ReactNode }) {
+  const client = useSyncExternalStore(onClientChange, graphClient);
+  return <Provider value={client}>{children}</Provider>;
+}
+
+/** Runs `query` when it or its variables change (`skip` waits): what the cache holds shows at
+ * once, and the network's answer follows (`cache-and-network`); keeps the last data while
+ * reloading. `setData` changes the shown data until the next answer. */
 export function useQuery<T>(query: string, variables: Record<string, unknown> = {}, skip = false): QueryState<T> {
-  const [data, setDataState] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(!skip);
-  const [attempt, setAttempt] = useState(0);
   const key = JSON.stringify(variables);
+  const stable = useMemo(() => JSON.parse(key) as Record<string, unknown>, [key]);
+  const [result, reexecute] = useUrqlQuery<T>({ query, variables: stable, pause: skip, requestPolicy: 'cache-and-network' });
+  const [local, setLocal] = useState<{ base: T | undefined; data: T | undefined } | null>(null);
+  const data = local && local.base === result.data ? local.data : result.data;
+  const error = useMemo(() => (result.error ? apiErrorOf(result.error) : null), [result.error]);
+  const reload = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  // Stable, so that effects depending on it (subscriptions) are not restarted by each answer.
+  const latest = useRef(result.data);
   useEffect(() => {
-    if (skip) return undefined;
-    const controller = new AbortController();
-    setLoading(true);
-    gql<T>(query, JSON.parse(key) as Record<string, unknown>, controller.signal)
-      .then((result) => {
-        setDataState(result);
-        setError(null);
-      })
-      .catch((cause: unknown) => {
-        if (!controller.signal.aborted) setError(cause);
-      })
-      .finally(() => {
-        if (!controller.signal.aborted) setLoading(false);
-      });
-    return () => controller.abort();
-  }, [query, key, skip, attempt]);
-  const reload = useCallback(() => setAttempt((n) => n + 1), []);
-  const setData = useCallback((update: (previous: T | undefined) => T | undefined) => setDataState(update), []);
-  return { data, error, loading, reload, setData };
+    latest.current = result.data;
+  }, [result.data]);
+  const setData = useCallback(
+    (update: (previous: T | undefined) => T | undefined) =>
+      setLocal((previous) => {
+        const base = latest.current;
+        const shown = previous && previous.base === base ? previous.data : base;
+        return { base, data: update(shown) };
+      }),
+    [],
+  );
+  return { data: data ?? undefined, error, loading: !skip && result.fetching, reload, setData };
 }
 
 /** One action at a time (a form submit, a button): busy while it runs, the error it ended with. */
@@ -275,7 +284,7 @@ export function PhoneLogin({
       return;
     }
     setProblems({});
-    const sent = await action.run(() => requestCode(compactPhone(phone), role));
+    const sent = await action.run(() => requestCode(toE164(phone) ?? phone.trim(), role));
     if (sent) {
       setDevCode(sent.code ?? null);
       setStep('code');
@@ -291,7 +300,7 @@ export function PhoneLogin({
     }
     setProblems({});
     const done = await action.run(async () => {
-      await verifyCode(compactPhone(phone), code.trim(), role);
+      await verifyCode(toE164(phone) ?? phone.trim(), code.trim(), role);
       return true;
     });
     if (done) onSignedIn();
@@ -317,12 +326,12 @@ export function PhoneLogin({
           autoComplete="tel"
           inputMode="tel"
           value={phone}
-          onChange={(e) => setPhone(e.target.value)}
+          onChange={(e) => setPhone(formatPhone(e.target.value))}
           error={problems.phone ?? serverFields.phone}
         />
       ) : (
         <>
-          <p>{t('login.codeSent', { phone: compactPhone(phone) })}</p>
+          <p>{t('login.codeSent', { phone: toE164(phone) ?? phone })}</p>
           {devCode ? (
             <Notice>
               <span data-testid="dev-code">{t('login.devCode', { code: devCode })}</span>

@@ -1,0 +1,129 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type AnnouncementStatus =
+  | 'CONFIRMED'
+  | 'DRAFT'
+  | 'FAILED'
+  | 'SENDING'
+  | 'SENT';
+
+export type BillingInterval =
+  | 'MONTH'
+  | 'WEEK'
+  | 'YEAR';
+
+/** Where a checkout session stands. */
+export type CheckoutSessionStatus =
+  | 'COMPLETE'
+  | 'EXPIRED'
+  | 'OPEN';
+
+export type CreateClientInput = {
+  locale?: string | null | undefined;
+  name: string;
+  slug?: string | null | undefined;
+};
+
+export type MembershipStatus =
+  | 'ACTIVE'
+  | 'STOPPED';
+
+export type PlanSubscriptionStatus =
+  | 'ACTIVE'
+  | 'CANCELED'
+  | 'INCOMPLETE'
+  | 'PAST_DUE';
+
+export type SupportTier =
+  | 'BASIC'
+  | 'PREMIUM'
+  | 'STANDARD';
+
+export type SignupViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignupViewerQuery = { viewer:
+    | { __typename: 'Admin' }
+    | { __typename: 'Client', id: string, name: string, slug: string }
+    | { __typename: 'Subscriber', id: string, phoneMasked: string }
+   | null };
+
+export type PublicPlansQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PublicPlansQuery = { plans: { totalCount: number, nodes: Array<{ id: string, name: string, description: string, iconUrl: string | null, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval }> }> } };
+
+export type CreateClientMutationVariables = Exact<{
+  input: CreateClientInput;
+}>;
+
+
+export type CreateClientMutation = { createClient: { id: string, name: string, slug: string } };
+
+export type CreateCheckoutSessionMutationVariables = Exact<{
+  priceTierId: string | number;
+  discountCode?: string | null | undefined;
+  idempotencyKey?: string | null | undefined;
+}>;
+
+
+export type CreateCheckoutSessionMutation = { createCheckoutSession: { id: string, url: string, status: CheckoutSessionStatus } };
+
+export type ClientSubscriptionFragment = { subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null };
+
+export type ClientPlanStatusQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClientPlanStatusQuery = { viewer:
+    | { __typename: 'Admin' }
+    | { __typename: 'Client', id: string, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
+    | { __typename: 'Subscriber' }
+   | null };
+
+export type ClientDashboardQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClientDashboardQuery = { viewer:
+    | { __typename: 'Admin' }
+    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
+    | { __typename: 'Subscriber' }
+   | null };
+
+export type ClientUpdatedSubscriptionVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ClientUpdatedSubscription = { clientUpdated: { id: string, name: string, slug: string } };
+
+export type ClientPageQueryVariables = Exact<{
+  slug: string;
+}>;
+
+
+export type ClientPageQuery = { clientBySlug: { id: string, name: string, slug: string } | null };
+
+export type JoinClientMutationVariables = Exact<{
+  slug: string;
+}>;
+
+
+export type JoinClientMutation = { joinClient: { id: string, status: MembershipStatus, client: { id: string, name: string } | null } };
+
+export type MyMembershipsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyMembershipsQuery = { viewer:
+    | { __typename: 'Admin' }
+    | { __typename: 'Client' }
+    | { __typename: 'Subscriber', id: string, phoneMasked: string, memberships: Array<{ id: string, status: MembershipStatus, joinedAt: string, stoppedAt: string | null, client: { id: string, name: string, slug: string } | null }> }
+   | null };
+
+export type LeaveClientMutationVariables = Exact<{
+  clientId: string | number;
+}>;
+
+
+export type LeaveClientMutation = { leaveClient: { id: string, status: MembershipStatus, stoppedAt: string | null } };
