@@ -103,6 +103,16 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
   const { reload } = query;
   useEffect(() => (id ? subscribe(PLAN_UPDATED, { id }, () => reload()) : undefined), [id, reload]);
 
+  // Stripe's ids may arrive before the subscription is open (a new plan gets them within a
+  // second): until every one is shown, ask again every few seconds.
+  const waitingForStripe =
+    !!plan && (!plan.stripeProductId || plan.tiers.some((tier) => !tier.stripePriceId));
+  useEffect(() => {
+    if (!waitingForStripe) return undefined;
+    const timer = window.setInterval(() => reload(), 2000);
+    return () => window.clearInterval(timer);
+  }, [waitingForStripe, reload]);
+
   const set = <K extends keyof PlanForm>(key: K, value: PlanForm[K]) => {
     setSaved(false);
     setForm((f) => ({ ...f, [key]: value }));
