@@ -146,7 +146,7 @@ class GatewayApp:
             and b"query=" not in scope["query_string"]
         ):
             await self.graphiql.send(send)
-            return
+            return 200
         # A declared body over the limit is answered before a byte of it is read.
         length = headers.get("content-length")
         limit = self.settings.max_request_body_bytes
