@@ -18,6 +18,11 @@ from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
 from schemathesis.schemas import APIOperation
 
+# Loaded here, at collection, rather than lazily by ``from_url`` deep inside a test: CPython
+# 3.11.7 can fail to parse a module imported after an earlier test hit a RecursionError
+# ("AST constructor recursion depth mismatch", fixed in later 3.11 releases).
+from schemathesis.specs.openapi import schemas as _openapi_schemas  # noqa: F401
+
 from nudges_devstack.platform import Platform
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
