@@ -39,6 +39,21 @@ class AnnouncementConfirmedData(BaseModel):
     confirmed_at: datetime
 
 
+class AnnouncementCompletedData(BaseModel):
+    """Every recipient of an announcement has a final outcome. ``segments`` is the total of
+    SMS segments sent for it, what its client's allowance is charged."""
+
+    announcement_id: UUID
+    client_id: UUID
+    recipients: int
+    sent: int
+    delivered: int
+    failed: int
+    stopped: int
+    segments: int
+    completed_at: datetime
+
+
 client_created = REGISTRY.declare("user.client.created", CLIENTS, ClientData)
 client_updated = REGISTRY.declare("user.client.updated", CLIENTS, ClientData)
 membership_joined = REGISTRY.declare("user.membership.joined", MEMBERSHIPS, MembershipData)
@@ -46,4 +61,7 @@ membership_stopped = REGISTRY.declare("user.membership.stopped", MEMBERSHIPS, Me
 membership_restarted = REGISTRY.declare("user.membership.restarted", MEMBERSHIPS, MembershipData)
 announcement_confirmed = REGISTRY.declare(
     "user.announcement.confirmed", ANNOUNCEMENTS, AnnouncementConfirmedData
+)
+announcement_completed = REGISTRY.declare(
+    "user.announcement.completed", ANNOUNCEMENTS, AnnouncementCompletedData
 )
