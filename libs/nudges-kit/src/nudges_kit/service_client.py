@@ -122,7 +122,7 @@ def _token_refused(response: httpx.Response) -> bool:
 class ServiceClient:
     """Calls declared operations on the subgraphs at ``urls`` as the machine account of
     ``tokens`` (None: only with a token given to :meth:`call`), each call within ``timeout``
-    seconds."""
+    seconds (on ``http`` when given: a client shared with other adapters, closed by them)."""
 
     def __init__(
         self,
@@ -133,9 +133,10 @@ class ServiceClient:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self._urls = dict(urls)
+        self._timeout = timeout
         # httpx.Auth() itself sends a request as it is.
         self._auth = _MachineToken(tokens) if tokens is not None else httpx.Auth()
-        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._http = http or httpx.AsyncClient()
         self._owns_http = http is None
 
     async def call(self, operation: Operation[V, R], variables: V, *, token: str = "") -> R:
@@ -151,6 +152,7 @@ class ServiceClient:
                 json=operation.payload(variables),
                 headers={"Authorization": f"Bearer {token}"} if token else None,
                 auth=httpx.Auth() if token else self._auth,
+                timeout=self._timeout,
             )
         except ServiceTokenError as exc:
             if exc.status_code is None or exc.status_code in UNAVAILABLE_STATUSES:
