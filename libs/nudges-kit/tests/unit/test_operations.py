@@ -241,7 +241,32 @@ class ActivateVars(OperationModel):
     input_: ActivateInput = Field(alias="input")
 
 
+class PaymentConfirmationInput(OperationModel):
+    stripe_invoice_id: str
+    client_id: str
+    amount: int
+    currency: str
+    paid_at: datetime
+
+
+class RecordPaymentVars(OperationModel):
+    input_: PaymentConfirmationInput = Field(alias="input")
+
+
+class Recorded(OperationModel):
+    id: str
+
+
 consumers = OperationCatalog()
+record_payment = consumers.declare(
+    Subgraph.PAYMENT,
+    """
+    mutation RecordPaymentConfirmation($input: RecordPaymentConfirmationInput!) {
+      recordPaymentConfirmation(input: $input) { id }
+    }""",
+    RecordPaymentVars,
+    Recorded,
+)
 recipients_to_send = consumers.declare(
     Subgraph.USER,
     """
@@ -334,6 +359,15 @@ def test_variables_are_sent_in_the_graphs_names_and_results_parsed_from_them() -
         None,
     ]
     assert plan.parse(None) is None
+    paid = record_payment.payload(
+        RecordPaymentVars(
+            input_=PaymentConfirmationInput(
+                stripe_invoice_id="in_1", client_id="c", amount=900, currency="usd", paid_at=at
+            )
+        )
+    )
+    assert paid["variables"]["input"]["stripeInvoiceId"] == "in_1"
+    assert paid["variables"]["input"]["paidAt"] == "2026-12-07T09:00:00"
     page = announcement_recipients.parse(
         {
             "recipients": [{"subscriberId": "s", "locale": "es", "phoneCiphertext": "c"}],
