@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
+from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
 from nudges_kit.consumer import DependencyUnavailable, PermanentError
@@ -39,6 +40,13 @@ PERMANENT_CODES = frozenset({"BAD_USER_INPUT", "NOT_FOUND", "FORBIDDEN", "CONFLI
 #: Statuses of a subgraph (or of the proxy before it) that is restarting or overloaded.
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 UNAUTHENTICATED = "UNAUTHENTICATED"
+
+SERVICE_CALLS = Counter(
+    "nudges_service_calls_total",
+    "Calls of declared operations on other services' subgraphs, by subgraph, operation and"
+    " outcome (ok, refused, unavailable, failed)",
+    ["subgraph", "operation", "outcome"],
+)
 
 
 class ServiceCallError(Exception):
@@ -80,6 +88,12 @@ def error_for(operation: str, subgraph: str, status: int, body: Any) -> ServiceC
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         return ServiceCallError("INVALID_RESPONSE", operation, subgraph, "no data in the answer")
     return None
+
+
+def _outcome(error: ServiceCallError) -> str:
+    if isinstance(error, ServiceRefused):
+        return "refused"
+    return "unavailable" if isinstance(error, ServiceUnavailable) else "failed"
 
 
 class _MachineToken(httpx.Auth):
@@ -142,10 +156,20 @@ class ServiceClient:
     async def call(self, operation: Operation[V, R], variables: V, *, token: str = "") -> R:
         """The value of ``operation``'s root field, parsed; ``token`` replaces the machine
         account's. Raises :class:`ServiceCallError` (or one of its kinds) on any failure."""
-        name, subgraph = operation.name, operation.subgraph.value
+        subgraph = operation.subgraph.value
         url = self._urls.get(operation.subgraph)
         if url is None:
-            raise LookupError(f"no URL for the {subgraph} subgraph, which {name} calls")
+            raise LookupError(f"no URL for the {subgraph} subgraph, which {operation.name} calls")
+        try:
+            result = await self._call(url, operation, variables, token)
+        except ServiceCallError as exc:
+            SERVICE_CALLS.labels(subgraph, operation.name, _outcome(exc)).inc()
+            raise
+        SERVICE_CALLS.labels(subgraph, operation.name, "ok").inc()
+        return result
+
+    async def _call(self, url: str, operation: Operation[V, R], variables: V, token: str) -> R:
+        name, subgraph = operation.name, operation.subgraph.value
         try:
             response = await self._http.post(
                 url,

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from opentelemetry import trace
+from prometheus_client import REGISTRY
 
 from nudges_devstack.infra import free_port
 from nudges_emulators.serving import ServerThread
@@ -112,6 +113,11 @@ async def client(stand_in: StandIn) -> AsyncIterator[ServiceClient]:
         yield client
 
 
+def _calls(outcome: str) -> float:
+    labels = {"subgraph": "user", "operation": "PhoneIdentity", "outcome": outcome}
+    return REGISTRY.get_sample_value("nudges_service_calls_total", labels) or 0.0
+
+
 def _refusal(code: str) -> tuple[int, Any]:
     return 200, {"data": None, "errors": [{"message": "no", "extensions": {"code": code}}]}
 
@@ -119,6 +125,7 @@ def _refusal(code: str) -> tuple[int, Any]:
 async def test_a_call_sends_the_operation_with_a_machine_token_and_parses_its_result(
     client: ServiceClient, stand_in: StandIn
 ) -> None:
+    ok = _calls("ok")
     identity = await client.call(user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash="h1"))
     again = await client.call(user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash="h2"))
     assert identity == again
@@ -133,6 +140,7 @@ async def test_a_call_sends_the_operation_with_a_machine_token_and_parses_its_re
     # One token, fetched once and reused.
     assert first["headers"]["authorization"] == second["headers"]["authorization"]
     assert first["headers"]["authorization"].startswith("Bearer token-")
+    assert _calls("ok") == ok + 2
 
 
 @pytest.mark.parametrize("code", ["BAD_USER_INPUT", "NOT_FOUND", "FORBIDDEN", "CONFLICT"])
@@ -140,8 +148,10 @@ async def test_a_refusal_retrying_cannot_fix_is_permanent(
     client: ServiceClient, stand_in: StandIn, code: str
 ) -> None:
     stand_in.answers.append(_refusal(code))
+    refused = _calls("refused")
     with pytest.raises(ServiceRefused) as caught:
         await client.call(user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash="h"))
+    assert _calls("refused") == refused + 1
     assert isinstance(caught.value, PermanentError)
     assert not isinstance(caught.value, DependencyUnavailable)
     assert (caught.value.code, caught.value.operation) == (code, "PhoneIdentity")
@@ -161,8 +171,10 @@ async def test_other_failures_are_worth_a_retry(
     client: ServiceClient, stand_in: StandIn, answer: tuple[int, Any], code: str
 ) -> None:
     stand_in.answers.append(answer)
+    failed = _calls("failed")
     with pytest.raises(ServiceCallError) as caught:
         await client.call(user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash="h"))
+    assert _calls("failed") == failed + 1
     assert not isinstance(caught.value, PermanentError | DependencyUnavailable)
     assert caught.value.code == code
 
@@ -171,8 +183,10 @@ async def test_a_restarting_subgraph_is_unavailable(
     client: ServiceClient, stand_in: StandIn
 ) -> None:
     stand_in.answers.append((503, "restarting"))
+    unavailable = _calls("unavailable")
     with pytest.raises(ServiceUnavailable) as caught:
         await client.call(user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash="h"))
+    assert _calls("unavailable") == unavailable + 1
     assert isinstance(caught.value, DependencyUnavailable)
 
 
