@@ -27,8 +27,7 @@ SERVICE_ONLY_FIELDS = {
         "Announcement": ["recipientsToSend"],
         "Mutation": [
             "setClientStripeCustomer",
-            "stopAllMemberships",
-            "restartAllMemberships",
+            "setMembershipsByPhone",
             "confirmAnnouncement",
             "recordDelivery",
             "recordDeliveries",

@@ -7,14 +7,17 @@
     )
     response = await http.post(url, json=query, headers=await tokens.headers())
 
-Each token is cached until shortly before it expires; concurrent callers share one fetch.
+AuthApi, the issuer itself, signs its own service token instead of asking for one:
+``ServiceTokenProvider.signed_by(sign)``. Either way each token is cached until shortly before
+it expires, and concurrent callers share one fetch: this is the one token cache of the
+platform (:mod:`nudges_kit.service_client` calls subgraphs with it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -32,10 +35,15 @@ class ServiceTokenError(Exception):
         self.status_code = status_code
 
 
+#: A token and its lifetime in seconds.
+IssuedToken = tuple[str, float]
+
+
 class ServiceTokenProvider:
-    """Fetches client-credentials tokens from ``token_url`` and caches each until
-    ``refresh_margin`` seconds before its expiry (at most half its lifetime early, so that a
-    short-lived token is still reused). Concurrent callers wait for one fetch."""
+    """Fetches client-credentials tokens from ``token_url`` (or, made by :meth:`signed_by`,
+    signs them) and caches each until ``refresh_margin`` seconds before its expiry (at most
+    half its lifetime early, so that a short-lived token is still reused). Concurrent callers
+    wait for one fetch."""
 
     def __init__(
         self,
@@ -59,8 +67,28 @@ class ServiceTokenProvider:
         self._lock = asyncio.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
+        self._issue: Callable[[], Awaitable[IssuedToken]] = self._client_credentials
         #: How many tokens were fetched (for metrics and tests).
         self.fetches = 0
+
+    @classmethod
+    def signed_by(
+        cls,
+        sign: Callable[[], IssuedToken],
+        subject: str,
+        *,
+        refresh_margin: float = REFRESH_MARGIN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> ServiceTokenProvider:
+        """A provider of the tokens ``sign`` makes for ``subject`` (AuthApi's own, signed with
+        its keys rather than fetched from itself), cached like fetched ones."""
+        provider = cls("", subject, "", refresh_margin=refresh_margin, clock=clock)
+
+        async def signed() -> IssuedToken:
+            return sign()
+
+        provider._issue = signed
+        return provider
 
     async def token(self) -> str:
         """A valid access token, fetched when none is cached or the cached one is due."""
@@ -82,8 +110,15 @@ class ServiceTokenProvider:
         self._refresh_at = 0.0
 
     async def _fetch(self) -> str:
-        http = self._client()
         started = self._clock()
+        token, lifetime = await self._issue()
+        self.fetches += 1
+        self._token = token
+        self._refresh_at = started + lifetime - min(self._refresh_margin, lifetime / 2)
+        return token
+
+    async def _client_credentials(self) -> IssuedToken:
+        http = self._client()
         try:
             response = await http.post(
                 self.token_url,
@@ -100,12 +135,7 @@ class ServiceTokenProvider:
                 response.status_code,
             )
         body = response.json()
-        token = str(body["access_token"])
-        lifetime = float(body.get("expires_in", 0))
-        self.fetches += 1
-        self._token = token
-        self._refresh_at = started + lifetime - min(self._refresh_margin, lifetime / 2)
-        return token
+        return str(body["access_token"]), float(body.get("expires_in", 0))
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:

@@ -17,7 +17,7 @@ from nudges_auth.adapters.identity import (
     MachineAccounts,
 )
 from nudges_auth.adapters.signing_keys import KeyRing, key_ring_for
-from nudges_auth.adapters.user_directory import CachedServiceToken, UserDirectory
+from nudges_auth.adapters.user_directory import TIMEOUT_SECONDS, UserDirectory
 from nudges_auth.domain.rate_limit import Window
 from nudges_auth.domain.tokens import TokenSubject
 from nudges_auth.service_layer.admin_login import AdminLogin
@@ -26,7 +26,10 @@ from nudges_auth.service_layer.otp_login import OtpLogin, OtpPolicy
 from nudges_auth.service_layer.sessions import Sessions, TokenService
 from nudges_auth.settings import AuthSettings
 from nudges_kit.localization import LocalizationClient
+from nudges_kit.operations import Subgraph
 from nudges_kit.phone import PhoneVault
+from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.service_client import ServiceClient
 from nudges_kit.warpcache import WarpCacheClient
 
 #: The subject of the service token AuthApi signs for its own calls to UserApi.
@@ -96,8 +99,11 @@ def bootstrap(
     tokens = TokenService(
         keys, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_seconds, clock
     )
-    service_token = CachedServiceToken(lambda: _self_token(tokens), clock=time.monotonic)
-    directory = UserDirectory(settings.user_url, http, service_token)
+    service_token = ServiceTokenProvider.signed_by(lambda: _self_token(tokens), SELF)
+    user_api = ServiceClient(
+        {Subgraph.USER: settings.user_url}, service_token, timeout=TIMEOUT_SECONDS, http=http
+    )
+    directory = UserDirectory(user_api)
 
     async def still_admin(phone_hash: str) -> bool:
         return (await directory.phone_identity(phone_hash)).is_admin

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.usefixtures("background_workers")
 
-STOP_ALL = "mutation($h: String!) { stopAllMemberships(phoneHash: $h) }"
+STOP_ALL = "mutation($h: String!) { setMembershipsByPhone(phoneHash: $h, status: STOPPED) }"
 
 
 async def texted_stop(stack: Stack, phone: str) -> None:

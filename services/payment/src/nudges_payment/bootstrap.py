@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from nudges_kit.operations import Subgraph
 from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.service_client import ServiceClient
 from nudges_payment.adapters.stripe_gateway import PaymentProvider, StripeGateway
 from nudges_payment.adapters.subgraphs import (
     ClientDirectory,
+    EntityLookups,
     PriceTierCatalog,
     ProductApiCatalog,
-    SubgraphEntities,
     UserApiDirectory,
 )
 from nudges_payment.settings import PaymentSettings
@@ -47,6 +49,7 @@ def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
         timeout=settings.stripe_timeout_seconds,
         max_network_retries=settings.stripe_max_network_retries,
     )
+    service_token = settings.service_token.get_secret_value()
     machine = (
         ServiceTokenProvider(
             settings.auth_token_url,
@@ -54,19 +57,22 @@ def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
             settings.service_client_secret.get_secret_value(),
             timeout=settings.subgraph_timeout_seconds,
         )
-        if settings.auth_token_url
+        if settings.auth_token_url and not service_token
         else None
     )
-    entities = SubgraphEntities(
-        settings.service_token.get_secret_value(),
+    subgraphs = ServiceClient(
+        {Subgraph.PRODUCT: settings.product_url, Subgraph.USER: settings.user_url},
+        machine,
         timeout=settings.subgraph_timeout_seconds,
-        machine_token=machine.token if machine else None,
+    )
+    lookups = EntityLookups(
+        subgraphs, service_token, forward_caller=not service_token and machine is None
     )
     return Dependencies(
         pool=pool,
         payments=gateway,
-        price_tiers=ProductApiCatalog(entities, settings.product_url),
-        clients=UserApiDirectory(entities, settings.user_url),
+        price_tiers=ProductApiCatalog(lookups),
+        clients=UserApiDirectory(lookups),
         settings=settings,
-        closers=(gateway.close, entities.close, *((machine.aclose,) if machine else ())),
+        closers=(gateway.close, subgraphs.aclose, *((machine.aclose,) if machine else ())),
     )

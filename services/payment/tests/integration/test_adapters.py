@@ -12,12 +12,14 @@ import stripe
 from prometheus_client import REGISTRY
 
 from nudges_devstack.infra import free_port
+from nudges_kit.operations import Subgraph
 from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.service_client import ServiceClient
 from nudges_kit.stripe_version import STRIPE_API_VERSION
 from nudges_payment.adapters.stripe_gateway import StripeGateway, SubscriptionCheckout
 from nudges_payment.adapters.subgraphs import (
+    EntityLookups,
     ProductApiCatalog,
-    SubgraphEntities,
     UserApiDirectory,
 )
 from nudges_payment.domain.model import (
@@ -37,6 +39,17 @@ async def gateway(stripe_world: StripeWorld) -> AsyncIterator[StripeGateway]:
     gateway = StripeGateway("sk_test_adapter", stripe_world.url, max_network_retries=0)
     yield gateway
     await gateway.close()
+
+
+def _subgraphs(
+    url: str, tokens: ServiceTokenProvider | None = None, timeout: float = 5.0
+) -> ServiceClient:
+    """The client PaymentApi calls ProductApi and UserApi with, on the stand-ins at ``url``."""
+    return ServiceClient(
+        {Subgraph.PRODUCT: f"{url}/product/graphql", Subgraph.USER: f"{url}/user/graphql"},
+        tokens,
+        timeout=timeout,
+    )
 
 
 def _checkout(stripe_world: StripeWorld, key: str) -> SubscriptionCheckout:
@@ -97,8 +110,8 @@ async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> N
         "status": "INACTIVE",
         "stripePriceId": "price_1",
     }
-    entities = SubgraphEntities(service_token="service-token")
-    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    client = _subgraphs(subgraphs.url)
+    catalog = ProductApiCatalog(EntityLookups(client, service_token="service-token"))
     subgraphs.seen_tokens.clear()
     try:
         assert await catalog.price_tier(tier_id, "caller-token") == PriceTierOffer(
@@ -106,7 +119,7 @@ async def test_asks_product_api_for_a_price_tier(subgraphs: OtherSubgraphs) -> N
         )
         assert await catalog.price_tier(uuid.uuid4(), "caller-token") is None
     finally:
-        await entities.close()
+        await client.aclose()
     # A configured service token is used instead of the caller's.
     assert subgraphs.seen_tokens == [("product", "Bearer service-token")] * 2
 
@@ -115,45 +128,45 @@ async def test_asks_user_api_for_a_clients_stripe_customer(subgraphs: OtherSubgr
     ready, pending = uuid.uuid4(), uuid.uuid4()
     subgraphs.clients[str(ready)] = {"id": str(ready), "stripeCustomerId": "cus_1"}
     subgraphs.clients[str(pending)] = {"id": str(pending), "stripeCustomerId": None}
-    entities = SubgraphEntities()
-    directory = UserApiDirectory(entities, f"{subgraphs.url}/user/graphql")
+    client = _subgraphs(subgraphs.url)
+    directory = UserApiDirectory(EntityLookups(client, forward_caller=True))
     try:
         assert await directory.client_account(ready, None) == ClientAccount(ready, "cus_1")
         assert await directory.client_account(pending, None) == ClientAccount(pending, None)
         assert await directory.client_account(uuid.uuid4(), None) is None
     finally:
-        await entities.close()
+        await client.aclose()
 
 
 @pytest.mark.parametrize("status", [500, 503])
 async def test_a_failing_subgraph_is_unavailable(subgraphs: OtherSubgraphs, status: int) -> None:
-    entities = SubgraphEntities()
-    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    client = _subgraphs(subgraphs.url)
+    catalog = ProductApiCatalog(EntityLookups(client, forward_caller=True))
     subgraphs.failing_status = status
     try:
         with pytest.raises(DependencyUnavailable):
             await catalog.price_tier(uuid.uuid4(), None)
     finally:
         subgraphs.failing_status = None
-        await entities.close()
+        await client.aclose()
 
 
 async def test_an_unreachable_subgraph_is_unavailable() -> None:
-    entities = SubgraphEntities(timeout=2)
-    catalog = ProductApiCatalog(entities, f"http://127.0.0.1:{free_port()}/graphql")
+    client = _subgraphs(f"http://127.0.0.1:{free_port()}", timeout=2)
+    catalog = ProductApiCatalog(EntityLookups(client, forward_caller=True))
     try:
         with pytest.raises(DependencyUnavailable):
             await catalog.price_tier(uuid.uuid4(), None)
     finally:
-        await entities.close()
+        await client.aclose()
 
 
 @pytest.mark.parametrize(("code", "absent"), [("NOT_FOUND", True), ("FORBIDDEN", False)])
 async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
     subgraphs: OtherSubgraphs, code: str, absent: bool
 ) -> None:
-    entities = SubgraphEntities()
-    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    client = _subgraphs(subgraphs.url)
+    catalog = ProductApiCatalog(EntityLookups(client, forward_caller=True))
     subgraphs.refusing_code = code
     try:
         if absent:
@@ -163,7 +176,7 @@ async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
                 await catalog.price_tier(uuid.uuid4(), None)
     finally:
         subgraphs.refusing_code = None
-        await entities.close()
+        await client.aclose()
 
 
 async def test_the_gateway_speaks_the_pinned_stripe_api_version(
@@ -186,14 +199,14 @@ async def test_a_refused_machine_account_makes_the_lookup_unavailable(
 ) -> None:
     """No silent fallback to the caller's token when PaymentApi cannot get its own."""
     tokens = ServiceTokenProvider(f"http://127.0.0.1:{free_port()}/auth/token", "payment", "x")
-    entities = SubgraphEntities(machine_token=tokens.token)
-    catalog = ProductApiCatalog(entities, f"{subgraphs.url}/product/graphql")
+    client = _subgraphs(subgraphs.url, tokens)
+    catalog = ProductApiCatalog(EntityLookups(client))
     subgraphs.seen_tokens.clear()
     try:
         with pytest.raises(DependencyUnavailable):
             await catalog.price_tier(uuid.uuid4(), "caller-token")
     finally:
-        await entities.close()
+        await client.aclose()
         await tokens.aclose()
     assert subgraphs.seen_tokens == []
 

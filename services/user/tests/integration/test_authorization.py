@@ -207,8 +207,8 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         },
     ),
     (
-        "stopAllMemberships",
-        lambda w: ('mutation { stopAllMemberships(phoneHash: "nobody") }', {}),
+        "setMembershipsByPhone (STOP)",
+        lambda w: ('mutation { setMembershipsByPhone(phoneHash: "nobody", status: STOPPED) }', {}),
         SERVICE_ONLY,
     ),
     (
@@ -292,8 +292,8 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         SUBSCRIBER_ONLY,
     ),
     (
-        "restartAllMemberships",
-        lambda w: ('mutation { restartAllMemberships(phoneHash: "nobody") }', {}),
+        "setMembershipsByPhone (START)",
+        lambda w: ('mutation { setMembershipsByPhone(phoneHash: "nobody", status: ACTIVE) }', {}),
         SERVICE_ONLY,
     ),
     (

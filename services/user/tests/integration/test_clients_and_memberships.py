@@ -92,13 +92,13 @@ def test_stop_and_start_by_phone_change_every_membership(api: Api) -> None:
         slug = _slug()
         api.ok(CREATE, owner.token, name="Club", slug=slug)
         api.ok(JOIN, fan.token, slug=slug)
-    stop = "mutation($h: String!) { stopAllMemberships(phoneHash: $h) }"
-    start = "mutation($h: String!) { restartAllMemberships(phoneHash: $h) }"
+    stop = "mutation($h: String!) { setMembershipsByPhone(phoneHash: $h, status: STOPPED) }"
+    start = "mutation($h: String!) { setMembershipsByPhone(phoneHash: $h, status: ACTIVE) }"
     phone_hash = api.vault.hash(fan.phone)
-    assert api.ok(stop, api.service_token(), h=phone_hash)["stopAllMemberships"] == 2
-    assert api.ok(stop, api.service_token(), h=phone_hash)["stopAllMemberships"] == 0
-    assert api.ok(start, api.service_token(), h=phone_hash)["restartAllMemberships"] == 2
-    assert api.ok(stop, api.service_token(), h="unknown")["stopAllMemberships"] == 0
+    assert api.ok(stop, api.service_token(), h=phone_hash)["setMembershipsByPhone"] == 2
+    assert api.ok(stop, api.service_token(), h=phone_hash)["setMembershipsByPhone"] == 0
+    assert api.ok(start, api.service_token(), h=phone_hash)["setMembershipsByPhone"] == 2
+    assert api.ok(stop, api.service_token(), h="unknown")["setMembershipsByPhone"] == 0
     identity = api.ok(
         "query($h: String!) { phoneIdentity(phoneHash: $h) {"
         " activeMemberships isAdmin client { id } } }",

@@ -1,22 +1,24 @@
 """What PaymentApi needs from the subgraphs that own it: a price tier's Stripe price and
 status (ProductApi), a client's Stripe customer (UserApi).
 
-Each is asked over HTTP GraphQL the way the gateway asks for a reference, with
-``_entities``, carrying PaymentApi's own ``service`` token (Stripe ids are for staff and
-services only): a fixed token when one is configured, else one of PaymentApi's machine
-account (client credentials); the caller's token only when neither is.
+Each is an entity lookup (``_entities``, the way the gateway asks for a reference) declared in
+:mod:`nudges_kit.operations` and called with :mod:`nudges_kit.service_client`, carrying
+PaymentApi's own ``service`` token (Stripe ids are for staff and services only): a fixed token
+when one is configured, else one of PaymentApi's machine account (client credentials); the
+caller's token only when neither is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from uuid import UUID
 
-import httpx
-
 from nudges_kit.logging import get_logger
-from nudges_kit.service_auth import ServiceTokenError
+from nudges_kit.operations import EntitiesVars, Operation, Representation
+from nudges_kit.operations import product as product_ops
+from nudges_kit.operations import user as user_ops
+from nudges_kit.service_client import ServiceCallError, ServiceClient, ServiceRefused
 from nudges_payment.domain.model import (
     ClientAccount,
     DependencyUnavailable,
@@ -26,14 +28,10 @@ from nudges_payment.domain.model import (
 
 log = get_logger(__name__)
 
-ENTITY_QUERY = """
-query PaymentLookup($representations: [_Any!]!) {
-  _entities(representations: $representations) { ... on %s { %s } }
-}
-"""
-
 #: Errors that mean "there is no such entity" rather than "the lookup failed".
 ABSENT_CODES = frozenset({"NOT_FOUND", "BAD_USER_INPUT"})
+
+E = TypeVar("E")
 
 
 class PriceTierCatalog(Protocol):
@@ -56,105 +54,76 @@ class ClientDirectory(Protocol):
         ...
 
 
-class SubgraphEntities:
-    """Fetches single entities by ``id`` from subgraphs' ``/graphql`` endpoints."""
+@dataclass(frozen=True)
+class EntityLookups:
+    """Single entities by ``id`` through ``subgraphs``, with the token PaymentApi sends:
+    ``service_token`` when set, else the machine account's of ``subgraphs``, else (with
+    ``forward_caller``, when PaymentApi has no machine account) the caller's."""
 
-    def __init__(
-        self,
-        service_token: str = "",
-        timeout: float = 5.0,
-        machine_token: Callable[[], Awaitable[str]] | None = None,
-    ) -> None:
-        self._service_token = service_token
-        self._machine_token = machine_token
-        self._http = httpx.AsyncClient(timeout=timeout)
-
-    async def _token(self, caller_token: str | None) -> str | None:
-        if self._service_token:
-            return self._service_token
-        if self._machine_token is not None:
-            try:
-                return await self._machine_token()
-            except ServiceTokenError as exc:
-                log.warning("no service token", error=str(exc))
-                raise DependencyUnavailable("PaymentApi could not get its service token") from exc
-        return caller_token
+    subgraphs: ServiceClient
+    service_token: str = ""
+    forward_caller: bool = False
 
     async def entity(
-        self, url: str, typename: str, entity_id: UUID, fields: str, caller_token: str | None
-    ) -> dict[str, Any] | None:
-        """The entity's ``fields``; None when the subgraph says there is no such entity."""
-        token = await self._token(caller_token)
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        body = {
-            "query": ENTITY_QUERY % (typename, fields),
-            "variables": {"representations": [{"__typename": typename, "id": str(entity_id)}]},
-        }
+        self,
+        operation: Operation[EntitiesVars, list[E | None]],
+        typename: str,
+        entity_id: UUID,
+        caller_token: str | None,
+    ) -> E | None:
+        """The entity; None when the subgraph says there is no such entity."""
+        token = self.service_token or (caller_token or "" if self.forward_caller else "")
+        variables = EntitiesVars(representations=[Representation.of(typename, entity_id)])
         try:
-            response = await self._http.post(url, json=body, headers=headers)
-            payload = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("subgraph unreachable", url=url, typename=typename, error=str(exc))
+            found = await self.subgraphs.call(operation, variables, token=token)
+        except ServiceRefused as exc:
+            if exc.code in ABSENT_CODES:
+                return None
+            log.warning("subgraph refused a lookup", typename=typename, code=exc.code)
+            raise DependencyUnavailable(f"the {typename} lookup was refused") from exc
+        except ServiceCallError as exc:
+            log.warning("subgraph lookup failed", typename=typename, error=str(exc))
             raise DependencyUnavailable(f"the {typename} lookup is not available") from exc
-        return _entity(typename, payload)
-
-    async def close(self) -> None:
-        """Release connections."""
-        await self._http.aclose()
-
-
-def _entity(typename: str, payload: Any) -> dict[str, Any] | None:
-    if not isinstance(payload, dict):
-        raise DependencyUnavailable(f"the {typename} lookup answered something unexpected")
-    errors = payload.get("errors") or []
-    codes = {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
-    if not codes <= ABSENT_CODES:
-        log.warning("subgraph refused a lookup", typename=typename, codes=sorted(codes))
-        raise DependencyUnavailable(f"the {typename} lookup was refused")
-    entities = (payload.get("data") or {}).get("_entities") or []
-    entity = entities[0] if entities else None
-    return entity if isinstance(entity, dict) and entity else None
+        return found[0] if found else None
 
 
 class ProductApiCatalog:
     """:class:`PriceTierCatalog` on ProductApi."""
 
-    def __init__(self, entities: SubgraphEntities, url: str) -> None:
-        self._entities = entities
-        self._url = url
+    def __init__(self, lookups: EntityLookups) -> None:
+        self._lookups = lookups
 
     async def price_tier(
         self, price_tier_id: UUID, caller_token: str | None
     ) -> PriceTierOffer | None:
-        found = await self._entities.entity(
-            self._url, "PriceTier", price_tier_id, "id status stripePriceId", caller_token
+        found = await self._lookups.entity(
+            product_ops.price_tier_offer, "PriceTier", price_tier_id, caller_token
         )
         if found is None:
             return None
         try:
-            status = PriceTierStatus(str(found.get("status", "")).lower())
+            status = PriceTierStatus(found.status.lower())
         except ValueError:
             raise DependencyUnavailable("ProductApi answered an unknown tier status") from None
         return PriceTierOffer(
             price_tier_id=price_tier_id,
             status=status,
-            stripe_price_id=found.get("stripePriceId") or None,
+            stripe_price_id=found.stripe_price_id or None,
         )
 
 
 class UserApiDirectory:
     """:class:`ClientDirectory` on UserApi."""
 
-    def __init__(self, entities: SubgraphEntities, url: str) -> None:
-        self._entities = entities
-        self._url = url
+    def __init__(self, lookups: EntityLookups) -> None:
+        self._lookups = lookups
 
     async def client_account(
         self, client_id: UUID, caller_token: str | None
     ) -> ClientAccount | None:
-        found = await self._entities.entity(
-            self._url, "Client", client_id, "id stripeCustomerId", caller_token
+        found = await self._lookups.entity(
+            user_ops.client_stripe_customer, "Client", client_id, caller_token
         )
         if found is None:
             return None
-        return ClientAccount(client_id, found.get("stripeCustomerId") or None)
+        return ClientAccount(client_id, found.stripe_customer_id or None)

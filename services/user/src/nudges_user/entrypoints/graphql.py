@@ -877,18 +877,20 @@ class Mutation:
         )
 
     @strawberry.federation.mutation(
-        description="STOP: stop every membership of a number (services).", inaccessible=True
+        description="STOP / START by SMS: every membership of a number (services).",
+        inaccessible=True,
     )
-    async def stop_all_memberships(self, info: Info, phone_hash: str) -> int:
-        _ctx(info).require("service")
-        return await _service(info).set_all_memberships(phone_hash, model.MembershipStatus.STOPPED)
+    async def set_memberships_by_phone(
+        self, info: Info, phone_hash: str, status: MembershipStatus
+    ) -> int:
+        """Stop (STOP) or restart (START) every membership of the number; how many changed.
 
-    @strawberry.federation.mutation(
-        description="START: restart every membership of a number (services).", inaccessible=True
-    )
-    async def restart_all_memberships(self, info: Info, phone_hash: str) -> int:
+        Service-only because the caller is the number, not a signed-in user: a STOP reaches
+        Nudges as a text, which Webhooks authenticates by Twilio's signature and passes on as
+        its machine account. Carrier rules require it to act at once, without a sign-in."""
         _ctx(info).require("service")
-        return await _service(info).set_all_memberships(phone_hash, model.MembershipStatus.ACTIVE)
+        target = model.MembershipStatus(status.value)
+        return await _service(info).set_all_memberships(phone_hash, target)
 
     @strawberry.federation.mutation(
         description="Create the announcement of a confirmed draft, once.", inaccessible=True

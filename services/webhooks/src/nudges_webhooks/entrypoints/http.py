@@ -13,15 +13,10 @@ from fastapi.responses import JSONResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from nudges_kit.http import add_readiness_check, create_app
-from nudges_kit.kafka import TopicKeeper, make_producer, start_client
-from nudges_kit.localization import LocalizationClient
+from nudges_kit.kafka import start_client
 from nudges_kit.logging import get_logger
-from nudges_kit.phone import PhoneVault
-from nudges_kit.service_auth import ServiceTokenProvider
-from nudges_kit.warpcache import CacheError, WarpCacheClient
-from nudges_webhooks.adapters.drafts import DraftStore
-from nudges_webhooks.adapters.publisher import EventPublisher, PublishedOnce
-from nudges_webhooks.adapters.subgraphs import Subgraphs
+from nudges_kit.warpcache import CacheError
+from nudges_webhooks.bootstrap import bootstrap
 from nudges_webhooks.domain.signatures import InvalidSignature, verify_stripe, verify_twilio
 from nudges_webhooks.service_layer.dialogue import Dialogue
 from nudges_webhooks.service_layer.provider_events import (
@@ -37,64 +32,26 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: WebhooksSettings = app.state.settings
-    cache = WarpCacheClient(settings.warpcache_url, token=settings.warpcache_caller_token())
-    producer = make_producer(settings)
-    topics = TopicKeeper(settings)
-    app.state.publisher = EventPublisher(producer, topics)
-    app.state.once = PublishedOnce(cache, settings.stripe_dedupe_seconds)
-    app.state.cache = cache
-    # The SMS dialogue: its own WarpCache channel with the dialogue's short deadline.
-    tokens = ServiceTokenProvider(
-        settings.auth_token_url,
-        settings.service_client_id,
-        settings.service_client_secret.get_secret_value(),
-        timeout=settings.subgraph_timeout,
-    )
-    subgraphs = Subgraphs(
-        settings.user_url, settings.product_url, tokens, settings.subgraph_timeout
-    )
-    dialogue_cache = WarpCacheClient(
-        settings.warpcache_url,
-        timeout=settings.dialogue_call_timeout,
-        retries=1,
-        token=settings.warpcache_caller_token(),
-    )
-    localization = LocalizationClient(
-        settings.localization_url, timeout=settings.dialogue_call_timeout, attempts=2
-    )
-    app.state.dialogue = Dialogue(
-        subgraphs,
-        DraftStore(dialogue_cache, settings.draft_ttl_seconds),
-        localization,
-        PhoneVault(
-            settings.phone_encryption_key.get_secret_value(),
-            settings.phone_hash_key.get_secret_value(),
-        ),
-        settings.dialogue_deadline_seconds,
-    )
+    deps = bootstrap(settings)
+    app.state.publisher = deps.publisher
+    app.state.once = deps.once
+    app.state.dialogue = deps.dialogue
     started = False
 
     async def kafka_ready() -> None:
         nonlocal started
         if not started:
-            await start_client(producer, settings)
+            await start_client(deps.producer, settings)
             started = True
 
     add_readiness_check(app, "kafka", kafka_ready)
-    add_readiness_check(app, "warpcache", lambda: cache.get("webhooks:readyz"))
+    add_readiness_check(app, "warpcache", lambda: deps.cache.get("webhooks:readyz"))
     with contextlib.suppress(KafkaError, OSError):
         await kafka_ready()
     try:
         yield
     finally:
-        with contextlib.suppress(Exception):
-            await producer.stop()
-        await topics.close()
-        await cache.close()
-        await dialogue_cache.close()
-        await localization.close()
-        await subgraphs.close()
-        await tokens.aclose()
+        await deps.close()
 
 
 def _unavailable(reason: str) -> JSONResponse:

@@ -26,16 +26,13 @@ from nudges_kit.localization import (
     ParamValue,
 )
 from nudges_kit.logging import get_logger
+from nudges_kit.operations import product as product_ops
+from nudges_kit.operations import user as user_ops
+from nudges_kit.operations.user import IdentifiedClient, MembershipStatus, PhoneIdentity
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
+from nudges_kit.service_client import ServiceCallError, ServiceClient
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
-from nudges_webhooks.adapters.subgraphs import (
-    IdentifiedClient,
-    PhoneIdentity,
-    SubgraphRefused,
-    Subgraphs,
-    SubgraphUnavailable,
-)
 from nudges_webhooks.domain.dialogue import (
     MAX_SMS_CHARACTERS,
     Action,
@@ -58,8 +55,7 @@ TRY_AGAIN_FALLBACK = "Nudges: sorry, something went wrong on our side. Please tr
 
 #: Failures that get the sender a "try again" reply.
 DEPENDENCY_ERRORS = (
-    SubgraphUnavailable,
-    SubgraphRefused,
+    ServiceCallError,
     CacheError,
     LocalizationError,
     TimeoutError,
@@ -75,11 +71,12 @@ class Turn:
 
 
 class Dialogue:
-    """Answers each inbound text with the text of the reply."""
+    """Answers each inbound text with the text of the reply. UserApi and ProductApi are called
+    as the ``webhooks`` machine account, through ``subgraphs``."""
 
     def __init__(
         self,
-        subgraphs: Subgraphs,
+        subgraphs: ServiceClient,
         drafts: DraftStore,
         localization: LocalizationClient,
         vault: PhoneVault,
@@ -115,7 +112,9 @@ class Dialogue:
             return await self._try_again(turn.locale)
 
     async def _answer(self, turn: Turn, body: str) -> str:
-        identity = await self._subgraphs.phone_identity(turn.phone_hash)
+        identity = await self._subgraphs.call(
+            user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash=turn.phone_hash)
+        )
         client = identity.client
         turn.locale = client.locale if client else identity.locale
         action = action_for(keyword_of(body), _sender(identity))
@@ -129,7 +128,7 @@ class Dialogue:
             case Action.STOP_ALL:
                 return await self._stop_all(turn, client)
             case Action.RESTART_ALL:
-                await self._subgraphs.restart_all_memberships(turn.phone_hash)
+                await self._set_memberships(turn, MembershipStatus.ACTIVE)
                 return await self._render(texts.DIALOGUE_RESTARTED, turn)
             case Action.CLIENT_HELP:
                 return await self._render(texts.DIALOGUE_CLIENT_HELP, turn)
@@ -147,16 +146,28 @@ class Dialogue:
 
     async def _stop_all(self, turn: Turn, client: IdentifiedClient | None) -> str:
         """Carrier rule: the number gets nothing more. A client's waiting draft goes too."""
-        stopped = await self._subgraphs.stop_all_memberships(turn.phone_hash)
+        stopped = await self._set_memberships(turn, MembershipStatus.STOPPED)
         if client is not None:
             await self._drafts.discard(client.id)
         log.info("memberships stopped by SMS", phone_hash=turn.phone_hash, stopped=stopped)
         return await self._render(texts.DIALOGUE_STOPPED, turn)
 
+    async def _set_memberships(self, turn: Turn, status: MembershipStatus) -> int:
+        """STOP or START: every membership of the number; how many changed."""
+        return await self._subgraphs.call(
+            user_ops.set_memberships_by_phone,
+            user_ops.SetMembershipsByPhoneVars(phone_hash=turn.phone_hash, status=status),
+        )
+
+    async def _allowance(self, client: IdentifiedClient) -> product_ops.Allowance:
+        return await self._subgraphs.call(
+            product_ops.client_allowance, product_ops.ClientIdVars(client_id=client.id)
+        )
+
     async def _draft(self, turn: Turn, client: IdentifiedClient, text: str) -> str:
         body = clean_body(text)
         allowance, body_line, opt_out = await asyncio.gather(
-            self._subgraphs.allowance(client.id),
+            self._allowance(client),
             self._l10n.render(
                 texts.ANNOUNCEMENT_BODY, turn.locale, client_name=client.name, body=body
             ),
@@ -192,11 +203,14 @@ class Dialogue:
                 )
             return await self._render(texts.DIALOGUE_NO_DRAFT, turn)
         try:
-            allowance = await self._subgraphs.allowance(client.id)
+            allowance = await self._allowance(client)
             needed = messages_needed(client.subscriber_count, draft.segments)
             if allowance.active and 0 < needed <= allowance.remaining:
-                created = await self._subgraphs.confirm_announcement(
-                    client.id, draft.body, draft.draft_id
+                created = await self._subgraphs.call(
+                    user_ops.confirm_announcement,
+                    user_ops.ConfirmAnnouncementVars(
+                        client_id=client.id, body=draft.body, draft_key=draft.draft_id
+                    ),
                 )
         except BaseException:
             # Whether or not UserApi created it, the client's next CONFIRM may retry: the
