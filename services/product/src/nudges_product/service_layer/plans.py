@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -191,12 +192,10 @@ async def archive_price_tier(pool: asyncpg.Pool, tier_id: UUID) -> PriceTier:
     return archived
 
 
-async def set_plan_stripe_product(
-    pool: asyncpg.Pool, plan_id: UUID, stripe_product_id: str
-) -> Plan:
+async def set_plan_stripe_product(db: Any, plan_id: UUID, stripe_product_id: str) -> Plan:
     """Record the Stripe Product of a plan (once; the same id again changes nothing)."""
     stripe_product_id = stripe_id(stripe_product_id, "stripeProductId")
-    async with unit_of_work(pool) as uow:
+    async with unit_of_work(db) as uow:
         plan = await _plan_for_update(uow, plan_id)
         if plan.stripe_product_id == stripe_product_id:
             return plan
@@ -208,12 +207,10 @@ async def set_plan_stripe_product(
     return updated
 
 
-async def set_price_tier_stripe_price(
-    pool: asyncpg.Pool, tier_id: UUID, stripe_price_id: str
-) -> PriceTier:
+async def set_price_tier_stripe_price(db: Any, tier_id: UUID, stripe_price_id: str) -> PriceTier:
     """Record the Stripe Price of a tier (once; the same id again changes nothing)."""
     stripe_price_id = stripe_id(stripe_price_id, "stripePriceId")
-    async with unit_of_work(pool) as uow:
+    async with unit_of_work(db) as uow:
         tier = await _tier_for_update(uow, tier_id)
         if tier.stripe_price_id == stripe_price_id:
             return tier
