@@ -1,7 +1,8 @@
-"""Use cases of plans and their price tiers (admin), and the Stripe ids the consumers set.
+"""Use cases of plans and their price tiers (admin), and their Stripe ids (learnt from
+Stripe's ``product.created`` / ``price.created`` events).
 
-Setting a Stripe id publishes no event: it is bookkeeping of the consumer that created the
-Stripe object, and an event would only bring that consumer back. Every other change publishes
+Recording a Stripe id publishes no event: an event would only bring the consumer that
+created the Stripe object back. Every other change publishes
 one, carrying the Stripe ids known at that time, so the consumer updates what exists.
 """
 
