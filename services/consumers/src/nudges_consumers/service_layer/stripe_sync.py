@@ -30,7 +30,7 @@ log = get_logger(__name__)
 
 SET_CUSTOMER = """mutation($c: ID!, $s: String!) {
   setClientStripeCustomer(clientId: $c, stripeCustomerId: $s) { id } }"""
-PLAN = "query($id: ID!) { plan(id: $id) { id name description active stripeProductId } }"
+PLAN = "query($id: ID!) { plan(id: $id) { id stripeProductId } }"
 
 
 def _options(key: str) -> Any:
@@ -68,41 +68,38 @@ async def update_customer(deps: Deps, envelope: Envelope, data: user.ClientData)
 
 
 async def _ensure_product(deps: Deps, plan_id: str) -> str:
-    """The Stripe Product of a plan: the one ProductApi recorded, else created (once)."""
+    """The Stripe Product of a plan: the one ProductApi recorded, else created (once).
+
+    The create carries only what never changes for a plan, under the key ``product-<plan>``:
+    a second create (ProductApi has not recorded the id from ``product.created`` yet, even
+    if the plan was renamed meanwhile) is the same request, and Stripe answers it with the
+    Product the first one made. :func:`sync_plan` then sets the name, description and state.
+    """
     found = (await deps.graph.product(PLAN, id=plan_id))["plan"]
     if found["stripeProductId"]:
         return str(found["stripeProductId"])
-    params: dict[str, Any] = {
-        "name": found["name"],
-        "active": bool(found["active"]),
-        "metadata": {"plan_id": plan_id},
-    }
-    if found["description"]:
-        params["description"] = found["description"]
-    # The key makes a second create (ProductApi has not recorded the id yet) return the
-    # Product the first one made.
     created = await deps.stripe.v1.products.create_async(
-        params,  # type: ignore[arg-type]
+        {"name": f"Nudges plan {plan_id}", "metadata": {"plan_id": plan_id}},
         _options(f"product-{plan_id}"),
     )
     return str(created.id)
 
 
 async def sync_plan(deps: Deps, envelope: Envelope, data: product.PlanData) -> None:
-    """Create the plan's Product, or bring its name, description and state up to date."""
+    """Create the plan's Product when it has none, and bring its name, description and state
+    up to date."""
     product_id = data.stripe_product_id or await _ensure_product(deps, str(data.plan_id))
-    if envelope.type != product.plan_created.name or data.stripe_product_id:
-        changes: dict[str, Any] = {
-            "name": data.name,
-            "active": data.active and envelope.type != product.plan_archived.name,
-        }
-        if data.description:
-            changes["description"] = data.description
-        await deps.stripe.v1.products.update_async(
-            product_id,
-            changes,  # type: ignore[arg-type]
-            _options(f"product-update-{envelope.id}"),
-        )
+    changes: dict[str, Any] = {
+        "name": data.name,
+        "active": data.active and envelope.type != product.plan_archived.name,
+    }
+    if data.description:
+        changes["description"] = data.description
+    await deps.stripe.v1.products.update_async(
+        product_id,
+        changes,  # type: ignore[arg-type]
+        _options(f"product-update-{envelope.id}"),
+    )
 
 
 async def sync_price_tier(deps: Deps, envelope: Envelope, data: product.PriceTierData) -> None:
