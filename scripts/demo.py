@@ -298,7 +298,7 @@ def client_buys_a_plan(client: dict[str, str]) -> None:
         )["_entities"][0]["allowance"]
         return found if found["active"] else None
 
-    allowance = wait_for("the plan's activation (Webhooks, Consumers: stripe-events)", active)
+    allowance = wait_for("the plan's activation (Webhooks, PaymentApi, ProductApi)", active)
     say(f"plan active: {allowance['remaining']} messages this period")
 
 

@@ -1,5 +1,7 @@
-"""Stripe flows end to end: plans become Stripe products and prices, a client gets a
-Stripe customer, buys a plan through checkout, and the paid invoice is recorded once."""
+"""Stripe flows end to end: plans become Stripe products and prices (whose ids ProductApi
+learns from Stripe's events), a client gets a Stripe customer, buys a plan through checkout
+(PaymentApi and ProductApi consume Stripe's news themselves), and the paid invoice is
+recorded once."""
 
 from __future__ import annotations
 
@@ -282,9 +284,13 @@ def test_renewals_failed_payments_and_cancellation_follow_stripe(platform: Platf
             "stripe-emulator", f"/_emulator/checkout/{session['stripeSessionId']}/complete"
         )
     ).raise_for_status()
+    # The checkout's completion, its paid invoice and the subscription's update reach
+    # ProductApi from two topics in any order: active once the paid period is known.
     active = _eventually(
         lambda: (
-            (found := _subscription(platform, admin, me["id"])).get("status") == "ACTIVE" and found
+            (found := _subscription(platform, admin, me["id"])).get("status") == "ACTIVE"
+            and found["currentPeriodEnd"]
+            and found
         )
     )
     first_end = active["currentPeriodEnd"]

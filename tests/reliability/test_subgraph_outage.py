@@ -6,8 +6,8 @@ at the right paths) is in ``test_gateway.py``.
 
 To catch the consumer in the middle of its work, the Stripe emulator answers its
 ``products.create`` late: the event is published, the consumer reads the plan from
-ProductApi, waits for Stripe, and ProductApi is killed meanwhile, so that recording the
-product id (``setPlanStripeProduct``) meets the outage.
+ProductApi, waits for Stripe, and ProductApi is killed meanwhile, so that ProductApi learns
+the product id (from Stripe's ``product.created`` on ``stripe.events``) only after it is back.
 """
 
 from __future__ import annotations

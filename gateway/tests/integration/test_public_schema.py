@@ -35,22 +35,10 @@ SERVICE_ONLY_FIELDS = {
         ],
     },
     "product": {
-        "Mutation": [
-            "setPlanStripeProduct",
-            "setPriceTierStripePrice",
-            "setDiscountStripeIds",
-            "activatePlanSubscription",
-            "updatePlanSubscription",
-            "recordUsage",
-        ],
+        "Mutation": ["recordUsage"],
     },
-    "payment": {
-        "Mutation": [
-            "completeCheckoutSession",
-            "expireCheckoutSession",
-            "recordPaymentConfirmation",
-        ],
-    },
+    # Stripe's news reaches PaymentApi on stripe.events, not through service mutations.
+    "payment": {},
 }
 #: Types only those fields lead to: no more public than the fields.
 SERVICE_ONLY_TYPES = [
@@ -60,8 +48,6 @@ SERVICE_ONLY_TYPES = [
     "RecipientPage",
     "DeliveryInput",
     "DeliveryStatus",
-    "ActivatePlanSubscriptionInput",
-    "RecordPaymentConfirmationInput",
 ]
 
 #: What the gateway requires in production (the test WarpCache accepts its development token).

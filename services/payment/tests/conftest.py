@@ -1,21 +1,25 @@
-"""PaymentApi on a migrated database of its own, the Stripe emulator, and a stand-in for the
-two subgraphs it asks (ProductApi for price tiers, UserApi for Stripe customers) and for the
-token endpoint of its machine account."""
+"""PaymentApi on a migrated database of its own (its consumer of ``stripe.events`` running on
+the session's broker), the Stripe emulator, and a stand-in for the two subgraphs it asks
+(ProductApi for price tiers, UserApi for Stripe customers) and for the token endpoint of its
+machine account."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import asyncpg
 import pytest
 import stripe
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.testclient import TestClient
+from uuid6 import uuid7
 
 from nudges_devstack.infra import Postgres, TansuBroker
 from nudges_devstack.testing import (
@@ -28,8 +32,13 @@ from nudges_devstack.testing import (
 from nudges_emulators.serving import ServerThread
 from nudges_emulators.stripe.app import build_app as build_stripe_emulator
 from nudges_emulators.stripe.settings import StripeEmulatorSettings
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog.providers import StripeEventData, stripe_event
+from nudges_kit.kafka import make_producer, start_client
 from nudges_kit.phone import PhoneVault
-from nudges_kit.settings import with_database
+from nudges_kit.settings import NudgesSettings, with_database
+from nudges_payment.adapters import repository
+from nudges_payment.domain.model import NewPaymentConfirmation
 from nudges_payment.entrypoints.http import build_app
 from nudges_payment.migrations import migration_set
 from nudges_payment.settings import PaymentSettings
@@ -248,3 +257,68 @@ class Checkout:
 @pytest.fixture(scope="session")
 def checkout(api: SubgraphClient, subgraphs: OtherSubgraphs, stripe_world: StripeWorld) -> Checkout:
     return Checkout(api, subgraphs, stripe_world)
+
+
+#: ``record_payment(api, client_id, paid_at, amount=900, currency="usd")``: a confirmation id.
+RecordPayment = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def record_payment() -> RecordPayment:
+    """Records paid invoices in paymentdb for tests of the read side, through the repository
+    call PaymentApi's consumer makes for ``invoice.paid``."""
+    return _record_payment
+
+
+def _record_payment(
+    api: SubgraphClient, client_id: str, paid_at: datetime, amount: int = 900, currency: str = "usd"
+) -> str:
+
+    async def record() -> str:
+        conn = await asyncpg.connect(api.database_url)
+        try:
+            new = NewPaymentConfirmation.checked(
+                f"in_{uuid.uuid4().hex}", client_id, amount, currency, paid_at
+            )
+            confirmation, _ = await repository.add_payment_confirmation(conn, uuid7(), new)
+        finally:
+            await conn.close()
+        return str(confirmation.id)
+
+    return asyncio.run(record())
+
+
+@dataclass(frozen=True)
+class StripeNews:
+    """Puts verified Stripe events on ``stripe.events``, as the Webhooks service does."""
+
+    bootstrap_servers: str
+
+    def envelope(self, stripe_type: str, obj: dict[str, Any]) -> Envelope:
+        """A new event (its own Stripe event id) about ``obj``."""
+        data = StripeEventData(
+            stripe_event_id=f"evt_{uuid.uuid4().hex}", stripe_type=stripe_type, object=obj
+        )
+        return stripe_event.envelope(str(obj.get("id")), data)
+
+    def send(self, *envelopes: Envelope) -> None:
+        """Publish ``envelopes`` in order (the same one twice is a redelivery)."""
+
+        async def publish() -> None:
+            settings = NudgesSettings(kafka_bootstrap_servers=self.bootstrap_servers)
+            producer = make_producer(settings)
+            await start_client(producer, settings)
+            try:
+                for envelope in envelopes:
+                    await producer.send_and_wait(
+                        stripe_event.topic, envelope.to_bytes(), key=envelope.key.encode()
+                    )
+            finally:
+                await producer.stop()
+
+        asyncio.run(publish())
+
+
+@pytest.fixture(scope="session")
+def stripe_news(kafka_broker: TansuBroker) -> StripeNews:
+    return StripeNews(kafka_broker.bootstrap_servers)

@@ -46,10 +46,38 @@ from nudges_emulators.serving import ServerThread
 from nudges_kit.auth import user_id_for
 from nudges_kit.consumer import EventConsumer
 from nudges_kit.db import create_pool
-from nudges_kit.kafka import all_topics, ensure_topics
+from nudges_kit.events import REGISTRY, Envelope, EventType
+from nudges_kit.events.catalog import payment
+from nudges_kit.kafka import all_topics, ensure_topics, make_producer, start_client
 from nudges_kit.outbox import OutboxRelay
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings
+
+
+def invoice_event(
+    event_type: EventType[payment.InvoiceData],
+    client_id: str,
+    tier_id: str,
+    stripe_subscription_id: str,
+    period_start: datetime,
+    period_end: datetime,
+) -> Envelope:
+    """``payment.invoice.paid`` or ``.failed`` of a subscription's invoice, as PaymentApi
+    publishes it."""
+    return event_type.envelope(
+        stripe_subscription_id,
+        payment.InvoiceData(
+            stripe_invoice_id=f"in_{uuid.uuid4().hex}",
+            stripe_subscription_id=stripe_subscription_id,
+            client_id=uuid.UUID(client_id),
+            price_tier_id=uuid.UUID(tier_id),
+            period_start=period_start,
+            period_end=period_end,
+            amount=900,
+            currency="usd",
+        ),
+    )
+
 
 SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
 MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
@@ -169,26 +197,51 @@ class Stack:
         )
         return phone
 
+    #: ``payment.invoice.paid`` / ``.failed`` as PaymentApi publishes them.
+    invoice_event = staticmethod(invoice_event)
+
+    async def publish(self, *envelopes: Envelope) -> None:
+        """Put ``envelopes`` on the broker, as their producers (PaymentApi, Webhooks) do."""
+        producer = make_producer(self.settings)
+        await start_client(producer, self.settings)
+        try:
+            for envelope in envelopes:
+                topic = REGISTRY.get(envelope.type).topic
+                await producer.send_and_wait(topic, envelope.to_bytes(), key=envelope.key.encode())
+        finally:
+            await producer.stop()
+
+    async def plan_subscription(self, client_id: str) -> dict[str, Any] | None:
+        """The client's newest plan subscription as ProductApi stores it (id and status)."""
+        found = await self.gql(
+            "product",
+            "query($c: ID!) { planSubscriptions(first: 1, clientId: $c) { nodes { id status } } }",
+            self.issuer.token("admin-of-tests", "admin"),
+            c=client_id,
+        )
+        nodes: list[dict[str, Any]] = found["planSubscriptions"]["nodes"]
+        return nodes[0] if nodes else None
+
     async def subscribe_to_plan(self, client_id: str, messages_per_period: int) -> str:
+        """A paid subscription of the client for the month around now, as ProductApi stores it
+        from PaymentApi's ``payment.invoice.paid``; its id."""
         tier = self._plans.get(messages_per_period) or await self._plan(messages_per_period)
         now = datetime.now(UTC)
-        return str(
-            (
-                await self.gql(
-                    "product",
-                    "mutation($i: ActivatePlanSubscriptionInput!) {"
-                    " activatePlanSubscription(input: $i) { id } }",
-                    self.service_token,
-                    i={
-                        "clientId": client_id,
-                        "priceTierId": tier,
-                        "stripeSubscriptionId": f"sub_{uuid.uuid4().hex}",
-                        "currentPeriodStart": (now - timedelta(days=1)).isoformat(),
-                        "currentPeriodEnd": (now + timedelta(days=29)).isoformat(),
-                    },
-                )
-            )["activatePlanSubscription"]["id"]
+        await self.publish(
+            invoice_event(
+                payment.invoice_paid,
+                client_id,
+                tier,
+                f"sub_{uuid.uuid4().hex}",
+                now - timedelta(days=1),
+                now + timedelta(days=29),
+            )
         )
+        deadline = asyncio.get_running_loop().time() + 30
+        while (stored := await self.plan_subscription(client_id)) is None:
+            assert asyncio.get_running_loop().time() < deadline, "no plan subscription in 30 s"
+            await asyncio.sleep(0.1)
+        return str(stored["id"])
 
     async def _plan(self, messages_per_period: int) -> str:
         admin = self.issuer.token("admin-of-tests", "admin")

@@ -10,15 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from nudges_kit.events.catalog import payment, providers
+
 if TYPE_CHECKING:
     from conftest import Stack
 
 pytestmark = pytest.mark.usefixtures("background_workers", "sending")
-
-UPDATE = """
-mutation($s: String!, $st: PlanSubscriptionStatus, $end: DateTime) {
-  updatePlanSubscription(stripeSubscriptionId: $s, status: $st, currentPeriodEnd: $end) { id }
-}"""
 
 
 async def texts_to(stack: Stack, phone: str) -> list[str]:
@@ -71,26 +68,38 @@ async def test_the_client_hears_of_its_plan_activated_past_due_and_canceled(
     client = await stack.client(messages_per_period=None)
     await eventually(lambda: texts_to(stack, client.phone))  # the welcome
     stripe_id = f"sub_{uuid.uuid4().hex}"
+    tier = await stack._plan(250)
     now = datetime.now(UTC)
-    await stack.gql(
-        "product",
-        "mutation($i: ActivatePlanSubscriptionInput!) { activatePlanSubscription(input: $i)"
-        " { id } }",
-        stack.service_token,
-        i={
-            "clientId": client.id,
-            "priceTierId": await stack._plan(250),
-            "stripeSubscriptionId": stripe_id,
-            "currentPeriodStart": now.isoformat(),
-            "currentPeriodEnd": (now + timedelta(days=30)).isoformat(),
-        },
+    renewal = now + timedelta(days=30)
+    # The first invoice paid (PaymentApi's payment.invoice.paid): ProductApi activates.
+    await stack.publish(
+        stack.invoice_event(payment.invoice_paid, client.id, tier, stripe_id, now, renewal)
     )
     await eventually(lambda: _has(texts_to(stack, client.phone), 2))
-    # Two updates saying past due in the same period: one notice.
-    for _ in range(2):
-        await stack.gql("product", UPDATE, stack.service_token, s=stripe_id, st="PAST_DUE")
+    # The renewal's invoice failed, reported twice: past due once.
+    failed = [
+        stack.invoice_event(
+            payment.invoice_failed,
+            client.id,
+            tier,
+            stripe_id,
+            renewal,
+            renewal + timedelta(days=30),
+        )
+        for _ in range(2)
+    ]
+    await stack.publish(*failed)
     await eventually(lambda: _has(texts_to(stack, client.phone), 3))
-    await stack.gql("product", UPDATE, stack.service_token, s=stripe_id, st="CANCELED")
+    # Stripe ends the subscription (Webhooks' stripe.events).
+    deleted = providers.stripe_event.envelope(
+        stripe_id,
+        providers.StripeEventData(
+            stripe_event_id=f"evt_{uuid.uuid4().hex}",
+            stripe_type="customer.subscription.deleted",
+            object={"id": stripe_id, "object": "subscription", "status": "canceled"},
+        ),
+    )
+    await stack.publish(deleted)
     await eventually(lambda: _has(texts_to(stack, client.phone), 4))
     await asyncio.sleep(1.0)
     texts = await texts_to(stack, client.phone)

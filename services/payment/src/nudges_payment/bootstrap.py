@@ -1,4 +1,5 @@
-"""Wires PaymentApi once: the database pool and the adapters the use cases need."""
+"""Wires PaymentApi once: the database pool, the adapters the use cases need, and the
+consumer of ``stripe.events`` that runs in the same process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from nudges_kit.consumer import EventConsumer
 from nudges_kit.operations import Subgraph
 from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.service_client import ServiceClient
@@ -76,3 +78,12 @@ def bootstrap(pool: asyncpg.Pool, settings: PaymentSettings) -> Dependencies:
         settings=settings,
         closers=(gateway.close, subgraphs.aclose, *((machine.aclose,) if machine else ())),
     )
+
+
+def event_consumers(dependencies: Dependencies) -> list[EventConsumer]:
+    """The consumer groups PaymentApi runs beside its HTTP app (its lifespan starts and
+    stops them): Stripe's news about checkouts and invoices."""
+    # Imported here: the entrypoint's use cases import this module's Dependencies.
+    from nudges_payment.entrypoints.stripe_events import stripe_events_consumer
+
+    return [stripe_events_consumer(dependencies)]

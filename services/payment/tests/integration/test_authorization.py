@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from nudges_devstack.testing import SubgraphClient, TokenIssuer
 
 if TYPE_CHECKING:
-    from conftest import Checkout
+    from conftest import Checkout, RecordPayment
 
 OK = "ok"
 #: No error, and no entity: what ``_entities`` answers for an id the caller may not see, as
@@ -21,29 +22,18 @@ CALLERS = ["anonymous", "subscriber", "client_own", "client_other", "admin", "se
 
 
 @pytest.fixture(scope="module")
-def world(api: SubgraphClient, checkout: Checkout) -> dict[str, Any]:
+def world(api: SubgraphClient, checkout: Checkout, record_payment: RecordPayment) -> dict[str, Any]:
     """A client with checkout sessions and a payment, and a token for every kind of caller."""
     owner = checkout.client()
     other = checkout.client()
     tier_id = checkout.tier()
     sessions = {name: checkout.open(owner, tier_id) for name in ("read", "complete", "expire")}
-    payment = api.ok(
-        """mutation($i: RecordPaymentConfirmationInput!) {
-          recordPaymentConfirmation(input: $i) { id } }""",
-        api.service_token(),
-        i={
-            "stripeInvoiceId": f"in_{uuid.uuid4().hex}",
-            "clientId": owner.subject,
-            "amount": 900,
-            "currency": "usd",
-            "paidAt": "2026-11-22T10:00:00Z",
-        },
-    )["recordPaymentConfirmation"]
+    payment_id = record_payment(api, owner.subject, datetime(2026, 11, 22, 10, tzinfo=UTC))
     return {
         "client_id": owner.subject,
         "tier_id": tier_id,
         "sessions": sessions,
-        "payment_id": payment["id"],
+        "payment_id": payment_id,
         "anonymous": "",
         "subscriber": api.person("subscriber").token,
         "client_own": owner.token,
@@ -195,40 +185,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             {"t": w["tier_id"]},
         ),
         CLIENTS_ONLY,
-    ),
-    (
-        "completeCheckoutSession",
-        lambda w: (
-            "mutation($s: String!) { completeCheckoutSession("
-            'stripeSessionId: $s, stripeSubscriptionId: "sub_matrix") { status } }',
-            {"s": w["sessions"]["complete"]["stripeSessionId"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "expireCheckoutSession",
-        lambda w: (
-            "mutation($s: String!) { expireCheckoutSession(stripeSessionId: $s) { status } }",
-            {"s": w["sessions"]["expire"]["stripeSessionId"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "recordPaymentConfirmation",
-        lambda w: (
-            "mutation($i: RecordPaymentConfirmationInput!) {"
-            " recordPaymentConfirmation(input: $i) { id } }",
-            {
-                "i": {
-                    "stripeInvoiceId": "in_matrix",
-                    "clientId": w["client_id"],
-                    "amount": 100,
-                    "currency": "usd",
-                    "paidAt": "2026-11-22T11:00:00Z",
-                }
-            },
-        ),
-        SERVICE_ONLY,
     ),
 ]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from nudges_devstack.testing import SubgraphClient
 
 if TYPE_CHECKING:
-    from conftest import Checkout
+    from conftest import Checkout, RecordPayment
 
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { %s } }"
 
@@ -52,24 +52,14 @@ def test_checkout_sessions_resolve_by_reference(api: SubgraphClient, checkout: C
     assert found[3] is None
 
 
-def test_client_payments_resolve_for_many_clients_at_once(api: SubgraphClient) -> None:
+def test_client_payments_resolve_for_many_clients_at_once(
+    api: SubgraphClient, record_payment: RecordPayment
+) -> None:
     clients = [api.person("client") for _ in range(3)]
     start = datetime(2027, 5, 1, tzinfo=UTC)
-    service = api.service_token()
     for count, client in enumerate(clients, start=1):
         for n in range(count):
-            api.ok(
-                """mutation($i: RecordPaymentConfirmationInput!) {
-                  recordPaymentConfirmation(input: $i) { id } }""",
-                service,
-                i={
-                    "stripeInvoiceId": f"in_{uuid.uuid4().hex}",
-                    "clientId": client.subject,
-                    "amount": 100 * (n + 1),
-                    "currency": "usd",
-                    "paidAt": (start + timedelta(days=n)).isoformat(),
-                },
-            )
+            record_payment(api, client.subject, start + timedelta(days=n), amount=100 * (n + 1))
     query = ENTITIES % (
         "... on Client { id payments(first: 2) { totalCount pageInfo { hasNextPage }"
         " nodes { amount client { id } } } }"

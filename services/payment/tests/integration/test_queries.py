@@ -11,10 +11,8 @@ import pytest
 from nudges_devstack.testing import SubgraphClient
 
 if TYPE_CHECKING:
-    from conftest import Checkout
+    from conftest import Checkout, RecordPayment
 
-RECORD = """
-mutation($i: RecordPaymentConfirmationInput!) { recordPaymentConfirmation(input: $i) { id } }"""
 PAGE = """
 query($first: Int, $after: String, $c: ID) {
   paymentConfirmations(first: $first, after: $after, clientId: $c) {
@@ -30,23 +28,6 @@ query($since: DateTime, $until: DateTime) {
 }"""
 
 
-def _record(
-    api: SubgraphClient, client_id: str, paid_at: datetime, amount: int = 900, currency: str = "usd"
-) -> str:
-    data = api.ok(
-        RECORD,
-        api.service_token(),
-        i={
-            "stripeInvoiceId": f"in_{uuid.uuid4().hex}",
-            "clientId": client_id,
-            "amount": amount,
-            "currency": currency,
-            "paidAt": paid_at.isoformat(),
-        },
-    )
-    return data["recordPaymentConfirmation"]["id"]  # type: ignore[no-any-return]
-
-
 def _all_pages(api: SubgraphClient, token: str, first: int, **variables: Any) -> list[str]:
     ids: list[str] = []
     after = None
@@ -59,7 +40,9 @@ def _all_pages(api: SubgraphClient, token: str, first: int, **variables: Any) ->
         after = page["pageInfo"]["endCursor"]
 
 
-def test_pages_walk_a_clients_payments_newest_first(api: SubgraphClient) -> None:
+def test_pages_walk_a_clients_payments_newest_first(
+    api: SubgraphClient, record_payment: RecordPayment
+) -> None:
     client = api.person("client")
     admin = api.person("admin")
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -70,8 +53,10 @@ def test_pages_walk_a_clients_payments_newest_first(api: SubgraphClient) -> None
         start + timedelta(days=1),
         start + timedelta(days=2),
     ]
-    recorded = [_record(api, client.subject, at) for at in [*moments, start + timedelta(days=3)]]
-    _record(api, str(uuid.uuid4()), start)  # someone else's
+    recorded = [
+        record_payment(api, client.subject, at) for at in [*moments, start + timedelta(days=3)]
+    ]
+    record_payment(api, str(uuid.uuid4()), start)  # someone else's
 
     mine = _all_pages(api, client.token, first=2)
     assert sorted(mine) == sorted(recorded)
@@ -86,9 +71,13 @@ def test_pages_walk_a_clients_payments_newest_first(api: SubgraphClient) -> None
     assert as_admin == mine
 
 
-def test_an_admin_sees_every_clients_payments(api: SubgraphClient) -> None:
+def test_an_admin_sees_every_clients_payments(
+    api: SubgraphClient, record_payment: RecordPayment
+) -> None:
     admin = api.person("admin")
-    ids = {_record(api, str(uuid.uuid4()), datetime(2030, 1, 1, tzinfo=UTC)) for _ in range(2)}
+    ids = {
+        record_payment(api, str(uuid.uuid4()), datetime(2030, 1, 1, tzinfo=UTC)) for _ in range(2)
+    }
     everything = api.ok(PAGE, admin.token, first=100)["paymentConfirmations"]
     assert ids <= {edge["node"]["id"] for edge in everything["edges"]}
     assert everything["totalCount"] >= 2
@@ -111,15 +100,17 @@ def test_bad_page_arguments_are_bad_user_input(
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
 
 
-def test_totals_sum_revenue_per_currency(api: SubgraphClient) -> None:
+def test_totals_sum_revenue_per_currency(
+    api: SubgraphClient, record_payment: RecordPayment
+) -> None:
     admin = api.person("admin")
     since = datetime(2031, 3, 1, tzinfo=UTC)
     until = since + timedelta(days=1)
     client_id = str(uuid.uuid4())
-    _record(api, client_id, since, 900, "usd")
-    _record(api, client_id, since + timedelta(hours=2), 2_500_000_000, "usd")  # past 32 bits
-    _record(api, client_id, since + timedelta(hours=3), 1200, "EUR")
-    _record(api, client_id, until, 5, "usd")  # the next day: outside
+    record_payment(api, client_id, since, 900, "usd")
+    record_payment(api, client_id, since + timedelta(hours=2), 2_500_000_000, "usd")  # past 32 bits
+    record_payment(api, client_id, since + timedelta(hours=3), 1200, "EUR")
+    record_payment(api, client_id, until, 5, "usd")  # the next day: outside
 
     totals = api.ok(TOTALS, admin.token, since=since.isoformat(), until=until.isoformat())
     assert totals["paymentTotals"] == {
@@ -167,7 +158,7 @@ ENTITY = "query($r: [_Any!]!) { _entities(representations: $r) { ... on %s { id 
 
 
 def test_another_clients_session_is_answered_like_a_missing_one(
-    api: SubgraphClient, checkout: Checkout
+    api: SubgraphClient, checkout: Checkout, record_payment: RecordPayment
 ) -> None:
     """Whether an id belongs to another client must not show: same code, same message."""
     owner, other = checkout.client(), checkout.client()
@@ -178,7 +169,7 @@ def test_another_clients_session_is_answered_like_a_missing_one(
     assert theirs["extensions"] == missing["extensions"] == {"code": "NOT_FOUND"}
     assert theirs["message"] == missing["message"]
 
-    payment = _record(api, owner.subject, datetime(2026, 3, 1, tzinfo=UTC))
+    payment = record_payment(api, owner.subject, datetime(2026, 3, 1, tzinfo=UTC))
     for typename, known in (("CheckoutSession", session["id"]), ("PaymentConfirmation", payment)):
         for wanted in (known, str(uuid.uuid4())):
             body = api.gql(
@@ -196,13 +187,17 @@ def test_another_clients_session_is_answered_like_a_missing_one(
     ],
 )
 def test_stripe_ids_are_for_admins_only(
-    api: SubgraphClient, checkout: Checkout, typename: str, field: str
+    api: SubgraphClient,
+    checkout: Checkout,
+    typename: str,
+    field: str,
+    record_payment: RecordPayment,
 ) -> None:
     owner = checkout.client()
     if typename == "CheckoutSession":
         wanted = checkout.open(owner)["id"]
     else:
-        wanted = _record(api, owner.subject, datetime(2026, 4, 1, tzinfo=UTC))
+        wanted = record_payment(api, owner.subject, datetime(2026, 4, 1, tzinfo=UTC))
     query = ENTITY.replace("{ id }", f"{{ {field} }}") % typename
     representations = [{"__typename": typename, "id": wanted}]
 

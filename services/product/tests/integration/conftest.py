@@ -1,13 +1,16 @@
-"""ProductApi on a migrated database of its own, with tokens from a test issuer, and a ``Shop``
-that sets up plans, tiers, subscriptions and discount codes through the graph."""
+"""ProductApi on a migrated database of its own (its consumers running on the session's
+broker), with tokens from a test issuer, and a ``Shop`` that sets up plans, tiers and
+discount codes through the graph, and subscriptions through the use case its consumers call."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,11 +22,20 @@ from nudges_devstack.testing import (
     create_migrated_database,
     drop_database,
 )
+from nudges_kit.db import create_pool
+from nudges_kit.events import REGISTRY, Envelope
+from nudges_kit.events.catalog.providers import StripeEventData, stripe_event
+from nudges_kit.kafka import make_producer, start_client
 from nudges_kit.phone import PhoneVault
-from nudges_kit.settings import with_database
+from nudges_kit.settings import NudgesSettings, with_database
+from nudges_product.domain.model import PlanSubscription
+from nudges_product.domain.subscriptions import SubscriptionNews
 from nudges_product.entrypoints.http import build_app
 from nudges_product.migrations import migration_set
+from nudges_product.service_layer.subscriptions import apply_subscription_news
 from nudges_product.settings import ProductSettings
+
+T = TypeVar("T")
 
 CREATE_PLAN = """
 mutation($input: CreatePlanInput!) { createPlan(input: $input) { id } }
@@ -33,18 +45,13 @@ mutation($planId: ID!, $input: CreatePriceTierInput!) {
   createPriceTier(planId: $planId, input: $input) { id }
 }
 """
-ACTIVATE = """
-mutation($input: ActivatePlanSubscriptionInput!) {
-  activatePlanSubscription(input: $input) { id }
-}
-"""
 CREATE_DISCOUNT = """
 mutation($input: CreateDiscountCodeInput!) { createDiscountCode(input: $input) { id code } }
 """
 
 
 class Shop:
-    """Sets up the catalogue as an admin and subscriptions as the consumers would."""
+    """Sets up the catalogue as an admin, and subscriptions as ProductApi's consumers do."""
 
     def __init__(self, api: SubgraphClient) -> None:
         self.api = api
@@ -101,24 +108,50 @@ class Shop:
         self.api.ok("mutation($id: ID!) { archivePlan(id: $id) { id } }", self.admin, id=plan["id"])
         return plan
 
+    def run(self, use_case: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``use_case(connection, *args)`` on ProductApi's database, as a consumer runs it."""
+
+        async def run() -> T:
+            pool = await create_pool(self.api.database_url, min_size=1, max_size=1)
+            try:
+                async with pool.acquire() as conn:
+                    return await use_case(conn, *args)
+            finally:
+                await pool.close()
+
+        return asyncio.run(run())
+
+    def news(self, stripe_subscription_id: str, **said: Any) -> PlanSubscription:
+        """The subscription after Stripe's news ``said`` about it (see ``SubscriptionNews``)."""
+        return self.run(apply_subscription_news, SubscriptionNews(stripe_subscription_id, **said))
+
     def subscribe(
         self, client_id: str, tier_id: str, stripe_subscription_id: str | None = None
     ) -> dict[str, str]:
-        """An active subscription of ``client_id`` to ``tier_id`` for the month around now."""
+        """An active subscription of ``client_id`` to ``tier_id`` for the month around now,
+        as a paid first invoice reports it."""
         now = datetime.now(UTC)
         stripe_id = stripe_subscription_id or f"sub_{uuid.uuid4().hex}"
-        subscription_id = self.api.ok(
-            ACTIVATE,
-            self.service,
-            input={
-                "clientId": client_id,
-                "priceTierId": tier_id,
-                "stripeSubscriptionId": stripe_id,
-                "currentPeriodStart": (now - timedelta(days=1)).isoformat(),
-                "currentPeriodEnd": (now + timedelta(days=29)).isoformat(),
-            },
-        )["activatePlanSubscription"]["id"]
-        return {"id": subscription_id, "stripe_subscription_id": stripe_id}
+        subscription = self.news(
+            stripe_id,
+            client_id=uuid.UUID(client_id),
+            price_tier_id=uuid.UUID(tier_id),
+            status="active",
+            current_period_start=now - timedelta(days=1),
+            current_period_end=now + timedelta(days=29),
+        )
+        return {"id": str(subscription.id), "stripe_subscription_id": stripe_id}
+
+    def past_due(self, stripe_subscription_id: str) -> PlanSubscription:
+        """The subscription past due: its next period's invoice failed."""
+        current = self.news(stripe_subscription_id)
+        assert current.current_period_end is not None
+        return self.news(
+            stripe_subscription_id,
+            status="past_due",
+            current_period_start=current.current_period_end,
+            current_period_end=current.current_period_end + timedelta(days=30),
+        )
 
     def discount(self) -> str:
         return str(
@@ -160,3 +193,51 @@ def api(postgres: Postgres, kafka_broker: TansuBroker) -> Iterator[SubgraphClien
 @pytest.fixture(scope="session")
 def shop(api: SubgraphClient) -> Shop:
     return Shop(api)
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Puts events on the session's broker, as their producers (PaymentApi, Webhooks, UserApi)
+    do, and waits for ProductApi's consumers to handle them."""
+
+    api: SubgraphClient
+    bootstrap_servers: str
+
+    def send(self, *envelopes: Envelope) -> None:
+        """Publish ``envelopes`` in order (the same one twice is a redelivery)."""
+
+        async def publish() -> None:
+            settings = NudgesSettings(kafka_bootstrap_servers=self.bootstrap_servers)
+            producer = make_producer(settings)
+            await start_client(producer, settings)
+            try:
+                for envelope in envelopes:
+                    topic = REGISTRY.get(envelope.type).topic
+                    await producer.send_and_wait(
+                        topic, envelope.to_bytes(), key=envelope.key.encode()
+                    )
+            finally:
+                await producer.stop()
+
+        asyncio.run(publish())
+
+    def handled(self, *envelopes: Envelope, within: float = 30.0) -> None:
+        """Wait until ProductApi's consumers handled every one of ``envelopes``."""
+        ids = list({e.id for e in envelopes})
+        deadline = time.monotonic() + within
+        query = "SELECT count(DISTINCT event_id) FROM handled_events WHERE event_id = ANY(%s)"
+        while self.api.sql(query, ids) != [(len(ids),)]:
+            assert time.monotonic() < deadline, f"not handled within {within}s"
+            time.sleep(0.1)
+
+    def stripe(self, stripe_type: str, obj: dict[str, Any]) -> Envelope:
+        """A verified Stripe event about ``obj`` (its own Stripe event id)."""
+        data = StripeEventData(
+            stripe_event_id=f"evt_{uuid.uuid4().hex}", stripe_type=stripe_type, object=obj
+        )
+        return stripe_event.envelope(str(obj.get("id")), data)
+
+
+@pytest.fixture(scope="session")
+def publisher(api: SubgraphClient, kafka_broker: TansuBroker) -> Publisher:
+    return Publisher(api, kafka_broker.bootstrap_servers)

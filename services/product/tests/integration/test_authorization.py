@@ -80,13 +80,6 @@ def entity(typename: str, selection: str, key: str) -> Operation:
     return request
 
 
-def period() -> dict[str, str]:
-    return {
-        "currentPeriodStart": "2030-01-01T00:00:00+00:00",
-        "currentPeriodEnd": "2030-02-01T00:00:00+00:00",
-    }
-
-
 def touch_plan(shop: Shop, w: dict[str, str]) -> None:
     """Change the world's plan, so that its planUpdated subscribers get a push."""
     shop.api.ok(
@@ -299,58 +292,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         only("client_own", "admin", client_other="NOT_FOUND"),
     ),
     # --- service mutations --------------------------------------------------------------
-    (
-        "setPlanStripeProduct",
-        lambda s, w: (
-            "mutation($id: ID!, $p: String!) { setPlanStripeProduct(planId: $id,"
-            " stripeProductId: $p) { id } }",
-            {"id": s.plan(tiers=())["id"], "p": f"prod_{uuid.uuid4().hex}"},
-        ),
-        only("service"),
-    ),
-    (
-        "setPriceTierStripePrice",
-        lambda s, w: (
-            "mutation($id: ID!, $p: String!) { setPriceTierStripePrice(priceTierId: $id,"
-            " stripePriceId: $p) { id } }",
-            {"id": s.tier(w["plan"]), "p": f"price_{uuid.uuid4().hex}"},
-        ),
-        only("service"),
-    ),
-    (
-        "setDiscountStripeIds",
-        lambda s, w: (
-            "mutation($id: ID!, $c: String!, $p: String!) { setDiscountStripeIds(id: $id,"
-            " couponId: $c, promotionCodeId: $p) { id } }",
-            {"id": s.discount(), "c": f"co_{uuid.uuid4().hex}", "p": f"promo_{uuid.uuid4().hex}"},
-        ),
-        only("service"),
-    ),
-    (
-        "activatePlanSubscription",
-        lambda s, w: (
-            "mutation($i: ActivatePlanSubscriptionInput!) { activatePlanSubscription(input: $i)"
-            " { id } }",
-            {
-                "i": {
-                    "clientId": str(uuid.uuid4()),
-                    "priceTierId": w["tier"],
-                    "stripeSubscriptionId": f"sub_{uuid.uuid4().hex}",
-                    **period(),
-                }
-            },
-        ),
-        only("service"),
-    ),
-    (
-        "updatePlanSubscription",
-        lambda s, w: (
-            "mutation($sid: String!) { updatePlanSubscription(stripeSubscriptionId: $sid,"
-            " status: ACTIVE) { id } }",
-            {"sid": w["stripe_subscription"]},
-        ),
-        only("service"),
-    ),
     (
         "recordUsage",
         lambda s, w: (

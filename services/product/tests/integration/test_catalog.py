@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from nudges_devstack.testing import SubgraphClient
+from nudges_product.domain.errors import Conflict
+from nudges_product.service_layer import plans
 
 if TYPE_CHECKING:
     from conftest import Shop
@@ -87,13 +90,7 @@ def test_a_new_price_makes_a_new_tier_version_and_archives_the_old(
 ) -> None:
     plan = shop.plan()
     old_id = plan["tiers"][0]
-    api.ok(
-        "mutation($id: ID!, $p: String!) { setPriceTierStripePrice(priceTierId: $id,"
-        " stripePriceId: $p) { id } }",
-        shop.service,
-        id=old_id,
-        p=f"price_{old_id[:8]}",
-    )
+    shop.run(plans.set_price_tier_stripe_price, uuid.UUID(old_id), f"price_{old_id[:8]}")
 
     new = api.ok(UPDATE_TIER, shop.admin, id=old_id, input={"amount": 1200})["updatePriceTier"]
 
@@ -205,12 +202,9 @@ def test_plan_changes_publish_events_only_when_something_changed(
     cleared = api.ok(update, shop.admin, id=plan["id"], input={"iconUrl": None})["updatePlan"]
     api.ok("mutation($id: ID!) { archivePlan(id: $id) { id } }", shop.admin, id=plan["id"])
     api.ok("mutation($id: ID!) { archivePlan(id: $id) { id } }", shop.admin, id=plan["id"])
-    stripe = (
-        'mutation($id: ID!) { setPlanStripeProduct(planId: $id, stripeProductId: "prod_1x")'
-        " { stripeProductId } }"
-    )
-    api.ok(stripe, shop.service, id=plan["id"])
-    api.ok(stripe, shop.service, id=plan["id"])
+    # Recorded as ProductApi's consumer records it from Stripe's product.created, twice.
+    for _ in range(2):
+        shop.run(plans.set_plan_stripe_product, uuid.UUID(plan["id"]), "prod_1x")
 
     assert changed == {
         "name": "Starter+",
@@ -234,11 +228,8 @@ def test_plan_changes_publish_events_only_when_something_changed(
         ("product.price-tier.archived", plan["tiers"][0]),
     ]
     # Setting the Stripe id published nothing, and a different id later is a conflict.
-    other = (
-        'mutation($id: ID!) { setPlanStripeProduct(planId: $id, stripeProductId: "prod_2y")'
-        " { id } }"
-    )
-    assert api.error_code(other, shop.service, id=plan["id"]) == "CONFLICT"
+    with pytest.raises(Conflict):
+        shop.run(plans.set_plan_stripe_product, uuid.UUID(plan["id"]), "prod_2y")
     assert api.error_code(update, shop.admin, id=plan["id"], input={"name": "x"}) == "CONFLICT"
 
 

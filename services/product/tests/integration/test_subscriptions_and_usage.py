@@ -1,5 +1,6 @@
-"""Plan subscriptions as Stripe reports them through the consumers, cancellation by the
-client, the message allowance the SMS dialogue reads and records, and the admin totals."""
+"""Plan subscriptions as Stripe's news stores them (the use case ProductApi's consumers call;
+the consumers themselves are in ``test_consumers.py``), cancellation by the client, the message
+allowance, and the admin totals."""
 
 from __future__ import annotations
 
@@ -7,27 +8,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from nudges_devstack.testing import SubgraphClient
+from nudges_product.domain.errors import InvalidInput, NotFound
+from nudges_product.domain.subscriptions import UnknownSubscription
 
 if TYPE_CHECKING:
     from conftest import Shop
 
-ACTIVATE = """
-mutation($input: ActivatePlanSubscriptionInput!) {
-  activatePlanSubscription(input: $input) {
-    id status cancelAtPeriodEnd client { id } priceTier { id amount }
-  }
-}
-"""
-UPDATE = """
-mutation($sid: String!, $status: PlanSubscriptionStatus, $start: DateTime, $end: DateTime,
-         $cancel: Boolean) {
-  updatePlanSubscription(stripeSubscriptionId: $sid, status: $status, currentPeriodStart: $start,
-                         currentPeriodEnd: $end, cancelAtPeriodEnd: $cancel) {
-    status currentPeriodEnd cancelAtPeriodEnd
-  }
-}
-"""
 ALLOWANCE = """
 query($id: ID!) {
   allowance(clientId: $id) { active messagesPerPeriod used remaining periodStart periodEnd }
@@ -44,65 +33,76 @@ def subscription_events(shop: Shop, client_id: str) -> list[tuple[str, dict[str,
     return [(t, d) for t, d in shop.outbox(client_id) if t.startswith("product.plan-subscription.")]
 
 
-def test_activation_is_idempotent_by_stripe_subscription(api: SubgraphClient, shop: Shop) -> None:
+def test_the_first_news_stores_the_subscription_once(api: SubgraphClient, shop: Shop) -> None:
     client_id = str(uuid.uuid4())
     tier_id = shop.plan()["tiers"][0]
-    now = datetime.now(UTC)
-    payload = {
-        "clientId": client_id,
-        "priceTierId": tier_id,
-        "stripeSubscriptionId": f"sub_{uuid.uuid4().hex}",
-        "currentPeriodStart": now.isoformat(),
-        "currentPeriodEnd": (now + timedelta(days=30)).isoformat(),
+    sid = f"sub_{uuid.uuid4().hex}"
+    checkout = {
+        "client_id": uuid.UUID(client_id),
+        "price_tier_id": uuid.UUID(tier_id),
+        "status": "active",
+        "only_when_new": True,
     }
 
-    first = api.ok(ACTIVATE, shop.service, input=payload)["activatePlanSubscription"]
-    again = api.ok(ACTIVATE, shop.service, input=payload)["activatePlanSubscription"]
+    first = shop.news(sid, **checkout)
+    again = shop.news(sid, **checkout)
 
     assert first == again
-    assert first["status"] == "ACTIVE"
-    assert first["client"] == {"id": client_id}
-    assert first["priceTier"] == {"id": tier_id, "amount": 900}
+    assert (first.status, str(first.client_id), str(first.price_tier_id)) == (
+        "active",
+        client_id,
+        tier_id,
+    )
+    found = api.ok(
+        "query($id: ID!) { planSubscriptions(first: 1, clientId: $id)"
+        " { nodes { id status priceTier { id amount } } } }",
+        shop.admin,
+        id=client_id,
+    )["planSubscriptions"]["nodes"]
+    assert found == [
+        {"id": str(first.id), "status": "ACTIVE", "priceTier": {"id": tier_id, "amount": 900}}
+    ]
     events = subscription_events(shop, client_id)
     assert [t for t, _ in events] == ["product.plan-subscription.activated"]
-    assert events[0][1]["plan_subscription_id"] == first["id"]
-    assert events[0][1]["stripe_subscription_id"] == payload["stripeSubscriptionId"]
-    unknown_tier = {**payload, "priceTierId": str(uuid.uuid4()), "stripeSubscriptionId": "sub_x"}
-    assert api.error_code(ACTIVATE, shop.service, input=unknown_tier) == "NOT_FOUND"
-    backwards = {**payload, "stripeSubscriptionId": "sub_y", "currentPeriodEnd": now.isoformat()}
-    body = api.gql(ACTIVATE, shop.service, input=backwards)
-    assert body["errors"][0]["extensions"] == {
-        "code": "BAD_USER_INPUT",
-        "field": "currentPeriodEnd",
-    }
+    assert events[0][1]["plan_subscription_id"] == str(first.id)
+    assert events[0][1]["stripe_subscription_id"] == sid
+    with pytest.raises(NotFound):
+        shop.news("sub_x", **{**checkout, "price_tier_id": uuid.uuid4()})
+    with pytest.raises(UnknownSubscription):
+        shop.news("sub_nobody", status="active")
+    now = datetime.now(UTC)
+    with pytest.raises(InvalidInput):
+        shop.news("sub_y", **checkout, current_period_start=now, current_period_end=now)
 
 
-def test_stripe_updates_apply_once_and_in_order(api: SubgraphClient, shop: Shop) -> None:
+def test_stripe_news_applies_once_and_late_news_changes_nothing(shop: Shop) -> None:
     client_id = str(uuid.uuid4())
     sub = shop.subscribe(client_id, shop.plan()["tiers"][0])
     sid = sub["stripe_subscription_id"]
-    later = (datetime.now(UTC) + timedelta(days=59)).isoformat()
-    earlier = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    stored = shop.news(sid)
+    assert stored.current_period_end is not None
+    next_end = stored.current_period_end + timedelta(days=30)
+    earlier_end = stored.current_period_end - timedelta(days=20)
 
-    past_due = api.ok(UPDATE, shop.service, sid=sid, status="PAST_DUE")["updatePlanSubscription"]
-    api.ok(UPDATE, shop.service, sid=sid, status="PAST_DUE")  # a repeated delivery
-    renewed = api.ok(UPDATE, shop.service, sid=sid, status="ACTIVE", end=later)
-    stale = api.ok(UPDATE, shop.service, sid=sid, status="PAST_DUE", end=earlier)
-    canceled = api.ok(UPDATE, shop.service, sid=sid, status="CANCELED")
-    late = api.ok(UPDATE, shop.service, sid=sid, status="ACTIVE")
+    past_due = shop.past_due(sid)
+    repeat = shop.news(sid, status="past_due", current_period_end=next_end)
+    retried = shop.news(sid, status="active", current_period_end=next_end)
+    stale = shop.news(sid, status="past_due", current_period_end=earlier_end)
+    canceled = shop.news(sid, status="canceled")
+    late = shop.news(sid, status="active", current_period_end=next_end + timedelta(days=30))
 
-    assert past_due["status"] == "PAST_DUE"
-    assert renewed["updatePlanSubscription"]["status"] == "ACTIVE"
-    assert stale["updatePlanSubscription"]["status"] == "ACTIVE"
-    assert canceled["updatePlanSubscription"]["status"] == "CANCELED"
-    assert late["updatePlanSubscription"]["status"] == "CANCELED"
+    assert (past_due.status, past_due.current_period_end) == ("past_due", next_end)
+    assert repeat == past_due
+    assert retried.status == "active"
+    assert stale == retried
+    assert canceled.status == "canceled"
+    assert late == canceled
     assert [(t, d["status"]) for t, d in subscription_events(shop, client_id)] == [
         ("product.plan-subscription.activated", "active"),
         ("product.plan-subscription.updated", "past_due"),
         ("product.plan-subscription.updated", "active"),
         ("product.plan-subscription.canceled", "canceled"),
     ]
-    assert api.error_code(UPDATE, shop.service, sid="sub_nobody", status="ACTIVE") == "NOT_FOUND"
 
 
 def test_a_client_cancels_their_own_subscription_at_the_period_end(
@@ -162,7 +162,7 @@ def test_a_client_without_a_live_subscription_has_no_allowance(
     nobody = str(uuid.uuid4())
     lapsed = str(uuid.uuid4())
     sub = shop.subscribe(lapsed, shop.plan(messages_per_period=50)["tiers"][0])
-    api.ok(UPDATE, shop.service, sid=sub["stripe_subscription_id"], status="CANCELED")
+    shop.news(sub["stripe_subscription_id"], status="canceled")
 
     recorded = api.ok(RECORD, shop.service, id=nobody, n=3, key=f"k-{nobody}")["recordUsage"]
     for client_id in (nobody, lapsed):
@@ -179,7 +179,7 @@ def test_past_due_clients_keep_sending_while_stripe_retries(
 ) -> None:
     client_id = str(uuid.uuid4())
     sub = shop.subscribe(client_id, shop.plan(messages_per_period=10)["tiers"][0])
-    api.ok(UPDATE, shop.service, sid=sub["stripe_subscription_id"], status="PAST_DUE")
+    shop.past_due(sub["stripe_subscription_id"])
 
     allowance = api.ok(ALLOWANCE, shop.service, id=client_id)["allowance"]
 
@@ -199,7 +199,7 @@ def test_totals_count_active_subscriptions_and_monthly_revenue(
     for tier_id in plan["tiers"]:
         shop.subscribe(str(uuid.uuid4()), tier_id)
     due = shop.subscribe(str(uuid.uuid4()), plan["tiers"][0])
-    api.ok(UPDATE, shop.service, sid=due["stripe_subscription_id"], status="PAST_DUE")
+    shop.past_due(due["stripe_subscription_id"])
 
     after = api.ok(query, shop.admin)["productTotals"]
 

@@ -3,6 +3,7 @@ updates, allowances and MRR."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,11 @@ from nudges_product.domain.errors import Conflict, InvalidInput
 from nudges_product.domain.model import PlanFeatures, PlanSubscription, PriceTier
 from nudges_product.domain.money import Money, currency, monthly_recurring_revenue
 from nudges_product.domain.price_tiers import PriceTierChanges, decide_tier_update
-from nudges_product.domain.subscriptions import StripeSubscriptionState, apply_stripe_state
+from nudges_product.domain.subscriptions import (
+    SubscriptionNews,
+    UnknownSubscription,
+    apply_news,
+)
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -140,22 +145,26 @@ def test_a_discount_is_a_percentage_or_an_amount() -> None:
         assert refused.value.field == field
 
 
-def test_stripe_updates_ignore_repeats_stale_periods_and_anything_after_cancellation() -> None:
+def news(**said: Any) -> SubscriptionNews:
+    return SubscriptionNews("sub_1", **said)
+
+
+def test_stripe_news_ignores_repeats_stale_periods_and_anything_after_cancellation() -> None:
     current = subscription()
     assert current.current_period_end is not None
     later = current.current_period_end + timedelta(days=30)
 
-    repeat = apply_stripe_state(current, StripeSubscriptionState(status="active"), NOW)
-    renewal = apply_stripe_state(current, StripeSubscriptionState(current_period_end=later), NOW)
-    stale = apply_stripe_state(
+    repeat = apply_news(current, news(status="active"), uuid.uuid4(), NOW)
+    renewal = apply_news(current, news(current_period_end=later), uuid.uuid4(), NOW)
+    stale = apply_news(
         current,
-        StripeSubscriptionState(
-            status="past_due", current_period_end=current.current_period_end - timedelta(days=30)
-        ),
+        news(status="past_due", current_period_end=current.current_period_end - timedelta(days=30)),
+        uuid.uuid4(),
         NOW,
     )
-    ended = apply_stripe_state(current, StripeSubscriptionState(status="canceled"), NOW)
-    revived = apply_stripe_state(ended.subscription, StripeSubscriptionState(status="active"), NOW)
+    ended = apply_news(current, news(status="canceled"), uuid.uuid4(), NOW)
+    revived = apply_news(ended.subscription, news(status="active"), uuid.uuid4(), NOW)
+    checkout = apply_news(current, news(status="active", only_when_new=True), uuid.uuid4(), NOW)
 
     assert repeat.kind == "unchanged"
     assert renewal.kind == "updated"
@@ -163,6 +172,120 @@ def test_stripe_updates_ignore_repeats_stale_periods_and_anything_after_cancella
     assert stale.kind == "unchanged"
     assert ended.kind == "canceled"
     assert revived.kind == "unchanged"
+    assert checkout.kind == "unchanged"
+
+
+def test_news_of_an_unknown_subscription_must_name_its_client_and_tier() -> None:
+    client_id, tier_id, new_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(UnknownSubscription):
+        apply_news(None, news(status="active", client_id=client_id), new_id, NOW)
+
+    stored = apply_news(
+        None, news(status="past_due", client_id=client_id, price_tier_id=tier_id), new_id, NOW
+    )
+
+    assert stored.kind == "activated"
+    assert (stored.subscription.id, stored.subscription.status) == (new_id, "past_due")
+    stored_under = (stored.subscription.client_id, stored.subscription.price_tier_id)
+    assert stored_under == (client_id, tier_id)
+
+
+def test_within_one_period_the_higher_status_wins_whatever_the_order() -> None:
+    current = subscription(status="past_due")
+    end = current.current_period_end
+    # A late failure of a paid period's invoice changes nothing; a payment lifts past due.
+    paid = apply_news(current, news(status="active", current_period_end=end), uuid.uuid4(), NOW)
+    late_failure = apply_news(
+        paid.subscription, news(status="past_due", current_period_end=end), uuid.uuid4(), NOW
+    )
+    incomplete = apply_news(
+        paid.subscription, news(status="incomplete", current_period_end=end), uuid.uuid4(), NOW
+    )
+
+    assert paid.subscription.status == "active"
+    assert late_failure.kind == "unchanged"
+    assert incomplete.kind == "unchanged"
+
+
+START = NOW - timedelta(days=5)
+END = NOW + timedelta(days=25)
+NEXT_END = END + timedelta(days=30)
+CLIENT = uuid.uuid4()
+TIER = uuid.uuid4()
+#: What a first checkout and a failed renewal tell ProductApi, from three topics.
+STORY = {
+    "checkout.completed": news(
+        client_id=CLIENT, price_tier_id=TIER, status="active", only_when_new=True
+    ),
+    "invoice.paid": news(
+        client_id=CLIENT,
+        price_tier_id=TIER,
+        status="active",
+        current_period_start=START,
+        current_period_end=END,
+    ),
+    "subscription.updated (incomplete)": news(
+        client_id=CLIENT,
+        price_tier_id=TIER,
+        status="incomplete",
+        current_period_start=START,
+        current_period_end=END,
+        cancel_at_period_end=False,
+    ),
+    "subscription.updated (active)": news(
+        client_id=CLIENT,
+        price_tier_id=TIER,
+        status="active",
+        current_period_start=START,
+        current_period_end=END,
+        cancel_at_period_end=False,
+    ),
+    "invoice.failed (renewal)": news(
+        client_id=CLIENT,
+        price_tier_id=TIER,
+        status="past_due",
+        current_period_start=END,
+        current_period_end=NEXT_END,
+    ),
+}
+
+
+def _replay(order: tuple[str, ...]) -> PlanSubscription:
+    current: PlanSubscription | None = None
+    new_id = uuid.uuid4()
+    for name in order:
+        current = apply_news(current, STORY[name], new_id, NOW).subscription
+    assert current is not None
+    return replace(current, id=uuid.UUID(int=0), created_at=NOW, updated_at=NOW)
+
+
+@pytest.mark.parametrize("first", list(STORY))
+def test_news_in_any_order_converges_on_one_state(first: str) -> None:
+    """Every order of the story (120) ends where the order Stripe sent it in ends: past due
+    for the renewal period."""
+    expected = _replay(tuple(STORY))
+    orders = [o for o in itertools.permutations(STORY) if o[0] == first]
+
+    finals = {_replay(order) for order in orders}
+
+    assert finals == {expected}
+    assert (expected.status, expected.current_period_start, expected.current_period_end) == (
+        "past_due",
+        END,
+        NEXT_END,
+    )
+
+
+def test_without_the_renewal_any_order_ends_active_for_the_first_period() -> None:
+    story = [name for name in STORY if "renewal" not in name]
+    finals = set()
+    for order in itertools.permutations(story):
+        current: PlanSubscription | None = None
+        for name in order:
+            current = apply_news(current, STORY[name], uuid.UUID(int=1), NOW).subscription
+        assert current is not None
+        finals.add((current.status, current.current_period_start, current.current_period_end))
+    assert finals == {("active", START, END)}
 
 
 def test_the_allowance_follows_the_billing_period_and_never_goes_negative() -> None:

@@ -6,8 +6,10 @@ client-credentials grant of the machine accounts."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +27,8 @@ from nudges_devstack.platform import CONSUMERS_SECRET, ORDER, WEBHOOKS_SECRET, P
 from nudges_devstack.testing import TokenIssuer
 from nudges_emulators.serving import ServerThread
 from nudges_kit.auth import user_id_for
+from nudges_kit.events.catalog import payment
+from nudges_kit.kafka import make_producer, start_client
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings
 
@@ -135,21 +139,43 @@ class World:
         return phone
 
     def subscribe_to_plan(self, client_id: str, messages_per_period: int) -> None:
+        """A paid subscription for the month around now, as ProductApi stores it from
+        PaymentApi's ``payment.invoice.paid``."""
         tier = self._plans.get(messages_per_period) or self._plan(messages_per_period)
         now = datetime.now(UTC)
-        self.gql(
-            "product",
-            "mutation($i: ActivatePlanSubscriptionInput!) { activatePlanSubscription(input: $i)"
-            " { id } }",
-            self.service_token,
-            i={
-                "clientId": client_id,
-                "priceTierId": tier,
-                "stripeSubscriptionId": f"sub_{uuid.uuid4().hex}",
-                "currentPeriodStart": (now - timedelta(days=1)).isoformat(),
-                "currentPeriodEnd": (now + timedelta(days=29)).isoformat(),
-            },
+        sid = f"sub_{uuid.uuid4().hex}"
+        paid = payment.invoice_paid.envelope(
+            sid,
+            payment.InvoiceData(
+                stripe_invoice_id=f"in_{uuid.uuid4().hex}",
+                stripe_subscription_id=sid,
+                client_id=uuid.UUID(client_id),
+                price_tier_id=uuid.UUID(tier),
+                period_start=now - timedelta(days=1),
+                period_end=now + timedelta(days=29),
+                amount=900,
+                currency="usd",
+            ),
         )
+
+        async def publish() -> None:
+            settings = NudgesSettings(kafka_bootstrap_servers=self.platform.kafka_bootstrap_servers)
+            producer = make_producer(settings)
+            await start_client(producer, settings)
+            try:
+                await producer.send_and_wait(
+                    payment.invoice_paid.topic, paid.to_bytes(), key=paid.key.encode()
+                )
+            finally:
+                await producer.stop()
+
+        asyncio.run(publish())
+        query = "query($c: ID!) { planSubscriptions(first: 1, clientId: $c) { nodes { id } } }"
+        admin = self.issuer.token("admin-of-tests", "admin")
+        deadline = time.monotonic() + 30
+        while not self.gql("product", query, admin, c=client_id)["planSubscriptions"]["nodes"]:
+            assert time.monotonic() < deadline, "no plan subscription within 30 s"
+            time.sleep(0.1)
 
     def _plan(self, messages_per_period: int) -> str:
         admin = self.issuer.token("admin-of-tests", "admin")

@@ -1,4 +1,5 @@
-"""Stripe, through the official ``stripe`` library: promotion codes and Checkout Sessions.
+"""Stripe, through the official ``stripe`` library: promotion codes, Checkout Sessions, and
+the metadata of subscriptions and customers (whose client an invoice bills).
 
 Pointed at the Stripe emulator in development and tests (``STRIPE_API_BASE``), at
 ``https://api.stripe.com`` in production; the code path is the same.
@@ -56,6 +57,10 @@ class PaymentProvider(Protocol):
         """Open a hosted checkout in subscription mode."""
         ...
 
+    async def metadata_of(self, kind: str, object_id: str) -> dict[str, str]:
+        """The ``metadata`` of a Stripe ``subscription`` or ``customer``."""
+        ...
+
 
 class StripeGateway:
     """:class:`PaymentProvider` on the Stripe API."""
@@ -111,6 +116,20 @@ class StripeGateway:
             datetime.fromtimestamp(session.expires_at, tz=UTC) if session.expires_at else None
         )
         return OpenedCheckout(stripe_session_id=session.id, url=session.url, expires_at=expires_at)
+
+    async def metadata_of(self, kind: str, object_id: str) -> dict[str, str]:
+        action = f"retrieve {kind}"
+        try:
+            found: stripe.StripeObject
+            if kind == "subscription":
+                found = await self._client.v1.subscriptions.retrieve_async(object_id)
+            else:
+                found = await self._client.v1.customers.retrieve_async(object_id)
+        except stripe.StripeError as exc:
+            raise _failed(action, exc) from exc
+        PROVIDER_CALLS.labels("stripe", action, "ok").inc()
+        metadata: dict[str, str] = found.to_dict().get("metadata") or {}
+        return metadata
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

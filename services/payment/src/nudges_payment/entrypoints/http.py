@@ -1,7 +1,9 @@
-"""The PaymentApi HTTP app: health, readiness, metrics and the ``/graphql`` subgraph."""
+"""The PaymentApi HTTP app: health, readiness, metrics and the ``/graphql`` subgraph, with
+its consumer of ``stripe.events`` running for as long as the app lives."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,8 +11,8 @@ from fastapi import FastAPI
 
 from nudges_kit.auth import JwtVerifier
 from nudges_kit.graphql import mount_graphql, registered_subgraph
-from nudges_kit.http import create_app, database_resources
-from nudges_payment.bootstrap import bootstrap
+from nudges_kit.http import background, create_app, database_resources
+from nudges_payment.bootstrap import bootstrap, event_consumers
 from nudges_payment.entrypoints.graphql import schema
 from nudges_payment.settings import PaymentSettings
 
@@ -20,8 +22,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with database_resources(app), registered_subgraph(app):
         dependencies = bootstrap(app.state.pool, app.state.settings)
         app.state.dependencies = dependencies
+        stop = asyncio.Event()
         try:
-            yield
+            consumers = event_consumers(dependencies)
+            async with background(stop, *(consumer.run(stop) for consumer in consumers)):
+                yield
         finally:
             await dependencies.close()
 

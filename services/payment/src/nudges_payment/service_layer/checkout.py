@@ -1,15 +1,16 @@
 """Use cases of checkout sessions: open one for a client, complete or expire it when Stripe
-says so (the completion publishes ``payment.checkout.completed`` in the same transaction)."""
+says so on ``stripe.events`` (the completion publishes ``payment.checkout.completed`` in the
+same transaction)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from nudges_kit.events.catalog.payment import CheckoutCompletedData, checkout_completed
 from nudges_kit.logging import get_logger
-from nudges_kit.outbox import add_event
 from nudges_payment.adapters import repository
 from nudges_payment.adapters.stripe_gateway import SubscriptionCheckout
 from nudges_payment.bootstrap import Dependencies
@@ -22,6 +23,7 @@ from nudges_payment.domain.model import (
     NotFound,
     check_stripe_id,
 )
+from nudges_payment.service_layer.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
 
@@ -86,20 +88,20 @@ async def create_checkout_session(
 
 
 async def complete_checkout_session(
-    deps: Dependencies, stripe_session_id: str, stripe_subscription_id: str
+    db: Any, stripe_session_id: str, stripe_subscription_id: str
 ) -> CheckoutSession:
-    """Mark the session paid; the first completion publishes ``payment.checkout.completed``,
-    repeats return the session unchanged and publish nothing."""
+    """Mark the session paid; the first completion publishes ``payment.checkout.completed``
+    in the same transaction, repeats return the session unchanged and publish nothing.
+    ``db`` is a pool or a connection in a transaction (see :func:`unit_of_work`)."""
     check_stripe_id(stripe_session_id, "stripeSessionId")
     check_stripe_id(stripe_subscription_id, "stripeSubscriptionId")
-    async with deps.pool.acquire() as conn, conn.transaction():
-        session = await repository.lock_checkout_session(conn, stripe_session_id)
+    async with unit_of_work(db) as uow:
+        session = await repository.lock_checkout_session(uow.conn, stripe_session_id)
         if session is None:
             raise NotFound("checkout session")
         if session.complete(stripe_subscription_id, datetime.now(UTC)):
-            await repository.save_checkout_status(conn, session)
-            await add_event(
-                conn,
+            await repository.save_checkout_status(uow.conn, session)
+            await uow.publish(
                 checkout_completed,
                 str(session.id),
                 CheckoutCompletedData(
@@ -114,15 +116,15 @@ async def complete_checkout_session(
     return session
 
 
-async def expire_checkout_session(deps: Dependencies, stripe_session_id: str) -> CheckoutSession:
+async def expire_checkout_session(db: Any, stripe_session_id: str) -> CheckoutSession:
     """Close an open session Stripe expired; a completed one stays complete."""
     check_stripe_id(stripe_session_id, "stripeSessionId")
-    async with deps.pool.acquire() as conn, conn.transaction():
-        session = await repository.lock_checkout_session(conn, stripe_session_id)
+    async with unit_of_work(db) as uow:
+        session = await repository.lock_checkout_session(uow.conn, stripe_session_id)
         if session is None:
             raise NotFound("checkout session")
         if session.expire():
-            await repository.save_checkout_status(conn, session)
+            await repository.save_checkout_status(uow.conn, session)
     return session
 
 

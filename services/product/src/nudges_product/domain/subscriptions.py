@@ -1,5 +1,5 @@
-"""Rules of plan subscriptions: who may cancel, and how Stripe's updates apply (late and
-repeated deliveries change nothing)."""
+"""Rules of plan subscriptions: who may cancel, and how Stripe's news applies (late, repeated
+and out-of-order deliveries converge on the same state)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from nudges_product.domain.errors import Conflict, InvalidInput
+from nudges_product.domain.errors import Conflict, InvalidInput, ProductError
 from nudges_product.domain.model import (
     PLAN_SUBSCRIPTION_STATUSES,
     PlanSubscription,
@@ -59,46 +59,116 @@ def request_cancellation(subscription: PlanSubscription, now: datetime) -> PlanS
     return replace(subscription, cancel_at_period_end=True, updated_at=now)
 
 
-@dataclass(frozen=True)
-class StripeSubscriptionState:
-    """What Stripe says about a subscription now; None is "not said"."""
+#: Within one billing period, news of a higher rank wins whatever the order it arrives in:
+#: the end is final, a paid period stays paid when a late failure of its invoice arrives, and
+#: any news outranks "incomplete" (Stripe's first, pre-payment state).
+STATUS_RANK: dict[PlanSubscriptionStatus, int] = {
+    "incomplete": 0,
+    "past_due": 1,
+    "active": 2,
+    "canceled": 3,
+}
 
+
+class UnknownSubscription(ProductError):
+    """News about a Stripe subscription Nudges has not stored, which names no client or
+    price tier to store it under."""
+
+
+@dataclass(frozen=True)
+class SubscriptionNews:
+    """One thing Stripe said about a subscription, from any of the events that speak of it
+    (a completed checkout, a paid or failed invoice, a subscription updated or deleted).
+    None is "not said"."""
+
+    stripe_subscription_id: str
+    client_id: UUID | None = None
+    price_tier_id: UUID | None = None
     status: PlanSubscriptionStatus | None = None
     current_period_start: datetime | None = None
     current_period_end: datetime | None = None
     cancel_at_period_end: bool | None = None
+    #: A completed checkout says that the subscription exists and was paid, not how it is
+    #: now: news stored before it (it may arrive last) is newer than it.
+    only_when_new: bool = False
 
 
 @dataclass(frozen=True)
 class SubscriptionDecision:
-    """``unchanged``: nothing to write or publish; otherwise the subscription to store and
-    whether it is an update or the cancellation."""
+    """``unchanged``: nothing to write or publish; ``activated``: a subscription to insert;
+    otherwise the subscription to store, and whether it is an update or the end."""
 
-    kind: Literal["unchanged", "updated", "canceled"]
+    kind: Literal["unchanged", "activated", "updated", "canceled"]
     subscription: PlanSubscription
 
 
-def apply_stripe_state(
-    current: PlanSubscription, state: StripeSubscriptionState, now: datetime
+def _newer_period(news: SubscriptionNews, current: PlanSubscription) -> bool | None:
+    """True when the news is about a later period than the stored one, False when about an
+    earlier one, None when about the same one (or says no period)."""
+    if news.current_period_end is None:
+        return None
+    if current.current_period_end is None or news.current_period_end > current.current_period_end:
+        return True
+    if news.current_period_end < current.current_period_end:
+        return False
+    return None
+
+
+def apply_news(
+    current: PlanSubscription | None, news: SubscriptionNews, new_id: UUID, now: datetime
 ) -> SubscriptionDecision:
-    """Apply Stripe's view. Canceled is final in Stripe, and an update about an earlier billing
-    period than the one stored arrived out of order: both leave the subscription as it is."""
-    if current.status == "canceled":
+    """The subscription after ``news``, whatever order Stripe's events arrive in: the same
+    news in any order ends in the same status and period.
+
+    - Unknown until now: stored as the news says (``active`` unless it says otherwise),
+      under the client and tier it names.
+    - Canceled is final. A checkout's completion changes nothing already stored.
+    - News of an earlier period than the stored one changes nothing; of a later one, it
+      sets the period and status; of the same period, its status applies when it ranks at
+      least as high as the stored one (:data:`STATUS_RANK`).
+    - ``cancel_at_period_end`` follows the latest news that says it.
+    """
+    if current is None:
+        if news.client_id is None or news.price_tier_id is None:
+            raise UnknownSubscription(
+                f"subscription {news.stripe_subscription_id} is not stored and the news"
+                " names no client and price tier"
+            )
+        start, end = billing_period(news.current_period_start, news.current_period_end)
+        created = PlanSubscription(
+            id=new_id,
+            client_id=news.client_id,
+            price_tier_id=news.price_tier_id,
+            status=news.status or "active",
+            current_period_start=start,
+            current_period_end=end,
+            stripe_subscription_id=news.stripe_subscription_id,
+            cancel_at_period_end=bool(news.cancel_at_period_end),
+            created_at=now,
+            updated_at=now,
+        )
+        return SubscriptionDecision("activated", created)
+    if current.status == "canceled" or news.only_when_new:
         return SubscriptionDecision("unchanged", current)
-    if (
-        state.current_period_end is not None
-        and current.current_period_end is not None
-        and state.current_period_end < current.current_period_end
-    ):
+    newer = _newer_period(news, current)
+    if newer is False and news.status != "canceled":
         return SubscriptionDecision("unchanged", current)
+    status: PlanSubscriptionStatus = current.status
+    if news.status is not None and (newer or STATUS_RANK[news.status] >= STATUS_RANK[status]):
+        status = news.status
+    start, end = current.current_period_start, current.current_period_end
+    if newer:
+        start, end = news.current_period_start, news.current_period_end
+    elif start is None and newer is None:
+        start = news.current_period_start
     updated = replace(
         current,
-        status=state.status or current.status,
-        current_period_start=state.current_period_start or current.current_period_start,
-        current_period_end=state.current_period_end or current.current_period_end,
+        status=status,
+        current_period_start=start,
+        current_period_end=end,
         cancel_at_period_end=current.cancel_at_period_end
-        if state.cancel_at_period_end is None
-        else state.cancel_at_period_end,
+        if news.cancel_at_period_end is None
+        else news.cancel_at_period_end,
     )
     if updated == current:
         return SubscriptionDecision("unchanged", current)

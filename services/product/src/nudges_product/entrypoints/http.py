@@ -1,4 +1,5 @@
-"""The ProductApi HTTP app: health, readiness, metrics and the ``/graphql`` subgraph."""
+"""The ProductApi HTTP app: health, readiness, metrics and the ``/graphql`` subgraph, with
+its event consumers running for as long as the app lives (wired in ``bootstrap.py``)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,20 @@ from fastapi import FastAPI
 from nudges_kit.auth import JwtVerifier
 from nudges_kit.graphql import mount_graphql, registered_subgraph
 from nudges_kit.http import background, create_app, database_resources
-from nudges_product.adapters.plan_changes import plan_change_listener
+from nudges_product.bootstrap import bootstrap
 from nudges_product.entrypoints.graphql.schema import build_schema
 from nudges_product.settings import ProductSettings
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: ProductSettings = app.state.settings
     async with database_resources(app), registered_subgraph(app):
-        plan_changes = plan_change_listener(settings.database_url())
-        app.state.plan_changes = plan_changes
+        dependencies = bootstrap(app.state.pool, app.state.settings)
+        app.state.dependencies = dependencies
+        app.state.plan_changes = dependencies.plan_changes
         stop = asyncio.Event()
-        async with background(stop, plan_changes.run(stop)):
+        running = (consumer.run(stop) for consumer in dependencies.consumers)
+        async with background(stop, dependencies.plan_changes.run(stop), *running):
             yield
 
 

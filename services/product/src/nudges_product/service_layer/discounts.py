@@ -1,14 +1,16 @@
-"""Use cases of discount codes (admin), and the Stripe ids the consumers set.
+"""Use cases of discount codes (admin), and their Stripe ids.
 
 Creating and archiving a code publish ``product.discount-code.created/archived``; the
 consumers create (or deactivate) the Stripe coupon and promotion code, whose code is the
-discount's code, and record their ids with ``setDiscountStripeIds`` (no event).
+discount's code; ProductApi records their ids from Stripe's ``promotion_code.created`` (no
+event).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -59,12 +61,12 @@ async def archive_discount_code(pool: asyncpg.Pool, discount_id: UUID) -> Discou
 
 
 async def set_discount_stripe_ids(
-    pool: asyncpg.Pool, discount_id: UUID, coupon_id: str, promotion_code_id: str
+    db: Any, discount_id: UUID, coupon_id: str, promotion_code_id: str
 ) -> DiscountCode:
     """Record the Stripe coupon and promotion code of a discount (once)."""
     coupon_id = stripe_id(coupon_id, "couponId")
     promotion_code_id = stripe_id(promotion_code_id, "promotionCodeId")
-    async with unit_of_work(pool) as uow:
+    async with unit_of_work(db) as uow:
         discount = await _discount_for_update(uow, discount_id)
         ids = (discount.stripe_coupon_id, discount.stripe_promotion_code_id)
         if ids == (coupon_id, promotion_code_id):

@@ -1,7 +1,8 @@
-"""Use cases of plans and their price tiers (admin), and the Stripe ids the consumers set.
+"""Use cases of plans and their price tiers (admin), and their Stripe ids (learnt from
+Stripe's ``product.created`` / ``price.created`` events).
 
-Setting a Stripe id publishes no event: it is bookkeeping of the consumer that created the
-Stripe object, and an event would only bring that consumer back. Every other change publishes
+Recording a Stripe id publishes no event: an event would only bring the consumer that
+created the Stripe object back. Every other change publishes
 one, carrying the Stripe ids known at that time, so the consumer updates what exists.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -191,12 +193,10 @@ async def archive_price_tier(pool: asyncpg.Pool, tier_id: UUID) -> PriceTier:
     return archived
 
 
-async def set_plan_stripe_product(
-    pool: asyncpg.Pool, plan_id: UUID, stripe_product_id: str
-) -> Plan:
+async def set_plan_stripe_product(db: Any, plan_id: UUID, stripe_product_id: str) -> Plan:
     """Record the Stripe Product of a plan (once; the same id again changes nothing)."""
     stripe_product_id = stripe_id(stripe_product_id, "stripeProductId")
-    async with unit_of_work(pool) as uow:
+    async with unit_of_work(db) as uow:
         plan = await _plan_for_update(uow, plan_id)
         if plan.stripe_product_id == stripe_product_id:
             return plan
@@ -208,12 +208,10 @@ async def set_plan_stripe_product(
     return updated
 
 
-async def set_price_tier_stripe_price(
-    pool: asyncpg.Pool, tier_id: UUID, stripe_price_id: str
-) -> PriceTier:
+async def set_price_tier_stripe_price(db: Any, tier_id: UUID, stripe_price_id: str) -> PriceTier:
     """Record the Stripe Price of a tier (once; the same id again changes nothing)."""
     stripe_price_id = stripe_id(stripe_price_id, "stripePriceId")
-    async with unit_of_work(pool) as uow:
+    async with unit_of_work(db) as uow:
         tier = await _tier_for_update(uow, tier_id)
         if tier.stripe_price_id == stripe_price_id:
             return tier

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ D = TypeVar("D", bound=BaseModel)
 class UnitOfWork:
     """What a use case writes through, inside its transaction."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Any) -> None:
         self._conn = conn
         self.products = ProductRepository(conn)
 
@@ -31,11 +31,18 @@ class UnitOfWork:
 
 
 @asynccontextmanager
-async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[UnitOfWork]:
-    """A transaction: committed when the block ends, rolled back when it raises. A unique
-    constraint hit by a concurrent request becomes a :class:`Conflict`."""
+async def unit_of_work(db: Any) -> AsyncIterator[UnitOfWork]:
+    """A transaction on ``db``: a pool (a connection of its own) or a connection already in
+    a transaction (a consumer's, which also records the handled event: the change, its
+    outbox events and that record commit together). Committed when the block ends, rolled
+    back when it raises. A unique constraint hit by a concurrent request becomes a
+    :class:`Conflict`."""
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            yield UnitOfWork(conn)
+        if isinstance(db, asyncpg.Pool):
+            async with db.acquire() as conn, conn.transaction():
+                yield UnitOfWork(conn)
+        else:
+            async with db.transaction():
+                yield UnitOfWork(db)
     except asyncpg.UniqueViolationError as exc:
         raise Conflict(f"this conflicts with an existing record ({exc.constraint_name})") from exc

@@ -1,13 +1,12 @@
-"""Message usage against a client's plan allowance: recorded by the SMS dialogue after it
-sends, read before it sends."""
+"""Message usage against a client's plan allowance: recorded once per completed announcement
+(``user.announcement.completed``), read before the SMS dialogue sends."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
-
-import asyncpg
 
 from nudges_product.adapters.repository import ProductRepository
 from nudges_product.domain.allowance import (
@@ -19,9 +18,9 @@ from nudges_product.domain.allowance import (
 from nudges_product.service_layer.unit_of_work import unit_of_work
 
 
-async def allowances(pool: asyncpg.Pool, client_ids: Sequence[UUID]) -> list[Allowance]:
+async def allowances(db: Any, client_ids: Sequence[UUID]) -> list[Allowance]:
     """The allowance of each client, in the order asked (four queries, however many)."""
-    repository = ProductRepository(pool)
+    repository = ProductRepository(db)
     now = datetime.now(UTC)
     subscriptions = await repository.current_subscriptions(client_ids)
     tiers = await repository.tiers([s.price_tier_id for s in subscriptions.values()])
@@ -45,15 +44,13 @@ async def allowances(pool: asyncpg.Pool, client_ids: Sequence[UUID]) -> list[All
     return result
 
 
-async def record_usage(
-    pool: asyncpg.Pool, client_id: UUID, messages: int, idempotency_key: str
-) -> Allowance:
+async def record_usage(db: Any, client_id: UUID, messages: int, idempotency_key: str) -> Allowance:
     """Add ``messages`` to the client's current period, once per ``idempotency_key``; returns
-    the allowance after it."""
+    the allowance after it. ``db`` is a pool or a connection in a transaction (a consumer's)."""
     messages, key = messages_to_record(messages, idempotency_key)
-    async with unit_of_work(pool) as uow:
+    async with unit_of_work(db) as uow:
         current = (await uow.products.current_subscriptions([client_id])).get(client_id)
         period_start, _ = usage_period(current, datetime.now(UTC))
         if await uow.products.claim_usage_key(key, client_id, period_start, messages):
             await uow.products.add_usage(client_id, period_start, messages)
-    return (await allowances(pool, [client_id]))[0]
+    return (await allowances(db, [client_id]))[0]

@@ -182,17 +182,6 @@ class MerchantService:
     created_at: datetime
 
 
-@strawberry.federation.input(
-    description="A paid invoice, as Stripe reported it.", inaccessible=True
-)
-class RecordPaymentConfirmationInput:
-    stripe_invoice_id: str
-    client_id: strawberry.ID
-    amount: MinorUnits
-    currency: str
-    paid_at: datetime
-
-
 # --- conversions and loading ------------------------------------------------------------
 
 

@@ -65,12 +65,3 @@ class CreateDiscountCodeInput:
     duration_in_months: int | None = None
     max_redemptions: int | None = None
     expires_at: datetime | None = None
-
-
-@strawberry.federation.input(inaccessible=True)
-class ActivatePlanSubscriptionInput:
-    client_id: strawberry.ID
-    price_tier_id: strawberry.ID
-    stripe_subscription_id: str
-    current_period_start: datetime | None = None
-    current_period_end: datetime | None = None

@@ -1,5 +1,5 @@
-"""Root mutations: admins manage the catalogue, clients cancel their own plan, services
-(the consumers and the SMS dialogue) record what happened in Stripe and in sending."""
+"""Root mutations: admins manage the catalogue, clients cancel their own plan, a service
+records messages sent. What happens in Stripe arrives as events (``entrypoints/events.py``)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from nudges_product.domain import plans as plan_rules
 from nudges_product.domain.discounts import discount_terms
 from nudges_product.domain.model import PlanFeatures
 from nudges_product.domain.price_tiers import PriceTierChanges, PriceTierTerms
-from nudges_product.domain.subscriptions import StripeSubscriptionState
 from nudges_product.entrypoints.graphql import access
 from nudges_product.entrypoints.graphql.inputs import (
-    ActivatePlanSubscriptionInput,
     CreateDiscountCodeInput,
     CreatePlanInput,
     CreatePriceTierInput,
@@ -30,7 +28,6 @@ from nudges_product.entrypoints.graphql.types import (
     DiscountCode,
     Plan,
     PlanSubscription,
-    PlanSubscriptionStatus,
     PriceTier,
 )
 from nudges_product.service_layer import discounts, plans, subscriptions, usage
@@ -174,93 +171,6 @@ class Mutation:
         return PlanSubscription.of(subscription)
 
     # --- services ---------------------------------------------------------------------
-
-    @strawberry.federation.mutation(
-        description="Service: the Stripe Product of a plan. Publishes nothing.", inaccessible=True
-    )
-    async def set_plan_stripe_product(
-        self, info: strawberry.Info, plan_id: strawberry.ID, stripe_product_id: str
-    ) -> Plan:
-        context_of(info).require("service")
-        plan = await plans.set_plan_stripe_product(
-            pool_of(info), access.parse_id(plan_id, "planId"), stripe_product_id
-        )
-        return Plan.of(plan)
-
-    @strawberry.federation.mutation(
-        description="Service: the Stripe Price of a tier. Publishes nothing.", inaccessible=True
-    )
-    async def set_price_tier_stripe_price(
-        self, info: strawberry.Info, price_tier_id: strawberry.ID, stripe_price_id: str
-    ) -> PriceTier:
-        context_of(info).require("service")
-        tier = await plans.set_price_tier_stripe_price(
-            pool_of(info), access.parse_id(price_tier_id, "priceTierId"), stripe_price_id
-        )
-        return PriceTier.of(tier)
-
-    @strawberry.federation.mutation(
-        description="Service: the Stripe coupon and promotion code of a discount.",
-        inaccessible=True,
-    )
-    async def set_discount_stripe_ids(
-        self,
-        info: strawberry.Info,
-        id: strawberry.ID,
-        coupon_id: str,
-        promotion_code_id: str,
-    ) -> DiscountCode:
-        context_of(info).require("service")
-        found = await discounts.set_discount_stripe_ids(
-            pool_of(info), access.parse_id(id), coupon_id, promotion_code_id
-        )
-        return DiscountCode.of(found)
-
-    @strawberry.federation.mutation(
-        description="Service: a paid checkout's subscription. Idempotent by"
-        " stripeSubscriptionId; publishes product.plan-subscription.activated once.",
-        inaccessible=True,
-    )
-    async def activate_plan_subscription(
-        self, info: strawberry.Info, input: ActivatePlanSubscriptionInput
-    ) -> PlanSubscription:
-        context_of(info).require("service")
-        subscription = await subscriptions.activate_plan_subscription(
-            pool_of(info),
-            client_id=access.parse_id(input.client_id, "clientId"),
-            price_tier_id=access.parse_id(input.price_tier_id, "priceTierId"),
-            stripe_subscription_id=input.stripe_subscription_id,
-            current_period_start=input.current_period_start,
-            current_period_end=input.current_period_end,
-        )
-        return PlanSubscription.of(subscription)
-
-    @strawberry.federation.mutation(
-        description="Service: what Stripe reports about a subscription. Publishes"
-        " plan-subscription.updated, or .canceled when it ended; nothing for a repeat or a"
-        " report older than what is stored.",
-        inaccessible=True,
-    )
-    async def update_plan_subscription(
-        self,
-        info: strawberry.Info,
-        stripe_subscription_id: str,
-        status: PlanSubscriptionStatus | None = None,
-        current_period_start: datetime | None = None,
-        current_period_end: datetime | None = None,
-        cancel_at_period_end: bool | None = None,
-    ) -> PlanSubscription:
-        context_of(info).require("service")
-        state = StripeSubscriptionState(
-            status=status.value if status else None,  # type: ignore[arg-type]
-            current_period_start=current_period_start,
-            current_period_end=current_period_end,
-            cancel_at_period_end=cancel_at_period_end,
-        )
-        subscription = await subscriptions.update_plan_subscription(
-            pool_of(info), stripe_subscription_id, state
-        )
-        return PlanSubscription.of(subscription)
 
     @strawberry.federation.mutation(
         description="Service: messages a client sent, added to the current period once per"
