@@ -74,3 +74,18 @@ def test_the_dashboard_reads_the_provisioned_datasource() -> None:
     titles = " ".join(p["title"] for p in dashboard["panels"]).lower()
     for topic in ("latency", "consumer lag", "dead letters", "fan-out", "stripe and twilio"):
         assert topic in titles
+
+
+def test_a_row_shows_graphql_operations_by_service_and_operation_name() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    for family in (
+        "nudges_graphql_operations_total",
+        "nudges_graphql_operation_errors_total",
+        "nudges_graphql_operation_seconds_bucket",
+    ):
+        reading = [e for e in exprs if family in e]
+        assert reading, f"no panel reads {family}"
+        assert all("by (service, operation" in e for e in reading), reading
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert "nudges_graphql_operations_total" in variables["service"]["query"]["query"]

@@ -18,6 +18,7 @@ from prometheus_client import Counter, Histogram
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
 from nudges_gateway.domain.results import Json, Shaper
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
+from nudges_gateway.service_layer.metrics import count_request, refused_operation
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
 from nudges_kit.logging import get_logger
 
@@ -171,14 +172,19 @@ class Gateway:
             ready = self.ready(request, allowed)
         except RequestError as exc:
             OPERATIONS.labels("unknown", exc.errors[0]["extensions"].get("code", "refused")).inc()
+            refused = refused_operation(
+                request.query, request.operation_name, self.limits.max_query_bytes
+            )
+            count_request(refused, exc.errors, time.perf_counter() - started)
             return exc.status, {"errors": exc.errors}
         kind = ready.prepared.plan.kind
+        operation = ready.prepared.operation
         try:
             async with asyncio.timeout(self.operation_timeout):
                 body = await self.run(ready, headers)
         except TimeoutError:
             OPERATIONS.labels(kind, "timeout").inc()
-            return 504, {
+            timeout: Json = {
                 "errors": [
                     {
                         "message": f"the operation did not complete within "
@@ -187,10 +193,12 @@ class Gateway:
                     }
                 ]
             }
+            count_request(operation, timeout["errors"], time.perf_counter() - started)
+            return 504, timeout
         except Exception:
             log.exception("operation failed", operation=ready.prepared.plan.operation.name)
             OPERATIONS.labels(kind, "internal_error").inc()
-            return 500, {
+            failed: Json = {
                 "errors": [
                     {
                         "message": "internal gateway error",
@@ -198,10 +206,13 @@ class Gateway:
                     }
                 ]
             }
+            count_request(operation, failed["errors"], time.perf_counter() - started)
+            return 500, failed
         if expose_plan:
             body["extensions"] = {"queryPlan": ready.prepared.plan.describe()}
         OPERATIONS.labels(kind, "errors" if "errors" in body else "ok").inc()
         DURATION.labels(kind).observe(time.perf_counter() - started)
+        count_request(operation, body.get("errors") or [], time.perf_counter() - started)
         return 200, body
 
     async def run(

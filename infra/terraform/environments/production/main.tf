@@ -20,6 +20,9 @@ locals {
     Project     = "nudges"
     Environment = var.environment
   }
+  # Where each service's collector sidecar writes the metrics it scrapes from /metrics, and
+  # where the alarms (module.alarms) read them.
+  metrics_namespace = "Nudges/${var.environment}"
 
   # Secrets Manager secrets of the platform, by name (values are set out of band, see
   # README.md). Each is read by the services that name it below, and by no other.
@@ -530,6 +533,7 @@ module "service" {
   log_retention_days = var.log_retention_days
 
   otel_collector_image   = var.otel_collector_image
+  metrics_namespace      = local.metrics_namespace
   discovery_namespace_id = contains(local.called, each.key) ? module.discovery.namespace_id : null
 
   load_balancer = can(each.value.public_paths) ? {
@@ -586,6 +590,23 @@ module "job" {
   }) : null
 
   tags = local.tags
+}
+
+# --- alarms ----------------------------------------------------------------------------
+
+# Consumer lag, dead letters, 5xx share and task restarts of every service, to one SNS
+# topic (alarm_email subscribes an address); docs/operations.md names each alarm.
+module "alarms" {
+  source = "../../modules/alarms"
+
+  name_prefix        = local.name
+  services           = toset(keys(local.services))
+  cluster_arn        = aws_ecs_cluster.this.arn
+  metrics_namespace  = local.metrics_namespace
+  kms_key_arn        = module.secrets.kms_key_arn
+  log_retention_days = var.log_retention_days
+  alarm_email        = var.alarm_email
+  tags               = local.tags
 }
 
 module "service_access" {

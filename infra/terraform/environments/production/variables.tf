@@ -183,7 +183,13 @@ variable "consumer_lag_scaling" {
 }
 
 variable "otel_collector_image" {
-  description = "OpenTelemetry collector sidecar of every service (traces to X-Ray); null for none."
+  description = "ADOT collector sidecar of every service (traces to X-Ray, /metrics to CloudWatch for the alarms); null for none."
   type        = string
   default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+}
+
+variable "alarm_email" {
+  description = "Address that receives the CloudWatch alarms (SNS email subscription, confirmed by mail); empty for none."
+  type        = string
+  default     = ""
 }

@@ -62,3 +62,8 @@ output "webhook_urls" {
     twilio_status = "https://${local.api_host}/webhooks/twilio/status"
   }
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic of every CloudWatch alarm (subscribe a pager or chat to it besides alarm_email)."
+  value       = module.alarms.topic_arn
+}

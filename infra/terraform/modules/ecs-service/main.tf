@@ -49,14 +49,23 @@ locals {
     }
   } : k => v if v != null }
 
-  # The AWS distribution of the collector: OTLP in, X-Ray out (its default ECS configuration).
+  # The AWS distribution of the collector (ADOT) with the configuration of
+  # otel-collector.yaml beside this file: OTLP in, X-Ray out; the service's /metrics scraped
+  # over the task's loopback, to CloudWatch under metrics_namespace (the alarms' metrics).
+  scrape = local.sidecar && var.container_port != null
+  collector_config = templatefile("${path.module}/otel-collector.yaml", {
+    service   = var.name
+    port      = coalesce(var.container_port, 0)
+    namespace = var.metrics_namespace
+    log_group = "/nudges/${var.name_prefix}/${var.name}/metrics"
+  })
   collector_container = {
     name                   = "otel-collector"
     image                  = var.otel_collector_image
     essential              = false
     readonlyRootFilesystem = true
     privileged             = false
-    command                = ["--config=/etc/ecs/ecs-default-config.yaml"]
+    environment            = [{ name = "AOT_CONFIG_CONTENT", value = local.collector_config }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -293,6 +302,35 @@ resource "aws_iam_role_policy" "traces" {
   name   = "traces-${var.name}"
   role   = aws_iam_role.task.id
   policy = data.aws_iam_policy_document.traces.json
+}
+
+# The collector's metrics: embedded-metric-format log lines in a log group of their own,
+# from which CloudWatch extracts the metrics the alarms read.
+resource "aws_cloudwatch_log_group" "metrics" {
+  count = local.scrape ? 1 : 0
+
+  name              = "/nudges/${var.name_prefix}/${var.name}/metrics"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "metrics" {
+  count = local.scrape ? 1 : 0
+
+  statement {
+    sid       = "WriteOwnMetrics"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [aws_cloudwatch_log_group.metrics[0].arn, "${aws_cloudwatch_log_group.metrics[0].arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "metrics" {
+  count = local.scrape ? 1 : 0
+
+  name   = "metrics-${var.name}"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.metrics[0].json
 }
 
 # --- task definition -------------------------------------------------------------------

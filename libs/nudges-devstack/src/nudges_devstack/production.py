@@ -33,6 +33,7 @@ from nudges_devstack.platform import (
     WARPCACHE_CALLERS,
     Platform,
 )
+from nudges_devstack.selection import default_probes, infra_mode, plan_infra
 
 #: The admin the run seeds, who creates the demo's plan.
 ADMIN_PHONE = "+14155550100"
@@ -172,8 +173,12 @@ def prod_check(repo: Path, keep: bool = False) -> int:
     Returns the demo's exit status."""
     with tempfile.TemporaryDirectory(prefix="nudges-prod-check-") as tmp:
         state = Path(tmp)
-        postgres = Postgres.ensure(state / "postgres")
-        redis = Redis.ensure(state / "redis")
+        # PostgreSQL and Redis as NUDGES_INFRA selects them; the broker is Tansu whatever it
+        # says, since the check is Kafka over TLS.
+        plan = plan_infra(infra_mode(), default_probes(), components=("postgres", "redis"))
+        print(f"infra:    {plan.describe()}")
+        postgres = Postgres.ensure(state / "postgres", plan["postgres"])
+        redis = Redis.ensure(state / "redis", plan["redis"])
         # Kafka over TLS (the broker's certificate signed by a CA made for the run). Tansu
         # 0.6 cannot complete a SASL handshake (only refuse one), so clients authenticate
         # by TLS alone here; `make test` shows SASL refusals against it.

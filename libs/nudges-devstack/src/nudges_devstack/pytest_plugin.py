@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from nudges_devstack.infra import Postgres, Redis, TansuBroker, free_port
+from nudges_devstack.selection import InfraPlan, default_probes, infra_mode, plan_infra
 
 
 @pytest.fixture(scope="session")
@@ -26,24 +27,37 @@ def state_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def postgres(state_dir: Path) -> Iterator[Postgres]:
-    """PostgreSQL from the environment, else 127.0.0.1:5432, else embedded."""
-    server = Postgres.ensure(state_dir / "postgres")
+def infra_plan() -> InfraPlan:
+    """Where this session's PostgreSQL and Redis come from (``NUDGES_INFRA``,
+    :mod:`nudges_devstack.selection`)."""
+    plan = plan_infra(infra_mode(), default_probes(), components=("postgres", "redis"))
+    print(f"\n{plan.describe()}")
+    return plan
+
+
+@pytest.fixture(scope="session")
+def postgres(state_dir: Path, infra_plan: InfraPlan) -> Iterator[Postgres]:
+    """PostgreSQL as ``NUDGES_INFRA`` selects it (``auto``: a container where Docker answers,
+    else the environment's or 127.0.0.1:5432, else embedded)."""
+    server = Postgres.ensure(state_dir / "postgres", infra_plan["postgres"])
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def redis_server(state_dir: Path) -> Iterator[Redis]:
-    """Redis from the environment, else 127.0.0.1:6379, else embedded."""
-    server = Redis.ensure(state_dir / "redis")
+def redis_server(state_dir: Path, infra_plan: InfraPlan) -> Iterator[Redis]:
+    """Redis as ``NUDGES_INFRA`` selects it (``auto``: a container where Docker answers, else
+    the environment's or 127.0.0.1:6379, else embedded)."""
+    server = Redis.ensure(state_dir / "redis", infra_plan["redis"])
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def kafka_broker(state_dir: Path) -> Iterator[TansuBroker]:
-    """A Tansu broker of this session's own, on a free port (tests may stop and restart it)."""
+    """A Tansu broker of this session's own, on a free port, whatever ``NUDGES_INFRA`` says:
+    tests stop, kill and restart it (the reliability suites), which they do to a process of
+    their own, not to a shared container."""
     broker = TansuBroker(free_port(), log_path=state_dir / "tansu.log")
     broker.start()
     yield broker

@@ -32,6 +32,7 @@ from nudges_kit.graphql_limits import (
     check_query_size,
     refusal,
 )
+from nudges_kit.graphql_metrics import OperationMetrics
 from nudges_kit.logging import get_logger
 from nudges_kit.settings import NudgesSettings
 
@@ -240,10 +241,17 @@ def mount_graphql(
 ) -> None:
     """Serve ``schema`` at ``/graphql`` (HTTP and graphql-transport-ws subscriptions), every
     operation held to the limits of ``settings`` (:class:`SubgraphLimits`, added to the
-    schema's extensions, first, when it is not there yet)."""
+    schema's extensions, first, when it is not there yet) and counted by operation name
+    (:class:`~nudges_kit.graphql_metrics.OperationMetrics`, added next)."""
     if SubgraphLimits not in schema.extensions:
         # First: its refusals come before any other extension's work.
         schema.extensions = (SubgraphLimits, *schema.extensions)
+    if OperationMetrics not in schema.extensions:
+        # Right after the limits (which have no operation hook): it wraps every other
+        # extension's operation hook and sees the errors as the client gets them.
+        extensions = list(schema.extensions)
+        after = extensions.index(SubgraphLimits) + 1
+        schema.extensions = (*extensions[:after], OperationMetrics, *extensions[after:])
     verifier = verifier or JwtVerifier(
         settings.jwks_url,
         settings.jwt_issuer,

@@ -18,6 +18,7 @@ from strawberry.federation import Schema
 
 from nudges_kit.auth import JwtVerifier
 from nudges_kit.graphql import Connection, Page, SubgraphLimits, mount_graphql
+from nudges_kit.graphql_metrics import OperationMetrics
 from nudges_kit.settings import NudgesSettings
 
 RESOLVED: list[str] = []
@@ -295,7 +296,8 @@ def test_mounting_adds_the_limits_once_and_first() -> None:
     verifier = JwtVerifier("http://127.0.0.1:9/jwks.json", "issuer", "nudges")
     for _ in range(2):
         mount_graphql(FastAPI(), schema, NudgesSettings(), verifier)
-    assert schema.extensions == (SubgraphLimits,)
+    # The operation metrics come once too, right after the limits.
+    assert schema.extensions == (SubgraphLimits, OperationMetrics)
 
 
 def test_limits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
