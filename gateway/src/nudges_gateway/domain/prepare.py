@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
@@ -25,6 +25,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from nudges_gateway.domain.access import Caller
 from nudges_gateway.domain.operation import (
     FieldSel,
     Selection,
@@ -38,6 +39,8 @@ from nudges_gateway.domain.supergraph import Supergraph
 from nudges_kit.graphql_limits import CONNECTION_LISTS
 
 Json = dict[str, Any]
+#: Plans kept per operation for callers who may not see all of it.
+RESTRICTED_PLANS = 16
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,36 @@ class Prepared:
     #: The client's document restricted to ``__schema``/``__type`` root fields, if any.
     introspection: DocumentNode | None = None
     variable_types: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether a field it asks requires some access (None: not known yet).
+    guarded: bool | None = None
+    #: Plans of the operation without fields some callers may not see, by those fields' ids.
+    restricted: dict[frozenset[int], Plan] = field(default_factory=dict)
+
+    def is_guarded(self, supergraph: Supergraph) -> bool:
+        if self.guarded is None:
+            rules = supergraph.access
+            operation = self.plan.operation
+            self.guarded = bool(rules) and rules.guards(self.plan.root_type, operation.items)
+        return self.guarded
+
+    def plan_for(self, supergraph: Supergraph, caller: Caller) -> tuple[Plan, frozenset[int]]:
+        """The plan to run for ``caller`` and the ids of the fields it may not see."""
+        if not self.is_guarded(supergraph):
+            return self.plan, frozenset()
+        operation = self.plan.operation
+        items, removed = supergraph.access.restrict(self.plan.root_type, operation.items, caller)
+        if not removed:
+            return self.plan, removed
+        plan = self.restricted.get(removed)
+        if plan is None:
+            try:
+                plan = build_plan(supergraph, replace(operation, items=items))
+            except PlanningError as exc:
+                raise RequestError.of("QUERY_PLANNING_FAILED", str(exc)) from None
+            if len(self.restricted) >= RESTRICTED_PLANS:
+                self.restricted.pop(next(iter(self.restricted)))
+            self.restricted[removed] = plan
+        return plan, removed
 
 
 def _graphql_errors(errors: list[GraphQLError], code: str) -> list[Json]:

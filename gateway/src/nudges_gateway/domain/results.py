@@ -20,6 +20,7 @@ from graphql import (
     is_leaf_type,
 )
 
+from nudges_gateway.domain.access import UNAUTHORIZED, UNAUTHORIZED_MESSAGE
 from nudges_gateway.domain.operation import FieldSel, FragmentSel, Selection
 from nudges_gateway.domain.plan import Fetch, PathStep
 from nudges_gateway.domain.supergraph import Supergraph
@@ -213,10 +214,13 @@ class Shaper:
         supergraph: Supergraph,
         variables: Mapping[str, Any],
         errors: list[Json],
+        unauthorized: frozenset[int] = frozenset(),
     ) -> None:
         self.sg = supergraph
         self.variables = variables
         self.errors = errors
+        #: The ids of the client's fields taken out of the operation by access control.
+        self.unauthorized = unauthorized
         self._reported: set[int] = set()
         self._types: dict[tuple[str, str], GraphQLOutputType] = {}
 
@@ -267,7 +271,10 @@ class Shaper:
         self, parent: str, fields: list[FieldSel], obj: Json, path: list[str | int]
     ) -> Any:
         key = fields[0].key
-        if key in obj:
+        if self.unauthorized and all(id(f) in self.unauthorized for f in fields):
+            self.add_error(UNAUTHORIZED_MESSAGE, path, code=UNAUTHORIZED)
+            value = None
+        elif key in obj:
             value = obj[key]
         else:
             value = None

@@ -5,8 +5,9 @@ clients see (everything ``@inaccessible`` removed)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from graphql import (
     BooleanValueNode,
@@ -18,6 +19,8 @@ from graphql import (
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
+    IntValueNode,
+    ListValueNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
     SchemaDefinitionNode,
@@ -29,6 +32,7 @@ from graphql import (
     validate_schema,
 )
 
+from nudges_gateway.domain.access import Access, AccessRules
 from nudges_kit.federation_api import api_document
 
 Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
@@ -49,6 +53,16 @@ class Graph:
     url: str
 
 
+@dataclass(frozen=True)
+class ListSize:
+    """``@listSize`` of a field: how many items it returns, for the cost estimate."""
+
+    assumed_size: int | None = None
+    slicing_arguments: tuple[str, ...] | None = None
+    sized_fields: tuple[str, ...] | None = None
+    require_one_slicing_argument: bool = True
+
+
 @dataclass
 class FieldInfo:
     """Where a field is resolved."""
@@ -58,6 +72,11 @@ class FieldInfo:
     external_in: frozenset[str] = frozenset()
     requires: dict[str, str] = field(default_factory=dict)
     provides: dict[str, str] = field(default_factory=dict)
+    #: ``@authenticated``/``@requiresScopes``/``@policy`` of the field.
+    access: Access = field(default_factory=Access)
+    #: ``@cost(weight:)`` and ``@listSize`` of the field.
+    cost: int | None = None
+    list_size: ListSize | None = None
 
 
 @dataclass
@@ -74,6 +93,63 @@ class TypeInfo:
     implements: dict[str, set[str]] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)
     union_members: tuple[str, ...] = ()
+    access: Access = field(default_factory=Access)
+    cost: int | None = None
+
+
+def _groups(directive: DirectiveNode, name: str) -> tuple[frozenset[str], ...]:
+    found: list[frozenset[str]] = []
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, ListValueNode):
+            for group in arg.value.values:
+                inner = group.values if isinstance(group, ListValueNode) else (group,)
+                found.append(frozenset(v.value for v in inner if isinstance(v, StringValueNode)))
+    return tuple(found)
+
+
+def _strings(directive: DirectiveNode, name: str) -> tuple[str, ...] | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name:
+            values = arg.value.values if isinstance(arg.value, ListValueNode) else (arg.value,)
+            return tuple(v.value for v in values if isinstance(v, StringValueNode))
+    return None
+
+
+def _int(directive: DirectiveNode, name: str) -> int | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, IntValueNode):
+            return int(arg.value.value)
+    return None
+
+
+def _demands(
+    directives: tuple[DirectiveNode, ...] | None,
+) -> tuple[Access, int | None, ListSize | None]:
+    """What the access- and demand-control directives among ``directives`` say."""
+    authenticated = False
+    scopes: tuple[frozenset[str], ...] | None = None
+    policies: tuple[frozenset[str], ...] | None = None
+    cost: int | None = None
+    list_size: ListSize | None = None
+    for directive in directives or ():
+        name = directive.name.value
+        if name == "authenticated":
+            authenticated = True
+        elif name == "requiresScopes":
+            scopes = _groups(directive, "scopes")
+        elif name == "policy":
+            policies = _groups(directive, "policies")
+        elif name == "cost":
+            cost = _int(directive, "weight")
+        elif name == "listSize":
+            one = _arg(directive, "requireOneSlicingArgument")
+            list_size = ListSize(
+                _int(directive, "assumedSize"),
+                _strings(directive, "slicingArguments"),
+                _strings(directive, "sizedFields"),
+                one is not False,
+            )
+    return Access(authenticated, scopes, policies), cost, list_size
 
 
 def _arg(directive: DirectiveNode, name: str) -> str | bool | None:
@@ -216,6 +292,7 @@ class Supergraph:
             implements=implements,
             members=members,
         )
+        info.access, info.cost, _ = _demands(d.directives)
         if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
             info.interfaces = tuple(i.name.value for i in d.interfaces or ())
             for f in d.fields or ():
@@ -234,11 +311,12 @@ class Supergraph:
         by_enum: dict[str, Graph],
     ) -> FieldInfo:
         joins = [d for d in directives or () if d.name.value == f"{self.join}__field"]
+        access, cost, list_size = _demands(directives)
         if not joins:
-            return FieldInfo(name, parent.graphs)
+            return FieldInfo(name, parent.graphs, access=access, cost=cost, list_size=list_size)
         resolvers: list[str] = []
         external: set[str] = set()
-        info = FieldInfo(name, ())
+        info = FieldInfo(name, (), access=access, cost=cost, list_size=list_size)
         for join in joins:
             graph_enum = _arg(join, "graph")
             graph = by_enum.get(str(graph_enum)) if graph_enum is not None else None
@@ -258,6 +336,32 @@ class Supergraph:
         info.resolvers = tuple(resolvers)
         info.external_in = frozenset(external)
         return info
+
+    @functools.cached_property
+    def access(self) -> AccessRules:
+        """What each type and field requires of the caller."""
+        return AccessRules(
+            {name: info.access for name, info in self.types.items()},
+            {
+                (name, fname): f.access
+                for name, info in self.types.items()
+                for fname, f in info.fields.items()
+            },
+            self.possible_types,
+            self.field_type_name,
+        )
+
+    def field_type_name(self, parent: str, name: str) -> str | None:
+        """The named type ``parent.name`` returns (on an abstract parent, the field of one of
+        its possible types), None when there is no such field."""
+        for candidate in (parent, *self.possible_types(parent)):
+            fields = getattr(self.schema.get_type(candidate), "fields", None)
+            if fields and name in fields:
+                graphql_type: Any = fields[name].type
+                while hasattr(graphql_type, "of_type"):
+                    graphql_type = graphql_type.of_type
+                return str(graphql_type.name)
+        return None
 
     # --- questions the planner asks ------------------------------------------------------
 

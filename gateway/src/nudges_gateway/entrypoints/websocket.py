@@ -42,13 +42,13 @@ class _Connection:
         gateway = self.components.gateway
         try:
             try:
-                ready = gateway.ready(
-                    GraphQLRequest.of(payload), ("query", "mutation", "subscription")
+                ready = await gateway.ready_for(
+                    GraphQLRequest.of(payload), ("query", "mutation", "subscription"), headers
                 )
             except RequestError as exc:
                 await self.send({"id": op_id, "type": "error", "payload": exc.errors})
                 return
-            plan = ready.prepared.plan
+            plan = ready.plan
             if plan.kind != "subscription":
                 body = await gateway.run(ready, headers)
                 await self.send({"id": op_id, "type": "next", "payload": body})

@@ -8,17 +8,20 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError, execute_sync
 from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
 
+from nudges_gateway.domain.access import ANONYMOUS, Caller, PolicyRule, caller_of
+from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
 from nudges_gateway.domain.results import Json, Shaper
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
+from nudges_kit.auth import InvalidToken, JwtVerifier
 from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -101,6 +104,41 @@ class Ready:
     prepared: Prepared
     variables: dict[str, Any]
     coerced: dict[str, Any]
+    #: The plan to run: the prepared one, or one without the fields the caller may not see
+    #: (``unauthorized``: their ids, answered null with an error).
+    plan: Plan
+    unauthorized: frozenset[int] = frozenset()
+
+
+@dataclass
+class AccessControl:
+    """How the gateway tells who calls, for ``@authenticated``, ``@requiresScopes`` and
+    ``@policy``: the verifier of the caller's JWT, the claim holding its scopes, and the
+    named policies."""
+
+    verifier: JwtVerifier | None = None
+    scope_claim: str = "scope"
+    policies: Mapping[str, PolicyRule] = field(default_factory=dict)
+
+    async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
+        """The caller of a request whose forwarded ``headers`` are these: anonymous without
+        a token, or with one that does not verify (the subgraphs refuse it themselves)."""
+        token = bearer_token(headers)
+        if token is None or self.verifier is None:
+            return ANONYMOUS
+        try:
+            principal = await self.verifier.verify(token)
+        except InvalidToken as exc:
+            log.info("token not accepted for access control", reason=str(exc))
+            return ANONYMOUS
+        return caller_of(
+            principal.claims, policies_used, self.policies, self.scope_claim, principal.roles
+        )
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class Gateway:
@@ -113,12 +151,26 @@ class Gateway:
         limits: Limits,
         operation_timeout: float = 30.0,
         apq: PersistedQueries | None = None,
+        access: AccessControl | None = None,
     ) -> None:
         self.holder = holder
         self.fetch = fetch
         self.limits = limits
         self.operation_timeout = operation_timeout
         self.apq = apq or PersistedQueries()
+        self.access = access or AccessControl()
+
+    async def ready_for(
+        self, request: GraphQLRequest, allowed: tuple[str, ...], headers: Mapping[str, str]
+    ) -> Ready:
+        """:meth:`ready`, then the plan restricted to what the caller (known by the JWT in
+        ``headers``) may see."""
+        ready = self.ready(request, allowed)
+        supergraph = ready.state.supergraph
+        if ready.prepared.is_guarded(supergraph):
+            caller = await self.access.caller(headers, supergraph.access.policies)
+            ready.plan, ready.unauthorized = ready.prepared.plan_for(supergraph, caller)
+        return ready
 
     def ready(self, request: GraphQLRequest, allowed: tuple[str, ...]) -> Ready:
         """Plan ``request`` on the current supergraph (raises :class:`RequestError`)."""
@@ -155,7 +207,7 @@ class Gateway:
                 cost=cost,
                 limit=self.limits.max_cost,
             )
-        return Ready(state, prepared, variables, coerced)
+        return Ready(state, prepared, variables, coerced, prepared.plan)
 
     async def execute(
         self,
@@ -168,7 +220,7 @@ class Gateway:
         requests of its plan in ``extensions.queryPlan``)."""
         started = time.perf_counter()
         try:
-            ready = self.ready(request, allowed)
+            ready = await self.ready_for(request, allowed, headers)
         except RequestError as exc:
             OPERATIONS.labels("unknown", exc.errors[0]["extensions"].get("code", "refused")).inc()
             return exc.status, {"errors": exc.errors}
@@ -199,7 +251,7 @@ class Gateway:
                 ]
             }
         if expose_plan:
-            body["extensions"] = {"queryPlan": ready.prepared.plan.describe()}
+            body["extensions"] = {"queryPlan": ready.plan.describe()}
         OPERATIONS.labels(kind, "errors" if "errors" in body else "ok").inc()
         DURATION.labels(kind).observe(time.perf_counter() - started)
         return 200, body
@@ -207,16 +259,18 @@ class Gateway:
     async def run(
         self, ready: Ready, headers: Mapping[str, str], root_data: Json | None = None
     ) -> Json:
-        """Execute a ready request (on ``root_data``: a subscription event) and shape it."""
-        plan = ready.prepared.plan
+        """Execute a ready request (on ``root_data``: a subscription event) and shape it (as
+        the client asked: fields access control took out are answered null)."""
+        plan = ready.plan
         supergraph = ready.state.supergraph
         execution = PlanExecution(
             plan, supergraph, ready.variables, self.fetch, headers, ready.coerced
         )
         await execution.run(root_data)
         introspection = self.introspect(ready, execution.errors) if root_data is None else None
-        shaper = Shaper(supergraph, ready.coerced, execution.errors)
-        data = shaper.shape(plan.root_type, plan.operation.items, execution.data, introspection)
+        shaper = Shaper(supergraph, ready.coerced, execution.errors, ready.unauthorized)
+        asked = ready.prepared.plan.operation.items
+        data = shaper.shape(plan.root_type, asked, execution.data, introspection)
         body: Json = {"data": data}
         if execution.errors:
             body["errors"] = execution.errors
