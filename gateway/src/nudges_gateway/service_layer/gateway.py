@@ -16,6 +16,7 @@ from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
 
 from nudges_gateway.domain.access import ANONYMOUS, Caller, PolicyRule, caller_of
+from nudges_gateway.domain.demand import DemandEstimator, SlicingArgumentMissing
 from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
 from nudges_gateway.domain.results import Json, Shaper
@@ -199,15 +200,35 @@ class Gateway:
                 [{"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in values]
             )
         coerced: dict[str, Any] = values.coerced
-        cost = operation_cost(state.supergraph, prepared, coerced, self.limits.default_list_size)
-        if cost > self.limits.max_cost:
+        self.check_cost(state, prepared, coerced)
+        return Ready(state, prepared, variables, coerced, prepared.plan)
+
+    def check_cost(self, state: SchemaState, prepared: Prepared, coerced: dict[str, Any]) -> None:
+        """Refuse an operation whose estimated cost (demand control: ``@cost``/``@listSize``
+        by Apollo's rules) or field count (each field once per object it is asked of, the
+        measure every subgraph also applies) is over the limit."""
+        most = self.limits.max_cost
+        plan = prepared.plan
+        estimator = DemandEstimator(state.supergraph, self.limits.default_list_size)
+        try:
+            cost = estimator.cost(plan.kind, plan.root_type, plan.operation.items, coerced)
+        except SlicingArgumentMissing as exc:
+            raise RequestError.of("BAD_USER_INPUT", str(exc)) from None
+        if cost > most:
             raise RequestError.of(
                 "QUERY_TOO_COMPLEX",
-                f"the query costs {cost}; at most {self.limits.max_cost} is allowed",
+                f"the query costs {cost}; at most {most} is allowed",
                 cost=cost,
-                limit=self.limits.max_cost,
+                limit=most,
             )
-        return Ready(state, prepared, variables, coerced, prepared.plan)
+        count = operation_cost(state.supergraph, prepared, coerced, self.limits.default_list_size)
+        if count > most:
+            raise RequestError.of(
+                "QUERY_TOO_COMPLEX",
+                f"the query asks for {count} fields; at most {most} are allowed",
+                cost=count,
+                limit=most,
+            )
 
     async def execute(
         self,
