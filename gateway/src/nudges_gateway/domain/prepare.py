@@ -268,23 +268,33 @@ def _unwrap(graphql_type: GraphQLOutputType) -> tuple[str, bool]:
 
 
 class PlanCache:
-    """The last ``size`` prepared operations (and refusals), per (document, operation)."""
+    """The last ``size`` prepared operations (and refusals), per (document, operation, labels
+    of the progressive overrides taken over)."""
 
     def __init__(self, size: int = 1000) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, str | None], Prepared | RequestError] = OrderedDict()
+        self._entries: OrderedDict[
+            tuple[str, str | None, frozenset[str]], Prepared | RequestError
+        ] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def get_or_prepare(
-        self, supergraph: Supergraph, query: str, operation_name: str | None, limits: Limits
+        self,
+        supergraph: Supergraph,
+        query: str,
+        operation_name: str | None,
+        limits: Limits,
+        overrides: frozenset[str] = frozenset(),
     ) -> Prepared:
-        key = (query, operation_name)
+        """The operation prepared on ``supergraph`` (seen with the progressive overrides of
+        the labels ``overrides``)."""
+        key = (query, operation_name, overrides)
         found = self._entries.get(key)
         if found is None:
             self.misses += 1
             try:
-                found = prepare(supergraph, query, operation_name, limits)
+                found = prepare(supergraph.with_overrides(overrides), query, operation_name, limits)
             except RequestError as exc:
                 found = exc
             self._entries[key] = found

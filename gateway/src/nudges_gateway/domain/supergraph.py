@@ -5,8 +5,9 @@ clients see (everything ``@inaccessible`` removed)."""
 
 from __future__ import annotations
 
+import copy
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from graphql import (
@@ -77,6 +78,11 @@ class FieldInfo:
     #: ``@cost(weight:)`` and ``@listSize`` of the field.
     cost: int | None = None
     list_size: ListSize | None = None
+    #: A progressive override (``@override(from:, label:)``): the label, and the graphs
+    #: taking the field over and giving it up; which resolves it is decided per request.
+    override_label: str | None = None
+    override_to: str | None = None
+    override_from: str | None = None
 
 
 @dataclass
@@ -152,6 +158,18 @@ def _demands(
     return Access(authenticated, scopes, policies), cost, list_size
 
 
+def _percent(label: str) -> float | None:
+    """N of a ``percent(N)`` label (0 to 100, decimals allowed), None for another label."""
+    text = label.strip()
+    if not (text.startswith("percent(") and text.endswith(")")):
+        return None
+    try:
+        value = float(text[len("percent(") : -1])
+    except ValueError:
+        return None
+    return value if 0 <= value <= 100 else None
+
+
 def _arg(directive: DirectiveNode, name: str) -> str | bool | None:
     for arg in directive.arguments or ():
         if arg.name.value == name:
@@ -204,6 +222,7 @@ class Supergraph:
             ):
                 self.types[d.name.value] = self._type_info(d, by_enum)
         self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._variants: dict[frozenset[str], Supergraph] = {}
         self._implementations: dict[str, list[str]] = {}
         for info in self.types.values():
             for iface in info.interfaces:
@@ -327,6 +346,13 @@ class Supergraph:
                 info.requires[graph.name] = requires
             if isinstance(provides, str):
                 info.provides[graph.name] = provides
+            label = _arg(join, "overrideLabel")
+            if isinstance(label, str):
+                info.override_label = label
+                overridden = _arg(join, "override")
+                if isinstance(overridden, str):
+                    info.override_to = graph.name
+                    info.override_from = overridden
             if _arg(join, "external") is True:
                 external.add(graph.name)
             elif _arg(join, "usedOverridden") is True:
@@ -336,6 +362,39 @@ class Supergraph:
         info.resolvers = tuple(resolvers)
         info.external_in = frozenset(external)
         return info
+
+    @functools.cached_property
+    def override_labels(self) -> dict[str, float | None]:
+        """The labels of progressive overrides, with the percentage of requests each takes
+        over (``percent(N)``; None for other labels, which no request takes over)."""
+        labels: dict[str, float | None] = {}
+        for info in self.types.values():
+            for f in info.fields.values():
+                if f.override_label is not None and f.override_to is not None:
+                    labels[f.override_label] = _percent(f.override_label)
+        return labels
+
+    def with_overrides(self, active: frozenset[str]) -> Supergraph:
+        """This supergraph as a request sees it: the fields of progressive overrides whose
+        label is in ``active`` resolved by the graph taking them over, the others by the
+        graph they come from."""
+        found = self._variants.get(active)
+        if found is not None:
+            return found
+        variant = copy.copy(self)
+        variant.types = dict(self.types)
+        for name, info in self.types.items():
+            changed: dict[str, FieldInfo] = {}
+            for fname, f in info.fields.items():
+                if f.override_label is None or f.override_to is None:
+                    continue
+                dropped = f.override_from if f.override_label in active else f.override_to
+                changed[fname] = replace(f, resolvers=tuple(g for g in f.resolvers if g != dropped))
+            if changed:
+                variant.types[name] = replace(info, fields={**info.fields, **changed})
+        variant._variants = {}
+        self._variants[active] = variant
+        return variant
 
     @functools.cached_property
     def access(self) -> AccessRules:

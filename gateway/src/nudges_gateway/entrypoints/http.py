@@ -53,6 +53,7 @@ READ_HEADERS = frozenset(
         b"cookie",
         b"traceparent",
         b"tracestate",
+        b"x-request-id",
         b"accept",
         QUERY_PLAN_HEADER.encode(),
     )
@@ -97,14 +98,17 @@ async def forwarded_headers(
     headers: Mapping[str, str],
     cookies: Mapping[str, str],
 ) -> dict[str, str]:
-    """What the subgraphs receive: the caller's JWT and the trace context (raises
-    :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
+    """What the subgraphs receive: the caller's JWT, the trace context and the request's
+    ``X-Request-Id`` (raises :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
     jwt = await components.sessions.jwt_for(
         bearer_of(headers), cookies.get(settings.session_cookie)
     )
     forwarded = trace_headers(headers)
     if jwt:
         forwarded["authorization"] = f"Bearer {jwt}"
+    request_id = headers.get("x-request-id", "").strip()
+    if request_id:
+        forwarded["x-request-id"] = request_id
     return forwarded
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from nudges_gateway.domain.demand import DemandEstimator, SlicingArgumentMissing
 from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
 from nudges_gateway.domain.results import Json, Shaper
+from nudges_gateway.domain.supergraph import Supergraph
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
 from nudges_kit.auth import InvalidToken, JwtVerifier
@@ -102,6 +104,8 @@ class Ready:
     """A request ready to execute on one schema state."""
 
     state: SchemaState
+    #: The supergraph as this request sees it (its progressive overrides decided).
+    supergraph: Supergraph
     prepared: Prepared
     variables: dict[str, Any]
     coerced: dict[str, Any]
@@ -137,6 +141,36 @@ class AccessControl:
         )
 
 
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """What identifies a request: its ``X-Request-Id``, else the trace id of its
+    ``traceparent`` (None: neither)."""
+    given = headers.get("x-request-id", "").strip()
+    if given:
+        return given
+    parts = headers.get("traceparent", "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+def roll(request_id: str, label: str) -> float:
+    """A number in [0, 100) drawn from the request id and the label: the same request always
+    draws the same for one label."""
+    digest = hashlib.sha256(f"{request_id}\x00{label}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 100
+
+
+def taken_over(labels: Mapping[str, float | None], request_id: str | None) -> frozenset[str]:
+    """The labels of progressive overrides (``percent(N)``) this request sees taken over:
+    each with a chance of N%, decided by the request id (without one, at random)."""
+    if not labels:
+        return frozenset()
+    rid = request_id or secrets.token_hex(16)
+    return frozenset(
+        label
+        for label, percent in labels.items()
+        if percent is not None and roll(rid, label) < percent
+    )
+
+
 def bearer_token(headers: Mapping[str, str]) -> str | None:
     scheme, _, token = (headers.get("authorization") or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -166,21 +200,26 @@ class Gateway:
     ) -> Ready:
         """:meth:`ready`, then the plan restricted to what the caller (known by the JWT in
         ``headers``) may see."""
-        ready = self.ready(request, allowed)
-        supergraph = ready.state.supergraph
+        ready = self.ready(request, allowed, request_id_of(headers))
+        supergraph = ready.supergraph
         if ready.prepared.is_guarded(supergraph):
             caller = await self.access.caller(headers, supergraph.access.policies)
             ready.plan, ready.unauthorized = ready.prepared.plan_for(supergraph, caller)
         return ready
 
-    def ready(self, request: GraphQLRequest, allowed: tuple[str, ...]) -> Ready:
-        """Plan ``request`` on the current supergraph (raises :class:`RequestError`)."""
+    def ready(
+        self, request: GraphQLRequest, allowed: tuple[str, ...], request_id: str | None = None
+    ) -> Ready:
+        """Plan ``request`` on the current supergraph (raises :class:`RequestError`); the
+        progressive overrides it sees are decided by ``request_id`` (None: at random)."""
         state = self.holder.current
         if state is None:
             raise RequestError.of("SUPERGRAPH_UNAVAILABLE", "no supergraph is loaded yet", 503)
         query = self.apq.resolve(request)
+        overrides = taken_over(state.supergraph.override_labels, request_id)
+        supergraph = state.supergraph.with_overrides(overrides)
         prepared = state.plans.get_or_prepare(
-            state.supergraph, query, request.operation_name, self.limits
+            state.supergraph, query, request.operation_name, self.limits, overrides
         )
         kind = prepared.plan.kind
         if kind not in allowed:
@@ -193,23 +232,25 @@ class Gateway:
             raise RequestError.of("BAD_REQUEST", f"a {kind} cannot be sent with GET", 405)
         variables = request.variables or {}
         values = get_variable_values(
-            state.supergraph.api_schema, prepared.operation.variable_definitions or (), variables
+            supergraph.api_schema, prepared.operation.variable_definitions or (), variables
         )
         if isinstance(values, list):
             raise RequestError(
                 [{"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in values]
             )
         coerced: dict[str, Any] = values.coerced
-        self.check_cost(state, prepared, coerced)
-        return Ready(state, prepared, variables, coerced, prepared.plan)
+        self.check_cost(supergraph, prepared, coerced)
+        return Ready(state, supergraph, prepared, variables, coerced, prepared.plan)
 
-    def check_cost(self, state: SchemaState, prepared: Prepared, coerced: dict[str, Any]) -> None:
+    def check_cost(
+        self, supergraph: Supergraph, prepared: Prepared, coerced: dict[str, Any]
+    ) -> None:
         """Refuse an operation whose estimated cost (demand control: ``@cost``/``@listSize``
         by Apollo's rules) or field count (each field once per object it is asked of, the
         measure every subgraph also applies) is over the limit."""
         most = self.limits.max_cost
         plan = prepared.plan
-        estimator = DemandEstimator(state.supergraph, self.limits.default_list_size)
+        estimator = DemandEstimator(supergraph, self.limits.default_list_size)
         try:
             cost = estimator.cost(plan.kind, plan.root_type, plan.operation.items, coerced)
         except SlicingArgumentMissing as exc:
@@ -221,7 +262,7 @@ class Gateway:
                 cost=cost,
                 limit=most,
             )
-        count = operation_cost(state.supergraph, prepared, coerced, self.limits.default_list_size)
+        count = operation_cost(supergraph, prepared, coerced, self.limits.default_list_size)
         if count > most:
             raise RequestError.of(
                 "QUERY_TOO_COMPLEX",
@@ -283,7 +324,7 @@ class Gateway:
         """Execute a ready request (on ``root_data``: a subscription event) and shape it (as
         the client asked: fields access control took out are answered null)."""
         plan = ready.plan
-        supergraph = ready.state.supergraph
+        supergraph = ready.supergraph
         execution = PlanExecution(
             plan, supergraph, ready.variables, self.fetch, headers, ready.coerced
         )
