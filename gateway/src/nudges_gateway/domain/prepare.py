@@ -25,7 +25,8 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from nudges_gateway.domain.access import Caller
+from nudges_gateway.domain.access import TYPENAME, Caller
+from nudges_gateway.domain.defer import without
 from nudges_gateway.domain.operation import (
     FieldSel,
     Selection,
@@ -81,6 +82,23 @@ class Prepared:
     guarded: bool | None = None
     #: Plans of the operation without fields some callers may not see, by those fields' ids.
     restricted: dict[frozenset[int], Plan] = field(default_factory=dict)
+    #: Plans of the operation's initial part (without its deferred fragments), by their ids.
+    initial: dict[frozenset[int], Plan] = field(default_factory=dict)
+
+    def initial_plan(self, supergraph: Supergraph, deferred: frozenset[int]) -> Plan:
+        """The plan of what the operation does not defer (``deferred``: fragment ids)."""
+        plan = self.initial.get(deferred)
+        if plan is None:
+            operation = self.plan.operation
+            items = without(operation.items, deferred) or (TYPENAME,)
+            try:
+                plan = build_plan(supergraph, replace(operation, items=items))
+            except PlanningError as exc:
+                raise RequestError.of("QUERY_PLANNING_FAILED", str(exc)) from None
+            if len(self.initial) >= RESTRICTED_PLANS:
+                self.initial.pop(next(iter(self.initial)))
+            self.initial[deferred] = plan
+        return plan
 
     def is_guarded(self, supergraph: Supergraph) -> bool:
         if self.guarded is None:
@@ -155,7 +173,7 @@ def prepare(
     rules = list(specified_rules)
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    problems = validate(supergraph.api_schema, document, rules)
+    problems = validate(supergraph.operation_schema, document, rules)
     if problems:
         raise RequestError(_graphql_errors(problems, "GRAPHQL_VALIDATION_FAILED"))
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]

@@ -16,6 +16,7 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumValueNode,
+    GraphQLDeferDirective,
     GraphQLError,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
@@ -362,6 +363,22 @@ class Supergraph:
         info.resolvers = tuple(resolvers)
         info.external_in = frozenset(external)
         return info
+
+    @functools.cached_property
+    def operation_schema(self) -> GraphQLSchema:
+        """The API schema with ``@defer``: operations are validated against it (introspection
+        answers from the API schema as composed)."""
+        api = self.api_schema
+        if api.get_directive("defer") is not None:
+            return api
+        return GraphQLSchema(
+            query=api.query_type,
+            mutation=api.mutation_type,
+            subscription=api.subscription_type,
+            types=list(api.type_map.values()),
+            directives=[*api.directives, GraphQLDeferDirective],
+            description=api.description,
+        )
 
     @functools.cached_property
     def override_labels(self) -> dict[str, float | None]:

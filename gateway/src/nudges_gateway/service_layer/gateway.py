@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
 
 from nudges_gateway.domain.access import ANONYMOUS, Caller, PolicyRule, caller_of
+from nudges_gateway.domain.defer import deferred_fragments
 from nudges_gateway.domain.demand import DemandEstimator, SlicingArgumentMissing
 from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
@@ -113,6 +114,13 @@ class Ready:
     #: (``unauthorized``: their ids, answered null with an error).
     plan: Plan
     unauthorized: frozenset[int] = frozenset()
+
+
+@dataclass
+class Incremental:
+    """A response delivered in parts (``@defer``): the initial part, then the deferred ones."""
+
+    parts: AsyncIterator[Json]
 
 
 @dataclass
@@ -277,9 +285,11 @@ class Gateway:
         headers: Mapping[str, str],
         allowed: tuple[str, ...] = ("query", "mutation"),
         expose_plan: bool = False,
-    ) -> tuple[int, Json]:
+        incremental: bool = False,
+    ) -> tuple[int, Json | Incremental]:
         """The HTTP status and body answering ``request`` (with ``expose_plan``, the subgraph
-        requests of its plan in ``extensions.queryPlan``)."""
+        requests of its plan in ``extensions.queryPlan``; with ``incremental``, an operation
+        deferring fragments is answered in parts)."""
         started = time.perf_counter()
         try:
             ready = await self.ready_for(request, allowed, headers)
@@ -287,6 +297,15 @@ class Gateway:
             OPERATIONS.labels("unknown", exc.errors[0]["extensions"].get("code", "refused")).inc()
             return exc.status, {"errors": exc.errors}
         kind = ready.prepared.plan.kind
+        if incremental and not ready.unauthorized:
+            deferred = deferred_fragments(ready.prepared.plan.operation.items, ready.coerced)
+            if deferred:
+                try:
+                    initial = ready.prepared.initial_plan(ready.supergraph, deferred)
+                except RequestError as exc:
+                    return exc.status, {"errors": exc.errors}
+                OPERATIONS.labels(kind, "deferred").inc()
+                return 200, Incremental(self.parts(ready, headers, initial, deferred))
         try:
             async with asyncio.timeout(self.operation_timeout):
                 body = await self.run(ready, headers)
@@ -338,6 +357,71 @@ class Gateway:
             body["errors"] = execution.errors
         return body
 
+    async def parts(
+        self,
+        ready: Ready,
+        headers: Mapping[str, str],
+        initial: Plan,
+        deferred: frozenset[int],
+    ) -> AsyncIterator[Json]:
+        """The parts of an answer deferring the fragments ``deferred``: the initial part, then
+        the deferred fragments with their paths. A query runs the plan of its initial part
+        and its whole plan at once (the initial fields are asked twice; the first part does
+        not wait for the rest); a mutation runs its whole plan once, then answers both."""
+        supergraph = ready.supergraph
+        plan = ready.prepared.plan
+        asked = plan.operation.items
+        whole: asyncio.Future[PlanExecution] | None = None
+        try:
+            async with asyncio.timeout(self.operation_timeout):
+                whole = asyncio.ensure_future(self._executed(ready, ready.plan, headers))
+                first = (
+                    await self._executed(ready, initial, headers)
+                    if plan.kind == "query"
+                    else await whole
+                )
+                errors = list(first.errors)
+                introspection = self.introspect(ready, errors)
+                shaper = Shaper(supergraph, ready.coerced, errors, deferred=deferred)
+                data = shaper.shape(plan.root_type, asked, first.data, introspection)
+                part: Json = {"data": data, "hasNext": True}
+                if errors:
+                    part["errors"] = errors
+            yield part
+            async with asyncio.timeout(self.operation_timeout):
+                done = await whole
+            errors = list(done.errors)
+            shaper = Shaper(
+                supergraph, ready.coerced, errors, deferred=deferred, record_deferred=True
+            )
+            shaper.shape(plan.root_type, asked, done.data, introspection)
+            yield {"incremental": _with_errors(shaper.incremental, errors), "hasNext": False}
+        except TimeoutError:
+            yield {"hasNext": False, "errors": [_timeout_error(self.operation_timeout)]}
+        except Exception:
+            log.exception("deferred operation failed", operation=plan.operation.name)
+            yield {
+                "hasNext": False,
+                "errors": [
+                    {
+                        "message": "internal gateway error",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ],
+            }
+        finally:
+            if whole is not None and not whole.done():
+                whole.cancel()
+
+    async def _executed(
+        self, ready: Ready, plan: Plan, headers: Mapping[str, str]
+    ) -> PlanExecution:
+        execution = PlanExecution(
+            plan, ready.supergraph, ready.variables, self.fetch, headers, ready.coerced
+        )
+        await execution.run()
+        return execution
+
     @staticmethod
     def introspect(ready: Ready, errors: list[Json]) -> Json | None:
         document = ready.prepared.introspection
@@ -354,6 +438,28 @@ class Gateway:
         for error in result.errors or ():
             errors.append(_error_dict(error))
         return result.data
+
+
+def _timeout_error(seconds: float) -> Json:
+    return {
+        "message": f"the operation did not complete within {seconds}s",
+        "extensions": {"code": "GATEWAY_TIMEOUT"},
+    }
+
+
+def _with_errors(parts: list[Json], errors: list[Json]) -> list[Json]:
+    """``parts`` (incremental), each with the errors at a path within its data."""
+    for error in errors:
+        at = error.get("path")
+        if not isinstance(at, list):
+            continue
+        for part in parts:
+            where = part["path"]
+            inside = len(at) > len(where) and at[: len(where)] == where
+            if inside and at[len(where)] in part["data"]:
+                part.setdefault("errors", []).append(error)
+                break
+    return parts
 
 
 def _error_dict(error: GraphQLError) -> Json:
