@@ -17,7 +17,9 @@ directives ``@cost`` and ``@listSize`` of the supergraph), before anything is fe
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLList, GraphQLNonNull, IntValueNode, VariableNode
@@ -30,6 +32,28 @@ from nudges_kit.graphql_limits import CONNECTION_LISTS, PAGE_ARGUMENTS
 MUTATION_COST = 10
 #: What a list field without @listSize is taken to say.
 IMPLICIT_LIST_SIZE = ListSize(None, PAGE_ARGUMENTS, CONNECTION_LISTS, False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    returned: str
+    weight: int
+    is_list: bool
+    list_size: ListSize | None
+
+
+_ESTIMATORS: weakref.WeakKeyDictionary[Supergraph, dict[int, DemandEstimator]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def estimator_for(supergraph: Supergraph, default_list_size: int) -> DemandEstimator:
+    """The estimator of ``supergraph`` (kept while the supergraph is)."""
+    by_size = _ESTIMATORS.setdefault(supergraph, {})
+    found = by_size.get(default_list_size)
+    if found is None:
+        found = by_size[default_list_size] = DemandEstimator(supergraph, default_list_size)
+    return found
 
 
 class SlicingArgumentMissing(ValueError):
@@ -56,6 +80,7 @@ class DemandEstimator:
     def __init__(self, supergraph: Supergraph, default_list_size: int) -> None:
         self.sg = supergraph
         self.default_list_size = default_list_size
+        self._memo: dict[tuple[str, str], _Facts | None] = {}
 
     def cost(self, kind: str, root: str, items: tuple[Selection, ...], variables: Any) -> int:
         """The estimated cost of an operation of ``kind`` selecting ``items`` on ``root``."""
@@ -77,34 +102,46 @@ class DemandEstimator:
             total += self._field(parent, fsel, variables, count)
         return total
 
+    def _facts(self, parent: str, name: str) -> _Facts | None:
+        """What the estimate needs of ``parent.name`` (None: no such field), worked out once."""
+        key = (parent, name)
+        if key in self._memo:
+            return self._memo[key]
+        facts: _Facts | None = None
+        returned = self.sg.field_type_name(parent, name)
+        if returned is not None:
+            info = self._field_info(parent, name)
+            type_info = self.sg.types.get(returned)
+            if info is not None and info.cost is not None:
+                weight = info.cost
+            elif type_info is not None and type_info.cost is not None:
+                weight = type_info.cost
+            else:
+                weight = 1 if self.sg.is_composite(returned) else 0
+            explicit = info.list_size if info is not None else None
+            facts = _Facts(returned, weight, self._is_list(parent, name), explicit)
+        self._memo[key] = facts
+        return facts
+
     def _field(
         self, parent: str, fsel: FieldSel, variables: Mapping[str, Any], count: int | None
     ) -> int:
-        info = self._field_info(parent, fsel.name)
-        returned = self.sg.field_type_name(parent, fsel.name)
-        if returned is None:
+        facts = self._facts(parent, fsel.name)
+        if facts is None:
             return 0
-        type_info = self.sg.types.get(returned)
-        if info is not None and info.cost is not None:
-            weight = info.cost
-        elif type_info is not None and type_info.cost is not None:
-            weight = type_info.cost
-        else:
-            weight = 1 if self.sg.is_composite(returned) else 0
-        explicit = info.list_size if info is not None else None
+        explicit = facts.list_size
         list_size = explicit or IMPLICIT_LIST_SIZE
-        is_list = self._is_list(parent, fsel.name)
         size = self._size(parent, fsel, list_size, explicit is not None, variables)
         # The size is of the sized fields beneath (a connection's nodes and edges, when the
         # field is no list itself), else of the field.
-        to_children = bool(list_size.sized_fields) and (explicit is not None or not is_list)
+        to_children = bool(list_size.sized_fields) and (explicit is not None or not facts.is_list)
         sized = (list_size.sized_fields or (), size) if to_children and size is not None else None
-        inner = self._selections(returned, fsel.items, variables, sized) if fsel.items else 0
-        if not is_list:
+        inner = self._selections(facts.returned, fsel.items, variables, sized) if fsel.items else 0
+        if not facts.is_list:
             count = 1
         elif count is None:
             count = size if size is not None and not to_children else self._assumed(list_size)
-        return count * (weight + inner)
+        return count * (facts.weight + inner)
 
     def _assumed(self, list_size: ListSize) -> int:
         if list_size.assumed_size is not None:

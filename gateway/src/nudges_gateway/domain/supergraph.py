@@ -395,6 +395,8 @@ class Supergraph:
         """This supergraph as a request sees it: the fields of progressive overrides whose
         label is in ``active`` resolved by the graph taking them over, the others by the
         graph they come from."""
+        if not self.override_labels:
+            return self
         found = self._variants.get(active)
         if found is not None:
             return found

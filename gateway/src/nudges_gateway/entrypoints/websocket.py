@@ -49,7 +49,9 @@ class _Connection:
                 await self.send({"id": op_id, "type": "error", "payload": exc.errors})
                 return
             plan = ready.plan
-            if plan.kind != "subscription":
+            # A subscription whose root field the caller may not see has nothing to follow:
+            # it is answered once, null with the error.
+            if plan.kind != "subscription" or not plan.stages or not plan.stages[0].roots:
                 body = await gateway.run(ready, headers)
                 await self.send({"id": op_id, "type": "next", "payload": body})
                 await self.send({"id": op_id, "type": "complete"})

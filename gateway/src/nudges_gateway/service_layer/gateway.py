@@ -18,7 +18,7 @@ from prometheus_client import Counter, Histogram
 
 from nudges_gateway.domain.access import ANONYMOUS, Caller, PolicyRule, caller_of
 from nudges_gateway.domain.defer import deferred_fragments
-from nudges_gateway.domain.demand import DemandEstimator, SlicingArgumentMissing
+from nudges_gateway.domain.demand import SlicingArgumentMissing, estimator_for
 from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
 from nudges_gateway.domain.results import Json, Shaper
@@ -258,7 +258,7 @@ class Gateway:
         measure every subgraph also applies) is over the limit."""
         most = self.limits.max_cost
         plan = prepared.plan
-        estimator = DemandEstimator(supergraph, self.limits.default_list_size)
+        estimator = estimator_for(supergraph, self.limits.default_list_size)
         try:
             cost = estimator.cost(plan.kind, plan.root_type, plan.operation.items, coerced)
         except SlicingArgumentMissing as exc:
