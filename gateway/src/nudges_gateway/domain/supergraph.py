@@ -143,9 +143,9 @@ def _demands(
         if name == "authenticated":
             authenticated = True
         elif name == "requiresScopes":
-            scopes = _groups(directive, "scopes")
+            scopes = _groups(directive, "scopes") or None
         elif name == "policy":
-            policies = _groups(directive, "policies")
+            policies = _groups(directive, "policies") or None
         elif name == "cost":
             cost = _int(directive, "weight")
         elif name == "listSize":

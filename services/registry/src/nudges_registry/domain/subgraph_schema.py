@@ -304,9 +304,10 @@ def read_demand(what: str | None, directive: DirectiveNode, demands: Demands) ->
     if what == "authenticated":
         demands.authenticated = True
     elif what == "requiresScopes":
-        demands.scopes = all_of(demands.scopes, _alternatives(directive, "scopes"))
+        # A directive of that name without the spec's argument is not the spec's.
+        demands.scopes = all_of(demands.scopes, _alternatives(directive, "scopes") or None)
     elif what == "policy":
-        demands.policies = all_of(demands.policies, _alternatives(directive, "policies"))
+        demands.policies = all_of(demands.policies, _alternatives(directive, "policies") or None)
     elif what == "cost":
         demands.cost = _int_arg(directive, "weight")
     elif what == "listSize":
