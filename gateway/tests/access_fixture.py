@@ -14,6 +14,7 @@ ACCOUNTS = LINK + (
     "type Query {\n"
     "  me: Account @authenticated\n"
     "  account(id: ID!): Account\n"
+    "  accounts: [Account]\n"
     "  motd: String\n"
     "  secret: Secret\n"
     "  level: Level\n"
@@ -55,6 +56,7 @@ DATA: dict[str, dict[str, Any]] = {
         "Query": {
             "me": ACCOUNT,
             "account": ACCOUNT,
+            "accounts": [ACCOUNT, {**ACCOUNT, "id": "a2", "name": "Bob"}],
             "motd": "hello",
             "secret": "s3cr3t",
             "level": "HIGH",

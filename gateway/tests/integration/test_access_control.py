@@ -97,6 +97,22 @@ def test_an_anonymous_caller_gets_null_and_an_error_for_each_protected_field(
     assert "secret" not in sent
 
 
+def test_a_field_refused_in_a_list_has_one_error_at_its_path_in_the_operation(
+    setup: Setup,
+) -> None:
+    body = setup.ask("{ accounts { name email } }")
+    assert body["data"] == {
+        "accounts": [{"name": "Ada", "email": None}, {"name": "Bob", "email": None}]
+    }
+    assert body["errors"] == [
+        {
+            "message": "Unauthorized field or type",
+            "path": ["accounts", "@", "email"],
+            "extensions": {"code": UNAUTHORIZED},
+        }
+    ]
+
+
 def test_a_signed_in_caller_gets_what_its_scopes_allow(setup: Setup) -> None:
     token = setup.issuer.token("user-1", "client", scope="read:email")
     body = setup.ask("{ me { name email balance plan } level }", token)

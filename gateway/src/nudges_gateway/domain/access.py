@@ -146,11 +146,13 @@ class AccessRules:
         fields: Mapping[tuple[str, str], Access],
         possible_types: Callable[[str], tuple[str, ...]],
         field_type: Callable[[str, str], str | None],
+        list_depth: Callable[[str, str], int] = lambda _parent, _name: 0,
     ) -> None:
         self.types = {name: access for name, access in types.items() if access}
         self.fields = {key: access for key, access in fields.items() if access}
         self._possible = possible_types
         self._field_type = field_type
+        self._list_depth = list_depth
         self.policies: frozenset[str] = frozenset(
             name
             for access in (*self.types.values(), *self.fields.values())
@@ -196,40 +198,48 @@ class AccessRules:
 
     def restrict(
         self, root: str, items: tuple[Selection, ...], caller: Caller
-    ) -> tuple[tuple[Selection, ...], frozenset[int]]:
-        """``items`` without what ``caller`` may not see, and the ids of the fields taken out
-        (those of ``items``, for the response to answer them null with an error)."""
-        removed: set[int] = set()
-        kept = self._restrict(root, items, caller, removed)
-        return kept or (TYPENAME,), frozenset(removed)
+    ) -> tuple[tuple[Selection, ...], frozenset[int], tuple[tuple[str, ...], ...]]:
+        """``items`` without what ``caller`` may not see, the ids of the fields taken out
+        (those of ``items``, for the response to answer them null), and the paths of those
+        fields in the operation (response keys, ``@`` for each list level, as Apollo Router
+        reports them: one error each)."""
+        removed: dict[int, tuple[str, ...]] = {}
+        kept = self._restrict(root, items, caller, removed, ())
+        paths = tuple(dict.fromkeys(removed.values()))
+        return kept or (TYPENAME,), frozenset(removed), paths
 
     def _restrict(
-        self, parent: str, items: tuple[Selection, ...], caller: Caller, removed: set[int]
+        self,
+        parent: str,
+        items: tuple[Selection, ...],
+        caller: Caller,
+        removed: dict[int, tuple[str, ...]],
+        path: tuple[str, ...],
     ) -> tuple[Selection, ...]:
         kept: list[Selection] = []
         for item in items:
             if isinstance(item, FragmentSel):
                 condition = item.type_condition or parent
                 if not self.types.get(condition, Access()).allows(caller):
-                    removed.update(id(f) for f in iter_fields(item.items))
+                    for f in iter_fields(item.items):
+                        removed[id(f)] = (*path, f.key)
                     continue
-                inner = self._restrict(condition, item.items, caller, removed)
+                inner = self._restrict(condition, item.items, caller, removed, path)
                 if inner:
-                    kept.append(
-                        item if inner is item.items else FragmentSel(item.type_condition, inner)
-                    )
+                    kept.append(item if inner is item.items else replace(item, items=inner))
                 continue
             if item.name.startswith("__"):
                 kept.append(item)
                 continue
             if not self.field_access(parent, item.name).allows(caller):
-                removed.add(id(item))
+                removed[id(item)] = (*path, item.key)
                 continue
             returned = self._field_type(parent, item.name)
             if not item.items or returned is None:
                 kept.append(item)
                 continue
-            inner = self._restrict(returned, item.items, caller, removed)
+            below = (*path, item.key, *("@",) * self._list_depth(parent, item.name))
+            inner = self._restrict(returned, item.items, caller, removed, below)
             if not inner:
                 inner = (TYPENAME,)
             kept.append(item if inner is item.items else replace(item, items=inner))

@@ -107,14 +107,19 @@ class Prepared:
             self.guarded = bool(rules) and rules.guards(self.plan.root_type, operation.items)
         return self.guarded
 
-    def plan_for(self, supergraph: Supergraph, caller: Caller) -> tuple[Plan, frozenset[int]]:
-        """The plan to run for ``caller`` and the ids of the fields it may not see."""
+    def plan_for(
+        self, supergraph: Supergraph, caller: Caller
+    ) -> tuple[Plan, frozenset[int], tuple[tuple[str, ...], ...]]:
+        """The plan to run for ``caller``, the ids of the fields it may not see, and their
+        paths in the operation."""
         if not self.is_guarded(supergraph):
-            return self.plan, frozenset()
+            return self.plan, frozenset(), ()
         operation = self.plan.operation
-        items, removed = supergraph.access.restrict(self.plan.root_type, operation.items, caller)
+        items, removed, paths = supergraph.access.restrict(
+            self.plan.root_type, operation.items, caller
+        )
         if not removed:
-            return self.plan, removed
+            return self.plan, removed, paths
         plan = self.restricted.get(removed)
         if plan is None:
             try:
@@ -124,7 +129,7 @@ class Prepared:
             if len(self.restricted) >= RESTRICTED_PLANS:
                 self.restricted.pop(next(iter(self.restricted)))
             self.restricted[removed] = plan
-        return plan, removed
+        return plan, removed, paths
 
 
 def _graphql_errors(errors: list[GraphQLError], code: str) -> list[Json]:

@@ -20,7 +20,6 @@ from graphql import (
     is_leaf_type,
 )
 
-from nudges_gateway.domain.access import UNAUTHORIZED, UNAUTHORIZED_MESSAGE
 from nudges_gateway.domain.operation import FieldSel, FragmentSel, Selection
 from nudges_gateway.domain.plan import Fetch, PathStep
 from nudges_gateway.domain.supergraph import Supergraph
@@ -306,9 +305,11 @@ class Shaper:
     ) -> Any:
         key = fields[0].key
         if self.unauthorized and all(id(f) in self.unauthorized for f in fields):
-            self.add_error(UNAUTHORIZED_MESSAGE, path, code=UNAUTHORIZED)
-            value = None
-        elif key in obj:
+            # Null, its error given once for the operation's path (a non-null one nulls its
+            # parent without another error).
+            graphql_type = self.field_type(parent, fields[0].name)
+            return BUBBLE if isinstance(graphql_type, GraphQLNonNull) else None
+        if key in obj:
             value = obj[key]
         else:
             value = None

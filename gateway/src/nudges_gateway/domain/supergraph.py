@@ -18,6 +18,7 @@ from graphql import (
     EnumValueNode,
     GraphQLDeferDirective,
     GraphQLError,
+    GraphQLList,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
@@ -427,7 +428,21 @@ class Supergraph:
             },
             self.possible_types,
             self.field_type_name,
+            self.field_list_depth,
         )
+
+    def field_list_depth(self, parent: str, name: str) -> int:
+        """How many lists ``parent.name`` nests its values in (``[[T]]``: 2)."""
+        for candidate in (parent, *self.possible_types(parent)):
+            fields = getattr(self.schema.get_type(candidate), "fields", None)
+            if fields and name in fields:
+                depth = 0
+                graphql_type: Any = fields[name].type
+                while hasattr(graphql_type, "of_type"):
+                    depth += isinstance(graphql_type, GraphQLList)
+                    graphql_type = graphql_type.of_type
+                return depth
+        return 0
 
     def field_type_name(self, parent: str, name: str) -> str | None:
         """The named type ``parent.name`` returns (on an abstract parent, the field of one of

@@ -16,7 +16,14 @@ from graphql import GraphQLError, execute_sync
 from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
 
-from nudges_gateway.domain.access import ANONYMOUS, Caller, PolicyRule, caller_of
+from nudges_gateway.domain.access import (
+    ANONYMOUS,
+    UNAUTHORIZED,
+    UNAUTHORIZED_MESSAGE,
+    Caller,
+    PolicyRule,
+    caller_of,
+)
 from nudges_gateway.domain.defer import deferred_fragments
 from nudges_gateway.domain.demand import SlicingArgumentMissing, estimator_for
 from nudges_gateway.domain.plan import Plan
@@ -114,6 +121,8 @@ class Ready:
     #: (``unauthorized``: their ids, answered null with an error).
     plan: Plan
     unauthorized: frozenset[int] = frozenset()
+    #: Where the fields taken out are in the operation (one error each).
+    unauthorized_paths: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass
@@ -212,7 +221,9 @@ class Gateway:
         supergraph = ready.supergraph
         if ready.prepared.is_guarded(supergraph):
             caller = await self.access.caller(headers, supergraph.access.policies)
-            ready.plan, ready.unauthorized = ready.prepared.plan_for(supergraph, caller)
+            ready.plan, ready.unauthorized, ready.unauthorized_paths = ready.prepared.plan_for(
+                supergraph, caller
+            )
         return ready
 
     def ready(
@@ -348,6 +359,14 @@ class Gateway:
             plan, supergraph, ready.variables, self.fetch, headers, ready.coerced
         )
         await execution.run(root_data)
+        execution.errors[:0] = [
+            {
+                "message": UNAUTHORIZED_MESSAGE,
+                "path": list(path),
+                "extensions": {"code": UNAUTHORIZED},
+            }
+            for path in ready.unauthorized_paths
+        ]
         introspection = self.introspect(ready, execution.errors) if root_data is None else None
         shaper = Shaper(supergraph, ready.coerced, execution.errors, ready.unauthorized)
         asked = ready.prepared.plan.operation.items
