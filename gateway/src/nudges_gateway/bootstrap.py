@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from nudges_gateway.adapters.sessions import SessionResolver
 from nudges_gateway.adapters.subgraph_http import SubgraphHttp
+from nudges_gateway.domain.access import PolicyRule
 from nudges_gateway.domain.prepare import Limits
-from nudges_gateway.service_layer.gateway import Gateway, PersistedQueries
+from nudges_gateway.service_layer.gateway import AccessControl, Gateway, PersistedQueries
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
 from nudges_gateway.settings import GatewaySettings
+from nudges_kit.auth import JwtVerifier
 from nudges_kit.warpcache import WarpCacheClient
 
 
@@ -31,6 +33,20 @@ def limits_of(settings: GatewaySettings) -> Limits:
         max_query_bytes=settings.max_query_bytes,
         introspection=settings.introspection,
     )
+
+
+def access_control(settings: GatewaySettings) -> AccessControl:
+    verifier = JwtVerifier(
+        settings.jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        refetch_seconds=settings.jwks_refetch_seconds,
+    )
+    policies = {
+        name: PolicyRule(rule.claim, tuple(rule.any_of), rule.equals)
+        for name, rule in settings.authorization_policies.items()
+    }
+    return AccessControl(verifier, settings.authorization_scope_claim, policies)
 
 
 def bootstrap(settings: GatewaySettings) -> Components:
@@ -59,5 +75,6 @@ def bootstrap(settings: GatewaySettings) -> Components:
         limits_of(settings),
         settings.operation_timeout_seconds,
         PersistedQueries(settings.apq_cache_size),
+        access_control(settings),
     )
     return Components(holder, http, cache, sessions, gateway)

@@ -5,12 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from nudges_kit.settings import NudgesSettings
 
 #: Where ``make web-deps`` builds the GraphiQL page (gateway/graphiql), beside this package.
 GRAPHIQL_HTML = Path(__file__).resolve().parents[2] / "graphiql" / "dist" / "index.html"
+
+
+class PolicySetting(BaseModel):
+    """A named policy of ``@policy``: holds when the token's ``claim`` (a dotted path) has
+    one of ``any_of`` (a value, a list, or a space-separated string), or equals ``equals``."""
+
+    claim: str
+    any_of: list[Any] = []
+    equals: Any = None
 
 
 class GatewaySettings(NudgesSettings):
@@ -76,6 +85,15 @@ class GatewaySettings(NudgesSettings):
     websocket_origins: list[str] = [
         f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (5173, 5174)
     ]
+
+    #: Access control (``@authenticated``, ``@requiresScopes``, ``@policy`` of the supergraph):
+    #: the caller's JWT is verified with the keys at ``jwks_url`` (issuer ``jwt_issuer``,
+    #: audience ``jwt_audience``); its scopes are in this claim (a space-separated string or
+    #: a list).
+    authorization_scope_claim: str = "scope"
+    #: Named policies (JSON: ``{"finance": {"claim": "roles", "any_of": ["admin"]}}``). Besides
+    #: these, ``role:<role>`` holds for a token granting that role; any other name, for no one.
+    authorization_policies: dict[str, PolicySetting] = {}
 
     @model_validator(mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
     print_ast,
 )
@@ -72,11 +73,23 @@ class FieldSel:
 
 
 @dataclass(frozen=True, slots=True)
+class Defer:
+    """``@defer`` on a fragment: its label, and the variable deciding it (None: always)."""
+
+    label: str | None = None
+    variable: str | None = None
+
+    def holds(self, variables: Mapping[str, Any]) -> bool:
+        return self.variable is None or bool(variables.get(self.variable, True))
+
+
+@dataclass(frozen=True, slots=True)
 class FragmentSel:
     """An inline fragment (named ones are expanded into these); None: no type condition."""
 
     type_condition: str | None
     items: tuple[Selection, ...]
+    defer: Defer | None = None
 
 
 Selection = FieldSel | FragmentSel
@@ -117,6 +130,25 @@ def _conditions(directives: tuple[DirectiveNode, ...] | None) -> tuple[Condition
     return tuple(found)
 
 
+def _defer(directives: tuple[DirectiveNode, ...] | None) -> Defer | None:
+    """``@defer`` among ``directives`` (None: absent, or ``if: false``)."""
+    for directive in directives or ():
+        if directive.name.value != "defer":
+            continue
+        label: str | None = None
+        variable: str | None = None
+        for arg in directive.arguments or ():
+            if arg.name.value == "label" and isinstance(arg.value, StringValueNode):
+                label = arg.value.value
+            elif arg.name.value == "if":
+                if isinstance(arg.value, BooleanValueNode) and not arg.value.value:
+                    return None
+                if isinstance(arg.value, VariableNode):
+                    variable = arg.value.name.value
+        return Defer(label, variable)
+    return None
+
+
 def args_text(arguments: tuple[ArgumentNode, ...] | None) -> str:
     if not arguments:
         return ""
@@ -154,13 +186,15 @@ def normalize(
         elif isinstance(node, InlineFragmentNode):
             condition = node.type_condition.name.value if node.type_condition else None
             items = normalize(node.selection_set, fragments, inherited + conditions)
-            result.append(FragmentSel(condition, items))
+            result.append(FragmentSel(condition, items, _defer(node.directives)))
         elif isinstance(node, FragmentSpreadNode):
             fragment = fragments.get(node.name.value)
             if fragment is None:
                 continue
             items = normalize(fragment.selection_set, fragments, inherited + conditions)
-            result.append(FragmentSel(fragment.type_condition.name.value, items))
+            result.append(
+                FragmentSel(fragment.type_condition.name.value, items, _defer(node.directives))
+            )
     return tuple(result)
 
 

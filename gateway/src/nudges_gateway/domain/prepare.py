@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
@@ -25,6 +25,8 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from nudges_gateway.domain.access import TYPENAME, Caller
+from nudges_gateway.domain.defer import without
 from nudges_gateway.domain.operation import (
     FieldSel,
     Selection,
@@ -38,6 +40,8 @@ from nudges_gateway.domain.supergraph import Supergraph
 from nudges_kit.graphql_limits import CONNECTION_LISTS
 
 Json = dict[str, Any]
+#: Plans kept per operation for callers who may not see all of it.
+RESTRICTED_PLANS = 16
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,58 @@ class Prepared:
     #: The client's document restricted to ``__schema``/``__type`` root fields, if any.
     introspection: DocumentNode | None = None
     variable_types: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether a field it asks requires some access (None: not known yet).
+    guarded: bool | None = None
+    #: Plans of the operation without fields some callers may not see, by those fields' ids.
+    restricted: dict[frozenset[int], Plan] = field(default_factory=dict)
+    #: Plans of the operation's initial part (without its deferred fragments), by their ids.
+    initial: dict[frozenset[int], Plan] = field(default_factory=dict)
+
+    def initial_plan(self, supergraph: Supergraph, deferred: frozenset[int]) -> Plan:
+        """The plan of what the operation does not defer (``deferred``: fragment ids)."""
+        plan = self.initial.get(deferred)
+        if plan is None:
+            operation = self.plan.operation
+            items = without(operation.items, deferred) or (TYPENAME,)
+            try:
+                plan = build_plan(supergraph, replace(operation, items=items))
+            except PlanningError as exc:
+                raise RequestError.of("QUERY_PLANNING_FAILED", str(exc)) from None
+            if len(self.initial) >= RESTRICTED_PLANS:
+                self.initial.pop(next(iter(self.initial)))
+            self.initial[deferred] = plan
+        return plan
+
+    def is_guarded(self, supergraph: Supergraph) -> bool:
+        if self.guarded is None:
+            rules = supergraph.access
+            operation = self.plan.operation
+            self.guarded = bool(rules) and rules.guards(self.plan.root_type, operation.items)
+        return self.guarded
+
+    def plan_for(
+        self, supergraph: Supergraph, caller: Caller
+    ) -> tuple[Plan, frozenset[int], tuple[tuple[str, ...], ...]]:
+        """The plan to run for ``caller``, the ids of the fields it may not see, and their
+        paths in the operation."""
+        if not self.is_guarded(supergraph):
+            return self.plan, frozenset(), ()
+        operation = self.plan.operation
+        items, removed, paths = supergraph.access.restrict(
+            self.plan.root_type, operation.items, caller
+        )
+        if not removed:
+            return self.plan, removed, paths
+        plan = self.restricted.get(removed)
+        if plan is None:
+            try:
+                plan = build_plan(supergraph, replace(operation, items=items))
+            except PlanningError as exc:
+                raise RequestError.of("QUERY_PLANNING_FAILED", str(exc)) from None
+            if len(self.restricted) >= RESTRICTED_PLANS:
+                self.restricted.pop(next(iter(self.restricted)))
+            self.restricted[removed] = plan
+        return plan, removed, paths
 
 
 def _graphql_errors(errors: list[GraphQLError], code: str) -> list[Json]:
@@ -122,7 +178,7 @@ def prepare(
     rules = list(specified_rules)
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    problems = validate(supergraph.api_schema, document, rules)
+    problems = validate(supergraph.operation_schema, document, rules)
     if problems:
         raise RequestError(_graphql_errors(problems, "GRAPHQL_VALIDATION_FAILED"))
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -235,23 +291,33 @@ def _unwrap(graphql_type: GraphQLOutputType) -> tuple[str, bool]:
 
 
 class PlanCache:
-    """The last ``size`` prepared operations (and refusals), per (document, operation)."""
+    """The last ``size`` prepared operations (and refusals), per (document, operation, labels
+    of the progressive overrides taken over)."""
 
     def __init__(self, size: int = 1000) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, str | None], Prepared | RequestError] = OrderedDict()
+        self._entries: OrderedDict[
+            tuple[str, str | None, frozenset[str]], Prepared | RequestError
+        ] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def get_or_prepare(
-        self, supergraph: Supergraph, query: str, operation_name: str | None, limits: Limits
+        self,
+        supergraph: Supergraph,
+        query: str,
+        operation_name: str | None,
+        limits: Limits,
+        overrides: frozenset[str] = frozenset(),
     ) -> Prepared:
-        key = (query, operation_name)
+        """The operation prepared on ``supergraph`` (seen with the progressive overrides of
+        the labels ``overrides``)."""
+        key = (query, operation_name, overrides)
         found = self._entries.get(key)
         if found is None:
             self.misses += 1
             try:
-                found = prepare(supergraph, query, operation_name, limits)
+                found = prepare(supergraph.with_overrides(overrides), query, operation_name, limits)
             except RequestError as exc:
                 found = exc
             self._entries[key] = found

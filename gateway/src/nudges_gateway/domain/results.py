@@ -213,10 +213,21 @@ class Shaper:
         supergraph: Supergraph,
         variables: Mapping[str, Any],
         errors: list[Json],
+        unauthorized: frozenset[int] = frozenset(),
+        deferred: frozenset[int] = frozenset(),
+        record_deferred: bool = False,
     ) -> None:
         self.sg = supergraph
         self.variables = variables
         self.errors = errors
+        #: The ids of the client's fields taken out of the operation by access control.
+        self.unauthorized = unauthorized
+        #: The ids of the fragments the client deferred: left out of the response, or (with
+        #: ``record_deferred``) shaped and also noted in ``incremental`` with their path.
+        self.deferred = deferred
+        self.record_deferred = record_deferred
+        self.incremental: list[Json] = []
+        self._noting: list[FragmentSel] | None = None
         self._reported: set[int] = set()
         self._types: dict[tuple[str, str], GraphQLOutputType] = {}
 
@@ -225,7 +236,10 @@ class Shaper:
     ) -> Json | None:
         """The ``data`` of the response (None when a non-null root field is null)."""
         result: Json = {}
-        for key, fields in self.collect(items, root).items():
+        noted = self._start_noting()
+        grouped = self.collect(items, root)
+        self._noting = None
+        for key, fields in grouped.items():
             name = fields[0].name
             if name == "__typename":
                 result[key] = root
@@ -236,7 +250,25 @@ class Shaper:
                 if value is BUBBLE:
                     return None
                 result[key] = value
+        self._note(noted, root, result, [])
         return result
+
+    def _start_noting(self) -> list[FragmentSel]:
+        noted: list[FragmentSel] = []
+        if self.record_deferred and self.deferred:
+            self._noting = noted
+        return noted
+
+    def _note(
+        self, noted: list[FragmentSel], runtime: str, result: Json, path: list[str | int]
+    ) -> None:
+        """The deferred fragments applying to ``result`` (at ``path``), as incremental parts."""
+        for fragment in noted:
+            keys = self.collect(fragment.items, runtime)
+            part: Json = {"data": {k: result[k] for k in keys if k in result}, "path": path}
+            if fragment.defer is not None and fragment.defer.label is not None:
+                part["label"] = fragment.defer.label
+            self.incremental.append(part)
 
     def collect(self, items: tuple[Selection, ...], runtime: str) -> dict[str, list[FieldSel]]:
         grouped: dict[str, list[FieldSel]] = {}
@@ -253,6 +285,11 @@ class Shaper:
             elif isinstance(item, FragmentSel) and (
                 item.type_condition is None or self.sg.applies(item.type_condition, runtime)
             ):
+                if self.deferred and id(item) in self.deferred:
+                    if not self.record_deferred:
+                        continue
+                    if self._noting is not None:
+                        self._noting.append(item)
                 self._collect(item.items, runtime, grouped)
 
     def field_type(self, parent: str, name: str) -> GraphQLOutputType:
@@ -267,6 +304,11 @@ class Shaper:
         self, parent: str, fields: list[FieldSel], obj: Json, path: list[str | int]
     ) -> Any:
         key = fields[0].key
+        if self.unauthorized and all(id(f) in self.unauthorized for f in fields):
+            # Null, its error given once for the operation's path (a non-null one nulls its
+            # parent without another error).
+            graphql_type = self.field_type(parent, fields[0].name)
+            return BUBBLE if isinstance(graphql_type, GraphQLNonNull) else None
         if key in obj:
             value = obj[key]
         else:
@@ -315,7 +357,10 @@ class Shaper:
         for fsel in fields:
             selections += fsel.items
         result: Json = {}
-        for key, subfields in self.collect(selections, runtime).items():
+        noted = self._start_noting()
+        grouped = self.collect(selections, runtime)
+        self._noting = None
+        for key, subfields in grouped.items():
             if subfields[0].name == "__typename":
                 result[key] = runtime
                 continue
@@ -323,6 +368,8 @@ class Shaper:
             if done is BUBBLE:
                 return None
             result[key] = done
+        if noted:
+            self._note(noted, runtime, result, path)
         return result
 
     # --- errors ----------------------------------------------------------------------------

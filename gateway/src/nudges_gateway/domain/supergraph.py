@@ -5,8 +5,10 @@ clients see (everything ``@inaccessible`` removed)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import copy
+import functools
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from graphql import (
     BooleanValueNode,
@@ -14,10 +16,14 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumValueNode,
+    GraphQLDeferDirective,
     GraphQLError,
+    GraphQLList,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
+    IntValueNode,
+    ListValueNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
     SchemaDefinitionNode,
@@ -29,6 +35,7 @@ from graphql import (
     validate_schema,
 )
 
+from nudges_gateway.domain.access import Access, AccessRules
 from nudges_kit.federation_api import api_document
 
 Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
@@ -49,6 +56,16 @@ class Graph:
     url: str
 
 
+@dataclass(frozen=True)
+class ListSize:
+    """``@listSize`` of a field: how many items it returns, for the cost estimate."""
+
+    assumed_size: int | None = None
+    slicing_arguments: tuple[str, ...] | None = None
+    sized_fields: tuple[str, ...] | None = None
+    require_one_slicing_argument: bool = True
+
+
 @dataclass
 class FieldInfo:
     """Where a field is resolved."""
@@ -58,6 +75,16 @@ class FieldInfo:
     external_in: frozenset[str] = frozenset()
     requires: dict[str, str] = field(default_factory=dict)
     provides: dict[str, str] = field(default_factory=dict)
+    #: ``@authenticated``/``@requiresScopes``/``@policy`` of the field.
+    access: Access = field(default_factory=Access)
+    #: ``@cost(weight:)`` and ``@listSize`` of the field.
+    cost: int | None = None
+    list_size: ListSize | None = None
+    #: A progressive override (``@override(from:, label:)``): the label, and the graphs
+    #: taking the field over and giving it up; which resolves it is decided per request.
+    override_label: str | None = None
+    override_to: str | None = None
+    override_from: str | None = None
 
 
 @dataclass
@@ -74,6 +101,75 @@ class TypeInfo:
     implements: dict[str, set[str]] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)
     union_members: tuple[str, ...] = ()
+    access: Access = field(default_factory=Access)
+    cost: int | None = None
+
+
+def _groups(directive: DirectiveNode, name: str) -> tuple[frozenset[str], ...]:
+    found: list[frozenset[str]] = []
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, ListValueNode):
+            for group in arg.value.values:
+                inner = group.values if isinstance(group, ListValueNode) else (group,)
+                found.append(frozenset(v.value for v in inner if isinstance(v, StringValueNode)))
+    return tuple(found)
+
+
+def _strings(directive: DirectiveNode, name: str) -> tuple[str, ...] | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name:
+            values = arg.value.values if isinstance(arg.value, ListValueNode) else (arg.value,)
+            return tuple(v.value for v in values if isinstance(v, StringValueNode))
+    return None
+
+
+def _int(directive: DirectiveNode, name: str) -> int | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, IntValueNode):
+            return int(arg.value.value)
+    return None
+
+
+def _demands(
+    directives: tuple[DirectiveNode, ...] | None,
+) -> tuple[Access, int | None, ListSize | None]:
+    """What the access- and demand-control directives among ``directives`` say."""
+    authenticated = False
+    scopes: tuple[frozenset[str], ...] | None = None
+    policies: tuple[frozenset[str], ...] | None = None
+    cost: int | None = None
+    list_size: ListSize | None = None
+    for directive in directives or ():
+        name = directive.name.value
+        if name == "authenticated":
+            authenticated = True
+        elif name == "requiresScopes":
+            scopes = _groups(directive, "scopes") or None
+        elif name == "policy":
+            policies = _groups(directive, "policies") or None
+        elif name == "cost":
+            cost = _int(directive, "weight")
+        elif name == "listSize":
+            one = _arg(directive, "requireOneSlicingArgument")
+            list_size = ListSize(
+                _int(directive, "assumedSize"),
+                _strings(directive, "slicingArguments"),
+                _strings(directive, "sizedFields"),
+                one is not False,
+            )
+    return Access(authenticated, scopes, policies), cost, list_size
+
+
+def _percent(label: str) -> float | None:
+    """N of a ``percent(N)`` label (0 to 100, decimals allowed), None for another label."""
+    text = label.strip()
+    if not (text.startswith("percent(") and text.endswith(")")):
+        return None
+    try:
+        value = float(text[len("percent(") : -1])
+    except ValueError:
+        return None
+    return value if 0 <= value <= 100 else None
 
 
 def _arg(directive: DirectiveNode, name: str) -> str | bool | None:
@@ -128,6 +224,7 @@ class Supergraph:
             ):
                 self.types[d.name.value] = self._type_info(d, by_enum)
         self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._variants: dict[frozenset[str], Supergraph] = {}
         self._implementations: dict[str, list[str]] = {}
         for info in self.types.values():
             for iface in info.interfaces:
@@ -216,6 +313,7 @@ class Supergraph:
             implements=implements,
             members=members,
         )
+        info.access, info.cost, _ = _demands(d.directives)
         if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
             info.interfaces = tuple(i.name.value for i in d.interfaces or ())
             for f in d.fields or ():
@@ -234,11 +332,12 @@ class Supergraph:
         by_enum: dict[str, Graph],
     ) -> FieldInfo:
         joins = [d for d in directives or () if d.name.value == f"{self.join}__field"]
+        access, cost, list_size = _demands(directives)
         if not joins:
-            return FieldInfo(name, parent.graphs)
+            return FieldInfo(name, parent.graphs, access=access, cost=cost, list_size=list_size)
         resolvers: list[str] = []
         external: set[str] = set()
-        info = FieldInfo(name, ())
+        info = FieldInfo(name, (), access=access, cost=cost, list_size=list_size)
         for join in joins:
             graph_enum = _arg(join, "graph")
             graph = by_enum.get(str(graph_enum)) if graph_enum is not None else None
@@ -249,6 +348,13 @@ class Supergraph:
                 info.requires[graph.name] = requires
             if isinstance(provides, str):
                 info.provides[graph.name] = provides
+            label = _arg(join, "overrideLabel")
+            if isinstance(label, str):
+                info.override_label = label
+                overridden = _arg(join, "override")
+                if isinstance(overridden, str):
+                    info.override_to = graph.name
+                    info.override_from = overridden
             if _arg(join, "external") is True:
                 external.add(graph.name)
             elif _arg(join, "usedOverridden") is True:
@@ -258,6 +364,97 @@ class Supergraph:
         info.resolvers = tuple(resolvers)
         info.external_in = frozenset(external)
         return info
+
+    @functools.cached_property
+    def operation_schema(self) -> GraphQLSchema:
+        """The API schema with ``@defer``: operations are validated against it (introspection
+        answers from the API schema as composed)."""
+        api = self.api_schema
+        if api.get_directive("defer") is not None:
+            return api
+        return GraphQLSchema(
+            query=api.query_type,
+            mutation=api.mutation_type,
+            subscription=api.subscription_type,
+            types=list(api.type_map.values()),
+            directives=[*api.directives, GraphQLDeferDirective],
+            description=api.description,
+        )
+
+    @functools.cached_property
+    def override_labels(self) -> dict[str, float | None]:
+        """The labels of progressive overrides, with the percentage of requests each takes
+        over (``percent(N)``; None for other labels, which no request takes over)."""
+        labels: dict[str, float | None] = {}
+        for info in self.types.values():
+            for f in info.fields.values():
+                if f.override_label is not None and f.override_to is not None:
+                    labels[f.override_label] = _percent(f.override_label)
+        return labels
+
+    def with_overrides(self, active: frozenset[str]) -> Supergraph:
+        """This supergraph as a request sees it: the fields of progressive overrides whose
+        label is in ``active`` resolved by the graph taking them over, the others by the
+        graph they come from."""
+        if not self.override_labels:
+            return self
+        found = self._variants.get(active)
+        if found is not None:
+            return found
+        variant = copy.copy(self)
+        variant.types = dict(self.types)
+        for name, info in self.types.items():
+            changed: dict[str, FieldInfo] = {}
+            for fname, f in info.fields.items():
+                if f.override_label is None or f.override_to is None:
+                    continue
+                dropped = f.override_from if f.override_label in active else f.override_to
+                changed[fname] = replace(f, resolvers=tuple(g for g in f.resolvers if g != dropped))
+            if changed:
+                variant.types[name] = replace(info, fields={**info.fields, **changed})
+        variant._variants = {}
+        self._variants[active] = variant
+        return variant
+
+    @functools.cached_property
+    def access(self) -> AccessRules:
+        """What each type and field requires of the caller."""
+        return AccessRules(
+            {name: info.access for name, info in self.types.items()},
+            {
+                (name, fname): f.access
+                for name, info in self.types.items()
+                for fname, f in info.fields.items()
+            },
+            self.possible_types,
+            self.field_type_name,
+            self.field_list_depth,
+        )
+
+    def field_list_depth(self, parent: str, name: str) -> int:
+        """How many lists ``parent.name`` nests its values in (``[[T]]``: 2)."""
+        for candidate in (parent, *self.possible_types(parent)):
+            fields = getattr(self.schema.get_type(candidate), "fields", None)
+            if fields and name in fields:
+                depth = 0
+                graphql_type: Any = fields[name].type
+                while hasattr(graphql_type, "of_type"):
+                    depth += isinstance(graphql_type, GraphQLList)
+                    graphql_type = graphql_type.of_type
+                return depth
+        return 0
+
+    def field_type_name(self, parent: str, name: str) -> str | None:
+        """The named type ``parent.name`` returns (on an abstract parent, the field of one of
+        its possible types), None when there is no such field."""
+        for candidate in (parent, *self.possible_types(parent)):
+            fields = getattr(self.schema.get_type(candidate), "fields", None)
+            if fields and name in fields:
+                graphql_type: Any = fields[name].type
+                while hasattr(graphql_type, "of_type"):
+                    graphql_type = graphql_type.of_type
+                return str(graphql_type.name)
+        return None
 
     # --- questions the planner asks ------------------------------------------------------
 

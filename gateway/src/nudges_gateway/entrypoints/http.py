@@ -30,7 +30,7 @@ from nudges_gateway.domain.prepare import RequestError
 from nudges_gateway.domain.supergraph import InvalidSupergraph
 from nudges_gateway.entrypoints.graphiql import GraphiQLPage, wants_html
 from nudges_gateway.entrypoints.websocket import serve_graphql_ws
-from nudges_gateway.service_layer.gateway import GraphQLRequest
+from nudges_gateway.service_layer.gateway import GraphQLRequest, Incremental
 from nudges_gateway.settings import GatewaySettings
 from nudges_kit.access_log import log_request
 from nudges_kit.body_limit import RequestBodyTooLarge, parse_length, read_body, too_large_response
@@ -53,11 +53,16 @@ READ_HEADERS = frozenset(
         b"cookie",
         b"traceparent",
         b"tracestate",
+        b"x-request-id",
         b"accept",
         QUERY_PLAN_HEADER.encode(),
     )
 )
 JSON_TYPES = ("application/json", "application/graphql-response+json")
+#: An answer in parts (``@defer``), to clients that accept ``multipart/mixed``.
+MULTIPART_TYPE = b'multipart/mixed;boundary="graphql";deferSpec=20220824'
+PART_HEAD = b"\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+MULTIPART_END = b"\r\n--graphql--\r\n"
 
 
 def _error(code: str, message: str) -> Json:
@@ -97,14 +102,17 @@ async def forwarded_headers(
     headers: Mapping[str, str],
     cookies: Mapping[str, str],
 ) -> dict[str, str]:
-    """What the subgraphs receive: the caller's JWT and the trace context (raises
-    :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
+    """What the subgraphs receive: the caller's JWT, the trace context and the request's
+    ``X-Request-Id`` (raises :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
     jwt = await components.sessions.jwt_for(
         bearer_of(headers), cookies.get(settings.session_cookie)
     )
     forwarded = trace_headers(headers)
     if jwt:
         forwarded["authorization"] = f"Bearer {jwt}"
+    request_id = headers.get("x-request-id", "").strip()
+    if request_id:
+        forwarded["x-request-id"] = request_id
     return forwarded
 
 
@@ -164,6 +172,9 @@ class GatewayApp:
         except Exception:
             log.exception("GraphQL request failed")
             status, body = 500, INTERNAL_BODY
+        if isinstance(body, Incremental):
+            await self.send_parts(send, body)
+            return status
         payload = orjson.dumps(body)
         await send(
             {
@@ -177,6 +188,22 @@ class GatewayApp:
         )
         await send({"type": "http.response.body", "body": payload})
         return status
+
+    @staticmethod
+    async def send_parts(send: Send, body: Incremental) -> None:
+        """Send each part of an incremental answer as it comes (``multipart/mixed``, the
+        format of Apollo Router's ``deferSpec=20220824``)."""
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", MULTIPART_TYPE)],
+            }
+        )
+        async for part in body.parts:
+            chunk = PART_HEAD + orjson.dumps(part)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": MULTIPART_END})
 
     async def too_large(self, send: Send) -> None:
         """Answer 413 and close the connection (the rest of the body is never read)."""
@@ -253,7 +280,8 @@ class GatewayApp:
                 *(self.one(item, forwarded, allowed, expose_plan) for item in body)
             )
             return 200, [result for _, result in results]
-        return await self.one(body, forwarded, allowed, expose_plan)
+        incremental = "multipart/mixed" in headers.get("accept", "").lower()
+        return await self.one(body, forwarded, allowed, expose_plan, incremental)
 
     async def one(
         self,
@@ -261,13 +289,14 @@ class GatewayApp:
         headers: Mapping[str, str],
         allowed: tuple[str, ...],
         expose_plan: bool = False,
-    ) -> tuple[int, Json]:
+        incremental: bool = False,
+    ) -> tuple[int, Json | Incremental]:
         try:
             graphql_request = GraphQLRequest.of(body)
         except RequestError as exc:
             return exc.status, {"errors": exc.errors}
         return await self.components.gateway.execute(
-            graphql_request, headers, allowed, expose_plan=expose_plan
+            graphql_request, headers, allowed, expose_plan=expose_plan, incremental=incremental
         )
 
 

@@ -42,14 +42,16 @@ class _Connection:
         gateway = self.components.gateway
         try:
             try:
-                ready = gateway.ready(
-                    GraphQLRequest.of(payload), ("query", "mutation", "subscription")
+                ready = await gateway.ready_for(
+                    GraphQLRequest.of(payload), ("query", "mutation", "subscription"), headers
                 )
             except RequestError as exc:
                 await self.send({"id": op_id, "type": "error", "payload": exc.errors})
                 return
-            plan = ready.prepared.plan
-            if plan.kind != "subscription":
+            plan = ready.plan
+            # A subscription whose root field the caller may not see has nothing to follow:
+            # it is answered once, null with the error.
+            if plan.kind != "subscription" or not plan.stages or not plan.stages[0].roots:
                 body = await gateway.run(ready, headers)
                 await self.send({"id": op_id, "type": "next", "payload": body})
                 await self.send({"id": op_id, "type": "complete"})

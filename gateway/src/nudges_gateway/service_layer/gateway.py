@@ -5,21 +5,35 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError, execute_sync
 from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
 
+from nudges_gateway.domain.access import (
+    ANONYMOUS,
+    UNAUTHORIZED,
+    UNAUTHORIZED_MESSAGE,
+    Caller,
+    PolicyRule,
+    caller_of,
+)
+from nudges_gateway.domain.defer import deferred_fragments
+from nudges_gateway.domain.demand import SlicingArgumentMissing, estimator_for
+from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
 from nudges_gateway.domain.results import Json, Shaper
+from nudges_gateway.domain.supergraph import Supergraph
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
 from nudges_gateway.service_layer.metrics import count_request, refused_operation
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
+from nudges_kit.auth import InvalidToken, JwtVerifier
 from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -99,9 +113,85 @@ class Ready:
     """A request ready to execute on one schema state."""
 
     state: SchemaState
+    #: The supergraph as this request sees it (its progressive overrides decided).
+    supergraph: Supergraph
     prepared: Prepared
     variables: dict[str, Any]
     coerced: dict[str, Any]
+    #: The plan to run: the prepared one, or one without the fields the caller may not see
+    #: (``unauthorized``: their ids, answered null with an error).
+    plan: Plan
+    unauthorized: frozenset[int] = frozenset()
+    #: Where the fields taken out are in the operation (one error each).
+    unauthorized_paths: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass
+class Incremental:
+    """A response delivered in parts (``@defer``): the initial part, then the deferred ones."""
+
+    parts: AsyncIterator[Json]
+
+
+@dataclass
+class AccessControl:
+    """How the gateway tells who calls, for ``@authenticated``, ``@requiresScopes`` and
+    ``@policy``: the verifier of the caller's JWT, the claim holding its scopes, and the
+    named policies."""
+
+    verifier: JwtVerifier | None = None
+    scope_claim: str = "scope"
+    policies: Mapping[str, PolicyRule] = field(default_factory=dict)
+
+    async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
+        """The caller of a request whose forwarded ``headers`` are these: anonymous without
+        a token, or with one that does not verify (the subgraphs refuse it themselves)."""
+        token = bearer_token(headers)
+        if token is None or self.verifier is None:
+            return ANONYMOUS
+        try:
+            principal = await self.verifier.verify(token)
+        except InvalidToken as exc:
+            log.info("token not accepted for access control", reason=str(exc))
+            return ANONYMOUS
+        return caller_of(
+            principal.claims, policies_used, self.policies, self.scope_claim, principal.roles
+        )
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """What identifies a request: its ``X-Request-Id``, else the trace id of its
+    ``traceparent`` (None: neither)."""
+    given = headers.get("x-request-id", "").strip()
+    if given:
+        return given
+    parts = headers.get("traceparent", "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+def roll(request_id: str, label: str) -> float:
+    """A number in [0, 100) drawn from the request id and the label: the same request always
+    draws the same for one label."""
+    digest = hashlib.sha256(f"{request_id}\x00{label}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 100
+
+
+def taken_over(labels: Mapping[str, float | None], request_id: str | None) -> frozenset[str]:
+    """The labels of progressive overrides (``percent(N)``) this request sees taken over:
+    each with a chance of N%, decided by the request id (without one, at random)."""
+    if not labels:
+        return frozenset()
+    rid = request_id or secrets.token_hex(16)
+    return frozenset(
+        label
+        for label, percent in labels.items()
+        if percent is not None and roll(rid, label) < percent
+    )
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class Gateway:
@@ -114,21 +204,42 @@ class Gateway:
         limits: Limits,
         operation_timeout: float = 30.0,
         apq: PersistedQueries | None = None,
+        access: AccessControl | None = None,
     ) -> None:
         self.holder = holder
         self.fetch = fetch
         self.limits = limits
         self.operation_timeout = operation_timeout
         self.apq = apq or PersistedQueries()
+        self.access = access or AccessControl()
 
-    def ready(self, request: GraphQLRequest, allowed: tuple[str, ...]) -> Ready:
-        """Plan ``request`` on the current supergraph (raises :class:`RequestError`)."""
+    async def ready_for(
+        self, request: GraphQLRequest, allowed: tuple[str, ...], headers: Mapping[str, str]
+    ) -> Ready:
+        """:meth:`ready`, then the plan restricted to what the caller (known by the JWT in
+        ``headers``) may see."""
+        ready = self.ready(request, allowed, request_id_of(headers))
+        supergraph = ready.supergraph
+        if ready.prepared.is_guarded(supergraph):
+            caller = await self.access.caller(headers, supergraph.access.policies)
+            ready.plan, ready.unauthorized, ready.unauthorized_paths = ready.prepared.plan_for(
+                supergraph, caller
+            )
+        return ready
+
+    def ready(
+        self, request: GraphQLRequest, allowed: tuple[str, ...], request_id: str | None = None
+    ) -> Ready:
+        """Plan ``request`` on the current supergraph (raises :class:`RequestError`); the
+        progressive overrides it sees are decided by ``request_id`` (None: at random)."""
         state = self.holder.current
         if state is None:
             raise RequestError.of("SUPERGRAPH_UNAVAILABLE", "no supergraph is loaded yet", 503)
         query = self.apq.resolve(request)
+        overrides = taken_over(state.supergraph.override_labels, request_id)
+        supergraph = state.supergraph.with_overrides(overrides)
         prepared = state.plans.get_or_prepare(
-            state.supergraph, query, request.operation_name, self.limits
+            state.supergraph, query, request.operation_name, self.limits, overrides
         )
         kind = prepared.plan.kind
         if kind not in allowed:
@@ -141,22 +252,44 @@ class Gateway:
             raise RequestError.of("BAD_REQUEST", f"a {kind} cannot be sent with GET", 405)
         variables = request.variables or {}
         values = get_variable_values(
-            state.supergraph.api_schema, prepared.operation.variable_definitions or (), variables
+            supergraph.api_schema, prepared.operation.variable_definitions or (), variables
         )
         if isinstance(values, list):
             raise RequestError(
                 [{"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in values]
             )
         coerced: dict[str, Any] = values.coerced
-        cost = operation_cost(state.supergraph, prepared, coerced, self.limits.default_list_size)
-        if cost > self.limits.max_cost:
+        self.check_cost(supergraph, prepared, coerced)
+        return Ready(state, supergraph, prepared, variables, coerced, prepared.plan)
+
+    def check_cost(
+        self, supergraph: Supergraph, prepared: Prepared, coerced: dict[str, Any]
+    ) -> None:
+        """Refuse an operation whose estimated cost (demand control: ``@cost``/``@listSize``
+        by Apollo's rules) or field count (each field once per object it is asked of, the
+        measure every subgraph also applies) is over the limit."""
+        most = self.limits.max_cost
+        plan = prepared.plan
+        estimator = estimator_for(supergraph, self.limits.default_list_size)
+        try:
+            cost = estimator.cost(plan.kind, plan.root_type, plan.operation.items, coerced)
+        except SlicingArgumentMissing as exc:
+            raise RequestError.of("BAD_USER_INPUT", str(exc)) from None
+        if cost > most:
             raise RequestError.of(
                 "QUERY_TOO_COMPLEX",
-                f"the query costs {cost}; at most {self.limits.max_cost} is allowed",
+                f"the query costs {cost}; at most {most} is allowed",
                 cost=cost,
-                limit=self.limits.max_cost,
+                limit=most,
             )
-        return Ready(state, prepared, variables, coerced)
+        count = operation_cost(supergraph, prepared, coerced, self.limits.default_list_size)
+        if count > most:
+            raise RequestError.of(
+                "QUERY_TOO_COMPLEX",
+                f"the query asks for {count} fields; at most {most} are allowed",
+                cost=count,
+                limit=most,
+            )
 
     async def execute(
         self,
@@ -164,12 +297,14 @@ class Gateway:
         headers: Mapping[str, str],
         allowed: tuple[str, ...] = ("query", "mutation"),
         expose_plan: bool = False,
-    ) -> tuple[int, Json]:
+        incremental: bool = False,
+    ) -> tuple[int, Json | Incremental]:
         """The HTTP status and body answering ``request`` (with ``expose_plan``, the subgraph
-        requests of its plan in ``extensions.queryPlan``)."""
+        requests of its plan in ``extensions.queryPlan``; with ``incremental``, an operation
+        deferring fragments is answered in parts)."""
         started = time.perf_counter()
         try:
-            ready = self.ready(request, allowed)
+            ready = await self.ready_for(request, allowed, headers)
         except RequestError as exc:
             OPERATIONS.labels("unknown", exc.errors[0]["extensions"].get("code", "refused")).inc()
             refused = refused_operation(
@@ -179,6 +314,16 @@ class Gateway:
             return exc.status, {"errors": exc.errors}
         kind = ready.prepared.plan.kind
         operation = ready.prepared.operation
+        if incremental and not ready.unauthorized:
+            deferred = deferred_fragments(ready.prepared.plan.operation.items, ready.coerced)
+            if deferred:
+                try:
+                    initial = ready.prepared.initial_plan(ready.supergraph, deferred)
+                except RequestError as exc:
+                    return exc.status, {"errors": exc.errors}
+                OPERATIONS.labels(kind, "deferred").inc()
+                count_request(operation, [], time.perf_counter() - started)
+                return 200, Incremental(self.parts(ready, headers, initial, deferred))
         try:
             async with asyncio.timeout(self.operation_timeout):
                 body = await self.run(ready, headers)
@@ -209,7 +354,7 @@ class Gateway:
             count_request(operation, failed["errors"], time.perf_counter() - started)
             return 500, failed
         if expose_plan:
-            body["extensions"] = {"queryPlan": ready.prepared.plan.describe()}
+            body["extensions"] = {"queryPlan": ready.plan.describe()}
         OPERATIONS.labels(kind, "errors" if "errors" in body else "ok").inc()
         DURATION.labels(kind).observe(time.perf_counter() - started)
         count_request(operation, body.get("errors") or [], time.perf_counter() - started)
@@ -218,20 +363,95 @@ class Gateway:
     async def run(
         self, ready: Ready, headers: Mapping[str, str], root_data: Json | None = None
     ) -> Json:
-        """Execute a ready request (on ``root_data``: a subscription event) and shape it."""
-        plan = ready.prepared.plan
-        supergraph = ready.state.supergraph
+        """Execute a ready request (on ``root_data``: a subscription event) and shape it (as
+        the client asked: fields access control took out are answered null)."""
+        plan = ready.plan
+        supergraph = ready.supergraph
         execution = PlanExecution(
             plan, supergraph, ready.variables, self.fetch, headers, ready.coerced
         )
         await execution.run(root_data)
+        execution.errors[:0] = [
+            {
+                "message": UNAUTHORIZED_MESSAGE,
+                "path": list(path),
+                "extensions": {"code": UNAUTHORIZED},
+            }
+            for path in ready.unauthorized_paths
+        ]
         introspection = self.introspect(ready, execution.errors) if root_data is None else None
-        shaper = Shaper(supergraph, ready.coerced, execution.errors)
-        data = shaper.shape(plan.root_type, plan.operation.items, execution.data, introspection)
+        shaper = Shaper(supergraph, ready.coerced, execution.errors, ready.unauthorized)
+        asked = ready.prepared.plan.operation.items
+        data = shaper.shape(plan.root_type, asked, execution.data, introspection)
         body: Json = {"data": data}
         if execution.errors:
             body["errors"] = execution.errors
         return body
+
+    async def parts(
+        self,
+        ready: Ready,
+        headers: Mapping[str, str],
+        initial: Plan,
+        deferred: frozenset[int],
+    ) -> AsyncIterator[Json]:
+        """The parts of an answer deferring the fragments ``deferred``: the initial part, then
+        the deferred fragments with their paths. A query runs the plan of its initial part
+        and its whole plan at once (the initial fields are asked twice; the first part does
+        not wait for the rest); a mutation runs its whole plan once, then answers both."""
+        supergraph = ready.supergraph
+        plan = ready.prepared.plan
+        asked = plan.operation.items
+        whole: asyncio.Future[PlanExecution] | None = None
+        try:
+            async with asyncio.timeout(self.operation_timeout):
+                whole = asyncio.ensure_future(self._executed(ready, ready.plan, headers))
+                first = (
+                    await self._executed(ready, initial, headers)
+                    if plan.kind == "query"
+                    else await whole
+                )
+                errors = list(first.errors)
+                introspection = self.introspect(ready, errors)
+                shaper = Shaper(supergraph, ready.coerced, errors, deferred=deferred)
+                data = shaper.shape(plan.root_type, asked, first.data, introspection)
+                part: Json = {"data": data, "hasNext": True}
+                if errors:
+                    part["errors"] = errors
+            yield part
+            async with asyncio.timeout(self.operation_timeout):
+                done = await whole
+            errors = list(done.errors)
+            shaper = Shaper(
+                supergraph, ready.coerced, errors, deferred=deferred, record_deferred=True
+            )
+            shaper.shape(plan.root_type, asked, done.data, introspection)
+            yield {"incremental": _with_errors(shaper.incremental, errors), "hasNext": False}
+        except TimeoutError:
+            yield {"hasNext": False, "errors": [_timeout_error(self.operation_timeout)]}
+        except Exception:
+            log.exception("deferred operation failed", operation=plan.operation.name)
+            yield {
+                "hasNext": False,
+                "errors": [
+                    {
+                        "message": "internal gateway error",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ],
+            }
+        finally:
+            if whole is not None and not whole.done():
+                whole.cancel()
+
+    async def _executed(
+        self, ready: Ready, plan: Plan, headers: Mapping[str, str]
+    ) -> PlanExecution:
+        execution = PlanExecution(
+            plan, ready.supergraph, ready.variables, self.fetch, headers, ready.coerced
+        )
+        await execution.run()
+        return execution
 
     @staticmethod
     def introspect(ready: Ready, errors: list[Json]) -> Json | None:
@@ -249,6 +469,28 @@ class Gateway:
         for error in result.errors or ():
             errors.append(_error_dict(error))
         return result.data
+
+
+def _timeout_error(seconds: float) -> Json:
+    return {
+        "message": f"the operation did not complete within {seconds}s",
+        "extensions": {"code": "GATEWAY_TIMEOUT"},
+    }
+
+
+def _with_errors(parts: list[Json], errors: list[Json]) -> list[Json]:
+    """``parts`` (incremental), each with the errors at a path within its data."""
+    for error in errors:
+        at = error.get("path")
+        if not isinstance(at, list):
+            continue
+        for part in parts:
+            where = part["path"]
+            inside = len(at) > len(where) and at[: len(where)] == where
+            if inside and at[len(where)] in part["data"]:
+                part.setdefault("errors", []).append(error)
+                break
+    return parts
 
 
 def _error_dict(error: GraphQLError) -> Json:

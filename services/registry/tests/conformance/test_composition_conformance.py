@@ -41,6 +41,9 @@ SETS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 #: Defaults of @join__type arguments, left out of the comparison when they hold.
 JOIN_TYPE_DEFAULTS = {"extension": "false", "resolvable": "true", "isInterfaceObject": "false"}
 JOIN_DIRECTIVES = ("join__type", "join__implements", "join__unionMember")
+#: Access- and demand-control directives the supergraph keeps for the gateway.
+DEMAND_DIRECTIVES = ("authenticated", "requiresScopes", "policy", "cost", "listSize")
+DEMAND_DEFAULTS = {"requireOneSlicingArgument": "true"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,8 @@ def _inaccessible(node: object) -> bool:
 
 
 def join_signature(supergraph: str) -> dict[str, object]:
-    """What the join directives say of every type, field, enum value and input field."""
+    """What the join directives say of every type, field, enum value and input field, and
+    the access- and demand-control directives of types and fields."""
     signature: dict[str, object] = {}
     for definition in parse(supergraph, no_location=True).definitions:
         if not isinstance(definition, TypeDefinitionNode):
@@ -139,6 +143,7 @@ def join_signature(supergraph: str) -> dict[str, object]:
             type(definition).__name__,
             _joins(definition.directives, JOIN_DIRECTIVES, JOIN_TYPE_DEFAULTS),
             _inaccessible(definition),
+            _joins(definition.directives, DEMAND_DIRECTIVES, DEMAND_DEFAULTS),
         )
         if isinstance(definition, UnionTypeDefinitionNode):
             signature[name + " = "] = sorted(t.name.value for t in definition.types or ())
@@ -156,6 +161,7 @@ def join_signature(supergraph: str) -> dict[str, object]:
                     _joins(fld.directives, ("join__field",), {}),
                     _inaccessible(fld),
                     arguments,
+                    _joins(fld.directives, DEMAND_DIRECTIVES, DEMAND_DEFAULTS),
                 )
         if isinstance(definition, EnumTypeDefinitionNode):
             for value in definition.values or ():

@@ -272,3 +272,69 @@ def test_a_subgraph_using_contexts_is_refused_as_unsupported() -> None:
     assert errors[0][0] == "INVALID_GRAPHQL"
     assert "@context" in errors[0][1]
     assert "not supported" in errors[0][1]
+
+
+DEMANDS_LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: '
+    '["@key", "@shareable", "@authenticated", "@requiresScopes", "@policy", "@cost", '
+    '"@listSize"])\n'
+)
+
+
+def test_access_and_demand_directives_are_kept_for_the_gateway() -> None:
+    shop = DEMANDS_LINK + (
+        "type Query { orders(first: Int): [Order] @listSize(slicingArguments: "
+        '["first"]) @authenticated @shareable }\n'
+        'type Order @key(fields: "id") @policy(policies: [["staff"]]) '
+        '{ id: ID! total: Int @requiresScopes(scopes: [["a"], ["b"]]) @shareable @cost(weight: 3) }'
+    )
+    audit = DEMANDS_LINK + (
+        "type Query { orders(first: Int): [Order] @shareable "
+        "@listSize(assumedSize: 50) }\n"
+        'type Order @key(fields: "id") { id: ID! total: Int @shareable '
+        '@requiresScopes(scopes: [["c"]]) @cost(weight: 5) }'
+    )
+    composition = compose(sources(shop=shop, audit=audit))
+    assert composition.ok, composition.errors
+    sdl = composition.supergraph_sdl
+    assert sdl is not None
+    assert '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)' in sdl
+    assert '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])' in sdl
+    document = parse(sdl)
+    fields = {
+        f"{d.name.value}.{f.name.value}": " ".join(print_ast(x) for x in f.directives or ())
+        for d in document.definitions
+        if d.kind == "object_type_definition" and d.name.value in ("Query", "Order")  # type: ignore[attr-defined]
+        for f in d.fields  # type: ignore[attr-defined]
+    }
+    # Both subgraphs' scopes must hold: each group of one (audit, first by name) with each
+    # group of the other.
+    assert '@requiresScopes(scopes: [["c", "a"], ["c", "b"]])' in fields["Order.total"]
+    assert "@cost(weight: 5)" in fields["Order.total"]
+    assert "@authenticated" in fields["Query.orders"]
+    assert '@listSize(assumedSize: 50, slicingArguments: ["first"])' in fields["Query.orders"]
+    assert '@policy(policies: [["staff"]])' in sdl
+
+
+def test_access_requirements_on_an_interface_are_refused_and_implementations_lend_theirs() -> None:
+    refused = DEMANDS_LINK + (
+        "type Query { node: Node }\ninterface Node @authenticated { id: ID! }\n"
+        'type Doc implements Node @key(fields: "id") { id: ID! }'
+    )
+    composition = compose(sources(a=refused))
+    assert [e.code for e in composition.errors] == ["AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE"]
+    lent = DEMANDS_LINK + (
+        "type Query { node: Node }\ninterface Node { id: ID! body: String }\n"
+        'type Doc implements Node @key(fields: "id") @authenticated '
+        '{ id: ID! body: String @requiresScopes(scopes: [["docs"]]) }'
+    )
+    composition = compose(sources(a=lent))
+    assert composition.ok, composition.errors
+    assert composition.supergraph_sdl is not None
+    node = next(
+        d
+        for d in parse(composition.supergraph_sdl).definitions
+        if getattr(d, "name", None) is not None and d.name.value == "Node"  # type: ignore[attr-defined]
+    )
+    assert "@authenticated" in print_ast(node).split("{")[0]
+    assert '@requiresScopes(scopes: [["docs"]])' in print_ast(node)

@@ -29,10 +29,12 @@ from nudges_kit.federation_api import api_schema
 from nudges_registry.domain.subgraph_schema import (
     ROOT_DEFAULT_NAMES,
     Argument,
+    Demands,
     Field,
     SubgraphSchema,
     SubgraphSchemaError,
     TypeDef,
+    merge_demands,
     named_type,
     parse_subgraph,
     type_str,
@@ -88,6 +90,89 @@ enum link__Purpose {{{{
   EXECUTION
 }}}}
 """
+
+
+#: The specs of the directives kept for the gateway: their @link and definitions, added to
+#: the supergraph when some subgraph uses them (as Apollo's and Hive's compositions print them).
+DEMAND_SPECS: dict[str, tuple[str, str]] = {
+    "requiresScopes": (
+        '@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY)',
+        "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on FIELD_DEFINITION "
+        "| OBJECT | INTERFACE | SCALAR | ENUM\n\nscalar requiresScopes__Scope",
+    ),
+    "authenticated": (
+        '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
+        "directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM",
+    ),
+    "policy": (
+        '@link(url: "https://specs.apollo.dev/policy/v0.1", for: SECURITY)',
+        "directive @policy(policies: [[policy__Policy!]!]!) on FIELD_DEFINITION | OBJECT "
+        "| INTERFACE | SCALAR | ENUM\n\nscalar policy__Policy",
+    ),
+    "cost": (
+        '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])',
+        "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION "
+        "| INPUT_FIELD_DEFINITION | OBJECT | SCALAR\n\n"
+        "directive @listSize(assumedSize: Int, slicingArguments: [String!], "
+        "sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION",
+    ),
+}
+
+
+def _alternatives_text(groups: tuple[tuple[str, ...], ...]) -> str:
+    return "[" + ", ".join("[" + _quoted(g) + "]" for g in groups) + "]"
+
+
+def _demand_directives(demands: Demands) -> list[str]:
+    """The access- and demand-control directives of an element, as the supergraph prints them."""
+    found: list[str] = []
+    if demands.authenticated:
+        found.append("@authenticated")
+    if demands.scopes is not None:
+        found.append(f"@requiresScopes(scopes: {_alternatives_text(demands.scopes)})")
+    if demands.policies is not None:
+        found.append(f"@policy(policies: {_alternatives_text(demands.policies)})")
+    if demands.cost is not None:
+        found.append(f"@cost(weight: {demands.cost})")
+    size = demands.list_size
+    if size is not None:
+        args = []
+        if size.assumed_size is not None:
+            args.append(f"assumedSize: {size.assumed_size}")
+        if size.slicing_arguments is not None:
+            args.append(f"slicingArguments: [{_quoted(size.slicing_arguments)}]")
+        if size.sized_fields is not None:
+            args.append(f"sizedFields: [{_quoted(size.sized_fields)}]")
+        if not size.require_one_slicing_argument:
+            args.append("requireOneSlicingArgument: false")
+        found.append("@listSize" + (f"({', '.join(args)})" if args else ""))
+    return found
+
+
+def _access(demands: Demands) -> Demands:
+    """The access-control part of ``demands``."""
+    return Demands(demands.authenticated, demands.scopes, demands.policies)
+
+
+def _with_access(demands: Demands, access: Demands) -> Demands:
+    merged = merge_demands([demands, access])
+    return Demands(
+        merged.authenticated, merged.scopes, merged.policies, demands.cost, demands.list_size
+    )
+
+
+def _specs_used(demands: Iterable[Demands]) -> list[str]:
+    used: set[str] = set()
+    for d in demands:
+        if d.authenticated:
+            used.add("authenticated")
+        if d.scopes is not None:
+            used.add("requiresScopes")
+        if d.policies is not None:
+            used.add("policy")
+        if d.cost is not None or d.list_size is not None:
+            used.add("cost")
+    return [name for name in DEMAND_SPECS if name in used]
 
 
 @dataclass(frozen=True)
@@ -151,6 +236,7 @@ class _Field:
     deprecation: str | None
     joins: list[_JoinField] | None  # None: resolvable in every graph of the type
     bare_join: bool = False  # resolvable through an @interfaceObject only
+    demands: Demands = field(default_factory=Demands)
 
 
 @dataclass
@@ -166,6 +252,7 @@ class _Type:
     members: list[tuple[str, list[str]]] = field(default_factory=list)
     values: dict[str, tuple[str | None, bool, str | None, list[str]]] = field(default_factory=dict)
     input_fields: dict[str, tuple[Argument, bool]] = field(default_factory=dict)
+    demands: Demands = field(default_factory=Demands)
 
 
 def graph_enum_names(names: Iterable[str]) -> dict[str, str]:
@@ -258,6 +345,7 @@ class _Composer:
         for name, defs in definitions.items():
             self._merge(name, defs)
         self._interface_objects(definitions)
+        self._interface_access()
         self._check_inaccessible_references()
         self._check_reachability(definitions)
         if "Query" not in self.types or not self.types["Query"].fields:
@@ -459,6 +547,10 @@ class _Composer:
         merged = _Type(kind, name)
         merged.description = next((td.description for _, td in defs if td.description), None)
         merged.inaccessible = any(td.inaccessible for _, td in defs)
+        merged.demands = merge_demands([td.demands for _, td in defs])
+        for sg, td in defs:
+            if td.kind == "interface" or td.interface_object:
+                self._refuse_access_on_interface(sg, td)
         if merged.inaccessible and name in ROOT_DEFAULT_NAMES.values():
             self.error(
                 "QUERY_ROOT_TYPE_INACCESSIBLE", f'Root type "{name}" cannot be @inaccessible'
@@ -657,6 +749,7 @@ class _Composer:
                 any(f.inaccessible for _, _, f in fdefs),
                 deprecation,
                 joins,
+                demands=merge_demands([f.demands for _, _, f in fdefs]),
             )
 
     def _field_type(self, coordinate: str, types: list[tuple[str, TypeNode]]) -> TypeNode | None:
@@ -872,6 +965,51 @@ class _Composer:
                         bare_join=True,
                     )
 
+    def _refuse_access_on_interface(self, sg: SubgraphSchema, td: TypeDef) -> None:
+        """Access requirements belong on the object types (and their fields): an interface
+        gets those of its implementations."""
+        where = [(f'interface "{td.name}"', td.demands)] + [
+            (f'field "{td.name}.{f.name}"', f.demands) for f in td.fields.values()
+        ]
+        for place, demands in where:
+            for directive, used in (
+                ("authenticated", demands.authenticated),
+                ("requiresScopes", demands.scopes is not None),
+                ("policy", demands.policies is not None),
+            ):
+                if used:
+                    self.error(
+                        "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+                        f"[{sg.name}] Invalid use of @{directive} on {place}: @{directive} "
+                        "cannot be applied on interfaces, interface fields and interface objects",
+                        [sg.name],
+                        td.name,
+                    )
+
+    def _interface_access(self) -> None:
+        """An interface (and each of its fields) requires what all its implementations
+        require, so that asking through the interface needs no less."""
+        for iface in self.types.values():
+            if iface.kind != "interface":
+                continue
+            implementations = [
+                t for t in self.types.values() if t.kind == "object" and iface.name in t.interfaces
+            ]
+            iface.demands = _with_access(
+                iface.demands, merge_demands([_access(t.demands) for t in implementations])
+            )
+            for fname, fld in iface.fields.items():
+                fld.demands = _with_access(
+                    fld.demands,
+                    merge_demands(
+                        [
+                            _access(t.fields[fname].demands)
+                            for t in implementations
+                            if fname in t.fields
+                        ]
+                    ),
+                )
+
     def _check_inaccessible_references(self) -> None:
         hidden = {name for name, t in self.types.items() if t.inaccessible}
         for t in self.types.values():
@@ -975,6 +1113,14 @@ class _Composer:
             header = header.replace(JOIN_URL, JOIN_URL_LABELS).replace(
                 "usedOverridden: Boolean)", "usedOverridden: Boolean, overrideLabel: String)"
             )
+        specs = _specs_used(
+            [t.demands for t in self.types.values()]
+            + [f.demands for t in self.types.values() for f in t.fields.values()]
+        )
+        if specs:
+            links = "".join(f"\n  {DEMAND_SPECS[name][0]}" for name in specs)
+            header = header.replace("for: SECURITY)\n{", f"for: SECURITY){links}\n{{", 1)
+            header += "".join(f"\n\n{DEMAND_SPECS[name][1]}" for name in specs)
         parts = [header]
         graph_values = "\n".join(
             f"  {self.g(sg.name)} @join__graph(name: {print_string(sg.name)}, "
@@ -1026,6 +1172,7 @@ class _Composer:
             ]
         if t.inaccessible:
             directives.append("@inaccessible")
+        directives += _demand_directives(t.demands)
         head += "".join(f"\n  {d}" for d in directives)
         if t.kind == "scalar":
             return head
@@ -1095,6 +1242,7 @@ class _Composer:
             text += f" {fld.deprecation}"
         if fld.inaccessible:
             text += " @inaccessible"
+        text += "".join(f" {d}" for d in _demand_directives(fld.demands))
         return text
 
 

@@ -24,6 +24,7 @@ from graphql import (
     InputValueDefinitionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
+    IntValueNode,
     ListTypeNode,
     ListValueNode,
     NamedTypeNode,
@@ -62,6 +63,11 @@ FEDERATION_DIRECTIVES = (
     "tag",
     "context",
     "fromContext",
+    "authenticated",
+    "requiresScopes",
+    "policy",
+    "cost",
+    "listSize",
 )
 #: Directives of the federation spec the supergraph cannot carry yet: a subgraph using them is
 #: refused rather than composed into a graph that would answer them wrongly.
@@ -75,6 +81,12 @@ ROOT_OPERATIONS = ("query", "mutation", "subscription")
 ROOT_DEFAULT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
 
+#: Directives the supergraph carries for the gateway: access control and demand control.
+DEMAND_DIRECTIVES = frozenset({"authenticated", "requiresScopes", "policy", "cost", "listSize"})
+#: A requirement in disjunctive form: any one inner group, all of whose names hold.
+Alternatives = tuple[tuple[str, ...], ...]
+
+
 class SubgraphSchemaError(ValueError):
     """The SDL of a subgraph cannot be read."""
 
@@ -86,6 +98,37 @@ class Argument:
     default: ValueNode | None
     description: str | None
     inaccessible: bool = False
+
+
+@dataclass(frozen=True)
+class ListSize:
+    """``@listSize``: how many items a list field returns."""
+
+    assumed_size: int | None = None
+    slicing_arguments: tuple[str, ...] | None = None
+    sized_fields: tuple[str, ...] | None = None
+    require_one_slicing_argument: bool = True
+
+
+@dataclass
+class Demands:
+    """What ``@authenticated``, ``@requiresScopes``, ``@policy``, ``@cost`` and ``@listSize``
+    say of a type or field."""
+
+    authenticated: bool = False
+    scopes: Alternatives | None = None
+    policies: Alternatives | None = None
+    cost: int | None = None
+    list_size: ListSize | None = None
+
+    def any(self) -> bool:
+        return bool(
+            self.authenticated
+            or self.scopes is not None
+            or self.policies is not None
+            or self.cost is not None
+            or self.list_size is not None
+        )
 
 
 @dataclass
@@ -102,6 +145,7 @@ class Field:
     override_label: str | None = None  # progressive override: "percent(N)" or a custom label
     inaccessible: bool = False
     deprecation: DirectiveNode | None = None
+    demands: Demands = field(default_factory=Demands)
 
 
 @dataclass
@@ -136,6 +180,7 @@ class TypeDef:
     input_fields: dict[str, Argument] = field(default_factory=dict)
     members: list[str] = field(default_factory=list)
     values: dict[str, EnumValue] = field(default_factory=dict)
+    demands: Demands = field(default_factory=Demands)
 
     @property
     def is_entity(self) -> bool:
@@ -179,6 +224,99 @@ def _bool_arg(directive: DirectiveNode, name: str, default: bool) -> bool:
         if arg.name.value == name and isinstance(arg.value, BooleanValueNode):
             return arg.value.value
     return default
+
+
+def _alternatives(directive: DirectiveNode, name: str) -> Alternatives:
+    found: list[tuple[str, ...]] = []
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, ListValueNode):
+            for group in arg.value.values:
+                inner = group.values if isinstance(group, ListValueNode) else (group,)
+                found.append(tuple(v.value for v in inner if isinstance(v, StringValueNode)))
+    return tuple(found)
+
+
+def _strings(directive: DirectiveNode, name: str) -> tuple[str, ...] | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name:
+            values = arg.value.values if isinstance(arg.value, ListValueNode) else (arg.value,)
+            return tuple(v.value for v in values if isinstance(v, StringValueNode))
+    return None
+
+
+def _int_arg(directive: DirectiveNode, name: str) -> int | None:
+    for arg in directive.arguments or ():
+        if arg.name.value == name and isinstance(arg.value, IntValueNode):
+            return int(arg.value.value)
+    return None
+
+
+def all_of(first: Alternatives | None, second: Alternatives | None) -> Alternatives | None:
+    """Both requirements at once, in disjunctive form (each group of one with each of the
+    other), without repeated names or groups."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    found: list[tuple[str, ...]] = []
+    for a in first:
+        for b in second:
+            group = tuple(dict.fromkeys((*a, *b)))
+            if group not in found:
+                found.append(group)
+    return tuple(found)
+
+
+def _union(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    return None if a is None and b is None else tuple(dict.fromkeys((*(a or ()), *(b or ()))))
+
+
+def merge_demands(all_demands: list[Demands]) -> Demands:
+    """What several subgraphs say of one element, together: every access requirement holds,
+    the highest weight, the largest assumed size and every slicing argument and sized field."""
+    merged = Demands()
+    for demands in all_demands:
+        merged.authenticated = merged.authenticated or demands.authenticated
+        merged.scopes = all_of(merged.scopes, demands.scopes)
+        merged.policies = all_of(merged.policies, demands.policies)
+        if demands.cost is not None:
+            merged.cost = max(merged.cost or demands.cost, demands.cost)
+        size = demands.list_size
+        if size is None:
+            continue
+        if merged.list_size is None:
+            merged.list_size = size
+            continue
+        old = merged.list_size
+        sizes = [s for s in (old.assumed_size, size.assumed_size) if s is not None]
+
+        merged.list_size = ListSize(
+            max(sizes) if sizes else None,
+            _union(old.slicing_arguments, size.slicing_arguments),
+            _union(old.sized_fields, size.sized_fields),
+            old.require_one_slicing_argument and size.require_one_slicing_argument,
+        )
+    return merged
+
+
+def read_demand(what: str | None, directive: DirectiveNode, demands: Demands) -> None:
+    """Note in ``demands`` what ``directive`` (the federation directive ``what``) says."""
+    if what == "authenticated":
+        demands.authenticated = True
+    elif what == "requiresScopes":
+        # A directive of that name without the spec's argument is not the spec's.
+        demands.scopes = all_of(demands.scopes, _alternatives(directive, "scopes") or None)
+    elif what == "policy":
+        demands.policies = all_of(demands.policies, _alternatives(directive, "policies") or None)
+    elif what == "cost":
+        demands.cost = _int_arg(directive, "weight")
+    elif what == "listSize":
+        demands.list_size = ListSize(
+            _int_arg(directive, "assumedSize"),
+            _strings(directive, "slicingArguments"),
+            _strings(directive, "sizedFields"),
+            _bool_arg(directive, "requireOneSlicingArgument", True),
+        )
 
 
 def _description(node: object) -> str | None:
@@ -356,6 +494,8 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 typedef.interface_object = True
             elif what == "inaccessible":
                 typedef.inaccessible = True
+            elif what in DEMAND_DIRECTIVES:
+                read_demand(what, directive, typedef.demands)
         # Federation 2 marks `extend type` in the supergraph; Federation 1 used it for every
         # entity it did not own, which Federation 2 reads as an ordinary definition.
         if is_extension and names.version != "1" and type_name not in ROOT_DEFAULT_NAMES.values():
@@ -388,6 +528,8 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                         fld.override_label = _string_arg(directive, "label")
                     elif what == "inaccessible":
                         fld.inaccessible = True
+                    elif what in DEMAND_DIRECTIVES:
+                        read_demand(what, directive, fld.demands)
                     elif directive.name.value == "deprecated":
                         fld.deprecation = directive
                 typedef.fields[fld.name] = fld

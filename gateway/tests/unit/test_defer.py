@@ -1,0 +1,50 @@
+"""@defer in the operation model: which fragments are deferred (the outermost, and those
+whose `if` holds), and the initial part left without them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nudges_gateway.domain.defer import deferred_fragments, without
+from nudges_gateway.domain.operation import FieldSel, FragmentSel, iter_fields
+from nudges_gateway.domain.prepare import Limits, prepare
+from nudges_gateway.domain.supergraph import Supergraph
+
+SHOP = Supergraph((Path(__file__).parent / "supergraphs" / "shop.graphql").read_text())
+
+
+def items_of(query: str) -> tuple[FieldSel | FragmentSel, ...]:
+    return prepare(SHOP, query, None, Limits()).plan.operation.items
+
+
+def names(items: tuple[FieldSel | FragmentSel, ...]) -> list[str]:
+    found = []
+    for f in iter_fields(items):
+        found.append(f.name)
+        found += [f"{f.name}.{n}" for n in names(f.items)]
+    return found
+
+
+def test_the_outermost_deferred_fragments_are_found() -> None:
+    items = items_of('{ topProducts { upc ... @defer(label: "a") { name ... @defer { price } } } }')
+    deferred = deferred_fragments(items, {})
+    assert len(deferred) == 1
+    assert names(without(items, deferred)) == ["topProducts", "topProducts.upc"]
+
+
+def test_a_defer_whose_if_is_false_is_not_deferred() -> None:
+    query = "query($d: Boolean!) { topProducts { upc ... @defer(if: $d) { name } } }"
+    items = items_of(query)
+    assert deferred_fragments(items, {"d": False}) == frozenset()
+    assert len(deferred_fragments(items, {"d": True})) == 1
+    assert deferred_fragments(
+        items_of("{ topProducts { ... @defer(if: false) { upc } } }"), {}
+    ) == (frozenset())
+
+
+def test_a_selection_left_empty_keeps_its_object() -> None:
+    items = items_of("{ topProducts { ... @defer { name } } }")
+    assert names(without(items, deferred_fragments(items, {}))) == [
+        "topProducts",
+        "topProducts.__typename",
+    ]
