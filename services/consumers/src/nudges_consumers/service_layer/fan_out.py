@@ -36,6 +36,7 @@ from nudges_kit.localization import (
 )
 from nudges_kit.logging import get_logger
 from nudges_kit.outbox import add_envelope
+from nudges_kit.sms_text import compose_announcement
 
 log = get_logger(__name__)
 
@@ -58,11 +59,6 @@ query($c: ID!, $a: ID!, $first: Int!, $after: ID) {
     nextAfter
   }
 }"""
-
-
-def compose_announcement(body_line: str, opt_out_line: str) -> str:
-    """The SMS a subscriber receives (the SMS dialogue counts the segments of the same)."""
-    return f"{body_line}\n{opt_out_line}"
 
 
 async def audience_pages(
