@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from tenacity import RetryError, Retrying, retry_if_not_result, stop_after_delay, wait_fixed
 
 from nudges_kit.logging import get_logger
 
@@ -61,12 +62,13 @@ def _bindable(port: int) -> bool:
 
 def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
     """Wait until ``host:port`` accepts connections, or raise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if port_open(host, port):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f}s")
+    retrying = Retrying(
+        stop=stop_after_delay(timeout), wait=wait_fixed(0.05), retry=retry_if_not_result(bool)
+    )
+    try:
+        retrying(port_open, host, port)
+    except RetryError:
+        raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f}s") from None
 
 
 def postgres_answers(url: str) -> bool:

@@ -23,6 +23,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pydantic import BaseModel
+from tenacity import AsyncRetrying, RetryError, retry_if_not_result, stop_after_delay, wait_fixed
 
 from nudges_kit import dlq
 from nudges_kit.auth import JwtVerifier, user_id_for
@@ -73,17 +74,20 @@ async def running_consumer(
 
 
 async def eventually(check: Any, within: float = 30.0, interval: float = 0.1) -> None:
-    """Wait until ``check()`` is true (it may be async), or fail with its last value."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
+    """Wait until ``check()`` is true (it may be async), asking every ``interval`` seconds, or
+    fail after ``within`` seconds; an exception of ``check`` ends the wait at once."""
+
+    async def once() -> Any:
         result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(interval)
+        return await result if asyncio.iscoroutine(result) else result
+
+    retrying = AsyncRetrying(
+        stop=stop_after_delay(within), wait=wait_fixed(interval), retry=retry_if_not_result(bool)
+    )
+    try:
+        await retrying(once)
+    except RetryError:
+        raise AssertionError(f"condition not met within {within}s") from None
 
 
 def create_migrated_database(server_url: str, migration_set: MigrationSet) -> str:

@@ -20,8 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_never,
+    wait_exponential,
+)
 
 from nudges_kit.logging import get_logger
 from nudges_kit.service_auth import ServiceTokenError, ServiceTokenProvider
@@ -30,6 +39,61 @@ log = get_logger(__name__)
 
 #: Statuses that say the registry will never accept this registration as it is.
 REFUSED = frozenset({400, 403, 404, 409, 422})
+
+
+class _TryAgain(Exception):
+    """The registry or AuthApi could not be reached, or failed: worth another attempt."""
+
+
+def _half_jitter(first_backoff: float, max_backoff: float) -> Callable[[RetryCallState], float]:
+    """Waits of ``first_backoff`` doubled each attempt up to ``max_backoff``, each one drawn
+    between half and all of it (registrations started together do not retry together)."""
+    exponential = wait_exponential(multiplier=first_backoff, max=max_backoff)
+
+    def wait(state: RetryCallState) -> float:
+        return float(exponential(state)) * (0.5 + random.random() / 2)
+
+    return wait
+
+
+async def _attempt(
+    client: httpx.AsyncClient,
+    endpoint: str,
+    payload: dict[str, object],
+    tokens: ServiceTokenProvider | None,
+) -> bool:
+    """One registration: True when registered, False when refused; :class:`_TryAgain` else."""
+    try:
+        headers = await tokens.headers() if tokens else {}
+        response = await client.post(endpoint, json=payload, headers=headers)
+    except ServiceTokenError as exc:
+        if exc.status_code in (400, 401):
+            log.error("AuthApi refused the machine account", subgraph=payload["name"])
+            return False
+        log.warning("no token for the registry", subgraph=payload["name"], error=str(exc))
+        raise _TryAgain from exc
+    except httpx.HTTPError as exc:
+        log.warning("registry unreachable", subgraph=payload["name"], error=repr(exc))
+        raise _TryAgain from exc
+    if response.status_code < 300:
+        log.info(
+            "subgraph registered", subgraph=payload["name"], status=response.json().get("status")
+        )
+        return True
+    if response.status_code in REFUSED or (response.status_code == 401 and tokens is None):
+        log.error(
+            "registry refused the subgraph",
+            subgraph=payload["name"],
+            status=response.status_code,
+            answer=response.text[:2000],
+        )
+        return False
+    if response.status_code == 401 and tokens is not None:
+        # The token may have been signed with a key the registry has not seen yet, or have
+        # expired in flight: the next attempt fetches a new one.
+        tokens.invalidate()
+    log.warning("registry failed", subgraph=payload["name"], status=response.status_code)
+    raise _TryAgain
 
 
 async def _register(
@@ -42,49 +106,17 @@ async def _register(
     request_timeout: float,
 ) -> bool:
     endpoint = registry_url.rstrip("/") + "/subgraphs"
-    backoff = first_backoff
-    attempt = 0
+    retrying = AsyncRetrying(
+        stop=stop_never if attempts is None else stop_after_attempt(attempts),
+        wait=_half_jitter(first_backoff, max_backoff),
+        retry=retry_if_exception_type(_TryAgain),
+        reraise=True,
+    )
     async with httpx.AsyncClient(timeout=request_timeout) as client:
-        while attempts is None or attempt < attempts:
-            attempt += 1
-            try:
-                headers = await tokens.headers() if tokens else {}
-                response = await client.post(endpoint, json=payload, headers=headers)
-            except ServiceTokenError as exc:
-                if exc.status_code in (400, 401):
-                    log.error("AuthApi refused the machine account", subgraph=payload["name"])
-                    return False
-                log.warning("no token for the registry", subgraph=payload["name"], error=str(exc))
-            except httpx.HTTPError as exc:
-                log.warning("registry unreachable", subgraph=payload["name"], error=repr(exc))
-            else:
-                if response.status_code < 300:
-                    log.info(
-                        "subgraph registered",
-                        subgraph=payload["name"],
-                        status=response.json().get("status"),
-                    )
-                    return True
-                if response.status_code in REFUSED or (
-                    response.status_code == 401 and tokens is None
-                ):
-                    log.error(
-                        "registry refused the subgraph",
-                        subgraph=payload["name"],
-                        status=response.status_code,
-                        answer=response.text[:2000],
-                    )
-                    return False
-                if response.status_code == 401 and tokens is not None:
-                    # The token may have been signed with a key the registry has not seen
-                    # yet, or have expired in flight: the next attempt fetches a new one.
-                    tokens.invalidate()
-                log.warning(
-                    "registry failed", subgraph=payload["name"], status=response.status_code
-                )
-            await asyncio.sleep(backoff * (0.5 + random.random() / 2))
-            backoff = min(backoff * 2, max_backoff)
-    return False
+        try:
+            return bool(await retrying(_attempt, client, endpoint, payload, tokens))
+        except _TryAgain:
+            return False
 
 
 async def register_subgraph(

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from nudges_consumers.adapters.twilio_sender import TokenBucket, TwilioSender
+from nudges_consumers.adapters.twilio_sender import TwilioSender
 from nudges_consumers.bootstrap import Deps, build_deps
 from nudges_consumers.service_layer import delivery_status, fan_out, notifications, sms_outbound
 from nudges_consumers.settings import ConsumersSettings
@@ -469,9 +469,7 @@ async def sender(stack: Stack) -> AsyncIterator[Callable[..., EventConsumer]]:
     built: list[sms_outbound.SmsSending] = []
 
     def build(rate: float = 0) -> EventConsumer:
-        sending = sms_outbound.SmsSending(
-            stack.deps, TwilioSender(stack.settings, TokenBucket(rate))
-        )
+        sending = sms_outbound.SmsSending(stack.deps, TwilioSender(stack.settings, rate=rate))
         built.append(sending)
         return sms_outbound.sending_consumer(stack.deps, sending)
 

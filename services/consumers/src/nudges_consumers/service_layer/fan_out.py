@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from nudges_consumers.bootstrap import Deps
+from nudges_consumers.domain.work_items import plan_work_items
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
 from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
@@ -36,16 +37,13 @@ from nudges_kit.localization import (
 )
 from nudges_kit.logging import get_logger
 from nudges_kit.outbox import add_envelope
+from nudges_kit.sms_text import compose_announcement
 
 log = get_logger(__name__)
 
 GROUP = "fan-out"
 #: Recipients per page of ``announcementRecipients`` (UserApi allows up to 5,000).
 PAGE_SIZE = 5000
-#: Recipients per work item (a page holds a whole number of them).
-BATCH_SIZE = 500
-#: The namespace of work items' event ids (a UUID of their announcement and recipients).
-WORK_ITEM_IDS = UUID("6b1d54c4-1f0e-4a53-9d7c-5f0c0f6c2a61")
 
 ANNOUNCEMENT = """
 query($r: [_Any!]!) {
@@ -58,11 +56,6 @@ query($c: ID!, $a: ID!, $first: Int!, $after: ID) {
     nextAfter
   }
 }"""
-
-
-def compose_announcement(body_line: str, opt_out_line: str) -> str:
-    """The SMS a subscriber receives (the SMS dialogue counts the segments of the same)."""
-    return f"{body_line}\n{opt_out_line}"
 
 
 async def audience_pages(
@@ -111,12 +104,6 @@ async def recipients_of(
     return [r async for page in audience_pages(deps, client_id, announcement_id) for r in page]
 
 
-def work_item_id(announcement_id: UUID, recipients: list[fanout.BatchRecipient]) -> UUID:
-    """The event id of the work item of ``recipients``: the same whenever it is written."""
-    ids = ",".join(str(r.subscriber_id) for r in recipients)
-    return uuid5(WORK_ITEM_IDS, f"{announcement_id}:{ids}")
-
-
 async def texts_by_locale(
     deps: Deps, locales: list[str], client_name: str, body: str
 ) -> dict[str, str]:
@@ -151,29 +138,29 @@ async def fan_out(deps: Deps, data: user.AnnouncementConfirmedData) -> int:
                 texts |= await texts_by_locale(
                     deps, new_locales, announcement["client"]["name"], announcement["body"]
                 )
+            planned = plan_work_items(data.announcement_id, page, texts, first_batch=batches)
             async with work_items.acquire() as conn, conn.transaction():
-                for start in range(0, len(page), BATCH_SIZE):
-                    chunk = page[start : start + BATCH_SIZE]
+                for planned_item in planned:
                     item = fanout.AnnouncementBatchData(
                         announcement_id=data.announcement_id,
                         client_id=data.client_id,
-                        batch=batches,
-                        texts={r.locale: texts[r.locale] for r in chunk},
-                        recipients=chunk,
+                        batch=planned_item.batch,
+                        texts=planned_item.texts,
+                        recipients=planned_item.recipients,
                         status_callback=deps.settings.twilio_status_callback_url,
                     )
                     await add_envelope(
                         conn,
                         fanout.announcement_batch.topic,
                         Envelope(
-                            id=work_item_id(data.announcement_id, chunk),
+                            id=planned_item.event_id,
                             type=fanout.announcement_batch.name,
                             version=fanout.announcement_batch.version,
-                            key=f"{data.announcement_id}:{batches}",
+                            key=planned_item.key,
                             data=item.model_dump(mode="json"),
                         ),
                     )
-                    batches += 1
+            batches += len(planned)
             listed += len(page)
     finally:
         await work_items.close()

@@ -100,12 +100,6 @@ def clean_body(text: str) -> str:
     ).strip()
 
 
-def compose_announcement(body_line: str, opt_out_line: str) -> str:
-    """The SMS every subscriber receives: the localized body (client name and text), then the
-    opt-out line. The fan-out composes the same way."""
-    return f"{body_line}\n{opt_out_line}"
-
-
 def messages_needed(recipients: int, segments: int) -> int:
     """What an announcement counts against the allowance: every segment to every recipient."""
     return recipients * segments

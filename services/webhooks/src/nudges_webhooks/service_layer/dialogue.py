@@ -31,6 +31,7 @@ from nudges_kit.operations import user as user_ops
 from nudges_kit.operations.user import IdentifiedClient, MembershipStatus, PhoneIdentity
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.service_client import ServiceCallError, ServiceClient
+from nudges_kit.sms_text import compose_announcement, count_segments
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.domain.dialogue import (
@@ -41,11 +42,9 @@ from nudges_webhooks.domain.dialogue import (
     Sender,
     action_for,
     clean_body,
-    compose_announcement,
     keyword_of,
     messages_needed,
 )
-from nudges_webhooks.domain.segments import count_segments
 
 log = get_logger(__name__)
 

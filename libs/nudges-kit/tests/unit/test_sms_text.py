@@ -1,10 +1,11 @@
-"""Segment counting as carriers bill it: GSM-7 or UCS-2, single or concatenated parts."""
+"""The announcement copy, and segment counting as carriers bill it: GSM-7 or UCS-2, single or
+concatenated parts."""
 
 from __future__ import annotations
 
 import pytest
 
-from nudges_webhooks.domain.segments import Encoding, count_segments
+from nudges_kit.sms_text import Encoding, compose_announcement, count_segments
 
 
 @pytest.mark.parametrize(
@@ -14,6 +15,7 @@ from nudges_webhooks.domain.segments import Encoding, count_segments
         ("Hi", 1),
         ("a" * 160, 1),
         ("a" * 161, 2),
+        ("a" * 153 * 2, 2),
         ("a" * 306, 2),
         ("a" * 307, 3),
         ("a" * 1600, 11),
@@ -80,3 +82,49 @@ def test_a_1600_character_announcement_with_one_emoji() -> None:
     assert counted.encoding is Encoding.UCS2
     assert counted.units == 1601
     assert counted.segments == 24
+
+
+def test_every_basic_and_extension_character_keeps_gsm7() -> None:
+    basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ÄÖÑÜ§¿äöñüà"
+    assert count_segments(basic).encoding is Encoding.GSM7
+    assert count_segments(basic).units == len(basic)
+    extension = "\f^{}\\[~]|€"
+    assert count_segments(extension).encoding is Encoding.GSM7
+    assert count_segments(extension).units == 2 * len(extension)
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("a" * 158 + "€", 1),  # 160 septets: one SMS
+        ("a" * 159 + "€", 2),  # 161 septets
+        ("€" * 76 + "a", 1),  # 153 septets
+        ("a" * 153 + "a" * 153, 2),
+        ("a" * 153 + "a" * 153 + "a", 3),
+    ],
+)
+def test_gsm7_boundaries_count_septets_not_characters(text: str, segments: int) -> None:
+    assert count_segments(text).segments == segments
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("é" * 70, 1),  # é is GSM-7
+        ("á" * 70, 1),
+        ("á" * 71, 2),
+        ("á" * 67 * 2, 2),
+        ("á" * (67 * 2 + 1), 3),
+    ],
+)
+def test_ucs2_boundaries_at_70_and_67(text: str, segments: int) -> None:
+    assert count_segments(text).segments == segments
+
+
+def test_the_announcement_is_the_body_line_then_the_opt_out_line() -> None:
+    copy = compose_announcement("Bakery Bea: fresh bread at 7", "Reply STOP to opt out")
+    assert copy == "Bakery Bea: fresh bread at 7\nReply STOP to opt out"
+    # The line break is GSM-7: the copy's segments are those of its two lines and one septet.
+    assert count_segments(copy).units == len("Bakery Bea: fresh bread at 7") + 1 + len(
+        "Reply STOP to opt out"
+    )
