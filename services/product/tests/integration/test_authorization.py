@@ -351,15 +351,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         ),
         only("service"),
     ),
-    (
-        "recordUsage",
-        lambda s, w: (
-            "mutation($id: ID!, $k: String!) { recordUsage(clientId: $id, messages: 1,"
-            " idempotencyKey: $k) { used } }",
-            {"id": w["client_own_id"], "k": str(uuid.uuid4())},
-        ),
-        only("service"),
-    ),
 ]
 
 

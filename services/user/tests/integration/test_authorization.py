@@ -306,32 +306,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         SERVICE_ONLY,
     ),
     (
-        "recordDelivery",
-        lambda w: (
-            "mutation($a: ID!, $s: ID!) {"
-            " recordDelivery(announcementId: $a, subscriberId: $s, status: QUEUED) { id } }",
-            {"a": w["announcement_id"], "s": w["fan_id"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "recordDeliveries",
-        lambda w: (
-            "mutation($a: ID!, $s: ID!) { recordDeliveries(announcementId: $a,"
-            " deliveries: [{subscriberId: $s, status: QUEUED}]) { id } }",
-            {"a": w["announcement_id"], "s": w["fan_id"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "recordMessageStatus",
-        lambda w: (
-            'mutation { recordMessageStatus(providerMessageId: "SMmatrix", status: SENT) { id } }',
-            {},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
         "replayDeadLetter",
         lambda w: (
             "mutation($id: ID!) { replayDeadLetter(id: $id) { id } }",

@@ -26,14 +26,13 @@ from nudges_product.entrypoints.graphql.inputs import (
 )
 from nudges_product.entrypoints.graphql.loaders import pool_of
 from nudges_product.entrypoints.graphql.types import (
-    Allowance,
     DiscountCode,
     Plan,
     PlanSubscription,
     PlanSubscriptionStatus,
     PriceTier,
 )
-from nudges_product.service_layer import discounts, plans, subscriptions, usage
+from nudges_product.service_layer import discounts, plans, subscriptions
 
 
 def _given(value: Any) -> Any:
@@ -261,21 +260,3 @@ class Mutation:
             pool_of(info), stripe_subscription_id, state
         )
         return PlanSubscription.of(subscription)
-
-    @strawberry.federation.mutation(
-        description="Service: messages a client sent, added to the current period once per"
-        " idempotencyKey. Returns the allowance after it.",
-        inaccessible=True,
-    )
-    async def record_usage(
-        self,
-        info: strawberry.Info,
-        client_id: strawberry.ID,
-        messages: int,
-        idempotency_key: str,
-    ) -> Allowance:
-        context_of(info).require("service")
-        allowance = await usage.record_usage(
-            pool_of(info), access.parse_id(client_id, "clientId"), messages, idempotency_key
-        )
-        return Allowance.of(allowance)

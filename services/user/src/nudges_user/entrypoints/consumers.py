@@ -1,0 +1,37 @@
+"""The events UserApi handles in its own process: the deliveries of announcements (see
+:mod:`nudges_user.service_layer.deliveries`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from nudges_kit.consumer import EventConsumer, HandlerContext
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog import providers, sms
+from nudges_kit.settings import NudgesSettings
+from nudges_user.service_layer import deliveries
+
+#: The consumer group of the deliveries, in every UserApi process.
+DELIVERIES_GROUP = "user-deliveries"
+
+
+async def _outcomes(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
+    await deliveries.record_outcomes(ctx.conn, data)
+
+
+async def _status(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
+    await deliveries.record_status(ctx.conn, data)
+
+
+def delivery_consumers(settings: NudgesSettings, pool: asyncpg.Pool) -> list[EventConsumer]:
+    """The consumer of the sender's outcomes and Twilio's status callbacks."""
+    return [
+        EventConsumer(
+            group=DELIVERIES_GROUP,
+            settings=settings,
+            pool=pool,
+            handlers={sms.announcement_outcomes: _outcomes, providers.twilio_status: _status},
+        )
+    ]
