@@ -24,15 +24,11 @@ from nudges_user.entrypoints.graphql import schema as user_schema
 SERVICE_ONLY_FIELDS = {
     "user": {
         "Query": ["phoneIdentity", "contact", "announcementRecipients"],
-        "Announcement": ["recipientsToSend"],
         "Mutation": [
             "setClientStripeCustomer",
             "stopAllMemberships",
             "restartAllMemberships",
             "confirmAnnouncement",
-            "recordDelivery",
-            "recordDeliveries",
-            "recordMessageStatus",
         ],
     },
     "product": {
@@ -42,7 +38,6 @@ SERVICE_ONLY_FIELDS = {
             "setDiscountStripeIds",
             "activatePlanSubscription",
             "updatePlanSubscription",
-            "recordUsage",
         ],
     },
     "payment": {
@@ -59,8 +54,6 @@ SERVICE_ONLY_TYPES = [
     "Contact",
     "Recipient",
     "RecipientPage",
-    "DeliveryInput",
-    "DeliveryStatus",
     "ActivatePlanSubscriptionInput",
     "RecordPaymentConfirmationInput",
 ]
@@ -190,7 +183,7 @@ def test_a_service_field_through_the_gateway_fails_validation(gateway: RunningGa
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "phoneIdentity" in body["errors"][0]["message"]
     mutation = gateway.post(
-        'mutation { recordUsage(clientId: "c", messages: 1, idempotencyKey: "k") { used } }'
+        'mutation { confirmAnnouncement(clientId: "c", body: "b", draftKey: "k") { id } }'
     ).json()
     assert mutation["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
