@@ -25,7 +25,6 @@ SERVICE_ONLY_FIELDS = {
     "user": {
         "Query": ["phoneIdentity", "contact", "announcementRecipients"],
         "Mutation": [
-            "setClientStripeCustomer",
             "stopAllMemberships",
             "restartAllMemberships",
             "confirmAnnouncement",

@@ -162,6 +162,18 @@ async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) ->
     return _client(row) if row else None
 
 
+async def learn_stripe_customer(conn: Conn, client_id: UUID, stripe_customer_id: str) -> str | None:
+    """Record the client's Stripe customer unless it has one; the customer it has after
+    (None when no such client)."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "UPDATE clients SET stripe_customer_id = coalesce(stripe_customer_id, $2),"
+        " updated_at = CASE WHEN stripe_customer_id IS NULL THEN now() ELSE updated_at END"
+        " WHERE id = $1 RETURNING stripe_customer_id",
+        client_id,
+        stripe_customer_id,
+    )
+
+
 async def client_phone_hash(conn: Conn, client_id: UUID) -> str | None:
     return await conn.fetchval(  # type: ignore[no-any-return]
         "SELECT u.phone_hash FROM clients c JOIN users u ON u.id = c.user_id WHERE c.id = $1",

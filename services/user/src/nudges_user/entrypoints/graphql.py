@@ -852,17 +852,6 @@ class Mutation:
         return DeadLetter.of(letters[0])
 
     @strawberry.federation.mutation(
-        description="Record a client's Stripe customer (services).", inaccessible=True
-    )
-    async def set_client_stripe_customer(
-        self, info: Info, client_id: strawberry.ID, stripe_customer_id: str
-    ) -> Client:
-        _ctx(info).require("service")
-        return Client.of(
-            await _service(info).set_stripe_customer(str(client_id), stripe_customer_id)
-        )
-
-    @strawberry.federation.mutation(
         description="STOP: stop every membership of a number (services).", inaccessible=True
     )
     async def stop_all_memberships(self, info: Info, phone_hash: str) -> int:

@@ -73,7 +73,6 @@ async def record_outcomes(
     by_sid = {o.message_sid: str(o.subscriber_id) for o in data.outcomes if o.message_sid}
     for sid, statuses in parked.items():
         updates += [DeliveryUpdate(by_sid[sid], status, sid, code) for status, code in statuses]
-    await repo.prune_early_statuses(conn)
     return await record_deliveries(conn, data.announcement_id, updates)
 
 
@@ -89,6 +88,7 @@ async def record_status(
     found = await repo.delivery_by_provider_id(conn, data.message_sid)
     if found is None:
         await repo.park_status(conn, data.message_sid, status, data.error_code)
+        await repo.prune_early_statuses(conn)
         return None
     announcement_id, subscriber_id, _ = found
     return await record_deliveries(

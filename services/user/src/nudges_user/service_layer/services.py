@@ -135,17 +135,6 @@ class UserService:
             raise Forbidden("only the client or an admin may change this client")
         return await self._update_client(cid, changes)
 
-    async def set_stripe_customer(self, client_id: str, stripe_customer_id: str) -> Client:
-        """Record the Stripe customer (service accounts); no event, to avoid a sync loop."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            client = await repo.update_client(
-                conn, _uuid(client_id), {"stripe_customer_id": stripe_customer_id}
-            )
-            if client is None:
-                raise NotFound("client not found")
-            await notify(conn, CLIENT_UPDATED, client.id)
-            return client
-
     async def _update_client(self, client_id: UUID, changes: dict[str, object]) -> Client:
         async with self._pool.acquire() as conn, conn.transaction():
             try:
