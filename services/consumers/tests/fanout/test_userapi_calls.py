@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from nudges_kit.settings import with_database
@@ -76,6 +77,7 @@ def userapi_requests(stack: Stack) -> float:
     return total
 
 
+@pytest.mark.slow
 async def test_a_fan_out_of_500_calls_userapi_a_few_times_not_per_recipient(
     stack: Stack, background_workers: Any, sending: Any, eventually: Any
 ) -> None:
