@@ -24,20 +24,14 @@ from nudges_user.entrypoints.graphql import schema as user_schema
 SERVICE_ONLY_FIELDS = {
     "user": {
         "Query": ["phoneIdentity", "contact", "announcementRecipients"],
-        "Announcement": ["recipientsToSend"],
         "Mutation": [
-            "setClientStripeCustomer",
             "setMembershipsByPhone",
             "confirmAnnouncement",
-            "recordDelivery",
-            "recordDeliveries",
-            "recordMessageStatus",
         ],
     },
-    "product": {
-        "Mutation": ["recordUsage"],
-    },
-    # Stripe's news reaches PaymentApi on stripe.events, not through service mutations.
+    # Stripe's news and completed announcements reach ProductApi and PaymentApi as events, not
+    # through service mutations.
+    "product": {},
     "payment": {},
 }
 #: Types only those fields lead to: no more public than the fields.
@@ -46,8 +40,6 @@ SERVICE_ONLY_TYPES = [
     "Contact",
     "Recipient",
     "RecipientPage",
-    "DeliveryInput",
-    "DeliveryStatus",
 ]
 
 #: What the gateway requires in production (the test WarpCache accepts its development token).
@@ -175,7 +167,7 @@ def test_a_service_field_through_the_gateway_fails_validation(gateway: RunningGa
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "phoneIdentity" in body["errors"][0]["message"]
     mutation = gateway.post(
-        'mutation { recordUsage(clientId: "c", messages: 1, idempotencyKey: "k") { used } }'
+        'mutation { confirmAnnouncement(clientId: "c", body: "b", draftKey: "k") { id } }'
     ).json()
     assert mutation["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 

@@ -1,6 +1,7 @@
-"""Fan-out, sending, delivery status and notifications against real processes: UserApi and
-ProductApi on databases of their own, LocalizationApi, WarpCache, the Twilio emulator and the
-Webhooks service (which turns the emulator's status callbacks into ``twilio.status``), started
+"""Fan-out, sending and notifications against real processes: UserApi (which records the
+deliveries from the sender's outcomes and ``twilio.status``) and ProductApi on databases of
+their own, LocalizationApi, WarpCache, the Twilio emulator and the Webhooks service (which
+turns the emulator's status callbacks into ``twilio.status``), started
 once per session by ``nudges_devstack.platform``; consumersdb migrated; the consumers run in
 the test's event loop, where a test can stop one abruptly. Tokens come from a stand-in of
 AuthApi serving a test issuer's JWKS and the client-credentials grant."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import random
 import subprocess
@@ -31,7 +33,7 @@ from pydantic import SecretStr
 
 from nudges_consumers.adapters.twilio_sender import TwilioSender
 from nudges_consumers.bootstrap import Deps, build_deps
-from nudges_consumers.service_layer import delivery_status, fan_out, notifications, sms_outbound
+from nudges_consumers.service_layer import fan_out, notifications, sms_outbound
 from nudges_consumers.settings import ConsumersSettings
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import (
@@ -51,7 +53,7 @@ from nudges_kit.events.catalog import payment
 from nudges_kit.kafka import all_topics, ensure_topics, make_producer, start_client
 from nudges_kit.outbox import OutboxRelay
 from nudges_kit.phone import PhoneVault
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import NudgesSettings, with_database
 
 
 def invoice_event(
@@ -296,6 +298,24 @@ class Stack:
         )
         return dict(found["_entities"][0])
 
+    async def user_sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """Rows of a query on UserApi's database (what it recorded, what it published)."""
+        url = with_database(self.settings.postgres_url, self.platform.databases["user"])
+        conn = await asyncpg.connect(url)
+        try:
+            return list(await conn.fetch(query, *args))
+        finally:
+            await conn.close()
+
+    async def completions(self, announcement_id: str) -> list[dict[str, Any]]:
+        """The data of each ``user.announcement.completed`` UserApi published for it."""
+        rows = await self.user_sql(
+            "SELECT payload->'data' AS data FROM outbox WHERE key = $1 AND event_type = $2",
+            announcement_id,
+            "user.announcement.completed",
+        )
+        return [json.loads(r["data"]) for r in rows]
+
     async def allowance(self, client_id: str) -> dict[str, Any]:
         found = await self.gql(
             "product",
@@ -431,8 +451,8 @@ async def running(*consumers: EventConsumer) -> AsyncIterator[list[asyncio.Task[
 
 @pytest.fixture(scope="package")
 async def background_workers(stack: Stack) -> AsyncIterator[None]:
-    """The fan-out, the status callbacks and the notices, for the whole session (the tests
-    start the sending consumer themselves).
+    """The fan-out and the notices, for the whole session (the tests start the sending
+    consumer themselves; UserApi consumes the status callbacks in its own process).
 
     Until UserApi answers ``contact``, the numbers of clients come from what this session
     created (``Stack.client_phones``) instead: the stand-in the notices and final SMS use.
@@ -449,7 +469,6 @@ async def background_workers(stack: Stack) -> AsyncIterator[None]:
             patch.setattr(notifications, "client_contact", contact_of_test_client)
         workers = [
             *fan_out.consumers(stack.deps),
-            *delivery_status.consumers(stack.deps),
             *notifications.consumers(stack.deps),
         ]
         async with running(*workers):

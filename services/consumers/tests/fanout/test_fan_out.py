@@ -76,8 +76,8 @@ async def test_fifty_subscribers_in_three_languages_each_get_one_copy(
     assert done["delivered"] == 50
     assert done["failed"] == 0
     assert done["status"] == "SENT"
-    # 50 messages of one segment each, recorded against the plan once.
-    assert (await stack.allowance(client.id))["used"] == 50
+    # 50 messages of one segment each, in the one completion UserApi published.
+    assert [c["segments"] for c in await stack.completions(announcement_id)] == [50]
 
 
 @pytest.mark.slow

@@ -146,5 +146,7 @@ async def test_an_invalid_recipient_of_an_announcement_counts_as_failed(
     announcement_copies = [m for m in await stack.sent_to(good) if "Match on Sunday" in m["body"]]
     assert len(announcement_copies) == 1
     assert await stack.sent_to(INVALID) == []
-    # Only what was sent counts against the plan: one message of one segment.
-    assert (await stack.allowance(client.id))["used"] == 1
+    # Only what was sent counts: one message of one segment, in the completion UserApi
+    # published (what the plan's allowance is charged with).
+    completions = await stack.completions(announcement_id)
+    assert [(c["segments"], c["failed"]) for c in completions] == [(1, 1)]

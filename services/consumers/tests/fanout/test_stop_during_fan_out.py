@@ -92,8 +92,8 @@ async def test_subscribers_who_stop_after_confirm_get_nothing_and_the_announceme
     assert done["stopped"] == 2
     assert done["delivered"] + done["failed"] + done["stopped"] == done["recipients"]
     assert final == ["Your announcement was sent to 3 subscribers. Delivered: 3, failed: 0."]
-    # Only the messages sent are charged against the plan.
-    assert (await stack.allowance(client.id))["used"] == 3
+    # Only the messages sent are charged: the completion's segments.
+    assert [c["segments"] for c in await stack.completions(announcement_id)] == [3]
 
     # Nothing more comes later: no second final SMS, no late copy.
     await asyncio.sleep(2)

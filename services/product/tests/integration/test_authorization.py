@@ -291,16 +291,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         # Another client's subscription is answered as an unknown one.
         only("client_own", "admin", client_other="NOT_FOUND"),
     ),
-    # --- service mutations --------------------------------------------------------------
-    (
-        "recordUsage",
-        lambda s, w: (
-            "mutation($id: ID!, $k: String!) { recordUsage(clientId: $id, messages: 1,"
-            " idempotencyKey: $k) { used } }",
-            {"id": w["client_own_id"], "k": str(uuid.uuid4())},
-        ),
-        only("service"),
-    ),
 ]
 
 

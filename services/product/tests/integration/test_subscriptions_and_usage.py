@@ -4,6 +4,7 @@ allowance, and the admin totals."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from nudges_devstack.testing import SubgraphClient
+from nudges_kit.db import create_pool
 from nudges_product.domain.errors import InvalidInput, NotFound
 from nudges_product.domain.subscriptions import UnknownSubscription
+from nudges_product.service_layer import usage
 
 if TYPE_CHECKING:
     from conftest import Shop
@@ -22,11 +25,20 @@ query($id: ID!) {
   allowance(clientId: $id) { active messagesPerPeriod used remaining periodStart periodEnd }
 }
 """
-RECORD = """
-mutation($id: ID!, $n: Int!, $key: String!) {
-  recordUsage(clientId: $id, messages: $n, idempotencyKey: $key) { used remaining }
-}
-"""
+
+
+def record_usage(api: SubgraphClient, client_id: str, messages: int, key: str) -> dict[str, int]:
+    """The use case that records an announcement's usage, on the subgraph's database."""
+
+    async def record() -> dict[str, int]:
+        pool = await create_pool(api.database_url, min_size=1, max_size=1)
+        try:
+            allowance = await usage.record_usage(pool, uuid.UUID(client_id), messages, key)
+        finally:
+            await pool.close()
+        return {"used": allowance.used, "remaining": allowance.remaining}
+
+    return asyncio.run(record())
 
 
 def subscription_events(shop: Shop, client_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -135,9 +147,9 @@ def test_usage_counts_once_per_key_against_the_plan_allowance(
     shop.subscribe(client_id, shop.plan(messages_per_period=100)["tiers"][0])
     key = f"announcement-{uuid.uuid4()}"
 
-    first = api.ok(RECORD, shop.service, id=client_id, n=30, key=key)["recordUsage"]
-    repeat = api.ok(RECORD, shop.service, id=client_id, n=30, key=key)["recordUsage"]
-    over = api.ok(RECORD, shop.service, id=client_id, n=80, key=f"{key}-2")["recordUsage"]
+    first = record_usage(api, client_id, 30, key)
+    repeat = record_usage(api, client_id, 30, key)
+    over = record_usage(api, client_id, 80, f"{key}-2")
     allowance = api.ok(ALLOWANCE, shop.service, id=client_id)["allowance"]
 
     assert first == {"used": 30, "remaining": 70}
@@ -152,8 +164,9 @@ def test_usage_counts_once_per_key_against_the_plan_allowance(
     assert datetime.fromisoformat(allowance.pop("periodEnd")) == period_end
     assert allowance == {"active": True, "messagesPerPeriod": 100, "used": 110, "remaining": 0}
     assert api.sql("SELECT count(*) FROM usage_records WHERE client_id = %s", client_id) == [(2,)]
-    bad = api.gql(RECORD, shop.service, id=client_id, n=0, key="k")
-    assert bad["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "messages"}
+    with pytest.raises(InvalidInput) as bad:
+        record_usage(api, client_id, 0, "k")
+    assert bad.value.field == "messages"
 
 
 def test_a_client_without_a_live_subscription_has_no_allowance(
@@ -164,7 +177,7 @@ def test_a_client_without_a_live_subscription_has_no_allowance(
     sub = shop.subscribe(lapsed, shop.plan(messages_per_period=50)["tiers"][0])
     shop.news(sub["stripe_subscription_id"], status="canceled")
 
-    recorded = api.ok(RECORD, shop.service, id=nobody, n=3, key=f"k-{nobody}")["recordUsage"]
+    recorded = record_usage(api, nobody, 3, f"k-{nobody}")
     for client_id in (nobody, lapsed):
         allowance = api.ok(ALLOWANCE, shop.service, id=client_id)["allowance"]
         assert allowance["active"] is False

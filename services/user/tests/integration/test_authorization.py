@@ -28,8 +28,8 @@ ROLES = {
 #: each caller runs them with a new account of its kind.
 ONCE_PER_ACCOUNT = {"createClient"}
 DEAD_LETTER_TOPIC = "user.memberships"
-SET_CUSTOMER = """mutation($id: ID!) {
-  setClientStripeCustomer(clientId: $id, stripeCustomerId: "cus_matrix") { id } }"""
+RENAME = """mutation($id: ID!) {
+  updateClient(id: $id, input: {name: "Matrix Client"}) { id } }"""
 
 
 async def _park_dead_letter(bootstrap_servers: str) -> str:
@@ -225,15 +225,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         SERVICE_ONLY,
     ),
     (
-        "setClientStripeCustomer",
-        lambda w: (
-            "mutation($id: ID!) { setClientStripeCustomer(clientId: $id,"
-            ' stripeCustomerId: "cus_matrix") { id } }',
-            {"id": w["client_id"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
         "viewer (null for the anonymous and services)",
         lambda w: ("{ viewer { __typename } }", {}),
         {c: OK for c in CALLERS},
@@ -306,32 +297,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         SERVICE_ONLY,
     ),
     (
-        "recordDelivery",
-        lambda w: (
-            "mutation($a: ID!, $s: ID!) {"
-            " recordDelivery(announcementId: $a, subscriberId: $s, status: QUEUED) { id } }",
-            {"a": w["announcement_id"], "s": w["fan_id"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "recordDeliveries",
-        lambda w: (
-            "mutation($a: ID!, $s: ID!) { recordDeliveries(announcementId: $a,"
-            " deliveries: [{subscriberId: $s, status: QUEUED}]) { id } }",
-            {"a": w["announcement_id"], "s": w["fan_id"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "recordMessageStatus",
-        lambda w: (
-            'mutation { recordMessageStatus(providerMessageId: "SMmatrix", status: SENT) { id } }',
-            {},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
         "replayDeadLetter",
         lambda w: (
             "mutation($id: ID!) { replayDeadLetter(id: $id) { id } }",
@@ -398,7 +363,7 @@ def test_authorization_matrix(
 
 def _touch(api: SubgraphClient, world: dict[str, str]) -> None:
     """Change the matrix's client, so that its clientUpdated subscribers get a push."""
-    api.ok(SET_CUSTOMER, world["service"], id=world["client_id"])
+    api.ok(RENAME, world["admin"], id=world["client_id"])
 
 
 def test_a_forged_or_expired_token_is_unauthenticated(api: SubgraphClient) -> None:

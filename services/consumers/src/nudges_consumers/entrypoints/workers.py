@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from nudges_consumers.bootstrap import Deps
 from nudges_consumers.service_layer import (
-    delivery_status,
     fan_out,
     notifications,
     sms_outbound,
@@ -19,6 +18,5 @@ def build_consumers(deps: Deps) -> list[EventConsumer]:
         *stripe_sync.consumers(deps),
         *fan_out.consumers(deps),
         *sms_outbound.consumers(deps),
-        *delivery_status.consumers(deps),
         *notifications.consumers(deps),
     ]

@@ -10,6 +10,7 @@ consumer loop records handled event ids), and sent once (the event's idempotency
 | ``product.plan-subscription.activated`` | the client | ``plan.activated`` |
 | ``product.plan-subscription.updated`` (past due) | the client | ``plan.payment_failed`` |
 | ``product.plan-subscription.canceled`` | the client | ``plan.canceled`` |
+| ``user.announcement.completed`` | the client | ``announcement.done`` (once per announcement) |
 
 Stops (``user.membership.stopped``) send nothing: a number that texted STOP gets no more
 messages. Texts are rendered in the recipient's language; numbers travel encrypted.
@@ -41,10 +42,10 @@ CLIENT_GROUP = "notify-clients"
 CLIENT = "query($id: ID!) { client(id: $id) { id name locale subscriberCount } }"
 #: How to reach a user (clients' and subscribers' ids are their users' ids).
 CONTACT = "query($id: ID!) { contact(userId: $id) { locale phoneCiphertext } }"
-#: One active member of a client: the page of recipients that starts just before them.
+#: A subscriber while an active member of a client.
 MEMBER = """
-query($c: ID!, $after: ID) {
-  announcementRecipients(clientId: $c, first: 1, after: $after) {
+query($c: ID!, $s: [ID!]!) {
+  announcementRecipients(clientId: $c, subscriberIds: $s) {
     recipients { subscriberId locale phoneCiphertext }
   }
 }"""
@@ -92,16 +93,11 @@ async def client_contact(deps: Deps, client_id: UUID) -> Contact | None:
 
 
 async def active_member(deps: Deps, client_id: UUID, subscriber_id: UUID) -> Contact | None:
-    """The subscriber's number while their membership of the client is active, else None.
-
-    Recipients come in subscriber-id order after ``after``: asking for one after the id just
-    below this subscriber's answers them, or someone else when they are not active.
-    """
-    after = str(UUID(int=subscriber_id.int - 1)) if subscriber_id.int else None
-    found = (await deps.graph.user(MEMBER, c=str(client_id), after=after))[
+    """The subscriber's number while their membership of the client is active, else None."""
+    found = (await deps.graph.user(MEMBER, c=str(client_id), s=[str(subscriber_id)]))[
         "announcementRecipients"
     ]["recipients"]
-    if not found or found[0]["subscriberId"] != str(subscriber_id):
+    if not found:
         return None
     return Contact(locale=found[0]["locale"], phone_ciphertext=found[0]["phoneCiphertext"])
 
@@ -246,6 +242,25 @@ async def tell_client_of_plan(
     )
 
 
+async def tell_client_announcement_done(
+    deps: Deps, envelope: Envelope, data: user.AnnouncementCompletedData, conn: asyncpg.Connection
+) -> None:
+    """``announcement.done`` to the client, with the counts UserApi completed it with; once
+    per announcement (the key), however many times the completion is delivered."""
+    client = await client_profile(deps, data.client_id)
+    await _notify_client(
+        deps,
+        conn,
+        data.client_id,
+        texts.ANNOUNCEMENT_DONE,
+        f"announcement.done:{data.announcement_id}",
+        locale=client.locale if client else None,
+        sent=data.sent,
+        delivered=data.delivered,
+        failed=data.failed,
+    )
+
+
 Notice = Callable[[Deps, Envelope, Any, asyncpg.Connection], Awaitable[None]]
 
 
@@ -277,6 +292,7 @@ def consumers(deps: Deps) -> list[EventConsumer]:
                 product.plan_subscription_activated: _handler(deps, tell_client_of_plan),
                 product.plan_subscription_updated: _handler(deps, tell_client_of_plan),
                 product.plan_subscription_canceled: _handler(deps, tell_client_of_plan),
+                user.announcement_completed: _handler(deps, tell_client_announcement_done),
             },
             **common,
         ),

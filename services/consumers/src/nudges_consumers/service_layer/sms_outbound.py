@@ -21,16 +21,19 @@ first), then the consumer loop retries the work item; a number Twilio refuses (2
 ...) is recorded as failed and not retried. Sends wait for the process's sending rate, and
 at most :data:`SEND_CONCURRENCY` are in flight in the process.
 
-For an announcement, the work item's outcomes go to UserApi in one call (``recordDeliveries``:
-queued with the message sid, or failed with Twilio's code); when that finishes the
-announcement, the client
-gets the final SMS (:func:`nudges_consumers.service_layer.delivery_status.finish_announcement`).
+``sms_sends`` is the ledger of *sending once* (intent, attempts, Twilio's sid): the crash
+safety above, nothing more. What became of an announcement's copies belongs to UserApi: once
+a work item's sends are settled, the sender publishes their outcomes through its outbox as one
+``sms.announcement.outcomes`` event (queued with the message sid and segments, failed with
+Twilio's error code, or held back), in the ledger transaction that marks them published
+(``delivery_recorded``), so that they are published once; UserApi records the deliveries and
+decides the announcement's completion.
 
 Carrier rules: a number that texted STOP receives nothing more, even an announcement confirmed
 before. Right before a work item's first attempt, UserApi says which of its recipients are
-still subscribed (``recipientsToSend``); the others' copies are held back for good (in the
-ledger as failed with :data:`HELD_BACK`) and recorded as ``stopped``, which counts towards the
-announcement's completion like a final status.
+still subscribed (``announcementRecipients`` with ``subscriberIds``); the others' copies are
+held back for good (in the ledger as failed with :data:`HELD_BACK`) and reported as held
+back, which counts towards the announcement's completion like a final status.
 """
 
 from __future__ import annotations
@@ -52,12 +55,12 @@ from nudges_consumers.adapters.twilio_sender import (
     TwilioSender,
 )
 from nudges_consumers.bootstrap import Deps
-from nudges_consumers.service_layer import delivery_status
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
 from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import fanout, sms
 from nudges_kit.logging import get_logger
+from nudges_kit.outbox import add_event
 
 log = get_logger(__name__)
 
@@ -77,8 +80,10 @@ SID_COMMIT_DELAY = 0.02
 HELD_BACK = "stopped"
 
 RECIPIENTS_TO_SEND = """
-query($r: [_Any!]!, $s: [ID!]!) {
-  _entities(representations: $r) { ... on Announcement { recipientsToSend(subscriberIds: $s) } }
+query($c: ID!, $a: ID!, $s: [ID!]!) {
+  announcementRecipients(clientId: $c, announcementId: $a, subscriberIds: $s) {
+    recipients { subscriberId }
+  }
 }"""
 
 
@@ -92,6 +97,7 @@ class Send:
     status_callback: str | None
     announcement_id: UUID | None = None
     subscriber_id: UUID | None = None
+    client_id: UUID | None = None
 
 
 def announcement_send_key(announcement_id: UUID, subscriber_id: UUID) -> str:
@@ -112,6 +118,9 @@ class Intent:
     first_attempt_at: datetime | None
     message_sid: str | None
     error_code: str | None
+    #: Twilio's segments of the message sent.
+    segments: int | None
+    #: The outcome was published (``sms.announcement.outcomes``).
     delivery_recorded: bool
 
     @classmethod
@@ -123,12 +132,15 @@ class Intent:
             first_attempt_at=row["first_attempt_at"],
             message_sid=row["message_sid"],
             error_code=row["error_code"],
+            segments=row["segments"],
             delivery_recorded=row["delivery_recorded"],
         )
 
 
 class SendLedger:
-    """The intents of ``sms_sends`` on a connection of their own, outside the handler's
+    """The ledger of sending once (``sms_sends``: each send's intent, attempts and Twilio's
+    sid, so that a crash never sends a copy twice nor skips one); not a record of deliveries,
+    which UserApi keeps. Its statements run on a connection of their own, outside the handler's
     transaction: every statement commits at once, so what was attempted survives a crash.
     A connection runs one statement at a time, hence the lock."""
 
@@ -235,41 +247,18 @@ class SendLedger:
             )
         )
 
-    async def deliveries_recorded(self, keys: Sequence[str]) -> None:
-        async with self._lock:
+    async def publish_outcomes(
+        self, data: sms.AnnouncementOutcomesData, keys: Sequence[str]
+    ) -> None:
+        """Write the outcomes event to the outbox and mark ``keys`` published, in one
+        transaction: published once, whatever crashes when."""
+        async with self._lock, self._conn.transaction():
+            await add_event(self._conn, sms.announcement_outcomes, str(data.announcement_id), data)
             await self._conn.execute(
                 "UPDATE sms_sends SET delivery_recorded = true"
                 " WHERE idempotency_key = ANY($1::text[])",
                 list(keys),
             )
-
-    async def parked_statuses(
-        self, message_sids: Sequence[str]
-    ) -> dict[str, list[tuple[str, str | None]]]:
-        """Status callbacks that arrived before their sid was recorded (``delivery_status``
-        parks them), oldest first, by sid."""
-        async with self._lock:
-            rows = await self._conn.fetch(
-                "SELECT message_sid, status, error_code FROM early_statuses"
-                " WHERE message_sid = ANY($1::text[]) ORDER BY received_at",
-                list(message_sids),
-            )
-        parked: dict[str, list[tuple[str, str | None]]] = {}
-        for row in rows:
-            parked.setdefault(row["message_sid"], []).append((row["status"], row["error_code"]))
-        return parked
-
-    async def forget_parked(self, message_sids: Sequence[str]) -> None:
-        async with self._lock:
-            await self._conn.execute(
-                "DELETE FROM early_statuses WHERE message_sid = ANY($1::text[])",
-                list(message_sids),
-            )
-
-    async def finish(self, deps: Deps, progress: delivery_status.Progress) -> None:
-        """The end of an announcement, in a transaction of this connection of its own."""
-        async with self._lock, self._conn.transaction():
-            await delivery_status.finish_announcement(deps, self._conn, progress)
 
     async def release(self) -> None:
         """Unlock every key this worker locked."""
@@ -353,7 +342,7 @@ class SmsSending:
                     for s, outcome in zip(claimed, outcomes, strict=True)
                     if not isinstance(outcome, BaseException)
                 ]
-                await self._record_deliveries(ledger, finished)
+                await self._publish_outcomes(ledger, finished)
             finally:
                 with contextlib.suppress(Exception):
                     await ledger.release()
@@ -370,7 +359,7 @@ class SmsSending:
         """Hold back, in ``intents`` and the ledger, the announcement copies not attempted yet
         whose recipients are no longer subscribed. A send already attempted is in doubt and
         goes its usual way: Twilio may have it."""
-        waiting: dict[UUID, list[Send]] = {}
+        waiting: dict[tuple[UUID, UUID | None], list[Send]] = {}
         for send in sends:
             intent = intents.get(send.key)
             if (
@@ -379,17 +368,16 @@ class SmsSending:
                 and intent.state == "pending"
                 and intent.attempts == 0
             ):
-                waiting.setdefault(send.announcement_id, []).append(send)
-        for announcement_id, candidates in waiting.items():
+                waiting.setdefault((send.announcement_id, send.client_id), []).append(send)
+        for (announcement_id, client_id), candidates in waiting.items():
             found = await self._deps.graph.user(
                 RECIPIENTS_TO_SEND,
-                r=[{"__typename": "Announcement", "id": str(announcement_id)}],
+                c=str(client_id),
+                a=str(announcement_id),
                 s=[str(s.subscriber_id) for s in candidates],
             )
-            entity = found["_entities"][0]
-            if not entity:
-                raise PermanentError(f"announcement {announcement_id} not found")
-            to_send = set(entity["recipientsToSend"])
+            page = found["announcementRecipients"]
+            to_send = {r["subscriberId"] for r in page["recipients"]}
             for send in candidates:
                 if str(send.subscriber_id) not in to_send:
                     log.info("copy held back: the recipient stopped", key=send.key)
@@ -439,54 +427,45 @@ class SmsSending:
                 to, send.body, intent.first_attempt_at - RECONCILE_MARGIN
             )
 
-    async def _record_deliveries(
+    async def _publish_outcomes(
         self, ledger: SendLedger, done: Sequence[tuple[Send, Intent]]
     ) -> None:
-        """Each announcement copy's outcome in UserApi (one call for the work item); the
-        announcement's end when one of them completes it."""
-        pending = [
-            (send, intent)
-            for send, intent in done
-            if send.announcement_id is not None
-            and send.subscriber_id is not None
-            and not intent.delivery_recorded
-            and intent.state != "pending"
-        ]
-        if not pending:
-            return
-        records = []
-        for send, intent in pending:
-            assert send.announcement_id is not None
-            assert send.subscriber_id is not None
-            sent = intent.state == "sent"
-            held_back = intent.state == "failed" and intent.error_code == HELD_BACK
-            records.append(
-                delivery_status.DeliveryRecord(
-                    delivery_status.AnnouncementSend(send.announcement_id, send.subscriber_id),
-                    "QUEUED" if sent else "STOPPED" if held_back else "FAILED",
-                    intent.message_sid if sent else None,
-                    None if sent or held_back else intent.error_code,
-                )
+        """The settled outcomes of announcement copies not published yet, one event per
+        announcement of the work item (it has one)."""
+        by_announcement: dict[UUID, list[tuple[Send, Intent]]] = {}
+        for send, intent in done:
+            if (
+                send.announcement_id is not None
+                and not intent.delivery_recorded
+                and intent.state != "pending"
+            ):
+                by_announcement.setdefault(send.announcement_id, []).append((send, intent))
+        for announcement_id, settled in by_announcement.items():
+            client_id = settled[0][0].client_id
+            assert client_id is not None
+            data = sms.AnnouncementOutcomesData(
+                announcement_id=announcement_id,
+                client_id=client_id,
+                outcomes=[_outcome(send, intent) for send, intent in settled],
             )
-        # Callbacks that overtook these records (sends found at Twilio after a crash), read
-        # after the sids were committed, go right after them in the same call.
-        sids = [r.message_sid for r in records if r.message_sid]
-        parked = await ledger.parked_statuses(sids) if sids else {}
-        for record in list(records):
-            for status, error_code in parked.get(record.message_sid or "", []):
-                records.append(
-                    delivery_status.DeliveryRecord(
-                        record.send, status, record.message_sid, error_code
-                    )
-                )
-        progresses = await delivery_status.record_deliveries(self._deps, records)
-        if parked:
-            await ledger.forget_parked(list(parked))
-        completed = [p for p in progresses if p.completed]
-        if completed:
-            # Before the deliveries are marked recorded, so that a failure here is retried.
-            await ledger.finish(self._deps, completed[-1])
-        await ledger.deliveries_recorded([send.key for send, _ in pending])
+            await ledger.publish_outcomes(data, [send.key for send, _ in settled])
+
+
+def _outcome(send: Send, intent: Intent) -> sms.SendOutcome:
+    """What became of one copy, as the ledger says."""
+    assert send.subscriber_id is not None
+    if intent.state == "sent":
+        return sms.SendOutcome(
+            subscriber_id=send.subscriber_id,
+            outcome="queued",
+            message_sid=intent.message_sid,
+            segments=intent.segments,
+        )
+    if intent.error_code == HELD_BACK:
+        return sms.SendOutcome(subscriber_id=send.subscriber_id, outcome="held_back")
+    return sms.SendOutcome(
+        subscriber_id=send.subscriber_id, outcome="failed", error_code=intent.error_code
+    )
 
 
 # --- the consumer ------------------------------------------------------------------------
@@ -517,6 +496,7 @@ def batch_sends(deps: Deps, data: fanout.AnnouncementBatchData) -> list[Send]:
                 status_callback=callback,
                 announcement_id=data.announcement_id,
                 subscriber_id=recipient.subscriber_id,
+                client_id=data.client_id,
             )
         )
     return sends

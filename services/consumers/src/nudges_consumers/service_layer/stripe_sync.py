@@ -28,8 +28,6 @@ from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
 
-SET_CUSTOMER = """mutation($c: ID!, $s: String!) {
-  setClientStripeCustomer(clientId: $c, stripeCustomerId: $s) { id } }"""
 PLAN = "query($id: ID!) { plan(id: $id) { id stripeProductId } }"
 
 
@@ -41,7 +39,8 @@ def _options(key: str) -> Any:
 
 
 async def create_customer(deps: Deps, envelope: Envelope, data: user.ClientData) -> None:
-    """A new client gets its Stripe Customer, recorded in UserApi."""
+    """A new client gets its Stripe Customer (UserApi learns its id from Stripe's
+    ``customer.created``, whose metadata names the client)."""
     if data.stripe_customer_id:
         return
     customer = await deps.stripe.v1.customers.create_async(
@@ -52,7 +51,6 @@ async def create_customer(deps: Deps, envelope: Envelope, data: user.ClientData)
         },
         _options(f"customer-{data.client_id}"),
     )
-    await deps.graph.user(SET_CUSTOMER, c=str(data.client_id), s=customer.id)
     log.info("stripe customer created", client_id=str(data.client_id), customer=customer.id)
 
 

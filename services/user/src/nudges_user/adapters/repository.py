@@ -162,6 +162,18 @@ async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) ->
     return _client(row) if row else None
 
 
+async def learn_stripe_customer(conn: Conn, client_id: UUID, stripe_customer_id: str) -> str | None:
+    """Record the client's Stripe customer unless it has one; the customer it has after
+    (None when no such client)."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "UPDATE clients SET stripe_customer_id = coalesce(stripe_customer_id, $2),"
+        " updated_at = CASE WHEN stripe_customer_id IS NULL THEN now() ELSE updated_at END"
+        " WHERE id = $1 RETURNING stripe_customer_id",
+        client_id,
+        stripe_customer_id,
+    )
+
+
 async def client_phone_hash(conn: Conn, client_id: UUID) -> str | None:
     return await conn.fetchval(  # type: ignore[no-any-return]
         "SELECT u.phone_hash FROM clients c JOIN users u ON u.id = c.user_id WHERE c.id = $1",
@@ -449,42 +461,34 @@ async def recipients_page(
 
 async def recipients_to_send(
     conn: Conn, announcement_id: UUID, client_id: UUID, subscriber_ids: Sequence[UUID]
-) -> list[UUID]:
+) -> list[Subscriber]:
     """Of ``subscriber_ids``, those whose copy of the announcement may still be sent: active
-    members of the client, their copy not held back already."""
+    members of the client, their copy not held back already; in subscriber-id order."""
     rows = await conn.fetch(
-        "SELECT m.subscriber_id FROM memberships m WHERE m.client_id = $2"
-        " AND m.subscriber_id = ANY($3::uuid[]) AND m.status = 'active'"
+        f"{SUBSCRIBER_SELECT} JOIN memberships m ON m.subscriber_id = s.id"
+        " WHERE m.client_id = $2 AND s.id = ANY($3::uuid[]) AND m.status = 'active'"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.announcement_id = $1"
-        "   AND d.subscriber_id = m.subscriber_id AND d.status = 'stopped')"
-        " ORDER BY m.subscriber_id",
+        "   AND d.subscriber_id = s.id AND d.status = 'stopped')"
+        " ORDER BY s.id",
         announcement_id,
         client_id,
         list(subscriber_ids),
     )
-    return [r["subscriber_id"] for r in rows]
+    return [_subscriber(r) for r in rows]
 
 
-async def write_delivery(
-    conn: Conn,
-    announcement_id: UUID,
-    subscriber_id: UUID,
-    status: str,
-    provider_message_id: str | None,
-    error_code: str | None,
-) -> None:
-    await conn.execute(
-        "INSERT INTO deliveries (announcement_id, subscriber_id, provider_message_id, status,"
-        " error_code) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (announcement_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
-        " provider_message_id = COALESCE(EXCLUDED.provider_message_id,"
-        " deliveries.provider_message_id), error_code = EXCLUDED.error_code, updated_at = now()",
-        announcement_id,
-        subscriber_id,
-        provider_message_id,
-        status,
-        error_code,
+async def active_members(
+    conn: Conn, client_id: UUID, subscriber_ids: Sequence[UUID]
+) -> list[Subscriber]:
+    """Of ``subscriber_ids``, the active members of the client, in subscriber-id order."""
+    rows = await conn.fetch(
+        f"{SUBSCRIBER_SELECT} JOIN memberships m ON m.subscriber_id = s.id"
+        " WHERE m.client_id = $1 AND s.id = ANY($2::uuid[]) AND m.status = 'active'"
+        " ORDER BY s.id",
+        client_id,
+        list(subscriber_ids),
     )
+    return [_subscriber(r) for r in rows]
 
 
 class DeliveryRow(NamedTuple):
@@ -494,6 +498,7 @@ class DeliveryRow(NamedTuple):
     status: str
     provider_message_id: str | None
     error_code: str | None
+    segments: int | None = None
 
 
 async def delivery_statuses_for_update(
@@ -511,32 +516,103 @@ async def delivery_statuses_for_update(
 
 
 async def write_deliveries(conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryRow]) -> None:
-    """:func:`write_delivery` of each row, in one statement (one row per subscriber)."""
+    """Insert or update each row (one per subscriber), in one statement; a message id or a
+    segment count already recorded stays when the row brings none."""
     if not rows:
         return
     await conn.execute(
         "INSERT INTO deliveries (announcement_id, subscriber_id, status, provider_message_id,"
-        " error_code) SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[])"
+        " error_code, segments)"
+        " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[])"
         " ON CONFLICT (announcement_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
         " provider_message_id = COALESCE(EXCLUDED.provider_message_id,"
-        " deliveries.provider_message_id), error_code = EXCLUDED.error_code, updated_at = now()",
+        " deliveries.provider_message_id), error_code = EXCLUDED.error_code,"
+        " segments = COALESCE(EXCLUDED.segments, deliveries.segments), updated_at = now()",
         announcement_id,
         [r.subscriber_id for r in rows],
         [r.status for r in rows],
         [r.provider_message_id for r in rows],
         [r.error_code for r in rows],
+        [r.segments for r in rows],
+    )
+
+
+async def lock_messages(conn: Conn, provider_message_ids: Sequence[str]) -> None:
+    """Lock these messages until the transaction ends (in one order, as every writer does):
+    a status callback and the sender's outcome of one message are recorded one after the
+    other, so that whichever comes second sees the first."""
+    await conn.execute(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(m, 0)))"
+        " FROM (SELECT DISTINCT unnest($1::text[]) AS m ORDER BY 1) AS ordered",
+        sorted(provider_message_ids),
     )
 
 
 async def delivery_by_provider_id(
     conn: Conn, provider_message_id: str
-) -> tuple[UUID, UUID, str] | None:
+) -> tuple[UUID, UUID, DeliveryStatus] | None:
+    """The announcement, subscriber and status of the copy sent as this message."""
     row = await conn.fetchrow(
         "SELECT announcement_id, subscriber_id, status FROM deliveries"
-        " WHERE provider_message_id = $1 FOR UPDATE",
+        " WHERE provider_message_id = $1",
         provider_message_id,
     )
-    return (row["announcement_id"], row["subscriber_id"], row["status"]) if row else None
+    if row is None:
+        return None
+    return row["announcement_id"], row["subscriber_id"], DeliveryStatus(row["status"])
+
+
+async def park_status(
+    conn: Conn, provider_message_id: str, status: DeliveryStatus, error_code: str | None
+) -> None:
+    """Keep a status callback of a message no delivery names yet."""
+    await conn.execute(
+        "INSERT INTO early_statuses (provider_message_id, status, error_code)"
+        " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        provider_message_id,
+        status.value,
+        error_code,
+    )
+
+
+async def take_early_statuses(
+    conn: Conn, provider_message_ids: Sequence[str]
+) -> dict[str, list[tuple[DeliveryStatus, str | None]]]:
+    """The parked callbacks of these messages, oldest first, removed from the parking."""
+    rows = await conn.fetch(
+        "DELETE FROM early_statuses WHERE provider_message_id = ANY($1::text[])"
+        " RETURNING provider_message_id, status, error_code, received_at",
+        list(provider_message_ids),
+    )
+    parked: dict[str, list[tuple[DeliveryStatus, str | None]]] = {}
+    for row in sorted(rows, key=lambda r: r["received_at"]):
+        parked.setdefault(row["provider_message_id"], []).append(
+            (DeliveryStatus(row["status"]), row["error_code"])
+        )
+    return parked
+
+
+async def prune_early_statuses(conn: Conn) -> None:
+    """Forget parked callbacks older than a day: no outcome will name their messages (the
+    texts that are no announcement's copies: codes, notices)."""
+    await conn.execute("DELETE FROM early_statuses WHERE received_at < now() - interval '1 day'")
+
+
+async def completed_at_for_update(conn: Conn, announcement_id: UUID) -> datetime | None:
+    """When the announcement completed (None while it sends), its row locked."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT completed_at FROM announcements WHERE id = $1 FOR UPDATE", announcement_id
+    )
+
+
+async def segments_sent(conn: Conn, announcement_id: UUID) -> int:
+    """The SMS segments of every copy of the announcement Twilio took."""
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(segments), 0) FROM deliveries WHERE announcement_id = $1",
+            announcement_id,
+        )
+    )
 
 
 async def add_to_counts(

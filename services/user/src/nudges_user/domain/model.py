@@ -160,6 +160,20 @@ class DeliveryUpdate:
     status: DeliveryStatus
     provider_message_id: str | None = None
     error_code: str | None = None
+    #: Twilio's segments of the copy, when it was sent.
+    segments: int | None = None
+
+
+#: Twilio's message statuses in the words of deliveries; the others (queued, sending,
+#: accepted, received...) change nothing.
+PROVIDER_STATUSES = {
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.FAILED,
+    "canceled": DeliveryStatus.FAILED,
+}
 
 
 @dataclass(frozen=True)

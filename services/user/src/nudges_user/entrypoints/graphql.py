@@ -174,16 +174,6 @@ class AnnouncementStatus(Enum):
     FAILED = "failed"
 
 
-@strawberry.federation.enum(inaccessible=True)
-class DeliveryStatus(Enum):
-    QUEUED = "queued"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    UNDELIVERED = "undelivered"
-    STOPPED = "stopped"
-
-
 @strawberry.federation.type(keys=["id"])
 class Client:
     """A creator, coach, shop or community that texts its subscribers."""
@@ -367,22 +357,6 @@ class Announcement:
         found = await _clients_loader(info).load(self._client_id)
         return Client.of(found) if found else None
 
-    @strawberry.federation.field(
-        description="Of these recipients, those whose copy may be sent now: still active"
-        " members, their copy not held back (services, right before sending).",
-        inaccessible=True,
-    )
-    async def recipients_to_send(
-        self, info: Info, subscriber_ids: list[strawberry.ID]
-    ) -> list[strawberry.ID]:
-        _ctx(info).require("service")
-        if len(subscriber_ids) > 5000:
-            raise BadInput("at most 5000 subscriber ids", field="subscriberIds")
-        found = await _service(info).recipients_to_send(
-            self._model, [str(s) for s in subscriber_ids]
-        )
-        return [strawberry.ID(s) for s in found]
-
 
 @strawberry.type
 class Admin:
@@ -436,6 +410,14 @@ class Recipient:
     subscriber_id: strawberry.ID
     locale: str
     phone_ciphertext: str
+
+    @classmethod
+    def of(cls, subscriber: model.Subscriber) -> Recipient:
+        return cls(
+            subscriber_id=strawberry.ID(subscriber.id),
+            locale=subscriber.locale,
+            phone_ciphertext=subscriber.phone_ciphertext,
+        )
 
 
 @strawberry.federation.type(inaccessible=True)
@@ -551,20 +533,6 @@ async def _announcements_page(
 
 
 # --- root types -----------------------------------------------------------------------------
-
-
-@strawberry.federation.input(
-    description="One recipient's delivery status of an announcement.", inaccessible=True
-)
-class DeliveryInput:
-    subscriber_id: strawberry.ID
-    status: DeliveryStatus
-    provider_message_id: str | None = None
-    error_code: str | None = None
-
-
-#: Deliveries one ``recordDeliveries`` call may record.
-MAX_DELIVERIES_PER_CALL = 5000
 
 
 @strawberry.input
@@ -736,7 +704,9 @@ class Query:
         ).connection()
 
     @strawberry.federation.field(
-        description="Recipients of a client's announcement (services).", inaccessible=True
+        description="Recipients of a client's announcement, or active members of a client"
+        " (services).",
+        inaccessible=True,
     )
     async def announcement_recipients(
         self,
@@ -751,34 +721,46 @@ class Query:
                 " confirmation, including those who stopped since."
             ),
         ] = None,
+        subscriber_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Only these subscribers, and only those whose copy may be sent"
+                " now: active members, their copy of `announcementId` not held back (the"
+                " sender asks right before sending). One page: `first` and `after` are ignored."
+            ),
+        ] = None,
     ) -> RecipientPage:
+        """Service-only: numbers in ciphertext, for the fan-out's paging through an audience,
+        the sender's STOP check right before a work item's first attempt, and the notices'
+        check that a new member is still active; no person may list another's numbers."""
         _ctx(info).require("service")
         if not 1 <= first <= 5000:
             raise BadInput("first must be between 1 and 5000", field="first")
+        if subscriber_ids is not None and len(subscriber_ids) > 5000:
+            raise BadInput("at most 5000 subscriber ids", field="subscriberIds")
         cid = _uuid(client_id, "clientId")
-        confirmed_at = None
+        announcement = None
         if announcement_id is not None:
             aid = _uuid(announcement_id, "announcementId")
-            found = (await repo.announcements_by_ids(_pool(info), [aid])).get(str(aid))
-            if found is None or found.client_id != str(cid):
+            announcement = (await repo.announcements_by_ids(_pool(info), [aid])).get(str(aid))
+            if announcement is None or announcement.client_id != str(cid):
                 raise NotFound("announcement not found")
-            confirmed_at = found.confirmed_at
+        if subscriber_ids is not None:
+            ids = [_uuid(s, "subscriberIds") for s in subscriber_ids]
+            if announcement is not None:
+                rows = await _service(info).recipients_to_send(announcement, [str(i) for i in ids])
+            else:
+                rows = await repo.active_members(_pool(info), cid, ids)
+            return RecipientPage(recipients=[Recipient.of(s) for s in rows], next_after=None)
         rows = await repo.recipients_page(
             _pool(info),
             cid,
             first,
             _uuid(after, "after") if after else None,
-            confirmed_at,
+            announcement.confirmed_at if announcement else None,
         )
         return RecipientPage(
-            recipients=[
-                Recipient(
-                    subscriber_id=strawberry.ID(s.id),
-                    locale=s.locale,
-                    phone_ciphertext=s.phone_ciphertext,
-                )
-                for s in rows
-            ],
+            recipients=[Recipient.of(s) for s in rows],
             next_after=strawberry.ID(rows[-1].id) if len(rows) == first else None,
         )
 
@@ -786,6 +768,8 @@ class Query:
         description="How to text a user, client or subscriber (services).", inaccessible=True
     )
     async def contact(self, info: Info, user_id: strawberry.ID) -> Contact | None:
+        """Service-only: a user's number in ciphertext, for the notices the consumers text
+        to clients (their welcome, new members, plans, an announcement's end)."""
         _ctx(info).require("service")
         row = await _pool(info).fetchrow(
             "SELECT locale, phone_ciphertext FROM users WHERE id = $1", _uuid(user_id, "userId")
@@ -798,6 +782,8 @@ class Query:
         description="Who a phone number is (services, for the SMS dialogue).", inaccessible=True
     )
     async def phone_identity(self, info: Info, phone_hash: str) -> PhoneIdentity:
+        """Service-only: who texted the Nudges number (the SMS dialogue knows only the
+        number's hash), to choose the reply."""
         _ctx(info).require("service")
         pool = _pool(info)
         user_id = await repo.user_id_by_phone_hash(pool, phone_hash)
@@ -866,17 +852,6 @@ class Mutation:
         return DeadLetter.of(letters[0])
 
     @strawberry.federation.mutation(
-        description="Record a client's Stripe customer (services).", inaccessible=True
-    )
-    async def set_client_stripe_customer(
-        self, info: Info, client_id: strawberry.ID, stripe_customer_id: str
-    ) -> Client:
-        _ctx(info).require("service")
-        return Client.of(
-            await _service(info).set_stripe_customer(str(client_id), stripe_customer_id)
-        )
-
-    @strawberry.federation.mutation(
         description="STOP / START by SMS: every membership of a number (services).",
         inaccessible=True,
     )
@@ -898,77 +873,12 @@ class Mutation:
     async def confirm_announcement(
         self, info: Info, client_id: strawberry.ID, body: str, draft_key: str
     ) -> Announcement:
+        """Service-only: the SMS dialogue's CONFIRM of a client's draft (the draft lives in
+        WarpCache, outside any client session), once per draft key."""
         _ctx(info).require("service")
         return Announcement.of(
             await _service(info).confirm_announcement(str(client_id), body, draft_key)
         )
-
-    @strawberry.federation.mutation(
-        description="Record one recipient's delivery status (services).", inaccessible=True
-    )
-    async def record_delivery(
-        self,
-        info: Info,
-        announcement_id: strawberry.ID,
-        subscriber_id: strawberry.ID,
-        status: DeliveryStatus,
-        provider_message_id: str | None = None,
-        error_code: str | None = None,
-    ) -> Announcement:
-        _ctx(info).require("service")
-        return Announcement.of(
-            await _service(info).record_delivery(
-                str(announcement_id),
-                str(subscriber_id),
-                model.DeliveryStatus(status.value),
-                provider_message_id,
-                error_code,
-            )
-        )
-
-    @strawberry.federation.mutation(
-        description="Record several recipients' delivery statuses of one announcement, in"
-        " order, in one transaction (services).",
-        inaccessible=True,
-    )
-    async def record_deliveries(
-        self, info: Info, announcement_id: strawberry.ID, deliveries: list[DeliveryInput]
-    ) -> Announcement:
-        _ctx(info).require("service")
-        if len(deliveries) > MAX_DELIVERIES_PER_CALL:
-            raise BadInput(
-                f"at most {MAX_DELIVERIES_PER_CALL} deliveries per call", field="deliveries"
-            )
-        return Announcement.of(
-            await _service(info).record_deliveries(
-                str(announcement_id),
-                [
-                    model.DeliveryUpdate(
-                        str(d.subscriber_id),
-                        model.DeliveryStatus(d.status.value),
-                        d.provider_message_id,
-                        d.error_code,
-                    )
-                    for d in deliveries
-                ],
-            )
-        )
-
-    @strawberry.federation.mutation(
-        description="Record a provider status callback (services).", inaccessible=True
-    )
-    async def record_message_status(
-        self,
-        info: Info,
-        provider_message_id: str,
-        status: DeliveryStatus,
-        error_code: str | None = None,
-    ) -> Announcement | None:
-        _ctx(info).require("service")
-        found = await _service(info).record_provider_status(
-            provider_message_id, model.DeliveryStatus(status.value), error_code
-        )
-        return Announcement.of(found) if found else None
 
 
 def _changes(info: Info) -> ChangeListener:

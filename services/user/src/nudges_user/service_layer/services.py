@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
@@ -19,18 +19,14 @@ from nudges_user.domain.model import (
     SLUG_PATTERN,
     Announcement,
     Client,
-    CountChanges,
-    DeliveryStatus,
-    DeliveryUpdate,
     InvalidInput,
     Membership,
     MembershipStatus,
+    Subscriber,
     check_announcement_body,
     check_locale,
     check_name,
     check_slug,
-    count_changes,
-    delivery_moves_forward,
     slugify,
 )
 
@@ -138,17 +134,6 @@ class UserService:
         if not (principal.has_role("admin") or principal.user_id == str(cid)):
             raise Forbidden("only the client or an admin may change this client")
         return await self._update_client(cid, changes)
-
-    async def set_stripe_customer(self, client_id: str, stripe_customer_id: str) -> Client:
-        """Record the Stripe customer (service accounts); no event, to avoid a sync loop."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            client = await repo.update_client(
-                conn, _uuid(client_id), {"stripe_customer_id": stripe_customer_id}
-            )
-            if client is None:
-                raise NotFound("client not found")
-            await notify(conn, CLIENT_UPDATED, client.id)
-            return client
 
     async def _update_client(self, client_id: UUID, changes: dict[str, object]) -> Client:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -276,136 +261,14 @@ class UserService:
 
     async def recipients_to_send(
         self, announcement: Announcement, subscriber_ids: list[str]
-    ) -> list[str]:
+    ) -> list[Subscriber]:
         """Of ``subscriber_ids``, the recipients of ``announcement`` whose copies may be sent
         now: still active members, their copy not held back (STOP compliance: the sender asks
-        right before sending and records the others as ``stopped``)."""
+        right before sending and reports the others as held back)."""
         ids = [_uuid(s, "subscriberIds") for s in subscriber_ids]
-        found = await repo.recipients_to_send(
+        return await repo.recipients_to_send(
             self._pool, UUID(announcement.id), UUID(announcement.client_id), ids
         )
-        return [str(s) for s in found]
-
-    async def record_delivery(
-        self,
-        announcement_id: str,
-        subscriber_id: str,
-        status: DeliveryStatus,
-        provider_message_id: str | None = None,
-        error_code: str | None = None,
-    ) -> Announcement:
-        """Record one recipient's delivery status; counters move once per transition."""
-        aid = _uuid(announcement_id, "announcementId")
-        sid = _uuid(subscriber_id, "subscriberId")
-        async with self._pool.acquire() as conn, conn.transaction():
-            found = await repo.announcements_by_ids(conn, [aid])
-            if not found:
-                raise NotFound("announcement not found")
-            previous = await conn.fetchval(
-                "SELECT status FROM deliveries WHERE announcement_id = $1 AND subscriber_id = $2"
-                " FOR UPDATE",
-                aid,
-                sid,
-            )
-            return (
-                await self._apply_status(
-                    conn,
-                    aid,
-                    sid,
-                    DeliveryStatus(previous) if previous else None,
-                    status,
-                    provider_message_id,
-                    error_code,
-                )
-                or found[str(aid)]
-            )
-
-    async def record_deliveries(
-        self, announcement_id: str, deliveries: Sequence[DeliveryUpdate]
-    ) -> Announcement:
-        """Record several recipients' delivery statuses of one announcement, in order, in one
-        transaction (what the sender records of a work item); counters move once per
-        transition, exactly as one :meth:`record_delivery` per update would move them."""
-        aid = _uuid(announcement_id, "announcementId")
-        ids = [_uuid(d.subscriber_id, "subscriberId") for d in deliveries]
-        async with self._pool.acquire() as conn, conn.transaction():
-            found = await repo.announcements_by_ids(conn, [aid])
-            if not found:
-                raise NotFound("announcement not found")
-            current = await repo.delivery_statuses_for_update(conn, aid, ids)
-            writes: dict[UUID, repo.DeliveryRow] = {}
-            gains = CountChanges()
-            for sid, update in zip(ids, deliveries, strict=True):
-                previous = current.get(sid)
-                if not delivery_moves_forward(previous, update.status):
-                    if update.provider_message_id and previous is not None:
-                        writes[sid] = repo.DeliveryRow(
-                            sid, previous.value, update.provider_message_id, None
-                        )
-                    continue
-                earlier = writes.get(sid)
-                message_id = update.provider_message_id or (
-                    earlier.provider_message_id if earlier else None
-                )
-                writes[sid] = repo.DeliveryRow(
-                    sid, update.status.value, message_id, update.error_code
-                )
-                current[sid] = update.status
-                gains = gains + count_changes(previous, update.status)
-            await repo.write_deliveries(conn, aid, list(writes.values()))
-            if not gains:
-                return found[str(aid)]
-            announcement = await repo.add_to_counts(
-                conn, aid, gains.sent, gains.delivered, gains.failed, gains.stopped
-            )
-            await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
-            return announcement
-
-    async def record_provider_status(
-        self, provider_message_id: str, status: DeliveryStatus, error_code: str | None
-    ) -> Announcement | None:
-        """A status callback: None when the message is not one of an announcement."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            found = await repo.delivery_by_provider_id(conn, provider_message_id)
-            if found is None:
-                return None
-            aid, sid, previous = found
-            return (
-                await self._apply_status(
-                    conn,
-                    aid,
-                    sid,
-                    DeliveryStatus(previous),
-                    status,
-                    provider_message_id,
-                    error_code,
-                )
-                or (await repo.announcements_by_ids(conn, [aid]))[str(aid)]
-            )
-
-    async def _apply_status(
-        self,
-        conn: asyncpg.Connection,
-        aid: UUID,
-        sid: UUID,
-        previous: DeliveryStatus | None,
-        status: DeliveryStatus,
-        provider_message_id: str | None,
-        error_code: str | None,
-    ) -> Announcement | None:
-        if not delivery_moves_forward(previous, status):
-            if provider_message_id and previous is not None:
-                await repo.write_delivery(conn, aid, sid, previous.value, provider_message_id, None)
-            return None
-        await repo.write_delivery(conn, aid, sid, status.value, provider_message_id, error_code)
-        gains = count_changes(previous, status)
-        if gains:
-            announcement = await repo.add_to_counts(
-                conn, aid, gains.sent, gains.delivered, gains.failed, gains.stopped
-            )
-            await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
-            return announcement
-        return None
 
 
 def new_id() -> UUID:

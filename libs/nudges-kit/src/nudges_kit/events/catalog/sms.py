@@ -1,6 +1,10 @@
-"""One SMS to send: the only way any part of Nudges sends a text."""
+"""One SMS to send (the only way any part of Nudges sends a text), and what became of an
+announcement's copies once sent (the sender tells UserApi, which owns the deliveries)."""
 
 from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -18,3 +22,32 @@ class OutboundSmsData(BaseModel):
 
 
 sms_outbound = REGISTRY.declare("sms.outbound", OUTBOUND, OutboundSmsData)
+
+
+ANNOUNCEMENT_OUTCOMES = "sms.announcement-outcomes"
+
+
+class SendOutcome(BaseModel):
+    """What became of one recipient's copy of an announcement."""
+
+    subscriber_id: UUID
+    #: ``queued`` (Twilio took it: ``message_sid`` and ``segments``), ``failed`` (Twilio
+    #: refused it: ``error_code``) or ``held_back`` (the recipient texted STOP: nothing sent).
+    outcome: Literal["queued", "failed", "held_back"]
+    message_sid: str | None = None
+    segments: int | None = None
+    error_code: str | None = None
+
+
+class AnnouncementOutcomesData(BaseModel):
+    """The outcomes of a work item's sends (``sms.announcement-batch``), published by the
+    sender once they are settled; UserApi records them as the announcement's deliveries."""
+
+    announcement_id: UUID
+    client_id: UUID
+    outcomes: list[SendOutcome]
+
+
+announcement_outcomes = REGISTRY.declare(
+    "sms.announcement.outcomes", ANNOUNCEMENT_OUTCOMES, AnnouncementOutcomesData
+)

@@ -24,13 +24,12 @@ from nudges_product.entrypoints.graphql.inputs import (
 )
 from nudges_product.entrypoints.graphql.loaders import pool_of
 from nudges_product.entrypoints.graphql.types import (
-    Allowance,
     DiscountCode,
     Plan,
     PlanSubscription,
     PriceTier,
 )
-from nudges_product.service_layer import discounts, plans, subscriptions, usage
+from nudges_product.service_layer import discounts, plans, subscriptions
 
 
 def _given(value: Any) -> Any:
@@ -169,23 +168,3 @@ class Mutation:
             is_admin=principal.has_role("admin"),
         )
         return PlanSubscription.of(subscription)
-
-    # --- services ---------------------------------------------------------------------
-
-    @strawberry.federation.mutation(
-        description="Service: messages a client sent, added to the current period once per"
-        " idempotencyKey. Returns the allowance after it.",
-        inaccessible=True,
-    )
-    async def record_usage(
-        self,
-        info: strawberry.Info,
-        client_id: strawberry.ID,
-        messages: int,
-        idempotency_key: str,
-    ) -> Allowance:
-        context_of(info).require("service")
-        allowance = await usage.record_usage(
-            pool_of(info), access.parse_id(client_id, "clientId"), messages, idempotency_key
-        )
-        return Allowance.of(allowance)

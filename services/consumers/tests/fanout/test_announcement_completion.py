@@ -1,5 +1,6 @@
-"""Status callbacks into delivery counts (repeated and late ones change nothing), and the end
-of an announcement: its usage recorded once and the client's final SMS sent once."""
+"""The end of an announcement, decided once by UserApi from the sender's outcomes and the
+status callbacks (repeated and late ones change nothing): one ``user.announcement.completed``
+with the segments sent, and one final SMS to the client."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from nudges_consumers.service_layer import delivery_status
+from nudges_consumers.service_layer import notifications
 from nudges_devstack.platform import TWILIO_AUTH_TOKEN
+from nudges_kit.events.catalog import sms, user
+from nudges_kit.outbox import add_event
 
 if TYPE_CHECKING:
     from conftest import Stack
 
 pytestmark = pytest.mark.usefixtures("background_workers", "sending")
+
+#: UserApi's consumer group of the deliveries.
+DELIVERIES_GROUP = "user-deliveries"
 
 
 async def post_status(stack: Stack, sid: str, status: str) -> None:
@@ -34,18 +40,16 @@ PROVIDER_EVENTS = uuid.UUID("6e756467-6573-4e75-8467-657300000002")
 
 
 async def status_handled(stack: Stack, sid: str, status: str) -> bool:
-    """Whether the delivery-status consumer handled the callback of ``sid`` and ``status``."""
-    async with stack.pool.acquire() as conn:
-        return bool(
-            await conn.fetchval(
-                "SELECT true FROM handled_events WHERE consumer_group = $1 AND event_id = $2",
-                delivery_status.GROUP,
-                uuid.uuid5(PROVIDER_EVENTS, f"twilio:{sid}:{status}"),
-            )
-        )
+    """Whether UserApi handled the callback of ``sid`` and ``status``."""
+    rows = await stack.user_sql(
+        "SELECT true FROM handled_events WHERE consumer_group = $1 AND event_id = $2",
+        DELIVERIES_GROUP,
+        uuid.uuid5(PROVIDER_EVENTS, f"twilio:{sid}:{status}"),
+    )
+    return bool(rows)
 
 
-async def test_an_announcement_ends_with_its_usage_and_one_final_sms_to_the_client(
+async def test_an_announcement_ends_with_one_completion_and_one_final_sms_to_the_client(
     stack: Stack, eventually: Any
 ) -> None:
     client = await stack.client(name="Vinos Ana")
@@ -70,6 +74,14 @@ async def test_an_announcement_ends_with_its_usage_and_one_final_sms_to_the_clie
     assert done["status"] == "SENT"
     final = await eventually(final_sms, within=30)
     assert final == ["Your announcement was sent to 3 subscribers. Delivered: 3, failed: 0."]
+    # The sender reported the work item's outcomes as one event, through its outbox.
+    async with stack.pool.acquire() as conn:
+        outcomes = await conn.fetch(
+            "SELECT payload FROM outbox WHERE event_type = $1 AND key = $2",
+            sms.announcement_outcomes.name,
+            announcement_id,
+        )
+    assert len(outcomes) == 1
 
     # Repeated and late callbacks of a delivered message change nothing.
     sid = next(m["sid"] for m in await stack.sent_to(phones[0]) if "Tasting" in m["body"])
@@ -80,27 +92,28 @@ async def test_an_announcement_ends_with_its_usage_and_one_final_sms_to_the_clie
     again = await stack.announcement(announcement_id)
     assert (again["delivered"], again["failed"]) == (3, 0)
     assert await final_sms() == final
-    async with stack.pool.acquire() as conn:
-        completions = await conn.fetch(
-            "SELECT messages_used FROM announcement_completions WHERE announcement_id = $1",
-            uuid.UUID(announcement_id),
-        )
-        assert [r["messages_used"] for r in completions] == [3]
-        assert (await stack.allowance(client.id))["used"] == 3
+    completions = await stack.completions(announcement_id)
+    assert [(c["segments"], c["sent"], c["delivered"]) for c in completions] == [(3, 3, 3)]
 
-        # Seeing the completion again (another worker, a redelivery) records nothing more.
-        progress = delivery_status.Progress(
-            announcement_id=uuid.UUID(announcement_id),
-            client_id=uuid.UUID(client.id),
-            client_name=client.name,
-            client_locale="en",
-            status="SENT",
-            recipients=3,
-            sent=3,
-            delivered=3,
-            failed=0,
-            completed=True,
+    # The completion delivered again (a replay from the dead-letter topic, a producer's
+    # retry under a new id) sends no second final SMS.
+    async with stack.pool.acquire() as conn:
+        replay = await add_event(
+            conn,
+            user.announcement_completed,
+            announcement_id,
+            user.AnnouncementCompletedData.model_validate(completions[0]),
         )
-        async with conn.transaction():
-            assert not await delivery_status.finish_announcement(stack.deps, conn, progress)
-    assert (await stack.allowance(client.id))["used"] == 3
+
+    async def replay_handled() -> bool:
+        async with stack.pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT true FROM handled_events WHERE consumer_group = $1 AND event_id = $2",
+                    notifications.CLIENT_GROUP,
+                    replay.id,
+                )
+            )
+
+    await eventually(replay_handled)
+    assert await final_sms() == final
