@@ -50,7 +50,6 @@ export const de: Record<SignupKey, string> = {
   'plans.support.STANDARD': 'Standard-Support',
   'plans.support.PREMIUM': 'Premium-Support',
   'plans.aiAssist': 'KI-Schreibhilfe',
-  'plans.choose': 'Wählen und bezahlen',
   'plans.chooseNamed': '{name} wählen und bezahlen',
   'plans.settingUp': 'Ihr Abrechnungskonto wird eingerichtet; die Bezahlseite öffnet sich gleich…',
   'plans.opening': 'Bezahlseite wird geöffnet…',

@@ -49,7 +49,6 @@ export const en = {
   'plans.support.STANDARD': 'Standard support',
   'plans.support.PREMIUM': 'Premium support',
   'plans.aiAssist': 'AI writing assistant',
-  'plans.choose': 'Choose and pay',
   'plans.chooseNamed': 'Choose {name} and pay',
   'plans.settingUp': 'Your billing account is being set up; checkout opens in a moment…',
   'plans.opening': 'Opening checkout…',

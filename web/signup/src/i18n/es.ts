@@ -50,7 +50,6 @@ export const es: Record<SignupKey, string> = {
   'plans.support.STANDARD': 'Soporte estándar',
   'plans.support.PREMIUM': 'Soporte premium',
   'plans.aiAssist': 'Asistente de redacción con IA',
-  'plans.choose': 'Elegir y pagar',
   'plans.chooseNamed': 'Elegir {name} y pagar',
   'plans.settingUp': 'Estamos preparando tu cuenta de facturación; el pago se abrirá enseguida…',
   'plans.opening': 'Abriendo el pago…',

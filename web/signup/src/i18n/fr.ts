@@ -50,7 +50,6 @@ export const fr: Record<SignupKey, string> = {
   'plans.support.STANDARD': 'Assistance standard',
   'plans.support.PREMIUM': 'Assistance premium',
   'plans.aiAssist': 'Assistant de rédaction IA',
-  'plans.choose': 'Choisir et payer',
   'plans.chooseNamed': 'Choisir {name} et payer',
   'plans.settingUp': 'Votre compte de facturation est en cours de création ; le paiement s’ouvre dans un instant…',
   'plans.opening': 'Ouverture du paiement…',

@@ -119,9 +119,8 @@ export function ChoosePlan() {
                 type="button"
                 disabled={!tier || !isClient || checkout.busy}
                 onClick={() => tier && void buy(tier.id)}
-                aria-label={t('plans.chooseNamed', { name: plan.name })}
               >
-                {checkout.busy && chosen === tier?.id ? t('plans.opening') : t('plans.choose')}
+                {checkout.busy && chosen === tier?.id ? t('plans.opening') : t('plans.chooseNamed', { name: plan.name })}
               </button>
             </section>
           );
