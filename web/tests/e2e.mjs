@@ -328,6 +328,11 @@ try {
     await admin.getByRole('cell', { name: /^\+1•+\d{4}$/ }).first().waitFor();
     await noAlert(admin);
     await accessible(admin, 'admin subscribers of a client');
+    // The dashboard again, now with a client, a subscriber and an announcement in its charts.
+    await admin.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await admin.getByRole('heading', { name: 'New subscribers per day' }).waitFor({ timeout: 30000 });
+    await noAlert(admin);
+    await accessible(admin, 'admin dashboard with data');
   });
 
   await step('the subscriber sees the membership and leaves', async () => {
