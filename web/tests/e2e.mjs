@@ -118,6 +118,28 @@ async function noFrameAroundMain(page) {
   }
 }
 
+// Focus rings: none on a freshly loaded page, none after a click, one on keyboard focus.
+const ringOf = (page) =>
+  page.evaluate(() => {
+    const focused = document.activeElement;
+    const element = focused && focused !== document.body ? focused : null;
+    const style = element ? getComputedStyle(element) : null;
+    const drawn = !!style && (style.outlineStyle !== 'none' || style.boxShadow !== 'none');
+    return { element: element ? element.outerHTML.slice(0, 80) : null, drawn };
+  });
+
+async function focusFramesOnKeyboardOnly(page, clickable) {
+  await page.waitForLoadState('networkidle');
+  const loaded = await ringOf(page);
+  if (loaded.drawn) throw new Error(`a focus frame is drawn on load: ${loaded.element}`);
+  await clickable.click();
+  const clicked = await ringOf(page);
+  if (clicked.drawn) throw new Error(`a focus frame is drawn after a click: ${clicked.element}`);
+  await page.keyboard.press('Tab');
+  const tabbed = await ringOf(page);
+  if (!tabbed.drawn) throw new Error(`no focus frame on keyboard focus: ${tabbed.element}`);
+}
+
 async function noAlert(page) {
   await page.waitForLoadState('networkidle');
   const alerts = await page.getByRole('alert').allTextContents();
@@ -158,6 +180,7 @@ try {
   await step('admin signs in with a one-time code', async () => {
     await admin.goto(`${ADMIN}/`);
     await admin.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+    await focusFramesOnKeyboardOnly(admin, admin.getByRole('heading', { level: 1 }));
     await accessible(admin, 'admin sign-in');
     await signIn(admin, ADMIN_PHONE);
     await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
@@ -171,6 +194,8 @@ try {
   await step('admin creates a discount code', async () => {
     await admin.getByRole('link', { name: 'Discount codes' }).click();
     await admin.getByRole('heading', { name: 'Discount codes', level: 1 }).waitFor();
+    const clicked = await ringOf(admin);
+    if (clicked.drawn) throw new Error(`a focus frame is drawn after a click on a link: ${clicked.element}`);
     await accessible(admin, 'admin discount codes');
     await admin.getByLabel('Code', { exact: true }).fill(`E2E${RUN}`.toUpperCase());
     await admin.getByLabel('Percent off').fill('10');
@@ -232,6 +257,7 @@ try {
   await step('a client signs up and reaches the Stripe checkout page', async () => {
     await client.goto(`${SIGNUP}/`);
     await client.getByRole('heading', { level: 1 }).first().waitFor();
+    await focusFramesOnKeyboardOnly(client, client.getByRole('heading', { level: 1 }).first());
     await accessible(client, 'signup landing');
     await client.goto(`${SIGNUP}/signup`);
     await client.getByLabel('Phone number', { exact: true }).waitFor();
@@ -247,6 +273,9 @@ try {
     await client.getByRole('button', { name: `Choose ${PLAN} and pay` }).waitFor();
     await accessible(client, 'signup plans');
     await client.getByRole('button', { name: 'Monthly' }).click();
+    // The clicked button keeps the focus, without a frame (no keyboard was used).
+    const clicked = await ringOf(client);
+    if (clicked.drawn) throw new Error(`a focus frame is drawn after a click on a button: ${clicked.element}`);
     await client.getByRole('button', { name: `Choose ${PLAN} and pay` }).click();
     await client.waitForURL((url) => url.href.startsWith(`${STRIPE}/checkout/`), { timeout: 40000 });
     await client.locator('#pay').waitFor();
@@ -351,6 +380,8 @@ try {
       await phone.getByRole('heading', { level: 1 }).first().waitFor();
       await phone.waitForLoadState('networkidle');
       const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+      const ring = await ringOf(phone);
+      if (ring.drawn) throw new Error(`${url}: a focus frame is drawn on load: ${ring.element}`);
       await accessible(phone, `360px ${new URL(url).port === new URL(ADMIN).port ? 'admin' : 'signup'} signed out`);
       if (EVERY_STEP) await phone.screenshot({ path: join(OUT, `phone-${new URL(url).port}${new URL(url).pathname.replace(/\W+/g, '-')}.png`), fullPage: true });
       if (width > 360) throw new Error(`${url} is ${width}px wide on a 360px screen`);
