@@ -2,13 +2,15 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
+import { precompiledMessages, reportJsSize } from '../shared/src/vite';
+
 // The UI talks only to /graphql (HTTP and WebSocket) and /auth; in development Vite
 // forwards them to the gateway and AuthApi so that the TokenId cookie stays same-origin.
 const gateway = process.env.NUDGES_GATEWAY_URL ?? 'http://127.0.0.1:4000';
 const auth = process.env.NUDGES_AUTH_URL ?? 'http://127.0.0.1:4001';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompiledMessages(/\/(src\/i18n\/(en|es|fr|de)|shared\/src\/messages)\.ts$/), reportJsSize('signup')],
   server: {
     host: '127.0.0.1',
     port: 5174,

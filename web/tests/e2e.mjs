@@ -7,7 +7,8 @@
 //   E2E_OUT                 where screenshots go (every step's with E2E_SCREENSHOTS=all,
 //                           else only on failure)
 //   CHROMIUM                the browser binary (default /usr/bin/chromium)
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +55,32 @@ async function snap(name) {
   }
 }
 
+// axe-core on every page the run opens: no serious or critical violation of WCAG 2.x A/AA
+// (and axe's best practices); each page's count is printed, and the totals at the end.
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const BLOCKING = new Set(['serious', 'critical']);
+const audited = [];
+async function accessible(page, label) {
+  await page.waitForLoadState('networkidle');
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+      resultTypes: ['violations'],
+    });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  const blocking = violations.filter((v) => BLOCKING.has(v.impact));
+  const path = new URL(page.url()).pathname;
+  audited.push({ page: label, path, violations: violations.length, blocking: blocking.length });
+  console.log(`axe ${label} ${path}: ${violations.length} violations, ${blocking.length} serious or critical` +
+    (violations.length ? ` (${violations.map((v) => `${v.id}:${v.impact}`).join(', ')})` : ''));
+  if (blocking.length) {
+    const detail = blocking.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.slice(0, 3).join(' | ')}`).join('\n  ');
+    throw new Error(`axe: ${label} ${path} has serious or critical violations:\n  ${detail}`);
+  }
+}
+
 const steps = [];
 async function step(name, body) {
   const started = Date.now();
@@ -89,6 +116,28 @@ async function noFrameAroundMain(page) {
   if (main.outline !== 'none' || main.shadow !== 'none') {
     throw new Error(`a frame is drawn around main: outline ${main.outline}, box-shadow ${main.shadow}`);
   }
+}
+
+// Focus rings: none on a freshly loaded page, none after a click, one on keyboard focus.
+const ringOf = (page) =>
+  page.evaluate(() => {
+    const focused = document.activeElement;
+    const element = focused && focused !== document.body ? focused : null;
+    const style = element ? getComputedStyle(element) : null;
+    const drawn = !!style && (style.outlineStyle !== 'none' || style.boxShadow !== 'none');
+    return { element: element ? element.outerHTML.slice(0, 80) : null, drawn };
+  });
+
+async function focusFramesOnKeyboardOnly(page, clickable) {
+  await page.waitForLoadState('networkidle');
+  const loaded = await ringOf(page);
+  if (loaded.drawn) throw new Error(`a focus frame is drawn on load: ${loaded.element}`);
+  await clickable.click();
+  const clicked = await ringOf(page);
+  if (clicked.drawn) throw new Error(`a focus frame is drawn after a click: ${clicked.element}`);
+  await page.keyboard.press('Tab');
+  const tabbed = await ringOf(page);
+  if (!tabbed.drawn) throw new Error(`no focus frame on keyboard focus: ${tabbed.element}`);
 }
 
 async function noAlert(page) {
@@ -131,16 +180,23 @@ try {
   await step('admin signs in with a one-time code', async () => {
     await admin.goto(`${ADMIN}/`);
     await admin.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+    await focusFramesOnKeyboardOnly(admin, admin.getByRole('heading', { level: 1 }));
+    await accessible(admin, 'admin sign-in');
     await signIn(admin, ADMIN_PHONE);
     await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     await admin.getByText('Active plans').waitFor();
     await admin.getByText('Paid invoices').waitFor();
     await admin.getByRole('heading', { name: 'Messages per day' }).waitFor({ timeout: 30000 });
     await noAlert(admin);
+    await accessible(admin, 'admin dashboard');
   });
 
   await step('admin creates a discount code', async () => {
     await admin.getByRole('link', { name: 'Discount codes' }).click();
+    await admin.getByRole('heading', { name: 'Discount codes', level: 1 }).waitFor();
+    const clicked = await ringOf(admin);
+    if (clicked.drawn) throw new Error(`a focus frame is drawn after a click on a link: ${clicked.element}`);
+    await accessible(admin, 'admin discount codes');
     await admin.getByLabel('Code', { exact: true }).fill(`E2E${RUN}`.toUpperCase());
     await admin.getByLabel('Percent off').fill('10');
     await admin.getByRole('button', { name: 'Create code' }).click();
@@ -150,7 +206,11 @@ try {
 
   await step('admin creates a plan; Stripe ids arrive live', async () => {
     await admin.getByRole('link', { name: 'Plans', exact: true }).click();
+    await admin.getByRole('link', { name: 'New plan' }).waitFor();
+    await accessible(admin, 'admin plans');
     await admin.getByRole('link', { name: 'New plan' }).click();
+    await admin.getByLabel('Name', { exact: true }).waitFor();
+    await accessible(admin, 'admin new plan');
     await admin.getByLabel('Name', { exact: true }).fill(PLAN);
     await admin.getByLabel('Monthly', { exact: true }).fill('9');
     await admin.getByLabel('Yearly', { exact: true }).fill('90');
@@ -160,6 +220,7 @@ try {
     // The consumers create the Stripe product and prices; planUpdated brings them here.
     await admin.locator('code', { hasText: /^prod_/ }).waitFor({ timeout: 45000 });
     await admin.locator('code', { hasText: /^price_/ }).nth(1).waitFor({ timeout: 45000 });
+    await accessible(admin, 'admin plan');
     await admin.getByRole('link', { name: '← All plans' }).click();
     await admin.getByRole('link', { name: PLAN }).waitFor();
   });
@@ -178,6 +239,7 @@ try {
       await admin.getByRole('link', { name: link, exact: true }).click();
       await admin.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await noAlert(admin);
+      await accessible(admin, `admin ${heading.toLowerCase()}`);
     }
     await admin.getByRole('link', { name: 'Dead letters' }).click();
     await admin
@@ -185,6 +247,7 @@ try {
       .or(admin.getByRole('table'))
       .or(admin.getByText('No dead letters: every event was handled.'))
       .waitFor();
+    await accessible(admin, 'admin dead letters');
   });
 
   const client = await (await context()).newPage();
@@ -192,14 +255,27 @@ try {
   let stripeSession = '';
 
   await step('a client signs up and reaches the Stripe checkout page', async () => {
+    await client.goto(`${SIGNUP}/`);
+    await client.getByRole('heading', { level: 1 }).first().waitFor();
+    await focusFramesOnKeyboardOnly(client, client.getByRole('heading', { level: 1 }).first());
+    await accessible(client, 'signup landing');
     await client.goto(`${SIGNUP}/signup`);
+    await client.getByLabel('Phone number', { exact: true }).waitFor();
+    await accessible(client, 'signup sign-in');
     await signIn(client, CLIENT_PHONE);
+    await client.getByLabel('Your name or organisation').waitFor();
+    await accessible(client, 'signup profile');
     await client.getByLabel('Your name or organisation').fill(CLUB);
     const slug = await client.getByLabel('Your page address').inputValue();
     if (slug !== SLUG) throw new Error(`the address made from "${CLUB}" is "${slug}", not "${SLUG}"`);
     await client.getByRole('button', { name: 'Create my page' }).click();
     await client.waitForURL(/\/plans$/);
+    await client.getByRole('button', { name: `Choose ${PLAN} and pay` }).waitFor();
+    await accessible(client, 'signup plans');
     await client.getByRole('button', { name: 'Monthly' }).click();
+    // The clicked button keeps the focus, without a frame (no keyboard was used).
+    const clicked = await ringOf(client);
+    if (clicked.drawn) throw new Error(`a focus frame is drawn after a click on a button: ${clicked.element}`);
     await client.getByRole('button', { name: `Choose ${PLAN} and pay` }).click();
     await client.waitForURL((url) => url.href.startsWith(`${STRIPE}/checkout/`), { timeout: 40000 });
     await client.locator('#pay').waitFor();
@@ -211,12 +287,14 @@ try {
     if (!paid.ok) throw new Error(`the emulator did not complete ${stripeSession}: ${paid.status}`);
     await client.goto(`${SIGNUP}/checkout/success?session_id=${stripeSession}`);
     await client.getByRole('heading', { name: 'Your plan is active' }).waitFor({ timeout: 60000 });
+    await accessible(client, 'signup checkout success');
     await client.getByRole('link', { name: 'Go to my dashboard' }).click();
     await client.getByTestId('plan-status').filter({ hasText: 'Active' }).waitFor();
     const link = await client.getByTestId('join-link').textContent();
     if (link !== `${SIGNUP}/c/${SLUG}`) throw new Error(`join link is ${link}`);
     await client.getByAltText(`QR code that opens ${SIGNUP}/c/${SLUG}`).waitFor();
     await client.getByText(/reply CONFIRM to send it/).waitFor();
+    await accessible(client, 'signup dashboard');
   });
 
   const subscriber = await (await context()).newPage();
@@ -225,8 +303,10 @@ try {
   await step('a subscriber joins from the client page', async () => {
     await subscriber.goto(`${SIGNUP}/c/${SLUG}`);
     await subscriber.getByRole('heading', { name: `Get texts from ${CLUB}` }).waitFor();
+    await accessible(subscriber, 'signup join');
     await signIn(subscriber, SUBSCRIBER_PHONE, `Join ${CLUB}`);
     await subscriber.getByTestId('joined').waitFor();
+    await accessible(subscriber, 'signup joined');
     await client.reload();
     await client.getByTestId('subscriber-count').filter({ hasText: /^1$/ }).waitFor();
   });
@@ -268,6 +348,7 @@ try {
     await admin.getByRole('heading', { name: CLUB, level: 1 }).waitFor();
     await admin.getByText(`${PLAN} — $9.00 / month`).waitFor();
     await admin.locator('.badge', { hasText: 'Active' }).first().waitFor();
+    await accessible(admin, 'admin client');
     await admin.getByRole('link', { name: 'Subscribers', exact: true }).click();
     await admin.getByLabel('Find a client to list their subscribers').fill(RUN);
     await admin.getByRole('button', { name: 'Search', exact: true }).click();
@@ -275,10 +356,18 @@ try {
     await admin.getByText(`Showing the subscribers of ${CLUB}.`).waitFor();
     await admin.getByRole('cell', { name: /^\+1•+\d{4}$/ }).first().waitFor();
     await noAlert(admin);
+    await accessible(admin, 'admin subscribers of a client');
+    // The dashboard again, now with a client, a subscriber and an announcement in its charts.
+    await admin.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await admin.getByRole('heading', { name: 'New subscribers per day' }).waitFor({ timeout: 30000 });
+    await noAlert(admin);
+    await accessible(admin, 'admin dashboard with data');
   });
 
   await step('the subscriber sees the membership and leaves', async () => {
     await subscriber.getByRole('link', { name: 'See all my subscriptions' }).click();
+    await subscriber.getByRole('button', { name: `Stop messages from ${CLUB}` }).waitFor();
+    await accessible(subscriber, 'signup memberships');
     await subscriber.getByRole('button', { name: `Stop messages from ${CLUB}` }).click();
     await subscriber.getByRole('link', { name: 'Join again' }).waitFor();
   });
@@ -291,6 +380,9 @@ try {
       await phone.getByRole('heading', { level: 1 }).first().waitFor();
       await phone.waitForLoadState('networkidle');
       const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+      const ring = await ringOf(phone);
+      if (ring.drawn) throw new Error(`${url}: a focus frame is drawn on load: ${ring.element}`);
+      await accessible(phone, `360px ${new URL(url).port === new URL(ADMIN).port ? 'admin' : 'signup'} signed out`);
       if (EVERY_STEP) await phone.screenshot({ path: join(OUT, `phone-${new URL(url).port}${new URL(url).pathname.replace(/\W+/g, '-')}.png`), fullPage: true });
       if (width > 360) throw new Error(`${url} is ${width}px wide on a 360px screen`);
     }
@@ -305,5 +397,5 @@ try {
   adminServer.close();
   signupServer.close();
 }
-console.log(JSON.stringify({ steps, failed: failed ? String(failed.message ?? failed) : null }));
+console.log(JSON.stringify({ steps, audited, failed: failed ? String(failed.message ?? failed) : null }));
 process.exit(failed ? 1 : 0);

@@ -1,9 +1,12 @@
-/** A small i18n layer: flat catalogs per language, `{name}` parameters, plural keys
- * (`key.one` / `key.other`) chosen with Intl.PluralRules, language from the browser. */
+/** Texts through FormatJS (react-intl): flat catalogs of ICU MessageFormat messages per language
+ * (`{name}` arguments, `{count, plural, one {…} other {…}}`), language from the browser, a
+ * switcher, remembered. Pages call `t(id, values)` from `useI18n()`. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createIntl, createIntlCache, IntlProvider, useIntl, type IntlShape } from 'react-intl';
 
 export const LOCALES = ['en', 'es', 'fr', 'de'] as const;
 export type Locale = (typeof LOCALES)[number];
+/** Message id to ICU MessageFormat text. */
 export type Catalog = Record<string, string>;
 export type Params = Record<string, string | number>;
 export type Translate = (key: string, params?: Params) => string;
@@ -32,36 +35,37 @@ function initialLocale(): Locale {
   return detectLocale(languages);
 }
 
-function interpolate(text: string, params?: Params): string {
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
+/** A missing id shows as the English text (catalogs are checked to have every id). */
+function messagesOf(catalogs: Record<Locale, Catalog>, locale: Locale): Catalog {
+  return locale === 'en' ? catalogs.en : { ...catalogs.en, ...catalogs[locale] };
+}
+
+function reportError(error: { code: string; message: string }): void {
+  // Missing translations fall back to English; anything else is a broken message.
+  if (error.code !== 'MISSING_TRANSLATION') console.error(error.message);
+}
+
+function translate(intl: IntlShape): Translate {
+  return (key, params) => intl.formatMessage({ id: key }, params);
+}
+
+/** The translate function of one language, outside React (tests, error texts). */
+export function translator(catalogs: Record<Locale, Catalog>, locale: Locale): Translate {
+  return translate(
+    createIntl({ locale, defaultLocale: 'en', messages: messagesOf(catalogs, locale), onError: reportError }, createIntlCache()),
   );
 }
 
-/** The translate function of one catalog, falling back to English, then to the key. */
-export function translator(catalogs: Record<Locale, Catalog>, locale: Locale): Translate {
-  const rules = new Intl.PluralRules(locale);
-  const numbers = new Intl.NumberFormat(locale);
-  return (key, params) => {
-    let chosen = key;
-    if (params && typeof params.count === 'number') {
-      const plural = `${key}.${rules.select(params.count)}`;
-      chosen = plural in catalogs[locale] || plural in catalogs.en ? plural : `${key}.other`;
-      params = { ...params, count: numbers.format(params.count) };
-    }
-    const text = catalogs[locale][chosen] ?? catalogs.en[chosen];
-    return text === undefined ? key : interpolate(text, params);
-  };
-}
-
-interface I18n {
+interface Chosen {
   locale: Locale;
   setLocale: (locale: Locale) => void;
+}
+
+interface I18n extends Chosen {
   t: Translate;
 }
 
-const I18nContext = createContext<I18n | null>(null);
+const LocaleContext = createContext<Chosen | null>(null);
 
 export function I18nProvider({
   catalogs,
@@ -84,14 +88,21 @@ export function I18nProvider({
   useEffect(() => {
     document.documentElement.lang = locale;
   }, [locale]);
-  const value = useMemo(() => ({ locale, setLocale, t: translator(catalogs, locale) }), [catalogs, locale, setLocale]);
-  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+  const messages = useMemo(() => messagesOf(catalogs, locale), [catalogs, locale]);
+  const chosen = useMemo(() => ({ locale, setLocale }), [locale, setLocale]);
+  return (
+    <IntlProvider locale={locale} defaultLocale="en" messages={messages} onError={reportError}>
+      <LocaleContext.Provider value={chosen}>{children}</LocaleContext.Provider>
+    </IntlProvider>
+  );
 }
 
 export function useI18n(): I18n {
-  const found = useContext(I18nContext);
-  if (!found) throw new Error('useI18n outside I18nProvider');
-  return found;
+  const chosen = useContext(LocaleContext);
+  if (!chosen) throw new Error('useI18n outside I18nProvider');
+  const intl = useIntl();
+  const t = useMemo(() => translate(intl), [intl]);
+  return { ...chosen, t };
 }
 
 const NATIVE_NAMES: Record<Locale, string> = { en: 'English', es: 'Español', fr: 'Français', de: 'Deutsch' };

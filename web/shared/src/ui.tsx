@@ -19,7 +19,12 @@ import { Provider, useQuery as useUrqlQuery } from 'urql';
 
 import { apiErrorOf, graphClient, onClientChange } from './graphql';
 import { useI18n } from './i18n';
-import { codeProblem, formatPhone, phoneProblem, toE164 } from './phone';
+import { getCountries, getCountryCallingCode, type CountryCode } from 'libphonenumber-js';
+import { Controller } from 'react-hook-form';
+import { z } from 'zod/mini';
+
+import { problems, useSchemaForm } from './form';
+import { browserCountry, codeSchema, formatPhone, phoneProblem, toE164 } from './phone';
 
 export interface QueryState<T> {
   data: T | undefined;
@@ -169,7 +174,7 @@ export function SelectField({
   id,
   children,
   ...select
-}: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
+}: FieldProps & SelectHTMLAttributes<HTMLSelectElement> & { ref?: Ref<HTMLSelectElement> }) {
   const generated = useId();
   const selectId = id ?? generated;
   const errorId = `${selectId}-error`;
@@ -193,11 +198,6 @@ export function SelectField({
       ) : null}
     </div>
   );
-}
-
-/** Focuses the first invalid input of `form` (after a failed submit). */
-export function focusFirstInvalid(form: HTMLFormElement | null): void {
-  window.setTimeout(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
 }
 
 export interface PageInfo {
@@ -252,7 +252,26 @@ export function Pager({
   );
 }
 
-/** Phone number, then the six-digit code sent to it: signs in with `role`. */
+const countrySchema = z.object({ country: z.string(), phone: z.string() }).check(
+  z.superRefine((value, context) => {
+    const problem = phoneProblem(value.phone, (value.country || null) as CountryCode | null);
+    if (problem) context.addIssue({ code: 'custom', message: problem, path: ['phone'], input: value.phone });
+  }),
+);
+const codeFormSchema = z.object({ code: codeSchema });
+
+/** Countries by their name in `locale`, with their calling code ("France (+33)"). */
+function useCountries(locale: string): { code: CountryCode; name: string }[] {
+  return useMemo(() => {
+    const names = new Intl.DisplayNames([locale], { type: 'region' });
+    return getCountries()
+      .map((code) => ({ code, name: `${names.of(code) ?? code} (+${getCountryCallingCode(code)})` }))
+      .sort((a, b) => a.name.localeCompare(b.name, locale));
+  }, [locale]);
+}
+
+/** Country (from the browser's language), phone number formatted as it is typed, then the
+ * six-digit code sent to it: signs in with `role`. */
 export function PhoneLogin({
   role,
   onSignedIn,
@@ -262,110 +281,111 @@ export function PhoneLogin({
   onSignedIn: () => void;
   submitLabel?: string;
 }) {
-  const { t } = useI18n();
-  const [step, setStep] = useState<'phone' | 'code'>('phone');
-  const [phone, setPhone] = useState('');
-  const [code, setCode] = useState('');
-  const [problems, setProblems] = useState<Record<string, string>>({});
+  const { t, locale } = useI18n();
+  const countries = useCountries(locale);
+  const [phone, setPhone] = useState<string | null>(null);
   const [devCode, setDevCode] = useState<string | null>(null);
   const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const codeRef = useRef<HTMLInputElement>(null);
+  const phoneForm = useSchemaForm(countrySchema, { country: browserCountry() ?? '', phone: '' });
+  const codeForm = useSchemaForm(codeFormSchema, { code: '' });
+  const country = (phoneForm.watch('country') || null) as CountryCode | null;
+  const codeRef = useRef<HTMLInputElement | null>(null);
 
   useEffect(() => {
-    if (step === 'code') codeRef.current?.focus();
-  }, [step]);
+    if (phone) codeRef.current?.focus();
+  }, [phone]);
 
-  const ask = async () => {
-    const problem = phoneProblem(phone);
-    if (problem) {
-      setProblems({ phone: t(problem) });
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setProblems({});
-    const sent = await action.run(() => requestCode(toE164(phone) ?? phone.trim(), role));
+  const ask = phoneForm.handleSubmit(async (value) => {
+    const e164 = toE164(value.phone, (value.country || null) as CountryCode | null) ?? value.phone.trim();
+    const sent = await action.run(() => requestCode(e164, role));
     if (sent) {
       setDevCode(sent.code ?? null);
-      setStep('code');
+      setPhone(e164);
     }
-  };
+  });
 
-  const verify = async () => {
-    const problem = codeProblem(code);
-    if (problem) {
-      setProblems({ code: t(problem) });
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setProblems({});
+  const verify = codeForm.handleSubmit(async (value) => {
     const done = await action.run(async () => {
-      await verifyCode(toE164(phone) ?? phone.trim(), code.trim(), role);
+      await verifyCode(phone ?? '', value.code, role);
       return true;
     });
     if (done) onSignedIn();
-  };
+  });
 
+  const phoneProblems = problems(phoneForm.formState.errors, action.error, t);
+  const codeProblems = problems(codeForm.formState.errors, action.error, t);
   const serverFields = fieldErrors(action.error, t);
+  const { ref: codeFieldRef, ...codeField } = codeForm.register('code');
   return (
     <form
-      ref={formRef}
       className="stack"
       noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        void (step === 'phone' ? ask() : verify());
-      }}
+      onSubmit={(event) => void (phone ? verify(event) : ask(event))}
     >
-      {step === 'phone' ? (
-        <TextField
-          label={t('login.phone')}
-          hint={t('login.phoneHint')}
-          type="tel"
-          name="phone"
-          autoComplete="tel"
-          inputMode="tel"
-          value={phone}
-          onChange={(e) => setPhone(formatPhone(e.target.value))}
-          error={problems.phone ?? serverFields.phone}
-        />
+      {!phone ? (
+        <>
+          <SelectField label={t('login.country')} {...phoneForm.register('country', { onChange: () => phoneForm.formState.isSubmitted && void phoneForm.trigger('phone') })}>
+            <option value="">{t('login.countryNone')}</option>
+            {countries.map((c) => (
+              <option key={c.code} value={c.code}>
+                {c.name}
+              </option>
+            ))}
+          </SelectField>
+          <Controller
+            control={phoneForm.control}
+            name="phone"
+            render={({ field }) => (
+              <TextField
+                ref={field.ref}
+                label={t('login.phone')}
+                hint={t('login.phoneHint')}
+                type="tel"
+                name={field.name}
+                autoComplete="tel"
+                inputMode="tel"
+                value={field.value}
+                onBlur={field.onBlur}
+                onChange={(e) => field.onChange(formatPhone(e.target.value, country))}
+                error={phoneProblems('phone')}
+              />
+            )}
+          />
+        </>
       ) : (
         <>
-          <p>{t('login.codeSent', { phone: toE164(phone) ?? phone })}</p>
+          <p>{t('login.codeSent', { phone })}</p>
           {devCode ? (
             <Notice>
               <span data-testid="dev-code">{t('login.devCode', { code: devCode })}</span>
             </Notice>
           ) : null}
           <TextField
-            ref={codeRef}
+            ref={(element) => {
+              codeFieldRef(element);
+              codeRef.current = element;
+            }}
             label={t('login.code')}
-            name="code"
             autoComplete="one-time-code"
             inputMode="numeric"
             maxLength={6}
-            value={code}
-            onChange={(e) => setCode(e.target.value)}
-            error={problems.code ?? serverFields.code}
+            {...codeField}
+            error={codeProblems('code')}
           />
         </>
       )}
       {Object.keys(serverFields).length ? null : <ErrorMessage error={action.error} />}
       <div className="actions">
         <button type="submit" disabled={action.busy}>
-          {action.busy
-            ? t('common.working')
-            : step === 'phone'
-              ? t('login.sendCode')
-              : (submitLabel ?? t('login.signIn'))}
+          {action.busy ? t('common.working') : !phone ? t('login.sendCode') : (submitLabel ?? t('login.signIn'))}
         </button>
-        {step === 'code' ? (
+        {phone ? (
           <button
             type="button"
             className="secondary"
             onClick={() => {
-              setStep('phone');
-              setCode('');
+              setPhone(null);
+              codeForm.reset();
               action.clear();
             }}
           >

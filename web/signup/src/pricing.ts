@@ -1,4 +1,6 @@
 /** Choosing among plans: the tier of an interval, and the cheapest way in. */
+import { z } from 'zod/mini';
+
 import type { Interval, PublicPlan, PublicTier } from './types';
 
 export const INTERVALS: Interval[] = ['WEEK', 'MONTH', 'YEAR'];
@@ -20,12 +22,10 @@ export function offeredIntervals(plans: PublicPlan[]): Interval[] {
   return INTERVALS.filter((i) => plans.some((p) => tierFor(p, i)));
 }
 
-/** A discount code as the form checks it before checkout (an i18n key, or null when fine). */
-export function discountProblem(code: string): string | null {
-  const trimmed = code.trim();
-  if (!trimmed) return null;
-  return /^[A-Za-z0-9_-]{3,40}$/.test(trimmed) ? null : 'plans.discountInvalid';
-}
+/** A discount code as the form checks it before checkout (empty: none); messages are i18n ids. */
+export const discountCodeSchema = z
+  .string()
+  .check(z.trim(), z.refine((code) => !code || /^[A-Za-z0-9_-]{3,40}$/.test(code), 'plans.discountInvalid'));
 
 /** A URL-safe address from a name: "Trail Runners!" → "trail-runners". */
 export function slugOf(name: string): string {
@@ -38,8 +38,7 @@ export function slugOf(name: string): string {
     .slice(0, 40);
 }
 
-/** Why `slug` cannot be an address (an i18n key), or null when it can. */
-export function slugProblem(slug: string): string | null {
-  if (!slug.trim()) return 'validation.required';
-  return /^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$/.test(slug.trim()) ? null : 'signup.slugInvalid';
-}
+/** A client page's address: 3 to 40 lower-case letters, digits and inner hyphens. */
+export const slugSchema = z
+  .string()
+  .check(z.trim(), z.minLength(1, 'validation.required'), z.regex(/^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$/, 'signup.slugInvalid'));

@@ -1,6 +1,11 @@
-/** A line chart of a few daily series (Recharts), with the same figures as a table beside it
- * for screen readers and anyone who prefers numbers. */
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from 'recharts';
+/** A line chart of a few daily series (visx: d3 scales, grid and line shapes as React SVG), with
+ * the same figures as a table beside it for screen readers and anyone who prefers numbers. */
+import { useEffect, useRef, useState } from 'react';
+import { curveMonotoneX } from '@visx/curve';
+import { GridRows } from '@visx/grid';
+import { Group } from '@visx/group';
+import { scaleLinear, scalePoint } from '@visx/scale';
+import { LinePath } from '@visx/shape';
 
 import { useI18n } from '@nudges/shared/i18n';
 
@@ -12,40 +17,89 @@ export interface Series {
   values: number[];
 }
 
+const HEIGHT = 240;
+const MARGIN = { top: 12, right: 28, bottom: 28, left: 48 };
+const TICK = { fill: '#4a5361', fontSize: 12 };
+/** Room one date label needs on the x axis. */
+const TICK_WIDTH = 64;
+
+/** The width of the element `ref` points at, following its resizes. */
+function useWidth<E extends HTMLElement>(fallback: number) {
+  const ref = useRef<E>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return undefined;
+    setWidth(element.clientWidth || fallback);
+    if (typeof ResizeObserver === 'undefined') return undefined;
+    const observer = new ResizeObserver(([entry]) => setWidth(entry?.contentRect.width || fallback));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [fallback]);
+  return [ref, width] as const;
+}
+
 export function DailyChart({ title, days, series }: { title: string; days: string[]; series: Series[] }) {
   const { t, locale } = useI18n();
   const short = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric' });
   const label = (day: string) => short.format(new Date(`${day}T12:00:00`));
   const number = new Intl.NumberFormat(locale);
-  const rows = days.map((day, i) => ({
-    day: label(day),
-    ...Object.fromEntries(series.map((s) => [s.key, s.values[i] ?? 0])),
-  }));
+  const [area, width] = useWidth<HTMLDivElement>(640);
+  const inner = { width: Math.max(width - MARGIN.left - MARGIN.right, 10), height: HEIGHT - MARGIN.top - MARGIN.bottom };
+  const x = scalePoint({ domain: days, range: [0, inner.width] });
+  const highest = Math.max(1, ...series.flatMap((s) => s.values));
+  const y = scaleLinear({ domain: [0, highest], range: [inner.height, 0], nice: true });
+  // Whole numbers only: no tick at 0.5 messages.
+  const yTicks = y.ticks(Math.min(5, highest)).filter((v) => Number.isInteger(v));
+  const every = Math.max(1, Math.ceil(days.length / Math.max(2, Math.floor(inner.width / TICK_WIDTH))));
+  const xTicks = days.filter((_, i) => i % every === 0 || i === days.length - 1);
+  const at = (i: number) => x(days[i] ?? '') ?? 0;
   return (
     <figure className="chart">
-      <div className="chart-area">
-        <ResponsiveContainer width="100%" height={240}>
-          <LineChart data={rows} title={title} margin={{ top: 12, right: 12, bottom: 4, left: 0 }}>
-            <CartesianGrid stroke="#c9ced6" vertical={false} />
-            <XAxis dataKey="day" tick={{ fill: '#4a5361', fontSize: 12 }} interval="preserveStartEnd" minTickGap={16} />
-            <YAxis allowDecimals={false} tick={{ fill: '#4a5361', fontSize: 12 }} tickFormatter={(v: number) => number.format(v)} width={44} />
-            <Legend />
-            {series.map((s) => (
-              <Line
-                key={s.key}
-                type="monotone"
-                dataKey={s.key}
-                name={s.label}
-                stroke={s.color}
-                strokeWidth={2.5}
-                strokeDasharray={s.dash}
-                dot={{ r: 3, fill: s.color }}
-                isAnimationActive={false}
-              />
+      <div className="chart-area" ref={area}>
+        <svg width={width} height={HEIGHT} role="img" aria-label={title}>
+          <Group left={MARGIN.left} top={MARGIN.top}>
+            <GridRows scale={y} width={inner.width} tickValues={yTicks} stroke="#c9ced6" />
+            {yTicks.map((v) => (
+              <text key={v} x={-8} y={y(v)} dy="0.32em" textAnchor="end" {...TICK}>
+                {number.format(v)}
+              </text>
             ))}
-          </LineChart>
-        </ResponsiveContainer>
+            <line x1={0} x2={inner.width} y1={inner.height} y2={inner.height} stroke="#4a5361" />
+            {xTicks.map((day) => (
+              <text key={day} x={x(day)} y={inner.height + 18} textAnchor="middle" {...TICK}>
+                {label(day)}
+              </text>
+            ))}
+            {series.map((s) => (
+              <g key={s.key}>
+                <LinePath
+                  data={s.values}
+                  x={(_, i) => at(i)}
+                  y={(v) => y(v)}
+                  curve={curveMonotoneX}
+                  stroke={s.color}
+                  strokeWidth={2.5}
+                  strokeDasharray={s.dash}
+                />
+                {s.values.map((v, i) => (
+                  <circle key={days[i] ?? i} cx={at(i)} cy={y(v)} r={3} fill={s.color} />
+                ))}
+              </g>
+            ))}
+          </Group>
+        </svg>
       </div>
+      <ul className="legend">
+        {series.map((s) => (
+          <li key={s.key}>
+            <svg width="28" height="10" aria-hidden="true">
+              <line x1="0" y1="5" x2="28" y2="5" stroke={s.color} strokeWidth="2.5" strokeDasharray={s.dash} />
+            </svg>
+            {s.label}
+          </li>
+        ))}
+      </ul>
       <figcaption>
         <details>
           <summary>{t('dash.showTable')}</summary>

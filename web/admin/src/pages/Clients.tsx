@@ -2,6 +2,7 @@
 import { useState } from 'react';
 
 import { formatDate, formatNumber } from '@nudges/shared/format';
+import { useSearchForm } from '@nudges/shared/form';
 import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { Empty, ErrorMessage, Loading, Pager, useCursorPages, useQuery } from '@nudges/shared/ui';
@@ -17,9 +18,12 @@ interface ClientPage {
 
 export function Clients() {
   const { t, locale } = useI18n();
-  const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
   const pages = useCursorPages();
+  const searchForm = useSearchForm((typed) => {
+    setSearch(typed);
+    pages.reset();
+  });
   const query = useQuery<ClientPage>(CLIENTS, { first: CLIENTS_PAGE, after: pages.after, search: search || null });
   const clients = query.data?.clients;
   return (
@@ -28,15 +32,11 @@ export function Clients() {
       <form
         role="search"
         className="card row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setSearch(typed.trim());
-          pages.reset();
-        }}
+        onSubmit={(e) => void searchForm.onSubmit(e)}
       >
         <div className="field">
           <label htmlFor="client-search">{t('clients.search')}</label>
-          <input id="client-search" type="search" value={typed} onChange={(e) => setTyped(e.target.value)} />
+          <input id="client-search" type="search" {...searchForm.field} />
         </div>
         <button type="submit">{t('clients.searchButton')}</button>
       </form>

@@ -1,27 +1,56 @@
 /** Discount codes: the list (archived ones on request), a new code, archive. */
-import { useRef, useState, type FormEvent } from 'react';
+import { useMemo, useState } from 'react';
+import { z } from 'zod/mini';
 
 import { fieldErrors } from '@nudges/shared/errors';
+import { problems, useSchemaForm } from '@nudges/shared/form';
 import { formatDate, formatMoney, toMinorUnits } from '@nudges/shared/format';
 import { gql } from '@nudges/shared/graphql';
 import { useI18n } from '@nudges/shared/i18n';
-import { Empty, ErrorMessage, focusFirstInvalid, Loading, Notice, Pager, SelectField, TextField, useAction, useCursorPages, useQuery } from '@nudges/shared/ui';
+import { Empty, ErrorMessage, Loading, Notice, Pager, SelectField, TextField, useAction, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { ARCHIVE_DISCOUNT_CODE, CREATE_DISCOUNT_CODE, DISCOUNT_CODES } from '../operations';
 import type { Connection, DiscountCode } from '../types';
 
 const PAGE = 20;
 
-export interface DiscountForm {
-  code: string;
-  kind: 'percent' | 'amount';
-  percentOff: string;
-  amountOff: string;
-  currency: string;
-  duration: 'ONCE' | 'REPEATING' | 'FOREVER';
-  durationInMonths: string;
-  maxRedemptions: string;
-  expiresAt: string;
+const trimmed = () => z.string().check(z.trim());
+const whole = /^\d+$/;
+
+/** What the API accepts of a discount code; the messages are i18n ids. */
+export function discountSchema(today: string = new Date().toISOString().slice(0, 10)) {
+  return z
+    .object({
+      code: trimmed().check(z.minLength(1, 'validation.required'), z.regex(/^[A-Za-z0-9_-]{3,40}$/, 'discounts.codeInvalid')),
+      kind: z.enum(['percent', 'amount']),
+      percentOff: trimmed(),
+      amountOff: trimmed(),
+      currency: trimmed(),
+      duration: z.enum(['ONCE', 'REPEATING', 'FOREVER']),
+      durationInMonths: trimmed(),
+      maxRedemptions: trimmed().check(z.refine((max) => !max || (whole.test(max) && Number(max) >= 1), 'discounts.maxInvalid')),
+      expiresAt: z.string().check(z.refine((day) => !day || day > today, 'discounts.expiresInvalid')),
+    })
+    .check(
+      // Which fields count depends on the kind of discount and its duration.
+      z.superRefine((form, context) => {
+        const issue = (field: string, message: string) =>
+          context.addIssue({ code: 'custom', message, path: [field], input: form[field as keyof typeof form] });
+        if (form.kind === 'percent') {
+          if (!whole.test(form.percentOff) || Number(form.percentOff) < 1 || Number(form.percentOff) > 100) issue('percentOff', 'discounts.percentInvalid');
+        } else {
+          if (!/^[a-zA-Z]{3}$/.test(form.currency)) issue('currency', 'plan.currencyInvalid');
+          const amount = toMinorUnits(form.amountOff, form.currency || 'usd');
+          if (amount === null || amount <= 0) issue('amountOff', 'plan.amountInvalid');
+        }
+        if (form.duration === 'REPEATING' && (!whole.test(form.durationInMonths) || Number(form.durationInMonths) < 1)) {
+          issue('durationInMonths', 'discounts.monthsInvalid');
+        }
+      }),
+    );
 }
+
+/** The new-code form's fields, as typed. */
+export type DiscountForm = z.input<ReturnType<typeof discountSchema>>;
 
 const EMPTY: DiscountForm = {
   code: '',
@@ -34,30 +63,6 @@ const EMPTY: DiscountForm = {
   maxRedemptions: '',
   expiresAt: '',
 };
-
-/** Problems of the form as i18n keys by field; empty when it can be sent. */
-export function validateDiscount(form: DiscountForm, today: string = new Date().toISOString().slice(0, 10)): Record<string, string> {
-  const problems: Record<string, string> = {};
-  if (!form.code.trim()) problems.code = 'validation.required';
-  else if (!/^[A-Za-z0-9_-]{3,40}$/.test(form.code.trim())) problems.code = 'discounts.codeInvalid';
-  if (form.kind === 'percent') {
-    const percent = Number(form.percentOff);
-    if (!/^\d+$/.test(form.percentOff.trim()) || percent < 1 || percent > 100) problems.percentOff = 'discounts.percentInvalid';
-  } else {
-    if (!/^[a-zA-Z]{3}$/.test(form.currency.trim())) problems.currency = 'plan.currencyInvalid';
-    const amount = toMinorUnits(form.amountOff, form.currency.trim() || 'usd');
-    if (amount === null || amount <= 0) problems.amountOff = 'plan.amountInvalid';
-  }
-  if (form.duration === 'REPEATING') {
-    const months = Number(form.durationInMonths);
-    if (!/^\d+$/.test(form.durationInMonths.trim()) || months < 1) problems.durationInMonths = 'discounts.monthsInvalid';
-  }
-  if (form.maxRedemptions.trim() && (!/^\d+$/.test(form.maxRedemptions.trim()) || Number(form.maxRedemptions) < 1)) {
-    problems.maxRedemptions = 'discounts.maxInvalid';
-  }
-  if (form.expiresAt && form.expiresAt <= today) problems.expiresAt = 'discounts.expiresInvalid';
-  return problems;
-}
 
 function inputOf(form: DiscountForm) {
   const currency = form.currency.trim().toLowerCase();
@@ -76,46 +81,37 @@ function inputOf(form: DiscountForm) {
 
 function NewCode({ onCreated }: { onCreated: (code: string) => void }) {
   const { t } = useI18n();
-  const [form, setForm] = useState<DiscountForm>(EMPTY);
-  const [problems, setProblems] = useState<Record<string, string>>({});
+  const schema = useMemo(() => discountSchema(), []);
+  const form = useSchemaForm(schema, EMPTY);
   const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const set = <K extends keyof DiscountForm>(key: K, value: DiscountForm[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const found = validateDiscount(form);
-    setProblems(found);
-    if (Object.keys(found).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    const created = await action.run(() => gql<{ createDiscountCode: { code: string } }>(CREATE_DISCOUNT_CODE, { input: inputOf(form) }));
+  const kind = form.watch('kind');
+  const duration = form.watch('duration');
+  const submit = form.handleSubmit(async (value) => {
+    const created = await action.run(() => gql<{ createDiscountCode: { code: string } }>(CREATE_DISCOUNT_CODE, { input: inputOf(value) }));
     if (created) {
-      setForm(EMPTY);
+      form.reset(EMPTY);
       onCreated(created.createDiscountCode.code);
     }
-  };
+  });
+  const problem = problems(form.formState.errors, action.error, t);
   const server = fieldErrors(action.error, t);
-  const problem = (key: string) => (problems[key] ? t(problems[key] ?? '') : server[key]);
   return (
-    <form ref={formRef} className="card stack" noValidate onSubmit={(e) => void submit(e)} aria-labelledby="new-code-h">
+    <form className="card stack" noValidate onSubmit={(e) => void submit(e)} aria-labelledby="new-code-h">
       <h2 id="new-code-h">{t('discounts.new')}</h2>
       <div className="row">
-        <TextField label={t('discounts.code')} name="code" value={form.code} onChange={(e) => set('code', e.target.value)} error={problem('code')} hint={t('discounts.codeHint')} />
-        <SelectField label={t('discounts.duration')} value={form.duration} onChange={(e) => set('duration', e.target.value as DiscountForm['duration'])}>
+        <TextField label={t('discounts.code')} {...form.register('code')} error={problem('code')} hint={t('discounts.codeHint')} />
+        <SelectField label={t('discounts.duration')} {...form.register('duration')}>
           {(['ONCE', 'REPEATING', 'FOREVER'] as const).map((d) => (
             <option key={d} value={d}>
               {t(`duration.${d}`)}
             </option>
           ))}
         </SelectField>
-        {form.duration === 'REPEATING' ? (
+        {duration === 'REPEATING' ? (
           <TextField
             label={t('discounts.months')}
-            name="durationInMonths"
             inputMode="numeric"
-            value={form.durationInMonths}
-            onChange={(e) => set('durationInMonths', e.target.value)}
+            {...form.register('durationInMonths')}
             error={problem('durationInMonths')}
           />
         ) : null}
@@ -123,27 +119,27 @@ function NewCode({ onCreated }: { onCreated: (code: string) => void }) {
       <fieldset>
         <legend>{t('discounts.kind')}</legend>
         <label className="check">
-          <input type="radio" name="kind" checked={form.kind === 'percent'} onChange={() => set('kind', 'percent')} />
+          <input type="radio" value="percent" {...form.register('kind')} />
           {t('discounts.percent')}
         </label>
         <label className="check">
-          <input type="radio" name="kind" checked={form.kind === 'amount'} onChange={() => set('kind', 'amount')} />
+          <input type="radio" value="amount" {...form.register('kind')} />
           {t('discounts.amount')}
         </label>
         <div className="row">
-          {form.kind === 'percent' ? (
-            <TextField label={t('discounts.percentOff')} name="percentOff" inputMode="numeric" value={form.percentOff} onChange={(e) => set('percentOff', e.target.value)} error={problem('percentOff')} />
+          {kind === 'percent' ? (
+            <TextField label={t('discounts.percentOff')} inputMode="numeric" {...form.register('percentOff')} error={problem('percentOff')} />
           ) : (
             <>
-              <TextField label={t('discounts.amountOff')} name="amountOff" inputMode="decimal" value={form.amountOff} onChange={(e) => set('amountOff', e.target.value)} error={problem('amountOff')} />
-              <TextField label={t('plan.currency')} name="currency" maxLength={3} value={form.currency} onChange={(e) => set('currency', e.target.value)} error={problem('currency')} />
+              <TextField label={t('discounts.amountOff')} inputMode="decimal" {...form.register('amountOff')} error={problem('amountOff')} />
+              <TextField label={t('plan.currency')} maxLength={3} {...form.register('currency')} error={problem('currency')} />
             </>
           )}
         </div>
       </fieldset>
       <div className="row">
-        <TextField label={t('discounts.maxRedemptions')} name="maxRedemptions" inputMode="numeric" value={form.maxRedemptions} onChange={(e) => set('maxRedemptions', e.target.value)} error={problem('maxRedemptions')} hint={t('discounts.optional')} />
-        <TextField label={t('discounts.expiresAt')} name="expiresAt" type="date" value={form.expiresAt} onChange={(e) => set('expiresAt', e.target.value)} error={problem('expiresAt')} hint={t('discounts.optional')} />
+        <TextField label={t('discounts.maxRedemptions')} inputMode="numeric" {...form.register('maxRedemptions')} error={problem('maxRedemptions')} hint={t('discounts.optional')} />
+        <TextField label={t('discounts.expiresAt')} type="date" {...form.register('expiresAt')} error={problem('expiresAt')} hint={t('discounts.optional')} />
       </div>
       {Object.keys(server).length ? null : <ErrorMessage error={action.error} />}
       <div className="actions">

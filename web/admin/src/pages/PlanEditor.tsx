@@ -1,12 +1,14 @@
 /** Create or edit a plan: its features, a weekly / monthly / yearly price, archive and reactivate. */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { z } from 'zod/mini';
 
 import { fieldErrors } from '@nudges/shared/errors';
+import { problems, useSchemaForm } from '@nudges/shared/form';
 import { formatDateTime, formatMoney, fromMinorUnits, toMinorUnits } from '@nudges/shared/format';
 import { gql, subscribe } from '@nudges/shared/graphql';
 import { useI18n } from '@nudges/shared/i18n';
 import { Link, navigate } from '@nudges/shared/router';
-import { ErrorMessage, focusFirstInvalid, Loading, Notice, SelectField, TextField, useAction, useQuery } from '@nudges/shared/ui';
+import { ErrorMessage, Loading, Notice, SelectField, TextField, useAction, useQuery } from '@nudges/shared/ui';
 import {
   ARCHIVE_PLAN,
   ARCHIVE_PRICE_TIER,
@@ -19,18 +21,10 @@ import {
   UPDATE_PRICE_TIER,
 } from '../operations';
 import { INTERVALS, offeredTiers, tierChanges } from '../plans';
-import type { Interval, Plan, SupportTier } from '../types';
+import type { Interval, Plan } from '../types';
 
-export interface PlanForm {
-  name: string;
-  description: string;
-  iconUrl: string;
-  messagesPerPeriod: string;
-  supportTier: SupportTier;
-  aiAssist: boolean;
-  currency: string;
-  amounts: Record<Interval, string>;
-}
+/** The editor's fields, as typed. */
+export type PlanForm = z.input<typeof planSchema>;
 
 const EMPTY: PlanForm = {
   name: '',
@@ -62,33 +56,42 @@ function formOf(plan: Plan): PlanForm {
   };
 }
 
-/** Problems of the form as i18n keys by field; empty when it can be sent. */
-export function validatePlan(form: PlanForm): Record<string, string> {
-  const problems: Record<string, string> = {};
-  if (!form.name.trim()) problems.name = 'validation.required';
-  else if (form.name.trim().length > 100) problems.name = 'plan.nameTooLong';
-  if (form.iconUrl.trim() && !/^https?:\/\/\S+$/.test(form.iconUrl.trim())) problems.iconUrl = 'plan.iconUrlInvalid';
-  if (!/^\d+$/.test(form.messagesPerPeriod.trim())) problems.messagesPerPeriod = 'plan.messagesInvalid';
-  if (!/^[a-zA-Z]{3}$/.test(form.currency.trim())) problems.currency = 'plan.currencyInvalid';
-  for (const interval of INTERVALS) {
-    const text = form.amounts[interval].trim();
-    if (text && toMinorUnits(text, form.currency.trim() || 'usd') === null) problems[`amount.${interval}`] = 'plan.amountInvalid';
-  }
-  return problems;
-}
+const trimmed = () => z.string().check(z.trim());
+
+/** What the API accepts of a plan; the messages are i18n ids. */
+export const planSchema = z
+  .object({
+    name: trimmed().check(z.minLength(1, 'validation.required'), z.maxLength(100, 'plan.nameTooLong')),
+    description: trimmed(),
+    iconUrl: trimmed().check(z.refine((url) => !url || /^https?:\/\/\S+$/.test(url), 'plan.iconUrlInvalid')),
+    messagesPerPeriod: trimmed().check(z.regex(/^\d+$/, 'plan.messagesInvalid')),
+    supportTier: z.enum(['BASIC', 'STANDARD', 'PREMIUM']),
+    aiAssist: z.boolean(),
+    currency: trimmed().check(z.regex(/^[a-zA-Z]{3}$/, 'plan.currencyInvalid')),
+    amounts: z.object({ WEEK: trimmed(), MONTH: trimmed(), YEAR: trimmed() }),
+  })
+  .check(
+    z.superRefine((form, context) => {
+      // An amount must fit its currency's decimals (9.50 dollars, 950 yen).
+      for (const interval of INTERVALS) {
+        const text = form.amounts[interval];
+        if (text && toMinorUnits(text, form.currency || 'usd') === null) {
+          context.addIssue({ code: 'custom', message: 'plan.amountInvalid', path: ['amounts', interval], input: text });
+        }
+      }
+    }),
+  );
 
 const TIER_NAMES: Record<Interval, string> = { WEEK: 'Weekly', MONTH: 'Monthly', YEAR: 'Yearly' };
 
 export function PlanEditor({ id }: { id?: string | undefined }) {
   const { t, locale } = useI18n();
   const query = useQuery<{ plan: Plan }>(PLAN, { id }, !id);
-  const [form, setForm] = useState<PlanForm>(EMPTY);
-  const [problems, setProblems] = useState<Record<string, string>>({});
+  const form = useSchemaForm(planSchema, EMPTY);
   const [saved, setSaved] = useState(false);
   const [confirmArchive, setConfirmArchive] = useState(false);
   const save = useAction();
   const archive = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
   const plan = query.data?.plan;
   const loadedId = useRef<string | null>(null);
 
@@ -96,9 +99,9 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
     // Fill the form once per plan; later pushes must not overwrite what is being typed.
     if (plan && loadedId.current !== plan.id) {
       loadedId.current = plan.id;
-      setForm(formOf(plan));
+      form.reset(formOf(plan));
     }
-  }, [plan]);
+  }, [plan, form]);
 
   const { reload } = query;
   useEffect(() => (id ? subscribe(PLAN_UPDATED, { id }, () => reload()) : undefined), [id, reload]);
@@ -113,40 +116,27 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
     return () => window.clearInterval(timer);
   }, [waitingForStripe, reload]);
 
-  const set = <K extends keyof PlanForm>(key: K, value: PlanForm[K]) => {
-    setSaved(false);
-    setForm((f) => ({ ...f, [key]: value }));
-  };
+  // Any change hides the last "Saved." notice.
+  const field = (name: Parameters<typeof form.register>[0]) => form.register(name, { onChange: () => setSaved(false) });
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const found = validatePlan(form);
-    setProblems(found);
-    if (Object.keys(found).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    const currency = form.currency.trim().toLowerCase();
+  const submit = form.handleSubmit(async (value) => {
+    const currency = value.currency.toLowerCase();
     const features = {
-      messagesPerPeriod: Number(form.messagesPerPeriod),
-      supportTier: form.supportTier,
-      aiAssist: form.aiAssist,
+      messagesPerPeriod: Number(value.messagesPerPeriod),
+      supportTier: value.supportTier,
+      aiAssist: value.aiAssist,
     };
+    const details = { name: value.name, description: value.description, iconUrl: value.iconUrl || null, features };
     const wanted = Object.fromEntries(
-      INTERVALS.map((i) => [i, form.amounts[i].trim() ? toMinorUnits(form.amounts[i], currency) : null]),
+      INTERVALS.map((i) => [i, value.amounts[i] ? toMinorUnits(value.amounts[i], currency) : null]),
     ) as Record<Interval, number | null>;
     const planId = await save.run(async () => {
       let target = id;
       if (!target) {
-        const created = await gql<{ createPlan: { id: string } }>(CREATE_PLAN, {
-          input: { name: form.name.trim(), description: form.description.trim(), iconUrl: form.iconUrl.trim() || null, features },
-        });
+        const created = await gql<{ createPlan: { id: string } }>(CREATE_PLAN, { input: details });
         target = created.createPlan.id;
       } else {
-        await gql(UPDATE_PLAN, {
-          id: target,
-          input: { name: form.name.trim(), description: form.description.trim(), iconUrl: form.iconUrl.trim() || null, features },
-        });
+        await gql(UPDATE_PLAN, { id: target, input: details });
       }
       for (const change of tierChanges(plan?.tiers ?? [], wanted, currency)) {
         if (change.kind === 'create') {
@@ -167,7 +157,7 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
       if (!id) navigate(`/plans/${planId}`, { replace: true });
       else query.reload();
     }
-  };
+  });
 
   const archivePlan = async () => {
     if (!id) return;
@@ -190,8 +180,8 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
   if (id && query.loading && !plan) return <Loading />;
   if (id && query.error && !plan) return <ErrorMessage error={query.error} onRetry={query.reload} />;
 
-  const server = fieldErrors(save.error, t);
-  const problem = (key: string) => (problems[key] ? t(problems[key] ?? '') : server[key]);
+  const problem = problems(form.formState.errors, save.error, t);
+  const serverFields = Object.keys(fieldErrors(save.error, t));
   return (
     <>
       <p>
@@ -200,18 +190,16 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
       <h1>{id ? t('plan.editTitle', { name: plan?.name ?? '' }) : t('plan.newTitle')}</h1>
       {plan && !plan.active ? <Notice tone="warning">{t('plan.isArchived')}</Notice> : null}
       {saved ? <Notice tone="success">{t('plan.saved')}</Notice> : null}
-      <form ref={formRef} className="card stack" noValidate onSubmit={(e) => void submit(e)}>
-        <TextField label={t('plan.name')} name="name" value={form.name} onChange={(e) => set('name', e.target.value)} error={problem('name')} required />
+      <form className="card stack" noValidate onSubmit={(e) => void submit(e)}>
+        <TextField label={t('plan.name')} {...field('name')} error={problem('name')} required />
         <div className="field">
           <label htmlFor="plan-description">{t('plan.description')}</label>
-          <textarea id="plan-description" rows={3} value={form.description} onChange={(e) => set('description', e.target.value)} />
+          <textarea id="plan-description" rows={3} {...field('description')} />
         </div>
         <TextField
           label={t('plan.iconUrl')}
-          name="iconUrl"
           type="url"
-          value={form.iconUrl}
-          onChange={(e) => set('iconUrl', e.target.value)}
+          {...field('iconUrl')}
           error={problem('iconUrl')}
           hint={t('plan.iconUrlHint')}
         />
@@ -220,17 +208,11 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
           <div className="row">
             <TextField
               label={t('plan.messagesPerPeriod')}
-              name="messagesPerPeriod"
               inputMode="numeric"
-              value={form.messagesPerPeriod}
-              onChange={(e) => set('messagesPerPeriod', e.target.value)}
+              {...field('messagesPerPeriod')}
               error={problem('messagesPerPeriod')}
             />
-            <SelectField
-              label={t('plan.supportTier')}
-              value={form.supportTier}
-              onChange={(e) => set('supportTier', e.target.value as SupportTier)}
-            >
+            <SelectField label={t('plan.supportTier')} {...field('supportTier')}>
               {(['BASIC', 'STANDARD', 'PREMIUM'] as const).map((s) => (
                 <option key={s} value={s}>
                   {t(`support.${s}`)}
@@ -239,7 +221,7 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
             </SelectField>
           </div>
           <label className="check">
-            <input type="checkbox" checked={form.aiAssist} onChange={(e) => set('aiAssist', e.target.checked)} />
+            <input type="checkbox" {...field('aiAssist')} />
             {t('plan.aiAssist')}
           </label>
         </fieldset>
@@ -249,26 +231,22 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
           <div className="row">
             <TextField
               label={t('plan.currency')}
-              name="currency"
-              value={form.currency}
               maxLength={3}
-              onChange={(e) => set('currency', e.target.value)}
+              {...field('currency')}
               error={problem('currency')}
             />
             {INTERVALS.map((i) => (
               <TextField
                 key={i}
                 label={t(`interval.${i}`)}
-                name={`amount-${i}`}
                 inputMode="decimal"
-                value={form.amounts[i]}
-                onChange={(e) => set('amounts', { ...form.amounts, [i]: e.target.value })}
-                error={problem(`amount.${i}`)}
+                {...field(`amounts.${i}`)}
+                error={problem(`amounts.${i}`)}
               />
             ))}
           </div>
         </fieldset>
-        {Object.keys(server).length ? null : <ErrorMessage error={save.error} />}
+        {serverFields.length ? null : <ErrorMessage error={save.error} />}
         <div className="actions">
           <button type="submit" disabled={save.busy}>
             {save.busy ? t('common.working') : id ? t('common.save') : t('plan.create')}

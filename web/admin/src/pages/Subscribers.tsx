@@ -4,6 +4,7 @@
 import { useState } from 'react';
 
 import { formatDate } from '@nudges/shared/format';
+import { useSearchForm } from '@nudges/shared/form';
 import { useI18n } from '@nudges/shared/i18n';
 import { Empty, ErrorMessage, Loading, Pager, SelectField, useCursorPages, useQuery } from '@nudges/shared/ui';
 import { CLIENT_SUBSCRIBERS, FIND_CLIENTS, SUBSCRIBERS } from '../operations';
@@ -18,8 +19,10 @@ interface Found {
 export function Subscribers() {
   const { t, locale } = useI18n();
   const [status, setStatus] = useState<'' | 'ACTIVE' | 'STOPPED'>('');
-  const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
+  const searchForm = useSearchForm((typed) => {
+    setSearch(typed);
+  });
   const [client, setClient] = useState<{ id: string; name: string } | null>(null);
   const pages = useCursorPages();
   const variables = { first: PAGE, after: pages.after, status: status || null };
@@ -35,14 +38,11 @@ export function Subscribers() {
         <form
           role="search"
           className="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSearch(typed.trim());
-          }}
+          onSubmit={(e) => void searchForm.onSubmit(e)}
         >
           <div className="field">
             <label htmlFor="sub-client-search">{t('subscribers.findClient')}</label>
-            <input id="sub-client-search" type="search" value={typed} onChange={(e) => setTyped(e.target.value)} />
+            <input id="sub-client-search" type="search" {...searchForm.field} />
           </div>
           <button type="submit">{t('clients.searchButton')}</button>
         </form>

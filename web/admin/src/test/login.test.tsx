@@ -43,6 +43,30 @@ describe('admin sign-in', () => {
     ]);
   });
 
+  it('reads the number in the picked country (the browser’s at first), formatted as typed', async () => {
+    const calls = fakeFetch(() => ({ status: 202, json: { sent: true, expires_in: 300 } }));
+    renderIn(<Login onSignedIn={() => undefined} notAdmin={false} />);
+    const country = screen.getByLabelText('Country') as HTMLSelectElement;
+    expect(country.value).toBe('US');
+    typeInto(/^Phone number/, '4155550100');
+    expect((screen.getByLabelText(/^Phone number/) as HTMLInputElement).value).toBe('(415) 555-0100');
+    fireEvent.change(country, { target: { value: 'FR' } });
+    typeInto(/^Phone number/, '0612345678');
+    expect((screen.getByLabelText(/^Phone number/) as HTMLInputElement).value).toBe('06 12 34 56 78');
+    fireEvent.click(screen.getByRole('button', { name: 'Text me a code' }));
+    await waitFor(() => expect(calls.map((c) => c.body)).toEqual([{ phone: '+33612345678', role: 'admin' }]));
+  });
+
+  it('asks for the country code when no country is picked', async () => {
+    const calls = fakeFetch(() => ({ status: 202, json: {} }));
+    renderIn(<Login onSignedIn={() => undefined} notAdmin={false} />);
+    fireEvent.change(screen.getByLabelText('Country'), { target: { value: '' } });
+    typeInto(/^Phone number/, '612345678');
+    fireEvent.click(screen.getByRole('button', { name: 'Text me a code' }));
+    expect(await screen.findByText(/Start with \+ and your country code/)).toBeTruthy();
+    expect(calls).toEqual([]);
+  });
+
   it('says how long to wait when rate limited', async () => {
     fakeFetch(() => ({ status: 429, headers: { 'retry-after': '30' }, json: { detail: 'too many codes for this number' } }));
     renderIn(<Login onSignedIn={() => undefined} notAdmin={false} />);

@@ -2,7 +2,9 @@ import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
 import { App } from '../App';
-import { PlanEditor, validatePlan, type PlanForm } from '../pages/PlanEditor';
+import { issuesOf } from '@nudges/shared/form';
+
+import { PlanEditor, planSchema, type PlanForm } from '../pages/PlanEditor';
 import { tierChanges } from '../plans';
 import type { PriceTier } from '../types';
 import { fakeFetch, operationOf } from './fetch';
@@ -38,14 +40,16 @@ describe('plan editor', () => {
   };
 
   it('accepts a complete plan and refuses what the API would', () => {
-    expect(validatePlan(form)).toEqual({});
-    expect(validatePlan({ ...form, name: ' ', messagesPerPeriod: '-1', currency: 'dollars', amounts: { WEEK: 'abc', MONTH: '9.999', YEAR: '' } })).toEqual({
+    expect(issuesOf(planSchema, form)).toEqual({});
+    expect(issuesOf(planSchema, { ...form, name: ' ', messagesPerPeriod: '-1', currency: 'dollars', amounts: { WEEK: 'abc', MONTH: '9.999', YEAR: '' } })).toEqual({
       name: 'validation.required',
       messagesPerPeriod: 'plan.messagesInvalid',
       currency: 'plan.currencyInvalid',
-      'amount.WEEK': 'plan.amountInvalid',
-      'amount.MONTH': 'plan.amountInvalid',
+      'amounts.WEEK': 'plan.amountInvalid',
+      'amounts.MONTH': 'plan.amountInvalid',
     });
+    // Yen have no minor unit: 950 is a price, 9.50 is not.
+    expect(issuesOf(planSchema, { ...form, currency: 'JPY', amounts: { WEEK: '950', MONTH: '9.50', YEAR: '' } })).toEqual({ 'amounts.MONTH': 'plan.amountInvalid' });
   });
 
   it('turns the three prices into tier creations, new versions and archives', () => {

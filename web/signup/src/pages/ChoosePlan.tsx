@@ -1,14 +1,16 @@
 /** Plans on offer with a weekly / monthly / yearly switch, a discount code, and checkout. */
 import { useMemo, useState } from 'react';
+import { z } from 'zod/mini';
 
 import { ApiError, fieldErrors } from '@nudges/shared/errors';
+import { useSchemaForm } from '@nudges/shared/form';
 import { formatMoney } from '@nudges/shared/format';
 import { gql } from '@nudges/shared/graphql';
 import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { Empty, ErrorMessage, Loading, Notice, TextField, useAction, useQuery } from '@nudges/shared/ui';
 import { CREATE_CHECKOUT_SESSION, PUBLIC_PLANS } from '../operations';
-import { discountProblem, INTERVALS, offeredIntervals, tierFor } from '../pricing';
+import { discountCodeSchema, INTERVALS, offeredIntervals, tierFor } from '../pricing';
 import { leaveFor } from '../redirect';
 import { useSession } from '../session';
 import type { Interval, PublicPlan } from '../types';
@@ -17,13 +19,14 @@ import type { Interval, PublicPlan } from '../types';
 export const CONFLICT_RETRIES = 8;
 export const CONFLICT_WAIT_MS = 2000;
 
+const discountFormSchema = z.object({ discountCode: discountCodeSchema });
+
 export function ChoosePlan() {
   const { t, locale } = useI18n();
   const session = useSession();
   const query = useQuery<{ plans: { totalCount: number; nodes: PublicPlan[] } }>(PUBLIC_PLANS);
   const [interval, setInterval] = useState<Interval>('MONTH');
-  const [discount, setDiscount] = useState('');
-  const [discountError, setDiscountError] = useState<string | null>(null);
+  const form = useSchemaForm(discountFormSchema, { discountCode: '' });
   const [chosen, setChosen] = useState<string | null>(null);
   const checkout = useAction();
   const [waiting, setWaiting] = useState(false);
@@ -33,15 +36,11 @@ export function ChoosePlan() {
   const offered = offeredIntervals(plans);
   const isClient = session.viewer?.__typename === 'Client';
 
-  const buy = async (tierId: string) => {
-    const problem = discountProblem(discount);
-    setDiscountError(problem ? t(problem) : null);
-    if (problem) {
-      document.getElementById('discount-code')?.focus();
-      return;
-    }
+  const buy = (tierId: string) => form.handleSubmit((value) => checkoutWith(tierId, value.discountCode))();
+
+  const checkoutWith = async (tierId: string, discount: string) => {
     setChosen(tierId);
-    const code = discount.trim().toUpperCase() || null;
+    const code = discount.toUpperCase() || null;
     const open = () =>
       gql<{ createCheckoutSession: { url: string } }>(CREATE_CHECKOUT_SESSION, {
         priceTierId: tierId,
@@ -66,6 +65,7 @@ export function ChoosePlan() {
 
   const server = fieldErrors(checkout.error, t);
   const discountServer = server.discountCode ?? server.discount_code;
+  const discountError = form.formState.errors.discountCode?.message;
   return (
     <>
       <h1>{t('plans.title')}</h1>
@@ -86,11 +86,9 @@ export function ChoosePlan() {
           id="discount-code"
           label={t('plans.discount')}
           hint={t('plans.discountHint')}
-          name="discountCode"
           autoCapitalize="characters"
-          value={discount}
-          onChange={(e) => setDiscount(e.target.value)}
-          error={discountError ?? discountServer}
+          {...form.register('discountCode')}
+          error={discountError ? t(discountError) : discountServer}
         />
       </div>
       <ErrorMessage error={query.error} onRetry={query.reload} />
@@ -121,9 +119,8 @@ export function ChoosePlan() {
                 type="button"
                 disabled={!tier || !isClient || checkout.busy}
                 onClick={() => tier && void buy(tier.id)}
-                aria-label={t('plans.chooseNamed', { name: plan.name })}
               >
-                {checkout.busy && chosen === tier?.id ? t('plans.opening') : t('plans.choose')}
+                {checkout.busy && chosen === tier?.id ? t('plans.opening') : t('plans.chooseNamed', { name: plan.name })}
               </button>
             </section>
           );

@@ -1,61 +1,61 @@
 /** A client signs up: phone and code (role client), then their name and address, then a plan. */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
+import { z } from 'zod/mini';
 
 import { fieldErrors } from '@nudges/shared/errors';
+import { problems, useSchemaForm } from '@nudges/shared/form';
 import { gql, resetSession } from '@nudges/shared/graphql';
 import { useI18n, LOCALES, type Locale } from '@nudges/shared/i18n';
 import { navigate } from '@nudges/shared/router';
-import { ErrorMessage, focusFirstInvalid, Loading, Notice, PhoneLogin, SelectField, TextField, useAction } from '@nudges/shared/ui';
+import { ErrorMessage, Loading, Notice, PhoneLogin, SelectField, TextField, useAction } from '@nudges/shared/ui';
 import { CREATE_CLIENT } from '../operations';
-import { slugOf, slugProblem } from '../pricing';
+import { slugOf, slugSchema } from '../pricing';
 import { useSession } from '../session';
 
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', es: 'Español', fr: 'Français', de: 'Deutsch' };
 
+/** What `createClient` accepts; the messages are i18n ids. */
+export const profileSchema = z.object({
+  name: z.string().check(z.trim(), z.minLength(1, 'validation.required'), z.maxLength(80, 'signup.nameTooLong')),
+  slug: slugSchema,
+  locale: z.enum(LOCALES),
+});
+
 export function ClientProfileForm({ onCreated }: { onCreated: () => void }) {
   const { t, locale } = useI18n();
-  const [name, setName] = useState('');
-  const [slug, setSlug] = useState('');
-  const [slugTouched, setSlugTouched] = useState(false);
-  const [language, setLanguage] = useState<Locale>(locale);
-  const [problems, setProblems] = useState<Record<string, string>>({});
+  const form = useSchemaForm(profileSchema, { name: '', slug: '', locale });
   const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const address = slugTouched ? slug : slugOf(name);
+  const address = form.watch('slug');
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const found: Record<string, string> = {};
-    if (!name.trim()) found.name = 'validation.required';
-    else if (name.trim().length > 80) found.name = 'signup.nameTooLong';
-    const bad = slugProblem(address);
-    if (bad) found.slug = bad;
-    setProblems(found);
-    if (Object.keys(found).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    const created = await action.run(() => gql(CREATE_CLIENT, { input: { name: name.trim(), slug: address.trim(), locale: language } }));
+  const submit = form.handleSubmit(async (value) => {
+    const created = await action.run(() => gql(CREATE_CLIENT, { input: value }));
     if (created) onCreated();
-  };
+  });
   const server = fieldErrors(action.error, t);
   const conflict = action.error && !Object.keys(server).length;
-  const problem = (key: string) => (problems[key] ? t(problems[key] ?? '') : server[key]);
+  const problem = problems(form.formState.errors, action.error, t);
   return (
-    <form ref={formRef} className="stack" noValidate onSubmit={(e) => void submit(e)}>
-      <TextField label={t('signup.name')} hint={t('signup.nameHint')} name="name" value={name} onChange={(e) => setName(e.target.value)} error={problem('name')} />
+    <form className="stack" noValidate onSubmit={(e) => void submit(e)}>
+      <TextField
+        label={t('signup.name')}
+        hint={t('signup.nameHint')}
+        {...form.register('name', {
+          // The address follows the name until it is typed in itself.
+          onChange: (e: { target: { value: string } }) => {
+            if (!form.getFieldState('slug').isDirty) form.setValue('slug', slugOf(e.target.value));
+          },
+        })}
+        error={problem('name')}
+      />
       <TextField
         label={t('signup.slug')}
         hint={t('signup.slugHint', { url: `${window.location.origin}/c/${address || '…'}` })}
-        name="slug"
-        value={address}
-        onChange={(e) => {
-          setSlugTouched(true);
-          setSlug(e.target.value.toLowerCase());
-        }}
+        {...form.register('slug', {
+          onChange: (e: { target: { value: string } }) => form.setValue('slug', e.target.value.toLowerCase(), { shouldDirty: true }),
+        })}
         error={problem('slug')}
       />
-      <SelectField label={t('signup.language')} hint={t('signup.languageHint')} value={language} onChange={(e) => setLanguage(e.target.value as Locale)}>
+      <SelectField label={t('signup.language')} hint={t('signup.languageHint')} {...form.register('locale')}>
         {LOCALES.map((l) => (
           <option key={l} value={l} lang={l}>
             {LANGUAGE_NAMES[l]}

@@ -1,8 +1,10 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { Signup } from '../pages/Signup';
-import { slugOf, slugProblem } from '../pricing';
+import { issuesOf } from '@nudges/shared/form';
+
+import { profileSchema, Signup } from '../pages/Signup';
+import { slugOf } from '../pricing';
 import { fakeFetch, operationOf } from './fetch';
 import { renderIn } from './render';
 
@@ -10,9 +12,11 @@ describe('client signup', () => {
   it('makes an address from a name', () => {
     expect(slugOf('Trail Runners!')).toBe('trail-runners');
     expect(slugOf('Café Müller')).toBe('cafe-muller');
-    expect(slugProblem('ab')).toBe('signup.slugInvalid');
-    expect(slugProblem('-club')).toBe('signup.slugInvalid');
-    expect(slugProblem('book-club')).toBeNull();
+    const profile = (slug: string, name = 'Book Club') => issuesOf(profileSchema, { name, slug, locale: 'en' });
+    expect(profile('ab')).toEqual({ slug: 'signup.slugInvalid' });
+    expect(profile('-club')).toEqual({ slug: 'signup.slugInvalid' });
+    expect(profile(' ', ' ')).toEqual({ name: 'validation.required', slug: 'validation.required' });
+    expect(profile('book-club')).toEqual({});
   });
 
   it('signs in as a client, then creates the client with name, address and language', async () => {
