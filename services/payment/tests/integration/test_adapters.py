@@ -12,6 +12,7 @@ import stripe
 from prometheus_client import REGISTRY
 
 from nudges_devstack.infra import free_port
+from nudges_kit.errors import DependencyUnavailable, PaymentProviderFailed
 from nudges_kit.operations import Subgraph
 from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.service_client import ServiceClient
@@ -24,8 +25,6 @@ from nudges_payment.adapters.subgraphs import (
 )
 from nudges_payment.domain.model import (
     ClientAccount,
-    DependencyUnavailable,
-    PaymentProviderFailed,
     PriceTierOffer,
     PriceTierStatus,
 )

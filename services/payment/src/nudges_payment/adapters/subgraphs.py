@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from nudges_kit.errors import DependencyUnavailable
 from nudges_kit.logging import get_logger
 from nudges_kit.operations import EntitiesVars, Operation, Representation
 from nudges_kit.operations import product as product_ops
@@ -21,7 +22,6 @@ from nudges_kit.operations import user as user_ops
 from nudges_kit.service_client import ServiceCallError, ServiceClient, ServiceRefused
 from nudges_payment.domain.model import (
     ClientAccount,
-    DependencyUnavailable,
     PriceTierOffer,
     PriceTierStatus,
 )
