@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from nudges_kit.events import EventType, dlq_topic
+from nudges_kit.kafka import all_topics
 
 if TYPE_CHECKING:
     from conftest import TerraformDir
@@ -303,3 +304,20 @@ def test_scaling_follows_a_group_of_the_consumers(
         f"{env}: no consumer group {scaling['consumer_group']!r}"
     )
     assert scaling["topic"] in groups[scaling["consumer_group"]]
+
+
+def test_every_topic_the_code_uses_is_created(
+    environments: dict[str, TerraformDir], env: str
+) -> None:
+    """The ``topics`` job creates every declared topic and its dead-letter topic
+    (``nudges topics create``, :func:`nudges_kit.kafka.all_topics`): nothing a service reads
+    or writes is left to a broker that creates no topic on first use."""
+    declared = set(all_topics())
+    used = {
+        topic for service in _source_roots() for topic in (*needed(service)[1], *needed(service)[2])
+    }
+    assert used <= declared, f"used but never created: {sorted(used - declared)}"
+    assert "sms.announcement-outcomes" in declared
+    job = environments[env].locals["jobs"]["topics"]
+    assert job["command"] == ["topics", "create"]
+    assert job["kafka"]["create_topics"] is True
