@@ -52,8 +52,9 @@ class PaymentProviderFailed(DomainError):
         return {**super().extensions(), "reason": self.reason}
 
 
-class DependencyUnavailable(DomainError):
-    """Another Nudges service this use case needs did not answer usefully; trying again later
-    may succeed."""
+class UpstreamUnavailable(DomainError):
+    """A service or provider this use case needs did not answer usefully; trying again later
+    may succeed. (Not :class:`nudges_kit.consumer.DependencyUnavailable`, which tells the
+    consumer loop to wait without spending attempts.)"""
 
     code = "SERVICE_UNAVAILABLE"

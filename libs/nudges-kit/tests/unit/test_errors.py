@@ -5,12 +5,12 @@ from __future__ import annotations
 from nudges_kit.errors import (
     BadInput,
     Conflict,
-    DependencyUnavailable,
     DomainError,
     Forbidden,
     NotFound,
     PaymentProviderFailed,
     Unauthenticated,
+    UpstreamUnavailable,
 )
 
 
@@ -24,7 +24,7 @@ def test_each_error_has_its_own_stable_code() -> None:
             BadInput,
             Conflict,
             PaymentProviderFailed,
-            DependencyUnavailable,
+            UpstreamUnavailable,
         )
     }
     # The values clients match on (SPEC §5, and PaymentApi's two of its own).
@@ -35,7 +35,7 @@ def test_each_error_has_its_own_stable_code() -> None:
         "BadInput": "BAD_USER_INPUT",
         "Conflict": "CONFLICT",
         "PaymentProviderFailed": "PAYMENT_PROVIDER_ERROR",
-        "DependencyUnavailable": "SERVICE_UNAVAILABLE",
+        "UpstreamUnavailable": "SERVICE_UNAVAILABLE",
     }
 
 

@@ -8,10 +8,10 @@ from graphql import GraphQLError
 from nudges_kit.errors import (
     BadInput,
     Conflict,
-    DependencyUnavailable,
     DomainError,
     NotFound,
     PaymentProviderFailed,
+    UpstreamUnavailable,
 )
 from nudges_payment.entrypoints.graphql.context import domain_errors
 
@@ -30,7 +30,7 @@ from nudges_payment.entrypoints.graphql.context import domain_errors
             {"code": "PAYMENT_PROVIDER_ERROR", "reason": "resource_missing"},
         ),
         (
-            DependencyUnavailable("the Client lookup is not available"),
+            UpstreamUnavailable("the Client lookup is not available"),
             {"code": "SERVICE_UNAVAILABLE"},
         ),
     ],
