@@ -42,7 +42,7 @@ service_sizes = {
 }
 
 consumer_lag_scaling = {
-  consumer_group  = "consumers"
+  consumer_group  = "sms-outbound"
   topic           = "sms.outbound"
   target_per_task = 2000
 }

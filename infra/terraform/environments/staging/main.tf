@@ -148,7 +148,16 @@ locals {
       port     = 4002
       calls    = ["registry", "auth"]
       postgres = true
-      kafka    = { write_topics = ["user.clients", "user.memberships", "user.announcements"] }
+      kafka = {
+        # Groups user-deliveries (twilio.status, sms.announcement-outcomes) and
+        # user-stripe-customers (stripe.events), entrypoints/consumers.py, each parking what
+        # it cannot handle on the topic's dead-letter topic. The admin's deadLetters reads
+        # every dead-letter topic, and replayDeadLetter publishes a letter again to the topic
+        # it came from: any topic a consumer group reads.
+        read_topics  = ["twilio.status", "sms.announcement-outcomes", "stripe.events", "*.dlq"]
+        write_topics = ["user.*", "product.*", "payment.checkouts", "sms.*", "stripe.events", "twilio.status", "stripe.events.dlq", "twilio.status.dlq"]
+        groups       = ["user-deliveries", "user-stripe-customers"]
+      }
       environment = {
         REGISTRY_URL   = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL   = local.graph_url.user
@@ -165,7 +174,14 @@ locals {
       port     = 4003
       calls    = ["registry", "auth"]
       postgres = true
-      kafka    = { write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions"] }
+      kafka = {
+        # Groups product-subscriptions (payment.checkouts), product-stripe-events
+        # (stripe.events) and product-usage (user.announcements), entrypoints/events.py,
+        # each parking what it cannot handle on the topic's dead-letter topic.
+        read_topics  = ["payment.checkouts", "stripe.events", "user.announcements"]
+        write_topics = ["product.plans", "product.price-tiers", "product.plan-subscriptions", "product.discount-codes", "payment.checkouts.dlq", "stripe.events.dlq", "user.announcements.dlq"]
+        groups       = ["product-subscriptions", "product-stripe-events", "product-usage"]
+      }
       environment = {
         REGISTRY_URL   = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL   = local.graph_url.product
@@ -180,7 +196,12 @@ locals {
       port     = 4004
       calls    = ["registry", "auth", "product", "user"]
       postgres = true
-      kafka    = { write_topics = ["payment.checkouts"] }
+      kafka = {
+        # Group payment-stripe-events (stripe.events), entrypoints/stripe_events.py.
+        read_topics  = ["stripe.events"]
+        write_topics = ["payment.checkouts", "stripe.events.dlq"]
+        groups       = ["payment-stripe-events"]
+      }
       environment = {
         REGISTRY_URL         = "http://registry.${local.namespace}:4010"
         SUBGRAPH_URL         = local.graph_url.payment
@@ -229,11 +250,13 @@ locals {
       calls    = ["localization", "auth", "user", "product", "payment"]
       postgres = true
       kafka = {
-        # It consumes every topic, sends SMS, parks failures on the dead-letter topics and
-        # replays dead letters to the topic they came from.
-        read_topics  = ["*"]
-        write_topics = ["sms.outbound", "*.dlq", "user.*", "product.*", "payment.*", "stripe.events", "twilio.status", "auth.logins"]
-        groups       = ["consumers*"]
+        # Groups stripe-sync-customers, stripe-sync-catalog, stripe-sync-subscriptions,
+        # fan-out, sms-outbound, notify-subscribers and notify-clients (service_layer/), each
+        # parking what it cannot handle on the topic's dead-letter topic. It writes the SMS to
+        # send, its fan-out work items, and what became of each item's copies (for UserApi).
+        read_topics  = ["user.clients", "user.memberships", "user.announcements", "product.plans", "product.price-tiers", "product.discount-codes", "product.plan-subscriptions", "sms.outbound", "sms.announcement-batches"]
+        write_topics = ["sms.outbound", "sms.announcement-batches", "sms.announcement-outcomes", "user.clients.dlq", "user.memberships.dlq", "user.announcements.dlq", "product.plans.dlq", "product.price-tiers.dlq", "product.discount-codes.dlq", "product.plan-subscriptions.dlq", "sms.outbound.dlq", "sms.announcement-batches.dlq"]
+        groups       = ["stripe-sync-customers", "stripe-sync-catalog", "stripe-sync-subscriptions", "fan-out", "sms-outbound", "notify-subscribers", "notify-clients"]
       }
       lag_scaling = true
       environment = {

@@ -12,6 +12,7 @@ import stripe
 from prometheus_client import REGISTRY
 
 from nudges_devstack.infra import free_port
+from nudges_kit.errors import PaymentProviderFailed, UpstreamUnavailable
 from nudges_kit.operations import Subgraph
 from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.service_client import ServiceClient
@@ -24,8 +25,6 @@ from nudges_payment.adapters.subgraphs import (
 )
 from nudges_payment.domain.model import (
     ClientAccount,
-    DependencyUnavailable,
-    PaymentProviderFailed,
     PriceTierOffer,
     PriceTierStatus,
 )
@@ -144,7 +143,7 @@ async def test_a_failing_subgraph_is_unavailable(subgraphs: OtherSubgraphs, stat
     catalog = ProductApiCatalog(EntityLookups(client, forward_caller=True))
     subgraphs.failing_status = status
     try:
-        with pytest.raises(DependencyUnavailable):
+        with pytest.raises(UpstreamUnavailable):
             await catalog.price_tier(uuid.uuid4(), None)
     finally:
         subgraphs.failing_status = None
@@ -155,7 +154,7 @@ async def test_an_unreachable_subgraph_is_unavailable() -> None:
     client = _subgraphs(f"http://127.0.0.1:{free_port()}", timeout=2)
     catalog = ProductApiCatalog(EntityLookups(client, forward_caller=True))
     try:
-        with pytest.raises(DependencyUnavailable):
+        with pytest.raises(UpstreamUnavailable):
             await catalog.price_tier(uuid.uuid4(), None)
     finally:
         await client.aclose()
@@ -172,7 +171,7 @@ async def test_a_refused_lookup_is_unavailable_and_a_missing_entity_is_absent(
         if absent:
             assert await catalog.price_tier(uuid.uuid4(), None) is None
         else:
-            with pytest.raises(DependencyUnavailable):
+            with pytest.raises(UpstreamUnavailable):
                 await catalog.price_tier(uuid.uuid4(), None)
     finally:
         subgraphs.refusing_code = None
@@ -203,7 +202,7 @@ async def test_a_refused_machine_account_makes_the_lookup_unavailable(
     catalog = ProductApiCatalog(EntityLookups(client))
     subgraphs.seen_tokens.clear()
     try:
-        with pytest.raises(DependencyUnavailable):
+        with pytest.raises(UpstreamUnavailable):
             await catalog.price_tier(uuid.uuid4(), "caller-token")
     finally:
         await client.aclose()

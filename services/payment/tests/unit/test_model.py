@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from nudges_kit.auth import Principal
+from nudges_kit.errors import BadInput, Conflict
 from nudges_payment.domain.access import client_id_of, may_read_client_payments
 from nudges_payment.domain.model import (
     CheckoutRequest,
     CheckoutSession,
     CheckoutStatus,
     ClientAccount,
-    Conflict,
-    InvalidInput,
     NewPaymentConfirmation,
     PriceTierOffer,
     PriceTierStatus,
@@ -81,7 +80,7 @@ def test_metadata_names_client_tier_and_session() -> None:
 def test_checkout_arguments_are_checked(
     tier: str, code: str | None, key: str | None, field: str
 ) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(BadInput) as caught:
         CheckoutRequest.checked(CLIENT, tier, code, key, NOON)
     assert caught.value.field == field
 
@@ -126,7 +125,7 @@ def test_only_an_active_tier_with_a_stripe_price_can_be_bought() -> None:
     tier = uuid.uuid4()
     assert PriceTierOffer(tier, PriceTierStatus.ACTIVE, "price_1").checkout_price() == "price_1"
     for status in (PriceTierStatus.INACTIVE, PriceTierStatus.ARCHIVED):
-        with pytest.raises(InvalidInput, match=status.value):
+        with pytest.raises(BadInput, match=status.value):
             PriceTierOffer(tier, status, "price_1").checkout_price()
     with pytest.raises(Conflict, match="no Stripe price"):
         PriceTierOffer(tier, PriceTierStatus.ACTIVE, None).checkout_price()
@@ -157,7 +156,7 @@ def test_a_payment_confirmation_is_normalised() -> None:
 def test_a_payment_confirmation_is_checked(
     invoice: str, client: str, amount: int, currency: str, paid_at: datetime, field: str
 ) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(BadInput) as caught:
         NewPaymentConfirmation.checked(invoice, client, amount, currency, paid_at)
     assert caught.value.field == field
 

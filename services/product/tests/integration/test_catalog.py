@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from nudges_devstack.testing import SubgraphClient
-from nudges_product.domain.errors import Conflict
+from nudges_kit.errors import Conflict
 from nudges_product.service_layer import plans
 
 if TYPE_CHECKING:

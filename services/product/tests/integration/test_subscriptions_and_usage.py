@@ -13,7 +13,7 @@ import pytest
 
 from nudges_devstack.testing import SubgraphClient
 from nudges_kit.db import create_pool
-from nudges_product.domain.errors import InvalidInput, NotFound
+from nudges_kit.errors import BadInput, NotFound
 from nudges_product.domain.subscriptions import UnknownSubscription
 from nudges_product.service_layer import usage
 
@@ -83,7 +83,7 @@ def test_the_first_news_stores_the_subscription_once(api: SubgraphClient, shop: 
     with pytest.raises(UnknownSubscription):
         shop.news("sub_nobody", status="active")
     now = datetime.now(UTC)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(BadInput):
         shop.news("sub_y", **checkout, current_period_start=now, current_period_end=now)
 
 
@@ -164,7 +164,7 @@ def test_usage_counts_once_per_key_against_the_plan_allowance(
     assert datetime.fromisoformat(allowance.pop("periodEnd")) == period_end
     assert allowance == {"active": True, "messagesPerPeriod": 100, "used": 110, "remaining": 0}
     assert api.sql("SELECT count(*) FROM usage_records WHERE client_id = %s", client_id) == [(2,)]
-    with pytest.raises(InvalidInput) as bad:
+    with pytest.raises(BadInput) as bad:
         record_usage(api, client_id, 0, "k")
     assert bad.value.field == "messages"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from nudges_kit.errors import BadInput, Conflict
 from nudges_product.domain.allowance import calendar_month, compute_allowance
 from nudges_product.domain.discounts import discount_terms
-from nudges_product.domain.errors import Conflict, InvalidInput
 from nudges_product.domain.model import PlanFeatures, PlanSubscription, PriceTier
 from nudges_product.domain.money import Money, currency, monthly_recurring_revenue
 from nudges_product.domain.price_tiers import PriceTierChanges, decide_tier_update
@@ -101,10 +101,10 @@ def test_a_name_alone_renames_and_nothing_new_changes_nothing() -> None:
 def test_archived_tiers_do_not_change_and_bad_values_name_their_field() -> None:
     with pytest.raises(Conflict):
         decide_tier_update(tier(status="archived"), PriceTierChanges(name="x"), uuid.uuid4(), NOW)
-    with pytest.raises(InvalidInput) as negative:
+    with pytest.raises(BadInput) as negative:
         decide_tier_update(tier(), PriceTierChanges(amount=-1), uuid.uuid4(), NOW)
     assert negative.value.field == "amount"
-    with pytest.raises(InvalidInput) as unknown:
+    with pytest.raises(BadInput) as unknown:
         currency("ABC")
     assert unknown.value.field == "currency"
     assert currency(" Gbp ") == "gbp"
@@ -140,7 +140,7 @@ def test_a_discount_is_a_percentage_or_an_amount() -> None:
         (terms(percent_off=10, expires_at=NOW), "expiresAt"),
         (terms(percent_off=10, expires_at=datetime(2030, 1, 1)), "expiresAt"),
     ]:
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(BadInput) as refused:
             discount_terms(**wrong)
         assert refused.value.field == field
 

@@ -14,10 +14,10 @@ from typing import Protocol
 import stripe
 from stripe.params.checkout import SessionCreateParams
 
+from nudges_kit.errors import PaymentProviderFailed
 from nudges_kit.logging import get_logger
 from nudges_kit.metrics import PROVIDER_CALLS
 from nudges_kit.stripe_version import STRIPE_API_VERSION
-from nudges_payment.domain.model import PaymentProviderFailed
 
 log = get_logger(__name__)
 

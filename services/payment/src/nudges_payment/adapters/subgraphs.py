@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from nudges_kit.errors import UpstreamUnavailable
 from nudges_kit.logging import get_logger
 from nudges_kit.operations import EntitiesVars, Operation, Representation
 from nudges_kit.operations import product as product_ops
@@ -21,7 +22,6 @@ from nudges_kit.operations import user as user_ops
 from nudges_kit.service_client import ServiceCallError, ServiceClient, ServiceRefused
 from nudges_payment.domain.model import (
     ClientAccount,
-    DependencyUnavailable,
     PriceTierOffer,
     PriceTierStatus,
 )
@@ -80,10 +80,10 @@ class EntityLookups:
             if exc.code in ABSENT_CODES:
                 return None
             log.warning("subgraph refused a lookup", typename=typename, code=exc.code)
-            raise DependencyUnavailable(f"the {typename} lookup was refused") from exc
+            raise UpstreamUnavailable(f"the {typename} lookup was refused") from exc
         except ServiceCallError as exc:
             log.warning("subgraph lookup failed", typename=typename, error=str(exc))
-            raise DependencyUnavailable(f"the {typename} lookup is not available") from exc
+            raise UpstreamUnavailable(f"the {typename} lookup is not available") from exc
         return found[0] if found else None
 
 
@@ -104,7 +104,7 @@ class ProductApiCatalog:
         try:
             status = PriceTierStatus(found.status.lower())
         except ValueError:
-            raise DependencyUnavailable("ProductApi answered an unknown tier status") from None
+            raise UpstreamUnavailable("ProductApi answered an unknown tier status") from None
         return PriceTierOffer(
             price_tier_id=price_tier_id,
             status=status,

@@ -12,6 +12,8 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from nudges_kit.errors import BadInput, Conflict
+
 T = TypeVar("T")
 
 #: Names checkout session ids: the same request always maps to the same id.
@@ -22,38 +24,6 @@ CURRENCY = re.compile(r"^[a-z]{3}$")
 MAX_IDEMPOTENCY_KEY = 200
 #: Without a key from the caller, repeats within this many seconds are one request.
 IDEMPOTENCY_WINDOW_SECONDS = 60
-
-
-class InvalidInput(ValueError):
-    """Input a person must correct; ``field`` names the argument that is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotFound(LookupError):
-    """The thing asked for does not exist."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} not found")
-        self.what = what
-
-
-class Conflict(Exception):
-    """The request is well formed but the state of things does not allow it now."""
-
-
-class PaymentProviderFailed(Exception):
-    """Stripe refused or did not answer; ``reason`` is safe to show (a Stripe error code)."""
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-class DependencyUnavailable(Exception):
-    """Another Nudges service this one needs did not answer usefully."""
 
 
 class CheckoutStatus(StrEnum):
@@ -185,8 +155,8 @@ class PriceTierOffer:
     def checkout_price(self) -> str:
         """The Stripe price to charge; refuses a tier that is not on sale."""
         if self.status is not PriceTierStatus.ACTIVE:
-            raise InvalidInput(
-                "priceTierId", f"this price tier is {self.status.value} and cannot be bought"
+            raise BadInput(
+                f"this price tier is {self.status.value} and cannot be bought", field="priceTierId"
             )
         if not self.stripe_price_id:
             raise Conflict("this price tier has no Stripe price yet; try again in a minute")
@@ -274,7 +244,7 @@ def parse_id(value: str, field: str) -> UUID:
     try:
         return UUID(str(value))
     except ValueError:
-        raise InvalidInput(field, f"{field} is not a valid id") from None
+        raise BadInput(f"{field} is not a valid id", field=field) from None
 
 
 def check_discount_code(code: str | None) -> str | None:
@@ -283,16 +253,18 @@ def check_discount_code(code: str | None) -> str | None:
         return None
     cleaned = code.strip()
     if not DISCOUNT_CODE.match(cleaned):
-        raise InvalidInput("discountCode", "a discount code is 1 to 64 letters, digits, '-' or '_'")
+        raise BadInput(
+            "a discount code is 1 to 64 letters, digits, '-' or '_'", field="discountCode"
+        )
     return cleaned
 
 
 def check_idempotency_key(key: str) -> str:
     """A caller's idempotency key: printable, at most 200 characters."""
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise InvalidInput(
-            "idempotencyKey",
+        raise BadInput(
             f"the idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters",
+            field="idempotencyKey",
         )
     return key
 
@@ -300,14 +272,14 @@ def check_idempotency_key(key: str) -> str:
 def check_stripe_id(value: str, field: str) -> str:
     """A Stripe object id (``cs_…``, ``in_…``, ``sub_…``)."""
     if not STRIPE_ID.match(value or ""):
-        raise InvalidInput(field, f"{field} is not a Stripe id")
+        raise BadInput(f"{field} is not a Stripe id", field=field)
     return value
 
 
 def check_amount(amount: int) -> int:
     """An amount in minor units: a whole number, not negative."""
     if amount < 0:
-        raise InvalidInput("amount", "the amount cannot be negative")
+        raise BadInput("the amount cannot be negative", field="amount")
     return amount
 
 
@@ -315,12 +287,12 @@ def check_currency(currency: str) -> str:
     """An ISO 4217 code, lowercase as Stripe writes it."""
     cleaned = (currency or "").strip().lower()
     if not CURRENCY.match(cleaned):
-        raise InvalidInput("currency", "the currency must be a three-letter ISO 4217 code")
+        raise BadInput("the currency must be a three-letter ISO 4217 code", field="currency")
     return cleaned
 
 
 def check_aware(moment: datetime, field: str) -> datetime:
     """A moment with a time zone (a naive one could mean anything)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(field, f"{field} must carry a time zone offset")
+        raise BadInput(f"{field} must carry a time zone offset", field=field)
     return moment

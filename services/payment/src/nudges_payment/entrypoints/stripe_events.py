@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.errors import BadInput, NotFound
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import providers
 from nudges_payment.bootstrap import Dependencies
 from nudges_payment.domain.invoices import StripeInvoice
-from nudges_payment.domain.model import InvalidInput, NotFound
 from nudges_payment.service_layer import checkout, payments
 
 GROUP = "payment-stripe-events"
@@ -49,7 +49,7 @@ def stripe_events_consumer(deps: Dependencies) -> EventConsumer:
     async def handle(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
         try:
             await handle_stripe_event(deps, data, ctx.conn)
-        except (NotFound, InvalidInput) as exc:
+        except (NotFound, BadInput) as exc:
             # Not ours, or malformed: retrying cannot change it (the dead-letter topic keeps it).
             raise PermanentError(str(exc)) from exc
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from nudges_kit.errors import BadInput, Conflict, NotFound
 from nudges_kit.events.catalog.payment import CheckoutCompletedData, checkout_completed
 from nudges_kit.logging import get_logger
 from nudges_payment.adapters import repository
@@ -18,9 +19,6 @@ from nudges_payment.domain.model import (
     CheckoutRequest,
     CheckoutSession,
     CheckoutStatus,
-    Conflict,
-    InvalidInput,
-    NotFound,
     check_stripe_id,
 )
 from nudges_payment.service_layer.unit_of_work import unit_of_work
@@ -48,13 +46,13 @@ async def create_checkout_session(
     customer_id = account.billing_customer()
     offer = await deps.price_tiers.price_tier(request.price_tier_id, caller_token)
     if offer is None:
-        raise InvalidInput("priceTierId", "there is no such price tier on sale")
+        raise BadInput("there is no such price tier on sale", field="priceTierId")
     price_id = offer.checkout_price()
     promotion_code_id = None
     if request.discount_code:
         promotion_code_id = await deps.payments.promotion_code_id(request.discount_code)
         if promotion_code_id is None:
-            raise InvalidInput("discountCode", "this discount code is not valid")
+            raise BadInput("this discount code is not valid", field="discountCode")
     opened = await deps.payments.open_subscription_checkout(
         SubscriptionCheckout(
             customer_id=customer_id,
@@ -98,7 +96,7 @@ async def complete_checkout_session(
     async with unit_of_work(db) as uow:
         session = await repository.lock_checkout_session(uow.conn, stripe_session_id)
         if session is None:
-            raise NotFound("checkout session")
+            raise NotFound("checkout session not found")
         if session.complete(stripe_subscription_id, datetime.now(UTC)):
             await repository.save_checkout_status(uow.conn, session)
             await uow.publish(
@@ -122,7 +120,7 @@ async def expire_checkout_session(db: Any, stripe_session_id: str) -> CheckoutSe
     async with unit_of_work(db) as uow:
         session = await repository.lock_checkout_session(uow.conn, stripe_session_id)
         if session is None:
-            raise NotFound("checkout session")
+            raise NotFound("checkout session not found")
         if session.expire():
             await repository.save_checkout_status(uow.conn, session)
     return session

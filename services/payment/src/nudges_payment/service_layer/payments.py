@@ -10,6 +10,7 @@ from uuid import UUID
 
 from uuid6 import uuid7
 
+from nudges_kit.errors import BadInput, NotFound
 from nudges_kit.events.catalog.payment import InvoiceData, invoice_failed, invoice_paid
 from nudges_kit.logging import get_logger
 from nudges_payment.adapters import repository
@@ -17,10 +18,8 @@ from nudges_payment.adapters.repository import MerchantCursor, PaymentCursor
 from nudges_payment.bootstrap import Dependencies
 from nudges_payment.domain.invoices import StripeInvoice, client_of_metadata
 from nudges_payment.domain.model import (
-    InvalidInput,
     MerchantService,
     NewPaymentConfirmation,
-    NotFound,
     PaymentConfirmation,
     PaymentTotals,
     Window,
@@ -101,7 +100,7 @@ async def _client_of(deps: Dependencies, invoice: StripeInvoice) -> UUID:
             found = client_of_metadata(await deps.payments.metadata_of(kind, object_id))
             if found is not None:
                 return found
-    raise NotFound(f"the client of invoice {invoice.stripe_invoice_id}")
+    raise NotFound(f"the client of invoice {invoice.stripe_invoice_id} not found")
 
 
 async def payment_confirmations(
@@ -137,7 +136,7 @@ async def payment_totals(
 ) -> PaymentTotals:
     """Revenue per currency and the count of confirmations paid in [since, until)."""
     if since is not None and until is not None and until <= since:
-        raise InvalidInput("until", "until must come after since")
+        raise BadInput("until must come after since", field="until")
     async with deps.pool.acquire() as conn:
         return await repository.payment_totals(conn, since, until)
 

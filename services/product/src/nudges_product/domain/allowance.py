@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from nudges_product.domain.errors import InvalidInput
+from nudges_kit.errors import BadInput
 from nudges_product.domain.model import PlanFeatures, PlanSubscription
 
 MAX_MESSAGES_PER_RECORD = 1_000_000
@@ -74,8 +74,8 @@ def compute_allowance(
 def messages_to_record(messages: int, idempotency_key: str) -> tuple[int, str]:
     """A usage record checked: a positive count and a non-empty key."""
     if not 1 <= messages <= MAX_MESSAGES_PER_RECORD:
-        raise InvalidInput("messages", f"messages must be 1 to {MAX_MESSAGES_PER_RECORD}")
+        raise BadInput(f"messages must be 1 to {MAX_MESSAGES_PER_RECORD}", field="messages")
     key = idempotency_key.strip()
     if not key or len(key) > 200:
-        raise InvalidInput("idempotencyKey", "idempotencyKey must be 1 to 200 characters")
+        raise BadInput("idempotencyKey must be 1 to 200 characters", field="idempotencyKey")
     return messages, key

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from nudges_kit.errors import BadInput
 from nudges_product.domain import money
-from nudges_product.domain.errors import InvalidInput
 from nudges_product.domain.model import DISCOUNT_DURATIONS, DiscountDuration
 
 #: What Stripe accepts in a promotion code, kept short enough to type from an SMS.
@@ -45,39 +45,39 @@ def discount_terms(
     """Check a new discount code against every rule, naming the first field that breaks one."""
     code = code.strip()
     if not CODE_PATTERN.match(code):
-        raise InvalidInput("code", "code must be 3 to 40 letters, digits, '-' or '_' (no spaces)")
+        raise BadInput("code must be 3 to 40 letters, digits, '-' or '_' (no spaces)", field="code")
     if (percent_off is None) == (amount_off is None):
         field = "percentOff" if percent_off is not None else "amountOff"
-        raise InvalidInput(field, "give exactly one of percentOff and amountOff")
+        raise BadInput("give exactly one of percentOff and amountOff", field=field)
     if percent_off is not None:
         if not 1 <= percent_off <= 100:
-            raise InvalidInput("percentOff", "percentOff must be between 1 and 100")
+            raise BadInput("percentOff must be between 1 and 100", field="percentOff")
         if currency is not None:
-            raise InvalidInput("currency", "currency goes with amountOff, not percentOff")
+            raise BadInput("currency goes with amountOff, not percentOff", field="currency")
         checked_currency = None
     else:
         assert amount_off is not None
         money.amount(amount_off, field="amountOff", minimum=1)
         if currency is None:
-            raise InvalidInput("currency", "currency is required with amountOff")
+            raise BadInput("currency is required with amountOff", field="currency")
         checked_currency = money.currency(currency)
     if duration not in DISCOUNT_DURATIONS:
-        raise InvalidInput("duration", f"duration must be one of {', '.join(DISCOUNT_DURATIONS)}")
+        raise BadInput(f"duration must be one of {', '.join(DISCOUNT_DURATIONS)}", field="duration")
     if duration == "repeating":
         if duration_in_months is None or not 1 <= duration_in_months <= MAX_DURATION_MONTHS:
-            raise InvalidInput(
-                "durationInMonths",
+            raise BadInput(
                 f"durationInMonths must be 1 to {MAX_DURATION_MONTHS} for a repeating discount",
+                field="durationInMonths",
             )
     elif duration_in_months is not None:
-        raise InvalidInput("durationInMonths", "durationInMonths is only for repeating discounts")
+        raise BadInput("durationInMonths is only for repeating discounts", field="durationInMonths")
     if max_redemptions is not None and max_redemptions < 1:
-        raise InvalidInput("maxRedemptions", "maxRedemptions must be at least 1")
+        raise BadInput("maxRedemptions must be at least 1", field="maxRedemptions")
     if expires_at is not None:
         if expires_at.tzinfo is None:
-            raise InvalidInput("expiresAt", "expiresAt needs a time zone offset")
+            raise BadInput("expiresAt needs a time zone offset", field="expiresAt")
         if expires_at <= now:
-            raise InvalidInput("expiresAt", "expiresAt must be in the future")
+            raise BadInput("expiresAt must be in the future", field="expiresAt")
     return DiscountTerms(
         code=code,
         percent_off=percent_off,

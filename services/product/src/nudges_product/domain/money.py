@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from nudges_product.domain.errors import InvalidInput
+from nudges_kit.errors import BadInput
 from nudges_product.domain.model import BillingInterval
 
 #: The largest amount Stripe accepts for a price (eight digits of minor units).
@@ -186,16 +186,16 @@ def currency(value: str, field: str = "currency") -> str:
     """``value`` as a known ISO 4217 code, lowercase; either case is accepted."""
     code = value.strip().lower()
     if code not in ISO_CURRENCIES:
-        raise InvalidInput(field, f"{field} must be an ISO 4217 currency code, not {value!r}")
+        raise BadInput(f"{field} must be an ISO 4217 currency code, not {value!r}", field=field)
     return code
 
 
 def amount(value: int, field: str = "amount", minimum: int = 0) -> int:
     """``value`` checked as an amount of minor units Stripe accepts."""
     if value < minimum:
-        raise InvalidInput(field, f"{field} must be at least {minimum} (minor units)")
+        raise BadInput(f"{field} must be at least {minimum} (minor units)", field=field)
     if value > MAX_AMOUNT:
-        raise InvalidInput(field, f"{field} must be at most {MAX_AMOUNT} (minor units)")
+        raise BadInput(f"{field} must be at most {MAX_AMOUNT} (minor units)", field=field)
     return value
 
 

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from nudges_product.domain.errors import Conflict, InvalidInput
+from nudges_kit.errors import BadInput, Conflict
 from nudges_product.domain.model import SUPPORT_TIERS, Plan, PlanFeatures, SupportTier
 
 MAX_NAME = 100
@@ -17,14 +17,14 @@ MAX_MESSAGES_PER_PERIOD = 10_000_000
 
 def _no_control_characters(value: str, field: str, allowed: str = "") -> None:
     if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
-        raise InvalidInput(field, f"{field} contains control characters")
+        raise BadInput(f"{field} contains control characters", field=field)
 
 
 def plan_name(value: str, field: str = "name") -> str:
     """A plan or tier name: trimmed, 1 to 100 characters, no control characters."""
     name = value.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(field, f"{field} must be 1 to {MAX_NAME} characters")
+        raise BadInput(f"{field} must be 1 to {MAX_NAME} characters", field=field)
     _no_control_characters(name, field)
     return name
 
@@ -34,7 +34,7 @@ def plan_description(value: str, field: str = "description") -> str:
     but no other control characters."""
     description = value.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(field, f"{field} must be at most {MAX_DESCRIPTION} characters")
+        raise BadInput(f"{field} must be at most {MAX_DESCRIPTION} characters", field=field)
     _no_control_characters(description, field, allowed="\n\t")
     return description
 
@@ -46,7 +46,7 @@ def icon_url(value: str | None, field: str = "iconUrl") -> str | None:
     url = value.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
-        raise InvalidInput(field, f"{field} must be an absolute http(s) URL")
+        raise BadInput(f"{field} must be an absolute http(s) URL", field=field)
     return url
 
 
@@ -58,13 +58,14 @@ def plan_features(
 ) -> PlanFeatures:
     """Features checked: a non-negative message allowance and a known support tier."""
     if not 0 <= messages_per_period <= MAX_MESSAGES_PER_PERIOD:
-        raise InvalidInput(
-            f"{field}.messagesPerPeriod",
+        raise BadInput(
             f"{field}.messagesPerPeriod must be between 0 and {MAX_MESSAGES_PER_PERIOD}",
+            field=f"{field}.messagesPerPeriod",
         )
     if support_tier not in SUPPORT_TIERS:
-        raise InvalidInput(
-            f"{field}.supportTier", f"{field}.supportTier must be one of {', '.join(SUPPORT_TIERS)}"
+        raise BadInput(
+            f"{field}.supportTier must be one of {', '.join(SUPPORT_TIERS)}",
+            field=f"{field}.supportTier",
         )
     tier: SupportTier = support_tier  # type: ignore[assignment]
     return PlanFeatures(messages_per_period, tier, ai_assist)

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from nudges_kit.errors import BadInput, Conflict
 from nudges_product.domain import money
-from nudges_product.domain.errors import Conflict, InvalidInput
 from nudges_product.domain.model import BILLING_INTERVALS, BillingInterval, PriceTier
 from nudges_product.domain.plans import plan_name
 
@@ -17,7 +17,7 @@ from nudges_product.domain.plans import plan_name
 def billing_interval(value: str, field: str = "interval") -> BillingInterval:
     """``value`` as a billing interval."""
     if value not in BILLING_INTERVALS:
-        raise InvalidInput(field, f"{field} must be one of {', '.join(BILLING_INTERVALS)}")
+        raise BadInput(f"{field} must be one of {', '.join(BILLING_INTERVALS)}", field=field)
     return value  # type: ignore[return-value]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from nudges_product.domain.errors import Conflict, InvalidInput, ProductError
+from nudges_kit.errors import BadInput, Conflict, NotFound
 from nudges_product.domain.model import (
     PLAN_SUBSCRIPTION_STATUSES,
     PlanSubscription,
@@ -19,7 +19,9 @@ from nudges_product.domain.model import (
 def subscription_status(value: str, field: str = "status") -> PlanSubscriptionStatus:
     """``value`` as a plan subscription status."""
     if value not in PLAN_SUBSCRIPTION_STATUSES:
-        raise InvalidInput(field, f"{field} must be one of {', '.join(PLAN_SUBSCRIPTION_STATUSES)}")
+        raise BadInput(
+            f"{field} must be one of {', '.join(PLAN_SUBSCRIPTION_STATUSES)}", field=field
+        )
     return value  # type: ignore[return-value]
 
 
@@ -29,10 +31,10 @@ def billing_period(
     """A period whose end, when both are known, comes after its start."""
     for name, value in (("currentPeriodStart", start), ("currentPeriodEnd", end)):
         if value is not None and value.tzinfo is None:
-            raise InvalidInput(name, f"{name} needs a time zone offset")
+            raise BadInput(f"{name} needs a time zone offset", field=name)
     if start is not None and end is not None and end <= start:
-        raise InvalidInput(
-            "currentPeriodEnd", "currentPeriodEnd must come after currentPeriodStart"
+        raise BadInput(
+            "currentPeriodEnd must come after currentPeriodStart", field="currentPeriodEnd"
         )
     return start, end
 
@@ -41,7 +43,7 @@ def stripe_id(value: str, field: str) -> str:
     """A Stripe object id: non-empty, no spaces."""
     stripped = value.strip()
     if not stripped or any(c.isspace() for c in stripped) or len(stripped) > 255:
-        raise InvalidInput(field, f"{field} must be a Stripe id")
+        raise BadInput(f"{field} must be a Stripe id", field=field)
     return stripped
 
 
@@ -70,7 +72,7 @@ STATUS_RANK: dict[PlanSubscriptionStatus, int] = {
 }
 
 
-class UnknownSubscription(ProductError):
+class UnknownSubscription(NotFound):
     """News about a Stripe subscription Nudges has not stored, which names no client or
     price tier to store it under."""
 

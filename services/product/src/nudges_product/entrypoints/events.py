@@ -21,11 +21,11 @@ from typing import Any
 from uuid import UUID
 
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
+from nudges_kit.errors import Conflict, DomainError
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import payment, providers, user
 from nudges_kit.logging import get_logger
 from nudges_kit.stripe_objects import SUBSCRIPTION_STATUS, subscription_period
-from nudges_product.domain.errors import Conflict, ProductError
 from nudges_product.domain.subscriptions import SubscriptionNews
 from nudges_product.service_layer import discounts, plans, subscriptions, usage
 
@@ -154,7 +154,7 @@ def _handler(
             await apply(ctx.conn, data)
         except Conflict:
             raise  # a concurrent delivery stored it meanwhile: the retry applies to it
-        except ProductError as exc:
+        except DomainError as exc:
             # Unknown tier or subscription, a bad value: retrying cannot change it.
             raise PermanentError(exc.message) from exc
 

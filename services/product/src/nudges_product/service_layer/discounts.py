@@ -15,9 +15,9 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from nudges_kit.errors import BadInput, Conflict, NotFound
 from nudges_kit.events.catalog import product as catalog
 from nudges_product.domain.discounts import DiscountTerms
-from nudges_product.domain.errors import Conflict, InvalidInput, NotFound
 from nudges_product.domain.model import DiscountCode
 from nudges_product.domain.subscriptions import stripe_id
 from nudges_product.service_layer.events import discount_code_data
@@ -27,7 +27,7 @@ from nudges_product.service_layer.unit_of_work import UnitOfWork, unit_of_work
 async def _discount_for_update(uow: UnitOfWork, discount_id: UUID) -> DiscountCode:
     discount = await uow.products.discount(discount_id, for_update=True)
     if discount is None:
-        raise NotFound("discount code")
+        raise NotFound("discount code not found")
     return discount
 
 
@@ -36,7 +36,7 @@ async def create_discount_code(pool: asyncpg.Pool, terms: DiscountTerms) -> Disc
     discount_id = uuid4()
     async with unit_of_work(pool) as uow:
         if await uow.products.code_taken(terms.code):
-            raise InvalidInput("code", f"the code {terms.code!r} is already in use")
+            raise BadInput(f"the code {terms.code!r} is already in use", field="code")
         await uow.products.add_discount(discount_id, terms, datetime.now(UTC))
         created = await uow.products.discount(discount_id)
         assert created is not None

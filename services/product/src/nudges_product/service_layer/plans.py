@@ -15,9 +15,9 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from nudges_kit.errors import Conflict, NotFound
 from nudges_kit.events.catalog import product as events
 from nudges_product.domain import plans as rules
-from nudges_product.domain.errors import Conflict, NotFound
 from nudges_product.domain.model import Plan, PlanFeatures, PriceTier
 from nudges_product.domain.price_tiers import (
     PriceTierChanges,
@@ -36,14 +36,14 @@ def _now() -> datetime:
 async def _plan_for_update(uow: UnitOfWork, plan_id: UUID) -> Plan:
     plan = await uow.products.plan(plan_id, for_update=True)
     if plan is None:
-        raise NotFound("plan")
+        raise NotFound("plan not found")
     return plan
 
 
 async def _tier_for_update(uow: UnitOfWork, tier_id: UUID) -> PriceTier:
     tier = await uow.products.tier(tier_id, for_update=True)
     if tier is None:
-        raise NotFound("price tier")
+        raise NotFound("price tier not found")
     return tier
 
 

@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from nudges_kit.errors import Conflict, NotFound
 from nudges_kit.events.catalog import product as events
-from nudges_product.domain.errors import Conflict, NotFound
 from nudges_product.domain.model import PlanSubscription
 from nudges_product.domain.subscriptions import (
     STATUS_RANK,
@@ -46,7 +46,7 @@ async def apply_subscription_news(db: Any, news: SubscriptionNews) -> PlanSubscr
         subscription = decision.subscription
         if decision.kind == "activated":
             if await uow.products.tier(subscription.price_tier_id) is None:
-                raise NotFound("price tier")
+                raise NotFound("price tier not found")
             if not await uow.products.add_subscription_once(subscription):
                 # Stored meanwhile by a concurrent delivery: it keeps the row; this news is
                 # delivered again (the transaction rolls back) and applies to it then.
@@ -79,7 +79,7 @@ async def cancel_plan_subscription(
         current = await uow.products.subscription(subscription_id, for_update=True)
         # Another client's subscription is answered as a missing one: its id is not probed.
         if current is None or not may_cancel(current, client_id, is_admin):
-            raise NotFound("plan subscription")
+            raise NotFound("plan subscription not found")
         canceling = request_cancellation(current, datetime.now(UTC))
         if canceling is None:
             return current

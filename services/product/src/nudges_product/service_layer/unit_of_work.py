@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 import asyncpg
 from pydantic import BaseModel
 
+from nudges_kit.errors import Conflict
 from nudges_kit.events import EventType
 from nudges_kit.outbox import add_event
 from nudges_product.adapters.repository import ProductRepository
-from nudges_product.domain.errors import Conflict
 
 D = TypeVar("D", bound=BaseModel)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import httpx
 
+from nudges_kit.errors import UpstreamUnavailable
 from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
 
 
-class SdlUnavailable(Exception):
+class SdlUnavailable(UpstreamUnavailable):
     """The subgraph did not answer with its SDL. The message is always the same: what the
     target answered is never passed on, so a refresh cannot be used to read another server."""
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from nudges_kit.auth import REGISTRY_WRITE_SCOPE, InvalidToken, JwtVerifier, Principal
+from nudges_kit.errors import DomainError
 from nudges_kit.graphql import bearer_token
 from nudges_kit.http import create_app, database_resources
 from nudges_kit.logging import get_logger
@@ -75,7 +76,7 @@ def _outcome(outcome: Outcome) -> JSONResponse:
     return JSONResponse(body, status_code=201 if outcome.status == "published" else 200)
 
 
-def _refused(exc: Exception) -> JSONResponse:
+def _refused(exc: DomainError) -> JSONResponse:
     if isinstance(exc, CompositionFailed):
         return JSONResponse(
             {

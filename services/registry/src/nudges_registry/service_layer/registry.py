@@ -11,6 +11,7 @@ from typing import Literal
 import asyncpg
 from prometheus_client import Counter
 
+from nudges_kit.errors import BadInput, Conflict, Forbidden, NotFound
 from nudges_kit.logging import get_logger
 from nudges_registry.domain.compatibility import breaking_changes
 from nudges_registry.domain.composition import CompositionError, SubgraphSource, compose
@@ -25,11 +26,8 @@ COMPOSITIONS = Counter(
 )
 
 
-class RegistryRefusal(Exception):
-    """A change the registry refuses."""
-
-
-class CompositionFailed(RegistryRefusal):
+# The changes the registry refuses, each one of the kit's errors with its stable code.
+class CompositionFailed(BadInput):
     """The subgraphs do not compose."""
 
     def __init__(self, errors: list[CompositionError]) -> None:
@@ -37,7 +35,7 @@ class CompositionFailed(RegistryRefusal):
         self.errors = errors
 
 
-class BreakingChange(RegistryRefusal):
+class BreakingChange(Conflict):
     """The composed supergraph breaks the published one (pass ``force`` to publish anyway)."""
 
     def __init__(self, changes: list[str]) -> None:
@@ -45,11 +43,11 @@ class BreakingChange(RegistryRefusal):
         self.changes = changes
 
 
-class UnknownSubgraph(RegistryRefusal):
+class UnknownSubgraph(NotFound):
     """No subgraph of that name is registered."""
 
 
-class SubgraphUrlNotAllowed(RegistryRefusal):
+class SubgraphUrlNotAllowed(Forbidden):
     """The subgraph URL is not on the allow-list (``REGISTRY_ALLOWED_SUBGRAPH_URLS``)."""
 
 

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from stripe import SignatureVerificationError, WebhookSignature
 from twilio.request_validator import RequestValidator
 
+from nudges_kit.errors import Unauthenticated
 
-class InvalidSignature(Exception):
+
+class InvalidSignature(Unauthenticated):
     """The request was not signed by the provider (or not recently)."""
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from nudges_kit.errors import BadInput
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import providers
 from nudges_kit.logging import get_logger
@@ -15,7 +16,7 @@ from nudges_webhooks.adapters.publisher import EventPublisher, PublishedOnce, en
 log = get_logger(__name__)
 
 
-class MalformedEvent(ValueError):
+class MalformedEvent(BadInput):
     """A signed body that is not a Stripe event."""
 
 

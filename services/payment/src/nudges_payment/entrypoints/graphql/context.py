@@ -12,30 +12,20 @@ import strawberry
 from graphql import GraphQLError
 
 from nudges_kit.auth import Principal
+from nudges_kit.errors import DomainError
 from nudges_kit.graphql import (
     SubgraphContext,
     bad_input,
     bearer_token,
-    conflict,
     context_of,
     error,
     forbidden,
-    not_found,
 )
 from nudges_payment.bootstrap import Dependencies
 from nudges_payment.domain.access import client_id_of, may_read_client_payments
-from nudges_payment.domain.model import (
-    Conflict,
-    DependencyUnavailable,
-    InvalidInput,
-    NotFound,
-    PaymentProviderFailed,
-)
 
 Info: TypeAlias = strawberry.Info[Any, Any]
 
-PAYMENT_PROVIDER_ERROR = "PAYMENT_PROVIDER_ERROR"
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -94,19 +84,12 @@ def parse_uuid(value: str, field: str) -> UUID:
 
 @contextmanager
 def domain_errors() -> Iterator[None]:
-    """Raise the domain's refusals as GraphQL errors with stable ``extensions.code``."""
+    """Raise the domain's refusals as GraphQL errors with their stable ``extensions.code``
+    (``PAYMENT_PROVIDER_ERROR`` carries the provider's ``reason``)."""
     try:
         yield
-    except InvalidInput as exc:
-        raise bad_input(str(exc), field=exc.field) from None
-    except NotFound as exc:
-        raise not_found(exc.what) from None
-    except Conflict as exc:
-        raise conflict(str(exc)) from None
-    except PaymentProviderFailed as exc:
-        raise error(PAYMENT_PROVIDER_ERROR, str(exc), reason=exc.reason) from None
-    except DependencyUnavailable as exc:
-        raise error(SERVICE_UNAVAILABLE, str(exc)) from None
+    except DomainError as exc:
+        raise error(exc.code, exc.message, **exc.extensions()) from None
 
 
 def is_unexpected(err: GraphQLError) -> bool:
