@@ -84,6 +84,6 @@ def event_consumers(dependencies: Dependencies) -> list[EventConsumer]:
     """The consumer groups PaymentApi runs beside its HTTP app (its lifespan starts and
     stops them): Stripe's news about checkouts and invoices."""
     # Imported here: the entrypoint's use cases import this module's Dependencies.
-    from nudges_payment.entrypoints.stripe_events import stripe_events_consumer
+    from nudges_payment.entrypoints.consumers import stripe_events_consumer
 
     return [stripe_events_consumer(dependencies)]

@@ -17,7 +17,7 @@ from nudges_kit.events.catalog.payment import (
     invoice_failed,
     invoice_paid,
 )
-from nudges_payment.entrypoints.stripe_events import GROUP
+from nudges_payment.entrypoints.consumers import GROUP
 
 if TYPE_CHECKING:
     from conftest import Checkout, StripeNews, StripeWorld

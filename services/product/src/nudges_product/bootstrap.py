@@ -11,7 +11,7 @@ import asyncpg
 from nudges_kit.consumer import EventConsumer
 from nudges_kit.notify import ChangeListener
 from nudges_product.adapters.plan_changes import plan_change_listener
-from nudges_product.entrypoints.events import event_consumers
+from nudges_product.entrypoints.consumers import event_consumers
 from nudges_product.settings import ProductSettings
 
 

@@ -1,5 +1,5 @@
 """Mutations: a client opens a checkout. What Stripe says about it and about invoices
-arrives on ``stripe.events`` (``entrypoints/stripe_events.py``), not through the graph."""
+arrives on ``stripe.events`` (``entrypoints/consumers.py``), not through the graph."""
 
 from __future__ import annotations
 

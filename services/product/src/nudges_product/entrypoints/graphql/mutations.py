@@ -1,5 +1,5 @@
 """Root mutations: admins manage the catalogue, clients cancel their own plan, a service
-records messages sent. What happens in Stripe arrives as events (``entrypoints/events.py``)."""
+records messages sent. What happens in Stripe arrives as events (``entrypoints/consumers.py``)."""
 
 from __future__ import annotations
 
