@@ -60,6 +60,7 @@ from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import fanout, sms
 from nudges_kit.logging import get_logger
+from nudges_kit.operations import user as user_ops
 from nudges_kit.outbox import add_event
 
 log = get_logger(__name__)
@@ -78,13 +79,6 @@ RECONCILE_MARGIN = timedelta(minutes=2)
 SID_COMMIT_DELAY = 0.02
 #: The ledger's error code of a copy held back because its recipient texted STOP.
 HELD_BACK = "stopped"
-
-RECIPIENTS_TO_SEND = """
-query($c: ID!, $a: ID!, $s: [ID!]!) {
-  announcementRecipients(clientId: $c, announcementId: $a, subscriberIds: $s) {
-    recipients { subscriberId }
-  }
-}"""
 
 
 @dataclass(frozen=True)
@@ -370,14 +364,15 @@ class SmsSending:
             ):
                 waiting.setdefault((send.announcement_id, send.client_id), []).append(send)
         for (announcement_id, client_id), candidates in waiting.items():
-            found = await self._deps.graph.user(
-                RECIPIENTS_TO_SEND,
-                c=str(client_id),
-                a=str(announcement_id),
-                s=[str(s.subscriber_id) for s in candidates],
+            found = await self._deps.subgraphs.call(
+                user_ops.recipients_to_send,
+                user_ops.RecipientsToSendVars(
+                    client_id=str(client_id),
+                    announcement_id=str(announcement_id),
+                    subscriber_ids=[str(s.subscriber_id) for s in candidates],
+                ),
             )
-            page = found["announcementRecipients"]
-            to_send = {r["subscriberId"] for r in page["recipients"]}
+            to_send = {r.subscriber_id for r in found.recipients}
             for send in candidates:
                 if str(send.subscriber_id) not in to_send:
                     log.info("copy held back: the recipient stopped", key=send.key)
