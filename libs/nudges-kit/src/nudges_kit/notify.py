@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import asyncpg
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from nudges_kit.logging import get_logger
 
@@ -24,6 +25,9 @@ log = get_logger(__name__)
 
 #: How the listening session shows in ``pg_stat_activity``.
 APPLICATION_NAME = "nudges-change-listener"
+#: Seconds before reconnecting after the connection was lost, and before the second attempt
+#: to connect (each next attempt waits twice as long, up to ``max_backoff``).
+RECONNECT_BACKOFF = 0.2
 
 
 async def notify(conn: asyncpg.Connection[Any], channel: str, payload: str) -> None:
@@ -117,43 +121,68 @@ class ChangeListener:
             self._runner = asyncio.get_running_loop().create_task(self._listen_while_wanted())
 
     async def _listen_while_wanted(self) -> None:
-        backoff = 0.2
         try:
             while self._wanted():
-                try:
-                    conn = await asyncpg.connect(
-                        self._dsn,
-                        timeout=10,
-                        server_settings={"application_name": APPLICATION_NAME},
-                    )
-                except Exception as exc:
-                    log.warning("change listener cannot connect", error=str(exc), retry_in=backoff)
-                    await self._sleep_while_wanted(backoff)
-                    backoff = min(backoff * 2, self._max_backoff)
-                    continue
-                lost = asyncio.Event()
-                conn.add_termination_listener(_setter(lost))
-                try:
-                    for channel in self._subscribers:
-                        await conn.add_listener(channel, self._on_notice)
-                    self.connections_opened += 1
-                    self.listening.set()
-                    backoff = 0.2
-                    await self._hold(conn, lost)
-                except Exception as exc:
-                    log.warning("change listener lost its connection", error=str(exc))
-                    lost.set()
-                finally:
-                    self.listening.clear()
-                    await _close(conn)
-                if lost.is_set() and self._wanted():
-                    log.warning("change listener reconnecting", retry_in=backoff)
-                    await self._sleep_while_wanted(backoff)
-                    backoff = min(backoff * 2, self._max_backoff)
+                conn = await self._connect()
+                if conn is None:
+                    return
+                lost = await self._listen(conn)
+                if lost and self._wanted():
+                    log.warning("change listener reconnecting", retry_in=RECONNECT_BACKOFF)
+                    await self._sleep_while_wanted(RECONNECT_BACKOFF)
         finally:
-            # No await between the last ``_wanted()`` and this: a subscriber arriving later
-            # starts a new runner.
+            # No suspension between the last ``_wanted()`` and this: a subscriber arriving
+            # later starts a new runner.
             self._runner = None
+
+    async def _connect(self) -> asyncpg.Connection[Any] | None:
+        """A connection LISTENing on every channel, retried with backoff (from
+        ``RECONNECT_BACKOFF`` to ``max_backoff`` seconds) until one opens; None as soon as
+        nobody wants it any more (a wait ends at once then)."""
+        async for attempt in AsyncRetrying(
+            # Exception, not BaseException: a listener closed while it connects is not retried.
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=RECONNECT_BACKOFF, max=self._max_backoff),
+            sleep=self._sleep_while_wanted,
+            before_sleep=_log_connect_failure,
+            reraise=True,
+        ):
+            with attempt:
+                if not self._wanted():
+                    return None
+                return await self._open()
+        raise AssertionError("unreachable: tenacity returns or raises")
+
+    async def _open(self) -> asyncpg.Connection[Any]:
+        conn = await asyncpg.connect(
+            self._dsn, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
+        try:
+            for channel in self._subscribers:
+                await conn.add_listener(channel, self._on_notice)
+        except BaseException:
+            await _close(conn)
+            raise
+        return conn
+
+    async def _listen(self, conn: asyncpg.Connection[Any]) -> bool:
+        """Fan out the notices of ``conn`` while it is wanted, then close it; whether the
+        connection was lost rather than no longer wanted."""
+        lost = asyncio.Event()
+        conn.add_termination_listener(_setter(lost))
+        if conn.is_closed():  # dropped while it was being opened
+            lost.set()
+        try:
+            self.connections_opened += 1
+            self.listening.set()
+            await self._hold(conn, lost)
+        except Exception as exc:
+            log.warning("change listener lost its connection", error=str(exc))
+            lost.set()
+        finally:
+            self.listening.clear()
+            await _close(conn)
+        return lost.is_set()
 
     async def _hold(self, conn: asyncpg.Connection[Any], lost: asyncio.Event) -> None:
         """Return when the connection is lost or no longer wanted; probe it when idle, since
@@ -179,6 +208,13 @@ class ChangeListener:
                 log.warning("a subscriber is too slow; dropping its oldest change", channel=channel)
                 queue.get_nowait()
             queue.put_nowait(payload)
+
+
+def _log_connect_failure(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "change listener cannot connect", error=str(error), retry_in=round(state.upcoming_sleep, 2)
+    )
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:

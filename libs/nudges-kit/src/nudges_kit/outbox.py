@@ -22,6 +22,13 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    wait_exponential,
+)
 
 from nudges_kit.events import Envelope, EventType
 from nudges_kit.kafka import (
@@ -42,6 +49,10 @@ D = TypeVar("D", bound=BaseModel)
 
 #: Advisory lock key of the relay leader (one per database).
 RELAY_LOCK_KEY = 0x6E75646765  # "nudge"
+#: Seconds before a relay that is not the leader tries to take the lock again.
+NOT_LEADER_RECHECK = 1.0
+#: Seconds of the relay's first wait after a failure; doubled after each next one.
+RETRY_BACKOFF = 0.2
 
 
 async def add_event(
@@ -114,31 +125,50 @@ class OutboxRelay:
         if refusal is not None:
             await self._topics.close()
             raise KafkaCredentialsRefused(refusal)
-        backoff = 0.2
         while not stop.is_set():
-            try:
-                leader = await self._lead(stop)
-                backoff = 0.2
-                if not leader:
-                    await _wait(stop, 1.0)
-            except LockLost as exc:
-                log.warning(
-                    "outbox relay lost its lock; publishing stops until it holds it again",
-                    reason=str(exc),
-                )
-                await _wait(stop, backoff)
-            except KafkaCredentialsRefused:
-                await self._close_producer()
-                await self._topics.close()
-                raise
-            except Exception as exc:
-                OUTBOX_PUBLISH_FAILURES.inc()
-                log.warning("outbox relay retrying", error=str(exc), retry_in=backoff)
-                await self._close_producer()
-                await _wait(stop, backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+            if not await self._lead_with_retries(stop):
+                await _wait(stop, NOT_LEADER_RECHECK)
         await self._close_producer()
         await self._topics.close()
+
+    async def _lead_with_retries(self, stop: asyncio.Event) -> bool:
+        """:meth:`_lead` until it returns (False: another relay leads; True: ``stop`` is set),
+        retrying whatever fails (Kafka or the database down, the lock lost) with backoff from
+        ``RETRY_BACKOFF`` to ``max_backoff`` seconds, a wait that ``stop`` ends at once.
+        Credentials the broker refuses are raised: waiting does not fix them."""
+        async for attempt in AsyncRetrying(
+            # Exception, not BaseException: a cancelled relay is not retried.
+            retry=retry_if_exception_type(Exception)
+            & retry_if_not_exception_type(KafkaCredentialsRefused),
+            wait=wait_exponential(multiplier=RETRY_BACKOFF, max=self._max_backoff),
+            sleep=lambda seconds: _wait(stop, seconds),
+            before_sleep=self._before_retry,
+            reraise=True,
+        ):
+            with attempt:
+                if stop.is_set():
+                    return True
+                try:
+                    return await self._lead(stop)
+                except KafkaCredentialsRefused:
+                    await self._close_producer()
+                    await self._topics.close()
+                    raise
+        raise AssertionError("unreachable: tenacity returns or raises")
+
+    async def _before_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = round(state.upcoming_sleep, 2)
+        if isinstance(error, LockLost):
+            log.warning(
+                "outbox relay lost its lock; publishing stops until it holds it again",
+                reason=str(error),
+                retry_in=wait,
+            )
+            return
+        OUTBOX_PUBLISH_FAILURES.inc()
+        log.warning("outbox relay retrying", error=str(error), retry_in=wait)
+        await self._close_producer()
 
     async def _lead(self, stop: asyncio.Event) -> bool:
         """Take the relay lock and publish on its session until ``stop``; False when another

@@ -6,8 +6,6 @@ field renamed on either side fails here, not in production."""
 from __future__ import annotations
 
 import types
-from datetime import datetime
-from enum import StrEnum
 from typing import Any, Union, get_args, get_origin
 
 import pytest
@@ -20,7 +18,7 @@ from graphql import (
     parse,
     validate,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ValidationError
 
 from nudges_kit.operations import (
     CATALOG,
@@ -31,6 +29,8 @@ from nudges_kit.operations import (
     Representation,
     Subgraph,
 )
+from nudges_kit.operations import product as product_ops
+from nudges_kit.operations import user as user_ops
 from nudges_kit.operations.user import PhoneHashVars
 
 
@@ -118,6 +118,15 @@ def test_the_catalog_declares_the_operations_of_the_migrated_services() -> None:
         "ClientAllowance",
         "PriceTierOffer",
         "ClientStripeCustomer",
+        # consumers
+        "ClientProfile",
+        "UserContact",
+        "ActiveMembers",
+        "AnnouncementToFanOut",
+        "AudiencePage",
+        "RecipientsToSend",
+        "PlanStripeProduct",
+        "PriceTierPlan",
     }
 
 
@@ -171,208 +180,48 @@ def test_a_document_is_one_named_operation_of_one_root_field() -> None:
         catalog.declare(Subgraph.USER, "query Once { b }", EntitiesVars, int)
 
 
-# What the consumers service calls today, declared in the catalog's terms: entity lookups with
-# arguments, cursor pages, nullable roots, input objects, enums and dates. Its migration moves
-# declarations like these into nudges_kit.operations.
-
-
-class RecipientsToSendVars(OperationModel):
-    representations: list[Representation]
-    subscriber_ids: list[str]
-
-
-class AnnouncementToSend(OperationModel):
-    recipients_to_send: list[str]
-
-
-class RecipientsPageVars(OperationModel):
-    client_id: str
-    announcement_id: str
-    first: int
-    after: str | None = None
-
-
-class Recipient(OperationModel):
-    subscriber_id: str
-    locale: str
-    phone_ciphertext: str
-
-
-class RecipientPage(OperationModel):
-    recipients: list[Recipient]
-    next_after: str | None
-
-
-class PlanVars(OperationModel):
-    id: str
-
-
-class Plan(OperationModel):
-    id: str
-    name: str
-    stripe_product_id: str | None
-
-
-class SubscriptionStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    PAST_DUE = "PAST_DUE"
-
-
-class UpdateSubscriptionVars(OperationModel):
-    stripe_subscription_id: str
-    status: SubscriptionStatus | None = None
-    current_period_end: datetime | None = None
-
-
-class UpdatedSubscription(OperationModel):
-    id: str
-    status: str
-
-
-class ActivateInput(OperationModel):
-    client_id: str
-    price_tier_id: str
-    stripe_subscription_id: str
-    current_period_start: datetime
-    current_period_end: datetime
-
-
-class ActivateVars(OperationModel):
-    input_: ActivateInput = Field(alias="input")
-
-
-class PaymentConfirmationInput(OperationModel):
-    stripe_invoice_id: str
-    client_id: str
-    amount: int
-    currency: str
-    paid_at: datetime
-
-
-class RecordPaymentVars(OperationModel):
-    input_: PaymentConfirmationInput = Field(alias="input")
-
-
-class Recorded(OperationModel):
-    id: str
-
-
-consumers = OperationCatalog()
-record_payment = consumers.declare(
-    Subgraph.PAYMENT,
-    """
-    mutation RecordPaymentConfirmation($input: RecordPaymentConfirmationInput!) {
-      recordPaymentConfirmation(input: $input) { id }
-    }""",
-    RecordPaymentVars,
-    Recorded,
-)
-recipients_to_send = consumers.declare(
-    Subgraph.USER,
-    """
-    query RecipientsToSend($representations: [_Any!]!, $subscriberIds: [ID!]!) {
-      _entities(representations: $representations) {
-        ... on Announcement { recipientsToSend(subscriberIds: $subscriberIds) }
-      }
-    }""",
-    RecipientsToSendVars,
-    list[AnnouncementToSend | None],
-)
-announcement_recipients = consumers.declare(
-    Subgraph.USER,
-    """
-    query AnnouncementRecipients($clientId: ID!, $announcementId: ID!, $first: Int!, $after: ID) {
-      announcementRecipients(
-        clientId: $clientId, announcementId: $announcementId, first: $first, after: $after
-      ) {
-        recipients { subscriberId locale phoneCiphertext }
-        nextAfter
-      }
-    }""",
-    RecipientsPageVars,
-    RecipientPage,
-)
-plan: Operation[PlanVars, Plan | None] = consumers.declare(
-    Subgraph.PRODUCT,
-    "query Plan($id: ID!) { plan(id: $id) { id name stripeProductId } }",
-    PlanVars,
-    Plan | None,
-)
-update_subscription = consumers.declare(
-    Subgraph.PRODUCT,
-    """
-    mutation UpdatePlanSubscription(
-      $stripeSubscriptionId: String!, $status: PlanSubscriptionStatus, $currentPeriodEnd: DateTime
-    ) {
-      updatePlanSubscription(
-        stripeSubscriptionId: $stripeSubscriptionId, status: $status,
-        currentPeriodEnd: $currentPeriodEnd
-      ) { id status }
-    }""",
-    UpdateSubscriptionVars,
-    UpdatedSubscription,
-)
-activate_subscription = consumers.declare(
-    Subgraph.PRODUCT,
-    """
-    mutation ActivatePlanSubscription($input: ActivatePlanSubscriptionInput!) {
-      activatePlanSubscription(input: $input) { id status }
-    }""",
-    ActivateVars,
-    UpdatedSubscription,
-)
-
-
-@pytest.mark.parametrize("operation", list(consumers), ids=lambda op: op.name)
-def test_the_catalog_expresses_what_consumers_calls(
-    operation: Operation[Any, Any], schemas: dict[Subgraph, GraphQLSchema]
-) -> None:
-    assert check(operation, schemas[operation.subgraph]) == []
-
-
 def test_variables_are_sent_in_the_graphs_names_and_results_parsed_from_them() -> None:
-    at = datetime(2026, 12, 7, 9, 0)
-    payload = update_subscription.payload(
-        UpdateSubscriptionVars(
-            stripe_subscription_id="sub_1",
-            status=SubscriptionStatus.PAST_DUE,
-            current_period_end=at,
-        )
+    stop = user_ops.set_memberships_by_phone.payload(
+        user_ops.SetMembershipsByPhoneVars(phone_hash="h", status=user_ops.MembershipStatus.STOPPED)
     )
-    assert payload["operationName"] == "UpdatePlanSubscription"
-    assert payload["variables"] == {
-        "stripeSubscriptionId": "sub_1",
-        "status": "PAST_DUE",
-        "currentPeriodEnd": "2026-12-07T09:00:00",
-    }
-    lookup = recipients_to_send.payload(
-        RecipientsToSendVars(
-            representations=[Representation.of("Announcement", "a1")], subscriber_ids=["s1"]
-        )
+    assert stop["operationName"] == "SetMembershipsByPhone"
+    assert stop["variables"] == {"phoneHash": "h", "status": "STOPPED"}
+    check_stop = user_ops.recipients_to_send.payload(
+        user_ops.RecipientsToSendVars(client_id="c", announcement_id="a", subscriber_ids=["s1"])
     )
-    assert lookup["variables"] == {
-        "representations": [{"__typename": "Announcement", "id": "a1"}],
+    assert check_stop["variables"] == {
+        "clientId": "c",
+        "announcementId": "a",
         "subscriberIds": ["s1"],
     }
-    assert recipients_to_send.parse([{"recipientsToSend": ["s1"]}, None]) == [
-        AnnouncementToSend(recipients_to_send=["s1"]),
-        None,
-    ]
-    assert plan.parse(None) is None
-    paid = record_payment.payload(
-        RecordPaymentVars(
-            input_=PaymentConfirmationInput(
-                stripe_invoice_id="in_1", client_id="c", amount=900, currency="usd", paid_at=at
-            )
-        )
+    first_page = user_ops.audience_page.payload(
+        user_ops.AudiencePageVars(client_id="c", announcement_id="a", first=5000)
     )
-    assert paid["variables"]["input"]["stripeInvoiceId"] == "in_1"
-    assert paid["variables"]["input"]["paidAt"] == "2026-12-07T09:00:00"
-    page = announcement_recipients.parse(
+    assert first_page["variables"] == {
+        "clientId": "c",
+        "announcementId": "a",
+        "first": 5000,
+        "after": None,
+    }
+    lookup = user_ops.announcement_to_fan_out.payload(
+        EntitiesVars(representations=[Representation.of("Announcement", "a1")])
+    )
+    assert lookup["variables"] == {"representations": [{"__typename": "Announcement", "id": "a1"}]}
+
+    page = user_ops.audience_page.parse(
         {
             "recipients": [{"subscriberId": "s", "locale": "es", "phoneCiphertext": "c"}],
             "nextAfter": "s",
         }
     )
     assert page.next_after == "s"
-    assert page.recipients[0].locale == "es"
+    assert page.recipients == [
+        user_ops.Recipient(subscriber_id="s", locale="es", phone_ciphertext="c")
+    ]
+    assert user_ops.client_profile.parse(None) is None
+    assert product_ops.price_tier_plan.parse([{"plan": {"name": "Pro"}}, None]) == [
+        product_ops.PriceTierPlan(plan=product_ops.PlanName(name="Pro")),
+        None,
+    ]
+    with pytest.raises(ValidationError):
+        product_ops.plan_stripe_product.parse(None)  # a plan is never null: NOT_FOUND instead

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import asyncpg
 import stripe
 
-from nudges_consumers.adapters.graph import GraphClient
 from nudges_consumers.adapters.stripe_api import stripe_client
 from nudges_consumers.settings import ConsumersSettings
 from nudges_kit.localization import LocalizationClient
+from nudges_kit.operations import Subgraph
 from nudges_kit.phone import PhoneVault
 from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.service_client import ServiceClient
 
 
 @dataclass
@@ -21,13 +22,17 @@ class Deps:
 
     settings: ConsumersSettings
     pool: asyncpg.Pool
-    graph: GraphClient
+    #: The declared operations (:mod:`nudges_kit.operations`) on UserApi and ProductApi, as
+    #: the ``consumers`` machine account.
+    subgraphs: ServiceClient
+    tokens: ServiceTokenProvider
     stripe: stripe.StripeClient
     localization: LocalizationClient
     vault: PhoneVault
 
     async def close(self) -> None:
-        await self.graph.close()
+        await self.subgraphs.aclose()
+        await self.tokens.aclose()
         await self.localization.close()
 
 
@@ -37,20 +42,18 @@ def build_deps(settings: ConsumersSettings, pool: asyncpg.Pool) -> Deps:
         settings.auth_token_url,
         settings.service_client_id,
         settings.service_client_secret.get_secret_value(),
+        timeout=settings.graph_timeout,
     )
-    graph = GraphClient(
-        {
-            "user": settings.user_url,
-            "product": settings.product_url,
-            "payment": settings.payment_url,
-        },
-        tokens.token,
+    subgraphs = ServiceClient(
+        {Subgraph.USER: settings.user_url, Subgraph.PRODUCT: settings.product_url},
+        tokens,
         timeout=settings.graph_timeout,
     )
     return Deps(
         settings=settings,
         pool=pool,
-        graph=graph,
+        subgraphs=subgraphs,
+        tokens=tokens,
         stripe=stripe_client(settings),
         localization=LocalizationClient(settings.localization_url),
         vault=PhoneVault(

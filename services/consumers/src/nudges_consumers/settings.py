@@ -23,7 +23,6 @@ class ConsumersSettings(NudgesSettings):
 
     user_url: str = "http://127.0.0.1:4002/graphql"
     product_url: str = "http://127.0.0.1:4003/graphql"
-    payment_url: str = "http://127.0.0.1:4004/graphql"
     #: Where machine accounts get their tokens (client credentials).
     auth_token_url: str = "http://127.0.0.1:4001/auth/token"  # noqa: S105 (a URL)
     service_client_id: str = "consumers"
@@ -54,7 +53,6 @@ class ConsumersSettings(NudgesSettings):
         "localization_url",
         "user_url",
         "product_url",
-        "payment_url",
         "auth_token_url",
         "service_client_secret",
         "stripe_api_base",

@@ -129,10 +129,6 @@ class Stack:
     vault: PhoneVault
     settings: ConsumersSettings
     deps: Deps
-    #: Whether UserApi answers the ``contact`` query (how a client's phone is reached).
-    has_contact_query: bool = False
-    #: The number of every client this session created, by id.
-    client_phones: dict[str, str] = field(default_factory=dict)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=15.0))
     _plans: dict[int, str] = field(default_factory=dict)
 
@@ -184,7 +180,6 @@ class Stack:
             )
         )["createClient"]
         account = ClientAccount(created["id"], phone, name, created["slug"], locale)
-        self.client_phones[account.id] = phone
         if messages_per_period is not None:
             await self.subscribe_to_plan(account.id, messages_per_period)
         return account
@@ -351,16 +346,6 @@ class Stack:
         return total
 
 
-async def _answers_contact(stack: Stack) -> bool:
-    body = (
-        await stack.http.post(
-            stack.platform.url("user", "/graphql"),
-            json={"query": '{ __type(name: "Query") { fields { name } } }'},
-        )
-    ).json()
-    return "contact" in {f["name"] for f in body["data"]["__type"]["fields"]}
-
-
 @pytest.fixture(scope="package")
 def fanout_broker(state_dir: Path) -> Iterator[TansuBroker]:
     """A broker of these tests' own: their events stay off the session's broker (whose other
@@ -407,7 +392,6 @@ async def stack(
         localization_url=running.grpc("localization"),
         user_url=running.url("user", "/graphql"),
         product_url=running.url("product", "/graphql"),
-        payment_url=running.url("payment", "/graphql"),
         auth_token_url=f"{auth.server.url}/auth/token",
         service_client_secret=CONSUMERS_SECRET,  # type: ignore[arg-type]
         twilio_api_url=running.url("twilio-emulator"),
@@ -423,7 +407,6 @@ async def stack(
     )
     deps = build_deps(settings, pool)
     stack = Stack(running, auth.issuer, vault, settings, deps)
-    stack.has_contact_query = await _answers_contact(stack)
     stop = asyncio.Event()
     relay = asyncio.create_task(OutboxRelay(pool, settings, idle_interval=0.05).run(stop))
     try:
@@ -452,27 +435,13 @@ async def running(*consumers: EventConsumer) -> AsyncIterator[list[asyncio.Task[
 @pytest.fixture(scope="package")
 async def background_workers(stack: Stack) -> AsyncIterator[None]:
     """The fan-out and the notices, for the whole session (the tests start the sending
-    consumer themselves; UserApi consumes the status callbacks in its own process).
-
-    Until UserApi answers ``contact``, the numbers of clients come from what this session
-    created (``Stack.client_phones``) instead: the stand-in the notices and final SMS use.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        if not stack.has_contact_query:
-
-            async def contact_of_test_client(
-                deps: Deps, client_id: uuid.UUID
-            ) -> notifications.Contact | None:
-                phone = stack.client_phones.get(str(client_id))
-                return notifications.Contact("en", stack.vault.encrypt(phone)) if phone else None
-
-            patch.setattr(notifications, "client_contact", contact_of_test_client)
-        workers = [
-            *fan_out.consumers(stack.deps),
-            *notifications.consumers(stack.deps),
-        ]
-        async with running(*workers):
-            yield
+    consumer themselves; UserApi consumes the status callbacks in its own process)."""
+    workers = [
+        *fan_out.consumers(stack.deps),
+        *notifications.consumers(stack.deps),
+    ]
+    async with running(*workers):
+        yield
 
 
 @pytest.fixture(scope="package")

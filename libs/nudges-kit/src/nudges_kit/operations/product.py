@@ -47,3 +47,45 @@ price_tier_offer = CATALOG.declare(
     EntitiesVars,
     list[PriceTierOffer | None],
 )
+
+
+class PlanVars(OperationModel):
+    id: str
+
+
+class PlanStripeProduct(OperationModel):
+    id: str
+    stripe_product_id: str | None
+
+
+#: Consumers (Stripe sync): the Stripe Product ProductApi recorded for a plan, if any (a plan
+#: it does not know is refused with ``NOT_FOUND``).
+plan_stripe_product = CATALOG.declare(
+    Subgraph.PRODUCT,
+    """
+    query PlanStripeProduct($id: ID!) {
+      plan(id: $id) { id stripeProductId }
+    }""",
+    PlanVars,
+    PlanStripeProduct,
+)
+
+
+class PlanName(OperationModel):
+    name: str
+
+
+class PriceTierPlan(OperationModel):
+    plan: PlanName
+
+
+#: Consumers (notifications): the name of the plan a price tier belongs to (None: no such tier).
+price_tier_plan = CATALOG.declare(
+    Subgraph.PRODUCT,
+    """
+    query PriceTierPlan($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on PriceTier { plan { name } } }
+    }""",
+    EntitiesVars,
+    list[PriceTierPlan | None],
+)

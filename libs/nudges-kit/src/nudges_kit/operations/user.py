@@ -141,3 +141,177 @@ client_stripe_customer = CATALOG.declare(
     EntitiesVars,
     list[ClientStripeCustomer | None],
 )
+
+
+class ClientVars(OperationModel):
+    id: str
+
+
+class ClientProfile(OperationModel):
+    """How a client appears in the notices sent to them: name, language, audience size."""
+
+    id: str
+    name: str
+    locale: str
+    subscriber_count: int
+
+
+#: Consumers (notifications): the client a notice is about (None: no such client).
+client_profile = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query ClientProfile($id: ID!) {
+      client(id: $id) { id name locale subscriberCount }
+    }""",
+    ClientVars,
+    ClientProfile | None,
+)
+
+
+class UserIdVars(OperationModel):
+    user_id: str
+
+
+class Contact(OperationModel):
+    """Where an SMS to a user goes (the number in ciphertext), and in which language."""
+
+    locale: str
+    phone_ciphertext: str
+
+
+#: Consumers (notifications): how to text a user; a client's id is its user's (None: unknown).
+user_contact = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query UserContact($userId: ID!) {
+      contact(userId: $userId) { locale phoneCiphertext }
+    }""",
+    UserIdVars,
+    Contact | None,
+)
+
+
+class Recipient(OperationModel):
+    """A subscriber to text, in their language, at their number (in ciphertext)."""
+
+    subscriber_id: str
+    locale: str
+    phone_ciphertext: str
+
+
+class ActiveMembersVars(OperationModel):
+    client_id: str
+    subscriber_ids: list[str]
+
+
+class ActiveMembers(OperationModel):
+    """Those of the subscribers asked about whose membership of the client is active."""
+
+    recipients: list[Recipient]
+
+
+#: Consumers (notifications): whether a new member is still active, and how to text them.
+active_members = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query ActiveMembers($clientId: ID!, $subscriberIds: [ID!]!) {
+      announcementRecipients(clientId: $clientId, subscriberIds: $subscriberIds) {
+        recipients { subscriberId locale phoneCiphertext }
+      }
+    }""",
+    ActiveMembersVars,
+    ActiveMembers,
+)
+
+
+class AnnouncementClient(OperationModel):
+    id: str
+    name: str
+
+
+class AnnouncementToFanOut(OperationModel):
+    """What the fan-out renders of a confirmed announcement: its text and its client's name."""
+
+    id: str
+    body: str
+    client: AnnouncementClient
+
+
+#: Consumers (fan-out): the announcement to send (None: no such announcement).
+announcement_to_fan_out = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query AnnouncementToFanOut($representations: [_Any!]!) {
+      _entities(representations: $representations) {
+        ... on Announcement { id body client { id name } }
+      }
+    }""",
+    EntitiesVars,
+    list[AnnouncementToFanOut | None],
+)
+
+
+class AudiencePageVars(OperationModel):
+    client_id: str
+    announcement_id: str
+    first: int
+    #: The last subscriber id of the page before (None: the first page).
+    after: str | None = None
+
+
+class AudiencePage(OperationModel):
+    """One page of an announcement's audience, in subscriber-id order."""
+
+    recipients: list[Recipient]
+    #: What ``after`` asks for the next page (None: this page is the last).
+    next_after: str | None
+
+
+#: Consumers (fan-out): the audience of an announcement, page by page (at most 5,000 each).
+audience_page = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query AudiencePage($clientId: ID!, $announcementId: ID!, $first: Int!, $after: ID) {
+      announcementRecipients(
+        clientId: $clientId, announcementId: $announcementId, first: $first, after: $after
+      ) {
+        recipients { subscriberId locale phoneCiphertext }
+        nextAfter
+      }
+    }""",
+    AudiencePageVars,
+    AudiencePage,
+)
+
+
+class RecipientsToSendVars(OperationModel):
+    client_id: str
+    announcement_id: str
+    subscriber_ids: list[str]
+
+
+class RecipientToSend(OperationModel):
+    subscriber_id: str
+
+
+class RecipientsToSend(OperationModel):
+    """Those of the subscribers asked about whose copy of the announcement may go now."""
+
+    recipients: list[RecipientToSend]
+
+
+#: Consumers (sending): which copies of a work item may be sent, right before the first
+#: attempt (a subscriber who texted STOP since the confirmation is left out).
+recipients_to_send = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query RecipientsToSend($clientId: ID!, $announcementId: ID!, $subscriberIds: [ID!]!) {
+      announcementRecipients(
+        clientId: $clientId, announcementId: $announcementId, subscriberIds: $subscriberIds
+      ) {
+        recipients { subscriberId }
+      }
+    }""",
+    RecipientsToSendVars,
+    RecipientsToSend,
+)

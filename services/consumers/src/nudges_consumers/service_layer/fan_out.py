@@ -36,6 +36,8 @@ from nudges_kit.localization import (
     LocalizationUnavailable,
 )
 from nudges_kit.logging import get_logger
+from nudges_kit.operations import EntitiesVars, Representation
+from nudges_kit.operations import user as user_ops
 from nudges_kit.outbox import add_envelope
 from nudges_kit.sms_text import compose_announcement
 
@@ -44,18 +46,6 @@ log = get_logger(__name__)
 GROUP = "fan-out"
 #: Recipients per page of ``announcementRecipients`` (UserApi allows up to 5,000).
 PAGE_SIZE = 5000
-
-ANNOUNCEMENT = """
-query($r: [_Any!]!) {
-  _entities(representations: $r) { ... on Announcement { id body client { id name } } }
-}"""
-RECIPIENTS = """
-query($c: ID!, $a: ID!, $first: Int!, $after: ID) {
-  announcementRecipients(clientId: $c, announcementId: $a, first: $first, after: $after) {
-    recipients { subscriberId locale phoneCiphertext }
-    nextAfter
-  }
-}"""
 
 
 async def audience_pages(
@@ -69,27 +59,32 @@ async def audience_pages(
     The next page is asked for while the current one is read, so that UserApi writes a page
     while this process reads the one before."""
 
-    async def page_after(after: str | None) -> dict[str, Any]:
-        found = await deps.graph.user(
-            RECIPIENTS, c=str(client_id), a=str(announcement_id), first=PAGE_SIZE, after=after
+    async def page_after(after: str | None) -> user_ops.AudiencePage:
+        return await deps.subgraphs.call(
+            user_ops.audience_page,
+            user_ops.AudiencePageVars(
+                client_id=str(client_id),
+                announcement_id=str(announcement_id),
+                first=PAGE_SIZE,
+                after=after,
+            ),
         )
-        return found["announcementRecipients"]  # type: ignore[no-any-return]
 
     asked = asyncio.create_task(page_after(None))
     try:
         while True:
             page = await asked
-            after = page["nextAfter"]
+            after = page.next_after
             if after is not None:
                 asked = asyncio.create_task(page_after(after))
-            # UserApi's own records: built without validating each field again.
+            # Validated as the declared result already: not validated a second time.
             yield [
                 fanout.BatchRecipient.model_construct(
-                    subscriber_id=UUID(r["subscriberId"]),
-                    locale=r["locale"],
-                    to_ciphertext=r["phoneCiphertext"],
+                    subscriber_id=UUID(r.subscriber_id),
+                    locale=r.locale,
+                    to_ciphertext=r.phone_ciphertext,
                 )
-                for r in page["recipients"]
+                for r in page.recipients
             ]
             if after is None:
                 return
@@ -122,11 +117,12 @@ async def texts_by_locale(
 
 async def fan_out(deps: Deps, data: user.AnnouncementConfirmedData) -> int:
     """Write the work items of one announcement, page by page; returns how many."""
-    found = await deps.graph.user(
-        ANNOUNCEMENT, r=[{"__typename": "Announcement", "id": str(data.announcement_id)}]
+    found = await deps.subgraphs.call(
+        user_ops.announcement_to_fan_out,
+        EntitiesVars(representations=[Representation.of("Announcement", data.announcement_id)]),
     )
-    announcement = found["_entities"][0]
-    if not announcement:
+    announcement = found[0] if found else None
+    if announcement is None:
         raise PermanentError(f"announcement {data.announcement_id} not found")
     texts: dict[str, str] = {}
     batches = 0
@@ -136,7 +132,7 @@ async def fan_out(deps: Deps, data: user.AnnouncementConfirmedData) -> int:
         async for page in audience_pages(deps, data.client_id, data.announcement_id):
             if new_locales := sorted({r.locale for r in page} - texts.keys()):
                 texts |= await texts_by_locale(
-                    deps, new_locales, announcement["client"]["name"], announcement["body"]
+                    deps, new_locales, announcement.client.name, announcement.body
                 )
             planned = plan_work_items(data.announcement_id, page, texts, first_batch=batches)
             async with work_items.acquire() as conn, conn.transaction():

@@ -19,7 +19,6 @@ messages. Texts are rendered in the recipient's language; numbers travel encrypt
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +31,10 @@ from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import product, sms, user
 from nudges_kit.localization import LocalizationError, LocalizationUnavailable, ParamValue
 from nudges_kit.logging import get_logger
+from nudges_kit.operations import EntitiesVars, Representation
+from nudges_kit.operations import product as product_ops
+from nudges_kit.operations import user as user_ops
+from nudges_kit.operations.user import Contact
 from nudges_kit.outbox import add_event
 
 log = get_logger(__name__)
@@ -39,77 +42,44 @@ log = get_logger(__name__)
 SUBSCRIBER_GROUP = "notify-subscribers"
 CLIENT_GROUP = "notify-clients"
 
-CLIENT = "query($id: ID!) { client(id: $id) { id name locale subscriberCount } }"
-#: How to reach a user (clients' and subscribers' ids are their users' ids).
-CONTACT = "query($id: ID!) { contact(userId: $id) { locale phoneCiphertext } }"
-#: A subscriber while an active member of a client.
-MEMBER = """
-query($c: ID!, $s: [ID!]!) {
-  announcementRecipients(clientId: $c, subscriberIds: $s) {
-    recipients { subscriberId locale phoneCiphertext }
-  }
-}"""
-PLAN_OF_TIER = """
-query($r: [_Any!]!) { _entities(representations: $r) { ... on PriceTier { plan { name } } } }"""
-
-
-@dataclass(frozen=True)
-class Contact:
-    """Where an SMS to someone goes, and in which language."""
-
-    locale: str
-    phone_ciphertext: str
-
-
-@dataclass(frozen=True)
-class ClientProfile:
-    id: UUID
-    name: str
-    locale: str
-    subscriber_count: int
-
-
 # --- reads ---------------------------------------------------------------------------------
 
 
-async def client_profile(deps: Deps, client_id: UUID) -> ClientProfile | None:
-    found = (await deps.graph.user(CLIENT, id=str(client_id)))["client"]
-    if found is None:
-        return None
-    return ClientProfile(
-        id=client_id,
-        name=found["name"],
-        locale=found["locale"],
-        subscriber_count=int(found["subscriberCount"]),
+async def client_profile(deps: Deps, client_id: UUID) -> user_ops.ClientProfile | None:
+    """The client's name, language and count of subscribers (None: no such client)."""
+    return await deps.subgraphs.call(
+        user_ops.client_profile, user_ops.ClientVars(id=str(client_id))
     )
 
 
 async def client_contact(deps: Deps, client_id: UUID) -> Contact | None:
     """The number of the client's own phone (UserApi's ``contact`` of its user)."""
-    found = (await deps.graph.user(CONTACT, id=str(client_id)))["contact"]
-    if found is None:
-        return None
-    return Contact(locale=found["locale"], phone_ciphertext=found["phoneCiphertext"])
+    return await deps.subgraphs.call(
+        user_ops.user_contact, user_ops.UserIdVars(user_id=str(client_id))
+    )
 
 
 async def active_member(deps: Deps, client_id: UUID, subscriber_id: UUID) -> Contact | None:
     """The subscriber's number while their membership of the client is active, else None."""
-    found = (await deps.graph.user(MEMBER, c=str(client_id), s=[str(subscriber_id)]))[
-        "announcementRecipients"
-    ]["recipients"]
-    if not found:
+    found = await deps.subgraphs.call(
+        user_ops.active_members,
+        user_ops.ActiveMembersVars(client_id=str(client_id), subscriber_ids=[str(subscriber_id)]),
+    )
+    if not found.recipients:
         return None
-    return Contact(locale=found[0]["locale"], phone_ciphertext=found[0]["phoneCiphertext"])
+    member = found.recipients[0]
+    return Contact(locale=member.locale, phone_ciphertext=member.phone_ciphertext)
 
 
 async def plan_name(deps: Deps, price_tier_id: UUID) -> str:
-    found = await deps.graph.product(
-        PLAN_OF_TIER, r=[{"__typename": "PriceTier", "id": str(price_tier_id)}]
+    """The name of the plan ``price_tier_id`` belongs to."""
+    found = await deps.subgraphs.call(
+        product_ops.price_tier_plan,
+        EntitiesVars(representations=[Representation.of("PriceTier", price_tier_id)]),
     )
-    entity = found["_entities"][0]
-    if not entity:
+    if not found or found[0] is None:
         raise PermanentError(f"price tier {price_tier_id} not found")
-    return str(entity["plan"]["name"])
+    return found[0].plan.name
 
 
 # --- writing a notice -------------------------------------------------------------------
@@ -156,7 +126,7 @@ async def _notify_client(
         log.warning("client without a contact, notice dropped", client_id=str(client_id))
         return
     if locale is not None:
-        contact = Contact(locale=locale, phone_ciphertext=contact.phone_ciphertext)
+        contact = contact.model_copy(update={"locale": locale})
     await notify(deps, conn, contact, client_id, message, idempotency_key, **params)
 
 

@@ -47,6 +47,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from nudges_consumers.adapters.twilio_sender import (
     SendRefused,
@@ -60,6 +61,7 @@ from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import fanout, sms
 from nudges_kit.logging import get_logger
+from nudges_kit.operations import user as user_ops
 from nudges_kit.outbox import add_event
 
 log = get_logger(__name__)
@@ -71,6 +73,8 @@ GROUP = "sms-outbound"
 SEND_CONCURRENCY = 64
 #: Attempts of one send within a handler call before the consumer loop's retry takes over.
 ATTEMPTS_PER_CALL = 3
+#: Seconds before the second attempt of a send; doubled before each next one.
+RETRY_BACKOFF = 0.4
 #: How far before the first attempt an in-doubt send is looked for (clock skew).
 RECONCILE_MARGIN = timedelta(minutes=2)
 #: How long a commit of Twilio's answers waits for the answers of the sends in flight to join
@@ -78,13 +82,6 @@ RECONCILE_MARGIN = timedelta(minutes=2)
 SID_COMMIT_DELAY = 0.02
 #: The ledger's error code of a copy held back because its recipient texted STOP.
 HELD_BACK = "stopped"
-
-RECIPIENTS_TO_SEND = """
-query($c: ID!, $a: ID!, $s: [ID!]!) {
-  announcementRecipients(clientId: $c, announcementId: $a, subscriberIds: $s) {
-    recipients { subscriberId }
-  }
-}"""
 
 
 @dataclass(frozen=True)
@@ -370,14 +367,15 @@ class SmsSending:
             ):
                 waiting.setdefault((send.announcement_id, send.client_id), []).append(send)
         for (announcement_id, client_id), candidates in waiting.items():
-            found = await self._deps.graph.user(
-                RECIPIENTS_TO_SEND,
-                c=str(client_id),
-                a=str(announcement_id),
-                s=[str(s.subscriber_id) for s in candidates],
+            found = await self._deps.subgraphs.call(
+                user_ops.recipients_to_send,
+                user_ops.RecipientsToSendVars(
+                    client_id=str(client_id),
+                    announcement_id=str(announcement_id),
+                    subscriber_ids=[str(s.subscriber_id) for s in candidates],
+                ),
             )
-            page = found["announcementRecipients"]
-            to_send = {r["subscriberId"] for r in page["recipients"]}
+            to_send = {r.subscriber_id for r in found.recipients}
             for send in candidates:
                 if str(send.subscriber_id) not in to_send:
                     log.info("copy held back: the recipient stopped", key=send.key)
@@ -398,27 +396,37 @@ class SmsSending:
             if found is not None:
                 log.info("in-doubt send found at Twilio, not sent again", key=send.key)
                 return await ledger.sent(send.key, found)
-        for attempt in range(1, ATTEMPTS_PER_CALL + 1):
-            if attempt == 1 and counted is not None:
-                intent = counted
-            else:
-                intent = await ledger.attempt(send.key)
-            try:
-                async with self._in_flight:
-                    message = await self._sender.send(to, send.body, send.status_callback)
-            except SendRefused as exc:
-                log.warning("twilio refused a message", key=send.key, error_code=exc.code)
-                return await ledger.failed(send.key, exc.code)
-            except SendUnavailable as exc:
-                log.warning("twilio send to retry", key=send.key, error=str(exc), attempt=attempt)
-                if attempt == ATTEMPTS_PER_CALL:
-                    raise
-                await asyncio.sleep(0.2 * 2**attempt)
-                if exc.maybe_accepted and (found := await self._find(to, send, intent)):
+        # 429 and 5xx: retried here with backoff (0.4 s, then 0.8 s) before the consumer
+        # loop's retry takes over; a send that may have been accepted is looked for first.
+        maybe_accepted = False
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(SendUnavailable),
+            stop=stop_after_attempt(ATTEMPTS_PER_CALL),
+            wait=wait_exponential(multiplier=RETRY_BACKOFF),
+            reraise=True,
+        ):
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                if maybe_accepted and (found := await self._find(to, send, intent)):
                     return await ledger.sent(send.key, found)
-                continue
-            return await ledger.sent(send.key, message)
-        raise AssertionError("unreachable")
+                if number == 1 and counted is not None:
+                    intent = counted
+                else:
+                    intent = await ledger.attempt(send.key)
+                try:
+                    async with self._in_flight:
+                        message = await self._sender.send(to, send.body, send.status_callback)
+                except SendRefused as exc:
+                    log.warning("twilio refused a message", key=send.key, error_code=exc.code)
+                    return await ledger.failed(send.key, exc.code)
+                except SendUnavailable as exc:
+                    log.warning(
+                        "twilio send to retry", key=send.key, error=str(exc), attempt=number
+                    )
+                    maybe_accepted = exc.maybe_accepted
+                    raise
+                return await ledger.sent(send.key, message)
+        raise AssertionError("unreachable: tenacity returns or raises")
 
     async def _find(self, to: str, send: Send, intent: Intent) -> SentMessage | None:
         assert intent.first_attempt_at is not None

@@ -25,10 +25,9 @@ from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import product, user
 from nudges_kit.logging import get_logger
+from nudges_kit.operations import product as product_ops
 
 log = get_logger(__name__)
-
-PLAN = "query($id: ID!) { plan(id: $id) { id stripeProductId } }"
 
 
 def _options(key: str) -> Any:
@@ -73,9 +72,11 @@ async def _ensure_product(deps: Deps, plan_id: str) -> str:
     if the plan was renamed meanwhile) is the same request, and Stripe answers it with the
     Product the first one made. :func:`sync_plan` then sets the name, description and state.
     """
-    found = (await deps.graph.product(PLAN, id=plan_id))["plan"]
-    if found["stripeProductId"]:
-        return str(found["stripeProductId"])
+    found = await deps.subgraphs.call(
+        product_ops.plan_stripe_product, product_ops.PlanVars(id=plan_id)
+    )
+    if found.stripe_product_id:
+        return found.stripe_product_id
     created = await deps.stripe.v1.products.create_async(
         {"name": f"Nudges plan {plan_id}", "metadata": {"plan_id": plan_id}},
         _options(f"product-{plan_id}"),
