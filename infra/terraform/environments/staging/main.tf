@@ -263,7 +263,6 @@ locals {
         LOCALIZATION_URL           = "localization.${local.namespace}:50052"
         USER_URL                   = local.graph_url.user
         PRODUCT_URL                = local.graph_url.product
-        PAYMENT_URL                = local.graph_url.payment
         AUTH_TOKEN_URL             = "${local.auth_url}/token"
         SERVICE_CLIENT_ID          = "consumers"
         STRIPE_API_BASE            = "https://api.stripe.com"
