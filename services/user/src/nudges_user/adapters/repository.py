@@ -325,27 +325,22 @@ async def list_members(
     limit: int,
     after: tuple[datetime, UUID] | None,
     status: MembershipStatus | None = None,
-) -> tuple[list[tuple[Subscriber, Membership | None]], int]:
-    """Subscribers (of one client, or all when ``client_id`` is None), in join order."""
-    if client_id is None:
-        rows = await conn.fetch(
-            f"{SUBSCRIBER_SELECT} WHERE ($1::timestamptz IS NULL"
-            " OR (s.created_at, s.id) > ($1::timestamptz, $2::uuid))"
-            " ORDER BY s.created_at, s.id LIMIT $3",
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
-        )
-        total = await conn.fetchval("SELECT count(*) FROM subscribers")
-        return [(_subscriber(r), None) for r in rows], int(total)
+) -> tuple[list[tuple[Subscriber, Membership]], int]:
+    """Memberships with their subscribers (of one client, or of every client when
+    ``client_id`` is None), in join order, and the total matching.
+
+    ``after`` is the (joined_at, subscriber id) of the last row seen for one client, the
+    (joined_at, membership id) for every client: a subscriber's memberships of several clients
+    can share a moment (START restarts them all in one transaction)."""
+    tiebreak = "s.id" if client_id is not None else "m.id"
     rows = await conn.fetch(
         "SELECT s.id, s.user_id, u.locale, u.phone_ciphertext, s.created_at,"
         " m.id AS m_id, m.client_id, m.subscriber_id, m.status, m.source, m.joined_at,"
         " m.stopped_at FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
-        " JOIN users u ON u.id = s.user_id WHERE m.client_id = $1"
+        " JOIN users u ON u.id = s.user_id WHERE ($1::uuid IS NULL OR m.client_id = $1)"
         " AND ($2::text IS NULL OR m.status = $2)"
-        " AND ($3::timestamptz IS NULL OR (m.joined_at, s.id) > ($3::timestamptz, $4::uuid))"
-        " ORDER BY m.joined_at, s.id LIMIT $5",
+        f" AND ($3::timestamptz IS NULL OR (m.joined_at, {tiebreak}) > ($3::timestamptz, $4::uuid))"
+        f" ORDER BY m.joined_at, {tiebreak} LIMIT $5",
         client_id,
         status.value if status else None,
         after[0] if after else None,
@@ -353,12 +348,12 @@ async def list_members(
         limit,
     )
     total = await conn.fetchval(
-        "SELECT count(*) FROM memberships WHERE client_id = $1"
+        "SELECT count(*) FROM memberships WHERE ($1::uuid IS NULL OR client_id = $1)"
         " AND ($2::text IS NULL OR status = $2)",
         client_id,
         status.value if status else None,
     )
-    out: list[tuple[Subscriber, Membership | None]] = []
+    out: list[tuple[Subscriber, Membership]] = []
     for r in rows:
         member = Membership(
             id=str(r["m_id"]),

@@ -512,9 +512,10 @@ async def _members_page(
     items: list[Membership] = []
     cursors: list[str] = []
     for subscriber, membership in rows[:size]:
-        assert membership is not None
         items.append(Membership.of(membership, subscriber))
-        cursors.append(encode_cursor(membership.joined_at.isoformat(), subscriber.id))
+        # The repository's order: by subscriber within a client, by membership across all.
+        tiebreak = subscriber.id if client_id is not None else membership.id
+        cursors.append(encode_cursor(membership.joined_at.isoformat(), tiebreak))
     return Page(items, cursors, len(rows) > size, total).connection()
 
 
@@ -612,25 +613,6 @@ class Query:
     ) -> Connection[Membership]:
         principal = _ctx(info).require("admin", "client")
         client_id = None if principal.has_role("admin") else _uuid(principal.user_id, "sub")
-        if client_id is None:
-            size = page_size(first)
-            rows, total = await repo.list_members(_pool(info), None, size + 1, _after(after))
-            items, cursors = [], []
-            for subscriber, _ in rows[:size]:
-                items.append(
-                    Membership(
-                        id=strawberry.ID(subscriber.id),
-                        status=MembershipStatus.ACTIVE,
-                        source="",
-                        joined_at=subscriber.created_at,  # type: ignore[arg-type]
-                        stopped_at=None,
-                        _client_id="",
-                        _subscriber_id=subscriber.id,
-                        _subscriber=subscriber,
-                    )
-                )
-                cursors.append(encode_cursor(subscriber.created_at.isoformat(), subscriber.id))
-            return Page(items, cursors, len(rows) > size, total).connection()
         return await _members_page(info, client_id, first, after, status)
 
     @strawberry.field(description="Announcements: all for admins, their own for a client.")
