@@ -110,6 +110,17 @@ async def is_admin(conn: Conn, user_id: UUID) -> bool:
     return bool(await conn.fetchval("SELECT true FROM admins WHERE user_id = $1", user_id))
 
 
+async def user_locale(conn: Conn, user_id: UUID) -> str:
+    """The language of a user who exists."""
+    return await conn.fetchval("SELECT locale FROM users WHERE id = $1", user_id)  # type: ignore[no-any-return]
+
+
+async def contact(conn: Conn, user_id: UUID) -> tuple[str, str] | None:
+    """A user's locale and encrypted number, None when no such user."""
+    row = await conn.fetchrow("SELECT locale, phone_ciphertext FROM users WHERE id = $1", user_id)
+    return (row["locale"], row["phone_ciphertext"]) if row else None
+
+
 # --- clients -------------------------------------------------------------------------------
 
 CLIENT_COLUMNS = "id, user_id, name, slug, locale, stripe_customer_id, created_at"

@@ -264,12 +264,8 @@ class Query:
         """Service-only: a user's number in ciphertext, for the notices the consumers text
         to clients (their welcome, new members, plans, an announcement's end)."""
         context_of(info).require("service")
-        row = await pool_of(info).fetchrow(
-            "SELECT locale, phone_ciphertext FROM users WHERE id = $1", parse_id(user_id, "userId")
-        )
-        return (
-            Contact(locale=row["locale"], phone_ciphertext=row["phone_ciphertext"]) if row else None
-        )
+        found = await repo.contact(pool_of(info), parse_id(user_id, "userId"))
+        return Contact(locale=found[0], phone_ciphertext=found[1]) if found else None
 
     @strawberry.federation.field(
         description="Who a phone number is (services, for the SMS dialogue).", inaccessible=True
@@ -291,7 +287,7 @@ class Query:
             )
         client = await repo.client_by_user(pool, user_id)
         memberships = await repo.memberships_of_user_readonly(pool, user_id)
-        locale = await pool.fetchval("SELECT locale FROM users WHERE id = $1", user_id)
+        locale = await repo.user_locale(pool, user_id)
         return PhoneIdentity(
             user_id=strawberry.ID(str(user_id)),
             locale=locale,
