@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
 
+from nudges_user.domain.deliveries import AnnouncementCounts, DeliveryWrite
 from nudges_user.domain.model import (
     Announcement,
     AnnouncementStatus,
@@ -497,16 +498,6 @@ async def active_members(
     return [_subscriber(r) for r in rows]
 
 
-class DeliveryRow(NamedTuple):
-    """One row of ``deliveries`` to write for an announcement."""
-
-    subscriber_id: UUID
-    status: str
-    provider_message_id: str | None
-    error_code: str | None
-    segments: int | None = None
-
-
 async def delivery_statuses_for_update(
     conn: Conn, announcement_id: UUID, subscriber_ids: Sequence[UUID]
 ) -> dict[UUID, DeliveryStatus]:
@@ -521,7 +512,9 @@ async def delivery_statuses_for_update(
     return {r["subscriber_id"]: DeliveryStatus(r["status"]) for r in rows}
 
 
-async def write_deliveries(conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryRow]) -> None:
+async def write_deliveries(
+    conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryWrite]
+) -> None:
     """Insert or update each row (one per subscriber), in one statement; a message id or a
     segment count already recorded stays when the row brings none."""
     if not rows:
@@ -536,7 +529,7 @@ async def write_deliveries(conn: Conn, announcement_id: UUID, rows: Sequence[Del
         " segments = COALESCE(EXCLUDED.segments, deliveries.segments), updated_at = now()",
         announcement_id,
         [r.subscriber_id for r in rows],
-        [r.status for r in rows],
+        [r.status.value for r in rows],
         [r.provider_message_id for r in rows],
         [r.error_code for r in rows],
         [r.segments for r in rows],
@@ -604,11 +597,13 @@ async def prune_early_statuses(conn: Conn) -> None:
     await conn.execute("DELETE FROM early_statuses WHERE received_at < now() - interval '1 day'")
 
 
-async def completed_at_for_update(conn: Conn, announcement_id: UUID) -> datetime | None:
-    """When the announcement completed (None while it sends), its row locked."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT completed_at FROM announcements WHERE id = $1 FOR UPDATE", announcement_id
+async def announcement_for_update(conn: Conn, announcement_id: UUID) -> Announcement:
+    """The announcement, its row locked until the transaction ends."""
+    row = await conn.fetchrow(
+        f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements WHERE id = $1 FOR UPDATE",
+        announcement_id,
     )
+    return _announcement(row)
 
 
 async def segments_sent(conn: Conn, announcement_id: UUID) -> int:
@@ -621,25 +616,26 @@ async def segments_sent(conn: Conn, announcement_id: UUID) -> int:
     )
 
 
-async def add_to_counts(
-    conn: Conn, announcement_id: UUID, sent: int, delivered: int, failed: int, stopped: int = 0
+async def save_progress(
+    conn: Conn,
+    announcement_id: UUID,
+    counts: AnnouncementCounts,
+    status: AnnouncementStatus,
+    complete: bool,
 ) -> Announcement:
-    """Add to the counters; the announcement is complete once every recipient is final
-    (delivered, failed or stopped): ``sent``, or ``failed`` when every copy sent failed."""
+    """Write the counters and status the domain decided (the row locked by
+    :func:`announcement_for_update`); ``complete`` sets ``completed_at``, once."""
     row = await conn.fetchrow(
-        f"UPDATE announcements SET sent = sent + $2, delivered = delivered + $3,"
-        f" failed = failed + $4, stopped = stopped + $5,"
-        f" status = CASE WHEN delivered + $3 + failed + $4 + stopped + $5 >= recipients THEN"
-        f"   (CASE WHEN delivered + $3 = 0 AND failed + $4 > 0 THEN 'failed' ELSE 'sent' END)"
-        f"   WHEN status = 'confirmed' THEN 'sending' ELSE status END,"
-        f" completed_at = CASE WHEN delivered + $3 + failed + $4 + stopped + $5 >= recipients"
-        f"   THEN coalesce(completed_at, now()) ELSE completed_at END"
-        f" WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
+        f"UPDATE announcements SET sent = $2, delivered = $3, failed = $4, stopped = $5,"
+        f" status = $6, completed_at = CASE WHEN $7 THEN coalesce(completed_at, now())"
+        f" ELSE completed_at END WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
         announcement_id,
-        sent,
-        delivered,
-        failed,
-        stopped,
+        counts.sent,
+        counts.delivered,
+        counts.failed,
+        counts.stopped,
+        status.value,
+        complete,
     )
     return _announcement(row)
 

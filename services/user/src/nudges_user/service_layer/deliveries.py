@@ -28,25 +28,18 @@ from nudges_kit.events.catalog import providers, sms
 from nudges_kit.events.catalog import user as events
 from nudges_kit.logging import get_logger
 from nudges_user.adapters import repository as repo
-from nudges_user.domain.model import (
+from nudges_user.domain.deliveries import (
+    OUTCOME_STATUSES,
     PROVIDER_STATUSES,
-    Announcement,
-    CountChanges,
-    DeliveryStatus,
     DeliveryUpdate,
-    count_changes,
-    delivery_moves_forward,
+    apply_updates,
+    progress,
 )
+from nudges_user.domain.model import Announcement
 from nudges_user.service_layer.services import ANNOUNCEMENT_PROGRESS
 from nudges_user.service_layer.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
-
-_OUTCOME_STATUS = {
-    "queued": DeliveryStatus.QUEUED,
-    "failed": DeliveryStatus.FAILED,
-    "held_back": DeliveryStatus.STOPPED,
-}
 
 
 async def record_outcomes(
@@ -59,7 +52,7 @@ async def record_outcomes(
     updates = [
         DeliveryUpdate(
             str(o.subscriber_id),
-            _OUTCOME_STATUS[o.outcome],
+            OUTCOME_STATUSES[o.outcome],
             o.message_sid,
             o.error_code,
             o.segments,
@@ -105,41 +98,20 @@ async def record_deliveries(
         return None
     ids = [UUID(d.subscriber_id) for d in deliveries]
     current = await repo.delivery_statuses_for_update(uow.conn, announcement_id, ids)
-    writes: dict[UUID, repo.DeliveryRow] = {}
-    gains = CountChanges()
-    for sid, update in zip(ids, deliveries, strict=True):
-        previous = current.get(sid)
-        earlier = writes.get(sid)
-        if not delivery_moves_forward(previous, update.status):
-            if update.provider_message_id and previous is not None:
-                writes[sid] = repo.DeliveryRow(
-                    sid, previous.value, update.provider_message_id, None, update.segments
-                )
-            continue
-        writes[sid] = repo.DeliveryRow(
-            sid,
-            update.status.value,
-            update.provider_message_id or (earlier.provider_message_id if earlier else None),
-            update.error_code,
-            update.segments if update.segments is not None else _segments(earlier),
-        )
-        current[sid] = update.status
-        gains = gains + count_changes(previous, update.status)
-    await repo.write_deliveries(uow.conn, announcement_id, list(writes.values()))
+    writes, gains = apply_updates(current, deliveries)
+    await repo.write_deliveries(uow.conn, announcement_id, writes)
     if not gains:
         return found
-    completed_before = await repo.completed_at_for_update(uow.conn, announcement_id)
-    announcement = await repo.add_to_counts(
-        uow.conn, announcement_id, gains.sent, gains.delivered, gains.failed, gains.stopped
+    # Read again under the row's lock: concurrent writers of one announcement add up.
+    locked = await repo.announcement_for_update(uow.conn, announcement_id)
+    after = progress(locked, gains)
+    announcement = await repo.save_progress(
+        uow.conn, announcement_id, after.counts, after.status, complete=after.completes
     )
-    if completed_before is None and announcement.completed_at is not None:
+    if after.completes:
         await _completed(uow, announcement)
     await uow.notify(ANNOUNCEMENT_PROGRESS, announcement.id)
     return announcement
-
-
-def _segments(row: repo.DeliveryRow | None) -> int | None:
-    return row.segments if row is not None else None
 
 
 async def _completed(uow: UnitOfWork, announcement: Announcement) -> None:

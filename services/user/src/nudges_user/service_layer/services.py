@@ -13,6 +13,7 @@ from nudges_kit.errors import BadInput, Conflict, Forbidden, NotFound, Unauthent
 from nudges_kit.events import new_event_id
 from nudges_kit.events.catalog import user as events
 from nudges_user.adapters import repository as repo
+from nudges_user.domain.memberships import MembershipChange, membership_change
 from nudges_user.domain.model import (
     SLUG_PATTERN,
     Announcement,
@@ -68,6 +69,27 @@ def _membership_event(membership: Membership) -> events.MembershipData:
         status=membership.status.value,
         source=membership.source,
     )
+
+
+#: The event each change of a membership publishes.
+_MEMBERSHIP_EVENTS = {
+    MembershipChange.JOINED: events.membership_joined,
+    MembershipChange.STOPPED: events.membership_stopped,
+    MembershipChange.RESTARTED: events.membership_restarted,
+}
+
+
+async def _move(
+    uow: UnitOfWork, existing: Membership, wanted: MembershipStatus
+) -> Membership | None:
+    """Move an existing membership to ``wanted`` and publish the change; None when that
+    changes nothing."""
+    change = membership_change(existing.status, wanted)
+    if change is None:
+        return None
+    member = await repo.set_membership_status(uow.conn, UUID(existing.id), wanted)
+    await uow.publish(_MEMBERSHIP_EVENTS[change], member.client_id, _membership_event(member))
+    return member
 
 
 class UserService:
@@ -160,14 +182,8 @@ class UserService:
             user_id = await self._user_of(uow, principal)
             subscriber_id = await repo.upsert_subscriber(uow.conn, user_id, user_id)
             existing = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
-            if existing and existing.status is MembershipStatus.ACTIVE:
-                return existing
             if existing:
-                member = await repo.set_membership_status(
-                    uow.conn, UUID(existing.id), MembershipStatus.ACTIVE
-                )
-                await uow.publish(events.membership_restarted, client.id, _membership_event(member))
-                return member
+                return await _move(uow, existing, MembershipStatus.ACTIVE) or existing
             created = await repo.insert_membership(
                 uow.conn, new_event_id(), UUID(client.id), subscriber_id, source
             )
@@ -190,28 +206,16 @@ class UserService:
             )
             if existing is None:
                 raise NotFound("you are not a member of this client")
-            if existing.status is MembershipStatus.STOPPED:
-                return existing
-            member = await repo.set_membership_status(
-                uow.conn, UUID(existing.id), MembershipStatus.STOPPED
-            )
-            await uow.publish(
-                events.membership_stopped, member.client_id, _membership_event(member)
-            )
-            return member
+            return await _move(uow, existing, MembershipStatus.STOPPED) or existing
 
     async def set_all_memberships(self, phone_hash: str, status: MembershipStatus) -> int:
         """STOP / START from the SMS dialogue: every membership of the number; returns how
         many changed."""
+        # Only two statuses: the memberships to move are those in the other one.
         target_from = (
             MembershipStatus.ACTIVE
             if status is MembershipStatus.STOPPED
             else MembershipStatus.STOPPED
-        )
-        event = (
-            events.membership_stopped
-            if status is MembershipStatus.STOPPED
-            else events.membership_restarted
         )
         async with unit_of_work(self._pool) as uow:
             user_id = await repo.user_id_by_phone_hash(uow.conn, phone_hash)
@@ -219,9 +223,7 @@ class UserService:
                 return 0
             changed = 0
             for existing in await repo.memberships_of_user(uow.conn, user_id, target_from):
-                member = await repo.set_membership_status(uow.conn, UUID(existing.id), status)
-                await uow.publish(event, member.client_id, _membership_event(member))
-                changed += 1
+                changed += await _move(uow, existing, status) is not None
             return changed
 
     # --- announcements -----------------------------------------------------------------
