@@ -185,6 +185,15 @@ def test_a_regression_changes_no_status_and_no_counter_but_records_the_message()
     assert (writes, gains) == ([], CountChanges())
 
 
+def test_a_regression_in_the_same_batch_keeps_what_earlier_updates_brought() -> None:
+    # The outcome (with its segments) and two parked callbacks, the later status first.
+    writes, gains = apply_updates(
+        {}, [update(S.QUEUED, "SM1", segments=2), update(S.DELIVERED, "SM1"), update(S.SENT, "SM1")]
+    )
+    assert writes == [DeliveryWrite(FAN, S.DELIVERED, "SM1", None, 2)]
+    assert gains == CountChanges(sent=1, delivered=1)
+
+
 def test_a_held_back_copy_counts_as_stopped_and_nothing_after_it_moves() -> None:
     writes, gains = apply_updates({}, [update(S.STOPPED), update(S.QUEUED)])
     assert writes == [DeliveryWrite(FAN, S.STOPPED, None, None, None)]

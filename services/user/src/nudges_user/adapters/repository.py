@@ -516,7 +516,8 @@ async def write_deliveries(
     conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryWrite]
 ) -> None:
     """Insert or update each row (one per subscriber), in one statement; a message id or a
-    segment count already recorded stays when the row brings none."""
+    segment count already recorded stays when the row brings none, and an error code while
+    the status stays."""
     if not rows:
         return
     await conn.execute(
@@ -525,7 +526,9 @@ async def write_deliveries(
         " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[])"
         " ON CONFLICT (announcement_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
         " provider_message_id = COALESCE(EXCLUDED.provider_message_id,"
-        " deliveries.provider_message_id), error_code = EXCLUDED.error_code,"
+        " deliveries.provider_message_id), error_code = CASE WHEN EXCLUDED.status ="
+        " deliveries.status THEN COALESCE(EXCLUDED.error_code, deliveries.error_code)"
+        " ELSE EXCLUDED.error_code END,"
         " segments = COALESCE(EXCLUDED.segments, deliveries.segments), updated_at = now()",
         announcement_id,
         [r.subscriber_id for r in rows],

@@ -5,7 +5,7 @@ rows, asks these rules, and writes what they decide."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from nudges_user.domain.model import Announcement, AnnouncementStatus, DeliveryStatus
@@ -99,7 +99,8 @@ PROVIDER_STATUSES = {
 @dataclass(frozen=True)
 class DeliveryWrite:
     """One recipient's row of ``deliveries`` to write. A message id or a segment count left
-    out (None) keeps the one recorded."""
+    out (None) keeps the one recorded, and so does an error code while the status stays (a
+    late "sent" after "undelivered" 30003 keeps 30003)."""
 
     subscriber_id: UUID
     status: DeliveryStatus
@@ -117,7 +118,7 @@ def apply_updates(
     A status that does not move forward changes no status and no counter; when it names the
     message, the row learns the message id (a callback that overtook the sender's outcome).
     Several updates of one recipient in one batch make one row, the last status forward,
-    keeping the message id and segments an earlier one brought."""
+    keeping the message id and segments an earlier one brought, whatever follows it."""
     statuses = dict(current)
     writes: dict[UUID, DeliveryWrite] = {}
     gains = CountChanges()
@@ -127,9 +128,7 @@ def apply_updates(
         earlier = writes.get(sid)
         if not delivery_moves_forward(previous, update.status):
             if update.provider_message_id and previous is not None:
-                writes[sid] = DeliveryWrite(
-                    sid, previous, update.provider_message_id, None, update.segments
-                )
+                writes[sid] = _message_learned(sid, previous, earlier, update)
             continue
         writes[sid] = DeliveryWrite(
             sid,
@@ -143,6 +142,20 @@ def apply_updates(
         statuses[sid] = update.status
         gains = gains + count_changes(previous, update.status)
     return list(writes.values()), gains
+
+
+def _message_learned(
+    sid: UUID, status: DeliveryStatus, earlier: DeliveryWrite | None, update: DeliveryUpdate
+) -> DeliveryWrite:
+    """The row of a recipient whose status stays ``status`` when ``update`` (no move forward)
+    names its message: what an earlier update of the batch brought stays, gaps filled."""
+    if earlier is None:
+        return DeliveryWrite(sid, status, update.provider_message_id, None, update.segments)
+    return replace(
+        earlier,
+        provider_message_id=earlier.provider_message_id or update.provider_message_id,
+        segments=earlier.segments if earlier.segments is not None else update.segments,
+    )
 
 
 @dataclass(frozen=True)
