@@ -50,6 +50,7 @@ def _time_zone(name: str) -> str:
 
 
 async def parked_letters(info: Info, topic: str | None) -> list[dlq.DeadLetter]:
+    """The dead letters of ``topic`` (every topic when None), newest first."""
     topics = [t for t in all_topics() if not t.endswith(".dlq")]
     if topic is not None:
         if topic not in topics:

@@ -341,6 +341,8 @@ async def members_page(
     after: str | None,
     status: MembershipStatus | None,
 ) -> Connection[Membership]:
+    """A page of memberships in join order: of one client, or of every client when
+    ``client_id`` is None."""
     size = page_size(first)
     rows, total = await repo.list_members(
         pool_of(info),
@@ -362,6 +364,7 @@ async def members_page(
 async def announcements_page(
     info: Info, client_id: UUID | None, first: int | None, after: str | None
 ) -> Connection[Announcement]:
+    """A page of announcements, newest first: of one client, or of every client."""
     size = page_size(first)
     rows, total = await repo.list_announcements(pool_of(info), client_id, size + 1, position(after))
     page = rows[:size]
