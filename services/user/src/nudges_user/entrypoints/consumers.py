@@ -40,7 +40,7 @@ async def _stripe_event(envelope: Envelope, data: Any, ctx: HandlerContext) -> N
         await stripe_customers.learn_customer(uow, data)
 
 
-def user_consumers(settings: NudgesSettings, pool: asyncpg.Pool) -> list[EventConsumer]:
+def event_consumers(settings: NudgesSettings, pool: asyncpg.Pool) -> list[EventConsumer]:
     """The consumer of the sender's outcomes and Twilio's status callbacks, and the one of
     Stripe's events (a group each, so that a Stripe backlog never delays deliveries)."""
     return [
