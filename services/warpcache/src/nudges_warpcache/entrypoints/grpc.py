@@ -24,6 +24,11 @@ from nudges_warpcache.domain.cache import (
     Entry,
     InvalidRequest,
     NotACounter,
+    check_amount,
+    check_batch,
+    check_key,
+    check_ttl,
+    check_value,
 )
 from nudges_warpcache.domain.store import CacheStore, StoreUnavailable
 from nudges_warpcache.settings import WarpcacheSettings
@@ -74,8 +79,12 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     """``warpcache.v1.WarpCache`` over one storage engine (:class:`CacheStore`), which makes
     each call atomic (see ``domain/store.py``)."""
 
-    def __init__(self, store: CacheStore) -> None:
+    def __init__(
+        self, store: CacheStore, max_value_bytes: int = 1 << 20, max_batch_keys: int = 1000
+    ) -> None:
         self._store = store
+        self._max_value_bytes = max_value_bytes
+        self._max_batch_keys = max_batch_keys
 
     @_answers_refusals
     async def Get(
@@ -132,6 +141,54 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
         await self._store.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
         return cache_pb2.SetManyResponse()
 
+    @_answers_refusals
+    async def Batch(
+        self, request: cache_pb2.BatchRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.BatchResponse:
+        operations = request.operations
+        check_batch(len(operations), self._max_batch_keys)
+        for operation in operations:
+            self._check(operation)
+        outcomes = [await self._apply(operation) for operation in operations]
+        return cache_pb2.BatchResponse(outcomes=outcomes)
+
+    def _check(self, operation: cache_pb2.Operation) -> None:
+        """Refuse an invalid operation before any of its batch is applied."""
+        kind = operation.WhichOneof("kind")
+        if kind is None:
+            raise InvalidRequest("an operation of the batch names no kind")
+        request = getattr(operation, kind)
+        check_key(request.key)
+        if kind == "set":
+            check_value(request.value, self._max_value_bytes)
+            check_ttl(_ttl(request))
+        elif kind == "increment":
+            check_amount(request.amount)
+            check_ttl(_ttl(request))
+
+    async def _apply(self, operation: cache_pb2.Operation) -> cache_pb2.Outcome:
+        kind = operation.WhichOneof("kind")
+        if kind == "get":
+            value = await self._store.get(operation.get.key)
+            found = cache_pb2.GetResponse(found=value is not None, value=value or b"")
+            return cache_pb2.Outcome(get=found)
+        if kind == "set":
+            await self._store.set(operation.set.key, operation.set.value, _ttl(operation.set))
+            return cache_pb2.Outcome(set=cache_pb2.SetResponse())
+        if kind == "delete":
+            deleted = await self._store.delete(operation.delete.key)
+            return cache_pb2.Outcome(delete=cache_pb2.DeleteResponse(deleted=deleted))
+        if kind == "get_and_delete":
+            value = await self._store.get_and_delete(operation.get_and_delete.key)
+            taken = cache_pb2.GetAndDeleteResponse(found=value is not None, value=value or b"")
+            return cache_pb2.Outcome(get_and_delete=taken)
+        increment = operation.increment
+        counted = await self._store.count(increment.key, increment.amount, _ttl(increment))
+        answer = cache_pb2.IncrementResponse(value=counted.value)
+        if counted.expires_in is not None:
+            answer.expires_in_seconds = counted.expires_in
+        return cache_pb2.Outcome(increment=answer)
+
 
 _CACHE_METHODS = f"/{SERVICE_NAME}/"
 
@@ -140,15 +197,37 @@ def _key(request: Any) -> tuple[str]:
     return (request.key,)
 
 
-#: Per method of the cache: whether it writes, and the keys its request touches.
-_KEYS_OF_METHOD: dict[str, tuple[bool, Callable[[Any], Iterable[str]]]] = {
-    "Get": (False, _key),
-    "GetMany": (False, lambda request: request.keys),
-    "Set": (True, _key),
-    "Delete": (True, _key),
-    "GetAndDelete": (True, _key),
-    "Increment": (True, _key),
-    "SetMany": (True, lambda request: [entry.key for entry in request.entries]),
+def _nothing(request: Any) -> tuple[str, ...]:
+    return ()
+
+
+def _batch_reads(request: cache_pb2.BatchRequest) -> list[str]:
+    return [op.get.key for op in request.operations if op.WhichOneof("kind") == "get"]
+
+
+def _batch_writes(request: cache_pb2.BatchRequest) -> list[str]:
+    writes = []
+    for op in request.operations:
+        kind = op.WhichOneof("kind")
+        # An operation that names no kind touches no key: the batch is refused as invalid.
+        if kind is not None and kind != "get":
+            writes.append(getattr(op, kind).key)
+    return writes
+
+
+_KeysOf = Callable[[Any], Iterable[str]]
+
+#: Per method of the cache: the keys its request reads, and those it writes (GetAndDelete
+#: and Increment write).
+_KEYS_OF_METHOD: dict[str, tuple[_KeysOf, _KeysOf]] = {
+    "Get": (_key, _nothing),
+    "GetMany": (lambda request: request.keys, _nothing),
+    "Set": (_nothing, _key),
+    "Delete": (_nothing, _key),
+    "GetAndDelete": (_nothing, _key),
+    "Increment": (_nothing, _key),
+    "SetMany": (_nothing, lambda request: [entry.key for entry in request.entries]),
+    "Batch": (_batch_reads, _batch_writes),
 }
 
 
@@ -208,14 +287,16 @@ def _guard(
     if rule is None:
         # A method reaches no key until it is given a rule above.
         return grpc.unary_unary_rpc_method_handler(_refuse_unruled)
-    writes, keys_of = rule
-    allowed = caller.may_write if writes else caller.may_read
+    reads_of, writes_of = rule
     # No part of the key is echoed: a key may hold a secret (a session id is a credential).
-    refusal = f"{caller.name} may not {'write' if writes else 'read'} these keys"
+    refusal = f"{caller.name} may not reach these keys"
     inner = handler.unary_unary
 
+    def allowed(request: Any) -> bool:
+        return caller.may_read(reads_of(request)) and caller.may_write(writes_of(request))
+
     async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        if not allowed(keys_of(request)):
+        if not allowed(request):
             log.warning("warpcache.permission_denied", caller=caller.name, method=method)
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
         return await inner(request, context)
@@ -257,7 +338,8 @@ class GrpcServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(store), self._server)
+        servicer = WarpCacheServicer(store, settings.max_value_bytes, settings.max_batch_keys)
+        cache_pb2_grpc.add_WarpCacheServicer_to_server(servicer, self._server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
