@@ -319,6 +319,16 @@ def test_a_repeated_confirm_names_the_message_being_sent(world: World) -> None:
     assert world.text(client.phone, "CONFIRM") == NOTHING_TO_CONFIRM
 
 
+def test_already_confirmed_only_within_the_window_of_that_confirmation(world: World) -> None:
+    client = world.client()
+    world.subscriber(client)
+    world.text(client.phone, "Window sale")
+    assert world.text(client.phone, "CONFIRM") == "Sent to 1 subscriber."
+    assert world.text(client.phone, "CONFIRM").startswith('Already confirmed: "Window sale"')
+    time.sleep(world.confirmed_window_seconds + 0.5)
+    assert world.text(client.phone, "CONFIRM") == NOTHING_TO_CONFIRM
+
+
 def test_the_quote_counts_each_subscribers_copy_in_their_language(world: World) -> None:
     """Copies differ by their opt-out line: 120 characters from "Casa Pepita" make a 159
     character English copy (1 SMS) but a 166 character Spanish and a 169 character French one
