@@ -33,6 +33,8 @@ from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings
 
 SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
+#: How long a confirmation is answered "already confirmed": short, so that a test sees it end.
+CONFIRMED_WINDOW_SECONDS = 5
 MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
 
 
@@ -80,6 +82,7 @@ class World:
     vault: PhoneVault
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=15.0))
     _plans: dict[int, str] = field(default_factory=dict)
+    confirmed_window_seconds: float = CONFIRMED_WINDOW_SECONDS
 
     @property
     def service_token(self) -> str:
@@ -257,6 +260,7 @@ def world(postgres: Postgres, dialogue_broker: TansuBroker, state_dir: Path) -> 
         # Services not started here answer nowhere, except AuthApi's stand-in.
         ports={name: free_port() for name in ORDER if name not in SERVICES}
         | {"auth": auth.server.port},
+        overrides={"webhooks": {"CONFIRMED_WINDOW_SECONDS": str(CONFIRMED_WINDOW_SECONDS)}},
     )
     platform.state_dir.mkdir(parents=True, exist_ok=True)
     keys = NudgesSettings()  # the development keys every process of the platform uses

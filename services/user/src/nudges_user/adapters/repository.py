@@ -331,6 +331,17 @@ async def active_member_counts(conn: Conn, client_ids: Sequence[UUID]) -> dict[s
     return counts
 
 
+async def active_member_locales(conn: Conn, client_id: UUID) -> dict[str, int]:
+    """The client's active subscribers by language: how many read each locale."""
+    rows = await conn.fetch(
+        "SELECT u.locale, count(*) AS n FROM memberships m"
+        " JOIN subscribers s ON s.id = m.subscriber_id JOIN users u ON u.id = s.user_id"
+        " WHERE m.client_id = $1 AND m.status = 'active' GROUP BY u.locale ORDER BY u.locale",
+        client_id,
+    )
+    return {str(r["locale"]): int(r["n"]) for r in rows}
+
+
 async def list_members(
     conn: Conn,
     client_id: UUID | None,

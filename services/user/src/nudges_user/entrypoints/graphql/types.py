@@ -36,6 +36,14 @@ class AnnouncementStatus(Enum):
     FAILED = "failed"
 
 
+@strawberry.federation.type(inaccessible=True)
+class LocaleAudience:
+    """How many of a client's active subscribers read ``locale`` (service accounts only)."""
+
+    locale: str
+    count: int
+
+
 @strawberry.federation.type(keys=["id"])
 class Client:
     """A creator, coach, shop or community that texts its subscribers."""
@@ -73,6 +81,15 @@ class Client:
     async def subscriber_count(self, info: Info) -> int:
         require_owner(info, str(self.id))
         return await loaders.member_counts(info).load(str(self.id))
+
+    @strawberry.federation.field(
+        description="Active subscribers by language, for the SMS dialogue's quote (services).",
+        inaccessible=True,
+    )
+    async def audience_locales(self, info: Info) -> list[LocaleAudience]:
+        context_of(info).require("service")
+        counts = await repo.active_member_locales(pool_of(info), UUID(self.id))
+        return [LocaleAudience(locale=locale, count=n) for locale, n in counts.items()]
 
     @strawberry.field(description="The client's subscribers, in join order.")
     async def subscribers(
