@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response, WebSocket
-from opentelemetry import propagate, trace
+from opentelemetry import baggage, propagate, trace
 from starlette.datastructures import QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
@@ -88,7 +88,9 @@ def bearer_of(headers: Mapping[str, str]) -> str | None:
 def trace_headers(incoming: Mapping[str, str]) -> dict[str, str]:
     """W3C trace context for the subgraphs: the current span's, else the caller's."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    # Without a span or baggage in the context, no propagator has anything to add.
+    if trace.get_current_span().get_span_context().is_valid or baggage.get_all():
+        propagate.inject(carrier)
     if "traceparent" not in carrier and incoming.get("traceparent"):
         carrier["traceparent"] = incoming["traceparent"]
         if incoming.get("tracestate"):
