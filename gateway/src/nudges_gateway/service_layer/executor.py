@@ -32,12 +32,20 @@ def _failure(error: SubgraphError) -> Json:
 
 
 async def _all(requests: Iterable[Coroutine[Any, Any, None]]) -> None:
-    """Run ``requests`` concurrently; a single one runs in this task (no task of its own)."""
+    """Run ``requests`` concurrently: the first in this task, each other in a task of its own
+    (all cancelled when one fails or this task is cancelled), without gather's bookkeeping."""
     pending = list(requests)
-    if len(pending) == 1:
+    if not pending:
+        return
+    others = [asyncio.ensure_future(request) for request in pending[1:]]
+    try:
         await pending[0]
-    elif pending:
-        await asyncio.gather(*pending)
+        for other in others:
+            await other
+    except BaseException:
+        for other in others:
+            other.cancel()
+        raise
 
 
 class PlanExecution:
