@@ -24,6 +24,8 @@ from nudges_user.entrypoints.graphql import schema as user_schema
 SERVICE_ONLY_FIELDS = {
     "user": {
         "Query": ["phoneIdentity", "contact", "announcementRecipients"],
+        # The SMS dialogue's quote: the audience per locale, each locale's copy counted.
+        "Client": ["audienceLocales"],
         "Mutation": [
             "setMembershipsByPhone",
             "confirmAnnouncement",
@@ -40,6 +42,7 @@ SERVICE_ONLY_TYPES = [
     "Contact",
     "Recipient",
     "RecipientPage",
+    "LocaleAudience",
 ]
 
 #: What the gateway requires in production (the test WarpCache accepts its development token).
