@@ -112,10 +112,11 @@ bench-warpcache: install ## WarpCache get/set throughput and p99 next to Redis o
 	$(RUN) python bench/warpcache_vs_redis.py $(BENCH_ARGS)
 
 .PHONY: bench-gateway
-bench-gateway: install ## gateway throughput and p99 on a 3-subgraph query next to Apollo Gateway (Node)
-	@if command -v npm >/dev/null 2>&1; then (cd bench/apollo && npm ci --no-audit --no-fund --loglevel=error) \
-	  || echo "npm ci failed: Apollo Gateway will not be measured"; \
-	  else echo "npm is not installed: Apollo Gateway will not be measured"; fi
+bench-gateway: install ## gateway throughput, p99 and CPU per request on a 3-subgraph query next to Apollo Gateway and Hive Gateway (Node)
+	@if command -v npm >/dev/null 2>&1; then for dir in bench/apollo bench/hive; do \
+	  (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) \
+	  || echo "npm ci failed in $$dir: that gateway will not be measured"; done; \
+	  else echo "npm is not installed: Apollo Gateway and Hive Gateway will not be measured"; fi
 	$(RUN) python bench/gateway_vs_apollo.py $(BENCH_ARGS)
 
 .PHONY: bench-fanout

@@ -1,16 +1,20 @@
-"""Gateway benchmark: throughput and latency of one federated query spanning three subgraphs,
-through the Nudges gateway and through Apollo Gateway (Node) on the same subgraphs.
+"""Gateway benchmark: throughput, latency and CPU per request of one federated query spanning
+three subgraphs, through the Nudges gateway, Apollo Gateway and Hive Gateway (Node) on the
+same subgraphs, in the same run.
 
     make bench-gateway            # or: uv run python bench/gateway_vs_apollo.py [--seconds 10]
 
 Three Strawberry subgraphs (products, inventory, reviews: the gateway's test subgraphs) run
 as processes of their own; their supergraph is composed by GraphMonitor's composition and
-served by both gateways. A Python load generator (httpx, N concurrent clients on loopback)
-runs for a bounded time against each gateway in turn, after a warm-up, and checks that both
-answer the same data. Apollo Gateway comes from ``bench/apollo`` (``npm ci`` there); when it
-cannot be run, the Nudges figures are printed with the reason. Each gateway is one process.
-The last line is JSON: each gateway's req/s, p99 and CPU per request, and
-``ratio_vs_apollo_gateway`` (the Nudges gateway's req/s over Apollo Gateway's).
+served by every gateway. A Python load generator (aiohttp, N concurrent clients on loopback)
+runs for a bounded time against each gateway in turn, after a warm-up, and checks first that
+all answer the same data. Apollo Gateway comes from ``bench/apollo`` and Hive Gateway from
+``bench/hive`` (``npm ci`` there); one that cannot be run is left out with the reason. Each
+gateway is one process. The CPU time of every process taking part (gateway, subgraphs, load
+generator) is read from ``/proc`` and printed per request, and the peak RSS of each. The last
+line is JSON: each gateway's req/s, p99 and CPU per request, ``ratio_vs_apollo_gateway`` and
+``ratio_vs_hive_gateway`` (the Nudges gateway's req/s over theirs), the CPU per request of
+each process under each gateway, and the peak RSS of each process.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -26,9 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +46,10 @@ QUERY = """query Bench {
     reviews { body stars }
   }
 }"""
+NUDGES = "nudges-gateway"
+APOLLO = "apollo-gateway"
+HIVE = "hive-gateway"
+LOAD_GENERATOR = "load generator"
 
 
 def free_port() -> int:
@@ -61,13 +71,48 @@ def wait_for(url: str, timeout: float = 60.0, body: dict[str, object] | None = N
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process it started (Linux /proc), so that a gateway forking workers
+    is measured whole."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process ``pid`` so far (Linux /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of process ``pid`` and its children (Linux /proc), or
+    None when it cannot be read."""
+    total, read = 0, False
+    for each in _descendants(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        read = True
+    return total / os.sysconf("SC_CLK_TCK") if read else None
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The peak resident set size of process ``pid`` and its children (``VmHWM``), in MB."""
+    total, read = 0, False
+    for each in _descendants(pid):
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+                read = True
+    return total / 1024 if read else None
 
 
 def serve_subgraph(name: str, port: int) -> None:
@@ -87,8 +132,8 @@ class Figures:
     errors: int
     seconds: float
     latencies: list[float]
-    #: CPU seconds the gateway process used while under load (None: unknown).
-    cpu: float | None = None
+    #: CPU seconds each process used while under load, by process name (None: unknown).
+    cpu: dict[str, float | None] = field(default_factory=dict)
 
     #: Set when merged from rounds: the median of their throughputs.
     median_throughput: float | None = None
@@ -101,13 +146,17 @@ class Figures:
 
     @classmethod
     def merge(cls, name: str, runs: list[Figures]) -> Figures:
+        cpu: dict[str, float | None] = {}
+        for process in runs[0].cpu:
+            spent = [r.cpu.get(process) for r in runs]
+            cpu[process] = None if None in spent else sum(s or 0.0 for s in spent)
         return cls(
             name,
             sum(r.requests for r in runs),
             sum(r.errors for r in runs),
             sum(r.seconds for r in runs),
             [latency for r in runs for latency in r.latencies],
-            None if any(r.cpu is None for r in runs) else sum(r.cpu or 0 for r in runs),
+            cpu,
             statistics.median(r.throughput for r in runs),
         )
 
@@ -115,12 +164,22 @@ class Figures:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
+    def cpu_ms(self, process: str) -> float | None:
+        """CPU milliseconds ``process`` spent per request."""
+        spent = self.cpu.get(process)
+        return None if spent is None else spent / max(self.requests, 1) * 1000
+
     @property
-    def cpu_per_request_ms(self) -> float | None:
-        return None if self.cpu is None else self.cpu / max(self.requests, 1) * 1000
+    def gateway_cpu_ms(self) -> float | None:
+        return self.cpu_ms(self.name)
+
+    @property
+    def total_cpu_ms(self) -> float | None:
+        each = [self.cpu_ms(p) for p in self.cpu]
+        return None if not each or None in each else sum(e or 0.0 for e in each)
 
     def line(self) -> str:
-        cpu = self.cpu_per_request_ms
+        cpu = self.gateway_cpu_ms
         return (
             f"{self.name:<16} {self.throughput:>9.0f} req/s   p50 {self.percentile(0.5):>7.2f} ms"
             f"   p99 {self.percentile(0.99):>7.2f} ms   gateway CPU "
@@ -128,17 +187,32 @@ class Figures:
             + f"   requests {self.requests}   errors {self.errors}"
         )
 
+    def cpu_line(self) -> str:
+        parts = [
+            f"{p} {ms:.2f}" if (ms := self.cpu_ms(p)) is not None else f"{p} n/a" for p in self.cpu
+        ]
+        total = self.total_cpu_ms
+        return (
+            f"{'':<16} CPU ms/req: "
+            + ", ".join(parts)
+            + (f"; all {total:.2f}" if total is not None else "")
+        )
+
 
 async def load(
-    name: str, url: str, seconds: float, concurrency: int, warmup: int, pid: int
+    name: str, url: str, seconds: float, concurrency: int, warmup: int, pids: dict[str, int]
 ) -> Figures:
-    """``concurrency`` clients posting QUERY for ``seconds`` (after ``warmup`` requests);
-    ``pid`` is the gateway's process, whose CPU time is measured meanwhile."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    body = {"query": QUERY, "operationName": "Bench"}
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    """``concurrency`` clients posting QUERY for ``seconds`` (after ``warmup`` requests); the
+    CPU time of each process of ``pids`` (and of this one) is measured meanwhile."""
+    body = json.dumps({"query": QUERY, "operationName": "Bench"}).encode()
+    headers = {"content-type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         for _ in range(warmup):
-            (await client.post(url, json=body)).raise_for_status()
+            async with client.post(url, data=body, headers=headers) as response:
+                response.raise_for_status()
+                await response.read()
         latencies: list[float] = []
         errors = 0
         deadline = time.perf_counter() + seconds
@@ -148,24 +222,74 @@ async def load(
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 try:
-                    response = await client.post(url, json=body)
-                    ok = response.status_code == 200 and "errors" not in response.json()
-                except httpx.HTTPError:
+                    async with client.post(url, data=body, headers=headers) as response:
+                        answer = await response.read()
+                    ok = response.status == 200 and b'"errors"' not in answer
+                except (aiohttp.ClientError, TimeoutError):
                     ok = False
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
 
         started = time.perf_counter()
-        cpu_before = cpu_seconds(pid)
+        before = {process: cpu_seconds(pid) for process, pid in pids.items()}
+        own_before = time.process_time()
         await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        cpu_after = cpu_seconds(pid)
+        own_after = time.process_time()
+        after = {process: cpu_seconds(pid) for process, pid in pids.items()}
         elapsed = time.perf_counter() - started
-    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    cpu: dict[str, float | None] = {}
+    for process in pids:
+        first, last = before[process], after[process]
+        cpu[process] = None if first is None or last is None else last - first
+    cpu[LOAD_GENERATOR] = own_after - own_before
     return Figures(name, len(latencies), errors, elapsed, latencies, cpu)
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+@dataclass
+class Gateway:
+    """A gateway under test: where it answers, its process, or why it does not run."""
+
+    name: str
+    url: str | None = None
+    pid: int = 0
+    missing: str = ""
+
+
+def start_node_gateway(
+    name: str,
+    directory: Path,
+    package: str,
+    command: list[str],
+    url: str,
+    workdir: Path,
+    processes: list[subprocess.Popen[bytes]],
+) -> Gateway:
+    """Start a Node gateway installed in ``directory`` (``npm ci``) with ``command``, in
+    ``workdir``, to answer at ``url``."""
+    if shutil.which("node") is None:
+        return Gateway(name, missing="node is not installed")
+    if not (directory / "node_modules" / package).exists():
+        return Gateway(
+            name,
+            missing=f"{directory.relative_to(ROOT)}/node_modules is missing "
+            f"(run `npm ci` in {directory.relative_to(ROOT)})",
+        )
+    output = workdir / f"{name}.log"
+    with output.open("wb") as log:
+        processes.append(
+            subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        )
+    try:
+        wait_for(url)
+    except TimeoutError as exc:
+        processes[-1].terminate()
+        said = output.read_text(errors="replace").strip().splitlines()[-3:]
+        return Gateway(name, missing=f"it did not start: {exc}; {' / '.join(said)}")
+    return Gateway(name, url, processes[-1].pid)
 
 
 def main() -> int:
@@ -176,6 +300,16 @@ def main() -> int:
     )
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    parser.add_argument(
+        "--gateways",
+        default=",".join((NUDGES, APOLLO, HIVE)),
+        help="the gateways to measure, comma-separated (nudges-gateway is always measured)",
+    )
+    parser.add_argument(
+        "--hive-deduplicate",
+        action="store_true",
+        help="let Hive Gateway share identical subgraph queries in flight (its default)",
+    )
     parser.add_argument("--serve", nargs=2, metavar=("SUBGRAPH", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -184,16 +318,19 @@ def main() -> int:
 
     from nudges_registry.domain.composition import SubgraphSource, compose
 
+    wanted = set(args.gateways.split(",")) | {NUDGES}
     processes: list[subprocess.Popen[bytes]] = []
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     try:
         urls: dict[str, str] = {}
+        pids: dict[str, int] = {}
         for name in SUBGRAPHS:
             port = free_port()
             processes.append(
                 subprocess.Popen([sys.executable, __file__, "--serve", name, str(port)])  # noqa: S603
             )
             urls[name] = f"http://127.0.0.1:{port}/graphql"
+            pids[name] = processes[-1].pid
         sdls = {}
         for name, url in urls.items():
             wait_for(url)
@@ -205,6 +342,7 @@ def main() -> int:
         supergraph.write_text(composition.supergraph_sdl or "")
 
         ours_port = free_port()
+        os.environ["HIVE_DEDUPLICATE_INFLIGHT"] = "1" if args.hive_deduplicate else "0"
         env = {
             **os.environ,
             "SUPERGRAPH_PATH": str(supergraph),
@@ -216,92 +354,129 @@ def main() -> int:
         processes.append(
             subprocess.Popen([str(Path(sys.executable).parent / "nudges-gateway")], env=env)  # noqa: S603
         )
-        ours_pid = processes[-1].pid
-        ours_url = f"http://127.0.0.1:{ours_port}/graphql"
-        wait_for(ours_url)
+        gateways = [Gateway(NUDGES, f"http://127.0.0.1:{ours_port}/graphql", processes[-1].pid)]
+        assert gateways[0].url is not None
+        wait_for(gateways[0].url)
 
-        apollo_url: str | None = None
-        apollo_pid = 0
-        apollo_missing = ""
-        apollo_dir = ROOT / "bench" / "apollo"
-        node = shutil.which("node")
-        if node is None:
-            apollo_missing = "node is not installed"
-        elif not (apollo_dir / "node_modules" / "@apollo" / "gateway").exists():
-            apollo_missing = "bench/apollo/node_modules is missing (run `npm ci` in bench/apollo)"
-        else:
-            apollo_port = free_port()
-            processes.append(
-                subprocess.Popen(  # noqa: S603
-                    [node, str(apollo_dir / "gateway.mjs"), str(supergraph), str(apollo_port)],
-                    stdout=subprocess.DEVNULL,
+        node = shutil.which("node") or "node"
+        if APOLLO in wanted:
+            port = free_port()
+            apollo_dir = ROOT / "bench" / "apollo"
+            command = [node, str(apollo_dir / "gateway.mjs"), str(supergraph), str(port)]
+            url = f"http://127.0.0.1:{port}/"
+            gateways.append(
+                start_node_gateway(
+                    APOLLO, apollo_dir, "@apollo/gateway", command, url, workdir, processes
                 )
             )
-            apollo_pid = processes[-1].pid
-            apollo_url = f"http://127.0.0.1:{apollo_port}/"
-            try:
-                wait_for(apollo_url)
-            except TimeoutError as exc:
-                apollo_missing, apollo_url = f"Apollo Gateway did not start: {exc}", None
+        if HIVE in wanted:
+            # Hive Gateway's own command line, as it is run: one process (--fork 1), the
+            # supergraph file watched (every 10 s by default); bench/hive/gateway.config.mjs
+            # turns off its sharing of identical subgraph queries in flight unless asked.
+            port = free_port()
+            hive_dir = ROOT / "bench" / "hive"
+            cli = hive_dir / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+            config = hive_dir / "gateway.config.mjs"
+            command = [node, str(cli), "supergraph", str(supergraph), "--config-path", str(config)]
+            command += ["--host", "127.0.0.1", "--port", str(port), "--fork", "1"]
+            url = f"http://127.0.0.1:{port}/graphql"
+            gateways.append(
+                start_node_gateway(
+                    HIVE, hive_dir, "@graphql-hive/gateway", command, url, workdir, processes
+                )
+            )
 
-        reference = httpx.post(ours_url, json={"query": QUERY}).json()
+        reference = httpx.post(gateways[0].url, json={"query": QUERY}).json()
         assert "errors" not in reference, reference
-        if apollo_url:
-            answer = httpx.post(apollo_url, json={"query": QUERY}).json()
-            assert answer == reference, f"the gateways disagree:\n{reference}\n{answer}"
+        for gateway in gateways[1:]:
+            if gateway.url is not None:
+                answer = httpx.post(gateway.url, json={"query": QUERY}).json()
+                assert answer == reference, (
+                    f"{gateway.name} disagrees with {NUDGES}:\n{reference}\n{answer}"
+                )
 
+        running = [g for g in gateways if g.url is not None]
         print(
             f"Federated query over 3 subgraphs (products, inventory, reviews); "
             f"{args.concurrency} concurrent clients, {args.rounds} rounds of {args.seconds:.0f} s "
-            "each, alternating, loopback, "
+            "each, in turns (a different gateway first each round), loopback, "
             f"{os.cpu_count()} cores shared by load generator, gateway and subgraphs; "
-            "each gateway is one process (uvicorn on uvloop; Node)."
+            "each gateway is one process (uvicorn on uvloop; Node); measured: "
+            + ", ".join(g.name for g in running)
+            + "."
         )
-        targets = [("nudges-gateway", ours_url, ours_pid)]
-        if apollo_url is not None:
-            targets.append(("apollo-gateway", apollo_url, apollo_pid))
-        rounds: dict[str, list[Figures]] = {name: [] for name, _, _ in targets}
+        rounds: dict[str, list[Figures]] = {g.name: [] for g in running}
         for number in range(args.rounds):
-            # Alternate the order, so that neither gateway always runs on a warmer machine.
-            for name, url, pid in targets if number % 2 == 0 else list(reversed(targets)):
+            # Rotate the order, so that no gateway always runs on a warmer machine.
+            shift = number % len(running)
+            for gateway in running[shift:] + running[:shift]:
+                assert gateway.url is not None
+                measured = {gateway.name: gateway.pid, **pids}
                 figures = asyncio.run(
-                    load(name, url, args.seconds, args.concurrency, args.warmup, pid)
+                    load(
+                        gateway.name,
+                        gateway.url,
+                        args.seconds,
+                        args.concurrency,
+                        args.warmup,
+                        measured,
+                    )
                 )
-                rounds[name].append(figures)
+                rounds[gateway.name].append(figures)
                 print(f"  round {number + 1}: {figures.line()}")
         merged = {name: Figures.merge(name, runs) for name, runs in rounds.items()}
         print(f"over {args.rounds} rounds (median throughput, latencies pooled):")
         for figures in merged.values():
             print(figures.line())
-        ours = merged["nudges-gateway"]
+            print(figures.cpu_line())
+        rss = {g.name: peak_rss_mb(g.pid) for g in running}
+        rss.update({name: peak_rss_mb(pid) for name, pid in pids.items()})
+        rss[LOAD_GENERATOR] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            "peak RSS MB: "
+            + ", ".join(f"{n} {mb:.0f}" if mb is not None else f"{n} n/a" for n, mb in rss.items())
+        )
+        ours = merged[NUDGES]
         summary: dict[str, object] = {
             "nudges_gateway_req_s": round(ours.throughput, 1),
             "nudges_gateway_p99_ms": round(ours.percentile(0.99), 2),
-            "nudges_gateway_cpu_ms_per_req": _rounded(ours.cpu_per_request_ms),
+            "nudges_gateway_cpu_ms_per_req": _rounded(ours.gateway_cpu_ms),
         }
-        if apollo_url is None:
-            print(f"apollo-gateway   not measured: {apollo_missing}")
-            print(json.dumps({**summary, "ratio_vs_apollo_gateway": None}))
-            return 0
-        theirs = merged["apollo-gateway"]
-        throughput = ours.throughput / theirs.throughput
-        p99 = ours.percentile(0.99) / theirs.percentile(0.99)
-        p50 = ours.percentile(0.5) / theirs.percentile(0.5)
-        cpu = (
-            f", gateway CPU per request {ours.cpu_per_request_ms / theirs.cpu_per_request_ms:.2f}x"
-            if ours.cpu_per_request_ms and theirs.cpu_per_request_ms
-            else ""
-        )
-        print(
-            f"ratio (nudges / apollo): throughput {throughput:.2f}x, "
-            f"p99 latency {p99:.2f}x, p50 latency {p50:.2f}x{cpu}"
-        )
-        summary.update(
-            apollo_gateway_req_s=round(theirs.throughput, 1),
-            apollo_gateway_p99_ms=round(theirs.percentile(0.99), 2),
-            apollo_gateway_cpu_ms_per_req=_rounded(theirs.cpu_per_request_ms),
-            ratio_vs_apollo_gateway=round(throughput, 3),
-        )
+        for gateway in gateways[1:]:
+            key = gateway.name.replace("-", "_")
+            ratio_key = f"ratio_vs_{key}"
+            if gateway.url is None:
+                print(f"{gateway.name:<16} not measured: {gateway.missing}")
+                summary[ratio_key] = None
+                continue
+            theirs = merged[gateway.name]
+            throughput = ours.throughput / theirs.throughput
+            p99 = ours.percentile(0.99) / theirs.percentile(0.99)
+            p50 = ours.percentile(0.5) / theirs.percentile(0.5)
+            ours_cpu, theirs_cpu = ours.gateway_cpu_ms, theirs.gateway_cpu_ms
+            cpu = (
+                f", gateway CPU per request {ours_cpu / theirs_cpu:.2f}x"
+                if ours_cpu and theirs_cpu
+                else ""
+            )
+            print(
+                f"ratio ({NUDGES} / {gateway.name}): throughput {throughput:.2f}x, "
+                f"p99 latency {p99:.2f}x, p50 latency {p50:.2f}x{cpu}"
+            )
+            summary.update(
+                {
+                    f"{key}_req_s": round(theirs.throughput, 1),
+                    f"{key}_p99_ms": round(theirs.percentile(0.99), 2),
+                    f"{key}_cpu_ms_per_req": _rounded(theirs_cpu),
+                    ratio_key: round(throughput, 3),
+                }
+            )
+        summary["cpu_ms_per_req"] = {
+            name: {p: _rounded(figures.cpu_ms(p)) for p in figures.cpu}
+            | {"all": _rounded(figures.total_cpu_ms)}
+            for name, figures in merged.items()
+        }
+        summary["peak_rss_mb"] = {n: None if mb is None else round(mb, 1) for n, mb in rss.items()}
         print(json.dumps(summary))
         return 0
     finally:

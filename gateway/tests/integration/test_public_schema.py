@@ -52,7 +52,7 @@ INTROSPECTION = "{ __schema { queryType { fields { name } } } }"
 ROOT = Path(__file__).parents[3]
 #: Where each subgraph's resolvers live.
 RESOLVERS = {
-    "user": ["services/user/src/nudges_user/entrypoints/graphql.py"],
+    "user": ["services/user/src/nudges_user/entrypoints/graphql"],
     "product": ["services/product/src/nudges_product/entrypoints/graphql"],
     "payment": ["services/payment/src/nudges_payment/entrypoints/graphql"],
 }

@@ -90,3 +90,18 @@ def test_a_missing_slicing_argument_is_refused_as_bad_input() -> None:
     with pytest.raises(RequestError) as refused:
         gateway(10_000).ready(GraphQLRequest("{ items { id } }"), ("query",))
     assert refused.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_what_is_measured_once_still_follows_each_requests_variables() -> None:
+    """Demand is measured once per document and variable values: the same gateway refuses a
+    large page, allows a small one, and refuses both again on later requests."""
+    served = gateway(500)
+    query = "query($n: Int) { items(first: $n) { price } }"
+    for _ in range(2):
+        with pytest.raises(RequestError) as refused:
+            served.ready(GraphQLRequest(query, None, {"n": 100}), ("query",))
+        assert refused.value.errors[0]["extensions"]["cost"] == 700
+        assert served.ready(GraphQLRequest(query, None, {"n": 10}), ("query",)).prepared
+        with pytest.raises(RequestError) as missing:
+            served.ready(GraphQLRequest("{ items { id } }"), ("query",))
+        assert missing.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"

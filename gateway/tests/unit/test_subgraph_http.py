@@ -160,6 +160,26 @@ async def test_a_slow_subgraph_times_out_and_its_connection_is_not_reused() -> N
     assert server.connections == 2
 
 
+async def test_a_request_waiting_for_a_connection_times_out_too() -> None:
+    http = SubgraphHttp(timeout=0.6, max_connections=1)
+
+    def script(_: int, request: bytes) -> bytes | None:
+        return b"" if b"slow" in request else answer()  # the slow one answers nothing
+
+    async with serving(script) as server:
+        slow = asyncio.ensure_future(http.fetch("users", server.url, "{ slow }", {}, {}))
+        await asyncio.sleep(0.1)  # the only connection is taken until the slow one times out
+        http.timeout = 0.2
+        with pytest.raises(SubgraphError) as waiting:
+            await http.fetch("users", server.url, "{ ok }", {}, {})
+        with pytest.raises(SubgraphError) as first:
+            await slow
+        assert await http.fetch("users", server.url, "{ ok }", {}, {})
+    await http.close()
+    assert (waiting.value.code, first.value.code) == ("SUBGRAPH_TIMEOUT", "SUBGRAPH_TIMEOUT")
+    assert sum(b"{ ok }" in request for request in server.requests) == 1
+
+
 async def test_failures_are_subgraph_errors_by_kind() -> None:
     http = SubgraphHttp()
     async with serving(lambda _, __: answer(b"<html>oops</html>", "502 Bad Gateway")) as server:

@@ -139,15 +139,21 @@ class _Pool:
         self.busy: set[_Connection] = set()
 
     async def post(
-        self, body: bytes, headers: Mapping[str, str], replayable: bool
+        self, body: bytes, headers: Mapping[str, str], replayable: bool, deadline: float
     ) -> tuple[int, bytes]:
-        """The status and body answering a POST of ``body`` (raises OSError)."""
+        """The status and body answering a POST of ``body`` (raises OSError, and TimeoutError
+        when no answer came by ``deadline``, in the event loop's time)."""
         data = self._request(body, headers)
-        async with self.slots:
+        if self.slots.locked():
+            async with asyncio.timeout_at(deadline):
+                await self.slots.acquire()
+        else:
+            await self.slots.acquire()  # at once: no timer needed
+        try:
             while True:
-                connection, reused = await self._acquire()
+                connection, reused = await self._acquire(deadline)
                 try:
-                    status, content = await connection.request(data)
+                    status, content = await _by(deadline, connection.request(data))
                 except ConnectionClosed:
                     connection.close()
                     # A server may close a kept-alive connection as the request leaves: what
@@ -162,6 +168,8 @@ class _Pool:
                     self.busy.discard(connection)
                 self._release(connection)
                 return status, content
+        finally:
+            self.slots.release()
 
     def _request(self, body: bytes, headers: Mapping[str, str]) -> bytes:
         lines = ""
@@ -176,7 +184,7 @@ class _Pool:
             body,
         )
 
-    async def _acquire(self) -> tuple[_Connection, bool]:
+    async def _acquire(self, deadline: float) -> tuple[_Connection, bool]:
         loop = asyncio.get_running_loop()
         now = loop.time()
         while self.idle:
@@ -186,12 +194,13 @@ class _Pool:
                 continue
             self.busy.add(connection)
             return connection, True
-        _, connection = await loop.create_connection(
-            lambda: _Connection(loop),
-            self.host,
-            self.port,
-            ssl=_tls_context() if self.tls else None,
-        )
+        async with asyncio.timeout_at(deadline):
+            _, connection = await loop.create_connection(
+                lambda: _Connection(loop),
+                self.host,
+                self.port,
+                ssl=_tls_context() if self.tls else None,
+            )
         self.busy.add(connection)
         return connection, False
 
@@ -209,6 +218,21 @@ class _Pool:
             connection.close()
         self.idle.clear()
         self.busy.clear()
+
+
+def _expire(answer: asyncio.Future[tuple[int, bytes]]) -> None:
+    if not answer.done():
+        answer.set_exception(TimeoutError())
+
+
+async def _by(deadline: float, answer: asyncio.Future[tuple[int, bytes]]) -> tuple[int, bytes]:
+    """``answer``, or TimeoutError at ``deadline``: one timer on the future, where
+    ``asyncio.timeout`` would cost a task cancellation scope per request."""
+    timer = answer.get_loop().call_at(deadline, _expire, answer)
+    try:
+        return await answer
+    finally:
+        timer.cancel()
 
 
 _tls: ssl.SSLContext | None = None
@@ -257,11 +281,11 @@ class SubgraphHttp:
         body = orjson.dumps(
             {"query": query, "variables": variables} if variables else {"query": query}
         )
+        deadline = asyncio.get_running_loop().time() + self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
-                status, content = await self._pool(url).post(
-                    body, headers, replayable=not query.startswith("mutation")
-                )
+            status, content = await self._pool(url).post(
+                body, headers, not query.startswith("mutation"), deadline
+            )
         except TimeoutError:
             raise SubgraphError(
                 subgraph,

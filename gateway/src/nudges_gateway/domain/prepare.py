@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -42,6 +43,10 @@ from nudges_kit.graphql_limits import CONNECTION_LISTS
 Json = dict[str, Any]
 #: Plans kept per operation for callers who may not see all of it.
 RESTRICTED_PLANS = 16
+#: Demand-control measures kept per operation (one per set of variable values), for values
+#: of at most DEMAND_KEY_BYTES in JSON.
+DEMANDS = 32
+DEMAND_KEY_BYTES = 512
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,16 @@ class Prepared:
     restricted: dict[frozenset[int], Plan] = field(default_factory=dict)
     #: Plans of the operation's initial part (without its deferred fragments), by their ids.
     initial: dict[frozenset[int], Plan] = field(default_factory=dict)
+    #: What demand control measured of the operation, by :func:`demand_key` (the variable
+    #: values and list size it depends on): (estimated cost, field count), or the message
+    #: of a refusal that does not depend on the limit.
+    demands: dict[bytes, tuple[int, int] | str] = field(default_factory=dict)
+
+    def remember_demand(self, key: bytes, measured: tuple[int, int] | str) -> None:
+        """Keep what demand control measured for ``key`` (the last :data:`DEMANDS` kept)."""
+        if len(self.demands) >= DEMANDS:
+            self.demands.pop(next(iter(self.demands)))
+        self.demands[key] = measured
 
     def initial_plan(self, supergraph: Supergraph, deferred: frozenset[int]) -> Plan:
         """The plan of what the operation does not defer (``deferred``: fragment ids)."""
@@ -228,6 +243,19 @@ def prepare(
         operation,
         _introspection_document(document, operation) if plan.introspection else None,
     )
+
+
+def demand_key(prepared: Prepared, variables: Mapping[str, Any], list_default: int) -> bytes | None:
+    """What the demand of ``prepared`` depends on besides the operation itself: the variable
+    values (with defaults) and the default list size. None (nothing is remembered) when the
+    values are large or cannot be told apart by their JSON."""
+    if not prepared.operation.variable_definitions:
+        return b"%d" % list_default
+    try:
+        values = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return b"%d:%s" % (list_default, values) if len(values) <= DEMAND_KEY_BYTES else None
 
 
 def operation_cost(

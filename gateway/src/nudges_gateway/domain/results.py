@@ -8,14 +8,21 @@ objects they extend. Fields the gateway added for itself (keys, ``@requires`` in
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
 from graphql import (
+    GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
     is_abstract_type,
     is_leaf_type,
 )
@@ -31,6 +38,57 @@ INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 MAX_ERRORS = 100
 
 Json = dict[str, Any]
+
+
+#: A response path as shaping goes: (the parent's path, key or index), None at the root;
+#: made a list only for an error or an incremental part.
+_Path = tuple[Any, str | int] | None
+
+
+def _listed(path: _Path) -> list[str | int]:
+    steps: list[str | int] = []
+    while path is not None:
+        path, step = path
+        steps.append(step)
+    steps.reverse()
+    return steps
+
+
+#: How a value of each kind of output type is completed.
+_NON_NULL, _LIST, _LEAF, _OBJECT, _ABSTRACT = range(1, 6)
+_KINDS: dict[type, int] = {
+    GraphQLNonNull: _NON_NULL,
+    GraphQLList: _LIST,
+    GraphQLScalarType: _LEAF,
+    GraphQLEnumType: _LEAF,
+    GraphQLObjectType: _OBJECT,
+    GraphQLInterfaceType: _ABSTRACT,
+    GraphQLUnionType: _ABSTRACT,
+}
+
+
+def _kind_of(graphql_type: GraphQLOutputType) -> int:
+    """The kind of an output type whose class is none of :data:`_KINDS` (a subclass)."""
+    if isinstance(graphql_type, GraphQLNonNull):
+        return _NON_NULL
+    if isinstance(graphql_type, GraphQLList):
+        return _LIST
+    if is_leaf_type(graphql_type):
+        return _LEAF
+    return _ABSTRACT if is_abstract_type(graphql_type) else _OBJECT
+
+
+_FieldTypes = tuple[dict[tuple[str, str], GraphQLOutputType], dict[tuple[str, str], bool]]
+_FIELD_TYPES: weakref.WeakKeyDictionary[GraphQLSchema, _FieldTypes] = weakref.WeakKeyDictionary()
+
+
+def _field_types(schema: GraphQLSchema) -> _FieldTypes:
+    """The output type of each (parent, field) of ``schema`` looked up so far, and whether it
+    is a leaf (kept while the schema is)."""
+    found = _FIELD_TYPES.get(schema)
+    if found is None:
+        found = _FIELD_TYPES[schema] = ({}, {})
+    return found
 
 
 class _Bubble:
@@ -125,10 +183,13 @@ def representations(fetch: Fetch, objects: list[Json]) -> tuple[list[Json], list
             if position == 0:
                 continue
             value = obj.get(fsel.key)
-            if value is None and position < fetch.key_fields:
-                complete = False
-                break
-            rep[fsel.name] = _project(value, fsel.items)
+            if value is None:
+                if position < fetch.key_fields:
+                    complete = False
+                    break
+            elif fsel.items:
+                value = _project(value, fsel.items)
+            rep[fsel.name] = value
         if not complete:
             continue
         identity = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
@@ -229,7 +290,13 @@ class Shaper:
         self.incremental: list[Json] = []
         self._noting: list[FragmentSel] | None = None
         self._reported: set[int] = set()
-        self._types: dict[tuple[str, str], GraphQLOutputType] = {}
+        self._types, self._leaves = _field_types(supergraph.schema)
+        #: The fields of a selection on a runtime type, by (id of the selection, type): the
+        #: objects of a list share their selection. The selection is kept with them, so that
+        #: its id stays its own.
+        self._grouped: dict[
+            tuple[int, str], tuple[tuple[Selection, ...], dict[str, list[FieldSel]]]
+        ] = {}
 
     def shape(
         self, root: str, items: tuple[Selection, ...], data: Json, introspection: Json | None
@@ -246,7 +313,7 @@ class Shaper:
             elif name in INTROSPECTION_FIELDS:
                 result[key] = (introspection or {}).get(key)
             else:
-                value = self.complete_field(root, fields, data, [key])
+                value = self.complete_field(root, fields, data, (None, key))
                 if value is BUBBLE:
                     return None
                 result[key] = value
@@ -271,8 +338,17 @@ class Shaper:
             self.incremental.append(part)
 
     def collect(self, items: tuple[Selection, ...], runtime: str) -> dict[str, list[FieldSel]]:
-        grouped: dict[str, list[FieldSel]] = {}
+        if self.deferred:  # collecting notes the deferred fragments met: never skipped
+            grouped: dict[str, list[FieldSel]] = {}
+            self._collect(items, runtime, grouped)
+            return grouped
+        key = (id(items), runtime)
+        found = self._grouped.get(key)
+        if found is not None and found[0] is items:
+            return found[1]
+        grouped = {}
         self._collect(items, runtime, grouped)
+        self._grouped[key] = (items, grouped)
         return grouped
 
     def _collect(
@@ -300,62 +376,82 @@ class Shaper:
             self._types[(parent, name)] = found
         return found
 
-    def complete_field(
-        self, parent: str, fields: list[FieldSel], obj: Json, path: list[str | int]
-    ) -> Any:
-        key = fields[0].key
+    def complete_field(self, parent: str, fields: list[FieldSel], obj: Json, path: _Path) -> Any:
+        first = fields[0]
         if self.unauthorized and all(id(f) in self.unauthorized for f in fields):
             # Null, its error given once for the operation's path (a non-null one nulls its
             # parent without another error).
-            graphql_type = self.field_type(parent, fields[0].name)
+            graphql_type = self.field_type(parent, first.name)
             return BUBBLE if isinstance(graphql_type, GraphQLNonNull) else None
+        key = first.key
         if key in obj:
             value = obj[key]
+            if value is not None and self.leaf(parent, first.name):
+                return value  # a scalar or enum (non-null or not) is answered as it came
         else:
             value = None
             if FAILED in obj:
-                self.report_failure(obj, path)
-        return self.complete(self.field_type(parent, fields[0].name), fields, value, path, parent)
+                self.report_failure(obj, _listed(path))
+        return self.complete(self.field_type(parent, first.name), fields, value, path, parent)
+
+    def leaf(self, parent: str, name: str) -> bool:
+        """Whether ``parent.name`` is a scalar or an enum, nullable or not."""
+        found = self._leaves.get((parent, name))
+        if found is None:
+            graphql_type = self.field_type(parent, name)
+            if isinstance(graphql_type, GraphQLNonNull):
+                graphql_type = graphql_type.of_type
+            found = self._leaves[(parent, name)] = is_leaf_type(graphql_type)
+        return found
 
     def complete(
         self,
         graphql_type: GraphQLOutputType,
         fields: list[FieldSel],
         value: Any,
-        path: list[str | int],
+        path: _Path,
         parent: str,
     ) -> Any:
-        if isinstance(graphql_type, GraphQLNonNull):
-            inner = self.complete(graphql_type.of_type, fields, value, path, parent)
+        kind = _KINDS.get(type(graphql_type)) or _kind_of(graphql_type)
+        if kind == _NON_NULL:
+            inner = self.complete(
+                graphql_type.of_type,  # type: ignore[union-attr]
+                fields,
+                value,
+                path,
+                parent,
+            )
             if inner is None:
-                self.null_error(path, parent, fields[0].name)
+                self.null_error(_listed(path), parent, fields[0].name)
                 return BUBBLE
             return inner
         if value is None:
             return None
-        if isinstance(graphql_type, GraphQLList):
+        if kind == _LEAF:
+            return value
+        if kind == _LIST:
             if not isinstance(value, list):
-                self.add_error(f"expected a list for {parent}.{fields[0].name}", path)
+                self.add_error(f"expected a list for {parent}.{fields[0].name}", _listed(path))
                 return None
+            of_type = graphql_type.of_type  # type: ignore[union-attr]
             items = []
             for index, item in enumerate(value):
-                done = self.complete(graphql_type.of_type, fields, item, [*path, index], parent)
+                done = self.complete(of_type, fields, item, (path, index), parent)
                 if done is BUBBLE:
                     return None
                 items.append(done)
             return items
-        if is_leaf_type(graphql_type):
-            return value
         if not isinstance(value, dict):
-            self.add_error(f"expected an object for {parent}.{fields[0].name}", path)
+            self.add_error(f"expected an object for {parent}.{fields[0].name}", _listed(path))
             return None
         name = graphql_type.name  # type: ignore[union-attr]
-        runtime = value.get("__typename", name) if is_abstract_type(graphql_type) else name
+        runtime = value.get("__typename", name) if kind == _ABSTRACT else name
         if runtime not in self.sg.types:
             runtime = name
-        selections: tuple[Selection, ...] = ()
-        for fsel in fields:
-            selections += fsel.items
+        if len(fields) == 1:
+            selections = fields[0].items
+        else:
+            selections = tuple(item for fsel in fields for item in fsel.items)
         result: Json = {}
         noted = self._start_noting()
         grouped = self.collect(selections, runtime)
@@ -364,12 +460,12 @@ class Shaper:
             if subfields[0].name == "__typename":
                 result[key] = runtime
                 continue
-            done = self.complete_field(runtime, subfields, value, [*path, key])
+            done = self.complete_field(runtime, subfields, value, (path, key))
             if done is BUBBLE:
                 return None
             result[key] = done
         if noted:
-            self._note(noted, runtime, result, path)
+            self._note(noted, runtime, result, _listed(path))
         return result
 
     # --- errors ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response, WebSocket
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from starlette.datastructures import QueryParams
 from starlette.requests import cookie_parser
@@ -88,7 +89,9 @@ def bearer_of(headers: Mapping[str, str]) -> str | None:
 def trace_headers(incoming: Mapping[str, str]) -> dict[str, str]:
     """W3C trace context for the subgraphs: the current span's, else the caller's."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    # An empty context (no span, no baggage: spans not exported) gives propagators nothing.
+    if otel_context.get_current():
+        propagate.inject(carrier)
     if "traceparent" not in carrier and incoming.get("traceparent"):
         carrier["traceparent"] = incoming["traceparent"]
         if incoming.get("tracestate"):

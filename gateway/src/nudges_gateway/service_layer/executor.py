@@ -4,7 +4,7 @@ subgraph per level), merging every answer into one tree."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from nudges_gateway.adapters.subgraph_http import SubgraphError
@@ -29,6 +29,23 @@ def _failure(error: SubgraphError) -> Json:
         "message": str(error),
         "extensions": {"code": error.code, "serviceName": error.subgraph},
     }
+
+
+async def _all(requests: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run ``requests`` concurrently: the first in this task, each other in a task of its own
+    (all cancelled when one fails or this task is cancelled), without gather's bookkeeping."""
+    pending = list(requests)
+    if not pending:
+        return
+    others = [asyncio.ensure_future(request) for request in pending[1:]]
+    try:
+        await pending[0]
+        for other in others:
+            await other
+    except BaseException:
+        for other in others:
+            other.cancel()
+        raise
 
 
 class PlanExecution:
@@ -63,9 +80,9 @@ class PlanExecution:
             self.data = root_data
         for stage in self.plan.stages:
             if root_data is None:
-                await asyncio.gather(*(self._root(batch) for batch in stage.roots))
+                await _all(self._root(batch) for batch in stage.roots)
             for level in stage.levels:
-                await asyncio.gather(*(self._entities(batch) for batch in level))
+                await _all(self._entities(batch) for batch in level)
 
     async def _root(self, batch: Batch) -> None:
         url = self.sg.graphs[batch.subgraph].url

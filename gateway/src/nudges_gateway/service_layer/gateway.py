@@ -4,6 +4,7 @@ variables, limits, the subgraph requests, introspection, and the shaped response
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 import time
@@ -27,7 +28,13 @@ from nudges_gateway.domain.access import (
 from nudges_gateway.domain.defer import deferred_fragments
 from nudges_gateway.domain.demand import SlicingArgumentMissing, estimator_for
 from nudges_gateway.domain.plan import Plan
-from nudges_gateway.domain.prepare import Limits, Prepared, RequestError, operation_cost
+from nudges_gateway.domain.prepare import (
+    Limits,
+    Prepared,
+    RequestError,
+    demand_key,
+    operation_cost,
+)
 from nudges_gateway.domain.results import Json, Shaper
 from nudges_gateway.domain.supergraph import Supergraph
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
@@ -42,6 +49,18 @@ OPERATIONS = Counter(
     "gateway_operations_total", "Operations handled, by kind and outcome", ["kind", "outcome"]
 )
 DURATION = Histogram("gateway_operation_seconds", "Time to answer an operation", ["kind"])
+
+
+@functools.cache
+def _answered(kind: str, outcome: str) -> Counter:
+    """The child of OPERATIONS counting answers of ``kind`` with ``outcome`` (both from small
+    fixed sets), looked up once."""
+    return OPERATIONS.labels(kind, outcome)
+
+
+@functools.cache
+def _duration(kind: str) -> Histogram:
+    return DURATION.labels(kind)
 
 
 @dataclass
@@ -267,14 +286,18 @@ class Gateway:
     ) -> None:
         """Refuse an operation whose estimated cost (demand control: ``@cost``/``@listSize``
         by Apollo's rules) or field count (each field once per object it is asked of, the
-        measure every subgraph also applies) is over the limit."""
+        measure every subgraph also applies) is over the limit. Both are measured once per
+        operation and variable values."""
         most = self.limits.max_cost
-        plan = prepared.plan
-        estimator = estimator_for(supergraph, self.limits.default_list_size)
-        try:
-            cost = estimator.cost(plan.kind, plan.root_type, plan.operation.items, coerced)
-        except SlicingArgumentMissing as exc:
-            raise RequestError.of("BAD_USER_INPUT", str(exc)) from None
+        key = demand_key(prepared, coerced, self.limits.default_list_size)
+        measured = prepared.demands.get(key) if key is not None else None
+        if measured is None:
+            measured = self.measure_demand(supergraph, prepared, coerced)
+            if key is not None:
+                prepared.remember_demand(key, measured)
+        if isinstance(measured, str):
+            raise RequestError.of("BAD_USER_INPUT", measured)
+        cost, count = measured
         if cost > most:
             raise RequestError.of(
                 "QUERY_TOO_COMPLEX",
@@ -282,7 +305,6 @@ class Gateway:
                 cost=cost,
                 limit=most,
             )
-        count = operation_cost(supergraph, prepared, coerced, self.limits.default_list_size)
         if count > most:
             raise RequestError.of(
                 "QUERY_TOO_COMPLEX",
@@ -290,6 +312,20 @@ class Gateway:
                 cost=count,
                 limit=most,
             )
+
+    def measure_demand(
+        self, supergraph: Supergraph, prepared: Prepared, coerced: dict[str, Any]
+    ) -> tuple[int, int] | str:
+        """The estimated cost and the field count of an operation with these variable values,
+        or why its cost cannot be estimated."""
+        plan = prepared.plan
+        list_default = self.limits.default_list_size
+        estimator = estimator_for(supergraph, list_default)
+        try:
+            cost = estimator.cost(plan.kind, plan.root_type, plan.operation.items, coerced)
+        except SlicingArgumentMissing as exc:
+            return str(exc)
+        return cost, operation_cost(supergraph, prepared, coerced, list_default)
 
     async def execute(
         self,
@@ -355,9 +391,10 @@ class Gateway:
             return 500, failed
         if expose_plan:
             body["extensions"] = {"queryPlan": ready.plan.describe()}
-        OPERATIONS.labels(kind, "errors" if "errors" in body else "ok").inc()
-        DURATION.labels(kind).observe(time.perf_counter() - started)
-        count_request(operation, body.get("errors") or [], time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        _answered(kind, "errors" if "errors" in body else "ok").inc()
+        _duration(kind).observe(seconds)
+        count_request(operation, body.get("errors") or [], seconds)
         return 200, body
 
     async def run(

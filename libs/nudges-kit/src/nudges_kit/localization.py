@@ -96,10 +96,21 @@ OTP_CODE = message("otp.code", "code", "minutes", numbers=["minutes"])
 DIALOGUE_DRAFT_CONFIRM = plural_message(
     "dialogue.draft.confirm", "count", "segments", numbers=["segments"]
 )
+# TRANSLATORS: reply to a client's draft. CONFIRM and CANCEL are keywords: keep them in
+# English. {count} subscribers will receive it, each in their own language; {segments} SMS
+# segments in all (copies in other languages can be longer).
+DIALOGUE_DRAFT_CONFIRM_TOTAL = plural_message(
+    "dialogue.draft.confirm_total", "count", "segments", numbers=["segments"]
+)
 # TRANSLATORS: reply to CONFIRM; {count} is the number of subscribers.
 DIALOGUE_SENT = plural_message("dialogue.sent", "count")
 # TRANSLATORS: reply to a CONFIRM of a message that is already being sent to {count}.
 DIALOGUE_ALREADY_CONFIRMED = plural_message("dialogue.already_confirmed", "count")
+# TRANSLATORS: reply to a repeated CONFIRM of the message beginning {start}, which is already
+# being sent to {count} subscribers.
+DIALOGUE_ALREADY_CONFIRMED_QUOTED = plural_message(
+    "dialogue.already_confirmed_quoted", "count", "start"
+)
 # TRANSLATORS: reply to CANCEL: the draft is discarded.
 DIALOGUE_CANCELED = message("dialogue.canceled")
 # TRANSLATORS: reply to CONFIRM or CANCEL when there is no draft.

@@ -38,7 +38,13 @@ IDENTITY = {
     "locale": "es",
     "activeMemberships": 2,
     "stoppedMemberships": 1,
-    "client": {"id": "c1", "name": "Casa", "locale": "es", "subscriberCount": 7},
+    "client": {
+        "id": "c1",
+        "name": "Casa",
+        "locale": "es",
+        "subscriberCount": 7,
+        "audienceLocales": [{"locale": "en", "count": 2}, {"locale": "es", "count": 5}],
+    },
 }
 
 
@@ -130,7 +136,14 @@ async def test_a_call_sends_the_operation_with_a_machine_token_and_parses_its_re
     again = await client.call(user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash="h2"))
     assert identity == again
     assert identity.client == user_ops.IdentifiedClient(
-        id="c1", name="Casa", locale="es", subscriber_count=7
+        id="c1",
+        name="Casa",
+        locale="es",
+        subscriber_count=7,
+        audience_locales=[
+            user_ops.LocaleAudience(locale="en", count=2),
+            user_ops.LocaleAudience(locale="es", count=5),
+        ],
     )
     assert identity.has_memberships
     first, second = stand_in.requests

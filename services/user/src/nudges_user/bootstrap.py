@@ -12,7 +12,7 @@ import asyncpg
 from nudges_kit.consumer import EventConsumer
 from nudges_kit.http import background
 from nudges_kit.phone import PhoneVault
-from nudges_user.entrypoints.consumers import user_consumers
+from nudges_user.entrypoints.consumers import event_consumers
 from nudges_user.settings import UserSettings
 
 
@@ -39,7 +39,7 @@ def bootstrap(pool: asyncpg.Pool, settings: UserSettings) -> Dependencies:
         pool=pool,
         settings=settings,
         vault=phone_vault(settings),
-        consumers=tuple(user_consumers(settings, pool)),
+        consumers=tuple(event_consumers(settings, pool)),
     )
 
 

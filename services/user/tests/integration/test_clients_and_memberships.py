@@ -141,3 +141,55 @@ def test_concurrent_joins_of_one_pair_make_one_membership(api: Api) -> None:
     rows = api.sql("SELECT count(*) FROM memberships WHERE client_id = %s", owner.subject)
     assert rows == [(1,)]
     assert _events(api, owner.subject).count("user.membership.joined") == 1
+
+
+MEMBERS = """query($after: String, $status: MembershipStatus) {
+  subscribers(first: 100, after: $after, status: $status) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { id status source client { id name } subscriber { id } } } }"""
+
+
+def _every_member(api: Api, token: str, status: str | None = None) -> list[dict[str, object]]:
+    nodes: list[dict[str, object]] = []
+    after = None
+    while True:
+        page = api.ok(MEMBERS, token, after=after, status=status)["subscribers"]
+        nodes += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_an_admin_lists_every_membership_with_its_client(api: Api) -> None:
+    owner = api.person("client")
+    slug = _slug()
+    api.ok(CREATE, owner.token, name="Orchard", slug=slug)
+    fans = [api.person("subscriber") for _ in range(2)]
+    for fan in fans:
+        api.ok(JOIN, fan.token, slug=slug)
+    api.ok(LEAVE, fans[1].token, id=owner.subject)
+    admin = api.person("admin").token
+
+    first = api.gql(
+        "{ subscribers(first: 3) { totalCount"
+        " nodes { id status client { id name } subscriber { id } } } }",
+        admin,
+    )
+    assert "errors" not in first, first["errors"]
+    page = first["data"]["subscribers"]
+    assert page["totalCount"] == api.sql("SELECT count(*) FROM memberships")[0][0]
+    assert len(page["nodes"]) == 3
+    assert all(n["client"] is not None and n["subscriber"] is not None for n in page["nodes"])
+
+    # The admin's rows of this client are the client's own rows: one per membership.
+    mine = [n for n in _every_member(api, admin) if n["client"]["id"] == owner.subject]  # type: ignore[index]
+    own = api.ok(MEMBERS, owner.token)["subscribers"]["nodes"]
+    assert mine == own
+    assert [(n["subscriber"]["id"], n["status"]) for n in mine] == [  # type: ignore[index]
+        (fans[0].subject, "ACTIVE"),
+        (fans[1].subject, "STOPPED"),
+    ]
+    assert {n["client"]["name"] for n in mine} == {"Orchard"}  # type: ignore[index]
+    stopped = _every_member(api, admin, "STOPPED")
+    assert {n["status"] for n in stopped} == {"STOPPED"}
+    assert [n["subscriber"]["id"] for n in stopped if n in mine] == [fans[1].subject]  # type: ignore[index]

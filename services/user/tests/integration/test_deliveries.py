@@ -159,3 +159,51 @@ def test_an_announcement_whose_every_copy_fails_completes_as_failed(
         "user.announcement.completed",
     )
     assert completed == [(0,)]
+
+
+def test_late_callbacks_keep_the_segments_and_error_code_already_recorded(
+    api: SubgraphClient, publish: Publish
+) -> None:
+    client_id, aid, fans = announcement_with(api, 2)
+    sids = [f"SM{uuid.uuid4().hex}" for _ in range(2)]
+    parked = "SELECT count(*) FROM early_statuses WHERE provider_message_id = %s"
+    # Both callbacks of the first copy overtake its outcome, the later status first.
+    status(publish, sids[0], "delivered")
+    wait_for(lambda: api.sql(parked, sids[0]) == [(1,)])
+    status(publish, sids[0], "sent")
+    wait_for(lambda: api.sql(parked, sids[0]) == [(2,)])
+    publish(
+        sms.announcement_outcomes,
+        aid,
+        sms.AnnouncementOutcomesData(
+            announcement_id=uuid.UUID(aid),
+            client_id=uuid.UUID(client_id),
+            outcomes=[
+                sms.SendOutcome(subscriber_id=s, outcome="queued", message_sid=m, segments=2)
+                for s, m in zip(fans, sids, strict=True)
+            ],
+        ),
+    )
+    wait_for(lambda: counts(api, aid)["delivered"] == 1)
+    # The second copy fails at the carrier, then its "sent" arrives late.
+    status(publish, sids[1], "undelivered", "30003")
+    done = wait_for(lambda: (c := counts(api, aid))["completedAt"] and c)
+    late = status(publish, sids[1], "sent")
+    wait_for(lambda: handled(api, late))
+
+    assert counts(api, aid) == done
+    assert (done["sent"], done["delivered"], done["failed"]) == (1, 1, 1)
+    rows = api.sql(
+        "SELECT subscriber_id::text, status, error_code, segments FROM deliveries"
+        " WHERE announcement_id = %s",
+        aid,
+    )
+    assert sorted(rows) == sorted(
+        [(fans[0], "delivered", None, 2), (fans[1], "undelivered", "30003", 2)]
+    )
+    completed = api.sql(
+        "SELECT payload->'data'->'segments' FROM outbox WHERE key = %s AND event_type = %s",
+        aid,
+        "user.announcement.completed",
+    )
+    assert completed == [(4,)]

@@ -70,7 +70,7 @@ def bootstrap(settings: WebhooksSettings) -> Dependencies:
     )
     dialogue = Dialogue(
         subgraphs,
-        DraftStore(dialogue_cache, settings.draft_ttl_seconds),
+        DraftStore(dialogue_cache, settings.draft_ttl_seconds, settings.confirmed_window_seconds),
         localization,
         PhoneVault(
             settings.phone_encryption_key.get_secret_value(),

@@ -40,6 +40,8 @@ class WebhooksSettings(NudgesSettings):
     dialogue_deadline_seconds: float = 8.0
     #: How long a client's draft waits for CONFIRM.
     draft_ttl_seconds: int = 3600
+    #: How long after a CONFIRM another CONFIRM is answered "already confirmed" (quoting it).
+    confirmed_window_seconds: int = Field(default=600, ge=1)
 
     production_required: ClassVar[tuple[str, ...]] = (
         *REQUIRES_BROKER,

@@ -34,6 +34,8 @@ from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
 
 SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
+#: How long a confirmation is answered "already confirmed": short, so that a test sees it end.
+CONFIRMED_WINDOW_SECONDS = 5
 MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
 
 
@@ -83,6 +85,7 @@ class World:
     _plans: dict[int, str] = field(default_factory=dict)
     #: Each client's Stripe subscription id and price tier, as its paid invoice named them.
     _subscriptions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    confirmed_window_seconds: float = CONFIRMED_WINDOW_SECONDS
 
     @property
     def service_token(self) -> str:
@@ -303,6 +306,7 @@ def world(postgres: Postgres, dialogue_broker: TansuBroker, state_dir: Path) -> 
         # Services not started here answer nowhere, except AuthApi's stand-in.
         ports={name: free_port() for name in ORDER if name not in SERVICES}
         | {"auth": auth.server.port},
+        overrides={"webhooks": {"CONFIRMED_WINDOW_SECONDS": str(CONFIRMED_WINDOW_SECONDS)}},
     )
     platform.state_dir.mkdir(parents=True, exist_ok=True)
     keys = NudgesSettings()  # the development keys every process of the platform uses

@@ -31,13 +31,14 @@ def test_a_clients_text_becomes_a_draft_and_confirm_creates_the_announcement_onc
     draft = world.text(client.phone, "Doors open at 9 tomorrow, first 20 get a free coffee!")
     assert time.monotonic() - started < 1.0, "the reply must be quick (Twilio waits 15 s)"
     assert draft == (
-        "Reply CONFIRM to send this message (1 SMS) to 3 subscribers, or CANCEL to discard it."
+        "Reply CONFIRM to send this message to 3 subscribers (3 SMS in all), or CANCEL to"
+        " discard it."
     )
     assert world.announcements(client) == []
 
     assert world.text(client.phone, " confirm ") == "Sent to 3 subscribers."
     assert world.text(client.phone, "CONFIRM") == (
-        "Already confirmed: this message is being sent to 3 subscribers."
+        'Already confirmed: "Doors open at 9 tomorrow, first..." is being sent to 3 subscribers.'
     )
     [announcement] = world.announcements(client)
     assert announcement["body"] == "Doors open at 9 tomorrow, first 20 get a free coffee!"
@@ -62,11 +63,11 @@ def test_the_segment_count_is_of_the_whole_announcement_as_sent(world: World) ->
     client = world.client(name="Casa Lupita")
     world.subscriber(client)
     # "Casa Lupita: " + 140 characters + "\nReply STOP to unsubscribe" is over 160: two parts.
-    assert "(2 SMS)" in world.text(client.phone, "x" * 140)
+    assert "(2 SMS in all)" in world.text(client.phone, "x" * 140)
     # 73 GSM-7 characters in all fit one SMS; an emoji makes the whole text UCS-2, where 75
     # units are over the 70 of a single part.
-    assert "(1 SMS)" in world.text(client.phone, "Party tonight, bring your friends!")
-    assert "(2 SMS)" in world.text(client.phone, "Party tonight, bring your friends 🎉")
+    assert "(1 SMS in all)" in world.text(client.phone, "Party tonight, bring your friends!")
+    assert "(2 SMS in all)" in world.text(client.phone, "Party tonight, bring your friends 🎉")
     # "Casa Lupita: " and "\nReply STOP to unsubscribe" leave 1600 - 13 - 26 characters.
     assert world.text(client.phone, "y" * 1600) == (
         "Nudges: this message is too long to send. Keep it to 1,561 characters or fewer."
@@ -187,8 +188,8 @@ def test_past_due_a_client_sends_for_the_grace_period_and_is_told_the_days_left(
     no_plan = world.text(lapsed.phone, "Open late tonight")
 
     assert draft == (
-        "Reply CONFIRM to send this message (1 SMS) to 1 subscriber, or CANCEL to discard it."
-        " Your last payment failed: you can keep sending for 5 more days. Update your payment"
+        "Reply CONFIRM to send this message to 1 subscriber (1 SMS in all), or CANCEL to discard"
+        " it. Your last payment failed: you can keep sending for 5 more days. Update your payment"
         " method in your Nudges account."
     )
     assert sent == "Sent to 1 subscriber."
@@ -206,7 +207,7 @@ def test_past_the_allowance_nothing_is_sent_and_nothing_kept(world: World) -> No
     for _ in range(3):
         world.subscriber(client)
     draft = world.text(client.phone, "z" * 200)
-    assert draft.startswith("Reply CONFIRM to send this message (2 SMS) to 3 subscribers")
+    assert draft.startswith("Reply CONFIRM to send this message to 3 subscribers (6 SMS in all)")
     assert world.text(client.phone, "CONFIRM") == (
         "Not sent: your plan has 5 messages left this billing period and this announcement"
         " needs 6. Upgrade your plan or wait for the next period."
@@ -223,8 +224,8 @@ def test_spanish_speakers_get_spanish_replies(world: World) -> None:
     world.subscriber(client, locale="es")
     world.subscriber(client, locale="en")
     assert world.text(client.phone, "Mañana abrimos a las 9") == (
-        "Responde CONFIRM para enviar este mensaje (1 SMS) a 2 suscriptores, o CANCEL para"
-        " descartarlo."
+        "Responde CONFIRM para enviar este mensaje a 2 suscriptores (2 SMS en total), o CANCEL"
+        " para descartarlo."
     )
     assert world.text(client.phone, "CONFIRM") == "Enviado a 2 suscriptores."
     assert world.text(client.phone, "CANCEL").startswith("Nudges: te has dado de baja")
@@ -309,3 +310,78 @@ def test_the_try_again_reply_comes_from_localization_api_when_it_answers(
         " soon.</Message></Response>"
     ) in reply
     assert _renders(world, "dialogue.try_again") - before == 1
+
+
+NOTHING_TO_CONFIRM = (
+    "There is no message waiting to be confirmed. Text your announcement first, then reply CONFIRM."
+)
+
+
+def test_confirm_after_a_refused_text_has_nothing_to_confirm(world: World) -> None:
+    client = world.client()
+    for _ in range(4):
+        world.subscriber(client)
+    world.text(client.phone, "Doors open at 9 tomorrow")
+    assert world.text(client.phone, "CONFIRM") == "Sent to 4 subscribers."
+    # The client's next text is refused: its CONFIRM is about that text, not the one sent.
+    assert world.text(client.phone, "y" * 1600).startswith("Nudges: this message is too long")
+    assert world.text(client.phone, "CONFIRM") == NOTHING_TO_CONFIRM
+    assert len(world.announcements(client)) == 1
+
+
+def test_a_repeated_confirm_names_the_message_being_sent(world: World) -> None:
+    client = world.client()
+    world.subscriber(client)
+    world.text(client.phone, "Doors open at 9 tomorrow, first 20 get a free coffee!")
+    assert world.text(client.phone, "CONFIRM") == "Sent to 1 subscriber."
+    assert world.text(client.phone, "confirm") == (
+        'Already confirmed: "Doors open at 9 tomorrow, first..." is being sent to 1 subscriber.'
+    )
+    # Cancelling (nothing waits) or texting anew ends the repeat window.
+    world.text(client.phone, "Second one")
+    world.text(client.phone, "CANCEL")
+    assert world.text(client.phone, "CONFIRM") == NOTHING_TO_CONFIRM
+
+
+def test_already_confirmed_only_within_the_window_of_that_confirmation(world: World) -> None:
+    client = world.client()
+    world.subscriber(client)
+    world.text(client.phone, "Window sale")
+    assert world.text(client.phone, "CONFIRM") == "Sent to 1 subscriber."
+    assert world.text(client.phone, "CONFIRM").startswith('Already confirmed: "Window sale"')
+    time.sleep(world.confirmed_window_seconds + 0.5)
+    assert world.text(client.phone, "CONFIRM") == NOTHING_TO_CONFIRM
+
+
+def test_the_quote_counts_each_subscribers_copy_in_their_language(world: World) -> None:
+    """Copies differ by their opt-out line: 120 characters from "Casa Pepita" make a 159
+    character English copy (1 SMS) but a 166 character Spanish and a 169 character French one
+    (2 SMS each). Two English, one Spanish and one French subscriber: 6 SMS, not 4."""
+    client = world.client(name="Casa Pepita", messages_per_period=5)
+    for locale in ("en", "es", "en", "fr"):
+        world.subscriber(client, locale=locale)
+    assert world.text(client.phone, "x" * 120) == (
+        "Reply CONFIRM to send this message to 4 subscribers (6 SMS in all), or CANCEL to"
+        " discard it."
+    )
+    assert world.text(client.phone, "CONFIRM") == (
+        "Not sent: your plan has 5 messages left this billing period and this announcement"
+        " needs 6. Upgrade your plan or wait for the next period."
+    )
+    assert world.announcements(client) == []
+    # Every copy fits one SMS: 4 in all, within the allowance.
+    assert world.text(client.phone, "x" * 100) == (
+        "Reply CONFIRM to send this message to 4 subscribers (4 SMS in all), or CANCEL to"
+        " discard it."
+    )
+    assert world.text(client.phone, "CONFIRM") == "Sent to 4 subscribers."
+
+
+def test_a_copy_in_another_language_must_fit_too(world: World) -> None:
+    """The French copy is the longest ("Casa Pepito : " and "Répondez STOP pour vous
+    désabonner"): the limit is what fits in it, 1600 - 14 - 35 characters."""
+    client = world.client(name="Casa Pepito")
+    world.subscriber(client, locale="fr")
+    assert world.text(client.phone, "y" * 1555) == (
+        "Nudges: this message is too long to send. Keep it to 1,551 characters or fewer."
+    )

@@ -6,13 +6,17 @@ import pytest
 
 from nudges_webhooks.domain.dialogue import (
     Action,
+    Confirmed,
     Draft,
     Keyword,
     Sender,
     action_for,
     clean_body,
+    first_words,
     keyword_of,
-    messages_needed,
+    longest_frame,
+    quote,
+    segments_by_locale,
 )
 
 
@@ -69,11 +73,39 @@ def test_a_draft_body_keeps_line_breaks_and_loses_other_control_characters() -> 
     assert clean_body("  Doors open\r\nat 9\tsharp\x00!  ") == "Doors open\nat 9 sharp !"
 
 
-def test_a_draft_survives_the_cache_unchanged() -> None:
-    draft = Draft.new("Sale ☀️", 2)
+def test_a_draft_and_a_confirmation_survive_the_cache_unchanged() -> None:
+    draft = Draft.new("Sale ☀️", 5, {"en": 1, "es": 2})
     assert Draft.from_bytes(draft.to_bytes()) == draft
-    assert Draft.new("x", 1).draft_id != draft.draft_id
+    assert Draft.new("x", 1, {"en": 1}).draft_id != draft.draft_id
+    confirmed = Confirmed(draft.draft_id, "a1", 3, "Sale ☀️")
+    assert Confirmed.from_bytes(confirmed.to_bytes()) == confirmed
 
 
-def test_every_segment_to_every_recipient_counts_against_the_allowance() -> None:
-    assert messages_needed(40, 3) == 120
+def test_the_quote_is_every_copys_segments_to_every_subscriber_of_its_locale() -> None:
+    copies = {
+        "en": "Shop: " + "x" * 120 + "\nReply STOP to unsubscribe",  # 152 characters
+        "es": "Shop: " + "x" * 120 + "\nResponde STOP para darte de baja",  # 159
+        "fr": "Shop : " + "x" * 120 + "\nRépondez STOP pour vous désabonner",  # 162
+    }
+    segments = segments_by_locale(copies)
+    assert segments == {"en": 1, "es": 1, "fr": 2}
+    assert quote({"en": 40, "es": 3, "fr": 2}, segments) == 40 + 3 + 4
+    assert quote({}, segments) == 0
+    assert longest_frame(copies, "x" * 120) == 42
+
+
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        ("Closed on Monday", "Closed on Monday"),
+        (
+            "Doors open at 9 tomorrow, first 20 get a free coffee!",
+            "Doors open at 9 tomorrow, first...",
+        ),
+        ("Two\nlines   and  spaces", "Two lines and spaces"),
+        ("y" * 40, "y" * 32 + "..."),
+        ("Exactly thirty-two characters!!! and more", "Exactly thirty-two characters!!!..."),
+    ],
+)
+def test_a_repeated_confirm_quotes_the_first_words(body: str, start: str) -> None:
+    assert first_words(body) == start

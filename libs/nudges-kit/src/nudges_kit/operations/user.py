@@ -16,6 +16,11 @@ class PhoneHashVars(OperationModel):
     phone_hash: str
 
 
+class LocaleAudience(OperationModel):
+    locale: str
+    count: int
+
+
 class IdentifiedClient(OperationModel):
     """The client account of a phone number."""
 
@@ -23,6 +28,7 @@ class IdentifiedClient(OperationModel):
     name: str
     locale: str
     subscriber_count: int
+    audience_locales: list[LocaleAudience]
 
 
 class PhoneIdentity(OperationModel):
@@ -46,7 +52,7 @@ phone_identity = CATALOG.declare(
     query PhoneIdentity($phoneHash: String!) {
       phoneIdentity(phoneHash: $phoneHash) {
         userId locale activeMemberships stoppedMemberships
-        client { id name locale subscriberCount }
+        client { id name locale subscriberCount audienceLocales { locale count } }
       }
     }""",
     PhoneHashVars,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
 
+from nudges_user.domain.deliveries import AnnouncementCounts, DeliveryWrite
 from nudges_user.domain.model import (
     Announcement,
     AnnouncementStatus,
@@ -108,6 +109,17 @@ async def user_id_by_phone_hash(conn: Conn, phone_hash: str) -> UUID | None:
 
 async def is_admin(conn: Conn, user_id: UUID) -> bool:
     return bool(await conn.fetchval("SELECT true FROM admins WHERE user_id = $1", user_id))
+
+
+async def user_locale(conn: Conn, user_id: UUID) -> str:
+    """The language of a user who exists."""
+    return await conn.fetchval("SELECT locale FROM users WHERE id = $1", user_id)  # type: ignore[no-any-return]
+
+
+async def contact(conn: Conn, user_id: UUID) -> tuple[str, str] | None:
+    """A user's locale and encrypted number, None when no such user."""
+    row = await conn.fetchrow("SELECT locale, phone_ciphertext FROM users WHERE id = $1", user_id)
+    return (row["locale"], row["phone_ciphertext"]) if row else None
 
 
 # --- clients -------------------------------------------------------------------------------
@@ -319,33 +331,39 @@ async def active_member_counts(conn: Conn, client_ids: Sequence[UUID]) -> dict[s
     return counts
 
 
+async def active_member_locales(conn: Conn, client_id: UUID) -> dict[str, int]:
+    """The client's active subscribers by language: how many read each locale."""
+    rows = await conn.fetch(
+        "SELECT u.locale, count(*) AS n FROM memberships m"
+        " JOIN subscribers s ON s.id = m.subscriber_id JOIN users u ON u.id = s.user_id"
+        " WHERE m.client_id = $1 AND m.status = 'active' GROUP BY u.locale ORDER BY u.locale",
+        client_id,
+    )
+    return {str(r["locale"]): int(r["n"]) for r in rows}
+
+
 async def list_members(
     conn: Conn,
     client_id: UUID | None,
     limit: int,
     after: tuple[datetime, UUID] | None,
     status: MembershipStatus | None = None,
-) -> tuple[list[tuple[Subscriber, Membership | None]], int]:
-    """Subscribers (of one client, or all when ``client_id`` is None), in join order."""
-    if client_id is None:
-        rows = await conn.fetch(
-            f"{SUBSCRIBER_SELECT} WHERE ($1::timestamptz IS NULL"
-            " OR (s.created_at, s.id) > ($1::timestamptz, $2::uuid))"
-            " ORDER BY s.created_at, s.id LIMIT $3",
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
-        )
-        total = await conn.fetchval("SELECT count(*) FROM subscribers")
-        return [(_subscriber(r), None) for r in rows], int(total)
+) -> tuple[list[tuple[Subscriber, Membership]], int]:
+    """Memberships with their subscribers (of one client, or of every client when
+    ``client_id`` is None), in join order, and the total matching.
+
+    ``after`` is the (joined_at, subscriber id) of the last row seen for one client, the
+    (joined_at, membership id) for every client: a subscriber's memberships of several clients
+    can share a moment (START restarts them all in one transaction)."""
+    tiebreak = "s.id" if client_id is not None else "m.id"
     rows = await conn.fetch(
         "SELECT s.id, s.user_id, u.locale, u.phone_ciphertext, s.created_at,"
         " m.id AS m_id, m.client_id, m.subscriber_id, m.status, m.source, m.joined_at,"
         " m.stopped_at FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
-        " JOIN users u ON u.id = s.user_id WHERE m.client_id = $1"
+        " JOIN users u ON u.id = s.user_id WHERE ($1::uuid IS NULL OR m.client_id = $1)"
         " AND ($2::text IS NULL OR m.status = $2)"
-        " AND ($3::timestamptz IS NULL OR (m.joined_at, s.id) > ($3::timestamptz, $4::uuid))"
-        " ORDER BY m.joined_at, s.id LIMIT $5",
+        f" AND ($3::timestamptz IS NULL OR (m.joined_at, {tiebreak}) > ($3::timestamptz, $4::uuid))"
+        f" ORDER BY m.joined_at, {tiebreak} LIMIT $5",
         client_id,
         status.value if status else None,
         after[0] if after else None,
@@ -353,12 +371,12 @@ async def list_members(
         limit,
     )
     total = await conn.fetchval(
-        "SELECT count(*) FROM memberships WHERE client_id = $1"
+        "SELECT count(*) FROM memberships WHERE ($1::uuid IS NULL OR client_id = $1)"
         " AND ($2::text IS NULL OR status = $2)",
         client_id,
         status.value if status else None,
     )
-    out: list[tuple[Subscriber, Membership | None]] = []
+    out: list[tuple[Subscriber, Membership]] = []
     for r in rows:
         member = Membership(
             id=str(r["m_id"]),
@@ -491,16 +509,6 @@ async def active_members(
     return [_subscriber(r) for r in rows]
 
 
-class DeliveryRow(NamedTuple):
-    """One row of ``deliveries`` to write for an announcement."""
-
-    subscriber_id: UUID
-    status: str
-    provider_message_id: str | None
-    error_code: str | None
-    segments: int | None = None
-
-
 async def delivery_statuses_for_update(
     conn: Conn, announcement_id: UUID, subscriber_ids: Sequence[UUID]
 ) -> dict[UUID, DeliveryStatus]:
@@ -515,9 +523,12 @@ async def delivery_statuses_for_update(
     return {r["subscriber_id"]: DeliveryStatus(r["status"]) for r in rows}
 
 
-async def write_deliveries(conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryRow]) -> None:
+async def write_deliveries(
+    conn: Conn, announcement_id: UUID, rows: Sequence[DeliveryWrite]
+) -> None:
     """Insert or update each row (one per subscriber), in one statement; a message id or a
-    segment count already recorded stays when the row brings none."""
+    segment count already recorded stays when the row brings none, and an error code while
+    the status stays."""
     if not rows:
         return
     await conn.execute(
@@ -526,11 +537,13 @@ async def write_deliveries(conn: Conn, announcement_id: UUID, rows: Sequence[Del
         " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[])"
         " ON CONFLICT (announcement_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
         " provider_message_id = COALESCE(EXCLUDED.provider_message_id,"
-        " deliveries.provider_message_id), error_code = EXCLUDED.error_code,"
+        " deliveries.provider_message_id), error_code = CASE WHEN EXCLUDED.status ="
+        " deliveries.status THEN COALESCE(EXCLUDED.error_code, deliveries.error_code)"
+        " ELSE EXCLUDED.error_code END,"
         " segments = COALESCE(EXCLUDED.segments, deliveries.segments), updated_at = now()",
         announcement_id,
         [r.subscriber_id for r in rows],
-        [r.status for r in rows],
+        [r.status.value for r in rows],
         [r.provider_message_id for r in rows],
         [r.error_code for r in rows],
         [r.segments for r in rows],
@@ -598,11 +611,13 @@ async def prune_early_statuses(conn: Conn) -> None:
     await conn.execute("DELETE FROM early_statuses WHERE received_at < now() - interval '1 day'")
 
 
-async def completed_at_for_update(conn: Conn, announcement_id: UUID) -> datetime | None:
-    """When the announcement completed (None while it sends), its row locked."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT completed_at FROM announcements WHERE id = $1 FOR UPDATE", announcement_id
+async def announcement_for_update(conn: Conn, announcement_id: UUID) -> Announcement:
+    """The announcement, its row locked until the transaction ends."""
+    row = await conn.fetchrow(
+        f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements WHERE id = $1 FOR UPDATE",
+        announcement_id,
     )
+    return _announcement(row)
 
 
 async def segments_sent(conn: Conn, announcement_id: UUID) -> int:
@@ -615,25 +630,26 @@ async def segments_sent(conn: Conn, announcement_id: UUID) -> int:
     )
 
 
-async def add_to_counts(
-    conn: Conn, announcement_id: UUID, sent: int, delivered: int, failed: int, stopped: int = 0
+async def save_progress(
+    conn: Conn,
+    announcement_id: UUID,
+    counts: AnnouncementCounts,
+    status: AnnouncementStatus,
+    complete: bool,
 ) -> Announcement:
-    """Add to the counters; the announcement is complete once every recipient is final
-    (delivered, failed or stopped): ``sent``, or ``failed`` when every copy sent failed."""
+    """Write the counters and status the domain decided (the row locked by
+    :func:`announcement_for_update`); ``complete`` sets ``completed_at``, once."""
     row = await conn.fetchrow(
-        f"UPDATE announcements SET sent = sent + $2, delivered = delivered + $3,"
-        f" failed = failed + $4, stopped = stopped + $5,"
-        f" status = CASE WHEN delivered + $3 + failed + $4 + stopped + $5 >= recipients THEN"
-        f"   (CASE WHEN delivered + $3 = 0 AND failed + $4 > 0 THEN 'failed' ELSE 'sent' END)"
-        f"   WHEN status = 'confirmed' THEN 'sending' ELSE status END,"
-        f" completed_at = CASE WHEN delivered + $3 + failed + $4 + stopped + $5 >= recipients"
-        f"   THEN coalesce(completed_at, now()) ELSE completed_at END"
-        f" WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
+        f"UPDATE announcements SET sent = $2, delivered = $3, failed = $4, stopped = $5,"
+        f" status = $6, completed_at = CASE WHEN $7 THEN coalesce(completed_at, now())"
+        f" ELSE completed_at END WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
         announcement_id,
-        sent,
-        delivered,
-        failed,
-        stopped,
+        counts.sent,
+        counts.delivered,
+        counts.failed,
+        counts.stopped,
+        status.value,
+        complete,
     )
     return _announcement(row)
 

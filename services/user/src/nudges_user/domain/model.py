@@ -46,17 +46,6 @@ class DeliveryStatus(StrEnum):
     STOPPED = "stopped"
 
 
-#: A delivery's status only moves forward: a late "sent" never overwrites "delivered".
-DELIVERY_RANK = {
-    DeliveryStatus.QUEUED: 0,
-    DeliveryStatus.SENT: 1,
-    DeliveryStatus.DELIVERED: 2,
-    DeliveryStatus.FAILED: 2,
-    DeliveryStatus.UNDELIVERED: 2,
-    DeliveryStatus.STOPPED: 2,
-}
-
-
 def slugify(name: str) -> str:
     """A URL-safe slug made from a client's name."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -107,88 +96,6 @@ def check_announcement_body(body: str) -> str:
     if any(unicodedata.category(c) == "Cc" and c not in "\n" for c in text):
         raise InvalidInput("body", "the message contains control characters")
     return text
-
-
-def delivery_moves_forward(current: DeliveryStatus | None, new: DeliveryStatus) -> bool:
-    """True when ``new`` is a later status than ``current`` (callbacks arrive out of order).
-
-    ``stopped`` is only ever a first status: a copy that went to Twilio was not held back."""
-    if new is DeliveryStatus.STOPPED or current is DeliveryStatus.STOPPED:
-        return current is None
-    return current is None or DELIVERY_RANK[new] > DELIVERY_RANK[current]
-
-
-@dataclass(frozen=True)
-class CountChanges:
-    """What an announcement's counters gain when one of its deliveries changes status."""
-
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    stopped: int = 0
-
-    def __add__(self, other: CountChanges) -> CountChanges:
-        return CountChanges(
-            self.sent + other.sent,
-            self.delivered + other.delivered,
-            self.failed + other.failed,
-            self.stopped + other.stopped,
-        )
-
-    def __bool__(self) -> bool:
-        return bool(self.sent or self.delivered or self.failed or self.stopped)
-
-
-def count_changes(previous: DeliveryStatus | None, status: DeliveryStatus) -> CountChanges:
-    """The counters' gains when a delivery moves forward from ``previous`` to ``status``:
-    ``sent`` once per copy whatever the order of "sent" and "delivered", the final statuses
-    once each."""
-    was_sent = previous in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
-    return CountChanges(
-        sent=int(status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and not was_sent),
-        delivered=int(status is DeliveryStatus.DELIVERED),
-        failed=int(status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)),
-        stopped=int(status is DeliveryStatus.STOPPED),
-    )
-
-
-@dataclass(frozen=True)
-class DeliveryUpdate:
-    """One recipient's delivery status to record (the sender's or a status callback's)."""
-
-    subscriber_id: str
-    status: DeliveryStatus
-    provider_message_id: str | None = None
-    error_code: str | None = None
-    #: Twilio's segments of the copy, when it was sent.
-    segments: int | None = None
-
-
-#: Twilio's message statuses in the words of deliveries; the others (queued, sending,
-#: accepted, received...) change nothing.
-PROVIDER_STATUSES = {
-    "sent": DeliveryStatus.SENT,
-    "delivered": DeliveryStatus.DELIVERED,
-    "read": DeliveryStatus.DELIVERED,
-    "undelivered": DeliveryStatus.UNDELIVERED,
-    "failed": DeliveryStatus.FAILED,
-    "canceled": DeliveryStatus.FAILED,
-}
-
-
-@dataclass(frozen=True)
-class AnnouncementCounts:
-    """The counters of an announcement and whether sending is finished."""
-
-    recipients: int
-    sent: int
-    delivered: int
-    failed: int
-    stopped: int = 0
-
-    @property
-    def done(self) -> bool:
-        return self.delivered + self.failed + self.stopped >= self.recipients
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import providers, sms
 from nudges_kit.settings import NudgesSettings
 from nudges_user.service_layer import deliveries, stripe_customers
+from nudges_user.service_layer.unit_of_work import unit_of_work
 
 #: The consumer group of the deliveries, in every UserApi process.
 DELIVERIES_GROUP = "user-deliveries"
@@ -20,19 +21,26 @@ DELIVERIES_GROUP = "user-deliveries"
 STRIPE_CUSTOMERS_GROUP = "user-stripe-customers"
 
 
+# Each handler's unit of work joins the consumer's transaction, which also records the
+# handled event id: the change, its outbox events and that record commit together.
+
+
 async def _outcomes(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
-    await deliveries.record_outcomes(ctx.conn, data)
+    async with unit_of_work(ctx.conn) as uow:
+        await deliveries.record_outcomes(uow, data)
 
 
 async def _status(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
-    await deliveries.record_status(ctx.conn, data)
+    async with unit_of_work(ctx.conn) as uow:
+        await deliveries.record_status(uow, data)
 
 
 async def _stripe_event(envelope: Envelope, data: Any, ctx: HandlerContext) -> None:
-    await stripe_customers.learn_customer(ctx.conn, data)
+    async with unit_of_work(ctx.conn) as uow:
+        await stripe_customers.learn_customer(uow, data)
 
 
-def user_consumers(settings: NudgesSettings, pool: asyncpg.Pool) -> list[EventConsumer]:
+def event_consumers(settings: NudgesSettings, pool: asyncpg.Pool) -> list[EventConsumer]:
     """The consumer of the sender's outcomes and Twilio's status callbacks, and the one of
     Stripe's events (a group each, so that a Stripe backlog never delays deliveries)."""
     return [

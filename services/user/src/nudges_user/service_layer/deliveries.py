@@ -24,135 +24,101 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-import asyncpg
-
 from nudges_kit.events.catalog import providers, sms
 from nudges_kit.events.catalog import user as events
 from nudges_kit.logging import get_logger
-from nudges_kit.notify import notify
-from nudges_kit.outbox import add_event
 from nudges_user.adapters import repository as repo
-from nudges_user.domain.model import (
+from nudges_user.domain.deliveries import (
+    OUTCOME_STATUSES,
     PROVIDER_STATUSES,
-    Announcement,
-    CountChanges,
-    DeliveryStatus,
     DeliveryUpdate,
-    count_changes,
-    delivery_moves_forward,
+    apply_updates,
+    progress,
 )
+from nudges_user.domain.model import Announcement
 from nudges_user.service_layer.services import ANNOUNCEMENT_PROGRESS
+from nudges_user.service_layer.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
-_OUTCOME_STATUS = {
-    "queued": DeliveryStatus.QUEUED,
-    "failed": DeliveryStatus.FAILED,
-    "held_back": DeliveryStatus.STOPPED,
-}
-
 
 async def record_outcomes(
-    conn: asyncpg.Connection, data: sms.AnnouncementOutcomesData
+    uow: UnitOfWork, data: sms.AnnouncementOutcomesData
 ) -> Announcement | None:
     """Record the sender's outcomes of a work item, then the callbacks parked for their
     messages; the announcement after them (None when it does not exist)."""
     sids = [o.message_sid for o in data.outcomes if o.message_sid]
-    await repo.lock_messages(conn, sids)
+    await repo.lock_messages(uow.conn, sids)
     updates = [
         DeliveryUpdate(
             str(o.subscriber_id),
-            _OUTCOME_STATUS[o.outcome],
+            OUTCOME_STATUSES[o.outcome],
             o.message_sid,
             o.error_code,
             o.segments,
         )
         for o in data.outcomes
     ]
-    parked = await repo.take_early_statuses(conn, sids) if sids else {}
+    parked = await repo.take_early_statuses(uow.conn, sids) if sids else {}
     by_sid = {o.message_sid: str(o.subscriber_id) for o in data.outcomes if o.message_sid}
     for sid, statuses in parked.items():
         updates += [DeliveryUpdate(by_sid[sid], status, sid, code) for status, code in statuses]
-    return await record_deliveries(conn, data.announcement_id, updates)
+    return await record_deliveries(uow, data.announcement_id, updates)
 
 
-async def record_status(
-    conn: asyncpg.Connection, data: providers.TwilioStatusData
-) -> Announcement | None:
+async def record_status(uow: UnitOfWork, data: providers.TwilioStatusData) -> Announcement | None:
     """Record one status callback; the announcement after it, None when it changed nothing
     or the message is no recorded copy yet (then the status is parked)."""
     status = PROVIDER_STATUSES.get(data.status.lower())
     if status is None:
         return None
-    await repo.lock_messages(conn, [data.message_sid])
-    found = await repo.delivery_by_provider_id(conn, data.message_sid)
+    await repo.lock_messages(uow.conn, [data.message_sid])
+    found = await repo.delivery_by_provider_id(uow.conn, data.message_sid)
     if found is None:
-        await repo.park_status(conn, data.message_sid, status, data.error_code)
-        await repo.prune_early_statuses(conn)
+        await repo.park_status(uow.conn, data.message_sid, status, data.error_code)
+        await repo.prune_early_statuses(uow.conn)
         return None
     announcement_id, subscriber_id, _ = found
     return await record_deliveries(
-        conn,
+        uow,
         announcement_id,
         [DeliveryUpdate(str(subscriber_id), status, data.message_sid, data.error_code)],
     )
 
 
 async def record_deliveries(
-    conn: asyncpg.Connection, announcement_id: UUID, deliveries: Sequence[DeliveryUpdate]
+    uow: UnitOfWork, announcement_id: UUID, deliveries: Sequence[DeliveryUpdate]
 ) -> Announcement | None:
-    """Record recipients' statuses of one announcement, in order, in the caller's
-    transaction; counters move once per transition, and the announcement completes (and
+    """Record recipients' statuses of one announcement, in order, in the unit of
+    work's transaction; counters move once per transition, and the announcement completes (and
     its completion is published) when the last recipient's outcome is final."""
-    found = (await repo.announcements_by_ids(conn, [announcement_id])).get(str(announcement_id))
+    found = (await repo.announcements_by_ids(uow.conn, [announcement_id])).get(str(announcement_id))
     if found is None:
         log.warning("deliveries of an unknown announcement", announcement_id=str(announcement_id))
         return None
     ids = [UUID(d.subscriber_id) for d in deliveries]
-    current = await repo.delivery_statuses_for_update(conn, announcement_id, ids)
-    writes: dict[UUID, repo.DeliveryRow] = {}
-    gains = CountChanges()
-    for sid, update in zip(ids, deliveries, strict=True):
-        previous = current.get(sid)
-        earlier = writes.get(sid)
-        if not delivery_moves_forward(previous, update.status):
-            if update.provider_message_id and previous is not None:
-                writes[sid] = repo.DeliveryRow(
-                    sid, previous.value, update.provider_message_id, None, update.segments
-                )
-            continue
-        writes[sid] = repo.DeliveryRow(
-            sid,
-            update.status.value,
-            update.provider_message_id or (earlier.provider_message_id if earlier else None),
-            update.error_code,
-            update.segments if update.segments is not None else _segments(earlier),
-        )
-        current[sid] = update.status
-        gains = gains + count_changes(previous, update.status)
-    await repo.write_deliveries(conn, announcement_id, list(writes.values()))
+    current = await repo.delivery_statuses_for_update(uow.conn, announcement_id, ids)
+    writes, gains = apply_updates(current, deliveries)
+    await repo.write_deliveries(uow.conn, announcement_id, writes)
     if not gains:
         return found
-    completed_before = await repo.completed_at_for_update(conn, announcement_id)
-    announcement = await repo.add_to_counts(
-        conn, announcement_id, gains.sent, gains.delivered, gains.failed, gains.stopped
+    # Read again under the row's lock: concurrent writers of one announcement add up.
+    locked = await repo.announcement_for_update(uow.conn, announcement_id)
+    after = progress(locked, gains)
+    announcement = await repo.save_progress(
+        uow.conn, announcement_id, after.counts, after.status, complete=after.completes
     )
-    if completed_before is None and announcement.completed_at is not None:
-        await _completed(conn, announcement)
-    await notify(conn, ANNOUNCEMENT_PROGRESS, announcement.id)
+    if after.completes:
+        await _completed(uow, announcement)
+    await uow.notify(ANNOUNCEMENT_PROGRESS, announcement.id)
     return announcement
 
 
-def _segments(row: repo.DeliveryRow | None) -> int | None:
-    return row.segments if row is not None else None
-
-
-async def _completed(conn: asyncpg.Connection, announcement: Announcement) -> None:
+async def _completed(uow: UnitOfWork, announcement: Announcement) -> None:
     """Publish the completion, in the transaction that completed the announcement."""
     assert announcement.completed_at is not None
-    segments = await repo.segments_sent(conn, UUID(announcement.id))
-    await add_event(
-        conn,
+    segments = await repo.segments_sent(uow.conn, UUID(announcement.id))
+    await uow.publish(
         events.announcement_completed,
         announcement.id,
         events.AnnouncementCompletedData(

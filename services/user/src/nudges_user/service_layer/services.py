@@ -12,9 +12,8 @@ from nudges_kit.auth import Principal
 from nudges_kit.errors import BadInput, Conflict, Forbidden, NotFound, Unauthenticated
 from nudges_kit.events import new_event_id
 from nudges_kit.events.catalog import user as events
-from nudges_kit.notify import notify
-from nudges_kit.outbox import add_event
 from nudges_user.adapters import repository as repo
+from nudges_user.domain.memberships import MembershipChange, membership_change
 from nudges_user.domain.model import (
     SLUG_PATTERN,
     Announcement,
@@ -29,6 +28,7 @@ from nudges_user.domain.model import (
     check_slug,
     slugify,
 )
+from nudges_user.service_layer.unit_of_work import UnitOfWork, unit_of_work
 
 #: LISTEN/NOTIFY channels of the GraphQL subscriptions.
 CLIENT_UPDATED = "user_client_updated"
@@ -71,18 +71,39 @@ def _membership_event(membership: Membership) -> events.MembershipData:
     )
 
 
+#: The event each change of a membership publishes.
+_MEMBERSHIP_EVENTS = {
+    MembershipChange.JOINED: events.membership_joined,
+    MembershipChange.STOPPED: events.membership_stopped,
+    MembershipChange.RESTARTED: events.membership_restarted,
+}
+
+
+async def _move(
+    uow: UnitOfWork, existing: Membership, wanted: MembershipStatus
+) -> Membership | None:
+    """Move an existing membership to ``wanted`` and publish the change; None when that
+    changes nothing."""
+    change = membership_change(existing.status, wanted)
+    if change is None:
+        return None
+    member = await repo.set_membership_status(uow.conn, UUID(existing.id), wanted)
+    await uow.publish(_MEMBERSHIP_EVENTS[change], member.client_id, _membership_event(member))
+    return member
+
+
 class UserService:
     """The use cases of UserApi over one connection pool."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def _user_of(self, conn: asyncpg.Connection, principal: Principal) -> UUID:
+    async def _user_of(self, uow: UnitOfWork, principal: Principal) -> UUID:
         """The user row of the caller, created from the token's phone claims when new."""
         if not principal.phone_hash or not principal.phone_ciphertext:
             raise Unauthenticated("this token carries no verified phone number")
         return await repo.upsert_user(
-            conn,
+            uow.conn,
             _uuid(principal.user_id, "sub"),
             principal.phone_hash,
             principal.phone_ciphertext,
@@ -97,18 +118,17 @@ class UserService:
         clean_name = _checked(check_name, name)
         clean_slug = _checked(check_slug, slug) if slug else slugify(clean_name)
         clean_locale = _checked(check_locale, locale or principal.locale or "en")
-        async with self._pool.acquire() as conn, conn.transaction():
-            user_id = await self._user_of(conn, principal)
-            if await repo.client_by_user(conn, user_id):
+        async with unit_of_work(self._pool) as uow:
+            user_id = await self._user_of(uow, principal)
+            if await repo.client_by_user(uow.conn, user_id):
                 raise Conflict("you already have a client profile")
             # A client's id is its user's id, so that tokens name the client by ``sub``.
             client = await repo.insert_client(
-                conn, user_id, user_id, clean_name, clean_slug, clean_locale
+                uow.conn, user_id, user_id, clean_name, clean_slug, clean_locale
             )
             if client is None:
                 raise Conflict(f"the address /c/{clean_slug} is taken", field="slug")
-            await add_event(
-                conn,
+            await uow.publish(
                 events.client_created,
                 client.id,
                 _client_event(client, principal.phone_hash or ""),
@@ -136,18 +156,16 @@ class UserService:
         return await self._update_client(cid, changes)
 
     async def _update_client(self, client_id: UUID, changes: dict[str, object]) -> Client:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool) as uow:
             try:
-                client = await repo.update_client(conn, client_id, changes)
+                client = await repo.update_client(uow.conn, client_id, changes)
             except asyncpg.UniqueViolationError:
                 raise Conflict(f"the address /c/{changes.get('slug')} is taken", "slug") from None
             if client is None:
                 raise NotFound("client not found")
-            phone_hash = await repo.client_phone_hash(conn, client_id) or ""
-            await add_event(
-                conn, events.client_updated, client.id, _client_event(client, phone_hash)
-            )
-            await notify(conn, CLIENT_UPDATED, client.id)
+            phone_hash = await repo.client_phone_hash(uow.conn, client_id) or ""
+            await uow.publish(events.client_updated, client.id, _client_event(client, phone_hash))
+            await uow.notify(CLIENT_UPDATED, client.id)
             return client
 
     # --- memberships -----------------------------------------------------------------
@@ -157,77 +175,55 @@ class UserService:
         wanted = slug.strip().lower()
         if not SLUG_PATTERN.match(wanted):
             raise NotFound("no client at this address")
-        async with self._pool.acquire() as conn, conn.transaction():
-            client = await repo.client_by_slug(conn, wanted)
+        async with unit_of_work(self._pool) as uow:
+            client = await repo.client_by_slug(uow.conn, wanted)
             if client is None:
                 raise NotFound(f"no client at /c/{wanted}")
-            user_id = await self._user_of(conn, principal)
-            subscriber_id = await repo.upsert_subscriber(conn, user_id, user_id)
-            existing = await repo.membership(conn, UUID(client.id), subscriber_id)
-            if existing and existing.status is MembershipStatus.ACTIVE:
-                return existing
+            user_id = await self._user_of(uow, principal)
+            subscriber_id = await repo.upsert_subscriber(uow.conn, user_id, user_id)
+            existing = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
             if existing:
-                member = await repo.set_membership_status(
-                    conn, UUID(existing.id), MembershipStatus.ACTIVE
-                )
-                await add_event(
-                    conn, events.membership_restarted, client.id, _membership_event(member)
-                )
-                return member
+                return await _move(uow, existing, MembershipStatus.ACTIVE) or existing
             created = await repo.insert_membership(
-                conn, new_event_id(), UUID(client.id), subscriber_id, source
+                uow.conn, new_event_id(), UUID(client.id), subscriber_id, source
             )
             if created is None:  # a concurrent join won the race
-                again = await repo.membership(conn, UUID(client.id), subscriber_id)
+                again = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
                 assert again is not None
                 return again
-            await add_event(conn, events.membership_joined, client.id, _membership_event(created))
+            await uow.publish(events.membership_joined, client.id, _membership_event(created))
             return created
 
     async def leave_client(self, principal: Principal, client_id: str) -> Membership:
         """Stop the caller's membership of ``client_id`` (leaving twice changes nothing)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            user_id = await self._user_of(conn, principal)
-            subscriber = await repo.subscriber_by_user(conn, user_id)
+        async with unit_of_work(self._pool) as uow:
+            user_id = await self._user_of(uow, principal)
+            subscriber = await repo.subscriber_by_user(uow.conn, user_id)
             existing = (
-                await repo.membership(conn, _uuid(client_id, "clientId"), UUID(subscriber.id))
+                await repo.membership(uow.conn, _uuid(client_id, "clientId"), UUID(subscriber.id))
                 if subscriber
                 else None
             )
             if existing is None:
                 raise NotFound("you are not a member of this client")
-            if existing.status is MembershipStatus.STOPPED:
-                return existing
-            member = await repo.set_membership_status(
-                conn, UUID(existing.id), MembershipStatus.STOPPED
-            )
-            await add_event(
-                conn, events.membership_stopped, member.client_id, _membership_event(member)
-            )
-            return member
+            return await _move(uow, existing, MembershipStatus.STOPPED) or existing
 
     async def set_all_memberships(self, phone_hash: str, status: MembershipStatus) -> int:
         """STOP / START from the SMS dialogue: every membership of the number; returns how
         many changed."""
+        # Only two statuses: the memberships to move are those in the other one.
         target_from = (
             MembershipStatus.ACTIVE
             if status is MembershipStatus.STOPPED
             else MembershipStatus.STOPPED
         )
-        event = (
-            events.membership_stopped
-            if status is MembershipStatus.STOPPED
-            else events.membership_restarted
-        )
-        async with self._pool.acquire() as conn, conn.transaction():
-            user_id = await repo.user_id_by_phone_hash(conn, phone_hash)
+        async with unit_of_work(self._pool) as uow:
+            user_id = await repo.user_id_by_phone_hash(uow.conn, phone_hash)
             if user_id is None:
                 return 0
             changed = 0
-            for existing in await repo.memberships_of_user(conn, user_id, target_from):
-                member = await repo.set_membership_status(conn, UUID(existing.id), status)
-                await add_event(conn, event, member.client_id, _membership_event(member))
-                changed += 1
+            for existing in await repo.memberships_of_user(uow.conn, user_id, target_from):
+                changed += await _move(uow, existing, status) is not None
             return changed
 
     # --- announcements -----------------------------------------------------------------
@@ -235,19 +231,18 @@ class UserService:
     async def confirm_announcement(self, client_id: str, body: str, draft_key: str) -> Announcement:
         """Create the announcement of a confirmed draft, once per ``draft_key``."""
         text = _checked(check_announcement_body, body)
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool) as uow:
             cid = _uuid(client_id, "clientId")
-            if not await repo.clients_by_ids(conn, [cid]):
+            if not await repo.clients_by_ids(uow.conn, [cid]):
                 raise NotFound("client not found")
             created = await repo.insert_confirmed_announcement(
-                conn, new_event_id(), cid, text, draft_key
+                uow.conn, new_event_id(), cid, text, draft_key
             )
             if created is None:
-                existing = await repo.announcement_by_draft_key(conn, draft_key)
+                existing = await repo.announcement_by_draft_key(uow.conn, draft_key)
                 assert existing is not None
                 return existing
-            await add_event(
-                conn,
+            await uow.publish(
                 events.announcement_confirmed,
                 created.id,
                 events.AnnouncementConfirmedData(

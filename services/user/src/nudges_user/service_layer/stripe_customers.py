@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
-
 from nudges_kit.events.catalog import providers
 from nudges_kit.logging import get_logger
-from nudges_kit.notify import notify
 from nudges_user.adapters import repository as repo
 from nudges_user.service_layer.services import CLIENT_UPDATED
+from nudges_user.service_layer.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -25,8 +23,9 @@ log = get_logger(__name__)
 CUSTOMER_EVENTS = frozenset({"customer.created", "customer.updated"})
 
 
-async def learn_customer(conn: asyncpg.Connection, data: providers.StripeEventData) -> str | None:
-    """Record the customer of the client its metadata names, in the caller's transaction;
+async def learn_customer(uow: UnitOfWork, data: providers.StripeEventData) -> str | None:
+    """Record the customer of the client its metadata names, in the unit of work's
+    transaction;
     the client's customer after it, None when the event names no client of ours."""
     if data.stripe_type not in CUSTOMER_EVENTS:
         return None
@@ -39,12 +38,12 @@ async def learn_customer(conn: asyncpg.Connection, data: providers.StripeEventDa
     except ValueError:
         log.warning("stripe customer names no client id", customer=customer_id)
         return None
-    recorded = await repo.learn_stripe_customer(conn, cid, customer_id)
+    recorded = await repo.learn_stripe_customer(uow.conn, cid, customer_id)
     if recorded is None:
         log.warning("stripe customer of an unknown client", customer=customer_id)
         return None
     if recorded != customer_id:
         log.warning("a second stripe customer of a client, kept the first", customer=customer_id)
         return recorded
-    await notify(conn, CLIENT_UPDATED, str(cid))
+    await uow.notify(CLIENT_UPDATED, str(cid))
     return recorded

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 import orjson
+
+from nudges_kit.sms_text import count_segments
 
 #: Carrier opt-out words: they always stop every membership of the number. CANCEL is one of
 #: them too, except for a client with a draft waiting (see :func:`action_for`).
@@ -100,23 +103,54 @@ def clean_body(text: str) -> str:
     ).strip()
 
 
-def messages_needed(recipients: int, segments: int) -> int:
-    """What an announcement counts against the allowance: every segment to every recipient."""
-    return recipients * segments
+def segments_by_locale(copies: Mapping[str, str]) -> dict[str, int]:
+    """The SMS segments of each locale's copy of an announcement."""
+    return {locale: count_segments(copy).segments for locale, copy in copies.items()}
+
+
+def quote(audience: Mapping[str, int], segments: Mapping[str, int]) -> int:
+    """What an announcement to ``audience`` (subscribers per locale) is charged: the segments
+    of each subscriber's copy, in their locale, summed (as the fan-out sends and UserApi
+    totals them)."""
+    return sum(count * segments[locale] for locale, count in audience.items())
+
+
+def longest_frame(copies: Mapping[str, str], body: str) -> int:
+    """Characters the longest copy adds around ``body`` (client name, opt-out line): what
+    the 1600-character limit leaves the client is ``MAX_SMS_CHARACTERS`` less this."""
+    return max(len(copy) - len(body) for copy in copies.values())
+
+
+#: How much of a confirmed message a repeated CONFIRM quotes back, in characters.
+START_CHARACTERS = 32
+
+
+def first_words(body: str, limit: int = START_CHARACTERS) -> str:
+    """The start of ``body`` on one line: whole words within ``limit`` characters (a first
+    word longer than that is cut), then ``...`` when there is more (ASCII: GSM-7)."""
+    line = " ".join(body.split())
+    if len(line) <= limit:
+        return line
+    head = line[:limit]
+    if line[limit] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return f"{head.rstrip(' ,;:.')}..."
 
 
 @dataclass(frozen=True)
 class Draft:
     """A client's text waiting for CONFIRM. ``draft_id`` is the key UserApi creates the
-    announcement under, once."""
+    announcement under, once; ``messages`` the segments quoted for the whole audience (what
+    CONFIRM checks against the allowance) and ``segments`` those of each locale's copy."""
 
     draft_id: str
     body: str
-    segments: int
+    messages: int
+    segments: dict[str, int]
 
     @classmethod
-    def new(cls, body: str, segments: int) -> Draft:
-        return cls(draft_id=str(uuid.uuid4()), body=body, segments=segments)
+    def new(cls, body: str, messages: int, segments: Mapping[str, int]) -> Draft:
+        return cls(str(uuid.uuid4()), body, messages, dict(segments))
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -125,17 +159,22 @@ class Draft:
     def from_bytes(cls, raw: bytes) -> Draft:
         data = orjson.loads(raw)
         return cls(
-            draft_id=str(data["draft_id"]), body=str(data["body"]), segments=int(data["segments"])
+            draft_id=str(data["draft_id"]),
+            body=str(data["body"]),
+            messages=int(data["messages"]),
+            segments={str(k): int(v) for k, v in data["segments"].items()},
         )
 
 
 @dataclass(frozen=True)
 class Confirmed:
-    """A draft just confirmed, remembered so that a repeated CONFIRM says so."""
+    """A draft just confirmed, remembered so that a repeated CONFIRM says so (and quotes
+    ``start``, the first words of its body)."""
 
     draft_id: str
     announcement_id: str
     recipients: int
+    start: str
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -147,4 +186,5 @@ class Confirmed:
             draft_id=str(data["draft_id"]),
             announcement_id=str(data["announcement_id"]),
             recipients=int(data["recipients"]),
+            start=str(data["start"]),
         )

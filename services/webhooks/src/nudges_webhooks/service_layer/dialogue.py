@@ -32,7 +32,7 @@ from nudges_kit.operations import user as user_ops
 from nudges_kit.operations.user import IdentifiedClient, MembershipStatus, PhoneIdentity
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.service_client import ServiceCallError, ServiceClient
-from nudges_kit.sms_text import compose_announcement, count_segments
+from nudges_kit.sms_text import compose_announcement
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.domain.dialogue import (
@@ -43,8 +43,11 @@ from nudges_webhooks.domain.dialogue import (
     Sender,
     action_for,
     clean_body,
+    first_words,
     keyword_of,
-    messages_needed,
+    longest_frame,
+    quote,
+    segments_by_locale,
 )
 
 log = get_logger(__name__)
@@ -122,6 +125,7 @@ class Dialogue:
         if action is Action.CANCEL_DRAFT:
             assert client is not None
             if await self._drafts.discard(client.id):
+                await self._drafts.forget_confirmed(client.id)
                 return await self._render(texts.DIALOGUE_CANCELED, turn)
             action = Action.STOP_ALL
         match action:
@@ -149,6 +153,7 @@ class Dialogue:
         stopped = await self._set_memberships(turn, MembershipStatus.STOPPED)
         if client is not None:
             await self._drafts.discard(client.id)
+            await self._drafts.forget_confirmed(client.id)
         log.info("memberships stopped by SMS", phone_hash=turn.phone_hash, stopped=stopped)
         return await self._render(texts.DIALOGUE_STOPPED, turn)
 
@@ -178,33 +183,42 @@ class Dialogue:
         )
 
     async def _draft(self, turn: Turn, client: IdentifiedClient, text: str) -> str:
+        """The text becomes the draft, quoted as the fan-out will send it: each subscriber's
+        copy in their language (its own opt-out line), every copy within Twilio's limit."""
         body = clean_body(text)
-        allowance, body_line, opt_out = await asyncio.gather(
+        audience = {a.locale: a.count for a in client.audience_locales if a.count > 0}
+        locales = sorted(audience) or [turn.locale]
+        allowance, body_lines, opt_outs, _ = await asyncio.gather(
             self._allowance(client),
-            self._l10n.render(
-                texts.ANNOUNCEMENT_BODY, turn.locale, client_name=client.name, body=body
+            self._l10n.render_many(
+                texts.ANNOUNCEMENT_BODY, locales, client_name=client.name, body=body
             ),
-            self._l10n.render(texts.ANNOUNCEMENT_OPT_OUT, turn.locale),
+            self._l10n.render_many(texts.ANNOUNCEMENT_OPT_OUT, locales),
+            # A CONFIRM after this text is about this text, not one confirmed before.
+            self._drafts.forget_confirmed(client.id),
         )
-        announcement = compose_announcement(body_line, opt_out)
-        fits = len(announcement) <= MAX_SMS_CHARACTERS
-        if allowance.active and client.subscriber_count > 0 and fits:
-            draft = Draft.new(body, count_segments(announcement).segments)
+        copies = {loc: compose_announcement(body_lines[loc], opt_outs[loc]) for loc in locales}
+        frame = longest_frame(copies, body)
+        recipients = sum(audience.values())
+        if allowance.active and recipients > 0 and len(body) + frame <= MAX_SMS_CHARACTERS:
+            segments = segments_by_locale(copies)
+            draft = Draft.new(body, quote(audience, segments), segments)
             await self._drafts.save(client.id, draft)
             return await self._render(
-                texts.DIALOGUE_DRAFT_CONFIRM,
+                texts.DIALOGUE_DRAFT_CONFIRM_TOTAL,
                 turn,
-                count=client.subscriber_count,
-                segments=draft.segments,
+                count=recipients,
+                segments=draft.messages,
             )
         # The client meant this text, not an earlier one: no draft waits any more.
         await self._drafts.discard(client.id)
         if not allowance.active:
             return await self._render(texts.DIALOGUE_NO_ACTIVE_PLAN, turn)
-        if client.subscriber_count == 0:
+        if recipients == 0:
             return await self._render(texts.DIALOGUE_NO_SUBSCRIBERS, turn)
-        limit = MAX_SMS_CHARACTERS - (len(announcement) - len(body))
-        return await self._render(texts.DIALOGUE_TOO_LONG, turn, max=max(limit, 0))
+        return await self._render(
+            texts.DIALOGUE_TOO_LONG, turn, max=max(MAX_SMS_CHARACTERS - frame, 0)
+        )
 
     async def _confirm(self, turn: Turn, client: IdentifiedClient) -> str:
         draft = await self._drafts.take(client.id)
@@ -212,12 +226,15 @@ class Dialogue:
             confirmed = await self._drafts.last_confirmed(client.id)
             if confirmed is not None:
                 return await self._render(
-                    texts.DIALOGUE_ALREADY_CONFIRMED, turn, count=confirmed.recipients
+                    texts.DIALOGUE_ALREADY_CONFIRMED_QUOTED,
+                    turn,
+                    count=confirmed.recipients,
+                    start=confirmed.start,
                 )
             return await self._render(texts.DIALOGUE_NO_DRAFT, turn)
         try:
             allowance = await self._allowance(client)
-            needed = messages_needed(client.subscriber_count, draft.segments)
+            needed = draft.messages
             if allowance.active and 0 < needed <= allowance.remaining:
                 created = await self._subgraphs.call(
                     user_ops.confirm_announcement,
@@ -240,14 +257,16 @@ class Dialogue:
                 texts.DIALOGUE_ALLOWANCE_EXCEEDED, turn, count=allowance.remaining, needed=needed
             )
         await self._drafts.remember_confirmed(
-            client.id, Confirmed(draft.draft_id, created.id, created.recipients)
+            client.id,
+            Confirmed(draft.draft_id, created.id, created.recipients, first_words(draft.body)),
         )
         log.info(
             "announcement confirmed by SMS",
             announcement_id=created.id,
             client_id=client.id,
             recipients=created.recipients,
-            segments=draft.segments,
+            quoted_segments=draft.messages,
+            segments_by_locale=draft.segments,
         )
         return await self._render(texts.DIALOGUE_SENT, turn, count=created.recipients)
 
