@@ -114,6 +114,9 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
           messagesPerPeriod
           used
           remaining
+          state
+          graceEndsAt
+          graceDaysLeft
         }
         announcements(first: 20) {
           totalCount

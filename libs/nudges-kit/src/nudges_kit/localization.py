@@ -119,6 +119,9 @@ DIALOGUE_NO_DRAFT = message("dialogue.no_draft")
 DIALOGUE_NO_SUBSCRIBERS = message("dialogue.no_subscribers")
 # TRANSLATORS: reply to a client whose plan is not active; nothing is sent.
 DIALOGUE_NO_ACTIVE_PLAN = message("dialogue.no_active_plan")
+# TRANSLATORS: added to every reply to a client's draft while their plan is past due: the last
+# payment failed, and they can send for {days} more days (the grace period) unless they pay.
+DIALOGUE_PAYMENT_GRACE = plural_message("dialogue.payment_grace", "days", plural="days")
 # TRANSLATORS: reply to CONFIRM past the plan's allowance: {count} messages are left in the
 # billing period, the announcement needs {needed}.
 DIALOGUE_ALLOWANCE_EXCEEDED = plural_message(

@@ -115,3 +115,59 @@ async def test_the_client_hears_of_its_plan_activated_past_due_and_canceled(
 
 async def _has(texts: Any, count: int) -> bool:
     return len(await texts) >= count
+
+
+async def test_a_failed_renewal_texts_the_client_once_whichever_events_report_it(
+    stack: Stack, eventually: Any
+) -> None:
+    """PaymentApi's failed invoice and Stripe's subscription update report one fact, the
+    renewal not paid; they disagree on when the period ends (the invoice's line and the
+    subscription's item), and each makes ProductApi publish a past-due update. One SMS."""
+    client = await stack.client(messages_per_period=None)
+    await eventually(lambda: texts_to(stack, client.phone))  # the welcome
+    stripe_id = f"sub_{uuid.uuid4().hex}"
+    tier = await stack._plan(250)
+    now = datetime.now(UTC).replace(microsecond=0)
+    renewal = now + timedelta(days=30)
+    await stack.publish(
+        stack.invoice_event(payment.invoice_paid, client.id, tier, stripe_id, now, renewal)
+    )
+    await eventually(lambda: _has(texts_to(stack, client.phone), 2))
+    updated = providers.stripe_event.envelope(
+        stripe_id,
+        providers.StripeEventData(
+            stripe_event_id=f"evt_{uuid.uuid4().hex}",
+            stripe_type="customer.subscription.updated",
+            object={
+                "id": stripe_id,
+                "object": "subscription",
+                "status": "past_due",
+                "cancel_at_period_end": False,
+                "items": {
+                    "data": [
+                        {
+                            "current_period_start": int(renewal.timestamp()),
+                            "current_period_end": int((renewal + timedelta(days=31)).timestamp()),
+                        }
+                    ]
+                },
+            },
+        ),
+    )
+    failed = stack.invoice_event(
+        payment.invoice_failed, client.id, tier, stripe_id, renewal, renewal + timedelta(days=30)
+    )
+    await stack.publish(failed, updated)
+    await eventually(lambda: _has(texts_to(stack, client.phone), 3))
+    await eventually(lambda: _past_due(stack, client.id))
+    await asyncio.sleep(2.0)
+    payment_failed = [t for t in await texts_to(stack, client.phone) if "payment" in t]
+    assert payment_failed == [
+        "We could not take the payment for your Plan 250 plan. Update your payment method in"
+        " your Nudges account to keep sending."
+    ]
+
+
+async def _past_due(stack: Stack, client_id: str) -> bool:
+    found = await stack.plan_subscription(client_id)
+    return found is not None and found["status"] == "PAST_DUE"

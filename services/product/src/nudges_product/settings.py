@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from nudges_kit.settings import (
     REQUIRES_BROKER,
@@ -12,6 +12,7 @@ from nudges_kit.settings import (
     REQUIRES_TOKENS,
     NudgesSettings,
 )
+from nudges_product.domain.allowance import DEFAULT_GRACE_DAYS
 
 
 class ProductSettings(NudgesSettings):
@@ -22,6 +23,8 @@ class ProductSettings(NudgesSettings):
     database_name: str = "productdb"
     #: The ``product`` machine account's secret: its token registers the subgraph.
     service_client_secret: SecretStr = SecretStr("dev-only-product-secret")
+    #: Days a past-due client may still send, from the first failed payment (SPEC §5).
+    past_due_grace_days: int = Field(default=DEFAULT_GRACE_DAYS, ge=0)
 
     production_required: ClassVar[tuple[str, ...]] = (
         *REQUIRES_DATABASE,

@@ -200,6 +200,57 @@ def test_past_due_clients_keep_sending_while_stripe_retries(
     assert allowance["remaining"] == 10
 
 
+GRACE = """
+query($id: ID!) {
+  allowance(clientId: $id) { active remaining state graceEndsAt graceDaysLeft }
+}
+"""
+
+
+def test_past_due_sends_for_the_grace_period_from_the_first_failure_then_stops(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    client_id = str(uuid.uuid4())
+    sub = shop.subscribe(client_id, shop.plan(messages_per_period=10)["tiers"][0])
+    sid = sub["stripe_subscription_id"]
+    paid = api.ok(GRACE, shop.service, id=client_id)["allowance"]
+    failed_at = datetime.now(UTC)
+    first = shop.past_due(sid)
+    # Stripe retries and fails again: the grace period still runs from the first failure.
+    again = shop.news(sid, status="past_due", cancel_at_period_end=False)
+    retried = shop.news(sid, status="past_due", cancel_at_period_end=True)
+    in_grace = api.ok(GRACE, shop.service, id=client_id)["allowance"]
+    # Eight days on (the first failure moved back in time), the plan has lapsed.
+    api.sql(
+        "UPDATE plan_subscriptions SET past_due_since = past_due_since - interval '8 days'"
+        " WHERE stripe_subscription_id = %s RETURNING id",
+        sid,
+    )
+    lapsed = api.ok(GRACE, shop.service, id=client_id)["allowance"]
+    assert first.current_period_end is not None
+    repaid = shop.news(sid, status="active", current_period_end=first.current_period_end)
+    active_again = api.ok(GRACE, shop.service, id=client_id)["allowance"]
+
+    assert paid == {
+        "active": True,
+        "remaining": 10,
+        "state": "ACTIVE",
+        "graceEndsAt": None,
+        "graceDaysLeft": None,
+    }
+    assert first.past_due_since is not None
+    assert first.past_due_since >= failed_at
+    assert again == first
+    assert retried.past_due_since == first.past_due_since
+    grace_ends = datetime.fromisoformat(in_grace.pop("graceEndsAt"))
+    assert grace_ends == first.past_due_since + timedelta(days=7)
+    assert in_grace == {"active": True, "remaining": 10, "state": "GRACE", "graceDaysLeft": 7}
+    assert datetime.fromisoformat(lapsed.pop("graceEndsAt")) < datetime.now(UTC)
+    assert lapsed == {"active": False, "remaining": 0, "state": "LAPSED", "graceDaysLeft": 0}
+    assert (repaid.status, repaid.past_due_since) == ("active", None)
+    assert active_again == paid
+
+
 def test_totals_count_active_subscriptions_and_monthly_revenue(
     api: SubgraphClient, shop: Shop
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nudges_kit.errors import BadInput, Conflict
-from nudges_product.domain.allowance import calendar_month, compute_allowance
+from nudges_product.domain.allowance import calendar_month, compute_allowance, standing
 from nudges_product.domain.discounts import discount_terms
 from nudges_product.domain.model import PlanFeatures, PlanSubscription, PriceTier
 from nudges_product.domain.money import Money, currency, monthly_recurring_revenue
@@ -319,3 +319,54 @@ def test_mrr_brings_every_interval_to_a_month_per_currency() -> None:
 
     # usd: 1800 + 1000; eur: 300 * 52 / 12 = 1300
     assert mrr == [Money(1300, "eur"), Money(2800, "usd")]
+
+
+def test_a_past_due_plan_sends_for_the_grace_period_from_its_first_failure() -> None:
+    features = PlanFeatures(100, "basic", False)
+    paid = subscription()
+    assert paid.current_period_end is not None
+    renewal = news(
+        status="past_due",
+        current_period_start=paid.current_period_end,
+        current_period_end=paid.current_period_end + timedelta(days=30),
+    )
+    failed = apply_news(paid, renewal, uuid.uuid4(), NOW)
+    # Stripe's update reports the failure again, a day later: the grace period does not restart.
+    reported_again = apply_news(
+        failed.subscription,
+        news(status="past_due", cancel_at_period_end=True),
+        uuid.uuid4(),
+        NOW + timedelta(days=1),
+    )
+    repaid = apply_news(
+        reported_again.subscription,
+        news(status="active", current_period_end=renewal.current_period_end),
+        uuid.uuid4(),
+        NOW + timedelta(days=2),
+    )
+    stored_past_due = apply_news(
+        None,
+        news(status="past_due", client_id=uuid.uuid4(), price_tier_id=uuid.uuid4()),
+        uuid.uuid4(),
+        NOW,
+    )
+    due = failed.subscription
+
+    assert (due.status, due.past_due_since) == ("past_due", NOW)
+    assert reported_again.subscription.past_due_since == NOW
+    assert repaid.subscription.past_due_since is None
+    assert stored_past_due.subscription.past_due_since == NOW
+    assert standing(paid, NOW).state == "active"
+    assert standing(None, NOW).state == "none"
+    assert standing(subscription(status="canceled"), NOW).state == "none"
+    ends = NOW + timedelta(days=7)
+    assert standing(due, NOW).grace_days_left == 7
+    assert standing(due, NOW + timedelta(days=6, hours=1)).grace_days_left == 1
+    assert standing(due, ends - timedelta(seconds=1)).state == "grace"
+    assert standing(due, ends).grace_ends_at == ends
+    assert standing(due, ends).state == "lapsed"
+    assert standing(due, NOW + timedelta(days=2), grace_days=2).state == "lapsed"
+    in_grace = compute_allowance(due, features, 40, NOW + timedelta(days=3))
+    lapsed = compute_allowance(due, features, 40, NOW + timedelta(days=8))
+    assert (in_grace.active, in_grace.remaining, in_grace.standing.state) == (True, 60, "grace")
+    assert (lapsed.active, lapsed.remaining, lapsed.standing.state) == (False, 0, "lapsed")

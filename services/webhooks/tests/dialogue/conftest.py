@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -30,7 +31,7 @@ from nudges_kit.auth import user_id_for
 from nudges_kit.events.catalog import payment
 from nudges_kit.kafka import make_producer, start_client
 from nudges_kit.phone import PhoneVault
-from nudges_kit.settings import NudgesSettings
+from nudges_kit.settings import NudgesSettings, with_database
 
 SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
 #: How long a confirmation is answered "already confirmed": short, so that a test sees it end.
@@ -82,6 +83,8 @@ class World:
     vault: PhoneVault
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=15.0))
     _plans: dict[int, str] = field(default_factory=dict)
+    #: Each client's Stripe subscription id and price tier, as its paid invoice named them.
+    _subscriptions: dict[str, tuple[str, str]] = field(default_factory=dict)
     confirmed_window_seconds: float = CONFIRMED_WINDOW_SECONDS
 
     @property
@@ -147,6 +150,7 @@ class World:
         tier = self._plans.get(messages_per_period) or self._plan(messages_per_period)
         now = datetime.now(UTC)
         sid = f"sub_{uuid.uuid4().hex}"
+        self._subscriptions[client_id] = (sid, tier)
         paid = payment.invoice_paid.envelope(
             sid,
             payment.InvoiceData(
@@ -179,6 +183,48 @@ class World:
         while not self.gql("product", query, admin, c=client_id)["planSubscriptions"]["nodes"]:
             assert time.monotonic() < deadline, "no plan subscription within 30 s"
             time.sleep(0.1)
+
+    def fail_renewal(self, client_id: str, days_ago: float = 0) -> None:
+        """The client's renewal not paid (PaymentApi's ``payment.invoice.failed``): past due,
+        the first failure ``days_ago`` (moved back in ProductApi's database, as time passing)."""
+        sid, tier = self._subscriptions[client_id]
+        renewal = datetime.now(UTC) + timedelta(days=29)
+        failed = payment.invoice_failed.envelope(
+            sid,
+            payment.InvoiceData(
+                stripe_invoice_id=f"in_{uuid.uuid4().hex}",
+                stripe_subscription_id=sid,
+                client_id=uuid.UUID(client_id),
+                price_tier_id=uuid.UUID(tier),
+                period_start=renewal,
+                period_end=renewal + timedelta(days=30),
+                amount=900,
+                currency="usd",
+            ),
+        )
+
+        async def publish() -> None:
+            settings = NudgesSettings(kafka_bootstrap_servers=self.platform.kafka_bootstrap_servers)
+            producer = make_producer(settings)
+            await start_client(producer, settings)
+            try:
+                await producer.send_and_wait(
+                    payment.invoice_failed.topic, failed.to_bytes(), key=failed.key.encode()
+                )
+            finally:
+                await producer.stop()
+
+        asyncio.run(publish())
+        product_db = with_database(self.platform.postgres_url, self.platform.databases["product"])
+        deadline = time.monotonic() + 30
+        with psycopg.connect(product_db, autocommit=True) as conn:
+            while not conn.execute(
+                "UPDATE plan_subscriptions SET past_due_since = past_due_since - %s"
+                " WHERE stripe_subscription_id = %s AND status = 'past_due' RETURNING id",
+                (timedelta(days=days_ago), sid),
+            ).fetchall():
+                assert time.monotonic() < deadline, "not past due within 30 s"
+                time.sleep(0.1)
 
     def _plan(self, messages_per_period: int) -> str:
         admin = self.issuer.token("admin-of-tests", "admin")

@@ -173,6 +173,30 @@ def test_a_client_without_an_active_plan_cannot_send(world: World) -> None:
     assert world.announcements(client) == []
 
 
+def test_past_due_a_client_sends_for_the_grace_period_and_is_told_the_days_left(
+    world: World,
+) -> None:
+    in_grace = world.client()
+    lapsed = world.client()
+    for client in (in_grace, lapsed):
+        world.subscriber(client)
+    world.fail_renewal(in_grace.id, days_ago=2.5)
+    world.fail_renewal(lapsed.id, days_ago=7.5)
+
+    draft = world.text(in_grace.phone, "Open late tonight")
+    sent = world.text(in_grace.phone, "CONFIRM")
+    no_plan = world.text(lapsed.phone, "Open late tonight")
+
+    assert draft == (
+        "Reply CONFIRM to send this message to 1 subscriber (1 SMS in all), or CANCEL to discard"
+        " it. Your last payment failed: you can keep sending for 5 more days. Update your payment"
+        " method in your Nudges account."
+    )
+    assert sent == "Sent to 1 subscriber."
+    assert no_plan.startswith("You don't have an active Nudges plan")
+    assert world.announcements(lapsed) == []
+
+
 def test_a_client_without_subscribers_is_told_so(world: World) -> None:
     client = world.client()
     assert world.text(client.phone, "Hello world").startswith("You have no subscribers yet")

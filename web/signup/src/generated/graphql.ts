@@ -30,6 +30,17 @@ export type MembershipStatus =
   | 'ACTIVE'
   | 'STOPPED';
 
+/** Whether a client's plan lets them send now. */
+export type PlanState =
+  /** Paid: sending. */
+  | 'ACTIVE'
+  /** Past due, within the grace period: still sending. */
+  | 'GRACE'
+  /** Past due beyond the grace period: not sending until paid. */
+  | 'LAPSED'
+  /** No plan that grants messages. */
+  | 'NONE';
+
 export type PlanSubscriptionStatus =
   | 'ACTIVE'
   | 'CANCELED'
@@ -87,7 +98,7 @@ export type ClientDashboardQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClientDashboardQuery = { viewer:
     | { __typename: 'Admin' }
-    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
+    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
     | { __typename: 'Subscriber' }
    | null };
 

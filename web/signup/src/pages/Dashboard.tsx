@@ -20,7 +20,15 @@ interface ClientView {
   locale: string;
   subscriberCount: number;
   subscription: PlanSubscription | null;
-  allowance: { active: boolean; messagesPerPeriod: number; used: number; remaining: number };
+  allowance: {
+    active: boolean;
+    messagesPerPeriod: number;
+    used: number;
+    remaining: number;
+    state: 'ACTIVE' | 'GRACE' | 'LAPSED' | 'NONE';
+    graceEndsAt: string | null;
+    graceDaysLeft: number | null;
+  };
   announcements: { totalCount: number; nodes: Announcement[] };
 }
 
@@ -114,7 +122,24 @@ function PlanStatus({ client }: { client: ClientView }) {
           total: formatNumber(client.allowance.messagesPerPeriod, locale),
         })}
       </dd>
+      <PaymentGrace allowance={client.allowance} />
     </dl>
+  );
+}
+
+/** A past-due plan: sending goes on for the grace period, then stops until a payment. */
+function PaymentGrace({ allowance }: { allowance: ClientView['allowance'] }) {
+  const { t, locale } = useI18n();
+  if (allowance.state !== 'GRACE' && allowance.state !== 'LAPSED') return null;
+  return (
+    <>
+      <dt>{t('dash.sending')}</dt>
+      <dd data-testid="plan-grace">
+        {allowance.state === 'GRACE'
+          ? t('dash.grace', { days: allowance.graceDaysLeft ?? 0, date: formatDate(allowance.graceEndsAt, locale) })
+          : t('dash.lapsed')}
+      </dd>
+    </>
   );
 }
 

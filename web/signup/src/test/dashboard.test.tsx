@@ -33,7 +33,7 @@ describe('client dashboard', () => {
                 cancelAtPeriodEnd: false,
                 priceTier: { id: 't', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p', name: 'Starter' } },
               },
-              allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976 },
+              allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
               announcements: {
                 totalCount: 1,
                 nodes: [{ id: 'a1', body: 'Run at 7', status: 'SENT', recipients: 12, sent: 12, delivered: 11, failed: 1, createdAt: '2026-02-01T00:00:00Z', completedAt: '2026-02-01T00:01:00Z' }],
@@ -51,5 +51,54 @@ describe('client dashboard', () => {
     expect(screen.getByText(/reply CONFIRM to send it to your 12 subscribers/)).toBeTruthy();
     expect(screen.getByText('976 of 1,000 messages left')).toBeTruthy();
     expect(screen.getByText('Run at 7')).toBeTruthy();
+    expect(screen.queryByTestId('plan-grace')).toBeNull();
+  });
+
+  function pastDue(allowance: Record<string, unknown>) {
+    fakeFetch(({ url, body }) => {
+      if (operationOf({ url, body }) === 'SignupViewer') {
+        return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
+      }
+      return {
+        json: {
+          data: {
+            viewer: {
+              __typename: 'Client',
+              id: 'c1',
+              name: 'Trail Runners',
+              slug: 'trail-runners',
+              locale: 'en',
+              subscriberCount: 12,
+              subscription: {
+                id: 'ps1',
+                status: 'PAST_DUE',
+                currentPeriodEnd: '2026-04-01T00:00:00Z',
+                cancelAtPeriodEnd: false,
+                priceTier: { id: 't', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p', name: 'Starter' } },
+              },
+              allowance: { messagesPerPeriod: 1000, used: 24, ...allowance },
+              announcements: { totalCount: 0, nodes: [] },
+            },
+          },
+        },
+      };
+    });
+  }
+
+  it('tells a past-due client how many days of sending the grace period leaves', async () => {
+    pastDue({ active: true, remaining: 976, state: 'GRACE', graceEndsAt: '2026-03-08T12:00:00Z', graceDaysLeft: 3 });
+    renderIn(<Dashboard />);
+    expect((await screen.findByTestId('plan-status')).textContent).toBe('Payment overdue');
+    expect(screen.getByTestId('plan-grace').textContent).toBe(
+      'Your last payment failed: you can keep sending for 3 more days, until Mar 8, 2026. Update your payment method to keep sending.',
+    );
+  });
+
+  it('tells a client past the grace period that sending is paused', async () => {
+    pastDue({ active: false, remaining: 0, state: 'LAPSED', graceEndsAt: '2026-03-08T12:00:00Z', graceDaysLeft: 0 });
+    renderIn(<Dashboard />);
+    expect((await screen.findByTestId('plan-grace')).textContent).toBe(
+      'Your payment is overdue, so sending is paused. Update your payment method to send again.',
+    );
   });
 });

@@ -10,10 +10,13 @@ class ClientIdVars(OperationModel):
 
 
 class Allowance(OperationModel):
-    """Whether a client's plan lets them send now, and how many messages are left."""
+    """Whether a client's plan lets them send now, and how many messages are left; ``state``
+    GRACE (past due, still sending) comes with the days of sending left."""
 
     active: bool
     remaining: int
+    state: str = "ACTIVE"
+    grace_days_left: int | None = None
 
 
 #: Webhooks (the SMS dialogue): may this client send a draft, and to how many.
@@ -21,7 +24,7 @@ client_allowance = CATALOG.declare(
     Subgraph.PRODUCT,
     """
     query ClientAllowance($clientId: ID!) {
-      allowance(clientId: $clientId) { active remaining }
+      allowance(clientId: $clientId) { active remaining state graceDaysLeft }
     }""",
     ClientIdVars,
     Allowance,

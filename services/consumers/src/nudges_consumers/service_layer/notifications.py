@@ -12,6 +12,8 @@ consumer loop records handled event ids), and sent once (the event's idempotency
 | ``product.plan-subscription.canceled`` | the client | ``plan.canceled`` |
 | ``user.announcement.completed`` | the client | ``announcement.done`` (once per announcement) |
 
+A notice of a business fact is keyed by the fact, not by the event that reported it: a
+period's failed payment texts once, however many events say so (:func:`payment_failed_key`).
 Stops (``user.membership.stopped``) send nothing: a number that texted STOP gets no more
 messages. Texts are rendered in the recipient's language; numbers travel encrypted.
 """
@@ -19,6 +21,7 @@ messages. Texts are rendered in the recipient's language; numbers travel encrypt
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
@@ -185,6 +188,16 @@ async def welcome_client(
     )
 
 
+def payment_failed_key(data: product.PlanSubscriptionData) -> str:
+    """The idempotency key of the one ``plan.payment_failed`` notice of a billing period: the
+    fact (subscription, period start, kind), not the event. A failed invoice and Stripe's
+    subscription update each report it, and may disagree on when the period ends."""
+    start = (
+        data.current_period_start.astimezone(UTC).isoformat() if data.current_period_start else ""
+    )
+    return f"plan.payment_failed:{data.plan_subscription_id}:{start}"
+
+
 async def tell_client_of_plan(
     deps: Deps, envelope: Envelope, data: product.PlanSubscriptionData, conn: asyncpg.Connection
 ) -> None:
@@ -194,10 +207,8 @@ async def tell_client_of_plan(
     elif envelope.type == product.plan_subscription_canceled.name:
         message, key = texts.PLAN_CANCELED, f"plan.canceled:{data.plan_subscription_id}"
     elif data.status == "past_due":
-        # Once per billing period however many updates say past due: the key dedupes the send.
-        period = data.current_period_end.isoformat() if data.current_period_end else ""
         message = texts.PLAN_PAYMENT_FAILED
-        key = f"plan.payment_failed:{data.plan_subscription_id}:{period}"
+        key = payment_failed_key(data)
     else:
         return
     client = await client_profile(deps, data.client_id)

@@ -32,7 +32,7 @@ TIER_COLUMNS = (
 )
 SUBSCRIPTION_COLUMNS = (
     "id, client_id, price_tier_id, status, current_period_start, current_period_end,"
-    " stripe_subscription_id, cancel_at_period_end, created_at, updated_at"
+    " stripe_subscription_id, cancel_at_period_end, created_at, updated_at, past_due_since"
 )
 DISCOUNT_COLUMNS = (
     "id, code, percent_off, amount_off, currency, duration, duration_in_months, max_redemptions,"
@@ -228,7 +228,7 @@ class ProductRepository:
         """Insert unless a subscription with its Stripe id exists; True when inserted."""
         inserted = await self._db.fetchval(
             f"INSERT INTO plan_subscriptions ({SUBSCRIPTION_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             " ON CONFLICT (stripe_subscription_id) DO NOTHING RETURNING true",
             subscription.id,
             subscription.client_id,
@@ -240,19 +240,22 @@ class ProductRepository:
             subscription.cancel_at_period_end,
             subscription.created_at,
             subscription.updated_at,
+            subscription.past_due_since,
         )
         return bool(inserted)
 
     async def save_subscription(self, subscription: PlanSubscription) -> None:
         await self._db.execute(
             "UPDATE plan_subscriptions SET status = $2, current_period_start = $3,"
-            " current_period_end = $4, cancel_at_period_end = $5, updated_at = $6 WHERE id = $1",
+            " current_period_end = $4, cancel_at_period_end = $5, updated_at = $6,"
+            " past_due_since = $7 WHERE id = $1",
             subscription.id,
             subscription.status,
             subscription.current_period_start,
             subscription.current_period_end,
             subscription.cancel_at_period_end,
             subscription.updated_at,
+            subscription.past_due_since,
         )
 
     async def subscription(

@@ -1,21 +1,54 @@
 """The message allowance of a client: what their plan grants per billing period, and what is
-left of it."""
+left of it; and the grace period of a past-due plan (SPEC §5): sending goes on for
+``PAST_DUE_GRACE_DAYS`` from the first failed payment, then stops until a payment."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from nudges_kit.errors import BadInput
 from nudges_product.domain.model import PlanFeatures, PlanSubscription
 
 MAX_MESSAGES_PER_RECORD = 1_000_000
+DEFAULT_GRACE_DAYS = 7
+
+#: ``active``: paid; ``grace``: past due, still sending; ``lapsed``: past due beyond the grace
+#: period; ``none``: no plan that grants messages (none yet, incomplete or canceled).
+PlanState = Literal["active", "grace", "lapsed", "none"]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a client's plan stands now, and when a grace period ends (None outside one)."""
+
+    state: PlanState
+    grace_ends_at: datetime | None = None
+    grace_days_left: int | None = None
+
+
+def standing(
+    subscription: PlanSubscription | None, now: datetime, grace_days: int = DEFAULT_GRACE_DAYS
+) -> Standing:
+    """The plan's state at ``now``. A past-due plan is in grace for ``grace_days`` from its
+    first failed payment; the days left count a started day as a whole one (1 on the last)."""
+    if subscription is None or not subscription.grants_messages:
+        return Standing("none")
+    if subscription.status == "active":
+        return Standing("active")
+    since = subscription.past_due_since or subscription.updated_at
+    ends = since + timedelta(days=grace_days)
+    if now >= ends:
+        return Standing("lapsed", grace_ends_at=ends, grace_days_left=0)
+    return Standing("grace", ends, math.ceil((ends - now) / timedelta(days=1)))
 
 
 @dataclass(frozen=True)
 class Allowance:
-    """``remaining`` is never negative; a client without a subscription that grants messages
-    (active, or past due while Stripe retries) has nothing remaining."""
+    """``remaining`` is never negative; a client whose plan does not let them send (none, or
+    past due beyond the grace period) has nothing remaining and ``active`` false."""
 
     active: bool
     messages_per_period: int
@@ -23,6 +56,7 @@ class Allowance:
     remaining: int
     period_start: datetime
     period_end: datetime | None
+    standing: Standing = Standing("none")
 
 
 def calendar_month(now: datetime) -> tuple[datetime, datetime]:
@@ -55,11 +89,14 @@ def compute_allowance(
     features: PlanFeatures | None,
     used: int,
     now: datetime,
+    grace_days: int = DEFAULT_GRACE_DAYS,
 ) -> Allowance:
     """The allowance of a client with ``subscription`` (its plan's ``features``) who has sent
-    ``used`` messages in the current period."""
+    ``used`` messages in the current period; sending is allowed while the plan is active or in
+    its grace period."""
     start, end = usage_period(subscription, now)
-    active = subscription is not None and subscription.grants_messages and features is not None
+    plan = standing(subscription, now, grace_days)
+    active = plan.state in ("active", "grace") and features is not None
     allowed = features.messages_per_period if active and features is not None else 0
     return Allowance(
         active=active,
@@ -68,6 +105,7 @@ def compute_allowance(
         remaining=max(0, allowed - used),
         period_start=start,
         period_end=end,
+        standing=plan,
     )
 
 

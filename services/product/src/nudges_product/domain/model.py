@@ -80,10 +80,14 @@ class PlanSubscription:
     cancel_at_period_end: bool
     created_at: datetime
     updated_at: datetime
+    #: When the payments began to fail (the first failure since the last payment); None
+    #: unless past due. The grace period of sending runs from it.
+    past_due_since: datetime | None = None
 
     @property
     def grants_messages(self) -> bool:
-        """True while the client may send: active, or past due while Stripe retries payment."""
+        """True while the subscription has a billing period to count usage in: active, or past
+        due (whether the client may still send is the grace period's, :mod:`.allowance`)."""
         return self.status in ("active", "past_due")
 
 

@@ -116,6 +116,18 @@ def _newer_period(news: SubscriptionNews, current: PlanSubscription) -> bool | N
     return None
 
 
+def past_due_since(
+    since: datetime | None, status: PlanSubscriptionStatus, now: datetime
+) -> datetime | None:
+    """When the failing payments began: set by the first failure, kept while past due (each
+    retry that fails again does not restart the grace period), cleared by a payment."""
+    if status == "past_due":
+        return since or now
+    if status == "active":
+        return None
+    return since
+
+
 def apply_news(
     current: PlanSubscription | None, news: SubscriptionNews, new_id: UUID, now: datetime
 ) -> SubscriptionDecision:
@@ -129,6 +141,7 @@ def apply_news(
       sets the period and status; of the same period, its status applies when it ranks at
       least as high as the stored one (:data:`STATUS_RANK`).
     - ``cancel_at_period_end`` follows the latest news that says it.
+    - ``past_due_since`` is set by the first failure and cleared by a payment.
     """
     if current is None:
         if news.client_id is None or news.price_tier_id is None:
@@ -148,6 +161,7 @@ def apply_news(
             cancel_at_period_end=bool(news.cancel_at_period_end),
             created_at=now,
             updated_at=now,
+            past_due_since=past_due_since(None, news.status or "active", now),
         )
         return SubscriptionDecision("activated", created)
     if current.status == "canceled" or news.only_when_new:
@@ -171,6 +185,7 @@ def apply_news(
         cancel_at_period_end=current.cancel_at_period_end
         if news.cancel_at_period_end is None
         else news.cancel_at_period_end,
+        past_due_since=past_due_since(current.past_due_since, status, now),
     )
     if updated == current:
         return SubscriptionDecision("unchanged", current)

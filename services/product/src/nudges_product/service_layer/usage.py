@@ -10,6 +10,7 @@ from uuid import UUID
 
 from nudges_product.adapters.repository import ProductRepository
 from nudges_product.domain.allowance import (
+    DEFAULT_GRACE_DAYS,
     Allowance,
     compute_allowance,
     messages_to_record,
@@ -18,8 +19,11 @@ from nudges_product.domain.allowance import (
 from nudges_product.service_layer.unit_of_work import unit_of_work
 
 
-async def allowances(db: Any, client_ids: Sequence[UUID]) -> list[Allowance]:
-    """The allowance of each client, in the order asked (four queries, however many)."""
+async def allowances(
+    db: Any, client_ids: Sequence[UUID], grace_days: int = DEFAULT_GRACE_DAYS
+) -> list[Allowance]:
+    """The allowance of each client, in the order asked (four queries, however many); a
+    past-due plan grants sending for ``grace_days`` from its first failed payment."""
     repository = ProductRepository(db)
     now = datetime.now(UTC)
     subscriptions = await repository.current_subscriptions(client_ids)
@@ -39,6 +43,7 @@ async def allowances(db: Any, client_ids: Sequence[UUID]) -> list[Allowance]:
                 features.get(tier.plan_id) if tier else None,
                 used[(client_id, periods[client_id])],
                 now,
+                grace_days,
             )
         )
     return result

@@ -15,6 +15,7 @@ calls and logs.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from nudges_kit import localization as texts
@@ -144,7 +145,7 @@ class Dialogue:
                 return await self._confirm(turn, client)
             case Action.DRAFT:
                 assert client is not None
-                return await self._draft(turn, client, body)
+                return await self._noting_grace(turn, client, self._draft(turn, client, body))
         raise AssertionError(f"unhandled action {action}")
 
     async def _stop_all(self, turn: Turn, client: IdentifiedClient | None) -> str:
@@ -162,6 +163,19 @@ class Dialogue:
             user_ops.set_memberships_by_phone,
             user_ops.SetMembershipsByPhoneVars(phone_hash=turn.phone_hash, status=status),
         )
+
+    async def _noting_grace(
+        self, turn: Turn, client: IdentifiedClient, reply: Awaitable[str]
+    ) -> str:
+        """``reply``, followed while the client's plan is past due in its grace period by the
+        notice that the payment failed and how many days of sending are left (SPEC §5)."""
+        text, allowance = await asyncio.gather(reply, self._allowance(client))
+        if allowance.state != "GRACE" or allowance.grace_days_left is None:
+            return text
+        notice = await self._render(
+            texts.DIALOGUE_PAYMENT_GRACE, turn, days=allowance.grace_days_left
+        )
+        return f"{text} {notice}"
 
     async def _allowance(self, client: IdentifiedClient) -> product_ops.Allowance:
         return await self._subgraphs.call(

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from nudges_kit.graphql import context_of
-from nudges_product.domain.allowance import Allowance
+from nudges_product.domain.allowance import DEFAULT_GRACE_DAYS, Allowance
 from nudges_product.domain.model import (
     DiscountCode,
     Plan,
@@ -81,4 +81,9 @@ def discounts(info: strawberry.Info) -> DataLoader[UUID, DiscountCode | None]:
 
 
 def allowances(info: strawberry.Info) -> DataLoader[UUID, Allowance]:
-    return _loader(info, "allowances", usage.allowances)
+    grace_days = getattr(context_of(info).settings, "past_due_grace_days", DEFAULT_GRACE_DAYS)
+
+    async def batch(pool: asyncpg.Pool, ids: Sequence[UUID]) -> list[Allowance]:
+        return await usage.allowances(pool, ids, grace_days)
+
+    return _loader(info, "allowances", batch)

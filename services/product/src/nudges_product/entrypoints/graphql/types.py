@@ -45,6 +45,18 @@ class PlanSubscriptionStatus(Enum):
     CANCELED = "canceled"
 
 
+@strawberry.enum(description="Whether a client's plan lets them send now.")
+class PlanState(Enum):
+    ACTIVE = strawberry.enum_value("active", description="Paid: sending.")
+    GRACE = strawberry.enum_value(
+        "grace", description="Past due, within the grace period: still sending."
+    )
+    LAPSED = strawberry.enum_value(
+        "lapsed", description="Past due beyond the grace period: not sending until paid."
+    )
+    NONE = strawberry.enum_value("none", description="No plan that grants messages.")
+
+
 @strawberry.enum
 class DiscountDuration(Enum):
     ONCE = "once"
@@ -192,6 +204,13 @@ class Allowance:
     remaining: int
     period_start: datetime
     period_end: datetime | None
+    state: PlanState
+    grace_ends_at: datetime | None = strawberry.field(
+        description="When a past-due plan stops sending (GRACE and LAPSED)."
+    )
+    grace_days_left: int | None = strawberry.field(
+        description="Days of sending left to a past-due plan, a started day counting as one."
+    )
 
     @classmethod
     def of(cls, allowance: domain_allowance.Allowance) -> Allowance:
@@ -202,6 +221,9 @@ class Allowance:
             remaining=allowance.remaining,
             period_start=allowance.period_start,
             period_end=allowance.period_end,
+            state=PlanState(allowance.standing.state),
+            grace_ends_at=allowance.standing.grace_ends_at,
+            grace_days_left=allowance.standing.grace_days_left,
         )
 
 
