@@ -1,6 +1,7 @@
 """``make dev`` stopped and started again: the Stripe emulator keeps its account under the
 state directory as PostgreSQL keeps the plans that name its prices, so the whole story
-(``scripts/demo.py``) runs again after the restart."""
+(``scripts/demo.py``) runs again after the restart. And when Stripe forgets them all the
+same (another account, the state file removed), the catalog sync creates them again."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import stripe
 
 from nudges_devstack.infra import Postgres, TansuBroker
 from nudges_devstack.platform import Platform
@@ -95,3 +100,77 @@ def test_the_demo_runs_again_after_a_restart(dev_platform: Platform) -> None:
     again = _demo(dev_platform)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Done: the whole story ran." in again.stdout
+
+
+def _eventually(check: Callable[[], Any], within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {within}s")
+        time.sleep(0.3)
+    return value
+
+
+def _admin_token(platform: Platform) -> str:
+    """The seeded admin's token (once: codes per number are few)."""
+    auth = platform.url("auth")
+    code = httpx.post(f"{auth}/auth/otp", json={"phone": ADMIN_PHONE, "role": "admin"})
+    assert code.status_code == 202, code.text
+    verified = httpx.post(
+        f"{auth}/auth/otp/verify",
+        json={"phone": ADMIN_PHONE, "role": "admin", "code": code.json()["code"]},
+    )
+    return str(verified.json()["access_token"])
+
+
+def _graph(platform: Platform, token: str, query: str, **variables: Any) -> Any:
+    answer = httpx.post(
+        platform.url("product", "/graphql"),
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    ).json()
+    assert not answer.get("errors"), answer
+    return answer["data"]
+
+
+def test_a_wiped_stripe_account_gets_the_plan_again(dev_platform: Platform) -> None:
+    """The operator switches Stripe accounts: the plan's recorded Product and the tier's
+    recorded Price are unknown there; the next change of each creates them again, with the
+    Nudges ids in their metadata (what their owners learn the new ids from)."""
+    admin = _admin_token(dev_platform)
+    plans = _graph(dev_platform, admin, "{ plans(first: 20) { nodes { id tiers { id } } } }")
+    plan = next(p for p in plans["plans"]["nodes"] if p["tiers"])
+    tier_id = plan["tiers"][0]["id"]
+    dev_platform.kill_service("stripe-emulator", signal.SIGTERM)
+    (dev_platform.state_dir / "stripe-emulator.json").unlink()
+    dev_platform.start_service("stripe-emulator")
+    client = stripe.StripeClient(
+        "sk_test_platform",
+        base_addresses={"api": dev_platform.url("stripe-emulator")},
+        max_network_retries=0,
+    )
+    assert client.v1.products.list().data == []
+
+    _graph(
+        dev_platform,
+        admin,
+        'mutation($id: ID!) { updatePlan(id: $id, input: {name: "Starter again"}) { id } }',
+        id=plan["id"],
+    )
+    _graph(
+        dev_platform,
+        admin,
+        'mutation($id: ID!) { updatePriceTier(id: $id, input: {name: "Monthly again"}) { id } }',
+        id=tier_id,
+    )
+
+    def recreated() -> tuple[Any, Any] | None:
+        products = [p for p in client.v1.products.list().data if p.name == "Starter again"]
+        prices = [p for p in client.v1.prices.list().data if p.nickname == "Monthly again"]
+        return (products[0], prices[0]) if products and prices else None
+
+    product, price = _eventually(recreated)
+    assert product.metadata["plan_id"] == plan["id"]
+    assert price.metadata["price_tier_id"] == tier_id
+    assert price.product == product.id
