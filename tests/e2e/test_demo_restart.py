@@ -6,6 +6,7 @@ same (another account, the state file removed), the catalog sync creates them ag
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -111,21 +112,24 @@ def _eventually(check: Callable[[], Any], within: float = 30.0) -> Any:
     return value
 
 
-def _admin_token(platform: Platform) -> str:
-    """The seeded admin's token (once: codes per number are few)."""
+def _token(platform: Platform, phone: str, role: str) -> str:
+    """An access token through AuthApi's echoed one-time code (once per number: codes per
+    number are few)."""
     auth = platform.url("auth")
-    code = httpx.post(f"{auth}/auth/otp", json={"phone": ADMIN_PHONE, "role": "admin"})
+    code = httpx.post(f"{auth}/auth/otp", json={"phone": phone, "role": role})
     assert code.status_code == 202, code.text
     verified = httpx.post(
         f"{auth}/auth/otp/verify",
-        json={"phone": ADMIN_PHONE, "role": "admin", "code": code.json()["code"]},
+        json={"phone": phone, "role": role, "code": code.json()["code"]},
     )
     return str(verified.json()["access_token"])
 
 
-def _graph(platform: Platform, token: str, query: str, **variables: Any) -> Any:
+def _graph(
+    platform: Platform, token: str, query: str, subgraph: str = "product", **variables: Any
+) -> Any:
     answer = httpx.post(
-        platform.url("product", "/graphql"),
+        platform.url(subgraph, "/graphql"),
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
         timeout=15,
@@ -135,22 +139,40 @@ def _graph(platform: Platform, token: str, query: str, **variables: Any) -> Any:
 
 
 def test_a_wiped_stripe_account_gets_the_plan_again(dev_platform: Platform) -> None:
-    """The operator switches Stripe accounts: the plan's recorded Product and the tier's
-    recorded Price are unknown there; the next change of each creates them again, with the
-    Nudges ids in their metadata (what their owners learn the new ids from)."""
-    admin = _admin_token(dev_platform)
+    """The operator switches Stripe accounts: the plan's recorded Product, the tier's
+    recorded Price and a client's recorded Customer are unknown there; the next change of each
+    creates it again, with the Nudges id in its metadata (what its owner learns the new id
+    from)."""
+    admin = _token(dev_platform, ADMIN_PHONE, "admin")
     plans = _graph(dev_platform, admin, "{ plans(first: 20) { nodes { id tiers { id } } } }")
     plan = next(p for p in plans["plans"]["nodes"] if p["tiers"])
     tier_id = plan["tiers"][0]["id"]
-    dev_platform.kill_service("stripe-emulator", signal.SIGTERM)
-    (dev_platform.state_dir / "stripe-emulator.json").unlink()
-    dev_platform.start_service("stripe-emulator")
+    number = f"+1415{random.randint(200, 999)}{random.randint(0, 9999):04d}"
+    owner = _token(dev_platform, number, "client")
+    created = _graph(
+        dev_platform,
+        owner,
+        'mutation { createClient(input: {name: "Wiped bakery", locale: "en"}) { id } }',
+        "user",
+    )["createClient"]
     client = stripe.StripeClient(
         "sk_test_platform",
         base_addresses={"api": dev_platform.url("stripe-emulator")},
         max_network_retries=0,
     )
+
+    def customer_of_the_client() -> Any:
+        found = client.v1.customers.list({"limit": 100}).data
+        return next(
+            (c for c in found if c.metadata.to_dict().get("client_id") == created["id"]), None
+        )
+
+    first_customer = _eventually(customer_of_the_client)
+    dev_platform.kill_service("stripe-emulator", signal.SIGTERM)
+    (dev_platform.state_dir / "stripe-emulator.json").unlink()
+    dev_platform.start_service("stripe-emulator")
     assert client.v1.products.list().data == []
+    assert customer_of_the_client() is None
 
     _graph(
         dev_platform,
@@ -170,6 +192,16 @@ def test_a_wiped_stripe_account_gets_the_plan_again(dev_platform: Platform) -> N
         prices = [p for p in client.v1.prices.list().data if p.nickname == "Monthly again"]
         return (products[0], prices[0]) if products and prices else None
 
+    _graph(
+        dev_platform,
+        owner,
+        'mutation($id: ID!) { updateClient(id: $id, input: {name: "Wiped bakery 2"}) { id } }',
+        "user",
+        id=created["id"],
+    )
+    customer = _eventually(customer_of_the_client)
+    assert customer.id != first_customer.id
+    assert customer.name == "Wiped bakery 2"
     product, price = _eventually(recreated)
     assert product.metadata["plan_id"] == plan["id"]
     assert price.metadata["price_tier_id"] == tier_id

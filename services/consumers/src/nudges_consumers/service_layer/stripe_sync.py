@@ -46,18 +46,24 @@ def _missing(exc: stripe.InvalidRequestError, param: str | None = None) -> bool:
 # --- Nudges → Stripe --------------------------------------------------------------------
 
 
-async def create_customer(deps: Deps, envelope: Envelope, data: user.ClientData) -> None:
+async def create_customer(
+    deps: Deps, envelope: Envelope, data: user.ClientData, replacing: str | None = None
+) -> None:
     """A new client gets its Stripe Customer (UserApi learns its id from Stripe's
-    ``customer.created``, whose metadata names the client)."""
-    if data.stripe_customer_id:
+    ``customer.created``, whose metadata names the client); so does one whose recorded
+    Customer Stripe does not know (``replacing`` it)."""
+    if data.stripe_customer_id and replacing is None:
         return
+    key = f"customer-{data.client_id}"
+    if replacing is not None:
+        key += f"-replacing-{replacing}"
     customer = await deps.stripe.v1.customers.create_async(
         {
             "name": data.name,
             "preferred_locales": [data.locale],
             "metadata": {"client_id": str(data.client_id), "slug": data.slug},
         },
-        _options(f"customer-{data.client_id}"),
+        _options(key),
     )
     log.info("stripe customer created", client_id=str(data.client_id), customer=customer.id)
 
@@ -81,7 +87,7 @@ async def update_customer(deps: Deps, envelope: Envelope, data: user.ClientData)
                 client_id=str(data.client_id),
                 customer=data.stripe_customer_id,
             )
-    await create_customer(deps, envelope, data.model_copy(update={"stripe_customer_id": None}))
+    await create_customer(deps, envelope, data, replacing=data.stripe_customer_id)
 
 
 async def _ensure_product(deps: Deps, plan_id: str, stale: str | None = None) -> str:
