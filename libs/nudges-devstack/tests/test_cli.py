@@ -1,4 +1,5 @@
-"""The ``nudges-dev`` command says its version and what each of its sub-commands does."""
+"""The ``nudges-dev`` command says its version and what each of its sub-commands does, and
+where ``make dev`` keeps the emulators' state."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from nudges_devstack.cli import _parser
+from nudges_devstack.cli import STATE_DIR, _parser, _programs
+from nudges_devstack.services import SERVICES
 from nudges_devstack.testing import undocumented
 
 
@@ -24,3 +26,12 @@ def test_nudges_dev_prints_its_version() -> None:
 
 def test_every_sub_command_and_argument_has_help() -> None:
     assert undocumented(_parser()) == []
+
+
+def test_make_dev_keeps_the_emulators_state_under_the_state_directory() -> None:
+    emulators = [s for s in SERVICES if s.name.endswith("-emulator")]
+    programs = _programs(emulators, {"ENVIRONMENT": "development"}, 0)
+    for program in programs:
+        name = program.name.removesuffix("-emulator").upper()
+        path = Path(program.env[f"{name}_EMULATOR_STATE_FILE"])
+        assert path == (STATE_DIR / f"{program.name}.json").resolve()

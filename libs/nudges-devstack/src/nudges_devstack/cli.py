@@ -175,6 +175,11 @@ def readiness_report(services: list[Service], states: dict[str, str], timeout: f
 def _programs(services: list[Service], env: dict[str, str], offset: int) -> list[Program]:
     base = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     base.setdefault("OTP_ECHO", str(env["ENVIRONMENT"] == "development").lower())
+    # The emulators keep their accounts under the state directory, as PostgreSQL keeps the
+    # ids of their objects there: a restart of `make dev` finds both.
+    for emulator in ("stripe", "twilio"):
+        state_file = STATE_DIR / f"{emulator}-emulator.json"
+        base.setdefault(f"{emulator.upper()}_EMULATOR_STATE_FILE", str(state_file.resolve()))
     if sys.stdout.isatty() and "LOG_JSON" not in os.environ:
         # The services write into the supervisor's pipe; the person reads a terminal.
         base.update({"LOG_JSON": "false", "FORCE_COLOR": "1"})

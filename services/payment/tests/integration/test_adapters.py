@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -87,6 +88,20 @@ async def test_one_idempotency_key_opens_one_stripe_session(
     assert first.expires_at is not None
     other = await gateway.open_subscription_checkout(_checkout(stripe_world, key + "-other"))
     assert other.stripe_session_id != first.stripe_session_id
+
+
+async def test_a_price_stripe_does_not_know_says_to_try_again_in_a_moment(
+    gateway: StripeGateway, stripe_world: StripeWorld
+) -> None:
+    # A price id of another Stripe account (or of an emulator whose state was wiped).
+    request = replace(
+        _checkout(stripe_world, f"test-{uuid.uuid4().hex}"), price_id="price_0000000000lost"
+    )
+    with pytest.raises(PaymentProviderFailed) as caught:
+        await gateway.open_subscription_checkout(request)
+    assert caught.value.reason == "resource_missing"
+    assert "try again in a moment" in str(caught.value)
+    assert "price_0000000000lost" not in str(caught.value)
 
 
 async def test_an_unreachable_stripe_is_a_safe_provider_error(stripe_world: StripeWorld) -> None:

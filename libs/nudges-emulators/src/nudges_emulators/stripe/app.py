@@ -8,6 +8,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import stripe
@@ -113,7 +114,10 @@ class StripeEmulator:
 
     def __init__(self, settings: StripeEmulatorSettings) -> None:
         self.settings = settings
-        self.state = StripeState(settings.stripe_checkout_session_ttl_seconds)
+        state_file = settings.stripe_emulator_state_file
+        self.state = StripeState(
+            settings.stripe_checkout_session_ttl_seconds, Path(state_file) if state_file else None
+        )
         self.faults = FaultPlan()
         self.webhooks = WebhookSender(
             self.state,
@@ -126,6 +130,10 @@ class StripeEmulator:
             ),
             settings.stripe_webhook_timeout_seconds,
         )
+        # Events a previous process kept but had not delivered go out first, as Stripe
+        # retries a webhook until the endpoint takes it.
+        for event in self.state.undelivered_events():
+            self.webhooks.enqueue(event)
 
     def reset(self) -> None:
         """Forget every object, event and delivery."""
@@ -167,7 +175,8 @@ class StripeEmulator:
         """Expire checkout sessions past ``expires_at``, as Stripe does, until ``stop``."""
         while not stop.is_set():
             with self.state.lock:
-                billing.expire_due_sessions(self.state)
+                if billing.expire_due_sessions(self.state):
+                    self.state.save()
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
 
@@ -220,6 +229,8 @@ def _api_endpoint(
                 status, body = _run(state, operation, call)
                 if key:
                     state.idempotency[key] = IdempotentResponse(fingerprint, status, body)
+                if request.method != "GET":
+                    state.save()
             finally:
                 current_request.reset(token)
         if (delay := emulator.faults.next_delay()) > 0:
@@ -272,8 +283,14 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
         async with background(
             stop, emulator.webhooks.run(stop), emulator.sweep_expired_sessions(stop)
         ):
-            log.info("stripe emulator ready", webhook_url=emulator.webhooks.endpoint.url)
+            log.info(
+                "stripe emulator ready",
+                webhook_url=emulator.webhooks.endpoint.url,
+                state_file=str(emulator.state.path or ""),
+            )
             yield
+        # Deliveries since the last change (``pending_webhooks``) are kept too.
+        emulator.state.save()
 
     app: FastAPI = create_app(settings, title="Stripe emulator", lifespan=lifespan)
     app.state.emulator = emulator
@@ -302,6 +319,7 @@ def build_app(settings: StripeEmulatorSettings) -> FastAPI:
                 if redirect_to is not None:
                     return HTMLResponse(f"<p>{error.message}</p>", error.status)
                 return JSONResponse(error.as_json(), error.status)
+            emulator.state.save()
             if redirect_to is not None:
                 return RedirectResponse(redirect_to() or "/", status_code=303)
             return JSONResponse(result)

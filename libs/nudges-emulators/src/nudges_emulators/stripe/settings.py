@@ -27,3 +27,6 @@ class StripeEmulatorSettings(NudgesSettings):  # type: ignore[misc]  # kit: no p
     stripe_emulator_public_url: str = ""
     #: How long a checkout session stays open, in seconds (Stripe: 24 hours).
     stripe_checkout_session_ttl_seconds: int = 24 * 3600
+    #: The file the emulator keeps its objects, events and idempotency keys in across
+    #: restarts (``nudges-dev up``: ``.nudges/stripe-emulator.json``); empty: memory only.
+    stripe_emulator_state_file: str = ""

@@ -1,19 +1,24 @@
 """The emulator's memory: every Stripe object by kind, the events, and idempotent responses.
 
 Every change happens under :attr:`StripeState.lock`, so request handlers, the expiry sweeper
-and tests that call in from another thread see consistent objects.
+and tests that call in from another thread see consistent objects. Given a file, the state
+outlives the process, as a Stripe account does: it is read at start and written (whole, to a
+temporary file renamed over the old one) after every change, under the same lock.
 """
 
 from __future__ import annotations
 
 import contextvars
 import copy
+import json
+import os
 import secrets
 import string
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import stripe
@@ -53,6 +58,8 @@ _PREFIXES = {
     "evt_": "event",
 }
 _ALPHABET = string.ascii_letters + string.digits
+#: The layout of the state file; another one is refused rather than misread.
+SNAPSHOT_VERSION = 1
 
 #: The request an event is caused by, shown in ``event.request`` as Stripe does.
 current_request: contextvars.ContextVar[tuple[str | None, str | None]] = contextvars.ContextVar(
@@ -80,10 +87,13 @@ class IdempotentResponse:
 
 
 class StripeState:
-    """All objects the emulator holds; :meth:`reset` forgets them (for tests)."""
+    """All objects the emulator holds; :meth:`reset` forgets them (for tests). With a ``path``
+    they are read from it at start and :meth:`save` writes them there; without one they live
+    in memory only."""
 
-    def __init__(self, checkout_ttl_seconds: int = 24 * 3600) -> None:
+    def __init__(self, checkout_ttl_seconds: int = 24 * 3600, path: Path | None = None) -> None:
         self.lock = threading.RLock()
+        self.path = path
         self.checkout_ttl_seconds = checkout_ttl_seconds
         self.listeners: list[EventListener] = []
         self.generation = 0
@@ -95,18 +105,74 @@ class StripeState:
         #: Invoice items (prorations) waiting for the subscription's next invoice, by id.
         self.pending_items: dict[str, StripeObject] = {}
         self.idempotency: dict[str, IdempotentResponse] = {}
-        self.reset()
+        self._clear()
+        if path is not None and path.exists():
+            self._load(path)
 
     def reset(self) -> None:
-        """Forget every object, event and idempotency key."""
+        """Forget every object, event and idempotency key (in the file too)."""
         with self.lock:
-            self.generation += 1
-            self.objects = {kind: {} for kind in KINDS}
-            self.line_items = {}
-            self.subscription_data = {}
-            self.discount_coupons = {}
-            self.pending_items = {}
-            self.idempotency = {}
+            self._clear()
+            self.save()
+
+    def _clear(self) -> None:
+        self.generation += 1
+        self.objects = {kind: {} for kind in KINDS}
+        self.line_items = {}
+        self.subscription_data = {}
+        self.discount_coupons = {}
+        self.pending_items = {}
+        self.idempotency = {}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the state holds, as JSON-ready data (what :meth:`save` writes)."""
+        with self.lock:
+            return {
+                "version": SNAPSHOT_VERSION,
+                "objects": self.objects,
+                "line_items": self.line_items,
+                "subscription_data": self.subscription_data,
+                "discount_coupons": self.discount_coupons,
+                "pending_items": self.pending_items,
+                "idempotency": {
+                    key: [seen.fingerprint, seen.status, seen.body.decode()]
+                    for key, seen in self.idempotency.items()
+                },
+            }
+
+    def save(self) -> None:
+        """Write the state to its file, atomically (nothing without a file)."""
+        if self.path is None:
+            return
+        with self.lock:
+            payload = json.dumps(self.snapshot(), separators=(",", ":")).encode()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with temporary.open("wb") as out:
+                out.write(payload)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+
+    def _load(self, path: Path) -> None:
+        data = json.loads(path.read_text())
+        if data.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"{path}: not a Stripe emulator state of version {SNAPSHOT_VERSION}")
+        for kind, objects in data["objects"].items():
+            self.objects.setdefault(kind, {}).update(objects)
+        self.line_items = data["line_items"]
+        self.subscription_data = data["subscription_data"]
+        self.discount_coupons = data["discount_coupons"]
+        self.pending_items = data["pending_items"]
+        self.idempotency = {
+            key: IdempotentResponse(fingerprint, status, body.encode())
+            for key, (fingerprint, status, body) in data["idempotency"].items()
+        }
+
+    def undelivered_events(self) -> list[StripeObject]:
+        """Events still waiting for their webhook (oldest first): after a restart, the
+        sender delivers them."""
+        return [e for e in self.objects["event"].values() if e.get("pending_webhooks")]
 
     def add(self, kind: str, obj: StripeObject) -> StripeObject:
         """Store ``obj`` (newly created) under its id."""

@@ -9,6 +9,7 @@ import binascii
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ from nudges_emulators.twilio.messages import (
     MessageStore,
     new_sid,
 )
+from nudges_emulators.twilio.persistence import TwilioStateFile
 from nudges_emulators.twilio.progress import StatusProgress
 from nudges_emulators.twilio.settings import TwilioEmulatorSettings
 from nudges_kit.http import background, create_app
@@ -74,6 +76,11 @@ class TwilioEmulator:
             ),
             settings.twilio_emulator_callback_timeout_seconds,
         )
+        state_file = settings.twilio_emulator_state_file
+        self.state_file = TwilioStateFile(Path(state_file)) if state_file else None
+        if self.state_file is not None:
+            for message in self.state_file.load(self.messages, self.opted_out):
+                self.progress.resume(message)
 
     def reset(self) -> None:
         """Forget messages, failures, opt-outs and the rate's history."""
@@ -175,7 +182,10 @@ def build_app(settings: TwilioEmulatorSettings) -> FastAPI:
         stop = asyncio.Event()
         async with httpx.AsyncClient(timeout=15.0) as client:
             clients["inbound"] = client
-            async with background(stop, emulator.progress.run(stop)):
+            tasks = [emulator.progress.run(stop)]
+            if emulator.state_file is not None:
+                tasks.append(emulator.state_file.keep(emulator.messages, emulator.opted_out, stop))
+            async with background(stop, *tasks):
                 log.info("twilio emulator ready", sms_webhook_url=emulator.sms_webhook_url)
                 yield
 

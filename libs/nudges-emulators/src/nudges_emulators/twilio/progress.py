@@ -88,6 +88,10 @@ class StatusProgress:
             self.failures[message.sid] = failure
         self._schedule(message.sid, self.generation, 0.0)
 
+    def resume(self, message: Message) -> None:
+        """Carry on with the statuses ``message`` still had to go through (after a restart)."""
+        self._schedule(message.sid, self.generation, self.delay)
+
     def forget(self) -> None:
         """Abandon every message in progress (after a reset)."""
         self.generation += 1

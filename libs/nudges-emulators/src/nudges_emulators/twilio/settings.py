@@ -30,3 +30,6 @@ class TwilioEmulatorSettings(NudgesSettings):  # type: ignore[misc]  # kit: no p
     #: Refuse sends to numbers that texted STOP (error 21610) as Twilio's Advanced Opt-Out
     #: does. Off by default so that tests see it when Nudges itself texts a stopped number.
     twilio_emulator_enforce_opt_out: bool = False
+    #: The file the emulator keeps its messages and opt-outs in across restarts
+    #: (``nudges-dev up``: ``.nudges/twilio-emulator.json``); empty: memory only.
+    twilio_emulator_state_file: str = ""

@@ -22,6 +22,13 @@ from nudges_kit.stripe_version import STRIPE_API_VERSION
 log = get_logger(__name__)
 
 SAFE_MESSAGE = "the payment provider could not open the checkout; try again later"
+#: Stripe does not know the price or customer Nudges recorded (another Stripe account, or the
+#: emulator's state wiped): the catalog and customer sync create them again, and their owners
+#: learn the new ids from Stripe's events.
+MISSING_MESSAGE = (
+    "the payment provider no longer knows this plan's price or your billing account; "
+    "try again in a moment"
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,17 @@ class StripeGateway:
             session = await self._client.v1.checkout.sessions.create_async(
                 params, {"idempotency_key": request.idempotency_key}
             )
+        except stripe.InvalidRequestError as exc:
+            failed = _failed("create checkout session", exc)
+            if exc.code == "resource_missing":
+                log.error(
+                    "stripe does not know a recorded id",
+                    param=exc.param,
+                    customer=request.customer_id,
+                    price=request.price_id,
+                )
+                raise PaymentProviderFailed(MISSING_MESSAGE, "resource_missing") from exc
+            raise failed from exc
         except stripe.StripeError as exc:
             raise _failed("create checkout session", exc) from exc
         PROVIDER_CALLS.labels("stripe", "create checkout session", "ok").inc()
