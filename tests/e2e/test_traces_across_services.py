@@ -50,6 +50,8 @@ class Span:
     trace_id: str
     span_id: str
     parent_id: str
+    #: A consumer span's ``messaging.consumer.group``.
+    group: str = ""
 
 
 class Collector:
@@ -76,6 +78,7 @@ class Collector:
                                 span.trace_id.hex(),
                                 span.span_id.hex(),
                                 span.parent_span_id.hex(),
+                                _group(span),
                             )
                             for span in scope_spans.spans
                         ]
@@ -328,23 +331,31 @@ def test_a_confirm_is_one_trace_from_the_webhook_to_the_sends(
     [root] = [s for s in spans if s.parent_id not in by_id]
     assert (_short(root.service), root.name) == ("twilio-emulator", "POST /_emulator/inbound")
     [webhook] = [s for s in spans if s.name == "POST /webhooks/twilio/sms"]
-    # UserApi's confirmAnnouncement, asked by the dialogue.
+    # UserApi answers the dialogue (confirmAnnouncement among its calls) within the trace.
     assert any(
         _short(s.service) == "user" and s.name == "POST /graphql" and parent(s)[0] == "webhooks"
         for s in spans
     ), spans
     # The fan-out continues the trace from the outbox event's headers, and the sender the
     # fan-out's work item.
-    names = {(_short(s.service), s.name) for s in spans}
+    groups = {(_short(s.service), s.group, s.name) for s in spans if s.group}
     assert {
-        ("consumers", "consume user.announcement.confirmed"),
-        ("consumers", "consume sms.announcement-batch"),
-    } <= names, names
+        ("consumers", "fan-out", "consume user.announcement.confirmed"),
+        ("consumers", "sms-outbound", "consume sms.announcement-batch"),
+    } <= groups, groups
     # Every send to Twilio is a child of the sender's client span.
     sends = [s for s in spans if _short(s.service) == "twilio-emulator" and "Messages" in s.name]
     assert len(sends) >= 2
     assert all(parent(s) == ("consumers", "POST") for s in sends), [parent(s) for s in sends]
     assert parent(webhook)[0] == "twilio-emulator"
+
+
+def _group(span: Any) -> str:
+    """The ``messaging.consumer.group`` attribute of an OTLP span, if any."""
+    for attribute in span.attributes:
+        if attribute.key == "messaging.consumer.group":
+            return str(attribute.value.string_value)
+    return ""
 
 
 def _short(service_name: str) -> str:
