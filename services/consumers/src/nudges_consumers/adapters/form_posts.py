@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -67,17 +68,21 @@ class FormPoster:
         self._head = (
             f"POST {target} HTTP/1.1\r\n"
             + "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
-            + "Content-Length: "
         ).encode("latin-1")
         self._max_idle = max_idle
         self._idle: list[_Connection] = []
 
-    async def post(self, form: bytes) -> Answer:
-        """POST ``form``; raises :class:`ConnectionLost` (or ``OSError`` when no connection
-        could be opened)."""
+    async def post(self, form: bytes, headers: Mapping[str, str] | None = None) -> Answer:
+        """POST ``form``, with ``headers`` besides the fixed ones (a ``traceparent``); raises
+        :class:`ConnectionLost` (or ``OSError`` when no connection could be opened)."""
+        head = self._head
+        if headers:
+            head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode(
+                "latin-1"
+            )
         connection = await self._connection()
         try:
-            connection.writer.write(self._head + b"%d\r\n\r\n" % len(form) + form)
+            connection.writer.write(head + b"Content-Length: %d\r\n\r\n" % len(form) + form)
             status, body, keep_alive = await _read_answer(connection.reader)
         except BaseException as exc:
             connection.close()

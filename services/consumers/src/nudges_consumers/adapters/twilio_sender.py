@@ -31,11 +31,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiolimiter import AsyncLimiter
+from opentelemetry.trace import SpanKind, StatusCode
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from nudges_consumers.adapters.form_posts import ConnectionLost, FormPoster
+from nudges_consumers.adapters.form_posts import Answer, ConnectionLost, FormPoster
 from nudges_consumers.domain.twilio_answers import (
     Outcome,
     Verdict,
@@ -45,10 +46,12 @@ from nudges_consumers.domain.twilio_answers import (
 )
 from nudges_consumers.settings import ConsumersSettings
 from nudges_kit.metrics import PROVIDER_CALLS
+from nudges_kit.telemetry import current_traceparent, exporting, tracer
 
 #: The twilio library logs request URLs (with the To number of a list) at INFO: keep it quiet.
 _QUIET = logging.getLogger("nudges_consumers.twilio_http")
 _QUIET.setLevel(logging.WARNING)
+_tracer = tracer(__name__)
 
 #: Idle connections to Twilio kept open at most (every sending worker of the process shares
 #: them).
@@ -118,9 +121,12 @@ class TwilioSender:
         self._http: AsyncTwilioHttpClient | None = None
         token = settings.twilio_auth_token.get_secret_value()
         credentials = base64.b64encode(f"{settings.twilio_account_sid}:{token}".encode())
-        self._messages = FormPoster(
+        self._messages_url = (
             f"{settings.twilio_api_url.rstrip('/')}/2010-04-01/Accounts/"
-            f"{settings.twilio_account_sid}/Messages.json",
+            f"{settings.twilio_account_sid}/Messages.json"
+        )
+        self._messages = FormPoster(
+            self._messages_url,
             {"Authorization": f"Basic {credentials.decode()}", "Accept": "application/json"},
             max_idle=MAX_CONNECTIONS,
         )
@@ -149,7 +155,7 @@ class TwilioSender:
             form["StatusCallback"] = status_callback
         try:
             async with asyncio.timeout(self._timeout):
-                answer = await self._messages.post(urlencode(form).encode())
+                answer = await self._post(urlencode(form).encode())
         except (TimeoutError, ConnectionLost, OSError) as exc:
             PROVIDER_CALLS.labels("twilio", "send", "unavailable").inc()
             raise _error_of(classify_transport_failure(exc)) from exc
@@ -172,6 +178,22 @@ class TwilioSender:
         return SentMessage(
             sid=str(resource["sid"]), segments=segments_billed(resource.get("num_segments"), body)
         )
+
+    async def _post(self, form: bytes) -> Answer:
+        """The Messages POST; while spans are exported, inside a client span whose
+        ``traceparent`` it carries (the send continues the trace of its announcement)."""
+        if not exporting():
+            return await self._messages.post(form)
+        with _tracer.start_as_current_span(
+            "POST",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": "POST", "url.full": self._messages_url},
+        ) as span:
+            answer = await self._messages.post(form, current_traceparent())
+            span.set_attribute("http.response.status_code", answer.status)
+            if answer.status >= 500:
+                span.set_status(StatusCode.ERROR)
+            return answer
 
     async def find_sent(self, to: str, body: str, since: datetime) -> SentMessage | None:
         """A message to ``to`` with exactly ``body`` created since ``since`` (UTC), if any:
