@@ -206,3 +206,29 @@ def test_a_wiped_stripe_account_gets_the_plan_again(dev_platform: Platform) -> N
     assert product.metadata["plan_id"] == plan["id"]
     assert price.metadata["price_tier_id"] == tier_id
     assert price.product == product.id
+
+    # The owners record the new ids from Stripe's events (each names the lost one it replaces),
+    # so that a checkout of this tier and this client's billing work again.
+    def recorded() -> bool:
+        found = _graph(
+            dev_platform,
+            admin,
+            "query($id: ID!) { plan(id: $id) { stripeProductId tiers { id stripePriceId } } }",
+            id=plan["id"],
+        )["plan"]
+        tier = next((t for t in found["tiers"] if t["id"] == tier_id), None)
+        assert tier is not None, found
+        billing = _graph(
+            dev_platform,
+            admin,
+            "query($id: ID!) { client(id: $id) { stripeCustomerId } }",
+            "user",
+            id=created["id"],
+        )["client"]
+        return (
+            found["stripeProductId"] == product.id
+            and tier["stripePriceId"] == price.id
+            and billing["stripeCustomerId"] == customer.id
+        )
+
+    _eventually(recorded)

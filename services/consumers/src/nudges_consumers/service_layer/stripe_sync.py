@@ -46,6 +46,12 @@ def _missing(exc: stripe.InvalidRequestError, param: str | None = None) -> bool:
 # --- Nudges → Stripe --------------------------------------------------------------------
 
 
+def _replacing(metadata: dict[str, str], stale: str | None) -> dict[str, str]:
+    """The metadata of a Stripe object, naming in ``replaces`` the lost one it stands for:
+    the owner records the new id only in place of that one."""
+    return {**metadata, "replaces": stale} if stale else metadata
+
+
 async def create_customer(
     deps: Deps, envelope: Envelope, data: user.ClientData, replacing: str | None = None
 ) -> None:
@@ -61,7 +67,9 @@ async def create_customer(
         {
             "name": data.name,
             "preferred_locales": [data.locale],
-            "metadata": {"client_id": str(data.client_id), "slug": data.slug},
+            "metadata": _replacing(
+                {"client_id": str(data.client_id), "slug": data.slug}, replacing
+            ),
         },
         _options(key),
     )
@@ -107,7 +115,8 @@ async def _ensure_product(deps: Deps, plan_id: str, stale: str | None = None) ->
         return found.stripe_product_id
     key = f"product-{plan_id}" if stale is None else f"product-{plan_id}-replacing-{stale}"
     created = await deps.stripe.v1.products.create_async(
-        {"name": f"Nudges plan {plan_id}", "metadata": {"plan_id": plan_id}}, _options(key)
+        {"name": f"Nudges plan {plan_id}", "metadata": _replacing({"plan_id": plan_id}, stale)},
+        _options(key),
     )
     if stale is not None:
         log.warning("stripe product missing, created again", plan_id=plan_id, product=created.id)
@@ -195,7 +204,7 @@ async def _create_price(deps: Deps, data: product.PriceTierData, stale: str | No
                     "currency": data.currency.lower(),
                     "recurring": {"interval": data.interval},
                     "nickname": data.name,
-                    "metadata": {"price_tier_id": str(data.price_tier_id)},
+                    "metadata": _replacing({"price_tier_id": str(data.price_tier_id)}, stale),
                 },
                 _options(key if attempt == 0 else f"{key}-on-{product_id}"),
             )

@@ -113,11 +113,15 @@ async def stripe_catalog_event(conn: Any, data: providers.StripeEventData) -> No
     metadata = obj.get("metadata") or {}
     try:
         if data.stripe_type == "product.created" and (plan_id := _uuid(metadata.get("plan_id"))):
-            await plans.set_plan_stripe_product(conn, plan_id, str(obj["id"]))
+            await plans.set_plan_stripe_product(
+                conn, plan_id, str(obj["id"]), replaces=metadata.get("replaces")
+            )
         elif data.stripe_type == "price.created" and (
             tier_id := _uuid(metadata.get("price_tier_id"))
         ):
-            await plans.set_price_tier_stripe_price(conn, tier_id, str(obj["id"]))
+            await plans.set_price_tier_stripe_price(
+                conn, tier_id, str(obj["id"]), replaces=metadata.get("replaces")
+            )
         elif data.stripe_type == "promotion_code.created" and (
             discount_id := _uuid(metadata.get("discount_code_id"))
         ):

@@ -193,14 +193,17 @@ async def archive_price_tier(pool: asyncpg.Pool, tier_id: UUID) -> PriceTier:
     return archived
 
 
-async def set_plan_stripe_product(db: Any, plan_id: UUID, stripe_product_id: str) -> Plan:
-    """Record the Stripe Product of a plan (once; the same id again changes nothing)."""
+async def set_plan_stripe_product(
+    db: Any, plan_id: UUID, stripe_product_id: str, replaces: str | None = None
+) -> Plan:
+    """Record the Stripe Product of a plan (once; the same id again changes nothing), or the
+    one created in place of the recorded Product Stripe lost (``replaces`` names it)."""
     stripe_product_id = stripe_id(stripe_product_id, "stripeProductId")
     async with unit_of_work(db) as uow:
         plan = await _plan_for_update(uow, plan_id)
         if plan.stripe_product_id == stripe_product_id:
             return plan
-        if plan.stripe_product_id is not None:
+        if plan.stripe_product_id is not None and plan.stripe_product_id != replaces:
             raise Conflict(f"the plan already has the Stripe product {plan.stripe_product_id}")
         updated = replace(plan, stripe_product_id=stripe_product_id, updated_at=_now())
         await uow.products.save_plan(updated)
@@ -208,14 +211,17 @@ async def set_plan_stripe_product(db: Any, plan_id: UUID, stripe_product_id: str
     return updated
 
 
-async def set_price_tier_stripe_price(db: Any, tier_id: UUID, stripe_price_id: str) -> PriceTier:
-    """Record the Stripe Price of a tier (once; the same id again changes nothing)."""
+async def set_price_tier_stripe_price(
+    db: Any, tier_id: UUID, stripe_price_id: str, replaces: str | None = None
+) -> PriceTier:
+    """Record the Stripe Price of a tier (once; the same id again changes nothing), or the one
+    created in place of the recorded Price Stripe lost (``replaces`` names it)."""
     stripe_price_id = stripe_id(stripe_price_id, "stripePriceId")
     async with unit_of_work(db) as uow:
         tier = await _tier_for_update(uow, tier_id)
         if tier.stripe_price_id == stripe_price_id:
             return tier
-        if tier.stripe_price_id is not None:
+        if tier.stripe_price_id is not None and tier.stripe_price_id != replaces:
             raise Conflict(f"the price tier already has the Stripe price {tier.stripe_price_id}")
         updated = replace(tier, stripe_price_id=stripe_price_id, updated_at=_now())
         await uow.products.save_tier(updated)

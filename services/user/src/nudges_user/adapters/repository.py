@@ -174,15 +174,21 @@ async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) ->
     return _client(row) if row else None
 
 
-async def learn_stripe_customer(conn: Conn, client_id: UUID, stripe_customer_id: str) -> str | None:
-    """Record the client's Stripe customer unless it has one; the customer it has after
-    (None when no such client)."""
+async def learn_stripe_customer(
+    conn: Conn, client_id: UUID, stripe_customer_id: str, replaces: str | None = None
+) -> str | None:
+    """Record the client's Stripe customer unless it has one (or has ``replaces``, the
+    customer Stripe lost that this one stands for); the customer it has after (None when no
+    such client)."""
     return await conn.fetchval(  # type: ignore[no-any-return]
-        "UPDATE clients SET stripe_customer_id = coalesce(stripe_customer_id, $2),"
-        " updated_at = CASE WHEN stripe_customer_id IS NULL THEN now() ELSE updated_at END"
+        "UPDATE clients SET stripe_customer_id = CASE WHEN stripe_customer_id IS NULL"
+        " OR stripe_customer_id = $3 THEN $2 ELSE stripe_customer_id END,"
+        " updated_at = CASE WHEN stripe_customer_id IS NULL OR stripe_customer_id = $3"
+        " THEN now() ELSE updated_at END"
         " WHERE id = $1 RETURNING stripe_customer_id",
         client_id,
         stripe_customer_id,
+        replaces,
     )
 
 

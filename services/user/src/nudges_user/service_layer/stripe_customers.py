@@ -3,8 +3,10 @@
 
 The consumers create the customer when a client is created; Stripe's event tells UserApi its
 id, so no service writes it here through a mutation. The first customer recorded stays (a
-second one would be a duplicate); no ``user.client.updated`` is published, so that the
-consumers do not sync the customer back to Stripe.
+second one would be a duplicate), unless the new one's ``metadata.replaces`` names it: the
+consumers created it because Stripe no longer knows the recorded one. No
+``user.client.updated`` is published, so that the consumers do not sync the customer back to
+Stripe.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ async def learn_customer(uow: UnitOfWork, data: providers.StripeEventData) -> st
     if data.stripe_type not in CUSTOMER_EVENTS:
         return None
     customer_id = data.object.get("id")
-    client_id = (data.object.get("metadata") or {}).get("client_id")
+    metadata = data.object.get("metadata") or {}
+    client_id = metadata.get("client_id")
+    replaces = metadata.get("replaces")
     if not isinstance(customer_id, str) or not client_id:
         return None
     try:
@@ -38,7 +42,9 @@ async def learn_customer(uow: UnitOfWork, data: providers.StripeEventData) -> st
     except ValueError:
         log.warning("stripe customer names no client id", customer=customer_id)
         return None
-    recorded = await repo.learn_stripe_customer(uow.conn, cid, customer_id)
+    recorded = await repo.learn_stripe_customer(
+        uow.conn, cid, customer_id, replaces if isinstance(replaces, str) else None
+    )
     if recorded is None:
         log.warning("stripe customer of an unknown client", customer=customer_id)
         return None
