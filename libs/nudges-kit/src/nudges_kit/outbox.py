@@ -27,7 +27,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     retry_if_not_exception_type,
-    wait_exponential,
 )
 
 from nudges_kit.events import Envelope, EventType
@@ -111,6 +110,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_interval = idle_interval
         self._max_backoff = max_backoff
+        #: Failures since the last batch that went through (the retry wait doubles with each).
+        self._failures = 0
         self._query_timeout = query_timeout
         self._producer: AIOKafkaProducer | None = None
         self._topics = TopicKeeper(settings)
@@ -140,7 +141,7 @@ class OutboxRelay:
             # Exception, not BaseException: a cancelled relay is not retried.
             retry=retry_if_exception_type(Exception)
             & retry_if_not_exception_type(KafkaCredentialsRefused),
-            wait=wait_exponential(multiplier=RETRY_BACKOFF, max=self._max_backoff),
+            wait=self._next_wait,
             sleep=lambda seconds: _wait(stop, seconds),
             before_sleep=self._before_retry,
             reraise=True,
@@ -155,6 +156,13 @@ class OutboxRelay:
                     await self._topics.close()
                     raise
         raise AssertionError("unreachable: tenacity returns or raises")
+
+    def _next_wait(self, _state: RetryCallState) -> float:
+        """``RETRY_BACKOFF`` doubled per failure since the last batch that went through, up to
+        ``max_backoff``: a fault hours after the previous one starts again at the shortest
+        wait."""
+        self._failures += 1
+        return float(min(self._max_backoff, RETRY_BACKOFF * 2 ** (self._failures - 1)))
 
     async def _before_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -208,6 +216,7 @@ class OutboxRelay:
                 if lost.is_set() or _closed(lock_conn):
                     raise LockLost(f"the session holding the relay lock failed: {exc}") from exc
                 raise
+            self._failures = 0
             if sent == 0:
                 await _wait_any(self._idle_interval, stop, lost)
 
