@@ -25,8 +25,8 @@ import redis.asyncio as aioredis
 from nudges_devstack.infra import Redis, wait_for_port
 from nudges_kit.warpcache import WarpCacheClient
 from nudges_warpcache.adapters.memory_store import MemoryStore
+from nudges_warpcache.bootstrap import WarpcacheService, build_store
 from nudges_warpcache.domain.cache import Cache
-from nudges_warpcache.main import WarpcacheService, build_store
 from nudges_warpcache.settings import WarpcacheSettings
 
 #: Every WarpCache on Redis in this test run writes under this prefix (other test runs and

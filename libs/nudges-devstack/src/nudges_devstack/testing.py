@@ -170,8 +170,11 @@ class TokenIssuer:
         return jwt.encode(body, self._key, algorithm="RS256", headers={"kid": "test-key"})
 
     def verifier(self) -> JwtVerifier:
-        """A verifier that trusts this issuer's key."""
-        verifier = JwtVerifier("http://unused.invalid/jwks", self.issuer, self.audience)
+        """A verifier that trusts this issuer's key for as long as the test session lasts
+        (it never goes to fetch them: there is nothing to fetch them from)."""
+        verifier = JwtVerifier(
+            "http://unused.invalid/jwks", self.issuer, self.audience, cache_seconds=float("inf")
+        )
         verifier.use_jwks(self.jwks)
         return verifier
 

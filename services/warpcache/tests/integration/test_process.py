@@ -53,7 +53,12 @@ async def test_one_process_serves_grpc_and_http_and_stops_on_sigterm() -> None:
             assert "warpcache_entries 0.0" in metrics
 
         process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        except TimeoutError:
+            process.kill()
+            output, _ = await process.communicate()
+            raise AssertionError("still running 20 s after SIGTERM:\n" + output.decode()) from None
     finally:
         if process.returncode is None:
             process.kill()

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from nudges_devstack.infra import free_port
+from nudges_warpcache.bootstrap import WarpcacheService
 from nudges_warpcache.domain.store import StoreUnavailable
-from nudges_warpcache.main import WarpcacheService
 from nudges_warpcache.settings import WarpcacheSettings
 
 from ..conftest import RedisProcess, redis_server_binary, running_warpcache

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from nudges_kit.settings import MissingProductionSettings
 from nudges_warpcache.adapters.memory_store import MemoryStore
 from nudges_warpcache.adapters.redis_store import RedisStore, redacted, redis_client
-from nudges_warpcache.main import build_store
+from nudges_warpcache.bootstrap import build_store
 from nudges_warpcache.settings import WarpcacheSettings
 
 
