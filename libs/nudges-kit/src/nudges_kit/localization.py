@@ -175,6 +175,11 @@ MEMBERSHIP_STOPPED = message("membership.stopped", "client_name")
 MEMBERSHIP_NEW_SUBSCRIBER = plural_message("membership.new_subscriber", "count")
 # TRANSLATORS: to the client: someone unsubscribed; they now have {count} subscribers.
 MEMBERSHIP_SUBSCRIBER_LEFT = plural_message("membership.subscriber_left", "count")
+# TRANSLATORS: to the client, at most once an hour: since the last such message {joined}
+# people subscribed and {left} unsubscribed; they now have {count} subscribers.
+MEMBERSHIP_DIGEST = plural_message(
+    "membership.digest", "joined", "left", "count", numbers=["joined", "left"]
+)
 
 # Clients and their plans (consumers).
 

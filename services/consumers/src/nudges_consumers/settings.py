@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from nudges_kit.settings import (
     REQUIRES_BROKER,
@@ -40,6 +40,12 @@ class ConsumersSettings(NudgesSettings):
     twilio_status_callback_url: str = "http://127.0.0.1:4005/webhooks/twilio/status"
     #: Messages per second sent through Twilio (0: no limit).
     sms_messages_per_second: float = 50.0
+
+    #: At most one notice of joins and leaves per client in this many seconds (SPEC §4): the
+    #: changes after a notice wait for one digest. 0 tells every change at once.
+    client_digest_interval_seconds: float = Field(default=3600.0, ge=0)
+    #: How often the digests that came due are looked for and sent.
+    client_digest_poll_seconds: float = Field(default=15.0, gt=0)
 
     #: Attempts before an event goes to its dead-letter topic.
     max_attempts: int = 6

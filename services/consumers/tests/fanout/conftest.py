@@ -33,7 +33,7 @@ from pydantic import SecretStr
 
 from nudges_consumers.adapters.twilio_sender import TwilioSender
 from nudges_consumers.bootstrap import Deps, build_deps
-from nudges_consumers.service_layer import fan_out, notifications, sms_outbound
+from nudges_consumers.service_layer import client_digests, fan_out, notifications, sms_outbound
 from nudges_consumers.settings import ConsumersSettings
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import (
@@ -398,6 +398,9 @@ async def stack(
         twilio_auth_token=TWILIO_AUTH_TOKEN,  # type: ignore[arg-type]
         twilio_status_callback_url=running.url("webhooks", "/webhooks/twilio/status"),
         sms_messages_per_second=0,
+        # Every join and leave told at once; a test of the digests sets an interval of its own.
+        client_digest_interval_seconds=0,
+        client_digest_poll_seconds=0.2,
     )
     await ensure_topics(settings.kafka_bootstrap_servers, all_topics())
     pool = await create_pool(settings.database_url(), max_size=8)
@@ -434,14 +437,21 @@ async def running(*consumers: EventConsumer) -> AsyncIterator[list[asyncio.Task[
 
 @pytest.fixture(scope="package")
 async def background_workers(stack: Stack) -> AsyncIterator[None]:
-    """The fan-out and the notices, for the whole session (the tests start the sending
-    consumer themselves; UserApi consumes the status callbacks in its own process)."""
+    """The fan-out, the notices and the digests' sender, for the whole session (the tests start
+    the sending consumer themselves; UserApi consumes the status callbacks in its own
+    process)."""
     workers = [
         *fan_out.consumers(stack.deps),
         *notifications.consumers(stack.deps),
     ]
-    async with running(*workers):
-        yield
+    stop = asyncio.Event()
+    digests = asyncio.create_task(client_digests.DigestSender(stack.deps).run(stop))
+    try:
+        async with running(*workers):
+            yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(digests, 30)
 
 
 @pytest.fixture(scope="package")

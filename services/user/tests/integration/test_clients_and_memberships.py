@@ -193,3 +193,38 @@ def test_an_admin_lists_every_membership_with_its_client(api: Api) -> None:
     stopped = _every_member(api, admin, "STOPPED")
     assert {n["status"] for n in stopped} == {"STOPPED"}
     assert [n["subscriber"]["id"] for n in stopped if n in mine] == [fans[1].subject]  # type: ignore[index]
+
+
+def _membership_payloads(api: Api, key: str) -> list[tuple[str, dict[str, object]]]:
+    rows = api.sql(
+        "SELECT event_type, payload FROM outbox WHERE key = %s AND event_type LIKE"
+        " 'user.membership.%%' ORDER BY id",
+        key,
+    )
+    return [(event_type, payload["data"]) for event_type, payload in rows]
+
+
+def test_each_membership_event_carries_the_clients_count_as_of_its_change(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    owner = api.person("client")
+    slug = _slug()
+    api.ok(CREATE, owner.token, name="Counted", slug=slug)
+    fans = [api.person("subscriber") for _ in range(6)]
+    # Joins at once: each one counts the joins committed before it, never the same number twice.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda fan: api.ok(JOIN, fan.token, slug=slug), fans))
+    joined = _membership_payloads(api, owner.subject)
+    assert [t for t, _ in joined] == ["user.membership.joined"] * 6
+    assert sorted(d["active_subscribers"] for _, d in joined) == [1, 2, 3, 4, 5, 6]
+    api.ok(LEAVE, fans[0].token, id=owner.subject)
+    api.ok(JOIN, fans[0].token, slug=slug)
+    phone_hash = api.vault.hash(fans[1].phone)
+    stop = "mutation($h: String!) { setMembershipsByPhone(phoneHash: $h, status: STOPPED) }"
+    api.ok(stop, api.service_token(), h=phone_hash)
+    later = _membership_payloads(api, owner.subject)[6:]
+    assert [(t, d["active_subscribers"]) for t, d in later] == [
+        ("user.membership.stopped", 5),
+        ("user.membership.restarted", 6),
+        ("user.membership.stopped", 5),
+    ]

@@ -1,4 +1,5 @@
-"""The workers' process: consumer groups and the outbox relay, with health and metrics."""
+"""The workers' process: consumer groups, periodic tasks and the outbox relay, with health
+and metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nudges_consumers.bootstrap import build_deps
-from nudges_consumers.entrypoints.workers import build_consumers
+from nudges_consumers.entrypoints.workers import build_consumers, build_periodic
 from nudges_consumers.settings import ConsumersSettings
 from nudges_kit.http import add_readiness_check, background, create_app, database_resources
 
@@ -29,7 +30,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         add_readiness_check(app, "consumers", assigned)
         try:
-            async with background(stop, *(c.run(stop) for c in consumers)):
+            async with background(
+                stop,
+                *(c.run(stop) for c in consumers),
+                *(task(stop) for task in build_periodic(deps)),
+            ):
                 yield
         finally:
             await deps.close()

@@ -5,7 +5,7 @@ consumer loop records handled event ids), and sent once (the event's idempotency
 | event | to | text |
 |---|---|---|
 | ``user.membership.joined`` | the subscriber | ``membership.welcome`` |
-| ``user.membership.joined`` | the client | ``membership.new_subscriber`` |
+| ``user.membership.*`` | the client | ``membership.{new_subscriber,subscriber_left,digest}`` |
 | ``user.client.created`` | the client | ``client.welcome`` |
 | ``product.plan-subscription.activated`` | the client | ``plan.activated`` |
 | ``product.plan-subscription.updated`` (past due) | the client | ``plan.payment_failed`` |
@@ -14,20 +14,29 @@ consumer loop records handled event ids), and sent once (the event's idempotency
 
 A notice of a business fact is keyed by the fact, not by the event that reported it: a
 period's failed payment texts once, however many events say so (:func:`payment_failed_key`).
-Stops (``user.membership.stopped``) send nothing: a number that texted STOP gets no more
-messages. Texts are rendered in the recipient's language; numbers travel encrypted.
+A subscriber who stops (``user.membership.stopped``) gets nothing: a number that texted STOP
+gets no more messages; their client hears of it. The client hears of joins and leaves at most
+once an interval (``CLIENT_DIGEST_INTERVAL_SECONDS``, :mod:`nudges_consumers.domain.client_digest`):
+the first change after a quiet interval at once, with the count the event carries (the
+client's active subscribers as of that change); the changes after it wait in
+``client_digests``, written in the handler's transaction with the event's id (so an event
+delivered twice counts once, and nothing waits in memory), for one digest that
+:mod:`nudges_consumers.service_layer.client_digests` sends when the interval is up. Texts are
+rendered in the recipient's language; numbers travel encrypted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from nudges_consumers.adapters import repository
 from nudges_consumers.bootstrap import Deps
+from nudges_consumers.domain.client_digest import Change, NoticeKind, SubscribersNotice
 from nudges_kit import localization as texts
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
 from nudges_kit.events import Envelope
@@ -155,22 +164,64 @@ async def welcome_subscriber(
     )
 
 
-async def tell_client_of_subscriber(
-    deps: Deps, envelope: Envelope, data: user.MembershipData, conn: asyncpg.Connection
+#: How the client hears of each membership event (a restart is a join).
+_CHANGES = {
+    user.membership_joined.name: Change.JOINED,
+    user.membership_restarted.name: Change.JOINED,
+    user.membership_stopped.name: Change.LEFT,
+}
+
+_NOTICE_MESSAGES = {
+    NoticeKind.NEW_SUBSCRIBER: texts.MEMBERSHIP_NEW_SUBSCRIBER,
+    NoticeKind.SUBSCRIBER_LEFT: texts.MEMBERSHIP_SUBSCRIBER_LEFT,
+    NoticeKind.DIGEST: texts.MEMBERSHIP_DIGEST,
+}
+
+
+def digest_interval(deps: Deps) -> timedelta:
+    """The least time between two notices of joins and leaves to one client."""
+    return timedelta(seconds=deps.settings.client_digest_interval_seconds)
+
+
+async def tell_membership_notice(
+    deps: Deps, conn: asyncpg.Connection, client_id: UUID, notice: SubscribersNotice, locale: str
 ) -> None:
-    """``membership.new_subscriber`` to the client, with their count of subscribers."""
-    client = await client_profile(deps, data.client_id)
-    if client is None:
-        return
+    """Queue ``notice`` of the client's joins and leaves, in the transaction."""
+    params: dict[str, ParamValue] = {"count": notice.subscribers}
+    if notice.kind is NoticeKind.DIGEST:
+        params |= {"joined": notice.joined, "left": notice.left}
     await _notify_client(
         deps,
         conn,
-        data.client_id,
-        texts.MEMBERSHIP_NEW_SUBSCRIBER,
-        f"membership.new_subscriber:{envelope.id}",
-        locale=client.locale,
-        count=client.subscriber_count,
+        client_id,
+        _NOTICE_MESSAGES[notice.kind],
+        notice.idempotency_key,
+        locale=locale,
+        **params,
     )
+
+
+async def tell_client_of_membership(
+    deps: Deps, envelope: Envelope, data: user.MembershipData, conn: asyncpg.Connection
+) -> None:
+    """A subscriber joined, came back or left: told to the client at once when the interval
+    since their last such notice is up, else added to their pending digest."""
+    client = await client_profile(deps, data.client_id)
+    if client is None:
+        return
+    # Events published before they carried the count: the count now is the best there is.
+    subscribers = (
+        data.active_subscribers if data.active_subscribers is not None else client.subscriber_count
+    )
+    digest = await repository.digest_locked(conn, data.client_id)
+    # One client's events come in order (keyed by the client): the latest count is the last.
+    digest = digest.with_change(_CHANGES[envelope.type], subscribers)
+    now = datetime.now(UTC)
+    if digest.due(now, digest_interval(deps)):
+        notice = digest.notice(str(data.client_id))
+        await tell_membership_notice(deps, conn, data.client_id, notice, client.locale)
+        digest = digest.told(now)
+    await repository.save_digest(conn, data.client_id, digest)
 
 
 async def welcome_client(
@@ -268,7 +319,9 @@ def consumers(deps: Deps) -> list[EventConsumer]:
         EventConsumer(
             group=CLIENT_GROUP,
             handlers={
-                user.membership_joined: _handler(deps, tell_client_of_subscriber),
+                user.membership_joined: _handler(deps, tell_client_of_membership),
+                user.membership_restarted: _handler(deps, tell_client_of_membership),
+                user.membership_stopped: _handler(deps, tell_client_of_membership),
                 user.client_created: _handler(deps, welcome_client),
                 product.plan_subscription_activated: _handler(deps, tell_client_of_plan),
                 product.plan_subscription_updated: _handler(deps, tell_client_of_plan),

@@ -260,6 +260,26 @@ async def membership(conn: Conn, client_id: UUID, subscriber_id: UUID) -> Member
     return _membership(row) if row else None
 
 
+async def lock_clients_for_memberships(conn: Conn, client_ids: Sequence[UUID]) -> None:
+    """Hold the rows of ``client_ids`` until the transaction ends, in id order, so that the
+    membership changes of one client run one after the other and each counts the subscribers
+    the one before left. ``FOR NO KEY UPDATE`` leaves inserts referencing the client free."""
+    await conn.execute(
+        "SELECT 1 FROM clients WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE",
+        list(client_ids),
+    )
+
+
+async def user_membership_client_ids(conn: Conn, user_id: UUID) -> list[UUID]:
+    """The clients the user has a membership of, whatever its status."""
+    rows = await conn.fetch(
+        "SELECT m.client_id FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
+        " WHERE s.user_id = $1",
+        user_id,
+    )
+    return [r["client_id"] for r in rows]
+
+
 async def insert_membership(
     conn: Conn, membership_id: UUID, client_id: UUID, subscriber_id: UUID, source: str
 ) -> Membership | None:

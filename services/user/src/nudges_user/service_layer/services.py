@@ -61,13 +61,18 @@ def _client_event(client: Client, phone_hash: str) -> events.ClientData:
     )
 
 
-def _membership_event(membership: Membership) -> events.MembershipData:
+async def _membership_event(uow: UnitOfWork, membership: Membership) -> events.MembershipData:
+    """The event of a membership change, with the client's active subscribers as of it (the
+    caller holds the client's row: :func:`repo.lock_clients_for_memberships`)."""
+    client_id = UUID(membership.client_id)
+    counts = await repo.active_member_counts(uow.conn, [client_id])
     return events.MembershipData(
         membership_id=UUID(membership.id),
-        client_id=UUID(membership.client_id),
+        client_id=client_id,
         subscriber_id=UUID(membership.subscriber_id),
         status=membership.status.value,
         source=membership.source,
+        active_subscribers=counts[str(client_id)],
     )
 
 
@@ -83,12 +88,14 @@ async def _move(
     uow: UnitOfWork, existing: Membership, wanted: MembershipStatus
 ) -> Membership | None:
     """Move an existing membership to ``wanted`` and publish the change; None when that
-    changes nothing."""
+    changes nothing. The caller holds the client's row."""
     change = membership_change(existing.status, wanted)
     if change is None:
         return None
     member = await repo.set_membership_status(uow.conn, UUID(existing.id), wanted)
-    await uow.publish(_MEMBERSHIP_EVENTS[change], member.client_id, _membership_event(member))
+    await uow.publish(
+        _MEMBERSHIP_EVENTS[change], member.client_id, await _membership_event(uow, member)
+    )
     return member
 
 
@@ -181,6 +188,9 @@ class UserService:
                 raise NotFound(f"no client at /c/{wanted}")
             user_id = await self._user_of(uow, principal)
             subscriber_id = await repo.upsert_subscriber(uow.conn, user_id, user_id)
+            # The client's row before the membership's (every membership change locks in
+            # that order): concurrent joins each count the one before.
+            await repo.lock_clients_for_memberships(uow.conn, [UUID(client.id)])
             existing = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
             if existing:
                 return await _move(uow, existing, MembershipStatus.ACTIVE) or existing
@@ -191,18 +201,20 @@ class UserService:
                 again = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
                 assert again is not None
                 return again
-            await uow.publish(events.membership_joined, client.id, _membership_event(created))
+            await uow.publish(
+                events.membership_joined, client.id, await _membership_event(uow, created)
+            )
             return created
 
     async def leave_client(self, principal: Principal, client_id: str) -> Membership:
         """Stop the caller's membership of ``client_id`` (leaving twice changes nothing)."""
         async with unit_of_work(self._pool) as uow:
+            cid = _uuid(client_id, "clientId")
             user_id = await self._user_of(uow, principal)
             subscriber = await repo.subscriber_by_user(uow.conn, user_id)
+            await repo.lock_clients_for_memberships(uow.conn, [cid])
             existing = (
-                await repo.membership(uow.conn, _uuid(client_id, "clientId"), UUID(subscriber.id))
-                if subscriber
-                else None
+                await repo.membership(uow.conn, cid, UUID(subscriber.id)) if subscriber else None
             )
             if existing is None:
                 raise NotFound("you are not a member of this client")
@@ -221,6 +233,9 @@ class UserService:
             user_id = await repo.user_id_by_phone_hash(uow.conn, phone_hash)
             if user_id is None:
                 return 0
+            await repo.lock_clients_for_memberships(
+                uow.conn, await repo.user_membership_client_ids(uow.conn, user_id)
+            )
             changed = 0
             for existing in await repo.memberships_of_user(uow.conn, user_id, target_from):
                 changed += await _move(uow, existing, status) is not None

@@ -25,11 +25,16 @@ class ClientData(BaseModel):
 
 
 class MembershipData(BaseModel):
+    """A membership joined, stopped or restarted. ``active_subscribers`` is the client's count
+    of active subscribers just after this change, taken in its transaction (None in events
+    published before the count was carried)."""
+
     membership_id: UUID
     client_id: UUID
     subscriber_id: UUID
     status: str
     source: str | None = None
+    active_subscribers: int | None = None
 
 
 class AnnouncementConfirmedData(BaseModel):
