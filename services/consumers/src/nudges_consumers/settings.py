@@ -40,6 +40,12 @@ class ConsumersSettings(NudgesSettings):
     twilio_status_callback_url: str = "http://127.0.0.1:4005/webhooks/twilio/status"
     #: Messages per second sent through Twilio (0: no limit).
     sms_messages_per_second: float = 50.0
+    #: Quiet hours apply (SPEC §5): announcement copies wait for 08:00 in the recipient's
+    #: time zone, unless their client turned quiet hours off. The development platform turns
+    #: them off: it runs on the wall clock at whatever hour it is started.
+    quiet_hours: bool = True
+    #: Seconds between two looks for held copies whose time has come.
+    held_release_interval: float = 30.0
 
     #: Attempts before an event goes to its dead-letter topic.
     max_attempts: int = 6

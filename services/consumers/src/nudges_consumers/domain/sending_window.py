@@ -87,3 +87,13 @@ def zones_of(e164: str) -> tuple[ZoneInfo, ...]:
 def sending_window(e164: str) -> SendingWindow:
     """The sending window of the number ``e164``."""
     return SendingWindow(zones_of(e164))
+
+
+def held_until(e164: str, now: datetime, *, quiet_hours: bool = True) -> datetime | None:
+    """Until when a copy to ``e164`` about to go at ``now`` is held: the opening of the
+    number's window (UTC), or None when it goes now (daytime there, or its client turned
+    ``quiet_hours`` off)."""
+    if not quiet_hours:
+        return None
+    opens = sending_window(e164).opens_at(now)
+    return opens if opens > now else None
