@@ -41,8 +41,8 @@ class ConsumersSettings(NudgesSettings):
     #: Messages per second sent through Twilio (0: no limit).
     sms_messages_per_second: float = 50.0
     #: Quiet hours apply (SPEC §5): announcement copies wait for 08:00 in the recipient's
-    #: time zone, unless their client turned quiet hours off. The development platform turns
-    #: them off: it runs on the wall clock at whatever hour it is started.
+    #: time zone, unless their client turned quiet hours off. ``make dev`` and the tests'
+    #: platform turn them off: they run on the wall clock at whatever hour they start.
     quiet_hours: bool = True
     #: Seconds between two looks for held copies whose time has come.
     held_release_interval: float = 30.0

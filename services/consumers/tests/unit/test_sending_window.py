@@ -125,3 +125,8 @@ def test_a_copy_due_at_the_opening_goes_then() -> None:
     opening = utc(2026, 7, 1, 15, 0)
     assert held_until(LOS_ANGELES, opening) is None
     assert held_until(LOS_ANGELES, utc(2026, 7, 1, 14, 59, 59)) == opening
+
+
+def test_a_number_phonenumbers_cannot_read_is_taken_to_be_on_utc() -> None:
+    assert zones_of("not a number") == (ZoneInfo("UTC"),)
+    assert held_until("not a number", utc(2026, 7, 1, 22, 0)) == utc(2026, 7, 2, 8, 0)

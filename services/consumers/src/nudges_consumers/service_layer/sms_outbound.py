@@ -489,7 +489,8 @@ class SmsSending:
         for send in sends:
             intent = intents.get(send.key)
             if (
-                intent is None
+                not send.quiet_hours
+                or intent is None
                 or intent.state != "pending"
                 or intent.attempts > 0
                 or intent.held_until is not None
@@ -676,6 +677,8 @@ class HeldCopies:
         while not stop.is_set():
             try:
                 released = await self._sending.release_due()
+            except HeldByAnotherWorker:
+                released = 0  # another process's release or a redelivered work item has them
             except Exception as exc:
                 log.warning("held copies to release again", error=str(exc))
                 released = 0
