@@ -280,6 +280,7 @@ export const CLIENT = /* GraphQL */ `
       createdAt
       stripeCustomerId
       subscriberCount
+      quietHours
       subscription {
         id
         status
@@ -308,6 +309,7 @@ export const CLIENT = /* GraphQL */ `
           sent
           delivered
           failed
+          held
           createdAt
           confirmedAt
           completedAt
@@ -404,6 +406,7 @@ export const ANNOUNCEMENTS = /* GraphQL */ `
         sent
         delivered
         failed
+        held
         createdAt
         confirmedAt
         completedAt
@@ -425,6 +428,7 @@ export const ANNOUNCEMENT_PROGRESS = /* GraphQL */ `
       sent
       delivered
       failed
+      held
       completedAt
     }
   }

@@ -108,6 +108,7 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
         slug
         locale
         subscriberCount
+        quietHours
         ...ClientSubscription
         allowance {
           active
@@ -128,6 +129,7 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
             sent
             delivered
             failed
+            held
             createdAt
             completedAt
           }
@@ -136,6 +138,15 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
     }
   }
   ${SUBSCRIPTION_FIELDS}
+`;
+
+export const SET_QUIET_HOURS = /* GraphQL */ `
+  mutation SetQuietHours($id: ID!, $on: Boolean!) {
+    updateClient(id: $id, input: { quietHours: $on }) {
+      id
+      quietHours
+    }
+  }
 `;
 
 export const CLIENT_UPDATED = /* GraphQL */ `

@@ -93,6 +93,8 @@ def _bring_up(plan: InfraPlan, kafka_port: int, owned: list[object]) -> dict[str
             "REDIS_URL": redis.url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development"),
+            # Off unless asked for: a night session would hold the demo's copies till 08:00.
+            "QUIET_HOURS": os.environ.get("QUIET_HOURS", "false"),
         }
     )
     return env

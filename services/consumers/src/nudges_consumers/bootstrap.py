@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import asyncpg
 import stripe
@@ -14,6 +16,11 @@ from nudges_kit.operations import Subgraph
 from nudges_kit.phone import PhoneVault
 from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.service_client import ServiceClient
+
+
+def wall_clock() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -29,6 +36,8 @@ class Deps:
     stripe: stripe.StripeClient
     localization: LocalizationClient
     vault: PhoneVault
+    #: The clock of quiet hours (when a copy is held, when a held copy goes out); tests set it.
+    now: Callable[[], datetime] = field(default=wall_clock)
 
     async def close(self) -> None:
         await self.subgraphs.aclose()

@@ -40,6 +40,12 @@ class ConsumersSettings(NudgesSettings):
     twilio_status_callback_url: str = "http://127.0.0.1:4005/webhooks/twilio/status"
     #: Messages per second sent through Twilio (0: no limit).
     sms_messages_per_second: float = 50.0
+    #: Quiet hours apply (SPEC §5): announcement copies wait for 08:00 in the recipient's
+    #: time zone, unless their client turned quiet hours off. ``make dev`` and the tests'
+    #: platform turn them off: they run on the wall clock at whatever hour they start.
+    quiet_hours: bool = True
+    #: Seconds between two looks for held copies whose time has come.
+    held_release_interval: float = 30.0
 
     #: At most one notice of joins and leaves per client in this many seconds (SPEC §4): the
     #: changes after a notice wait for one digest. 0 tells every change at once.

@@ -8,12 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nudges_consumers.domain.sending_window import SendingWindow, sending_window, zones_of
+from nudges_consumers.domain.sending_window import (
+    SendingWindow,
+    held_until,
+    sending_window,
+    zones_of,
+)
 
 NEW_YORK = "+12125550123"
 LOS_ANGELES = "+14155550123"
 SPAIN_MOBILE = "+34612345678"  # Madrid or the Canaries
 UK_MOBILE = "+447700900123"  # phonenumbers knows no zone: the country's
+KARACHI = "+923001234567"
 
 
 def utc(*args: int) -> datetime:
@@ -96,3 +102,31 @@ def test_the_opening_is_in_utc_whatever_the_zone_of_the_instant_asked() -> None:
     opens = sending_window(NEW_YORK).opens_at(at)
     assert opens == utc(2026, 7, 2, 12, 0)
     assert opens.tzinfo is UTC
+
+
+def test_a_copy_at_22_is_held_until_8_and_one_at_10_goes_now() -> None:
+    at = utc(2026, 7, 1, 5, 0)  # 22:00 on 30 June in Los Angeles, 10:00 in Karachi
+    assert held_until(LOS_ANGELES, at) == utc(2026, 7, 1, 15, 0)  # 08:00 in Los Angeles
+    assert held_until(KARACHI, at) is None
+
+
+def test_a_client_without_quiet_hours_has_no_copy_held() -> None:
+    at = utc(2026, 7, 1, 5, 0)
+    assert held_until(LOS_ANGELES, at, quiet_hours=False) is None
+
+
+def test_a_copy_is_held_until_daytime_in_the_latest_zone_of_the_number() -> None:
+    at = utc(2026, 7, 1, 5, 30)  # 07:30 in Madrid, 06:30 in the Canaries
+    assert held_until(SPAIN_MOBILE, at) == utc(2026, 7, 1, 7, 0)  # 08:00 in the Canaries
+    assert held_until(SPAIN_MOBILE, utc(2026, 7, 1, 7, 0)) is None
+
+
+def test_a_copy_due_at_the_opening_goes_then() -> None:
+    opening = utc(2026, 7, 1, 15, 0)
+    assert held_until(LOS_ANGELES, opening) is None
+    assert held_until(LOS_ANGELES, utc(2026, 7, 1, 14, 59, 59)) == opening
+
+
+def test_a_number_phonenumbers_cannot_read_is_taken_to_be_on_utc() -> None:
+    assert zones_of("not a number") == (ZoneInfo("UTC"),)
+    assert held_until("not a number", utc(2026, 7, 1, 22, 0)) == utc(2026, 7, 2, 8, 0)

@@ -228,3 +228,33 @@ def test_each_membership_event_carries_the_clients_count_as_of_its_change(api: A
         ("user.membership.restarted", 6),
         ("user.membership.stopped", 5),
     ]
+
+
+QUIET_HOURS = "query($id: ID!) { client(id: $id) { quietHours } }"
+SET_QUIET_HOURS = """mutation($id: ID!, $on: Boolean!) {
+  updateClient(id: $id, input: {quietHours: $on}) { id quietHours } }"""
+
+
+def test_a_client_turns_quiet_hours_off_for_their_audience_and_admins_see_it(
+    api: Api,
+) -> None:
+    owner = api.person("client")
+    api.ok(
+        'mutation($s: String!) { createClient(input: {name: "Owl", slug: $s}) { id } }',
+        owner.token,
+        s=f"owl-{uuid.uuid4().hex[:8]}",
+    )
+    admin = api.person("admin")
+    assert api.ok(QUIET_HOURS, admin.token, id=owner.subject)["client"]["quietHours"] is True
+
+    stranger = api.person("client")
+    assert api.error_code(SET_QUIET_HOURS, stranger.token, id=owner.subject, on=False) == (
+        "FORBIDDEN"
+    )
+    assert api.ok(QUIET_HOURS, admin.token, id=owner.subject)["client"]["quietHours"] is True
+
+    changed = api.ok(SET_QUIET_HOURS, owner.token, id=owner.subject, on=False)
+    assert changed["updateClient"] == {"id": owner.subject, "quietHours": False}
+    assert api.ok(QUIET_HOURS, admin.token, id=owner.subject)["client"]["quietHours"] is False
+    assert api.ok(QUIET_HOURS, owner.token, id=owner.subject)["client"]["quietHours"] is False
+    assert api.error_code(QUIET_HOURS, stranger.token, id=owner.subject) == "FORBIDDEN"

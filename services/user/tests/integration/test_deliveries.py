@@ -2,13 +2,14 @@
 status callbacks, whatever their order: a callback that overtakes the outcome is parked and
 applied, a regression (sent after delivered) changes nothing, a redelivered outcome counts
 once, and the completion is decided once, publishing ``user.announcement.completed`` with
-the segments sent."""
+the segments sent. A copy held for quiet hours counts as ``held`` and is not final."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nudges_devstack.testing import SubgraphClient
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 CONFIRM = """mutation($c: ID!, $b: String!, $k: String!) {
   confirmAnnouncement(clientId: $c, body: $b, draftKey: $k) { id } }"""
 COUNTS = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Announcement {
-  status recipients sent delivered failed stopped completedAt } } }"""
+  status recipients sent delivered failed stopped held completedAt } } }"""
 
 
 def wait_for(check: Callable[[], Any], within: float = 30.0) -> Any:
@@ -207,3 +208,55 @@ def test_late_callbacks_keep_the_segments_and_error_code_already_recorded(
         "user.announcement.completed",
     )
     assert completed == [(4,)]
+
+
+HELD_UNTIL = datetime(2026, 7, 1, 15, 0, tzinfo=UTC)
+
+
+def outcomes(aid: str, client_id: str, *each: sms.SendOutcome) -> sms.AnnouncementOutcomesData:
+    return sms.AnnouncementOutcomesData(
+        announcement_id=uuid.UUID(aid), client_id=uuid.UUID(client_id), outcomes=list(each)
+    )
+
+
+def test_a_held_copy_counts_as_held_and_the_announcement_completes_once_it_is_out(
+    api: SubgraphClient, publish: Publish
+) -> None:
+    client_id, aid, fans = announcement_with(api, 3)
+    sids = [f"SM{uuid.uuid4().hex}" for _ in range(2)]
+    first = outcomes(
+        aid,
+        client_id,
+        sms.SendOutcome(subscriber_id=fans[0], outcome="queued", message_sid=sids[0], segments=1),
+        sms.SendOutcome(subscriber_id=fans[1], outcome="held", held_until=HELD_UNTIL),
+        sms.SendOutcome(subscriber_id=fans[2], outcome="held", held_until=HELD_UNTIL),
+    )
+    publish(sms.announcement_outcomes, aid, first)
+    status(publish, sids[0], "delivered")
+    waiting = wait_for(lambda: (c := counts(api, aid))["delivered"] == 1 and c)
+    assert (waiting["held"], waiting["status"], waiting["completedAt"]) == (2, "SENDING", None)
+
+    # 08:00 at the recipients': one copy goes, the other's subscriber stopped overnight.
+    morning = outcomes(
+        aid,
+        client_id,
+        sms.SendOutcome(subscriber_id=fans[1], outcome="queued", message_sid=sids[1], segments=1),
+        sms.SendOutcome(subscriber_id=fans[2], outcome="held_back"),
+    )
+    publish(sms.announcement_outcomes, aid, morning)
+    released = wait_for(lambda: (c := counts(api, aid))["held"] == 0 and c)
+    assert (released["stopped"], released["completedAt"]) == (1, None)
+
+    status(publish, sids[1], "delivered")
+    done = wait_for(lambda: (c := counts(api, aid))["completedAt"] and c)
+    assert (done["delivered"], done["stopped"], done["held"], done["status"]) == (2, 1, 0, "SENT")
+    # A hold published again (a redelivery) changes nothing once the copy went.
+    again = publish(sms.announcement_outcomes, aid, first)
+    wait_for(lambda: handled(api, again))
+    assert counts(api, aid) == done
+    completed = api.sql(
+        "SELECT count(*) FROM outbox WHERE key = %s AND event_type = %s",
+        aid,
+        "user.announcement.completed",
+    )
+    assert completed[0][0] == 1

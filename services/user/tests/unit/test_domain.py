@@ -130,10 +130,25 @@ def test_statuses_only_move_forward() -> None:
         assert not any(delivery_moves_forward(final, other) for other in finals)
 
 
-def test_a_held_back_copy_is_only_ever_a_first_status() -> None:
+def test_a_held_back_copy_is_only_ever_a_first_status_or_follows_a_hold() -> None:
     assert delivery_moves_forward(None, S.STOPPED)
-    assert not any(delivery_moves_forward(s, S.STOPPED) for s in S if s is not S.STOPPED)
+    # Held for quiet hours, then the subscriber texted STOP overnight.
+    assert delivery_moves_forward(S.HELD, S.STOPPED)
+    assert not any(delivery_moves_forward(s, S.STOPPED) for s in S if s not in (S.STOPPED, S.HELD))
     assert not any(delivery_moves_forward(S.STOPPED, s) for s in S)
+
+
+def test_a_held_copy_moves_on_once_sent_and_never_back_to_held() -> None:
+    assert delivery_moves_forward(None, S.HELD)
+    assert all(delivery_moves_forward(S.HELD, s) for s in S if s is not S.HELD)
+    assert not any(delivery_moves_forward(s, S.HELD) for s in S)
+
+
+def test_a_held_copy_counts_as_held_until_it_goes() -> None:
+    assert count_changes(None, S.HELD) == CountChanges(held=1)
+    assert count_changes(S.HELD, S.QUEUED) == CountChanges(held=-1)
+    assert count_changes(S.HELD, S.STOPPED) == CountChanges(stopped=1, held=-1)
+    assert count_changes(S.HELD, S.DELIVERED) == CountChanges(sent=1, delivered=1, held=-1)
 
 
 def test_twilio_and_sender_words_map_to_delivery_statuses() -> None:
@@ -141,7 +156,12 @@ def test_twilio_and_sender_words_map_to_delivery_statuses() -> None:
     assert PROVIDER_STATUSES["canceled"] is S.FAILED
     assert "queued" not in PROVIDER_STATUSES
     assert "accepted" not in PROVIDER_STATUSES
-    assert OUTCOME_STATUSES == {"queued": S.QUEUED, "failed": S.FAILED, "held_back": S.STOPPED}
+    assert OUTCOME_STATUSES == {
+        "queued": S.QUEUED,
+        "failed": S.FAILED,
+        "held_back": S.STOPPED,
+        "held": S.HELD,
+    }
 
 
 def test_sent_is_counted_once_whatever_the_order_of_sent_and_delivered() -> None:
@@ -247,3 +267,20 @@ def test_it_fails_when_no_copy_was_delivered_and_one_failed() -> None:
     assert (all_held.status, all_held.completes) == (AnnouncementStatus.SENT, True)
     some = progress(announcement(recipients=2, delivered=1, sent=1), CountChanges(failed=1))
     assert some.status is AnnouncementStatus.SENT
+
+
+def test_a_held_copy_keeps_the_announcement_sending_until_it_is_out() -> None:
+    waiting = announcement(status=AnnouncementStatus.SENDING, recipients=2, sent=1, delivered=1)
+    held = progress(waiting, CountChanges(held=1))
+    assert (held.status, held.completes, held.counts.held) == (
+        AnnouncementStatus.SENDING,
+        False,
+        1,
+    )
+    released = announcement(
+        status=AnnouncementStatus.SENDING, recipients=2, sent=1, delivered=1, held=1
+    )
+    queued = progress(released, CountChanges(held=-1))
+    assert (queued.completes, queued.counts.held) == (False, 0)
+    delivered = progress(released, CountChanges(sent=1, delivered=1, held=-1))
+    assert (delivered.status, delivered.completes) == (AnnouncementStatus.SENT, True)

@@ -236,7 +236,7 @@ export type ClientDetailQueryVariables = Exact<{
 }>;
 
 
-export type ClientDetailQuery = { client: { id: string, name: string, slug: string, locale: string, createdAt: string, stripeCustomerId: string | null, subscriberCount: number, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, stripeSubscriptionId: string, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, createdAt: string, confirmedAt: string | null, completedAt: string | null }> } } | null };
+export type ClientDetailQuery = { client: { id: string, name: string, slug: string, locale: string, createdAt: string, stripeCustomerId: string | null, subscriberCount: number, quietHours: boolean, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, stripeSubscriptionId: string, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, confirmedAt: string | null, completedAt: string | null }> } } | null };
 
 export type CancelPlanSubscriptionMutationVariables = Exact<{
   id: string | number;
@@ -279,14 +279,14 @@ export type AnnouncementsQueryVariables = Exact<{
 }>;
 
 
-export type AnnouncementsQuery = { announcements: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, createdAt: string, confirmedAt: string | null, completedAt: string | null, client: { id: string, name: string } | null }> } };
+export type AnnouncementsQuery = { announcements: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, confirmedAt: string | null, completedAt: string | null, client: { id: string, name: string } | null }> } };
 
 export type AnnouncementProgressSubscriptionVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type AnnouncementProgressSubscription = { announcementProgress: { id: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, completedAt: string | null } };
+export type AnnouncementProgressSubscription = { announcementProgress: { id: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, completedAt: string | null } };
 
 export type DeadLettersQueryVariables = Exact<{
   first: number;

@@ -39,6 +39,9 @@ export function AnnouncementTable({ items, showClient = true }: { items: Announc
             <th scope="col" className="num">
               {t('dash.failed')}
             </th>
+            <th scope="col" className="num">
+              {t('dash.held')}
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -70,6 +73,9 @@ export function AnnouncementTable({ items, showClient = true }: { items: Announc
                 </td>
                 <td data-label={t('dash.failed')} className="num">
                   {n(a.failed)}
+                </td>
+                <td data-label={t('dash.held')} className="num">
+                  {n(a.held)}
                 </td>
               </tr>
             );

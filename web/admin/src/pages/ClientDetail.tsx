@@ -37,6 +37,8 @@ export function ClientDetail({ id }: { id: string }) {
           <dd>{client.locale}</dd>
           <dt>{t('clients.subscribers')}</dt>
           <dd>{formatNumber(client.subscriberCount, locale)}</dd>
+          <dt>{t('clients.quietHours')}</dt>
+          <dd data-testid="quiet-hours">{t(client.quietHours ? 'clients.quietOn' : 'clients.quietOff')}</dd>
           <dt>{t('clients.stripeCustomer')}</dt>
           <dd>{client.stripeCustomerId ? <code>{client.stripeCustomerId}</code> : '—'}</dd>
           <dt>{t('clients.since')}</dt>

@@ -98,9 +98,17 @@ export type ClientDashboardQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClientDashboardQuery = { viewer:
     | { __typename: 'Admin' }
-    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
+    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
     | { __typename: 'Subscriber' }
    | null };
+
+export type SetQuietHoursMutationVariables = Exact<{
+  id: string | number;
+  on: boolean;
+}>;
+
+
+export type SetQuietHoursMutation = { updateClient: { id: string, quietHours: boolean } };
 
 export type ClientUpdatedSubscriptionVariables = Exact<{
   id: string | number;

@@ -1,14 +1,14 @@
 /** A client's dashboard: plan status (live), subscribers, join link and QR code, how to
- * announce by SMS, and past announcements with their delivery counts. */
+ * announce by SMS, quiet hours, and past announcements with their delivery counts. */
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 
 import { formatDate, formatDateTime, formatMoney, formatNumber } from '@nudges/shared/format';
-import { subscribe } from '@nudges/shared/graphql';
+import { gql, subscribe } from '@nudges/shared/graphql';
 import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
-import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useQuery } from '@nudges/shared/ui';
-import { CLIENT_DASHBOARD, CLIENT_UPDATED } from '../operations';
+import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useAction, useQuery } from '@nudges/shared/ui';
+import { CLIENT_DASHBOARD, CLIENT_UPDATED, SET_QUIET_HOURS } from '../operations';
 import { useSession } from '../session';
 import type { Announcement, PlanSubscription } from '../types';
 
@@ -19,6 +19,7 @@ interface ClientView {
   slug: string;
   locale: string;
   subscriberCount: number;
+  quietHours: boolean;
   subscription: PlanSubscription | null;
   allowance: {
     active: boolean;
@@ -158,6 +159,34 @@ function AnnounceBySms({ subscribers }: { subscribers: number }) {
   );
 }
 
+function QuietHours({ client, onChanged }: { client: ClientView; onChanged: () => void }) {
+  const { t } = useI18n();
+  const change = useAction();
+  return (
+    <section className="card" aria-labelledby="quiet-h">
+      <h2 id="quiet-h">{t('dash.quietTitle')}</h2>
+      <label>
+        <input
+          type="checkbox"
+          data-testid="quiet-hours"
+          checked={client.quietHours}
+          disabled={change.busy}
+          onChange={(event) => {
+            const on = event.currentTarget.checked;
+            void change.run(async () => {
+              await gql(SET_QUIET_HOURS, { id: client.id, on });
+              onChanged();
+            });
+          }}
+        />{' '}
+        {t('dash.quietLabel')}
+      </label>
+      <p className="hint">{t('dash.quietHint')}</p>
+      <ErrorMessage error={change.error} />
+    </section>
+  );
+}
+
 function History({ announcements }: { announcements: ClientView['announcements'] }) {
   const { t, locale } = useI18n();
   const n = (v: number) => formatNumber(v, locale);
@@ -181,6 +210,9 @@ function History({ announcements }: { announcements: ClientView['announcements']
                 <th scope="col" className="num">
                   {t('dash.failed')}
                 </th>
+                <th scope="col" className="num">
+                  {t('dash.held')}
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -197,6 +229,9 @@ function History({ announcements }: { announcements: ClientView['announcements']
                   </td>
                   <td data-label={t('dash.failed')} className="num">
                     {n(a.failed)}
+                  </td>
+                  <td data-label={t('dash.held')} className="num" data-testid="held">
+                    {n(a.held)}
                   </td>
                 </tr>
               ))}
@@ -265,6 +300,7 @@ export function Dashboard() {
       </div>
       <JoinLink slug={client.slug} />
       <AnnounceBySms subscribers={client.subscriberCount} />
+      <QuietHours client={client} onChanged={reload} />
       <History announcements={client.announcements} />
     </>
   );

@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
 import { Dashboard } from '../pages/Dashboard';
@@ -26,6 +26,7 @@ describe('client dashboard', () => {
               slug: 'trail-runners',
               locale: 'en',
               subscriberCount: 12,
+              quietHours: true,
               subscription: {
                 id: 'ps1',
                 status: 'ACTIVE',
@@ -36,7 +37,7 @@ describe('client dashboard', () => {
               allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
               announcements: {
                 totalCount: 1,
-                nodes: [{ id: 'a1', body: 'Run at 7', status: 'SENT', recipients: 12, sent: 12, delivered: 11, failed: 1, createdAt: '2026-02-01T00:00:00Z', completedAt: '2026-02-01T00:01:00Z' }],
+                nodes: [{ id: 'a1', body: 'Run at 7', status: 'SENT', recipients: 12, sent: 12, delivered: 11, failed: 1, held: 0, createdAt: '2026-02-01T00:00:00Z', completedAt: '2026-02-01T00:01:00Z' }],
               },
             },
           },
@@ -54,6 +55,50 @@ describe('client dashboard', () => {
     expect(screen.queryByTestId('plan-grace')).toBeNull();
   });
 
+  it('shows copies held for quiet hours and lets the client turn quiet hours off', async () => {
+    let quietHours = true;
+    const calls = fakeFetch(({ url, body }) => {
+      const operation = operationOf({ url, body });
+      if (operation === 'SignupViewer') {
+        return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
+      }
+      if (operation === 'SetQuietHours') {
+        quietHours = Boolean(body.variables?.on);
+        return { json: { data: { updateClient: { id: 'c1', quietHours } } } };
+      }
+      return {
+        json: {
+          data: {
+            viewer: {
+              __typename: 'Client',
+              id: 'c1',
+              name: 'Trail Runners',
+              slug: 'trail-runners',
+              locale: 'en',
+              subscriberCount: 2,
+              quietHours,
+              subscription: null,
+              allowance: { active: true, messagesPerPeriod: 1000, used: 2, remaining: 998, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
+              announcements: {
+                totalCount: 1,
+                nodes: [{ id: 'a1', body: 'Bread at dawn', status: 'SENDING', recipients: 2, sent: 1, delivered: 1, failed: 0, held: 1, createdAt: '2026-07-01T05:00:00Z', completedAt: null }],
+              },
+            },
+          },
+        },
+      };
+    });
+    renderIn(<Dashboard />);
+    expect((await screen.findByTestId('held')).textContent).toBe('1');
+    const setting = screen.getByLabelText('Hold announcements between 9 pm and 8 am in each subscriber’s time zone') as HTMLInputElement;
+    expect(setting.checked).toBe(true);
+    fireEvent.click(setting);
+    await waitFor(() => expect(calls.some((c) => operationOf(c) === 'SetQuietHours')).toBe(true));
+    const sent = calls.find((c) => operationOf(c) === 'SetQuietHours');
+    expect(sent?.body.variables).toEqual({ id: 'c1', on: false });
+    await waitFor(() => expect((screen.getByTestId('quiet-hours') as HTMLInputElement).checked).toBe(false));
+  });
+
   function pastDue(allowance: Record<string, unknown>) {
     fakeFetch(({ url, body }) => {
       if (operationOf({ url, body }) === 'SignupViewer') {
@@ -69,6 +114,7 @@ describe('client dashboard', () => {
               slug: 'trail-runners',
               locale: 'en',
               subscriberCount: 12,
+              quietHours: true,
               subscription: {
                 id: 'ps1',
                 status: 'PAST_DUE',

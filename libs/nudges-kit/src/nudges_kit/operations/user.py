@@ -233,10 +233,13 @@ active_members = CATALOG.declare(
 class AnnouncementClient(OperationModel):
     id: str
     name: str
+    #: The client keeps quiet hours for their audience (SPEC §5).
+    quiet_hours: bool = True
 
 
 class AnnouncementToFanOut(OperationModel):
-    """What the fan-out renders of a confirmed announcement: its text and its client's name."""
+    """What the fan-out renders of a confirmed announcement: its text and its client's name,
+    and whether the client keeps quiet hours."""
 
     id: str
     body: str
@@ -249,7 +252,7 @@ announcement_to_fan_out = CATALOG.declare(
     """
     query AnnouncementToFanOut($representations: [_Any!]!) {
       _entities(representations: $representations) {
-        ... on Announcement { id body client { id name } }
+        ... on Announcement { id body client { id name quietHours } }
       }
     }""",
     EntitiesVars,

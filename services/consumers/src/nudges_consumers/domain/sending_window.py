@@ -8,7 +8,7 @@ Madrid or the Canaries), none known for many mobiles (a British or Mexican mobil
 take the zones of their country code. With several zones a copy goes only when it is daytime
 in every one of them; for the few numbers whose zones share no daytime (a North American
 toll-free number spans Guam to Samoa) the zone with the median UTC offset decides. A number
-with no zone at all is taken to be on UTC.
+with no zone at all (or no number at all) is taken to be on UTC.
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ class SendingWindow:
 
 def zones_of(e164: str) -> tuple[ZoneInfo, ...]:
     """The time zones of a number (E.164), as ``phonenumbers`` knows them (see the module)."""
-    number = phonenumbers.parse(e164)
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return (ZoneInfo("UTC"),)  # Twilio refuses it when it is sent
     names = [n for n in number_zones.time_zones_for_number(number) if n != _UNKNOWN]
     if not names:
         names = list(TIMEZONE_DATA.get(str(number.country_code), ()))
@@ -87,3 +90,13 @@ def zones_of(e164: str) -> tuple[ZoneInfo, ...]:
 def sending_window(e164: str) -> SendingWindow:
     """The sending window of the number ``e164``."""
     return SendingWindow(zones_of(e164))
+
+
+def held_until(e164: str, now: datetime, *, quiet_hours: bool = True) -> datetime | None:
+    """Until when a copy to ``e164`` about to go at ``now`` is held: the opening of the
+    number's window (UTC), or None when it goes now (daytime there, or its client turned
+    ``quiet_hours`` off)."""
+    if not quiet_hours:
+        return None
+    opens = sending_window(e164).opens_at(now)
+    return opens if opens > now else None

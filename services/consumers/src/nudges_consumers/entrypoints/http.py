@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nudges_consumers.bootstrap import build_deps
-from nudges_consumers.entrypoints.workers import build_consumers, build_periodic
+from nudges_consumers.entrypoints.workers import build_workers
 from nudges_consumers.settings import ConsumersSettings
 from nudges_kit.http import add_readiness_check, background, create_app, database_resources
 
@@ -20,7 +20,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ConsumersSettings = app.state.settings
     async with database_resources(app):
         deps = build_deps(settings, app.state.pool)
-        consumers = build_consumers(deps)
+        workers = build_workers(deps)
+        consumers = workers.consumers
         app.state.consumers = consumers
         stop = asyncio.Event()
 
@@ -30,11 +31,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         add_readiness_check(app, "consumers", assigned)
         try:
-            async with background(
-                stop,
-                *(c.run(stop) for c in consumers),
-                *(task(stop) for task in build_periodic(deps)),
-            ):
+            tasks = [*(c.run(stop) for c in consumers), *(loop(stop) for loop in workers.loops)]
+            async with background(stop, *tasks):
                 yield
         finally:
             await deps.close()

@@ -1,10 +1,11 @@
-"""Every consumer group and periodic task the workers run, gathered from the service-layer
-modules."""
+"""Every consumer group the workers run, gathered from the service-layer modules, and the
+loops beside them."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from nudges_consumers.bootstrap import Deps
 from nudges_consumers.service_layer import (
@@ -16,20 +17,27 @@ from nudges_consumers.service_layer import (
 )
 from nudges_kit.consumer import EventConsumer
 
-#: A task that runs until the event is set.
-Periodic = Callable[[asyncio.Event], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Workers:
+    """What the workers' process runs."""
+
+    consumers: list[EventConsumer]
+    #: Loops beside the consumers, each run until its stop event is set (the release of
+    #: copies held for quiet hours, the digests of joins and leaves that came due).
+    loops: list[Callable[[asyncio.Event], Awaitable[None]]]
 
 
-def build_consumers(deps: Deps) -> list[EventConsumer]:
-    """One :class:`EventConsumer` per group, each reading the topics of its handlers."""
-    return [
-        *stripe_sync.consumers(deps),
-        *fan_out.consumers(deps),
-        *sms_outbound.consumers(deps),
-        *notifications.consumers(deps),
-    ]
-
-
-def build_periodic(deps: Deps) -> list[Periodic]:
-    """The periodic tasks: the digests of joins and leaves that came due."""
-    return [client_digests.DigestSender(deps).run]
+def build_workers(deps: Deps) -> Workers:
+    """One :class:`EventConsumer` per group, each reading the topics of its handlers, and
+    the loops."""
+    sending, held_copies = sms_outbound.consumers(deps)
+    return Workers(
+        consumers=[
+            *stripe_sync.consumers(deps),
+            *fan_out.consumers(deps),
+            *sending,
+            *notifications.consumers(deps),
+        ],
+        loops=[held_copies.run, client_digests.DigestSender(deps).run],
+    )

@@ -5,8 +5,9 @@ The handler pages through UserApi's ``announcementRecipients``, renders the anno
 per language among them (``announcement.body``, the client's name and text, then the
 ``announcement.opt_out`` line, each language rendered when a page first brings it), and
 writes one ``sms.announcement-batch`` work item per chunk of recipients to the consumers'
-outbox. Each page's work items are committed as soon as the page is read (on a connection of
-their own), so that sending starts while the rest of the audience is listed; a work item's
+outbox, saying whether the client keeps quiet hours (the sender holds copies then). Each
+page's work items are committed as soon as the page is read (on a connection of their own),
+so that sending starts while the rest of the audience is listed; a work item's
 event id is derived from its announcement and its recipients, so a confirmation handled again
 after a crash writes the same work items again, which the outbox (one row per event id) and
 the senders (handled event ids) keep once. Should the audience read differently the second
@@ -144,6 +145,7 @@ async def fan_out(deps: Deps, data: user.AnnouncementConfirmedData) -> int:
                         texts=planned_item.texts,
                         recipients=planned_item.recipients,
                         status_callback=deps.settings.twilio_status_callback_url,
+                        quiet_hours=announcement.client.quiet_hours,
                     )
                     await add_envelope(
                         conn,

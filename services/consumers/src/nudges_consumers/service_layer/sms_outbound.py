@@ -34,6 +34,16 @@ before. Right before a work item's first attempt, UserApi says which of its reci
 still subscribed (``announcementRecipients`` with ``subscriberIds``); the others' copies are
 held back for good (in the ledger as failed with :data:`HELD_BACK`) and reported as held
 back, which counts towards the announcement's completion like a final status.
+
+Quiet hours (SPEC §5): a copy not attempted yet whose recipient is between 21:00 and 08:00
+(:mod:`nudges_consumers.domain.sending_window`, the clock being ``deps.now``) is *held*: the
+ledger row stays pending with ``held_until`` (the window's opening) and the copy itself (number
+in ciphertext, text, callback), committed before the work item is done, and ``held`` is
+published once (``hold_recorded``). :class:`HeldCopies` sends the copies whose time has come,
+through the same :class:`SmsSending` (the process's rate, the same locks and in-doubt
+reconciliation), so a held copy goes once however often the release or the work item runs,
+and a crash between the two leaves it pending, to be found by the next round. A client who
+turned quiet hours off (``quiet_hours`` of the work item) has none.
 """
 
 from __future__ import annotations
@@ -56,6 +66,7 @@ from nudges_consumers.adapters.twilio_sender import (
     TwilioSender,
 )
 from nudges_consumers.bootstrap import Deps
+from nudges_consumers.domain.sending_window import held_until
 from nudges_kit.consumer import EventConsumer, HandlerContext, PermanentError
 from nudges_kit.db import create_pool
 from nudges_kit.events import Envelope
@@ -82,6 +93,8 @@ RECONCILE_MARGIN = timedelta(minutes=2)
 SID_COMMIT_DELAY = 0.02
 #: The ledger's error code of a copy held back because its recipient texted STOP.
 HELD_BACK = "stopped"
+#: Held copies sent per round of the release (each round within the process's rate).
+RELEASE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,9 @@ class Send:
     announcement_id: UUID | None = None
     subscriber_id: UUID | None = None
     client_id: UUID | None = None
+    #: The copy waits for its recipient's daytime (an announcement's, unless the client
+    #: turned quiet hours off).
+    quiet_hours: bool = False
 
 
 def announcement_send_key(announcement_id: UUID, subscriber_id: UUID) -> str:
@@ -119,6 +135,14 @@ class Intent:
     segments: int | None
     #: The outcome was published (``sms.announcement.outcomes``).
     delivery_recorded: bool
+    #: Held for quiet hours until then (None: never held).
+    held_until: datetime | None = None
+    #: ``held`` was published.
+    hold_recorded: bool = False
+
+    def held_at(self, now: datetime) -> bool:
+        """Whether the copy is held (not to be sent) at ``now``."""
+        return self.state == "pending" and self.held_until is not None and self.held_until > now
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Intent:
@@ -131,6 +155,8 @@ class Intent:
             error_code=row["error_code"],
             segments=row["segments"],
             delivery_recorded=row["delivery_recorded"],
+            held_until=row["held_until"],
+            hold_recorded=row["hold_recorded"],
         )
 
 
@@ -234,6 +260,27 @@ class SendLedger:
                 self._committed.update((row["idempotency_key"], Intent.of(row)) for row in rows)
         return self._committed.pop(key)
 
+    async def hold(self, holds: Sequence[tuple[Send, datetime]]) -> dict[str, Intent]:
+        """Hold each send until its time, with the copy to send then, in one statement; only
+        a send never attempted nor held is held (the intents of those held)."""
+        async with self._lock:
+            rows = await self._conn.fetch(
+                "UPDATE sms_sends SET held_until = h.until, client_id = h.client_id,"
+                " to_ciphertext = h.to_ct, body = h.body, status_callback = h.callback,"
+                " updated_at = now()"
+                " FROM unnest($1::text[], $2::timestamptz[], $3::uuid[], $4::text[],"
+                " $5::text[], $6::text[]) AS h(key, until, client_id, to_ct, body, callback)"
+                " WHERE idempotency_key = h.key AND state = 'pending' AND attempts = 0"
+                " AND held_until IS NULL RETURNING sms_sends.*",
+                [s.key for s, _ in holds],
+                [until for _, until in holds],
+                [s.client_id for s, _ in holds],
+                [s.to_ciphertext for s, _ in holds],
+                [s.body for s, _ in holds],
+                [s.status_callback for s, _ in holds],
+            )
+        return {row["idempotency_key"]: Intent.of(row) for row in rows}
+
     async def failed(self, key: str, error_code: str) -> Intent:
         return Intent.of(
             await self._fetchrow(
@@ -245,10 +292,10 @@ class SendLedger:
         )
 
     async def publish_outcomes(
-        self, data: sms.AnnouncementOutcomesData, keys: Sequence[str]
+        self, data: sms.AnnouncementOutcomesData, keys: Sequence[str], held: Sequence[str] = ()
     ) -> None:
-        """Write the outcomes event to the outbox and mark ``keys`` published, in one
-        transaction: published once, whatever crashes when."""
+        """Write the outcomes event to the outbox and mark ``keys`` published (``held``: their
+        hold published), in one transaction: published once, whatever crashes when."""
         async with self._lock, self._conn.transaction():
             await add_event(self._conn, sms.announcement_outcomes, str(data.announcement_id), data)
             await self._conn.execute(
@@ -256,6 +303,34 @@ class SendLedger:
                 " WHERE idempotency_key = ANY($1::text[])",
                 list(keys),
             )
+            if held:
+                await self._conn.execute(
+                    "UPDATE sms_sends SET hold_recorded = true"
+                    " WHERE idempotency_key = ANY($1::text[])",
+                    list(held),
+                )
+
+    async def due(self, now: datetime, limit: int) -> list[Send]:
+        """Held copies whose time has come by ``now`` and not sent yet, the earliest first."""
+        async with self._lock:
+            rows = await self._conn.fetch(
+                "SELECT * FROM sms_sends WHERE state = 'pending' AND held_until IS NOT NULL"
+                " AND held_until <= $1 ORDER BY held_until, idempotency_key LIMIT $2",
+                now,
+                limit,
+            )
+        return [
+            Send(
+                key=row["idempotency_key"],
+                to_ciphertext=row["to_ciphertext"],
+                body=row["body"],
+                status_callback=row["status_callback"],
+                announcement_id=row["announcement_id"],
+                subscriber_id=row["subscriber_id"],
+                client_id=row["client_id"],
+            )
+            for row in rows
+        ]
 
     async def release(self) -> None:
         """Unlock every key this worker locked."""
@@ -312,21 +387,25 @@ class SmsSending:
         """Send each of ``sends`` unless it was already; raises when any must be retried."""
         if not sends:
             return
+        now = self._deps.now()
         async with (await self._open_ledger_pool()).acquire() as conn:
             ledger = SendLedger(conn)
             try:
                 intents = await ledger.claim(sends)
-                await self._hold_back_stopped(ledger, sends, intents)
+                await self._hold_back_stopped(ledger, sends, intents, now)
+                await self._hold_for_quiet_hours(ledger, sends, intents, now)
                 fresh = [
                     key
                     for key, intent in intents.items()
-                    if intent.state == "pending" and intent.attempts == 0
+                    if intent.state == "pending"
+                    and intent.attempts == 0
+                    and not intent.held_at(now)
                 ]
                 counted = await ledger.attempt_first(fresh) if fresh else {}
 
                 async def deliver(send: Send) -> None:
                     intent = intents[send.key]
-                    if intent.state == "pending":
+                    if intent.state == "pending" and not intent.held_at(now):
                         intent = await self._send(ledger, send, intent, counted.get(send.key))
                     intents[send.key] = intent
 
@@ -339,7 +418,7 @@ class SmsSending:
                     for s, outcome in zip(claimed, outcomes, strict=True)
                     if not isinstance(outcome, BaseException)
                 ]
-                await self._publish_outcomes(ledger, finished)
+                await self._publish_outcomes(ledger, finished, now)
             finally:
                 with contextlib.suppress(Exception):
                     await ledger.release()
@@ -350,12 +429,25 @@ class SmsSending:
         if held:
             raise HeldByAnotherWorker(f"{held} of {len(sends)} sends are held by another worker")
 
+    async def release_due(self, limit: int = RELEASE_BATCH) -> int:
+        """Send up to ``limit`` held copies whose time has come (the earliest first); how many
+        were due. Raises like :meth:`send_all` when any must be retried."""
+        async with (await self._open_ledger_pool()).acquire() as conn:
+            due = await SendLedger(conn).due(self._deps.now(), limit)
+        await self.send_all(due)
+        return len(due)
+
     async def _hold_back_stopped(
-        self, ledger: SendLedger, sends: Sequence[Send], intents: dict[str, Intent]
+        self,
+        ledger: SendLedger,
+        sends: Sequence[Send],
+        intents: dict[str, Intent],
+        now: datetime,
     ) -> None:
         """Hold back, in ``intents`` and the ledger, the announcement copies not attempted yet
         whose recipients are no longer subscribed. A send already attempted is in doubt and
-        goes its usual way: Twilio may have it."""
+        goes its usual way: Twilio may have it. A copy held for quiet hours is asked about
+        when its time comes (the recipient may stop overnight)."""
         waiting: dict[tuple[UUID, UUID | None], list[Send]] = {}
         for send in sends:
             intent = intents.get(send.key)
@@ -364,6 +456,7 @@ class SmsSending:
                 and intent is not None
                 and intent.state == "pending"
                 and intent.attempts == 0
+                and not intent.held_at(now)
             ):
                 waiting.setdefault((send.announcement_id, send.client_id), []).append(send)
         for (announcement_id, client_id), candidates in waiting.items():
@@ -380,6 +473,40 @@ class SmsSending:
                 if str(send.subscriber_id) not in to_send:
                     log.info("copy held back: the recipient stopped", key=send.key)
                     intents[send.key] = await ledger.failed(send.key, HELD_BACK)
+
+    async def _hold_for_quiet_hours(
+        self,
+        ledger: SendLedger,
+        sends: Sequence[Send],
+        intents: dict[str, Intent],
+        now: datetime,
+    ) -> None:
+        """Hold, in ``intents`` and the ledger, the copies never attempted nor held whose
+        recipients are in quiet hours at ``now``, until their window opens."""
+        if not self._deps.settings.quiet_hours:
+            return
+        holds: list[tuple[Send, datetime]] = []
+        for send in sends:
+            intent = intents.get(send.key)
+            if (
+                not send.quiet_hours
+                or intent is None
+                or intent.state != "pending"
+                or intent.attempts > 0
+                or intent.held_until is not None
+            ):
+                continue
+            try:
+                to = self._deps.vault.decrypt(send.to_ciphertext)
+            except Exception:  # noqa: S112 (the send fails for it as final, in ``_send``)
+                continue
+            until = held_until(to, now, quiet_hours=send.quiet_hours)
+            if until is not None:
+                holds.append((send, until))
+        if holds:
+            held = await ledger.hold(holds)
+            intents.update(held)
+            log.info("copies held for quiet hours", held=len(held))
 
     async def _send(
         self, ledger: SendLedger, send: Send, intent: Intent, counted: Intent | None = None
@@ -436,32 +563,40 @@ class SmsSending:
             )
 
     async def _publish_outcomes(
-        self, ledger: SendLedger, done: Sequence[tuple[Send, Intent]]
+        self, ledger: SendLedger, done: Sequence[tuple[Send, Intent]], now: datetime
     ) -> None:
-        """The settled outcomes of announcement copies not published yet, one event per
-        announcement of the work item (it has one)."""
+        """The settled outcomes of announcement copies not published yet, and the holds not
+        published yet, one event per announcement of the work item (it has one)."""
         by_announcement: dict[UUID, list[tuple[Send, Intent]]] = {}
         for send, intent in done:
-            if (
-                send.announcement_id is not None
-                and not intent.delivery_recorded
-                and intent.state != "pending"
-            ):
+            if send.announcement_id is None:
+                continue
+            settled = not intent.delivery_recorded and intent.state != "pending"
+            held = intent.held_at(now) and not intent.hold_recorded
+            if settled or held:
                 by_announcement.setdefault(send.announcement_id, []).append((send, intent))
-        for announcement_id, settled in by_announcement.items():
-            client_id = settled[0][0].client_id
+        for announcement_id, reported in by_announcement.items():
+            client_id = reported[0][0].client_id
             assert client_id is not None
             data = sms.AnnouncementOutcomesData(
                 announcement_id=announcement_id,
                 client_id=client_id,
-                outcomes=[_outcome(send, intent) for send, intent in settled],
+                outcomes=[_outcome(send, intent) for send, intent in reported],
             )
-            await ledger.publish_outcomes(data, [send.key for send, _ in settled])
+            await ledger.publish_outcomes(
+                data,
+                [send.key for send, intent in reported if intent.state != "pending"],
+                [send.key for send, intent in reported if intent.state == "pending"],
+            )
 
 
 def _outcome(send: Send, intent: Intent) -> sms.SendOutcome:
     """What became of one copy, as the ledger says."""
     assert send.subscriber_id is not None
+    if intent.state == "pending":
+        return sms.SendOutcome(
+            subscriber_id=send.subscriber_id, outcome="held", held_until=intent.held_until
+        )
     if intent.state == "sent":
         return sms.SendOutcome(
             subscriber_id=send.subscriber_id,
@@ -505,6 +640,7 @@ def batch_sends(deps: Deps, data: fanout.AnnouncementBatchData) -> list[Send]:
                 announcement_id=data.announcement_id,
                 subscriber_id=recipient.subscriber_id,
                 client_id=data.client_id,
+                quiet_hours=data.quiet_hours,
             )
         )
     return sends
@@ -528,9 +664,35 @@ def sending_consumer(deps: Deps, sending: SmsSending, group: str = GROUP) -> Eve
     )
 
 
-def consumers(deps: Deps) -> list[EventConsumer]:
+class HeldCopies:
+    """Sends the copies held for quiet hours once their time comes: a round every
+    ``interval`` seconds (at once again while rounds come back full), through ``sending``."""
+
+    def __init__(self, sending: SmsSending, interval: float) -> None:
+        self._sending = sending
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Release rounds until ``stop`` is set; a failed round is tried again next time."""
+        while not stop.is_set():
+            try:
+                released = await self._sending.release_due()
+            except HeldByAnotherWorker:
+                released = 0  # another process's release or a redelivered work item has them
+            except Exception as exc:
+                log.warning("held copies to release again", error=str(exc))
+                released = 0
+            if released >= RELEASE_BATCH:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
+
+
+def consumers(deps: Deps) -> tuple[list[EventConsumer], HeldCopies]:
     """One sending consumer per partition, sharing one Twilio client, the sending rate and
-    the ledger's connections (one each)."""
+    the ledger's connections (one each, and one for the release of held copies), and the
+    release of held copies through them."""
     workers = max(1, min(deps.settings.kafka_topic_partitions, 8))
-    sending = SmsSending(deps, TwilioSender(deps.settings), ledger_connections=workers)
-    return [sending_consumer(deps, sending) for _ in range(workers)]
+    sending = SmsSending(deps, TwilioSender(deps.settings), ledger_connections=workers + 1)
+    held = HeldCopies(sending, deps.settings.held_release_interval)
+    return [sending_consumer(deps, sending) for _ in range(workers)], held

@@ -32,6 +32,7 @@ def _client(row: asyncpg.Record) -> Client:
         locale=row["locale"],
         stripe_customer_id=row["stripe_customer_id"],
         created_at=row["created_at"],
+        quiet_hours=row["quiet_hours"],
     )
 
 
@@ -71,6 +72,7 @@ def _announcement(row: asyncpg.Record) -> Announcement:
         confirmed_at=row["confirmed_at"],
         completed_at=row["completed_at"],
         stopped=row["stopped"],
+        held=row["held"],
     )
 
 
@@ -124,7 +126,7 @@ async def contact(conn: Conn, user_id: UUID) -> tuple[str, str] | None:
 
 # --- clients -------------------------------------------------------------------------------
 
-CLIENT_COLUMNS = "id, user_id, name, slug, locale, stripe_customer_id, created_at"
+CLIENT_COLUMNS = "id, user_id, name, slug, locale, stripe_customer_id, created_at, quiet_hours"
 
 
 async def insert_client(
@@ -162,7 +164,7 @@ async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) ->
     """Apply ``changes`` (column → value); None when the client does not exist.
 
     Raises ``asyncpg.UniqueViolationError`` when a new slug is taken."""
-    allowed = {"name", "slug", "locale", "stripe_customer_id"}
+    allowed = {"name", "slug", "locale", "stripe_customer_id", "quiet_hours"}
     columns = [c for c in changes if c in allowed]
     sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
     row = await conn.fetchrow(
@@ -421,7 +423,7 @@ async def list_members(
 
 ANNOUNCEMENT_COLUMNS = (
     "id, client_id, body, status, recipients, sent, delivered, failed, created_at,"
-    " confirmed_at, completed_at, stopped"
+    " confirmed_at, completed_at, stopped, held"
 )
 
 
@@ -668,7 +670,7 @@ async def save_progress(
     row = await conn.fetchrow(
         f"UPDATE announcements SET sent = $2, delivered = $3, failed = $4, stopped = $5,"
         f" status = $6, completed_at = CASE WHEN $7 THEN coalesce(completed_at, now())"
-        f" ELSE completed_at END WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
+        f" ELSE completed_at END, held = $8 WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
         announcement_id,
         counts.sent,
         counts.delivered,
@@ -676,6 +678,7 @@ async def save_progress(
         counts.stopped,
         status.value,
         complete,
+        counts.held,
     )
     return _announcement(row)
 

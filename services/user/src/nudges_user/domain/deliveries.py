@@ -12,6 +12,7 @@ from nudges_user.domain.model import Announcement, AnnouncementStatus, DeliveryS
 
 #: A delivery's status only moves forward: a late "sent" never overwrites "delivered".
 DELIVERY_RANK = {
+    DeliveryStatus.HELD: -1,
     DeliveryStatus.QUEUED: 0,
     DeliveryStatus.SENT: 1,
     DeliveryStatus.DELIVERED: 2,
@@ -26,15 +27,17 @@ OUTCOME_STATUSES = {
     "queued": DeliveryStatus.QUEUED,
     "failed": DeliveryStatus.FAILED,
     "held_back": DeliveryStatus.STOPPED,
+    "held": DeliveryStatus.HELD,
 }
 
 
 def delivery_moves_forward(current: DeliveryStatus | None, new: DeliveryStatus) -> bool:
     """True when ``new`` is a later status than ``current`` (callbacks arrive out of order).
 
-    ``stopped`` is only ever a first status: a copy that went to Twilio was not held back."""
+    ``stopped`` is only ever a first status, or follows ``held`` (the subscriber texted STOP
+    overnight): a copy that went to Twilio was not held back."""
     if new is DeliveryStatus.STOPPED or current is DeliveryStatus.STOPPED:
-        return current is None
+        return current is None or current is DeliveryStatus.HELD
     return current is None or DELIVERY_RANK[new] > DELIVERY_RANK[current]
 
 
@@ -46,6 +49,8 @@ class CountChanges:
     delivered: int = 0
     failed: int = 0
     stopped: int = 0
+    #: Copies held for quiet hours: +1 when one is held, -1 when it goes (or is held back).
+    held: int = 0
 
     def __add__(self, other: CountChanges) -> CountChanges:
         return CountChanges(
@@ -53,10 +58,11 @@ class CountChanges:
             self.delivered + other.delivered,
             self.failed + other.failed,
             self.stopped + other.stopped,
+            self.held + other.held,
         )
 
     def __bool__(self) -> bool:
-        return bool(self.sent or self.delivered or self.failed or self.stopped)
+        return bool(self.sent or self.delivered or self.failed or self.stopped or self.held)
 
 
 def count_changes(previous: DeliveryStatus | None, status: DeliveryStatus) -> CountChanges:
@@ -69,6 +75,7 @@ def count_changes(previous: DeliveryStatus | None, status: DeliveryStatus) -> Co
         delivered=int(status is DeliveryStatus.DELIVERED),
         failed=int(status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)),
         stopped=int(status is DeliveryStatus.STOPPED),
+        held=int(status is DeliveryStatus.HELD) - int(previous is DeliveryStatus.HELD),
     )
 
 
@@ -167,6 +174,8 @@ class AnnouncementCounts:
     delivered: int
     failed: int
     stopped: int = 0
+    #: Copies waiting for quiet hours to end (not final: they keep it from being done).
+    held: int = 0
 
     @classmethod
     def of(cls, announcement: Announcement) -> AnnouncementCounts:
@@ -176,6 +185,7 @@ class AnnouncementCounts:
             announcement.delivered,
             announcement.failed,
             announcement.stopped,
+            announcement.held,
         )
 
     def __add__(self, gains: CountChanges) -> AnnouncementCounts:
@@ -185,11 +195,13 @@ class AnnouncementCounts:
             self.delivered + gains.delivered,
             self.failed + gains.failed,
             self.stopped + gains.stopped,
+            self.held + gains.held,
         )
 
     @property
     def done(self) -> bool:
-        """Every recipient has a final outcome: delivered, failed or held back (stopped)."""
+        """Every recipient has a final outcome: delivered, failed or held back (stopped); a
+        copy held for quiet hours is not final until it is sent."""
         return self.delivered + self.failed + self.stopped >= self.recipients
 
 

@@ -44,6 +44,8 @@ class DeliveryStatus(StrEnum):
     UNDELIVERED = "undelivered"
     #: Never sent: the subscriber texted STOP between the confirmation and their copy.
     STOPPED = "stopped"
+    #: Not sent yet: quiet hours at the subscriber's number; it goes at 08:00 their time.
+    HELD = "held"
 
 
 def slugify(name: str) -> str:
@@ -107,6 +109,8 @@ class Client:
     locale: str
     stripe_customer_id: str | None
     created_at: datetime
+    #: Announcement copies wait for 08:00 in each subscriber's time zone (SPEC §5).
+    quiet_hours: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,3 +148,5 @@ class Announcement:
     completed_at: datetime | None
     #: Recipients whose copy was held back because they texted STOP before it was sent.
     stopped: int = 0
+    #: Recipients whose copy waits for their morning (quiet hours), not sent yet.
+    held: int = 0

@@ -149,8 +149,11 @@ class UserService:
         name: str | None = None,
         slug: str | None = None,
         locale: str | None = None,
+        quiet_hours: bool | None = None,
     ) -> Client:
         changes: dict[str, object] = {}
+        if quiet_hours is not None:
+            changes["quiet_hours"] = quiet_hours
         if name is not None:
             changes["name"] = _checked(check_name, name)
         if slug is not None:

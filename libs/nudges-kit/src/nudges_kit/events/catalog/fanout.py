@@ -33,6 +33,9 @@ class AnnouncementBatchData(BaseModel):
     texts: dict[str, str]
     recipients: list[BatchRecipient]
     status_callback: str | None = None
+    #: The client keeps quiet hours for their audience (SPEC §5): copies wait for 08:00 in
+    #: each recipient's time zone.
+    quiet_hours: bool = True
 
 
 announcement_batch = REGISTRY.declare(

@@ -3,6 +3,7 @@ announcement's copies once sent (the sender tells UserApi, which owns the delive
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -32,11 +33,13 @@ class SendOutcome(BaseModel):
 
     subscriber_id: UUID
     #: ``queued`` (Twilio took it: ``message_sid`` and ``segments``), ``failed`` (Twilio
-    #: refused it: ``error_code``) or ``held_back`` (the recipient texted STOP: nothing sent).
-    outcome: Literal["queued", "failed", "held_back"]
+    #: refused it: ``error_code``), ``held_back`` (the recipient texted STOP: nothing sent) or
+    #: ``held`` (quiet hours: it goes at ``held_until``, and its final outcome follows).
+    outcome: Literal["queued", "failed", "held_back", "held"]
     message_sid: str | None = None
     segments: int | None = None
     error_code: str | None = None
+    held_until: datetime | None = None
 
 
 class AnnouncementOutcomesData(BaseModel):

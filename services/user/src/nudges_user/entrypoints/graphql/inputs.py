@@ -17,3 +17,5 @@ class UpdateClientInput:
     name: str | None = None
     slug: str | None = None
     locale: str | None = None
+    #: Hold announcement copies during the subscribers' night (21:00-08:00 their time).
+    quiet_hours: bool | None = None

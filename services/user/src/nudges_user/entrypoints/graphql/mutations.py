@@ -31,13 +31,13 @@ class Mutation:
         )
         return Client.of(created)
 
-    @strawberry.mutation(description="Change a client's name, address or language.")
+    @strawberry.mutation(description="Change a client's name, address, language or quiet hours.")
     async def update_client(
         self, info: Info, id: strawberry.ID, input: UpdateClientInput
     ) -> Client:
         principal = context_of(info).require("client", "admin")
         updated = await service_of(info).update_client(
-            principal, str(id), input.name, input.slug, input.locale
+            principal, str(id), input.name, input.slug, input.locale, input.quiet_hours
         )
         return Client.of(updated)
 

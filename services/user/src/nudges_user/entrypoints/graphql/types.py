@@ -54,6 +54,7 @@ class Client:
     locale: str
     created_at: datetime
     _stripe_customer_id: strawberry.Private[str | None]
+    _quiet_hours: strawberry.Private[bool]
 
     @classmethod
     def of(cls, client: model.Client) -> Client:
@@ -64,6 +65,7 @@ class Client:
             locale=client.locale,
             created_at=client.created_at,  # type: ignore[arg-type]
             _stripe_customer_id=client.stripe_customer_id,
+            _quiet_hours=client.quiet_hours,
         )
 
     @classmethod
@@ -76,6 +78,15 @@ class Client:
         # Stripe ids are for staff: not even the client itself reads its own.
         context_of(info).require("admin", "service")
         return self._stripe_customer_id
+
+    @strawberry.field(
+        description="Announcement copies wait for 08:00 in each subscriber's time zone (no"
+        " copy between 21:00 and 08:00 their time); on unless the client turned it off (the"
+        " client, admins and services)."
+    )
+    def quiet_hours(self, info: Info) -> bool:
+        require_owner(info, str(self.id))
+        return self._quiet_hours
 
     @strawberry.field(description="Active subscribers (the client and admins).")
     async def subscriber_count(self, info: Info) -> int:
@@ -200,6 +211,10 @@ class Announcement:
     stopped: int = strawberry.field(
         description="Recipients who texted STOP before their copy was sent: nothing sent."
     )
+    held: int = strawberry.field(
+        description="Copies waiting for quiet hours to end at their recipient's number (sent"
+        " from 08:00 their time); the announcement completes once they are out."
+    )
     created_at: datetime
     confirmed_at: datetime | None
     completed_at: datetime | None
@@ -217,6 +232,7 @@ class Announcement:
             delivered=a.delivered,
             failed=a.failed,
             stopped=a.stopped,
+            held=a.held,
             created_at=a.created_at,
             confirmed_at=a.confirmed_at,  # type: ignore[arg-type]
             completed_at=a.completed_at,  # type: ignore[arg-type]
