@@ -224,3 +224,18 @@ def start_gateway(supergraph_file: Path | None, **overrides: object) -> RunningG
     settings = GatewaySettings(**values)  # type: ignore[arg-type]
     served = ServedApp(build_app(settings), lifespan="on").start()  # type: ignore[arg-type]
     return RunningGateway(served, settings)
+
+
+#: An Accept header taking incremental answers (@defer, @stream).
+MULTIPART = "multipart/mixed;deferSpec=20220824, application/json"
+
+
+def parts_of(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON parts of a multipart/mixed body."""
+    found = []
+    for chunk in response.content.split(b"\r\n--graphql")[1:]:
+        if chunk.startswith(b"--"):
+            break
+        _, _, payload = chunk.partition(b"\r\n\r\n")
+        found.append(orjson.loads(payload))
+    return found

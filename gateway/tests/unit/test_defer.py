@@ -48,3 +48,35 @@ def test_a_selection_left_empty_keeps_its_object() -> None:
         "topProducts",
         "topProducts.__typename",
     ]
+
+
+def test_the_initial_part_waits_for_the_requests_that_answer_it() -> None:
+    prepared = prepare(
+        SHOP, "{ topProducts { upc ... @defer { stock reviews { body } } } }", None, Limits()
+    )
+    plan = prepared.plan
+    deferred = deferred_fragments(plan.operation.items, {})
+    needed = prepared.initial_requests(deferred)
+    by_subgraph = {
+        batch.subgraph: id(batch)
+        for stage in plan.stages
+        for batch in [*stage.roots, *(b for level in stage.levels for b in level)]
+    }
+    assert set(by_subgraph) == {"products", "inventory", "reviews"}
+    assert needed == {by_subgraph["products"]}
+    # Without anything deferred, every request is needed.
+    assert prepared.initial_requests(frozenset()) == frozenset(by_subgraph.values())
+
+
+def test_an_entity_field_asked_outside_the_deferred_fragment_is_waited_for() -> None:
+    prepared = prepare(
+        SHOP, "{ topProducts { upc stock ... @defer { reviews { body } } } }", None, Limits()
+    )
+    deferred = deferred_fragments(prepared.plan.operation.items, {})
+    subgraphs = {
+        batch.subgraph
+        for stage in prepared.plan.stages
+        for batch in [*stage.roots, *(b for level in stage.levels for b in level)]
+        if id(batch) in prepared.initial_requests(deferred)
+    }
+    assert subgraphs == {"products", "inventory"}

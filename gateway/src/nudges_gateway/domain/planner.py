@@ -89,6 +89,7 @@ def _with_items(fsel: FieldSel, items: tuple[Selection, ...]) -> FieldSel:
         items,
         fsel.variables,
         fsel.arguments,
+        fsel.stream,
     )
 
 
