@@ -14,8 +14,8 @@ import pytest
 from gateway_support import (
     Recorder,
     RunningGateway,
-    fake_jwt,
     mark_revoked,
+    signed_jwt,
     start_gateway,
     store_session,
 )
@@ -32,7 +32,7 @@ QUERY = "{ reviews { stars } }"
 def _token() -> tuple[str, str, str]:
     """A token of a fresh login: the JWT, its login id and its own id."""
     login, jti = uuid.uuid4().hex, uuid.uuid4().hex
-    return fake_jwt("client-1", sid=login, jti=jti), login, jti
+    return signed_jwt("client-1", sid=login, jti=jti), login, jti
 
 
 def _assert_refused(gateway: RunningGateway, **credentials: object) -> None:

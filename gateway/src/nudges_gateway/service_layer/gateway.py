@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from graphql import GraphQLError, execute_sync
 from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
@@ -41,7 +42,7 @@ from nudges_gateway.domain.supergraph import Supergraph
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
 from nudges_gateway.service_layer.metrics import count_request, refused_operation
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
-from nudges_kit.auth import InvalidToken, JwtVerifier
+from nudges_kit.auth import InvalidToken, JwtVerifier, Principal
 from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -154,30 +155,68 @@ class Incremental:
     parts: AsyncIterator[Json]
 
 
+class KeysUnavailable(Exception):
+    """The keys that verify tokens could not be fetched: a token cannot be told valid."""
+
+
 @dataclass
 class AccessControl:
     """How the gateway tells who calls, for ``@authenticated``, ``@requiresScopes`` and
     ``@policy``: the verifier of the caller's JWT, the claim holding its scopes, and the
-    named policies."""
+    named policies. Tokens that verified are remembered until they expire (at most
+    ``remembered`` of them), so that a caller's requests do not verify the signature again."""
 
     verifier: JwtVerifier | None = None
     scope_claim: str = "scope"
     policies: Mapping[str, PolicyRule] = field(default_factory=dict)
+    remembered: int = 10_000
+    _verified: OrderedDict[str, Principal] = field(default_factory=OrderedDict, repr=False)
 
-    async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
-        """The caller of a request whose forwarded ``headers`` are these: anonymous without
-        a token, or with one that does not verify (the subgraphs refuse it themselves)."""
-        token = bearer_token(headers)
-        if token is None or self.verifier is None:
-            return ANONYMOUS
+    async def verify(self, token: str) -> Principal | None:
+        """The principal of ``token`` (None: no verifier). Raises :class:`InvalidToken` for a
+        token that is forged, expired or meant for someone else, and
+        :class:`KeysUnavailable` when the keys to tell cannot be fetched."""
+        if self.verifier is None:
+            return None
+        known = self._verified.get(token)
+        if known is not None:
+            if _unexpired(known):
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
         try:
             principal = await self.verifier.verify(token)
         except InvalidToken as exc:
+            if isinstance(exc.__cause__, httpx.HTTPError):
+                raise KeysUnavailable(str(exc)) from exc
+            raise
+        self._verified[token] = principal
+        if len(self._verified) > self.remembered:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
+        """The caller of a request whose forwarded ``headers`` are these: anonymous without
+        a token, or with one that does not verify (the HTTP entrypoint refuses such tokens
+        before; a subscription's are refused by the subgraphs)."""
+        token = bearer_token(headers)
+        if token is None:
+            return ANONYMOUS
+        try:
+            principal = await self.verify(token)
+        except (InvalidToken, KeysUnavailable) as exc:
             log.info("token not accepted for access control", reason=str(exc))
+            return ANONYMOUS
+        if principal is None:
             return ANONYMOUS
         return caller_of(
             principal.claims, policies_used, self.policies, self.scope_claim, principal.roles
         )
+
+
+def _unexpired(principal: Principal) -> bool:
+    expires = principal.claims.get("exp")
+    return isinstance(expires, int | float) and time.time() < expires
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:
