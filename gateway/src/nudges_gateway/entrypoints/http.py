@@ -111,10 +111,15 @@ async def forwarded_headers(
     cookies: Mapping[str, str],
 ) -> dict[str, str]:
     """What the subgraphs receive: the caller's JWT, the trace context and the request's
-    ``X-Request-Id`` (raises :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
+    ``X-Request-Id`` (raises :class:`RevokedToken` and :class:`SessionStoreUnavailable`).
+    A JWT that does not verify is refused (as Apollo Router's JWT authentication does), not
+    taken for anonymous (raises :class:`InvalidToken`, and :class:`KeysUnavailable` when
+    the keys to tell cannot be fetched); a request without one is anonymous."""
     jwt = await components.sessions.jwt_for(
         bearer_of(headers), cookies.get(settings.session_cookie)
     )
+    if jwt:
+        await components.gateway.access.verify(jwt)
     forwarded = trace_headers(headers)
     if jwt:
         forwarded["authorization"] = f"Bearer {jwt}"
@@ -276,18 +281,12 @@ class GatewayApp:
             return 503, UNAVAILABLE_BODY
         except RevokedToken:
             return 401, REVOKED_BODY
-        # A JWT that does not verify is refused (as Apollo Router's JWT authentication
-        # does), not taken for anonymous; a request without one is anonymous.
-        jwt = bearer_of(forwarded)
-        if jwt is not None:
-            try:
-                await self.components.gateway.access.verify(jwt)
-            except InvalidToken as exc:
-                log.info("token refused", reason=str(exc))
-                return 401, INVALID_TOKEN_BODY
-            except KeysUnavailable as exc:
-                log.warning("token keys unavailable", error=str(exc))
-                return 503, KEYS_UNAVAILABLE_BODY
+        except InvalidToken as exc:
+            log.info("token refused", reason=str(exc))
+            return 401, INVALID_TOKEN_BODY
+        except KeysUnavailable as exc:
+            log.warning("token keys unavailable", error=str(exc))
+            return 503, KEYS_UNAVAILABLE_BODY
         expose_plan = (
             self.settings.expose_query_plans
             and headers.get(QUERY_PLAN_HEADER, "").strip().lower() == "true"
