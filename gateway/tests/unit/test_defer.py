@@ -80,3 +80,18 @@ def test_an_entity_field_asked_outside_the_deferred_fragment_is_waited_for() -> 
         if id(batch) in prepared.initial_requests(deferred)
     }
     assert subgraphs == {"products", "inventory"}
+
+
+def test_a_root_field_only_deferred_is_asked_in_a_request_of_its_own() -> None:
+    prepared = prepare(SHOP, "{ topProducts { upc } ... @defer { media { id } } }", None, Limits())
+    (stage,) = prepared.plan.stages
+    assert [b.subgraph for b in stage.roots] == ["products", "products"]
+    assert [("media" in b.query, "topProducts" in b.query) for b in stage.roots] == [
+        (False, True),
+        (True, False),
+    ]
+    deferred = deferred_fragments(prepared.plan.operation.items, {})
+    assert prepared.initial_requests(deferred) == {id(stage.roots[0])}
+    # Without @defer, one request to the subgraph answers both.
+    plain = prepare(SHOP, "{ topProducts { upc } media { id } }", None, Limits()).plan
+    assert len(plain.stages[0].roots) == 1
