@@ -15,7 +15,11 @@ SHOP = (
     "  heavy: Heavy @cost(weight: 20)\n"
     "  recent(limit: Int): [Item]\n"
     "  all: [Item]\n"
+    "  filtered(filter: ItemFilter, tags: [String] @cost(weight: 2),"
+    " pricey: Boolean @cost(weight: 5), note: String): [Item] @listSize(assumedSize: 2)\n"
     "}\n"
+    "input ItemFilter {\n  kind: Kind\n  minPrice: Int @cost(weight: 3)\n"
+    "  and: [ItemFilter]\n}\n"
     "type Mutation { buy(id: ID!): Item }\n"
     "type SearchPage { items: [Item] total: Int }\n"
     'type Item @key(fields: "id") @cost(weight: 3) {\n'

@@ -4,8 +4,6 @@ background threads, a recorder of the GraphQL requests each subgraph receives, a
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -16,12 +14,17 @@ from typing import Any
 import httpx
 import orjson
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from subgraphs import inventory, products, reviews
 
 from nudges_devstack.infra import free_port
+from nudges_devstack.testing import TokenIssuer
 from nudges_gateway.entrypoints.http import build_app
 from nudges_gateway.settings import GatewaySettings
 from nudges_kit.settings import development_warpcache_token
@@ -123,14 +126,26 @@ def sdl_of(schema: Any) -> str:
     return str(schema.execute_sync("{ _service { sdl } }").data["_service"]["sdl"])
 
 
-def fake_jwt(subject: str, **claims: str) -> str:
-    """A JWT-shaped token (the gateway reads its claims; only subgraphs check signatures)."""
+#: The issuer of the callers' tokens: every gateway started here trusts its keys.
+ISSUER = TokenIssuer()
+_JWKS: list[ServedApp] = []
 
-    def part(value: dict[str, str]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
-    body = {"sub": subject, **claims}
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(body)}.c2lnbmF0dXJl"
+def signed_jwt(subject: str, ttl: int = 300, **claims: Any) -> str:
+    """A JWT of ``ISSUER`` (the gateway verifies it, and the subgraphs receive it)."""
+    return ISSUER.token(subject, ttl=ttl, **claims)
+
+
+def jwks_url() -> str:
+    """Where ``ISSUER``'s keys are served (for the whole session)."""
+    if not _JWKS:
+
+        async def jwks(_: Request) -> JSONResponse:
+            return JSONResponse(ISSUER.jwks)
+
+        app = Starlette(routes=[Route("/jwks.json", jwks)])
+        _JWKS.append(ServedApp(app).start())  # type: ignore[arg-type]
+    return f"{_JWKS[0].url}/jwks.json"
 
 
 def store_session(target: str, session_id: str, jwt: str) -> None:
@@ -219,8 +234,26 @@ def start_gateway(supergraph_file: Path | None, **overrides: object) -> RunningG
         "supergraph_poll_seconds": 0.2,
         "log_json": False,
         "log_level": "WARNING",
+        "jwks_url": jwks_url(),
+        "jwt_issuer": ISSUER.issuer,
+        "jwt_audience": ISSUER.audience,
         **overrides,
     }
     settings = GatewaySettings(**values)  # type: ignore[arg-type]
     served = ServedApp(build_app(settings), lifespan="on").start()  # type: ignore[arg-type]
     return RunningGateway(served, settings)
+
+
+#: An Accept header taking incremental answers (@defer, @stream).
+MULTIPART = "multipart/mixed;deferSpec=20220824, application/json"
+
+
+def parts_of(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON parts of a multipart/mixed body."""
+    found = []
+    for chunk in response.content.split(b"\r\n--graphql")[1:]:
+        if chunk.startswith(b"--"):
+            break
+        _, _, payload = chunk.partition(b"\r\n\r\n")
+        found.append(orjson.loads(payload))
+    return found

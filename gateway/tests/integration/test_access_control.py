@@ -139,10 +139,15 @@ def test_policies_hold_by_configured_claim_or_by_role(setup: Setup) -> None:
     assert admin == auditor
 
 
-def test_a_token_that_does_not_verify_counts_as_anonymous(setup: Setup) -> None:
+def test_a_token_that_does_not_verify_is_refused_and_reaches_no_subgraph(setup: Setup) -> None:
     forged = TokenIssuer(setup.issuer.issuer).token("user-1", "admin", scope="read:email")
-    body = setup.ask("{ motd me { name } }", forged)
-    assert body["data"] == {"motd": "hello", "me": None}
-    assert _paths(body) == [["me"]]
     expired = setup.issuer.token("user-1", "client", ttl=-60)
-    assert _paths(setup.ask("{ me { name } }", expired)) == [["me"]]
+    for subgraph in setup.subgraphs.values():
+        subgraph.requests.clear()
+    for token in (forged, expired):
+        response = setup.gateway.post(
+            "{ motd me { name } }", headers={"authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert setup.sent() == ""

@@ -1,5 +1,6 @@
 """Credentials reach the subgraphs as a JWT: the TokenId cookie (or an opaque bearer id) is
-resolved through a real WarpCache; a bearer JWT passes as it is; WarpCache down is a 503. The
+resolved through a real WarpCache; a bearer JWT passes as it is; a JWT that does not verify
+(forged, expired, for another audience) is a 401; WarpCache down is a 503. The
 caller's trace context reaches the subgraphs, through the gateway's span when traces are
 exported."""
 
@@ -8,14 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from gateway_support import Recorder, RunningGateway, fake_jwt, start_gateway, store_session
+from gateway_support import (
+    ISSUER,
+    Recorder,
+    RunningGateway,
+    signed_jwt,
+    start_gateway,
+    store_session,
+)
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from nudges_devstack.infra import free_port
-from nudges_devstack.testing import access_lines
+from nudges_devstack.testing import TokenIssuer, access_lines
 from nudges_kit.telemetry import configure_tracing
 
 #: A session id of the shape AuthApi issues (an opaque URL-safe token).
@@ -29,7 +37,7 @@ def authorization_seen(recorders: dict[str, Recorder]) -> list[str | None]:
 def test_the_token_id_cookie_is_resolved_to_its_jwt(
     gateway: RunningGateway, warpcache_server: str, reset: dict[str, Recorder]
 ) -> None:
-    jwt = fake_jwt("client-1")
+    jwt = signed_jwt("client-1")
     store_session(warpcache_server, SESSION_ID, jwt)
     gateway.query("{ reviews { stars } }", cookies={"TokenId": SESSION_ID})
     gateway.query("{ reviews { stars } }", headers={"Authorization": f"Bearer {SESSION_ID}"})
@@ -39,9 +47,41 @@ def test_the_token_id_cookie_is_resolved_to_its_jwt(
 def test_a_bearer_jwt_is_forwarded_as_is(
     gateway: RunningGateway, reset: dict[str, Recorder]
 ) -> None:
-    jwt = fake_jwt("admin-1")
+    jwt = signed_jwt("admin-1")
     gateway.query("{ reviews { stars } }", headers={"Authorization": f"Bearer {jwt}"})
     assert authorization_seen(reset) == [f"Bearer {jwt}"]
+
+
+def test_an_invalid_or_expired_jwt_is_unauthenticated(
+    gateway: RunningGateway, warpcache_server: str, reset: dict[str, Recorder]
+) -> None:
+    forged = TokenIssuer(ISSUER.issuer, ISSUER.audience).token("client-1")
+    expired = signed_jwt("client-1", ttl=-60)
+    other_audience = TokenIssuer(ISSUER.issuer, "elsewhere").token("client-1")
+    store_session(warpcache_server, "session-of-an-expired-token", expired)
+    for credentials in (
+        {"headers": {"Authorization": f"Bearer {forged}"}},
+        {"headers": {"Authorization": f"Bearer {expired}"}},
+        {"headers": {"Authorization": f"Bearer {other_audience}"}},
+        {"cookies": {"TokenId": "session-of-an-expired-token"}},
+    ):
+        response = gateway.post("{ reviews { stars } }", **credentials)  # type: ignore[arg-type]
+        assert response.status_code == 401, credentials
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": "the token is invalid or has expired; sign in again",
+                    "extensions": {"code": "UNAUTHENTICATED"},
+                }
+            ]
+        }
+    assert authorization_seen(reset) == []
+    # Without a token the caller is anonymous, and a valid token still passes.
+    assert gateway.post("{ reviews { stars } }").status_code == 200
+    jwt = signed_jwt("client-1")
+    response = gateway.post("{ reviews { stars } }", headers={"Authorization": f"Bearer {jwt}"})
+    assert response.status_code == 200
+    assert authorization_seen(reset) == [None, f"Bearer {jwt}"]
 
 
 def test_an_unknown_session_is_anonymous(

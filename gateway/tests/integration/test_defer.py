@@ -4,25 +4,12 @@ that does not gets the whole result at once."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
 
 import httpx
-import orjson
-from gateway_support import Recorder, RunningGateway
+from gateway_support import MULTIPART, Recorder, RunningGateway, parts_of
 
 QUERY = """{ topProducts { upc ... @defer(label: "slow") { stock reviews { body } } } }"""
-MULTIPART = "multipart/mixed;deferSpec=20220824, application/json"
-
-
-def parts_of(response: httpx.Response) -> list[dict[str, Any]]:
-    """The JSON parts of a multipart/mixed body."""
-    found = []
-    for chunk in response.content.split(b"\r\n--graphql")[1:]:
-        if chunk.startswith(b"--"):
-            break
-        _, _, payload = chunk.partition(b"\r\n\r\n")
-        found.append(orjson.loads(payload))
-    return found
 
 
 def test_deferred_fragments_come_after_the_initial_part(
@@ -46,6 +33,47 @@ def test_deferred_fragments_come_after_the_initial_part(
         "reviews": [{"body": "Sturdy"}, {"body": "Wobbly"}],
     }
     assert incremental[2]["data"]["reviews"] == []
+
+
+def test_the_deferred_fragments_reuse_the_requests_of_the_initial_part(
+    gateway: RunningGateway, reset: dict[str, Recorder]
+) -> None:
+    response = httpx.post(gateway.url, json={"query": QUERY}, headers={"accept": MULTIPART})
+    initial, rest = parts_of(response)
+    assert initial["data"]["topProducts"][1] == {"upc": "p2"}
+    assert rest["incremental"][1]["data"]["stock"] == 0
+    # One request per subgraph: topProducts is not asked again for the deferred fields.
+    assert [len(reset[name].requests) for name in ("products", "inventory", "reviews")] == [
+        1,
+        1,
+        1,
+    ]
+
+
+def test_a_deferred_root_field_is_asked_apart_and_the_initial_part_does_not_wait_for_it(
+    gateway: RunningGateway, reset: dict[str, Recorder]
+) -> None:
+    query = '{ reviews { body } ... @defer(label: "late") { slow(seconds: 1.5) } }'
+    started = time.monotonic()
+    first_at = None
+    body = b""
+    with httpx.stream(
+        "POST", gateway.url, json={"query": query}, headers={"accept": MULTIPART}, timeout=30
+    ) as response:
+        for chunk in response.iter_bytes():
+            if first_at is None:
+                first_at = time.monotonic() - started
+            body += chunk
+    assert first_at is not None
+    assert first_at < 1.0
+    assert time.monotonic() - started >= 1.5
+    initial, rest = parts_of(httpx.Response(200, content=body))
+    assert initial["data"]["reviews"][0] == {"body": "Sturdy"}
+    assert rest["incremental"] == [{"data": {"slow": "slept 1.5"}, "path": [], "label": "late"}]
+    # Two requests to reviews: the initial field in one, the deferred one in the other.
+    sent = reset["reviews"].queries
+    assert len(sent) == 2
+    assert all(("slow" in q) != ("reviews" in q) for q in sent)
 
 
 def test_a_client_without_multipart_gets_the_whole_result(gateway: RunningGateway) -> None:

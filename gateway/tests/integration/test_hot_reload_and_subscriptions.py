@@ -20,7 +20,7 @@ import pytest
 import strawberry
 from fastapi import FastAPI
 from gateway_support import Recorder, RunningGateway, ServedApp, Subgraph, sdl_of, start_gateway
-from integration.test_auth_and_tracing import fake_jwt, store_session
+from integration.test_auth_and_tracing import signed_jwt, store_session
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 from websockets.asyncio.client import connect
@@ -202,11 +202,12 @@ def test_a_query_over_the_websocket_and_errors(gateway: RunningGateway) -> None:
 def test_the_cookie_authenticates_websockets_only_from_allowed_origins(
     gateway: RunningGateway, warpcache_server: str, reset: dict[str, Recorder]
 ) -> None:
-    store_session(warpcache_server, "websocket-session-of-a-client", fake_jwt("client-ws"))
+    jwt = signed_jwt("client-ws")
+    store_session(warpcache_server, "websocket-session-of-a-client", jwt)
     url = gateway.url.replace("http://", "ws://")
     query = "subscription { reviewAdded(count: 1) { product { price } } }"
     for origin in ("http://127.0.0.1:5173", "https://evil.example"):
         headers = {"Cookie": "TokenId=websocket-session-of-a-client", "Origin": origin}
         assert asyncio.run(_subscribe(url, query, headers))[-1]["type"] == "complete"
     seen = [r["headers"].get("authorization") for r in reset["products"].requests]
-    assert seen == [f"Bearer {fake_jwt('client-ws')}", None]
+    assert seen == [f"Bearer {jwt}", None]

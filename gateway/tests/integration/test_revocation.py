@@ -14,8 +14,8 @@ import pytest
 from gateway_support import (
     Recorder,
     RunningGateway,
-    fake_jwt,
     mark_revoked,
+    signed_jwt,
     start_gateway,
     store_session,
 )
@@ -32,7 +32,7 @@ QUERY = "{ reviews { stars } }"
 def _token() -> tuple[str, str, str]:
     """A token of a fresh login: the JWT, its login id and its own id."""
     login, jti = uuid.uuid4().hex, uuid.uuid4().hex
-    return fake_jwt("client-1", sid=login, jti=jti), login, jti
+    return signed_jwt("client-1", sid=login, jti=jti), login, jti
 
 
 def _assert_refused(gateway: RunningGateway, **credentials: object) -> None:
@@ -71,7 +71,7 @@ def test_a_session_whose_jwt_was_revoked_is_unauthenticated(
     assert len(reset["reviews"].requests) == 1
 
 
-def test_a_revoked_token_is_refused_at_connection_init(
+def test_a_revoked_or_expired_token_is_refused_at_connection_init(
     gateway: RunningGateway, warpcache_server: str
 ) -> None:
     jwt, login, _ = _token()
@@ -89,6 +89,8 @@ def test_a_revoked_token_is_refused_at_connection_init(
 
     assert asyncio.run(init(jwt)) == ("closed", 4403)
     assert asyncio.run(init(_token()[0])) == ("connection_ack", None)
+    # A token that does not verify is refused the same way, not taken for anonymous.
+    assert asyncio.run(init(signed_jwt("client-1", ttl=-60))) == ("closed", 4403)
 
 
 def test_warpcache_down_refuses_a_bearer_jwt_with_503(supergraph_sdl: str, tmp_path: Path) -> None:

@@ -48,3 +48,50 @@ def test_a_selection_left_empty_keeps_its_object() -> None:
         "topProducts",
         "topProducts.__typename",
     ]
+
+
+def test_the_initial_part_waits_for_the_requests_that_answer_it() -> None:
+    prepared = prepare(
+        SHOP, "{ topProducts { upc ... @defer { stock reviews { body } } } }", None, Limits()
+    )
+    plan = prepared.plan
+    deferred = deferred_fragments(plan.operation.items, {})
+    needed = prepared.initial_requests(deferred)
+    by_subgraph = {
+        batch.subgraph: id(batch)
+        for stage in plan.stages
+        for batch in [*stage.roots, *(b for level in stage.levels for b in level)]
+    }
+    assert set(by_subgraph) == {"products", "inventory", "reviews"}
+    assert needed == {by_subgraph["products"]}
+    # Without anything deferred, every request is needed.
+    assert prepared.initial_requests(frozenset()) == frozenset(by_subgraph.values())
+
+
+def test_an_entity_field_asked_outside_the_deferred_fragment_is_waited_for() -> None:
+    prepared = prepare(
+        SHOP, "{ topProducts { upc stock ... @defer { reviews { body } } } }", None, Limits()
+    )
+    deferred = deferred_fragments(prepared.plan.operation.items, {})
+    subgraphs = {
+        batch.subgraph
+        for stage in prepared.plan.stages
+        for batch in [*stage.roots, *(b for level in stage.levels for b in level)]
+        if id(batch) in prepared.initial_requests(deferred)
+    }
+    assert subgraphs == {"products", "inventory"}
+
+
+def test_a_root_field_only_deferred_is_asked_in_a_request_of_its_own() -> None:
+    prepared = prepare(SHOP, "{ topProducts { upc } ... @defer { media { id } } }", None, Limits())
+    (stage,) = prepared.plan.stages
+    assert [b.subgraph for b in stage.roots] == ["products", "products"]
+    assert [("media" in b.query, "topProducts" in b.query) for b in stage.roots] == [
+        (False, True),
+        (True, False),
+    ]
+    deferred = deferred_fragments(prepared.plan.operation.items, {})
+    assert prepared.initial_requests(deferred) == {id(stage.roots[0])}
+    # Without @defer, one request to the subgraph answers both.
+    plain = prepare(SHOP, "{ topProducts { upc } media { id } }", None, Limits()).plan
+    assert len(plain.stages[0].roots) == 1

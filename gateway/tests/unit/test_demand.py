@@ -105,3 +105,42 @@ def test_what_is_measured_once_still_follows_each_requests_variables() -> None:
         with pytest.raises(RequestError) as missing:
             served.ready(GraphQLRequest("{ items { id } }"), ("query",))
         assert missing.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_the_supergraph_keeps_cost_on_arguments_and_input_fields() -> None:
+    assert "tags: [String] @cost(weight: 2)" in SDL
+    assert "pricey: Boolean @cost(weight: 5)" in SDL
+    assert "minPrice: Int @cost(weight: 3)" in SDL
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # the list of 2 (assumedSize) items: 2 * 3; no argument given adds nothing
+        ("{ filtered { id } }", 2 * 3),
+        # an argument without @cost (a scalar) adds nothing; a null one nothing either
+        ('{ filtered(note: "x", pricey: null) { id } }', 2 * 3),
+        # @cost on an argument is added once, not per item of the list
+        ("{ filtered(pricey: true) { id } }", 2 * 3 + 5),
+        # a list argument: its weight per item given
+        ('{ filtered(tags: ["a", "b", "c"]) { id } }', 2 * 3 + 3 * 2),
+        # an input object: 1, plus its input fields given (minPrice's @cost 3, kind 0)
+        ("{ filtered(filter: {kind: A}) { id } }", 2 * 3 + 1),
+        ("{ filtered(filter: {kind: A, minPrice: 4}) { id } }", 2 * 3 + 1 + 3),
+        # nested input objects in a list: each 1 plus its fields
+        (
+            "{ filtered(filter: {minPrice: 1, and: [{minPrice: 2}, {kind: B}]}) { id } }",
+            2 * 3 + (1 + 3) + (1 + 3) + 1,
+        ),
+        # the costs of several root fields add up
+        ("{ search(first: 4) { total } all { id } filtered(pricey: false) { id } }", 1 + 30 + 11),
+    ],
+)
+def test_arguments_and_input_fields_with_cost_add_it_when_given(query: str, expected: int) -> None:
+    assert cost(query) == expected
+
+
+def test_argument_costs_follow_variables() -> None:
+    query = "query($f: ItemFilter, $t: [String]) { filtered(filter: $f, tags: $t) { id } }"
+    assert cost(query, {"f": None, "t": None}) == 2 * 3
+    assert cost(query, {"f": {"minPrice": 1}, "t": ["a"]}) == 2 * 3 + (1 + 3) + 2

@@ -1,5 +1,7 @@
-"""``@defer``: the fragments an operation defers, and the operation without them (its initial
-part). A fragment deferred inside another deferred fragment is delivered with it."""
+"""Incremental delivery: the fragments an operation defers (``@defer``), the list fields it
+streams (``@stream``), the operation without its deferred fragments (its initial part), and
+which subgraph requests of the whole plan that initial part waits for. A fragment deferred
+inside another deferred fragment is delivered with it."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ from dataclasses import replace
 from typing import Any
 
 from nudges_gateway.domain.access import TYPENAME
-from nudges_gateway.domain.operation import FragmentSel, Selection
+from nudges_gateway.domain.operation import FieldSel, FragmentSel, Selection, Stream
+from nudges_gateway.domain.plan import OutField, OutSelection, Plan
+
+#: Response keys beneath response keys: what a selection asks for, through fragments.
+KeyTree = dict[str, "KeyTree"]
 
 
 def deferred_fragments(
@@ -48,3 +54,67 @@ def without(items: tuple[Selection, ...], deferred: frozenset[int]) -> tuple[Sel
         else:
             kept.append(item)
     return tuple(kept)
+
+
+def streamed_fields(
+    items: tuple[Selection, ...], variables: Mapping[str, Any]
+) -> dict[int, Stream]:
+    """The ``@stream`` of every field of ``items`` streamed with these variables, by the
+    field's id."""
+    found: dict[int, Stream] = {}
+
+    def walk(selections: tuple[Selection, ...]) -> None:
+        for item in selections:
+            stream = item.stream if isinstance(item, FieldSel) else None
+            if stream is not None and stream.holds(variables):
+                found[id(item)] = stream
+            walk(item.items)
+
+    walk(items)
+    return found
+
+
+def key_tree(items: tuple[Selection, ...]) -> KeyTree:
+    """The response keys ``items`` ask for, level by level (fragments merged)."""
+    tree: KeyTree = {}
+
+    def walk(selections: tuple[Selection, ...], into: KeyTree) -> None:
+        for item in selections:
+            if isinstance(item, FieldSel):
+                walk(item.items, into.setdefault(item.key, {}))
+            else:
+                walk(item.items, into)
+
+    walk(items, tree)
+    return tree
+
+
+def _supplies(selection: OutSelection, wanted: KeyTree, root: bool) -> bool:
+    """Whether ``selection`` answers a key of ``wanted`` (``__typename`` counts for an entity
+    request: it may give an object's real type)."""
+    for item in selection.items:
+        if isinstance(item, OutField):
+            if item.key in wanted or (not root and item.name == "__typename"):
+                return True
+        elif _supplies(item.selection, wanted, root):
+            return True
+    return False
+
+
+def initial_requests(plan: Plan, initial: tuple[Selection, ...]) -> frozenset[int]:
+    """The ids of the requests (batches) of ``plan`` that answer some field of ``initial``
+    (the operation without its deferred fragments): once they are done, the initial part
+    can be shaped from what the whole plan fetched so far. A request is counted when one of
+    its fetches selects, at its path, a response key the initial part asks for there."""
+    wanted = key_tree(initial)
+    needed: set[int] = set()
+    for stage in plan.stages:
+        for batch in [*stage.roots, *(b for level in stage.levels for b in level)]:
+            for fetch in batch.fetches:
+                at: KeyTree | None = wanted
+                for key, _ in fetch.path:
+                    at = at.get(key) if at is not None else None
+                if at is not None and _supplies(fetch.selection, at, fetch.root):
+                    needed.add(id(batch))
+                    break
+    return frozenset(needed)

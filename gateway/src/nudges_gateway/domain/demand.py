@@ -12,6 +12,10 @@ directives ``@cost`` and ``@listSize`` of the supergraph), before anything is fe
 - A field without ``@listSize`` is read as if it had ``@listSize(slicingArguments: [first,
   last, limit, pageSize, take], sizedFields: [nodes, edges], requireOneSlicingArgument:
   false)`` (the page size of a connection is that of its ``nodes``/``edges``).
+- The arguments a field is given add their cost to it, once (not per item of its list):
+  an argument or input field with ``@cost`` costs its weight, an input object 1 (or its
+  ``@cost``) plus the cost of the fields given in it, a list the sum of its items; null,
+  and an argument not given (its default), nothing.
 - ``__typename`` and introspection cost nothing.
 """
 
@@ -22,7 +26,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLList, GraphQLNonNull, IntValueNode, VariableNode
+from graphql import (
+    GraphQLArgument,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    IntValueNode,
+    VariableNode,
+    get_named_type,
+    value_from_ast_untyped,
+)
 
 from nudges_gateway.domain.operation import FieldSel, Selection, iter_fields
 from nudges_gateway.domain.supergraph import FieldInfo, ListSize, Supergraph
@@ -40,6 +54,48 @@ class _Facts:
     weight: int
     is_list: bool
     list_size: ListSize | None
+    #: The field's arguments that can cost something (with ``@cost``, or input objects).
+    priced: Mapping[str, GraphQLArgument]
+
+
+#: An argument or an input field, as the cost of a value given to it is worked out.
+_Input = GraphQLArgument | GraphQLInputField
+
+
+def _weight(definition: _Input) -> int | None:
+    """The ``@cost(weight:)`` of an argument or input field (None: none)."""
+    node = definition.ast_node
+    for directive in (node.directives or ()) if node is not None else ():
+        if directive.name.value == "cost":
+            for arg in directive.arguments or ():
+                if arg.name.value == "weight" and isinstance(arg.value, IntValueNode):
+                    return int(arg.value.value)
+    return None
+
+
+def _priced(definition: _Input) -> bool:
+    return _weight(definition) is not None or isinstance(
+        get_named_type(definition.type), GraphQLInputObjectType
+    )
+
+
+def input_cost(definition: _Input, value: Any) -> int:
+    """What ``value`` given to the argument or input field ``definition`` costs (Apollo's
+    rules: see the module doc)."""
+    if value is None:
+        return 0
+    if isinstance(value, list):
+        return sum(input_cost(definition, item) for item in value)
+    weight = _weight(definition)
+    named = get_named_type(definition.type)
+    if isinstance(named, GraphQLInputObjectType) and isinstance(value, dict):
+        total = 1 if weight is None else weight
+        for name, inner in value.items():
+            field = named.fields.get(name)
+            if field is not None:
+                total += input_cost(field, inner)
+        return total
+    return weight or 0
 
 
 _ESTIMATORS: weakref.WeakKeyDictionary[Supergraph, dict[int, DemandEstimator]] = (
@@ -119,7 +175,12 @@ class DemandEstimator:
             else:
                 weight = 1 if self.sg.is_composite(returned) else 0
             explicit = info.list_size if info is not None else None
-            facts = _Facts(returned, weight, self._is_list(parent, name), explicit)
+            priced = {
+                arg_name: arg
+                for arg_name, arg in self._arguments(parent, name).items()
+                if _priced(arg)
+            }
+            facts = _Facts(returned, weight, self._is_list(parent, name), explicit, priced)
         self._memo[key] = facts
         return facts
 
@@ -141,7 +202,14 @@ class DemandEstimator:
             count = 1
         elif count is None:
             count = size if size is not None and not to_children else self._assumed(list_size)
-        return count * (facts.weight + inner)
+        given = 0
+        if facts.priced and fsel.arguments:
+            for arg in fsel.arguments:
+                definition = facts.priced.get(arg.name.value)
+                if definition is not None:
+                    value = value_from_ast_untyped(arg.value, dict(variables))
+                    given += input_cost(definition, value)
+        return count * (facts.weight + inner) + given
 
     def _assumed(self, list_size: ListSize) -> int:
         if list_size.assumed_size is not None:
@@ -176,6 +244,13 @@ class DemandEstimator:
             if info is not None and name in info.fields:
                 return info.fields[name]
         return None
+
+    def _arguments(self, parent: str, name: str) -> Mapping[str, GraphQLArgument]:
+        for candidate in (parent, *self.sg.possible_types(parent)):
+            fields = getattr(self.sg.schema.get_type(candidate), "fields", None)
+            if fields and name in fields:
+                return fields[name].args  # type: ignore[no-any-return]
+        return {}
 
     def _is_list(self, parent: str, name: str) -> bool:
         for candidate in (parent, *self.sg.possible_types(parent)):

@@ -56,6 +56,8 @@ class FieldSel:
     items: tuple[Selection, ...]
     variables: frozenset[str]
     arguments: tuple[ArgumentNode, ...] = ()
+    #: ``@stream`` on this (list) field, if any.
+    stream: Stream | None = None
 
     def included(self, variables: Mapping[str, Any]) -> bool:
         return all(c.holds(variables) for c in self.conditions)
@@ -69,7 +71,29 @@ class FieldSel:
             self.items,
             self.variables,
             self.arguments,
+            self.stream,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """``@stream`` on a list field: its label, the variable deciding it (None: always), and
+    how many items come in the first part (``initialCount``: a number, or a variable)."""
+
+    label: str | None = None
+    variable: str | None = None
+    initial_count: int = 0
+    count_variable: str | None = None
+
+    def holds(self, variables: Mapping[str, Any]) -> bool:
+        return self.variable is None or bool(variables.get(self.variable, True))
+
+    def count(self, variables: Mapping[str, Any]) -> int:
+        """How many items the first part holds (a negative count counts as none)."""
+        if self.count_variable is None:
+            return max(self.initial_count, 0)
+        given = variables.get(self.count_variable)
+        return max(given, 0) if isinstance(given, int) and not isinstance(given, bool) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +173,32 @@ def _defer(directives: tuple[DirectiveNode, ...] | None) -> Defer | None:
     return None
 
 
+def _stream(directives: tuple[DirectiveNode, ...] | None) -> Stream | None:
+    """``@stream`` among ``directives`` (None: absent, or ``if: false``)."""
+    for directive in directives or ():
+        if directive.name.value != "stream":
+            continue
+        label: str | None = None
+        variable: str | None = None
+        count, count_variable = 0, None
+        for arg in directive.arguments or ():
+            name, value = arg.name.value, arg.value
+            if name == "label" and isinstance(value, StringValueNode):
+                label = value.value
+            elif name == "if":
+                if isinstance(value, BooleanValueNode) and not value.value:
+                    return None
+                if isinstance(value, VariableNode):
+                    variable = value.name.value
+            elif name == "initialCount":
+                if isinstance(value, IntValueNode):
+                    count = int(value.value)
+                elif isinstance(value, VariableNode):
+                    count_variable = value.name.value
+        return Stream(label, variable, count, count_variable)
+    return None
+
+
 def args_text(arguments: tuple[ArgumentNode, ...] | None) -> str:
     if not arguments:
         return ""
@@ -181,6 +231,7 @@ def normalize(
                     normalize(node.selection_set, fragments),
                     frozenset(variables),
                     arguments,
+                    _stream(node.directives),
                 )
             )
         elif isinstance(node, InlineFragmentNode):

@@ -89,7 +89,23 @@ def _with_items(fsel: FieldSel, items: tuple[Selection, ...]) -> FieldSel:
         items,
         fsel.variables,
         fsel.arguments,
+        fsel.stream,
     )
+
+
+def _deferred_root_fields(items: tuple[Selection, ...]) -> frozenset[int]:
+    """The ids of the root fields of ``items`` selected within a deferred fragment."""
+    found: set[int] = set()
+
+    def walk(selections: tuple[Selection, ...], deferred: bool) -> None:
+        for item in selections:
+            if isinstance(item, FragmentSel):
+                walk(item.items, deferred or item.defer is not None)
+            elif deferred:
+                found.add(id(item))
+
+    walk(items, False)
+    return frozenset(found)
 
 
 class _Builder:
@@ -606,7 +622,9 @@ class _Builder:
             for subgraph, items in parts.items()
         ]
 
-    def root_fetches(self, root: str, fields: list[FieldSel]) -> None:
+    def root_fetches(
+        self, root: str, fields: list[FieldSel], deferred: frozenset[int] = frozenset()
+    ) -> None:
         owners: dict[str, list[FieldSel]] = {}
         order: list[str] = []
         serial = self.op.kind == "mutation"
@@ -622,11 +640,14 @@ class _Builder:
                     owners[f"{owner}#{len(order)}"] = [fsel]
                     order.append(owner)
                 continue
+            # A root field only a deferred fragment asks for is asked in a request of its
+            # own: the initial part of an incremental answer does not wait for it.
+            apart = "#deferred" if id(fsel) in deferred else ""
             if len(info.resolvers) == 1:
-                owners.setdefault(info.resolvers[0], []).append(fsel)
+                owners.setdefault(info.resolvers[0] + apart, []).append(fsel)
                 continue
             for subgraph, part in self.shared_root_parts(root, fsel, info.resolvers, owners):
-                owners.setdefault(subgraph, []).append(part)
+                owners.setdefault(subgraph + apart, []).append(part)
         for label, group in owners.items():
             subgraph = label.split("#", 1)[0]
             fetch = self.new_fetch(subgraph, True)
@@ -644,7 +665,8 @@ class _Builder:
         remote = [
             f for f in fields if f.name not in INTROSPECTION_FIELDS and f.name != "__typename"
         ]
-        self.root_fetches(root, remote)
+        deferred = _deferred_root_fields(self.op.items) if kind == "query" else frozenset()
+        self.root_fetches(root, remote, deferred)
         fetches = {f.id: f for f in self.fetches}
         stages = self.stages(fetches)
         return Plan(self.op, kind, root, stages, fetches, introspection)  # type: ignore[arg-type]

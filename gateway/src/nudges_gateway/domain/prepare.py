@@ -27,7 +27,7 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from nudges_gateway.domain.access import TYPENAME, Caller
-from nudges_gateway.domain.defer import without
+from nudges_gateway.domain.defer import initial_requests, without
 from nudges_gateway.domain.operation import (
     FieldSel,
     Selection,
@@ -87,8 +87,9 @@ class Prepared:
     guarded: bool | None = None
     #: Plans of the operation without fields some callers may not see, by those fields' ids.
     restricted: dict[frozenset[int], Plan] = field(default_factory=dict)
-    #: Plans of the operation's initial part (without its deferred fragments), by their ids.
-    initial: dict[frozenset[int], Plan] = field(default_factory=dict)
+    #: The requests of the plan its initial part waits for (ids of batches), by the ids of
+    #: the fragments deferred.
+    initial: dict[frozenset[int], frozenset[int]] = field(default_factory=dict)
     #: What demand control measured of the operation, by :func:`demand_key` (the variable
     #: values and list size it depends on): (estimated cost, field count), or the message
     #: of a refusal that does not depend on the limit.
@@ -100,20 +101,18 @@ class Prepared:
             self.demands.pop(next(iter(self.demands)))
         self.demands[key] = measured
 
-    def initial_plan(self, supergraph: Supergraph, deferred: frozenset[int]) -> Plan:
-        """The plan of what the operation does not defer (``deferred``: fragment ids)."""
-        plan = self.initial.get(deferred)
-        if plan is None:
+    def initial_requests(self, deferred: frozenset[int]) -> frozenset[int]:
+        """The requests of the plan the initial part waits for, when the operation defers
+        the fragments ``deferred`` (see :func:`initial_requests`)."""
+        found = self.initial.get(deferred)
+        if found is None:
             operation = self.plan.operation
             items = without(operation.items, deferred) or (TYPENAME,)
-            try:
-                plan = build_plan(supergraph, replace(operation, items=items))
-            except PlanningError as exc:
-                raise RequestError.of("QUERY_PLANNING_FAILED", str(exc)) from None
+            found = initial_requests(self.plan, items)
             if len(self.initial) >= RESTRICTED_PLANS:
                 self.initial.pop(next(iter(self.initial)))
-            self.initial[deferred] = plan
-        return plan
+            self.initial[deferred] = found
+        return found
 
     def is_guarded(self, supergraph: Supergraph) -> bool:
         if self.guarded is None:

@@ -27,7 +27,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from nudges_gateway.domain.operation import FieldSel, FragmentSel, Selection
+from nudges_gateway.domain.operation import FieldSel, FragmentSel, Selection, Stream
 from nudges_gateway.domain.plan import Fetch, PathStep
 from nudges_gateway.domain.supergraph import Supergraph
 
@@ -277,6 +277,7 @@ class Shaper:
         unauthorized: frozenset[int] = frozenset(),
         deferred: frozenset[int] = frozenset(),
         record_deferred: bool = False,
+        streamed: Mapping[int, Stream] | None = None,
     ) -> None:
         self.sg = supergraph
         self.variables = variables
@@ -288,6 +289,13 @@ class Shaper:
         self.deferred = deferred
         self.record_deferred = record_deferred
         self.incremental: list[Json] = []
+        #: The ``@stream`` of the client's streamed list fields, by their ids: such a list
+        #: is answered with its first ``initialCount`` items, the others noted in
+        #: ``streams`` (``items`` and the ``path`` of the first of them). Lists within those
+        #: later items come whole.
+        self.streamed = streamed or {}
+        self.streams: list[Json] = []
+        self._whole = 0
         self._noting: list[FragmentSel] | None = None
         self._reported: set[int] = set()
         self._types, self._leaves = _field_types(supergraph.schema)
@@ -434,12 +442,24 @@ class Shaper:
                 self.add_error(f"expected a list for {parent}.{fields[0].name}", _listed(path))
                 return None
             of_type = graphql_type.of_type  # type: ignore[union-attr]
-            items = []
-            for index, item in enumerate(value):
-                done = self.complete(of_type, fields, item, (path, index), parent)
-                if done is BUBBLE:
-                    return None
-                items.append(done)
+            stream = self._stream_of(fields) if self.streamed and not self._whole else None
+            if stream is None:
+                return self.complete_items(of_type, fields, value, path, parent, 0)
+            first = stream.count(self.variables)
+            items = self.complete_items(of_type, fields, value[:first], path, parent, 0)
+            if items is None or len(value) <= first:
+                return items
+            self._whole += 1
+            try:
+                later = self.complete_items(of_type, fields, value[first:], path, parent, first)
+            finally:
+                self._whole -= 1
+            if later is None:
+                return None
+            entry: Json = {"items": later, "path": [*_listed(path), first]}
+            if stream.label is not None:
+                entry["label"] = stream.label
+            self.streams.append(entry)
             return items
         if not isinstance(value, dict):
             self.add_error(f"expected an object for {parent}.{fields[0].name}", _listed(path))
@@ -467,6 +487,32 @@ class Shaper:
         if noted:
             self._note(noted, runtime, result, _listed(path))
         return result
+
+    def complete_items(
+        self,
+        of_type: GraphQLOutputType,
+        fields: list[FieldSel],
+        values: list[Any],
+        path: _Path,
+        parent: str,
+        start: int,
+    ) -> list[Any] | None:
+        """The items ``values`` of a list (the first at index ``start``) completed; None when
+        a null bubbles up to the list."""
+        items = []
+        for index, item in enumerate(values, start):
+            done = self.complete(of_type, fields, item, (path, index), parent)
+            if done is BUBBLE:
+                return None
+            items.append(done)
+        return items
+
+    def _stream_of(self, fields: list[FieldSel]) -> Stream | None:
+        for fsel in fields:
+            found = self.streamed.get(id(fsel))
+            if found is not None:
+                return found
+        return None
 
     # --- errors ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from graphql import (
     GraphQLError,
     GraphQLList,
     GraphQLSchema,
+    GraphQLStreamDirective,
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     IntValueNode,
@@ -367,17 +368,22 @@ class Supergraph:
 
     @functools.cached_property
     def operation_schema(self) -> GraphQLSchema:
-        """The API schema with ``@defer``: operations are validated against it (introspection
-        answers from the API schema as composed)."""
+        """The API schema with ``@defer`` and ``@stream``: operations are validated against it
+        (introspection answers from the API schema as composed)."""
         api = self.api_schema
-        if api.get_directive("defer") is not None:
+        added = [
+            directive
+            for directive in (GraphQLDeferDirective, GraphQLStreamDirective)
+            if api.get_directive(directive.name) is None
+        ]
+        if not added:
             return api
         return GraphQLSchema(
             query=api.query_type,
             mutation=api.mutation_type,
             subscription=api.subscription_type,
             types=list(api.type_map.values()),
-            directives=[*api.directives, GraphQLDeferDirective],
+            directives=[*api.directives, *added],
             description=api.description,
         )
 

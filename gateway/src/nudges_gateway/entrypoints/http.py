@@ -31,9 +31,10 @@ from nudges_gateway.domain.prepare import RequestError
 from nudges_gateway.domain.supergraph import InvalidSupergraph
 from nudges_gateway.entrypoints.graphiql import GraphiQLPage, wants_html
 from nudges_gateway.entrypoints.websocket import serve_graphql_ws
-from nudges_gateway.service_layer.gateway import GraphQLRequest, Incremental
+from nudges_gateway.service_layer.gateway import GraphQLRequest, Incremental, KeysUnavailable
 from nudges_gateway.settings import GatewaySettings
 from nudges_kit.access_log import log_request
+from nudges_kit.auth import InvalidToken
 from nudges_kit.body_limit import RequestBodyTooLarge, parse_length, read_body, too_large_response
 from nudges_kit.http import add_readiness_check, background, create_app
 from nudges_kit.logging import get_logger
@@ -72,6 +73,10 @@ def _error(code: str, message: str) -> Json:
 
 UNAVAILABLE_BODY = _error("UNAVAILABLE", "the session store is unavailable; try again shortly")
 REVOKED_BODY = _error("UNAUTHENTICATED", "this sign-in has ended; sign in again")
+INVALID_TOKEN_BODY = _error("UNAUTHENTICATED", "the token is invalid or has expired; sign in again")
+KEYS_UNAVAILABLE_BODY = _error(
+    "UNAVAILABLE", "the keys that verify tokens are unavailable; try again shortly"
+)
 INTERNAL_BODY = _error("INTERNAL_SERVER_ERROR", "internal gateway error")
 
 
@@ -106,10 +111,15 @@ async def forwarded_headers(
     cookies: Mapping[str, str],
 ) -> dict[str, str]:
     """What the subgraphs receive: the caller's JWT, the trace context and the request's
-    ``X-Request-Id`` (raises :class:`RevokedToken` and :class:`SessionStoreUnavailable`)."""
+    ``X-Request-Id`` (raises :class:`RevokedToken` and :class:`SessionStoreUnavailable`).
+    A JWT that does not verify is refused (as Apollo Router's JWT authentication does), not
+    taken for anonymous (raises :class:`InvalidToken`, and :class:`KeysUnavailable` when
+    the keys to tell cannot be fetched); a request without one is anonymous."""
     jwt = await components.sessions.jwt_for(
         bearer_of(headers), cookies.get(settings.session_cookie)
     )
+    if jwt:
+        await components.gateway.access.verify(jwt)
     forwarded = trace_headers(headers)
     if jwt:
         forwarded["authorization"] = f"Bearer {jwt}"
@@ -271,6 +281,12 @@ class GatewayApp:
             return 503, UNAVAILABLE_BODY
         except RevokedToken:
             return 401, REVOKED_BODY
+        except InvalidToken as exc:
+            log.info("token refused", reason=str(exc))
+            return 401, INVALID_TOKEN_BODY
+        except KeysUnavailable as exc:
+            log.warning("token keys unavailable", error=str(exc))
+            return 503, KEYS_UNAVAILABLE_BODY
         expose_plan = (
             self.settings.expose_query_plans
             and headers.get(QUERY_PLAN_HEADER, "").strip().lower() == "true"

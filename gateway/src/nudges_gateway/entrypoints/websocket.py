@@ -15,7 +15,8 @@ from nudges_gateway.adapters.sessions import RevokedToken, SessionStoreUnavailab
 from nudges_gateway.adapters.subgraph_http import SubgraphError
 from nudges_gateway.adapters.subgraph_ws import subscribe
 from nudges_gateway.domain.prepare import RequestError
-from nudges_gateway.service_layer.gateway import GraphQLRequest
+from nudges_gateway.service_layer.gateway import GraphQLRequest, KeysUnavailable
+from nudges_kit.auth import InvalidToken
 from nudges_kit.logging import get_logger
 
 if TYPE_CHECKING:
@@ -130,6 +131,12 @@ async def serve_graphql_ws(
     except RevokedToken:
         # graphql-transport-ws: a connection the server refuses at init closes with 4403.
         await websocket.close(code=4403, reason="Forbidden: this sign-in has ended")
+        return
+    except InvalidToken:
+        await websocket.close(code=4403, reason="Forbidden: the token is invalid or has expired")
+        return
+    except KeysUnavailable:
+        await websocket.close(code=4503, reason="token keys unavailable")
         return
     await connection.send({"type": "connection_ack"})
     try:

@@ -69,6 +69,23 @@ class PlanExecution:
         self.headers = headers
         self.data: Json = {}
         self.errors: list[Json] = []
+        #: The requests (ids of batches) :meth:`watch` waits for, and the event it sets.
+        self._awaited: set[int] = set()
+        self._answered = asyncio.Event()
+
+    def watch(self, requests: frozenset[int]) -> asyncio.Event:
+        """An event set once the requests ``requests`` (ids of batches of the plan) are
+        done, whether answered, failed or not needed."""
+        self._awaited = set(requests)
+        if not self._awaited:
+            self._answered.set()
+        return self._answered
+
+    def _done(self, batch: Batch) -> None:
+        if self._awaited:
+            self._awaited.discard(id(batch))
+            if not self._awaited:
+                self._answered.set()
 
     def _variables(self, batch: Batch) -> dict[str, Any]:
         return {name: self.variables[name] for name in batch.variables if name in self.variables}
@@ -85,6 +102,18 @@ class PlanExecution:
                 await _all(self._entities(batch) for batch in level)
 
     async def _root(self, batch: Batch) -> None:
+        try:
+            await self._answer_root(batch)
+        finally:
+            self._done(batch)
+
+    async def _entities(self, batch: Batch) -> None:
+        try:
+            await self._answer_entities(batch)
+        finally:
+            self._done(batch)
+
+    async def _answer_root(self, batch: Batch) -> None:
         url = self.sg.graphs[batch.subgraph].url
         try:
             answer = await self.fetch(
@@ -112,7 +141,7 @@ class PlanExecution:
             if self.sg.applies(wanted, str(obj.get("__typename", wanted)))
         ]
 
-    async def _entities(self, batch: Batch) -> None:
+    async def _answer_entities(self, batch: Batch) -> None:
         variables = self._variables(batch)
         by_alias: dict[str, tuple[list[Fetch], list[list[Json]]]] = {}
         for call in batch.calls:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from graphql import GraphQLError, execute_sync
 from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
@@ -25,8 +26,9 @@ from nudges_gateway.domain.access import (
     PolicyRule,
     caller_of,
 )
-from nudges_gateway.domain.defer import deferred_fragments
+from nudges_gateway.domain.defer import deferred_fragments, streamed_fields
 from nudges_gateway.domain.demand import SlicingArgumentMissing, estimator_for
+from nudges_gateway.domain.operation import Stream
 from nudges_gateway.domain.plan import Plan
 from nudges_gateway.domain.prepare import (
     Limits,
@@ -40,7 +42,7 @@ from nudges_gateway.domain.supergraph import Supergraph
 from nudges_gateway.service_layer.executor import Fetcher, PlanExecution
 from nudges_gateway.service_layer.metrics import count_request, refused_operation
 from nudges_gateway.service_layer.schema_state import SchemaHolder, SchemaState
-from nudges_kit.auth import InvalidToken, JwtVerifier
+from nudges_kit.auth import InvalidToken, JwtVerifier, Principal
 from nudges_kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -147,35 +149,74 @@ class Ready:
 
 @dataclass
 class Incremental:
-    """A response delivered in parts (``@defer``): the initial part, then the deferred ones."""
+    """A response delivered in parts (``@defer``, ``@stream``): the initial part, then the
+    later ones."""
 
     parts: AsyncIterator[Json]
+
+
+class KeysUnavailable(Exception):
+    """The keys that verify tokens could not be fetched: a token cannot be told valid."""
 
 
 @dataclass
 class AccessControl:
     """How the gateway tells who calls, for ``@authenticated``, ``@requiresScopes`` and
     ``@policy``: the verifier of the caller's JWT, the claim holding its scopes, and the
-    named policies."""
+    named policies. Tokens that verified are remembered until they expire (at most
+    ``remembered`` of them), so that a caller's requests do not verify the signature again."""
 
     verifier: JwtVerifier | None = None
     scope_claim: str = "scope"
     policies: Mapping[str, PolicyRule] = field(default_factory=dict)
+    remembered: int = 10_000
+    _verified: OrderedDict[str, Principal] = field(default_factory=OrderedDict, repr=False)
 
-    async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
-        """The caller of a request whose forwarded ``headers`` are these: anonymous without
-        a token, or with one that does not verify (the subgraphs refuse it themselves)."""
-        token = bearer_token(headers)
-        if token is None or self.verifier is None:
-            return ANONYMOUS
+    async def verify(self, token: str) -> Principal | None:
+        """The principal of ``token`` (None: no verifier). Raises :class:`InvalidToken` for a
+        token that is forged, expired or meant for someone else, and
+        :class:`KeysUnavailable` when the keys to tell cannot be fetched."""
+        if self.verifier is None:
+            return None
+        known = self._verified.get(token)
+        if known is not None:
+            if _unexpired(known):
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
         try:
             principal = await self.verifier.verify(token)
         except InvalidToken as exc:
+            if isinstance(exc.__cause__, httpx.HTTPError):
+                raise KeysUnavailable(str(exc)) from exc
+            raise
+        self._verified[token] = principal
+        if len(self._verified) > self.remembered:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
+        """The caller of a request whose forwarded ``headers`` are these: anonymous without
+        a token, or with one that does not verify (the HTTP entrypoint refuses such tokens
+        before; a subscription's are refused by the subgraphs)."""
+        token = bearer_token(headers)
+        if token is None:
+            return ANONYMOUS
+        try:
+            principal = await self.verify(token)
+        except (InvalidToken, KeysUnavailable) as exc:
             log.info("token not accepted for access control", reason=str(exc))
+            return ANONYMOUS
+        if principal is None:
             return ANONYMOUS
         return caller_of(
             principal.claims, policies_used, self.policies, self.scope_claim, principal.roles
         )
+
+
+def _unexpired(principal: Principal) -> bool:
+    expires = principal.claims.get("exp")
+    return isinstance(expires, int | float) and time.time() < expires
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:
@@ -337,7 +378,7 @@ class Gateway:
     ) -> tuple[int, Json | Incremental]:
         """The HTTP status and body answering ``request`` (with ``expose_plan``, the subgraph
         requests of its plan in ``extensions.queryPlan``; with ``incremental``, an operation
-        deferring fragments is answered in parts)."""
+        deferring fragments or streaming lists is answered in parts)."""
         started = time.perf_counter()
         try:
             ready = await self.ready_for(request, allowed, headers)
@@ -351,15 +392,13 @@ class Gateway:
         kind = ready.prepared.plan.kind
         operation = ready.prepared.operation
         if incremental and not ready.unauthorized:
-            deferred = deferred_fragments(ready.prepared.plan.operation.items, ready.coerced)
-            if deferred:
-                try:
-                    initial = ready.prepared.initial_plan(ready.supergraph, deferred)
-                except RequestError as exc:
-                    return exc.status, {"errors": exc.errors}
-                OPERATIONS.labels(kind, "deferred").inc()
+            items = ready.prepared.plan.operation.items
+            deferred = deferred_fragments(items, ready.coerced)
+            streamed = streamed_fields(items, ready.coerced)
+            if deferred or streamed:
+                OPERATIONS.labels(kind, "incremental").inc()
                 count_request(operation, [], time.perf_counter() - started)
-                return 200, Incremental(self.parts(ready, headers, initial, deferred))
+                return 200, Incremental(self.parts(ready, headers, deferred, streamed))
         try:
             async with asyncio.timeout(self.operation_timeout):
                 body = await self.run(ready, headers)
@@ -429,45 +468,55 @@ class Gateway:
         self,
         ready: Ready,
         headers: Mapping[str, str],
-        initial: Plan,
         deferred: frozenset[int],
+        streamed: Mapping[int, Stream],
     ) -> AsyncIterator[Json]:
-        """The parts of an answer deferring the fragments ``deferred``: the initial part, then
-        the deferred fragments with their paths. A query runs the plan of its initial part
-        and its whole plan at once (the initial fields are asked twice; the first part does
-        not wait for the rest); a mutation runs its whole plan once, then answers both."""
+        """The parts of an incremental answer: the initial part (without the fragments
+        ``deferred``, the lists ``streamed`` cut to their ``initialCount``), then the later
+        items of those lists, then the deferred fragments with their paths. The whole plan
+        runs once: the initial part is shaped as soon as the requests it needs are answered,
+        the deferred fragments when every request is."""
         supergraph = ready.supergraph
         plan = ready.prepared.plan
         asked = plan.operation.items
-        whole: asyncio.Future[PlanExecution] | None = None
+        execution = PlanExecution(
+            plan, supergraph, ready.variables, self.fetch, headers, ready.coerced
+        )
+        answered = execution.watch(ready.prepared.initial_requests(deferred)) if deferred else None
+        running = asyncio.ensure_future(execution.run())
         try:
             async with asyncio.timeout(self.operation_timeout):
-                whole = asyncio.ensure_future(self._executed(ready, ready.plan, headers))
-                first = (
-                    await self._executed(ready, initial, headers)
-                    if plan.kind == "query"
-                    else await whole
-                )
-                errors = list(first.errors)
+                await _first_of(running, answered)
+                errors = list(execution.errors)
                 introspection = self.introspect(ready, errors)
-                shaper = Shaper(supergraph, ready.coerced, errors, deferred=deferred)
-                data = shaper.shape(plan.root_type, asked, first.data, introspection)
-                part: Json = {"data": data, "hasNext": True}
-                if errors:
-                    part["errors"] = errors
+                shaper = Shaper(
+                    supergraph, ready.coerced, errors, deferred=deferred, streamed=streamed
+                )
+                data = shaper.shape(plan.root_type, asked, execution.data, introspection)
+            delivered = [error for error in errors if _within(data, error)]
+            part: Json = {"data": data, "hasNext": bool(deferred or shaper.streams)}
+            if delivered:
+                part["errors"] = delivered
             yield part
+            if shaper.streams:
+                later = [e for e in errors if not _within(data, e)]
+                streams = _with_item_errors(shaper.streams, later)
+                yield {"incremental": streams, "hasNext": bool(deferred)}
+            if not deferred:
+                return
             async with asyncio.timeout(self.operation_timeout):
-                done = await whole
-            errors = list(done.errors)
+                await running
+            errors = list(execution.errors)
             shaper = Shaper(
                 supergraph, ready.coerced, errors, deferred=deferred, record_deferred=True
             )
-            shaper.shape(plan.root_type, asked, done.data, introspection)
-            yield {"incremental": _with_errors(shaper.incremental, errors), "hasNext": False}
+            shaper.shape(plan.root_type, asked, execution.data, introspection)
+            rest = [e for e in errors if not _within(data, e)]
+            yield {"incremental": _with_errors(shaper.incremental, rest), "hasNext": False}
         except TimeoutError:
             yield {"hasNext": False, "errors": [_timeout_error(self.operation_timeout)]}
         except Exception:
-            log.exception("deferred operation failed", operation=plan.operation.name)
+            log.exception("incremental operation failed", operation=plan.operation.name)
             yield {
                 "hasNext": False,
                 "errors": [
@@ -478,17 +527,8 @@ class Gateway:
                 ],
             }
         finally:
-            if whole is not None and not whole.done():
-                whole.cancel()
-
-    async def _executed(
-        self, ready: Ready, plan: Plan, headers: Mapping[str, str]
-    ) -> PlanExecution:
-        execution = PlanExecution(
-            plan, ready.supergraph, ready.variables, self.fetch, headers, ready.coerced
-        )
-        await execution.run()
-        return execution
+            if not running.done():
+                running.cancel()
 
     @staticmethod
     def introspect(ready: Ready, errors: list[Json]) -> Json | None:
@@ -513,6 +553,59 @@ def _timeout_error(seconds: float) -> Json:
         "message": f"the operation did not complete within {seconds}s",
         "extensions": {"code": "GATEWAY_TIMEOUT"},
     }
+
+
+async def _first_of(running: asyncio.Future[None], answered: asyncio.Event | None) -> None:
+    """Wait until ``running`` is done or ``answered`` is set (raises what ``running`` raised)."""
+    if answered is None:
+        await running
+        return
+    waiting = asyncio.ensure_future(answered.wait())
+    try:
+        await asyncio.wait((running, waiting), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    if running.done():
+        running.result()
+
+
+def _within(data: Json | None, error: Json) -> bool:
+    """Whether ``error`` belongs to ``data``: it has no path, or its path leads into
+    ``data`` (up to a null, where an error nulled a parent). An error at a field ``data``
+    does not hold (deferred, or an item streamed later) does not."""
+    at = error.get("path")
+    if not isinstance(at, list) or data is None:
+        return True
+    current: Any = data
+    for step in at:
+        if current is None:
+            return True
+        if isinstance(step, int) and isinstance(current, list):
+            if not 0 <= step < len(current):
+                return False
+            current = current[step]
+        elif isinstance(step, str) and isinstance(current, dict):
+            if step not in current:
+                return False
+            current = current[step]
+        else:
+            return False
+    return True
+
+
+def _with_item_errors(streams: list[Json], errors: list[Json]) -> list[Json]:
+    """``streams`` (incremental items), each with the errors at a path within its items."""
+    for error in errors:
+        at = error.get("path")
+        if not isinstance(at, list):
+            continue
+        for entry in streams:
+            where, first = entry["path"][:-1], entry["path"][-1]
+            index = at[len(where)] if len(at) > len(where) else None
+            if at[: len(where)] == where and isinstance(index, int) and index >= first:
+                entry.setdefault("errors", []).append(error)
+                break
+    return streams
 
 
 def _with_errors(parts: list[Json], errors: list[Json]) -> list[Json]:

@@ -316,6 +316,27 @@ def test_access_and_demand_directives_are_kept_for_the_gateway() -> None:
     assert '@policy(policies: [["staff"]])' in sdl
 
 
+def test_cost_on_arguments_and_input_fields_is_kept_the_highest_across_subgraphs() -> None:
+    shop = DEMANDS_LINK + (
+        "type Query { search(term: String @cost(weight: 2), filter: Filter): [String] "
+        "@shareable }\ninput Filter { min: Int @cost(weight: 4) max: Int }"
+    )
+    audit = DEMANDS_LINK + (
+        "type Query { search(term: String @cost(weight: 7), filter: Filter): [String] "
+        "@shareable }\ninput Filter { min: Int max: Int }"
+    )
+    composition = compose(sources(shop=shop, audit=audit))
+    assert composition.ok, composition.errors
+    sdl = composition.supergraph_sdl
+    assert sdl is not None
+    assert "search(term: String @cost(weight: 7), filter: Filter)" in sdl
+    assert "min: Int @cost(weight: 4)" in sdl
+    assert '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])' in sdl
+    schema = build_ast_schema(parse(sdl))
+    assert schema.query_type is not None
+    assert schema.query_type.fields["search"].args["term"].ast_node is not None
+
+
 def test_access_requirements_on_an_interface_are_refused_and_implementations_lend_theirs() -> None:
     refused = DEMANDS_LINK + (
         "type Query { node: Node }\ninterface Node @authenticated { id: ID! }\n"

@@ -119,6 +119,12 @@ DEMAND_SPECS: dict[str, tuple[str, str]] = {
 }
 
 
+def _highest(costs: Iterable[int | None]) -> int | None:
+    """The highest of the ``@cost`` weights given (None: none), as for fields."""
+    given = [c for c in costs if c is not None]
+    return max(given) if given else None
+
+
 def _alternatives_text(groups: tuple[tuple[str, ...], ...]) -> str:
     return "[" + ", ".join("[" + _quoted(g) + "]" for g in groups) + "]"
 
@@ -837,6 +843,7 @@ class _Composer:
                 next((a.default for _, a in present if a.default is not None), None),
                 next((a.description for _, a in present if a.description), None),
                 any(a.inaccessible for _, a in present),
+                _highest(a.cost for _, a in present),
             )
         return result
 
@@ -925,6 +932,7 @@ class _Composer:
                     first.type,
                     next((a.default for _, a in present if a.default is not None), None),
                     next((a.description for _, a in present if a.description), None),
+                    cost=_highest(a.cost for _, a in present),
                 ),
                 any(a.inaccessible for _, a in present),
             )
@@ -1116,6 +1124,15 @@ class _Composer:
         specs = _specs_used(
             [t.demands for t in self.types.values()]
             + [f.demands for t in self.types.values() for f in t.fields.values()]
+            + [
+                Demands(cost=a.cost)
+                for t in self.types.values()
+                for a in [
+                    *(a for f in t.fields.values() for a in f.arguments.values()),
+                    *(a for a, _ in t.input_fields.values()),
+                ]
+                if a.cost is not None
+            ]
         )
         if specs:
             links = "".join(f"\n  {DEMAND_SPECS[name][0]}" for name in specs)
@@ -1203,6 +1220,8 @@ class _Composer:
                     text += f" = {print_ast(arg.default)}"
                 if inaccessible:
                     text += " @inaccessible"
+                if arg.cost is not None:
+                    text += f" @cost(weight: {arg.cost})"
                 lines.append(text)
         return head + "\n{\n" + "\n".join(lines) + "\n}"
 
@@ -1216,6 +1235,8 @@ class _Composer:
                     a += f" = {print_ast(arg.default)}"
                 if arg.inaccessible:
                     a += " @inaccessible"
+                if arg.cost is not None:
+                    a += f" @cost(weight: {arg.cost})"
                 args.append(a)
             text += "(" + ", ".join(args) + ")"
         text += f": {type_str(fld.type)}"

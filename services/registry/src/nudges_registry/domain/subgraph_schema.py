@@ -98,6 +98,8 @@ class Argument:
     default: ValueNode | None
     description: str | None
     inaccessible: bool = False
+    #: ``@cost(weight:)`` on the argument or input field: added when it is given.
+    cost: int | None = None
 
 
 @dataclass(frozen=True)
@@ -409,12 +411,16 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
     def argument(node: InputValueDefinitionNode) -> Argument:
         inaccessible = any(names.of(d) == "inaccessible" for d in node.directives or ())
         unsupported(node.directives, f'argument "{node.name.value}"')
+        cost = next(
+            (_int_arg(d, "weight") for d in node.directives or () if names.of(d) == "cost"), None
+        )
         return Argument(
             node.name.value,
             rename_type(node.type),
             node.default_value,
             _description(node),
             inaccessible,
+            cost,
         )
 
     def unsupported(directives: object, where: str) -> None:
