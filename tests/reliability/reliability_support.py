@@ -178,9 +178,14 @@ def login(platform: Platform, phone: str, role: str = "client") -> Login:
 
 
 def gql_body(
-    platform: Platform, subgraph: str, token: str | None, query: str, **variables: Any
+    platform: Platform,
+    subgraph: str,
+    token: str | None,
+    query: str,
+    http_status: int = 200,
+    **variables: Any,
 ) -> dict[str, Any]:
-    """The whole GraphQL response of ``query`` on ``subgraph`` (HTTP 200 expected)."""
+    """The whole GraphQL response of ``query`` on ``subgraph`` (HTTP ``http_status`` expected)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = httpx.post(
         platform.url(subgraph, "/graphql"),
@@ -188,7 +193,7 @@ def gql_body(
         headers=headers,
         timeout=20,
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == http_status, response.text
     body: dict[str, Any] = response.json()
     return body
 
