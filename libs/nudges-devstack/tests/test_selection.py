@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import signal
 import socket
 import socketserver
 import threading
@@ -232,7 +233,11 @@ def test_nudges_dev_refuses_containers_where_no_docker_engine_answers(
 ) -> None:
     monkeypatch.setenv("NUDGES_INFRA", "containers")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-engine.sock'}")
+    blocked_before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
     assert main(["infra"]) == 2
+    # No signal is left blocked in this process: every process it starts would inherit it
+    # (a WarpCache started later could then not be stopped with SIGTERM).
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == blocked_before
     err = capsys.readouterr().err.strip()
     assert err.startswith("nudges-dev: NUDGES_INFRA=containers needs a Docker engine")
     assert "\n" not in err

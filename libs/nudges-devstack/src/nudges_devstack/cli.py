@@ -234,6 +234,18 @@ def _stop_all(owned: list[object]) -> None:
         thing.stop()  # type: ignore[attr-defined]
 
 
+def _wait_for_a_stop_signal() -> None:
+    """Return on SIGINT or SIGTERM. The two are blocked only while waiting: a blocked signal
+    stays blocked in every process started afterwards (the mask is inherited), which could
+    then no longer be stopped."""
+    stops = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        signal.sigwait(stops)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def infra(args: argparse.Namespace) -> int:
     """Bring up only the infrastructure, migrate, print the environment and wait."""
     env, owned = bring_up_infrastructure(args.kafka_port)
@@ -241,7 +253,7 @@ def infra(args: argparse.Namespace) -> int:
         prepare(env)
         for key, value in env.items():
             print(f"export {key}={value}")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        _wait_for_a_stop_signal()
     finally:
         _stop_all(owned)
     return 0
@@ -309,7 +321,6 @@ def main(argv: list[str] | None = None) -> int:
             return up(args)
         if args.command == "prod-check":
             return prod_check(args)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         return infra(args)
     except InfraSelectionError as exc:
         print(f"nudges-dev: {exc}", file=sys.stderr)
