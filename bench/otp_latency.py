@@ -8,8 +8,13 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import signal
+import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +92,55 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The peak resident memory of process ``pid`` so far, in MiB (``VmHWM``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+@contextmanager
+def profiled(pids: dict[str, int], directory: Path | None) -> Iterator[None]:
+    """With ``directory``: py-spy samples each process in ``pids`` while the block runs and
+    writes its collapsed stacks to ``<directory>/<name>.txt`` (flamegraph input)."""
+    if directory is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        raise SystemExit("--profile needs py-spy on the PATH (pip install py-spy)")
+    directory.mkdir(parents=True, exist_ok=True)
+    samplers = [
+        subprocess.Popen(  # noqa: S603  (py-spy from the PATH, our own pids)
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(directory / f"{name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in pids.items()
+    ]
+    try:
+        yield
+    finally:
+        for sampler in samplers:
+            sampler.send_signal(signal.SIGINT)
+        for sampler in samplers:
+            sampler.wait(timeout=30)
+        print(f"profiles (py-spy, collapsed stacks): {directory}/*.txt")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
@@ -97,6 +151,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rate", type=float, default=100.0, help="logins started per second")
     parser.add_argument("--warmup", type=int, default=20, help="logins before the measured ones")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write a py-spy profile of each service process into this folder",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nudges-bench-otp-") as tmp:
         state = Path(tmp)
@@ -111,17 +171,19 @@ def main() -> None:
         )
         try:
             platform.start()
-            pids = {name: platform.pid(name) for name in platform.processes}
-            pids["load generator"] = os.getpid()
+            services = {name: platform.pid(name) for name in platform.processes}
+            pids = {**services, "load generator": os.getpid()}
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            latencies, elapsed, errors = asyncio.run(
-                load(platform.url("auth"), args.users, args.rate, args.warmup)
-            )
+            with profiled(services, args.profile):
+                latencies, elapsed, errors = asyncio.run(
+                    load(platform.url("auth"), args.users, args.rate, args.warmup)
+                )
             logins = args.users + args.warmup
             cpu_ms = {
                 name: round((cpu_seconds(pid) - before[name]) * 1000 / logins, 2)
                 for name, pid in pids.items()
             }
+            rss_mib = {name: peak_rss_mib(pid) for name, pid in pids.items()}
         finally:
             platform.stop()
             broker.stop()
@@ -136,6 +198,9 @@ def main() -> None:
         "max_ms": round(max(latencies) * 1000, 2),
         "cpus": os.cpu_count(),
         "cpu_ms_per_login": cpu_ms,
+        # The services a login runs through; the load generator is not one of them.
+        "cpu_ms_per_login_total": round(sum(cpu_ms[name] for name in services), 2),
+        "peak_rss_mib": rss_mib,
     }
     print(
         f"OTP request -> token: {summary['users']} users at {args.rate:g}/s target, "
@@ -145,8 +210,10 @@ def main() -> None:
     print(
         "CPU per login: "
         + ", ".join(f"{name} {ms} ms" for name, ms in cpu_ms.items())
+        + f"; services summed {summary['cpu_ms_per_login_total']} ms (goal: <= 5 ms)"
         + f" (load average {os.getloadavg()[0]:.1f})"
     )
+    print("peak RSS: " + ", ".join(f"{name} {mib} MiB" for name, mib in rss_mib.items()))
     print(json.dumps(summary))
 
 

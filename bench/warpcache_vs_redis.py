@@ -60,6 +60,22 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mib(pid: int | None) -> float | None:
+    """The peak resident memory of process ``pid`` so far in MiB (``VmHWM``), or None."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text() if pid is not None else ""
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+#: Peak RSS of each process measured, by name, read before it stops.
+PEAK_RSS_MIB: dict[str, float | None] = {}
+
+
 @dataclass
 class Result:
     """What one phase measured."""
@@ -217,6 +233,7 @@ async def bench(args: argparse.Namespace) -> list[Result]:
                         await cache.set(keys[n % len(keys)], value, ttl_seconds=300)
 
                     await phases(system, get, set_, pids)
+            PEAK_RSS_MIB[f"warpcache ({name} engine)"] = peak_rss_mib(pid)
 
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as state:
         redis_server = Redis.ensure(Path(state))
@@ -242,6 +259,8 @@ async def bench(args: argparse.Namespace) -> list[Result]:
                     "WARPCACHE_REDIS_MAX_CONNECTIONS": str(args.workers),
                 }
                 await warpcache_phases(("WC-redis", "WC-redis-1"), redis_engine, pid)
+                PEAK_RSS_MIB["redis"] = peak_rss_mib(pid)
+                PEAK_RSS_MIB["client"] = peak_rss_mib(os.getpid())
             finally:
                 async for key in client.scan_iter(match=f"{prefix}*", count=1000):
                     await client.delete(key)
@@ -310,6 +329,18 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
     def ops(system: str) -> float:
         return sum(by[(system, op)].throughput for op in ("get", "set"))
 
+    for system in SYSTEMS:
+        # CPU of one operation (get and set pooled), summed over the server processes (the
+        # WarpCache process, and Redis behind the redis engine or alone), the client aside.
+        rows = [by[(system, op)] for op in ("get", "set")]
+        servers = [p for p in ("warpcache", "redis") if all(p in r.cpu for r in rows)]
+        if servers:
+            cpu = sum(r.cpu[p] for r in rows for p in servers)
+            summary[f"{names[system]}_server_cpu_us_per_op"] = round(
+                cpu / max(sum(r.ops for r in rows), 1) * 1e6, 1
+            )
+    summary["peak_rss_mib"] = PEAK_RSS_MIB
+    print("peak RSS: " + ", ".join(f"{name} {mib} MiB" for name, mib in PEAK_RSS_MIB.items()))
     summary["ratio_per_call_vs_redis"] = round(ops("WarpCache-1") / ops("Redis"), 3)
     summary["ratio_vs_redis"] = round(ops("WarpCache") / ops("Redis"), 3)
     summary["ratio_redis_engine_vs_redis"] = round(ops("WC-redis") / ops("Redis"), 3)

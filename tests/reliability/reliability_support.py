@@ -385,6 +385,13 @@ def signing_key(platform: Platform) -> tuple[str, Any]:
     return current["kid"], serialization.load_pem_private_key(current["private_key"].encode(), None)
 
 
+def signing_algorithm(key: Any) -> str:
+    """The JWS ``alg`` AuthApi signs with ``key``: EdDSA for Ed25519, else RS256."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return "EdDSA" if isinstance(key, ed25519.Ed25519PrivateKey) else "RS256"
+
+
 def mint_token(platform: Platform, phone: str, role: str, **overrides: Any) -> str:
     """An access token for ``phone`` as AuthApi would sign it (its own key), with
     ``overrides`` replacing claims: a person without the round trips of an OTP login."""
@@ -410,7 +417,7 @@ def mint_token(platform: Platform, phone: str, role: str, **overrides: Any) -> s
     }
     claims.update(overrides)
     kid, key = signing_key(platform)
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+    return jwt.encode(claims, key, algorithm=signing_algorithm(key), headers={"kid": kid})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from graphql import parse
 from graphql.language import ObjectTypeDefinitionNode, ObjectTypeExtensionNode
 from reliability_support import (
@@ -33,6 +33,7 @@ from reliability_support import (
     login,
     mint_token,
     new_phone,
+    signing_algorithm,
     signing_key,
     subscription,
 )
@@ -115,14 +116,19 @@ def bad_tokens(platform: Platform) -> dict[str, str]:
     kid, key = signing_key(platform)
     phone = new_phone()
     good = jwt.decode(mint_token(platform, phone, "admin"), options={"verify_signature": False})
-    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    algorithm = signing_algorithm(key)
+    other_key = (
+        ed25519.Ed25519PrivateKey.generate()
+        if algorithm == "EdDSA"
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     now = int(time.time())
 
     def signed(claims: dict[str, Any], signer: Any = key, **header: Any) -> str:
-        return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": kid, **header})
+        return jwt.encode(claims, signer, algorithm=algorithm, headers={"kid": kid, **header})
 
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{_b64(good)}."
     hs_header = _b64({"alg": "HS256", "typ": "JWT", "kid": kid})
@@ -132,7 +138,7 @@ def bad_tokens(platform: Platform) -> dict[str, str]:
     return {
         "forged (another key, the real kid)": signed(good, other_key),
         "forged (unknown kid)": jwt.encode(
-            good, other_key, algorithm="RS256", headers={"kid": "not-a-key"}
+            good, other_key, algorithm=algorithm, headers={"kid": "not-a-key"}
         ),
         "expired": signed({**good, "iat": now - 3600, "exp": now - 600}),
         "not yet valid": signed({**good, "nbf": now + 600}),

@@ -163,14 +163,13 @@ class KeysUnavailable(Exception):
 class AccessControl:
     """How the gateway tells who calls, for ``@authenticated``, ``@requiresScopes`` and
     ``@policy``: the verifier of the caller's JWT, the claim holding its scopes, and the
-    named policies. Tokens that verified are remembered until they expire (at most
-    ``remembered`` of them), so that a caller's requests do not verify the signature again."""
+    named policies. The verifier remembers the tokens it verified (see
+    :class:`~nudges_kit.auth.JwtVerifier`), so a caller's requests do not verify the
+    signature again."""
 
     verifier: JwtVerifier | None = None
     scope_claim: str = "scope"
     policies: Mapping[str, PolicyRule] = field(default_factory=dict)
-    remembered: int = 10_000
-    _verified: OrderedDict[str, Principal] = field(default_factory=OrderedDict, repr=False)
 
     async def verify(self, token: str) -> Principal | None:
         """The principal of ``token`` (None: no verifier). Raises :class:`InvalidToken` for a
@@ -178,22 +177,12 @@ class AccessControl:
         :class:`KeysUnavailable` when the keys to tell cannot be fetched."""
         if self.verifier is None:
             return None
-        known = self._verified.get(token)
-        if known is not None:
-            if _unexpired(known):
-                self._verified.move_to_end(token)
-                return known
-            del self._verified[token]
         try:
-            principal = await self.verifier.verify(token)
+            return await self.verifier.verify(token)
         except InvalidToken as exc:
             if isinstance(exc.__cause__, httpx.HTTPError):
                 raise KeysUnavailable(str(exc)) from exc
             raise
-        self._verified[token] = principal
-        if len(self._verified) > self.remembered:
-            self._verified.popitem(last=False)
-        return principal
 
     async def caller(self, headers: Mapping[str, str], policies_used: frozenset[str]) -> Caller:
         """The caller of a request whose forwarded ``headers`` are these: anonymous without
@@ -212,11 +201,6 @@ class AccessControl:
         return caller_of(
             principal.claims, policies_used, self.policies, self.scope_claim, principal.roles
         )
-
-
-def _unexpired(principal: Principal) -> bool:
-    expires = principal.claims.get("exp")
-    return isinstance(expires, int | float) and time.time() < expires
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:

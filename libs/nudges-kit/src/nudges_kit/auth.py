@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID, uuid5
@@ -74,11 +75,21 @@ def _roles_of(claims: dict[str, Any]) -> frozenset[Role]:
     return frozenset(r for r in found if r in ROLES)
 
 
+#: Tokens a verifier remembers as verified (a few hundred bytes each).
+VERIFIED_TOKENS = 4096
+
+
 class JwtVerifier:
     """Verifies tokens with the keys published at ``jwks_url``: cached for ``cache_seconds``,
     and fetched again for a token whose ``kid`` is not among them, at most once every
     ``refetch_seconds`` (tokens with made-up kids cannot make every request fetch the keys);
-    concurrent callers that need the keys share one fetch."""
+    concurrent callers that need the keys share one fetch.
+
+    Each key verifies only its own ``alg`` (RS256 or EdDSA, as the JWKS says), so an issuer
+    rotating from one kind of key to the other has tokens of both verified. A token already
+    verified (the same string, signature included) is not verified again while it is live
+    and the keys are the same: the signature check costs more than the rest of most
+    requests. Its expiry is still checked on every use."""
 
     def __init__(
         self,
@@ -102,11 +113,18 @@ class JwtVerifier:
         #: When an unknown kid last made the keys be fetched (None: never).
         self._missed_at: float | None = None
         self._fetching: asyncio.Future[None] | None = None
+        #: Token -> its principal, for tokens verified with the current keys (LRU order).
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
+        self._jwks: dict[str, Any] | None = None
 
     def use_jwks(self, jwks: dict[str, Any]) -> None:
         """Use these keys (for an issuer in the same process)."""
         self._keys = PyJWKSet.from_dict(jwks)
         self._fetched_at = time.monotonic()
+        if jwks != self._jwks:
+            # A key withdrawn from the set must stop vouching for what it signed.
+            self._verified.clear()
+            self._jwks = jwks
 
     async def _fetch(self) -> None:
         client = self._http or httpx.AsyncClient(timeout=5.0)
@@ -153,8 +171,7 @@ class JwtVerifier:
         return True
 
     async def _key_for(self, kid: str | None) -> Any:
-        stale = time.monotonic() - self._fetched_at > self._cache_seconds
-        if self._keys is None or stale:
+        if self._keys is None or self._stale():
             await self._refresh()
         key = self._find(kid)
         if key is None and (self._under_way() is not None or self._may_refetch()):
@@ -167,6 +184,22 @@ class JwtVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid ``token``; raises :class:`InvalidToken` otherwise."""
+        known = self._verified.get(token)
+        if known is not None and not self._stale():
+            if known.claims["exp"] + self._leeway > time.time():
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
+        principal = await self._verify(token)
+        self._verified[token] = principal
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._fetched_at > self._cache_seconds
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -78,6 +78,17 @@ def create_app(
     return app
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's event loop where it is installed (with uvicorn's ``standard`` extra, on
+    Linux and macOS), else asyncio's: what every service process runs on. uvicorn picks the
+    same for the apps :func:`serve` runs."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
 def server_options(settings: NudgesSettings) -> dict[str, Any]:
     """uvicorn's options for a service: its host and port, no access log of uvicorn's (the
     app writes its own, without query strings: :mod:`nudges_kit.access_log`), and no proxy

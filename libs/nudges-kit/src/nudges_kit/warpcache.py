@@ -27,10 +27,10 @@ rely on; calls made one after another are still sent one after another.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, NamedTuple, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar, cast
 
 import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
@@ -127,6 +127,78 @@ class CacheEntry(NamedTuple):
     value: bytes
     #: Seconds until the entry expires; None never expires.
     ttl_seconds: float | None = None
+
+
+class GetOp(NamedTuple):
+    """In :meth:`WarpCacheClient.batch`: the value of ``key`` (bytes, or None)."""
+
+    key: str
+
+
+class SetOp(NamedTuple):
+    """In :meth:`WarpCacheClient.batch`: store ``value`` under ``key`` (answers None)."""
+
+    key: str
+    value: bytes
+    ttl_seconds: float | None = None
+
+
+class DeleteOp(NamedTuple):
+    """In :meth:`WarpCacheClient.batch`: remove ``key`` (answers whether it was there)."""
+
+    key: str
+
+
+class GetAndDeleteOp(NamedTuple):
+    """In :meth:`WarpCacheClient.batch`: remove ``key`` and answer its value (or None)."""
+
+    key: str
+
+
+class IncrementOp(NamedTuple):
+    """In :meth:`WarpCacheClient.batch`: count ``amount`` at ``key`` (answers
+    :class:`Counted`)."""
+
+    key: str
+    amount: int = 1
+    ttl_seconds: float | None = None
+
+
+#: One operation of a mixed batch.
+Operation = GetOp | SetOp | DeleteOp | GetAndDeleteOp | IncrementOp
+
+
+def _operation(op: Operation) -> cache_pb2.Operation:
+    if isinstance(op, GetOp):
+        return cache_pb2.Operation(get=cache_pb2.GetRequest(key=op.key))
+    if isinstance(op, SetOp):
+        request = cache_pb2.SetRequest(key=op.key, value=op.value, **_ttl(op.ttl_seconds))
+        return cache_pb2.Operation(set=request)
+    if isinstance(op, DeleteOp):
+        return cache_pb2.Operation(delete=cache_pb2.DeleteRequest(key=op.key))
+    if isinstance(op, GetAndDeleteOp):
+        return cache_pb2.Operation(get_and_delete=cache_pb2.GetAndDeleteRequest(key=op.key))
+    counted = cache_pb2.IncrementRequest(key=op.key, amount=op.amount, **_ttl(op.ttl_seconds))
+    return cache_pb2.Operation(increment=counted)
+
+
+def _outcome(outcome: cache_pb2.Outcome) -> object:
+    kind = outcome.WhichOneof("kind")
+    if kind == "get":
+        return outcome.get.value if outcome.get.found else None
+    if kind == "get_and_delete":
+        taken = outcome.get_and_delete
+        return taken.value if taken.found else None
+    if kind == "delete":
+        return outcome.delete.deleted
+    if kind == "increment":
+        return _counted(outcome.increment)
+    return None
+
+
+def _counted(answer: cache_pb2.IncrementResponse) -> Counted:
+    expires_in = answer.expires_in_seconds if answer.HasField("expires_in_seconds") else None
+    return Counted(answer.value, expires_in)
 
 
 @dataclass(frozen=True)
@@ -394,8 +466,21 @@ class WarpCacheClient:
         answer: cache_pb2.IncrementResponse = await self._call(
             lambda timeout: stub.Increment(request, timeout=timeout, metadata=self._metadata)
         )
-        expires_in = answer.expires_in_seconds if answer.HasField("expires_in_seconds") else None
-        return Counted(answer.value, expires_in)
+        return _counted(answer)
+
+    async def batch(self, operations: Sequence[Operation]) -> list[Any]:
+        """Apply ``operations`` of any kinds in one call, in order, and answer each at its
+        position: bytes or None for :class:`GetOp` and :class:`GetAndDeleteOp`, None for
+        :class:`SetOp`, a bool for :class:`DeleteOp`, :class:`Counted` for
+        :class:`IncrementOp`. Nothing is applied when one of them is invalid or out of the
+        caller's reach; an operation refused once applied (a non-counter, an overflow, the
+        storage unreachable) raises, and the earlier ones stay applied."""
+        stub = self._connected_stub()
+        request = cache_pb2.BatchRequest(operations=[_operation(op) for op in operations])
+        answer: cache_pb2.BatchResponse = await self._call(
+            lambda timeout: stub.Batch(request, timeout=timeout, metadata=self._metadata)
+        )
+        return [_outcome(outcome) for outcome in answer.outcomes]
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         """The values of those ``keys`` that are present."""

@@ -3,6 +3,7 @@ published key become a principal."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -117,3 +118,25 @@ async def test_keys_are_cached_and_refreshed_for_a_new_kid() -> None:
     assert len(calls) == 2
     with pytest.raises(InvalidToken, match="unknown key"):
         await verifier.verify(_token(key=NEW_KEY, kid="k3"))
+
+
+async def test_a_verified_token_is_remembered_until_it_expires_or_its_key_goes() -> None:
+    verifier = JwtVerifier("http://unused.invalid/jwks", ISSUER, AUDIENCE, leeway=0)
+    verifier.use_jwks({"keys": [JWK, NEW_JWK]})
+    token = _token(exp=int(time.time()) + 2)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first
+    # A token differing only in its signature is verified, and refused.
+    forged = token.rsplit(".", 1)[0] + "." + _token(OTHER_KEY).rsplit(".", 1)[1]
+    with pytest.raises(InvalidToken):
+        await verifier.verify(forged)
+    # Once its key is withdrawn, a remembered token is verified again, and refused.
+    verifier.use_jwks({"keys": [NEW_JWK]})
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+    # A remembered token stops being accepted when it expires.
+    verifier.use_jwks({"keys": [JWK, NEW_JWK]})
+    assert (await verifier.verify(token)).subject == "user-1"
+    await asyncio.sleep(2.1)
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)

@@ -4,20 +4,26 @@ the kit's verifier accepts; attempts, single use, concurrency, limits and admins
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import re
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
+from nudges_auth.adapters.cache_stores import OtpStore
+from nudges_auth.domain.otp import IssuedCode
+from nudges_auth.domain.tokens import TokenSubject
+from nudges_auth.service_layer.sessions import NewLogin, Sessions
 from nudges_devstack.testing import eventually
 from nudges_kit.auth import user_id_for
 from nudges_kit.events.catalog.auth import login_succeeded
 from nudges_kit.events.catalog.sms import sms_outbound
 from nudges_kit.sessions import resolve_session, session_key
 from nudges_kit.settings import development_warpcache_token
-from nudges_kit.warpcache import WarpCacheClient
+from nudges_kit.warpcache import CacheEntry, WarpCacheClient
 
 if TYPE_CHECKING:
     from conftest import Stack
@@ -174,6 +180,54 @@ async def test_twenty_concurrent_verifies_yield_exactly_one_token(
     answers = await asyncio.gather(*(http.post("/otp/verify", json=payload) for _ in range(20)))
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200] + [400] * 19, [a.text for a in answers]
+
+
+async def test_verifies_that_find_the_code_taken_leave_no_session_behind(
+    stack: Stack, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each verify with the right code stores its session in the call that takes the code;
+    # those that find it taken must remove what they stored.
+    made: list[NewLogin] = []
+    new_login = Sessions.new_login
+
+    def recorded(self: Sessions, who: TokenSubject, family_id: str | None = None) -> NewLogin:
+        login = new_login(self, who, family_id)
+        made.append(login)
+        return login
+
+    # The first verify to take the code waits (up to 5 s) until a second one is about to.
+    take_and_save = OtpStore.take_and_save
+    takers: list[asyncio.Event] = []
+
+    async def together(
+        self: OtpStore, role: str, phone_hash: str, entries: list[CacheEntry]
+    ) -> IssuedCode | None:
+        takers.append(asyncio.Event())
+        if len(takers) == 2:
+            takers[0].set()
+        if len(takers) == 1:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(takers[0].wait(), 5)
+        return await take_and_save(self, role, phone_hash, entries)
+
+    monkeypatch.setattr(Sessions, "new_login", recorded)
+    monkeypatch.setattr(OtpStore, "take_and_save", together)
+    phone = stack.new_phone()
+    after = stack.sms_count()
+    await http.post("/otp", json={"phone": phone, "role": "client"})
+    code = await stack.code_sent_to(phone, after)
+    payload = {"phone": phone, "code": code, "role": "client"}
+    answers = await asyncio.gather(*(http.post("/otp/verify", json=payload) for _ in range(5)))
+    [winner] = [a.json()["access_token"] for a in answers if a.status_code == 200]
+    assert len(made) >= 2
+    token = development_warpcache_token("auth")
+    async with WarpCacheClient(stack.warpcache, token=token) as cache:
+        for login in made:
+            kept = await cache.get_many(e.key for e in login.entries)
+            if login.session.access_token == winner:
+                assert set(kept) == {e.key for e in login.entries}
+            else:
+                assert kept == {}
 
 
 async def test_codes_per_number_are_limited(stack: Stack, http: httpx.AsyncClient) -> None:

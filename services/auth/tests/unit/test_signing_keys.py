@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from nudges_auth.adapters.signing_keys import (
@@ -58,7 +59,7 @@ async def test_a_token_signed_before_a_rotation_still_verifies(tmp_path: Path) -
     assert ring.current_kid != first_kid
     jwks = ring.jwks()
     assert [k["kid"] for k in jwks["keys"]] == [ring.current_kid, first_kid]
-    assert all(k["alg"] == "RS256" and k["use"] == "sig" and "d" not in k for k in jwks["keys"])
+    assert all(k["alg"] == "EdDSA" and k["use"] == "sig" and "d" not in k for k in jwks["keys"])
     assert await _verify(before, jwks) == "signed-before"
     assert await _verify(after, jwks) == "signed-after"
 
@@ -107,3 +108,55 @@ def test_unreadable_keys_are_refused_at_start() -> None:
     for bad in ("not json", "[]", '[{"kid": "x", "private_key": "nope"}]'):
         with pytest.raises(InvalidSigningKeys):
             key_ring_for(bad, Path("/unused"), DAY)
+
+
+async def test_a_key_file_of_rsa_keys_rotates_to_ed25519_and_both_verify_meanwhile(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(1_000_000.0)
+    path = tmp_path / "keys.json"
+    rsa_key = SigningKey.generate(not_before=clock.now, algorithm="RS256")
+    path.write_text(json.dumps({"keys": [rsa_key.to_json()]}))
+    ring = FileKeyRing(path, rotation_seconds=DAY, clock=clock)
+    signed_rs256 = ring.sign(_claims(clock, "before"))
+    assert jwt.get_unverified_header(signed_rs256)["alg"] == "RS256"
+
+    clock.now += DAY
+    signed_eddsa = ring.sign(_claims(clock, "after"))
+    assert jwt.get_unverified_header(signed_eddsa) == {
+        "alg": "EdDSA",
+        "kid": ring.current_kid,
+        "typ": "JWT",
+    }
+    jwks = ring.jwks()
+    assert [(k["kid"], k["alg"], k["kty"]) for k in jwks["keys"]] == [
+        (ring.current_kid, "EdDSA", "OKP"),
+        (rsa_key.kid, "RS256", "RSA"),
+    ]
+    assert await _verify(signed_rs256, jwks) == "before"
+    assert await _verify(signed_eddsa, jwks) == "after"
+
+
+async def test_a_key_verifies_only_its_own_algorithm() -> None:
+    clock = Clock(1_000_000.0)
+    ed, rs = SigningKey.generate(0), SigningKey.generate(0, algorithm="RS256")
+    jwks = {"keys": [ed.public_jwk(), rs.public_jwk()]}
+    # Signed by the RSA key but naming the Ed25519 key, and the other way round.
+    for signer, named in ((rs, ed), (ed, rs)):
+        header = {"alg": signer.algorithm, "kid": named.kid}
+        token = jwt.encode(_claims(clock), signer.private_key, signer.algorithm, header)
+        with pytest.raises(InvalidToken):
+            await _verify(token, jwks)
+
+
+def test_production_keys_may_be_ed25519_or_rsa() -> None:
+    clock = Clock(1_000_000.0)
+    keys = [
+        {**SigningKey.generate(0, algorithm="RS256").to_json(), "kid": "old"},
+        {**SigningKey.generate(clock.now - 1).to_json(), "kid": "new"},
+    ]
+    ring = key_ring_for(json.dumps(keys), Path("/unused"), 30 * DAY, clock)
+    assert [(k["kid"], k["alg"]) for k in ring.jwks()["keys"]] == [
+        ("new", "EdDSA"),
+        ("old", "RS256"),
+    ]

@@ -1,5 +1,5 @@
 """``nudges-warpcache``: the gRPC cache and its HTTP health and metrics app, in one process
-and one event loop, on the storage engine of
+and one event loop (uvloop's, where it is installed), on the storage engine of
 ``WARPCACHE_ENGINE`` (wired in :mod:`nudges_warpcache.bootstrap`)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from nudges_kit.http import event_loop_factory
 from nudges_kit.settings import load_settings
 from nudges_warpcache.bootstrap import bootstrap
 from nudges_warpcache.domain.store import StoreUnavailable
@@ -50,7 +51,8 @@ def main() -> None:
     except UnsafeCallers as refused:
         raise SystemExit(str(refused)) from None
     try:
-        asyncio.run(_serve_until_signalled(settings))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(_serve_until_signalled(settings))
     except StoreUnavailable as unreachable:
         raise SystemExit(f"warpcache: {unreachable}") from None
 

@@ -15,12 +15,21 @@ from nudges_auth.domain.otp import IssuedCode
 from nudges_auth.domain.rate_limit import Verdict, Window
 from nudges_auth.domain.tokens import TokenSubject
 from nudges_kit.sessions import revoked_login_key, revoked_token_key, session_key
-from nudges_kit.warpcache import CacheEntry, WarpCacheClient
+from nudges_kit.warpcache import (
+    CacheEntry,
+    DeleteOp,
+    GetAndDeleteOp,
+    GetOp,
+    IncrementOp,
+    SetOp,
+    WarpCacheClient,
+)
 
 
 class OtpStore:
-    """Codes under ``otp:<role>:<phone hash>`` (one live code per role and number) and their
-    attempt counters under ``otp-attempts:<code id>``."""
+    """Codes under ``otp:<role>:<phone hash>`` (one live code per role and number) and the
+    attempts at the live code under ``otp-attempts:<role>:<phone hash>`` (set to 0 with each
+    new code, so that a code's attempts are read with the code, in one call)."""
 
     def __init__(self, cache: WarpCacheClient) -> None:
         self._cache = cache
@@ -29,13 +38,50 @@ class OtpStore:
     def _key(role: str, phone_hash: str) -> str:
         return f"otp:{role}:{phone_hash}"
 
+    @staticmethod
+    def _attempts_key(role: str, phone_hash: str) -> str:
+        return f"otp-attempts:{role}:{phone_hash}"
+
     async def put(self, role: str, phone_hash: str, code: IssuedCode, ttl_seconds: int) -> None:
-        """Keep ``code`` (replacing any earlier one) for ``ttl_seconds``."""
-        await self._cache.set(self._key(role, phone_hash), code.to_bytes(), ttl_seconds)
+        """Keep ``code`` (replacing any earlier one) for ``ttl_seconds``, with no attempt
+        at it yet."""
+        await self._cache.set_entries(
+            [
+                CacheEntry(self._key(role, phone_hash), code.to_bytes(), ttl_seconds),
+                CacheEntry(self._attempts_key(role, phone_hash), b"0", ttl_seconds),
+            ]
+        )
 
     async def get(self, role: str, phone_hash: str) -> IssuedCode | None:
         raw = await self._cache.get(self._key(role, phone_hash))
         return IssuedCode.from_bytes(raw) if raw is not None else None
+
+    async def get_counting_attempt(
+        self, role: str, phone_hash: str, ttl_seconds: int
+    ) -> tuple[IssuedCode | None, int]:
+        """The live code, and the attempts at it with this one counted, in one call."""
+        raw, attempts = await self._cache.batch(
+            [
+                GetOp(self._key(role, phone_hash)),
+                IncrementOp(self._attempts_key(role, phone_hash), 1, ttl_seconds),
+            ]
+        )
+        return (IssuedCode.from_bytes(raw) if raw is not None else None), attempts.value
+
+    async def take_and_save(
+        self, role: str, phone_hash: str, entries: list[CacheEntry]
+    ) -> IssuedCode | None:
+        """Remove the code and return it (of concurrent callers, only one gets it), and
+        store ``entries`` (a session) in the same call: the caller that gets no code must
+        remove them (:meth:`SessionStore.forget`)."""
+        taken, *_ = await self._cache.batch(
+            [
+                GetAndDeleteOp(self._key(role, phone_hash)),
+                DeleteOp(self._attempts_key(role, phone_hash)),
+                *(SetOp(*entry) for entry in entries),
+            ]
+        )
+        return IssuedCode.from_bytes(taken) if taken is not None else None
 
     async def take(self, role: str, phone_hash: str) -> IssuedCode | None:
         """Remove the code and return it: of concurrent callers, only one gets it."""
@@ -50,10 +96,6 @@ class OtpStore:
                 return
         await self._cache.delete(self._key(role, phone_hash))
 
-    async def count_attempt(self, code_id: str, ttl_seconds: int) -> int:
-        """Count one attempt at code ``code_id``; returns the attempts so far."""
-        return await self._cache.increment(f"otp-attempts:{code_id}", 1, ttl_seconds)
-
 
 class RateLimiter:
     """Fixed windows starting at a subject's first request: a counter ``rl:<window>:<subject>``
@@ -65,10 +107,19 @@ class RateLimiter:
 
     async def hit(self, window: Window, subject: str) -> Verdict:
         """Count a request of ``subject`` in ``window``; refused past the limit."""
-        counted = await self._cache.count(f"rl:{window.name}:{subject}", 1, window.seconds)
-        if window.allows(counted.value):
-            return Verdict(allowed=True)
-        return Verdict(False, window.retry_after_remaining(counted.expires_in))
+        return (await self.hit_all([(window, subject)]))[0]
+
+    async def hit_all(self, hits: list[tuple[Window, str]]) -> list[Verdict]:
+        """Count a request in each window of its subject, in one call."""
+        counts = await self._cache.batch(
+            [IncrementOp(f"rl:{w.name}:{subject}", 1, w.seconds) for w, subject in hits]
+        )
+        return [
+            Verdict(True)
+            if window.allows(counted.value)
+            else Verdict(False, window.retry_after_remaining(counted.expires_in))
+            for (window, _), counted in zip(hits, counts, strict=True)
+        ]
 
 
 def refresh_hash(refresh_token: str) -> str:
@@ -116,23 +167,28 @@ class SessionStore:
     def __init__(self, cache: WarpCacheClient) -> None:
         self._cache = cache
 
-    async def save_login(
-        self, token_id: str, jwt: str, ttl_seconds: int, family: Family, family_ttl_seconds: int
-    ) -> None:
-        """Save a session (for ``ttl_seconds``) and its refresh family (for
-        ``family_ttl_seconds``) in one call: all of it, or none."""
-        await self._cache.set_entries(
-            [
-                CacheEntry(session_key(token_id), jwt.encode(), ttl_seconds),
-                CacheEntry(f"session-family:{token_id}", family.family_id.encode(), ttl_seconds),
-                CacheEntry(
-                    f"refresh-family:{family.family_id}", family.to_bytes(), family_ttl_seconds
-                ),
-                CacheEntry(
-                    f"refresh:{family.refresh_hash}", family.family_id.encode(), family_ttl_seconds
-                ),
-            ]
-        )
+    async def save(self, entries: list[CacheEntry]) -> None:
+        """Save a login's entries (:meth:`login_entries`) in one call: all of them, or none."""
+        await self._cache.set_entries(entries)
+
+    async def forget(self, entries: list[CacheEntry]) -> None:
+        """Remove the entries of a login that was not given out."""
+        await self._cache.batch([DeleteOp(entry.key) for entry in entries])
+
+    @staticmethod
+    def login_entries(
+        token_id: str, jwt: str, ttl_seconds: int, family: Family, family_ttl_seconds: int
+    ) -> list[CacheEntry]:
+        """What a login keeps: its session (for ``ttl_seconds``) and its refresh family (for
+        ``family_ttl_seconds``)."""
+        return [
+            CacheEntry(session_key(token_id), jwt.encode(), ttl_seconds),
+            CacheEntry(f"session-family:{token_id}", family.family_id.encode(), ttl_seconds),
+            CacheEntry(f"refresh-family:{family.family_id}", family.to_bytes(), family_ttl_seconds),
+            CacheEntry(
+                f"refresh:{family.refresh_hash}", family.family_id.encode(), family_ttl_seconds
+            ),
+        ]
 
     async def session_jwt(self, token_id: str) -> str | None:
         raw = await self._cache.get(session_key(token_id))

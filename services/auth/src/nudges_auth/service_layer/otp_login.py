@@ -160,9 +160,8 @@ class OtpLogin:
     async def _count_request(self, client_ip: str, phone_hash: str) -> None:
         """Count the request in both windows at once; raise :class:`RateLimited` when either
         refuses it (the address is named when both do)."""
-        verdicts = await asyncio.gather(
-            self._limiter.hit(self._policy.per_ip, client_ip),
-            self._limiter.hit(self._policy.per_phone, phone_hash),
+        verdicts = await self._limiter.hit_all(
+            [(self._policy.per_ip, client_ip), (self._policy.per_phone, phone_hash)]
         )
         for verdict, what in zip(verdicts, ("from this address", "for this number"), strict=True):
             if not verdict.allowed:
@@ -200,10 +199,11 @@ class OtpLogin:
         the last allowed wrong one the code is deleted. A right code works once."""
         phone = self._normalize(raw_phone)
         phone_hash = self._vault.hash(phone)
-        record = await self._codes.get(role, phone_hash)
+        record, attempt = await self._codes.get_counting_attempt(
+            role, phone_hash, self._policy.ttl_seconds
+        )
         if record is None:
             raise CodeRejected(f"there is no valid code for this number: {NEW_CODE}")
-        attempt = await self._codes.count_attempt(record.code_id, self._policy.ttl_seconds)
         verdict = judge_attempt(attempt, self._policy.max_attempts)
         if not verdict.may_compare:
             LOGINS.labels(role, "too_many_attempts").inc()
@@ -215,25 +215,30 @@ class OtpLogin:
                 raise CodeRejected(f"wrong code, and that was the last attempt: {NEW_CODE}")
             left = self._policy.max_attempts - attempt
             raise CodeRejected(f"wrong code: {left} attempt{'s' if left != 1 else ''} left")
-        taken = await self._codes.take(role, phone_hash)
-        if taken is None or not taken.matches(self._secret, role, phone_hash, code):
-            raise CodeRejected(f"this code was already used: {NEW_CODE}")
 
         if role == "admin" and not (await self._phone_identity(phone_hash)).is_admin:
+            await self._codes.take(role, phone_hash)
             LOGINS.labels(role, "not_admin").inc()
             raise Forbidden("this number is not an admin")
         try:
-            person = await self._identity.ensure_person(phone_hash, taken.locale, role)
+            person = await self._identity.ensure_person(phone_hash, record.locale, role)
         except IdentityUnavailable as exc:
             raise Unavailable(f"the identity provider is unavailable: {exc}") from exc
         who = TokenSubject(
             subject=person.user_id,
             role=role,
-            locale=taken.locale,
+            locale=record.locale,
             phone_hash=phone_hash,
             phone_ciphertext=self._vault.encrypt(phone),
         )
-        session = await self._sessions.start(who)
+        # The code is spent and the session stored in one call; a caller that finds the
+        # code already spent removes the session it stored, which nobody was given.
+        login = self._sessions.new_login(who)
+        taken = await self._codes.take_and_save(role, phone_hash, login.entries)
+        if taken is None or not taken.matches(self._secret, role, phone_hash, code):
+            await self._sessions.forget(login)
+            raise CodeRejected(f"this code was already used: {NEW_CODE}")
+        session = login.session
         publish_login(self._publisher, who)
         LOGINS.labels(role, "ok").inc()
         log.info("login", who=phone_hash[:12], role=role, subject=who.subject)

@@ -16,6 +16,7 @@ from nudges_auth.domain.tokens import TokenSubject, access_claims
 from nudges_auth.service_layer.errors import Unauthenticated
 from nudges_kit.logging import get_logger
 from nudges_kit.sessions import JWT_ID_CLAIM, REVOCATION_MARGIN_SECONDS, unverified_claims
+from nudges_kit.warpcache import CacheEntry
 
 log = get_logger(__name__)
 
@@ -31,6 +32,14 @@ class IssuedSession:
     refresh_expires_in: int
     token_id: str
     who: TokenSubject
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    """A session made but not yet stored: what to give out, and the entries to store."""
+
+    session: IssuedSession
+    entries: list[CacheEntry]
 
 
 @dataclass(frozen=True)
@@ -93,22 +102,37 @@ class Sessions:
 
     async def start(self, who: TokenSubject) -> IssuedSession:
         """A new session and refresh family for ``who``."""
-        return await self._issue(who, secrets.token_urlsafe(16))
+        login = self.new_login(who)
+        await self._store.save(login.entries)
+        return login.session
 
-    async def _issue(self, who: TokenSubject, family_id: str) -> IssuedSession:
+    def new_login(self, who: TokenSubject, family_id: str | None = None) -> NewLogin:
+        """A session and refresh family for ``who``, signed but not stored: its entries are
+        for the caller to store (with other writes of the same call) or :meth:`forget`."""
+        family_id = family_id or secrets.token_urlsafe(16)
         token = self._tokens.sign(who, login_id=family_id)
         token_id = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32)
-        await self._store.save_login(
+        entries = self._store.login_entries(
             token_id,
             token.access_token,
             token.expires_in,
             Family(family_id, who, token_id, refresh_hash(refresh)),
             self._refresh_ttl,
         )
-        return IssuedSession(
+        session = IssuedSession(
             token.access_token, token.expires_in, refresh, self._refresh_ttl, token_id, who
         )
+        return NewLogin(session, entries)
+
+    async def forget(self, login: NewLogin) -> None:
+        """Remove the stored entries of a login that was not given out."""
+        await self._store.forget(login.entries)
+
+    async def _issue(self, who: TokenSubject, family_id: str) -> IssuedSession:
+        login = self.new_login(who, family_id)
+        await self._store.save(login.entries)
+        return login.session
 
     async def refresh(self, refresh_token: str) -> IssuedSession:
         """A new access token and a new refresh token for an unused ``refresh_token``; the

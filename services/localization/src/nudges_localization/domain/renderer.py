@@ -3,9 +3,11 @@ parameters checked and filled in. No I/O: catalogs are loaded by the adapters.""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from babel import Locale
 from babel.numbers import format_decimal
 
 from nudges_kit.localization import (
@@ -101,10 +103,17 @@ class Renderer:
             if not value:
                 raise MissingParameter(key, name)
             if name in numbers:
-                value = format_decimal(_integer(key, name, params), locale=catalog.locale)
+                number = _integer(key, name, params)
+                value = format_decimal(number, locale=_babel_locale(catalog.locale))
                 value = value.translate(_SPACES)
             values[name] = value
         return Rendering(form.fill(values), catalog.locale)
+
+
+@functools.lru_cache(maxsize=64)
+def _babel_locale(tag: str) -> Locale:
+    # Parsed once per catalog: parsing the tag on each number cost more than formatting it.
+    return Locale.parse(tag)
 
 
 def _integer(key: str, name: str, params: Mapping[str, str]) -> int:

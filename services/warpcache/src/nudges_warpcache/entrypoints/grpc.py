@@ -1,8 +1,8 @@
 """The WarpCache gRPC server: the cache service, standard health checking and reflection.
 
 Every call of the cache service must present a caller's token (``authorization: Bearer
-<token>``) and may touch only that caller's key prefixes (:class:`CallerAccess`); health
-checks and reflection, which hold no data, are open.
+<token>``) and may touch only that caller's key prefixes (checked by each handler of
+:class:`WarpCacheServicer`); health checks and reflection, which hold no data, are open.
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ from grpc_reflection.v1alpha import reflection
 from nudges_kit._generated.warpcache.v1 import cache_pb2, cache_pb2_grpc
 from nudges_kit.logging import get_logger
 from nudges_kit.warpcache import TOKEN_METADATA_KEY
-from nudges_warpcache.domain.access import AccessPolicy, Caller
+from nudges_warpcache.domain.access import AccessPolicy
 from nudges_warpcache.domain.cache import (
     CounterOutOfRange,
     Entry,
     InvalidRequest,
     NotACounter,
+    check_amount,
+    check_batch,
+    check_key,
+    check_ttl,
+    check_value,
 )
 from nudges_warpcache.domain.store import CacheStore, StoreUnavailable
 from nudges_warpcache.settings import WarpcacheSettings
@@ -46,17 +51,87 @@ _STATUS_OF_ERROR: dict[type[Exception], grpc.StatusCode] = {
 }
 
 
+def _key(request: Any) -> tuple[str]:
+    return (request.key,)
+
+
+def _nothing(request: Any) -> tuple[str, ...]:
+    return ()
+
+
+def _batch_reads(request: cache_pb2.BatchRequest) -> list[str]:
+    return [op.get.key for op in request.operations if op.WhichOneof("kind") == "get"]
+
+
+def _batch_writes(request: cache_pb2.BatchRequest) -> list[str]:
+    writes = []
+    for op in request.operations:
+        kind = op.WhichOneof("kind")
+        # An operation that names no kind touches no key: the batch is refused as invalid.
+        if kind is not None and kind != "get":
+            writes.append(getattr(op, kind).key)
+    return writes
+
+
+_KeysOf = Callable[[Any], Iterable[str]]
+
+#: Per method of the cache: the keys its request reads, and those it writes (GetAndDelete
+#: and Increment write).
+_KEYS_OF_METHOD: dict[str, tuple[_KeysOf, _KeysOf]] = {
+    "Get": (_key, _nothing),
+    "GetMany": (lambda request: request.keys, _nothing),
+    "Set": (_nothing, _key),
+    "Delete": (_nothing, _key),
+    "GetAndDelete": (_nothing, _key),
+    "Increment": (_nothing, _key),
+    "SetMany": (_nothing, lambda request: [entry.key for entry in request.entries]),
+    "Batch": (_batch_reads, _batch_writes),
+}
+
+
+def _token_of(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    for key, value in metadata or ():
+        if key == TOKEN_METADATA_KEY and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            return token if scheme.lower() == "bearer" else None
+    return None
+
+
 def _answers_refusals(
     handler: _Handler[_Request, _Response],
 ) -> Callable[
     [WarpCacheServicer, _Request, grpc.aio.ServicerContext], Coroutine[Any, Any, _Response]
 ]:
-    """Turn the cache's refusals into gRPC statuses instead of internal errors."""
+    """Let only a known caller in (UNAUTHENTICATED otherwise), and only to its prefixes
+    (PERMISSION_DENIED otherwise): reads need a readable prefix, writes (GetAndDelete and
+    Increment included) a writable one, a batch every one of its keys. Then turn the
+    cache's refusals into gRPC statuses instead of internal errors.
+
+    Checked in the handler rather than by a server interceptor: the same checks, without
+    the interceptor pipeline grpc would run around every call (an extra coroutine and
+    handler lookup each). The cost per call is the token comparisons and one prefix check
+    per key."""
+    method = handler.__name__
+    reads_of, writes_of = _KEYS_OF_METHOD[method]
 
     @functools.wraps(handler)
     async def handle(
         self: WarpCacheServicer, request: _Request, context: grpc.aio.ServicerContext
     ) -> _Response:
+        token = _token_of(context.invocation_metadata())
+        caller = self._policy.caller_of(token) if token else None
+        if caller is None:
+            log.warning("warpcache.unauthenticated", method=method)
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, "a valid WarpCache caller token is needed"
+            )
+            raise AssertionError("unreachable: abort raises")
+        if not (caller.may_read(reads_of(request)) and caller.may_write(writes_of(request))):
+            log.warning("warpcache.permission_denied", caller=caller.name, method=method)
+            # No part of the key is echoed: a key may hold a secret (a session id is one).
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED, f"{caller.name} may not reach these keys"
+            )
         try:
             return await handler(self, request, context)
         except (InvalidRequest, NotACounter, CounterOutOfRange, StoreUnavailable) as exc:
@@ -74,8 +149,17 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
     """``warpcache.v1.WarpCache`` over one storage engine (:class:`CacheStore`), which makes
     each call atomic (see ``domain/store.py``)."""
 
-    def __init__(self, store: CacheStore) -> None:
+    def __init__(
+        self,
+        store: CacheStore,
+        policy: AccessPolicy,
+        max_value_bytes: int = 1 << 20,
+        max_batch_keys: int = 1000,
+    ) -> None:
         self._store = store
+        self._policy = policy
+        self._max_value_bytes = max_value_bytes
+        self._max_batch_keys = max_batch_keys
 
     @_answers_refusals
     async def Get(
@@ -132,103 +216,53 @@ class WarpCacheServicer(cache_pb2_grpc.WarpCacheServicer):
         await self._store.set_many([Entry(e.key, e.value, _ttl(e)) for e in request.entries])
         return cache_pb2.SetManyResponse()
 
+    @_answers_refusals
+    async def Batch(
+        self, request: cache_pb2.BatchRequest, context: grpc.aio.ServicerContext
+    ) -> cache_pb2.BatchResponse:
+        operations = request.operations
+        check_batch(len(operations), self._max_batch_keys)
+        for operation in operations:
+            self._check(operation)
+        outcomes = [await self._apply(operation) for operation in operations]
+        return cache_pb2.BatchResponse(outcomes=outcomes)
 
-_CACHE_METHODS = f"/{SERVICE_NAME}/"
+    def _check(self, operation: cache_pb2.Operation) -> None:
+        """Refuse an invalid operation before any of its batch is applied."""
+        kind = operation.WhichOneof("kind")
+        if kind is None:
+            raise InvalidRequest("an operation of the batch names no kind")
+        request = getattr(operation, kind)
+        check_key(request.key)
+        if kind == "set":
+            check_value(request.value, self._max_value_bytes)
+            check_ttl(_ttl(request))
+        elif kind == "increment":
+            check_amount(request.amount)
+            check_ttl(_ttl(request))
 
-
-def _key(request: Any) -> tuple[str]:
-    return (request.key,)
-
-
-#: Per method of the cache: whether it writes, and the keys its request touches.
-_KEYS_OF_METHOD: dict[str, tuple[bool, Callable[[Any], Iterable[str]]]] = {
-    "Get": (False, _key),
-    "GetMany": (False, lambda request: request.keys),
-    "Set": (True, _key),
-    "Delete": (True, _key),
-    "GetAndDelete": (True, _key),
-    "Increment": (True, _key),
-    "SetMany": (True, lambda request: [entry.key for entry in request.entries]),
-}
-
-
-def _token_of(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
-    for key, value in metadata or ():
-        if key == TOKEN_METADATA_KEY and isinstance(value, str):
-            scheme, _, token = value.partition(" ")
-            return token if scheme.lower() == "bearer" else None
-    return None
-
-
-async def _refuse_unauthenticated(request: object, context: grpc.aio.ServicerContext) -> None:
-    await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a valid WarpCache caller token is needed")
-
-
-class CallerAccess(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
-    """Authenticates each call of the cache service by its token (UNAUTHENTICATED without a
-    valid one) and lets it touch only its caller's prefixes (PERMISSION_DENIED otherwise):
-    reads need a readable prefix, writes (GetAndDelete and Increment included) a writable
-    one, and a batch every one of its keys. The cost per call is the token comparisons and
-    one prefix check per key."""
-
-    def __init__(self, policy: AccessPolicy) -> None:
-        self._policy = policy
-        self._unauthenticated = grpc.unary_unary_rpc_method_handler(_refuse_unauthenticated)
-        # Built once per caller and method: the server's handlers never change.
-        self._guarded: dict[tuple[str, str], grpc.RpcMethodHandler | None] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method: str = handler_call_details.method
-        if not method.startswith(_CACHE_METHODS):
-            return await continuation(handler_call_details)
-        token = _token_of(handler_call_details.invocation_metadata)
-        caller = self._policy.caller_of(token) if token else None
-        if caller is None:
-            log.warning("warpcache.unauthenticated", method=method)
-            return self._unauthenticated
-        try:
-            guarded = self._guarded[caller.name, method]
-        except KeyError:
-            guarded = _guard(caller, method, await continuation(handler_call_details))
-            self._guarded[caller.name, method] = guarded
-        return guarded  # None: an unknown method, which the server answers UNIMPLEMENTED
-
-
-def _guard(
-    caller: Caller, method: str, handler: grpc.RpcMethodHandler | None
-) -> grpc.RpcMethodHandler | None:
-    """``handler`` answering PERMISSION_DENIED when ``caller`` may not touch the keys."""
-    if handler is None:
-        return None
-    rule = _KEYS_OF_METHOD.get(method.rsplit("/", 1)[-1])
-    if rule is None:
-        # A method reaches no key until it is given a rule above.
-        return grpc.unary_unary_rpc_method_handler(_refuse_unruled)
-    writes, keys_of = rule
-    allowed = caller.may_write if writes else caller.may_read
-    # No part of the key is echoed: a key may hold a secret (a session id is a credential).
-    refusal = f"{caller.name} may not {'write' if writes else 'read'} these keys"
-    inner = handler.unary_unary
-
-    async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        if not allowed(keys_of(request)):
-            log.warning("warpcache.permission_denied", caller=caller.name, method=method)
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
-        return await inner(request, context)
-
-    return grpc.unary_unary_rpc_method_handler(
-        behavior,
-        request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer,
-    )
-
-
-async def _refuse_unruled(request: object, context: grpc.aio.ServicerContext) -> None:
-    await context.abort(grpc.StatusCode.PERMISSION_DENIED, "this method has no access rule")
+    async def _apply(self, operation: cache_pb2.Operation) -> cache_pb2.Outcome:
+        kind = operation.WhichOneof("kind")
+        if kind == "get":
+            value = await self._store.get(operation.get.key)
+            found = cache_pb2.GetResponse(found=value is not None, value=value or b"")
+            return cache_pb2.Outcome(get=found)
+        if kind == "set":
+            await self._store.set(operation.set.key, operation.set.value, _ttl(operation.set))
+            return cache_pb2.Outcome(set=cache_pb2.SetResponse())
+        if kind == "delete":
+            deleted = await self._store.delete(operation.delete.key)
+            return cache_pb2.Outcome(delete=cache_pb2.DeleteResponse(deleted=deleted))
+        if kind == "get_and_delete":
+            value = await self._store.get_and_delete(operation.get_and_delete.key)
+            taken = cache_pb2.GetAndDeleteResponse(found=value is not None, value=value or b"")
+            return cache_pb2.Outcome(get_and_delete=taken)
+        increment = operation.increment
+        counted = await self._store.count(increment.key, increment.amount, _ttl(increment))
+        answer = cache_pb2.IncrementResponse(value=counted.value)
+        if counted.expires_in is not None:
+            answer.expires_in_seconds = counted.expires_in
+        return cache_pb2.Outcome(increment=answer)
 
 
 def _host_port(host: str, port: int) -> str:
@@ -246,8 +280,6 @@ class GrpcServer:
             from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
             interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
-        # Last, so that it sees the server's own handlers (and spans include refusals).
-        interceptors.append(CallerAccess(settings.access_policy()))
         self._server = grpc.aio.server(
             interceptors=interceptors,
             options=[
@@ -257,7 +289,10 @@ class GrpcServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        cache_pb2_grpc.add_WarpCacheServicer_to_server(WarpCacheServicer(store), self._server)
+        servicer = WarpCacheServicer(
+            store, settings.access_policy(), settings.max_value_bytes, settings.max_batch_keys
+        )
+        cache_pb2_grpc.add_WarpCacheServicer_to_server(servicer, self._server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
