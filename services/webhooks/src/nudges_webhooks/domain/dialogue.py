@@ -11,7 +11,6 @@ from enum import StrEnum
 
 import orjson
 
-
 #: Carrier opt-out words: they always stop every membership of the number. CANCEL is one of
 #: them too, except for a client with a draft waiting (see :func:`action_for`).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"})

@@ -19,6 +19,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from nudges_kit import localization as texts
+from nudges_kit.announcement_copies import quote_announcement
 from nudges_kit.localization import (
     LocalizationClient,
     LocalizationError,
@@ -32,7 +33,6 @@ from nudges_kit.operations import user as user_ops
 from nudges_kit.operations.user import IdentifiedClient, MembershipStatus, PhoneIdentity
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.service_client import ServiceCallError, ServiceClient
-from nudges_kit.announcement_copies import quote_announcement
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.domain.dialogue import (
