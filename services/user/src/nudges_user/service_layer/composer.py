@@ -22,11 +22,11 @@ from uuid import UUID
 import asyncpg
 
 from nudges_kit.announcement_copies import quote_announcement
-from nudges_kit.errors import BadInput, Conflict, NotFound
-from nudges_kit.localization import LocalizationClient
+from nudges_kit.errors import BadInput, Conflict, NotFound, UpstreamUnavailable
+from nudges_kit.localization import LocalizationClient, LocalizationError
 from nudges_kit.logging import get_logger
 from nudges_kit.operations import product as product_ops
-from nudges_kit.service_client import ServiceClient
+from nudges_kit.service_client import ServiceCallError, ServiceClient
 from nudges_kit.sms_text import AnnouncementQuote
 from nudges_user.adapters import repository as repo
 from nudges_user.domain.model import Announcement, InvalidInput, check_announcement_body
@@ -115,12 +115,19 @@ class Composer:
         if client is None:
             raise NotFound("client not found")
         audience = await repo.active_member_locales(self._pool, client_id)
-        quoted, allowance = await asyncio.gather(
-            quote_announcement(self._l10n, client.name, text, audience, client.locale),
-            self._subgraphs.call(
-                product_ops.client_allowance, product_ops.ClientIdVars(client_id=str(client_id))
-            ),
-        )
+        try:
+            quoted, allowance = await asyncio.gather(
+                quote_announcement(self._l10n, client.name, text, audience, client.locale),
+                self._subgraphs.call(
+                    product_ops.client_allowance,
+                    product_ops.ClientIdVars(client_id=str(client_id)),
+                ),
+            )
+        except (ServiceCallError, LocalizationError, TimeoutError) as exc:
+            log.warning("composer dependency failed", error=f"{type(exc).__name__}: {exc}")
+            raise UpstreamUnavailable(
+                "the preview is not available right now; please try again"
+            ) from exc
         return Preview(quoted, allowance.active, allowance.remaining)
 
     async def _sendable(self, client_id: UUID, body: str) -> Preview:
