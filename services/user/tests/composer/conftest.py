@@ -221,7 +221,5 @@ def composing(
         platform.start()
         yield Composing(platform, auth.issuer, vault)
     finally:
-        import shutil
-
         platform.stop()
         auth.server.stop()
