@@ -39,6 +39,14 @@ class LocaleCopy:
     recipients: int = strawberry.field(description="Active subscribers who read this locale.")
 
 
+@strawberry.enum(description="Why an announcement cannot be sent now (as CONFIRM refuses it).")
+class AnnouncementRefusal(Enum):
+    NO_ACTIVE_PLAN = "no_active_plan"
+    NO_SUBSCRIBERS = "no_subscribers"
+    TOO_LONG = "too_long"
+    ALLOWANCE_EXCEEDED = "allowance_exceeded"
+
+
 @strawberry.type
 class AnnouncementPreview:
     """An announcement as it would be sent now, quoted as the SMS dialogue quotes a draft."""
@@ -54,9 +62,8 @@ class AnnouncementPreview:
     max_characters: int = strawberry.field(
         description="The longest text every copy would still fit with."
     )
-    refusal: str | None = strawberry.field(
-        description="Why it cannot be sent now (NO_ACTIVE_PLAN, NO_SUBSCRIBERS, TOO_LONG,"
-        " ALLOWANCE_EXCEEDED); null when it can."
+    refusal: AnnouncementRefusal | None = strawberry.field(
+        description="Why it cannot be sent now; null when it can."
     )
 
     @classmethod
@@ -78,7 +85,7 @@ class AnnouncementPreview:
             allowance_left=preview.allowance_left,
             plan_active=preview.allowance_active,
             max_characters=quote.max_body_characters,
-            refusal=why.name if why else None,
+            refusal=AnnouncementRefusal[why.name] if why else None,
         )
 
 
