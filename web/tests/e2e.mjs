@@ -340,6 +340,38 @@ try {
     await admin.getByRole('row').filter({ hasText: ANNOUNCEMENT }).filter({ hasText: CLUB }).waitFor();
   });
 
+  await step('the client composes on the dashboard: preview, send now once, schedule and cancel', async () => {
+    const composed = `Composed on the web (${RUN})`;
+    await client.getByLabel('Message').fill(composed);
+    await client.getByTestId('compose-audience').filter({ hasText: 'To 1 subscriber' }).waitFor();
+    await client.getByTestId('compose-total').filter({ hasText: '1 SMS in all' }).waitFor();
+    await client.getByTestId('compose-left').waitFor();
+    // A double click sends the draft once.
+    await client.getByTestId('send-now').dblclick();
+    await client.getByText('Sending to 1 subscriber.').waitFor();
+    const row = client.getByRole('row').filter({ hasText: composed });
+    for (let tries = 0; ; tries += 1) {
+      await client.reload();
+      await client.getByRole('heading', { name: 'Past announcements' }).waitFor();
+      if (await row.count()) break;
+      if (tries > 10) throw new Error('the announcement sent from the composer is not in the history');
+      await client.waitForTimeout(1000);
+    }
+    if ((await row.count()) !== 1) throw new Error(`the composer's announcement is in the history ${await row.count()} times`);
+    // Scheduled an hour ahead in the browser's time zone, then cancelled.
+    const later = `Later on (${RUN})`;
+    const at = new Date(Date.now() + 3600 * 1000);
+    const pad = (n) => String(n).padStart(2, '0');
+    const local = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+    await client.getByLabel('Message').fill(later);
+    await client.getByLabel('Or send it later').fill(local);
+    await client.getByTestId('schedule').click();
+    await client.getByText('Scheduled.').waitFor();
+    await client.getByTestId('scheduled-list').filter({ hasText: later }).waitFor();
+    await client.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await client.getByText('Nothing scheduled.').waitFor();
+  });
+
   await step('admin finds the client, its plan and subscriber', async () => {
     await admin.getByRole('link', { name: 'Clients', exact: true }).click();
     await admin.getByLabel('Search by name or address').fill(RUN);

@@ -52,6 +52,8 @@ export function apiErrorOf(error: CombinedError): ApiError {
 const KEYLESS = new Set([
   'ActivityDay',
   'Allowance',
+  'AnnouncementPreview',
+  'LocaleCopy',
   'Money',
   'PageInfo',
   'PaymentRevenue',

@@ -214,3 +214,66 @@ export const LEAVE_CLIENT = /* GraphQL */ `
     }
   }
 `;
+
+export const PREVIEW_ANNOUNCEMENT = /* GraphQL */ `
+  query PreviewAnnouncement($text: String!) {
+    previewAnnouncement(text: $text) {
+      copies {
+        locale
+        text
+        segments
+        recipients
+      }
+      recipients
+      totalSegments
+      allowanceLeft
+      planActive
+      maxCharacters
+      refusal
+    }
+  }
+`;
+
+export const SEND_ANNOUNCEMENT = /* GraphQL */ `
+  mutation SendAnnouncement($text: String!, $idempotencyKey: String!) {
+    sendAnnouncement(text: $text, idempotencyKey: $idempotencyKey) {
+      id
+      body
+      status
+      recipients
+    }
+  }
+`;
+
+export const SCHEDULED_ANNOUNCEMENTS = /* GraphQL */ `
+  query ScheduledAnnouncements {
+    scheduledAnnouncements {
+      id
+      body
+      sendAt
+      timeZone
+      status
+    }
+  }
+`;
+
+export const SCHEDULE_ANNOUNCEMENT = /* GraphQL */ `
+  mutation ScheduleAnnouncement($text: String!, $sendAt: DateTime!, $timeZone: String!) {
+    scheduleAnnouncement(text: $text, sendAt: $sendAt, timeZone: $timeZone) {
+      id
+      body
+      sendAt
+      timeZone
+      status
+    }
+  }
+`;
+
+export const CANCEL_SCHEDULED_ANNOUNCEMENT = /* GraphQL */ `
+  mutation CancelScheduledAnnouncement($id: ID!) {
+    cancelScheduledAnnouncement(id: $id) {
+      id
+      status
+    }
+  }
+`;

@@ -16,3 +16,6 @@ export type Announcement = ClientDashboard['announcements']['nodes'][number];
 
 type SubscriberViewer = Extract<NonNullable<G.MyMembershipsQuery['viewer']>, { __typename: 'Subscriber' }>;
 export type Membership = SubscriberViewer['memberships'][number];
+
+export type AnnouncementPreview = G.PreviewAnnouncementQuery['previewAnnouncement'];
+export type ScheduledAnnouncement = G.ScheduledAnnouncementsQuery['scheduledAnnouncements'][number];

@@ -146,7 +146,7 @@ locals {
     }
     user = {
       port     = 4002
-      calls    = ["registry", "auth"]
+      calls    = ["registry", "auth", "product", "localization"]
       postgres = true
       kafka = {
         # Groups user-deliveries (twilio.status, sms.announcement-outcomes) and
@@ -159,9 +159,12 @@ locals {
         groups       = ["user-deliveries", "user-stripe-customers"]
       }
       environment = {
-        REGISTRY_URL   = "http://registry.${local.namespace}:4010"
-        SUBGRAPH_URL   = local.graph_url.user
-        AUTH_TOKEN_URL = "${local.auth_url}/token"
+        REGISTRY_URL     = "http://registry.${local.namespace}:4010"
+        SUBGRAPH_URL     = local.graph_url.user
+        AUTH_TOKEN_URL   = "${local.auth_url}/token"
+        # The composer: a client's allowance and each locale's copy of an announcement.
+        PRODUCT_URL      = local.graph_url.product
+        LOCALIZATION_URL = "localization.${local.namespace}:50052"
       }
       secrets = {
         SERVICE_CLIENT_SECRET = "user-client-secret"

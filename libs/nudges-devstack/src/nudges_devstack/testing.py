@@ -21,10 +21,13 @@ import jwt
 import psycopg
 import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from jwt.algorithms import RSAAlgorithm
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryError, retry_if_not_result, stop_after_delay, wait_fixed
 
+from nudges_emulators.serving import ServerThread
 from nudges_kit import dlq
 from nudges_kit.auth import JwtVerifier, user_id_for
 from nudges_kit.consumer import EventConsumer, Handler
@@ -338,3 +341,29 @@ def access_lines() -> Iterator[AccessLines]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+class AuthStandIn:
+    """AuthApi's ``/auth/.well-known/jwks.json`` and ``/auth/token`` (the client-credentials
+    grant of the machine accounts in ``machines``, name to secret) for a test issuer, on a
+    free port: what a platform of a few services needs of AuthApi."""
+
+    def __init__(self, machines: Mapping[str, str]) -> None:
+        app = FastAPI()
+        self.server = ServerThread(app)
+        self.issuer = TokenIssuer(issuer=f"{self.server.url}/auth")
+
+        @app.get("/auth/.well-known/jwks.json")
+        async def jwks() -> dict[str, Any]:
+            return self.issuer.jwks
+
+        @app.post("/auth/token")
+        async def token(request: Request) -> Any:
+            scheme, _, value = request.headers.get("authorization", "").partition(" ")
+            name, _, secret = base64.b64decode(value).decode().partition(":")
+            if scheme.lower() != "basic" or machines.get(name) != secret:
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            access = self.issuer.token(name, "service", ttl=600)
+            return {"access_token": access, "token_type": "Bearer", "expires_in": 600}
+
+        self.server.start()

@@ -18,7 +18,7 @@ at import (it needs ``six`` without declaring it) and is untyped Python 2 era co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,3 +81,78 @@ def count_segments(text: str) -> SegmentCount:
     else:
         segments = _pack(sizes, part)
     return SegmentCount(encoding, units, segments)
+
+
+#: Longest SMS body Twilio accepts, in characters (the announcement as sent must fit).
+MAX_SMS_CHARACTERS = 1600
+
+
+def segments_by_locale(copies: Mapping[str, str]) -> dict[str, int]:
+    """The SMS segments of each locale's copy of an announcement."""
+    return {locale: count_segments(copy).segments for locale, copy in copies.items()}
+
+
+def quote(audience: Mapping[str, int], segments: Mapping[str, int]) -> int:
+    """What an announcement to ``audience`` (subscribers per locale) is charged: the segments
+    of each subscriber's copy, in their locale, summed (as the fan-out sends and UserApi
+    totals them)."""
+    return sum(count * segments[locale] for locale, count in audience.items())
+
+
+def longest_frame(copies: Mapping[str, str], body: str) -> int:
+    """Characters the longest copy adds around ``body`` (client name, opt-out line): what
+    the 1600-character limit leaves the client is ``MAX_SMS_CHARACTERS`` less this."""
+    return max(len(copy) - len(body) for copy in copies.values())
+
+
+@dataclass(frozen=True)
+class AnnouncementQuote:
+    """An announcement as the fan-out would send it to an audience: each locale's copy, its
+    segments, and what the whole audience is charged. Computed once, here, for the SMS
+    dialogue's draft reply and the web composer's preview alike."""
+
+    body: str
+    #: Active subscribers per locale (only locales with someone in them).
+    audience: dict[str, int]
+    copies: dict[str, str]
+    segments: dict[str, int]
+    #: Characters the longest copy adds around the body.
+    frame: int
+
+    @classmethod
+    def of(
+        cls, body: str, audience: Mapping[str, int], copies: Mapping[str, str]
+    ) -> AnnouncementQuote:
+        """The quote of ``body`` for ``audience`` whose copies (one per locale of the
+        audience, or of the client's own locale when nobody is in it) are ``copies``."""
+        return cls(
+            body=body,
+            audience={loc: n for loc, n in audience.items() if n > 0},
+            copies=dict(copies),
+            segments=segments_by_locale(copies),
+            frame=longest_frame(copies, body),
+        )
+
+    @property
+    def recipients(self) -> int:
+        return sum(self.audience.values())
+
+    @property
+    def messages(self) -> int:
+        """The segments the whole audience is charged."""
+        return quote(self.audience, self.segments)
+
+    @property
+    def fits(self) -> bool:
+        """Whether every copy is within Twilio's limit."""
+        return len(self.body) + self.frame <= MAX_SMS_CHARACTERS
+
+    @property
+    def max_body_characters(self) -> int:
+        """The longest body every copy would still fit with."""
+        return max(MAX_SMS_CHARACTERS - self.frame, 0)
+
+
+def audience_locales(audience: Mapping[str, int], fallback: str) -> list[str]:
+    """The locales to compose copies in: those of the audience, else ``fallback`` alone."""
+    return sorted(loc for loc, n in audience.items() if n > 0) or [fallback]

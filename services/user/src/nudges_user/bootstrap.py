@@ -1,9 +1,10 @@
-"""Wires UserApi once: the phone vault and the consumers that run in its process."""
+"""Wires UserApi once: the phone vault, the composer's clients of ProductApi and
+LocalizationApi, and the consumers and scheduler that run in its process."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -11,8 +12,13 @@ import asyncpg
 
 from nudges_kit.consumer import EventConsumer
 from nudges_kit.http import background
+from nudges_kit.localization import LocalizationClient
+from nudges_kit.operations import Subgraph
 from nudges_kit.phone import PhoneVault
+from nudges_kit.service_auth import ServiceTokenProvider
+from nudges_kit.service_client import ServiceClient
 from nudges_user.entrypoints.consumers import event_consumers
+from nudges_user.service_layer.composer import Composer, run_scheduler
 from nudges_user.settings import UserSettings
 
 
@@ -24,6 +30,13 @@ class Dependencies:
     settings: UserSettings
     vault: PhoneVault
     consumers: tuple[EventConsumer, ...]
+    composer: Composer
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+    async def close(self) -> None:
+        """Release the composer's connections."""
+        for close in self.closers:
+            await close()
 
 
 def phone_vault(settings: UserSettings) -> PhoneVault:
@@ -35,18 +48,37 @@ def phone_vault(settings: UserSettings) -> PhoneVault:
 
 def bootstrap(pool: asyncpg.Pool, settings: UserSettings) -> Dependencies:
     """The dependencies of a running UserApi, as its settings describe them."""
+    tokens = ServiceTokenProvider(
+        settings.auth_token_url,
+        settings.machine_account,
+        settings.service_client_secret.get_secret_value(),
+        timeout=settings.composer_call_timeout,
+    )
+    subgraphs = ServiceClient(
+        {Subgraph.PRODUCT: settings.product_url}, tokens, timeout=settings.composer_call_timeout
+    )
+    localization = LocalizationClient(
+        settings.localization_url, timeout=settings.composer_call_timeout, attempts=2
+    )
     return Dependencies(
         pool=pool,
         settings=settings,
         vault=phone_vault(settings),
         consumers=tuple(event_consumers(settings, pool)),
+        composer=Composer(pool, subgraphs, localization),
+        closers=(localization.close, subgraphs.aclose, tokens.aclose),
     )
 
 
 @asynccontextmanager
 async def consuming(dependencies: Dependencies) -> AsyncIterator[None]:
-    """Run UserApi's consumers while the block lasts (credentials the broker refuses end
-    the service); on exit they commit what they handled and stop."""
+    """Run UserApi's consumers and the scheduler of announcements while the block lasts
+    (credentials the broker refuses end the service); on exit they commit what they
+    handled and stop."""
     stop = asyncio.Event()
-    async with background(stop, *(c.run(stop) for c in dependencies.consumers)):
-        yield
+    scheduler = run_scheduler(dependencies.pool, stop, dependencies.settings.scheduler_poll_seconds)
+    try:
+        async with background(stop, scheduler, *(c.run(stop) for c in dependencies.consumers)):
+            yield
+    finally:
+        await dependencies.close()

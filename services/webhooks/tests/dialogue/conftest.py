@@ -7,7 +7,6 @@ client-credentials grant of the machine accounts."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 import time
 import uuid
@@ -20,13 +19,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import CONSUMERS_SECRET, ORDER, WEBHOOKS_SECRET, Platform
-from nudges_devstack.testing import TokenIssuer
-from nudges_emulators.serving import ServerThread
+from nudges_devstack.testing import AuthStandIn, TokenIssuer
 from nudges_kit.auth import user_id_for
 from nudges_kit.events.catalog import payment
 from nudges_kit.kafka import make_producer, start_client
@@ -37,31 +33,6 @@ SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "
 #: How long a confirmation is answered "already confirmed": short, so that a test sees it end.
 CONFIRMED_WINDOW_SECONDS = 5
 MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
-
-
-class AuthStandIn:
-    """``/auth/.well-known/jwks.json`` and ``/auth/token`` (client credentials) of a test
-    issuer, on a free port."""
-
-    def __init__(self) -> None:
-        app = FastAPI()
-        self.server = ServerThread(app)
-        self.issuer = TokenIssuer(issuer=f"{self.server.url}/auth")
-
-        @app.get("/auth/.well-known/jwks.json")
-        async def jwks() -> dict[str, Any]:
-            return self.issuer.jwks
-
-        @app.post("/auth/token")
-        async def token(request: Request) -> Any:
-            scheme, _, value = request.headers.get("authorization", "").partition(" ")
-            name, _, secret = base64.b64decode(value).decode().partition(":")
-            if scheme.lower() != "basic" or MACHINES.get(name) != secret:
-                return JSONResponse({"error": "invalid_client"}, status_code=401)
-            access = self.issuer.token(name, "service", ttl=600)
-            return {"access_token": access, "token_type": "Bearer", "expires_in": 600}
-
-        self.server.start()
 
 
 @dataclass(frozen=True)
@@ -297,7 +268,7 @@ def dialogue_broker(state_dir: Path) -> Iterator[TansuBroker]:
 
 @pytest.fixture(scope="package")
 def world(postgres: Postgres, dialogue_broker: TansuBroker, state_dir: Path) -> Iterator[World]:
-    auth = AuthStandIn()
+    auth = AuthStandIn(MACHINES)
     platform = Platform(
         postgres.url,
         dialogue_broker.bootstrap_servers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nudges_kit.sms_text import longest_frame, quote, segments_by_locale
 from nudges_webhooks.domain.dialogue import (
     Action,
     Confirmed,
@@ -14,9 +15,6 @@ from nudges_webhooks.domain.dialogue import (
     clean_body,
     first_words,
     keyword_of,
-    longest_frame,
-    quote,
-    segments_by_locale,
 )
 
 

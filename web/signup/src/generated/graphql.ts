@@ -2,6 +2,13 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** Why an announcement cannot be sent now (as CONFIRM refuses it). */
+export type AnnouncementRefusal =
+  | 'ALLOWANCE_EXCEEDED'
+  | 'NO_ACTIVE_PLAN'
+  | 'NO_SUBSCRIBERS'
+  | 'TOO_LONG';
+
 export type AnnouncementStatus =
   | 'CONFIRMED'
   | 'DRAFT'
@@ -46,6 +53,11 @@ export type PlanSubscriptionStatus =
   | 'CANCELED'
   | 'INCOMPLETE'
   | 'PAST_DUE';
+
+export type ScheduleStatus =
+  | 'CANCELED'
+  | 'SCHEDULED'
+  | 'STARTED';
 
 export type SupportTier =
   | 'BASIC'
@@ -146,3 +158,39 @@ export type LeaveClientMutationVariables = Exact<{
 
 
 export type LeaveClientMutation = { leaveClient: { id: string, status: MembershipStatus, stoppedAt: string | null } };
+
+export type PreviewAnnouncementQueryVariables = Exact<{
+  text: string;
+}>;
+
+
+export type PreviewAnnouncementQuery = { previewAnnouncement: { recipients: number, totalSegments: number, allowanceLeft: number, planActive: boolean, maxCharacters: number, refusal: AnnouncementRefusal | null, copies: Array<{ locale: string, text: string, segments: number, recipients: number }> } };
+
+export type SendAnnouncementMutationVariables = Exact<{
+  text: string;
+  idempotencyKey: string;
+}>;
+
+
+export type SendAnnouncementMutation = { sendAnnouncement: { id: string, body: string, status: AnnouncementStatus, recipients: number } };
+
+export type ScheduledAnnouncementsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ScheduledAnnouncementsQuery = { scheduledAnnouncements: Array<{ id: string, body: string, sendAt: string, timeZone: string, status: ScheduleStatus }> };
+
+export type ScheduleAnnouncementMutationVariables = Exact<{
+  text: string;
+  sendAt: string;
+  timeZone: string;
+}>;
+
+
+export type ScheduleAnnouncementMutation = { scheduleAnnouncement: { id: string, body: string, sendAt: string, timeZone: string, status: ScheduleStatus } };
+
+export type CancelScheduledAnnouncementMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelScheduledAnnouncementMutation = { cancelScheduledAnnouncement: { id: string, status: ScheduleStatus } };

@@ -1,5 +1,5 @@
-/** A client's dashboard: plan status (live), subscribers, join link and QR code, how to
- * announce by SMS, quiet hours, and past announcements with their delivery counts. */
+/** A client's dashboard: plan status (live), subscribers, join link and QR code, the composer
+ * (preview, send now, schedule), how to announce by SMS, quiet hours, and past announcements with their delivery counts. */
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 
@@ -9,6 +9,7 @@ import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useAction, useQuery } from '@nudges/shared/ui';
 import { CLIENT_DASHBOARD, CLIENT_UPDATED, SET_QUIET_HOURS } from '../operations';
+import { Composer } from './Composer';
 import { useSession } from '../session';
 import type { Announcement, PlanSubscription } from '../types';
 
@@ -299,6 +300,7 @@ export function Dashboard() {
         </section>
       </div>
       <JoinLink slug={client.slug} />
+      <Composer onSent={reload} />
       <AnnounceBySms subscribers={client.subscriberCount} />
       <QuietHours client={client} onChanged={reload} />
       <History announcements={client.announcements} />

@@ -13,6 +13,7 @@ vi.mock('@nudges/shared/graphql', async (original) => ({
 describe('client dashboard', () => {
   it('shows plan status, subscribers, the join link with its QR code, how to announce, and history', async () => {
     fakeFetch(({ url, body }) => {
+      if (operationOf({ url, body }) === 'ScheduledAnnouncements') return { json: { data: { scheduledAnnouncements: [] } } };
       if (operationOf({ url, body }) === 'SignupViewer') {
         return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
       }
@@ -59,6 +60,7 @@ describe('client dashboard', () => {
     let quietHours = true;
     const calls = fakeFetch(({ url, body }) => {
       const operation = operationOf({ url, body });
+      if (operation === 'ScheduledAnnouncements') return { json: { data: { scheduledAnnouncements: [] } } };
       if (operation === 'SignupViewer') {
         return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
       }
@@ -101,6 +103,7 @@ describe('client dashboard', () => {
 
   function pastDue(allowance: Record<string, unknown>) {
     fakeFetch(({ url, body }) => {
+      if (operationOf({ url, body }) === 'ScheduledAnnouncements') return { json: { data: { scheduledAnnouncements: [] } } };
       if (operationOf({ url, body }) === 'SignupViewer') {
         return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
       }

@@ -19,6 +19,7 @@ from nudges_user.domain.model import (
     MembershipStatus,
     Subscriber,
 )
+from nudges_user.domain.schedules import ScheduledAnnouncement, ScheduleStatus
 
 Conn: TypeAlias = "asyncpg.Connection[Any] | asyncpg.Pool[Any]"
 
@@ -739,3 +740,92 @@ async def daily_activity(
         client_id,
     )
     return [{k: v if k == "day" else int(v) for k, v in dict(row).items()} for row in rows]
+
+
+# --- scheduled announcements ----------------------------------------------------------
+
+SCHEDULE_COLUMNS = "id, client_id, body, run_at, time_zone, status, announcement_id, created_at"
+
+
+def _schedule(row: asyncpg.Record) -> ScheduledAnnouncement:
+    return ScheduledAnnouncement(
+        id=str(row["id"]),
+        client_id=str(row["client_id"]),
+        body=row["body"],
+        run_at=row["run_at"],
+        time_zone=row["time_zone"],
+        status=ScheduleStatus(row["status"]),
+        announcement_id=str(row["announcement_id"]) if row["announcement_id"] else None,
+        created_at=row["created_at"],
+    )
+
+
+async def insert_schedule(
+    conn: Conn, schedule_id: UUID, client_id: UUID, body: str, run_at: datetime, time_zone: str
+) -> ScheduledAnnouncement:
+    row = await conn.fetchrow(
+        "INSERT INTO scheduled_announcements (id, client_id, body, run_at, time_zone)"
+        f" VALUES ($1, $2, $3, $4, $5) RETURNING {SCHEDULE_COLUMNS}",
+        schedule_id,
+        client_id,
+        body,
+        run_at,
+        time_zone,
+    )
+    assert row is not None
+    return _schedule(row)
+
+
+async def schedules_of_client(
+    conn: Conn, client_id: UUID, statuses: Sequence[str]
+) -> list[ScheduledAnnouncement]:
+    """The client's schedules in ``statuses``, soonest first."""
+    rows = await conn.fetch(
+        f"SELECT {SCHEDULE_COLUMNS} FROM scheduled_announcements"
+        " WHERE client_id = $1 AND status = ANY($2) ORDER BY run_at, id",
+        client_id,
+        list(statuses),
+    )
+    return [_schedule(r) for r in rows]
+
+
+async def lock_schedule(conn: Conn, schedule_id: UUID) -> ScheduledAnnouncement | None:
+    """The schedule, its row locked until the transaction ends (waits for a scheduler that
+    is starting it)."""
+    row = await conn.fetchrow(
+        f"SELECT {SCHEDULE_COLUMNS} FROM scheduled_announcements WHERE id = $1 FOR UPDATE",
+        schedule_id,
+    )
+    return _schedule(row) if row else None
+
+
+async def cancel_schedule(conn: Conn, schedule_id: UUID) -> ScheduledAnnouncement:
+    row = await conn.fetchrow(
+        "UPDATE scheduled_announcements SET status = 'canceled', canceled_at = now()"
+        f" WHERE id = $1 RETURNING {SCHEDULE_COLUMNS}",
+        schedule_id,
+    )
+    assert row is not None
+    return _schedule(row)
+
+
+async def claim_due_schedules(conn: Conn, now: datetime, limit: int) -> list[ScheduledAnnouncement]:
+    """Due schedules no other transaction holds, locked until this one ends (a scheduler
+    elsewhere skips them rather than waiting: ``SKIP LOCKED``)."""
+    rows = await conn.fetch(
+        f"SELECT {SCHEDULE_COLUMNS} FROM scheduled_announcements"
+        " WHERE status = 'scheduled' AND run_at <= $1 ORDER BY run_at, id LIMIT $2"
+        " FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return [_schedule(r) for r in rows]
+
+
+async def mark_schedule_started(conn: Conn, schedule_id: UUID, announcement_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE scheduled_announcements SET status = 'started', started_at = now(),"
+        " announcement_id = $2 WHERE id = $1",
+        schedule_id,
+        announcement_id,
+    )

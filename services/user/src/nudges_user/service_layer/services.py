@@ -99,6 +99,33 @@ async def _move(
     return member
 
 
+async def create_confirmed_announcement(
+    uow: UnitOfWork, client_id: UUID, text: str, draft_key: str
+) -> Announcement:
+    """The announcement of ``draft_key``, created once in the caller's transaction with its
+    ``user.announcement.confirmed`` in the outbox (what starts the fan-out); a key already
+    confirmed returns its announcement and publishes nothing. CONFIRM by SMS, "Send now" on
+    the web and a schedule's start all create announcements here."""
+    created = await repo.insert_confirmed_announcement(
+        uow.conn, new_event_id(), client_id, text, draft_key
+    )
+    if created is None:
+        existing = await repo.announcement_by_draft_key(uow.conn, draft_key)
+        assert existing is not None
+        return existing
+    await uow.publish(
+        events.announcement_confirmed,
+        created.id,
+        events.AnnouncementConfirmedData(
+            announcement_id=UUID(created.id),
+            client_id=client_id,
+            recipients=created.recipients,
+            confirmed_at=created.confirmed_at,  # type: ignore[arg-type]
+        ),
+    )
+    return created
+
+
 class UserService:
     """The use cases of UserApi over one connection pool."""
 
@@ -253,24 +280,7 @@ class UserService:
             cid = _uuid(client_id, "clientId")
             if not await repo.clients_by_ids(uow.conn, [cid]):
                 raise NotFound("client not found")
-            created = await repo.insert_confirmed_announcement(
-                uow.conn, new_event_id(), cid, text, draft_key
-            )
-            if created is None:
-                existing = await repo.announcement_by_draft_key(uow.conn, draft_key)
-                assert existing is not None
-                return existing
-            await uow.publish(
-                events.announcement_confirmed,
-                created.id,
-                events.AnnouncementConfirmedData(
-                    announcement_id=UUID(created.id),
-                    client_id=cid,
-                    recipients=created.recipients,
-                    confirmed_at=created.confirmed_at,  # type: ignore[arg-type]
-                ),
-            )
-            return created
+            return await create_confirmed_announcement(uow, cid, text, draft_key)
 
     async def recipients_to_send(
         self, announcement: Announcement, subscriber_ids: list[str]

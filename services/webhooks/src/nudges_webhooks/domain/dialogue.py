@@ -11,8 +11,6 @@ from enum import StrEnum
 
 import orjson
 
-from nudges_kit.sms_text import count_segments
-
 #: Carrier opt-out words: they always stop every membership of the number. CANCEL is one of
 #: them too, except for a client with a draft waiting (see :func:`action_for`).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"})
@@ -20,9 +18,6 @@ START_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP"})
 CONFIRM_WORDS = frozenset({"CONFIRM"})
 CANCEL_WORDS = frozenset({"CANCEL"})
-
-#: Longest SMS body Twilio accepts, in characters (the announcement as sent must fit).
-MAX_SMS_CHARACTERS = 1600
 
 
 class Keyword(StrEnum):
@@ -101,24 +96,6 @@ def clean_body(text: str) -> str:
     return "".join(
         " " if unicodedata.category(c) == "Cc" and c != "\n" else c for c in unified
     ).strip()
-
-
-def segments_by_locale(copies: Mapping[str, str]) -> dict[str, int]:
-    """The SMS segments of each locale's copy of an announcement."""
-    return {locale: count_segments(copy).segments for locale, copy in copies.items()}
-
-
-def quote(audience: Mapping[str, int], segments: Mapping[str, int]) -> int:
-    """What an announcement to ``audience`` (subscribers per locale) is charged: the segments
-    of each subscriber's copy, in their locale, summed (as the fan-out sends and UserApi
-    totals them)."""
-    return sum(count * segments[locale] for locale, count in audience.items())
-
-
-def longest_frame(copies: Mapping[str, str], body: str) -> int:
-    """Characters the longest copy adds around ``body`` (client name, opt-out line): what
-    the 1600-character limit leaves the client is ``MAX_SMS_CHARACTERS`` less this."""
-    return max(len(copy) - len(body) for copy in copies.values())
 
 
 #: How much of a confirmed message a repeated CONFIRM quotes back, in characters.

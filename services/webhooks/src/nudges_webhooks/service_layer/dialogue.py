@@ -19,6 +19,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from nudges_kit import localization as texts
+from nudges_kit.announcement_copies import quote_announcement
 from nudges_kit.localization import (
     LocalizationClient,
     LocalizationError,
@@ -32,11 +33,9 @@ from nudges_kit.operations import user as user_ops
 from nudges_kit.operations.user import IdentifiedClient, MembershipStatus, PhoneIdentity
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.service_client import ServiceCallError, ServiceClient
-from nudges_kit.sms_text import compose_announcement
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.domain.dialogue import (
-    MAX_SMS_CHARACTERS,
     Action,
     Confirmed,
     Draft,
@@ -45,9 +44,6 @@ from nudges_webhooks.domain.dialogue import (
     clean_body,
     first_words,
     keyword_of,
-    longest_frame,
-    quote,
-    segments_by_locale,
 )
 
 log = get_logger(__name__)
@@ -186,39 +182,29 @@ class Dialogue:
         """The text becomes the draft, quoted as the fan-out will send it: each subscriber's
         copy in their language (its own opt-out line), every copy within Twilio's limit."""
         body = clean_body(text)
-        audience = {a.locale: a.count for a in client.audience_locales if a.count > 0}
-        locales = sorted(audience) or [turn.locale]
-        allowance, body_lines, opt_outs, _ = await asyncio.gather(
+        audience = {a.locale: a.count for a in client.audience_locales}
+        allowance, quoted, _ = await asyncio.gather(
             self._allowance(client),
-            self._l10n.render_many(
-                texts.ANNOUNCEMENT_BODY, locales, client_name=client.name, body=body
-            ),
-            self._l10n.render_many(texts.ANNOUNCEMENT_OPT_OUT, locales),
+            quote_announcement(self._l10n, client.name, body, audience, turn.locale),
             # A CONFIRM after this text is about this text, not one confirmed before.
             self._drafts.forget_confirmed(client.id),
         )
-        copies = {loc: compose_announcement(body_lines[loc], opt_outs[loc]) for loc in locales}
-        frame = longest_frame(copies, body)
-        recipients = sum(audience.values())
-        if allowance.active and recipients > 0 and len(body) + frame <= MAX_SMS_CHARACTERS:
-            segments = segments_by_locale(copies)
-            draft = Draft.new(body, quote(audience, segments), segments)
+        if allowance.active and quoted.recipients > 0 and quoted.fits:
+            draft = Draft.new(body, quoted.messages, quoted.segments)
             await self._drafts.save(client.id, draft)
             return await self._render(
                 texts.DIALOGUE_DRAFT_CONFIRM_TOTAL,
                 turn,
-                count=recipients,
+                count=quoted.recipients,
                 segments=draft.messages,
             )
         # The client meant this text, not an earlier one: no draft waits any more.
         await self._drafts.discard(client.id)
         if not allowance.active:
             return await self._render(texts.DIALOGUE_NO_ACTIVE_PLAN, turn)
-        if recipients == 0:
+        if quoted.recipients == 0:
             return await self._render(texts.DIALOGUE_NO_SUBSCRIBERS, turn)
-        return await self._render(
-            texts.DIALOGUE_TOO_LONG, turn, max=max(MAX_SMS_CHARACTERS - frame, 0)
-        )
+        return await self._render(texts.DIALOGUE_TOO_LONG, turn, max=quoted.max_body_characters)
 
     async def _confirm(self, turn: Turn, client: IdentifiedClient) -> str:
         draft = await self._drafts.take(client.id)

@@ -9,6 +9,7 @@ from nudges_kit import dlq
 from nudges_kit.errors import NotFound
 from nudges_kit.graphql import context_of
 from nudges_user.domain import model
+from nudges_user.entrypoints.graphql.composer import ComposerMutation
 from nudges_user.entrypoints.graphql.context import Info, service_of
 from nudges_user.entrypoints.graphql.inputs import CreateClientInput, UpdateClientInput
 from nudges_user.entrypoints.graphql.queries import parked_letters
@@ -22,7 +23,7 @@ from nudges_user.entrypoints.graphql.types import (
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ComposerMutation):
     @strawberry.mutation(description="Become a client (a signed-in client account).")
     async def create_client(self, info: Info, input: CreateClientInput) -> Client:
         principal = context_of(info).require("client")

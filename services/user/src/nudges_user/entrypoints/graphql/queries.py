@@ -17,6 +17,7 @@ from nudges_user.adapters import repository as repo
 from nudges_user.domain import model
 from nudges_user.entrypoints.graphql import loaders
 from nudges_user.entrypoints.graphql.access import require_owner
+from nudges_user.entrypoints.graphql.composer import ComposerQuery
 from nudges_user.entrypoints.graphql.context import Info, parse_id, pool_of, position, service_of
 from nudges_user.entrypoints.graphql.types import (
     ActivityDay,
@@ -61,7 +62,7 @@ async def parked_letters(info: Info, topic: str | None) -> list[dlq.DeadLetter]:
 
 
 @strawberry.type
-class Query:
+class Query(ComposerQuery):
     @strawberry.field(description="The caller: an Admin, a Client or a Subscriber.")
     async def viewer(self, info: Info) -> Viewer | None:
         principal = context_of(info).principal
