@@ -161,8 +161,8 @@ DIALOGUE_JOIN_FREQUENCY_MONTH = plural_message("dialogue.join.frequency_month", 
 DIALOGUE_JOIN_FREQUENCY_YEAR = plural_message("dialogue.join.frequency_year", "count")
 # TRANSLATORS: a sentence inside dialogue.join.ask when the number of messages is not known.
 DIALOGUE_JOIN_FREQUENCY_VARIES = message("dialogue.join.frequency_varies")
-# TRANSLATORS: reply to YES: the number now receives {client_name}'s messages (a welcome
-# message from them follows).
+# TRANSLATORS: reply to YES: the number now receives {client_name}'s messages. Short: the
+# welcome (membership.welcome, with HELP and STOP) follows at once.
 DIALOGUE_JOINED = message("dialogue.joined", "client_name")
 # TRANSLATORS: reply to YES when no JOIN is waiting for it (none, or older than a day).
 DIALOGUE_NOTHING_TO_ACCEPT = message("dialogue.nothing_to_accept")

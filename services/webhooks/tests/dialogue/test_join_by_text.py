@@ -24,7 +24,7 @@ def unique(name: str) -> str:
 
 
 def joined(name: str) -> str:
-    return f"Nudges: you joined {name}. Reply HELP for help, STOP to unsubscribe."
+    return f"Nudges: confirmed, you joined {name}."
 
 
 def test_join_names_the_client_how_often_they_text_help_and_stop_and_asks_for_yes(
@@ -98,10 +98,7 @@ def test_the_language_comes_from_the_country_and_lang_changes_it(world: World) -
     phone = world.phone()
     assert world.text(phone, f"JOIN {client.slug}").startswith("Nudges: reply YES")
     assert world.text(phone, "LANG es") == "Nudges: te escribiremos en español."
-    assert world.text(phone, "YES") == (
-        f"Nudges: te has unido a {client.name}. Responde HELP para obtener ayuda y STOP para"
-        " darte de baja."
-    )
+    assert world.text(phone, "YES") == f"Nudges: confirmado, te has unido a {client.name}."
     assert world.locale_of(phone) == "es"
     # A subscriber's LANG changes their profile (the language of every text to them).
     assert world.text(phone, "lang FR") == "Nudges : nous vous écrirons en français."
