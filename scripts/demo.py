@@ -3,9 +3,10 @@
 A client signs up with a one-time code (echoed by AuthApi under ``OTP_ECHO``, else read from
 the SMS the Twilio emulator received, as a phone would), creates their page, buys a plan
 through Stripe Checkout (the Stripe emulator completes it), three subscribers join in three
-languages, the client texts an announcement to the Nudges number (the Twilio emulator), replies
-CONFIRM, every subscriber receives it in their language, and the counts and the client's final
-SMS come back. A step whose service is missing or not ready stops the demo, naming it.
+languages, a new number joins by text (JOIN <slug>, then YES), the client texts an
+announcement to the Nudges number (the Twilio emulator), replies CONFIRM, every subscriber
+receives it in their language, and the counts and the client's final SMS come back. A step
+whose service is missing or not ready stops the demo, naming it.
 
     make dev      # terminal 1
     make demo     # terminal 2
@@ -326,20 +327,48 @@ def subscribers_join(client: dict[str, str]) -> dict[str, str]:
     return joined
 
 
-@step("4. The client texts an announcement to the Nudges number")
+@step("4. A new number joins by text: JOIN <slug>, then YES")
+def number_joins_by_text(client: dict[str, str], subscribers: dict[str, str]) -> None:
+    number = phone()
+    for body in (f"JOIN {client['slug']}", "YES"):
+        say(f"{number} > {body}")
+        say(f"Nudges < {text_nudges(number, body)}")
+
+    def member() -> dict[str, Any] | None:
+        found = graph(
+            "{ subscribers(first: 100) { nodes { status source joinedAt } } }",
+            client["token"],
+            USER,
+        )["subscribers"]["nodes"]
+        return next((m for m in reversed(found) if m["source"] == "sms"), None)
+
+    joined = wait_for("the membership made by YES (Webhooks, UserApi)", member, within=10)
+    say(f"{number} is now a subscriber: membership {joined['status']}, source {joined['source']}")
+
+    def welcome() -> str | None:
+        return next((t for t in texts_to(number) if client["name"] in t), None)
+
+    try:
+        say(f"{number} received: {wait_for('a welcome SMS', welcome, within=20)!r}")
+    except StepFailed:
+        say(f"{number} received no welcome SMS (Consumers: notify-subscribers, sms-outbound)")
+    subscribers[number] = "en"
+
+
+@step("5. The client texts an announcement to the Nudges number")
 def client_texts(client: dict[str, str]) -> None:
     body = "Fresh bread at 7 tomorrow, first ten get a free croissant!"
     say(f"client > {body}")
     say(f"Nudges < {text_nudges(client['phone'], body)}")
 
 
-@step("5. The client replies CONFIRM")
+@step("6. The client replies CONFIRM")
 def client_confirms(client: dict[str, str]) -> None:
     say("client > CONFIRM")
     say(f"Nudges < {text_nudges(client['phone'], 'CONFIRM')}")
 
 
-@step("6. Every subscriber receives it, in their language")
+@step("7. Every subscriber receives it, in their language")
 def messages_arrive(subscribers: dict[str, str]) -> None:
     for number, locale in subscribers.items():
 
@@ -352,7 +381,7 @@ def messages_arrive(subscribers: dict[str, str]) -> None:
         say(f"{number} ({locale}) received: {received!r}")
 
 
-@step("7. Delivery counts and the client's final SMS")
+@step("8. Delivery counts and the client's final SMS")
 def counts(client: dict[str, str]) -> None:
     def completed() -> dict[str, Any] | None:
         found = graph(
@@ -381,6 +410,7 @@ def main() -> None:
     client = client_signs_up()
     client_buys_a_plan(client)
     subscribers = subscribers_join(client)
+    number_joins_by_text(client, subscribers)
     client_texts(client)
     client_confirms(client)
     messages_arrive(subscribers)

@@ -144,6 +144,37 @@ DIALOGUE_STOPPED = message("dialogue.stopped")
 DIALOGUE_RESTARTED = message("dialogue.restarted")
 # TRANSLATORS: reply to a number Nudges does not know.
 DIALOGUE_UNKNOWN_NUMBER = message("dialogue.unknown_number")
+
+# Joining a client by text (webhooks): JOIN <name> or a client's keyword, then YES. Carrier
+# rules: the question names the programme (the client), how often it texts, HELP and STOP.
+
+# TRANSLATORS: reply to JOIN: asks to confirm with YES. {client_name} is who they asked to
+# join; {frequency} is one of the dialogue.join.frequency_* sentences. YES, HELP and STOP are
+# keywords: keep them in English.
+DIALOGUE_JOIN_ASK = message("dialogue.join.ask", "client_name", "frequency")
+# TRANSLATORS: a sentence inside dialogue.join.ask: the client sends at most {count} messages a
+# week.
+DIALOGUE_JOIN_FREQUENCY_WEEK = plural_message("dialogue.join.frequency_week", "count")
+# TRANSLATORS: as dialogue.join.frequency_week, per month.
+DIALOGUE_JOIN_FREQUENCY_MONTH = plural_message("dialogue.join.frequency_month", "count")
+# TRANSLATORS: as dialogue.join.frequency_week, per year.
+DIALOGUE_JOIN_FREQUENCY_YEAR = plural_message("dialogue.join.frequency_year", "count")
+# TRANSLATORS: a sentence inside dialogue.join.ask when the number of messages is not known.
+DIALOGUE_JOIN_FREQUENCY_VARIES = message("dialogue.join.frequency_varies")
+# TRANSLATORS: reply to YES: the number now receives {client_name}'s messages. Short: the
+# welcome (membership.welcome, with HELP and STOP) follows at once.
+DIALOGUE_JOINED = message("dialogue.joined", "client_name")
+# TRANSLATORS: reply to YES when no JOIN is waiting for it (none, or older than a day).
+DIALOGUE_NOTHING_TO_ACCEPT = message("dialogue.nothing_to_accept")
+# TRANSLATORS: reply to JOIN with a name no one on Nudges uses, or to JOIN alone: how to join.
+# JOIN is a keyword: keep it in English.
+DIALOGUE_HOW_TO_JOIN = message("dialogue.how_to_join")
+# TRANSLATORS: reply to LANG: Nudges now texts this number in this language (say it in the
+# language itself).
+DIALOGUE_LANGUAGE_SET = message("dialogue.language_set")
+# TRANSLATORS: reply to LANG with a language Nudges does not have; {languages} lists the codes
+# it has, e.g. "en, es, fr, de". LANG is a keyword: keep it in English.
+DIALOGUE_LANGUAGE_UNKNOWN = message("dialogue.language_unknown", "languages")
 # TRANSLATORS: reply to anyone when Nudges could not handle their text (a service of Nudges
 # did not answer); nothing was done, they may text again.
 DIALOGUE_TRY_AGAIN = message("dialogue.try_again")

@@ -247,6 +247,25 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         SERVICE_ONLY,
     ),
     (
+        "clientToJoin",
+        lambda w: ("query($s: String!) { clientToJoin(word: $s) { id } }", {"s": w["slug"]}),
+        SERVICE_ONLY,
+    ),
+    (
+        "joinClientByPhone (YES by SMS)",
+        lambda w: (
+            'mutation($c: ID!) { joinClientByPhone(clientId: $c, phoneHash: "matrix-by-sms",'
+            ' phoneCiphertext: "bWF0cml4", locale: "es") { id } }',
+            {"c": w["client_id"]},
+        ),
+        SERVICE_ONLY,
+    ),
+    (
+        "setLocaleByPhone (LANG by SMS)",
+        lambda w: ('mutation { setLocaleByPhone(phoneHash: "nobody", locale: "fr") }', {}),
+        SERVICE_ONLY,
+    ),
+    (
         "deadLetters",
         lambda w: (
             "query($t: String) { deadLetters(topic: $t, first: 1) { totalCount } }",

@@ -29,6 +29,7 @@ from nudges_user.domain.model import (
     InvalidInput,
     MembershipStatus,
     check_announcement_body,
+    check_keyword,
     check_locale,
     check_name,
     check_slug,
@@ -284,3 +285,26 @@ def test_a_held_copy_keeps_the_announcement_sending_until_it_is_out() -> None:
     assert (queued.completes, queued.counts.held) == (False, 0)
     delivered = progress(released, CountChanges(sent=1, delivered=1, held=-1))
     assert (delivered.status, delivered.completes) == (AnnouncementStatus.SENT, True)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "stored"),
+    [
+        ("pizza", "PIZZA"),
+        (" Pizza2Go ", "PIZZA2GO"),
+        ("ab", "AB"),
+        ("a" * 20, "A" * 20),
+        ("", None),
+    ],
+)
+def test_a_clients_keyword_is_kept_in_capitals(keyword: str, stored: str | None) -> None:
+    assert check_keyword(keyword) == stored
+
+
+@pytest.mark.parametrize(
+    "keyword", ["a", "a" * 21, "two words", "piz-za", "café", "stop", "Help", "YES", "join", "lang"]
+)
+def test_a_keyword_is_2_to_20_letters_or_digits_and_no_word_of_the_dialogue(keyword: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_keyword(keyword)
+    assert refused.value.field == "keyword"

@@ -16,6 +16,7 @@ from nudges_kit.service_auth import ServiceTokenProvider
 from nudges_kit.service_client import ServiceClient
 from nudges_kit.warpcache import WarpCacheClient
 from nudges_webhooks.adapters.drafts import DraftStore
+from nudges_webhooks.adapters.opt_ins import OptInStore
 from nudges_webhooks.adapters.publisher import EventPublisher, PublishedOnce
 from nudges_webhooks.service_layer.dialogue import Dialogue
 from nudges_webhooks.settings import WebhooksSettings
@@ -77,6 +78,8 @@ def bootstrap(settings: WebhooksSettings) -> Dependencies:
             settings.phone_hash_key.get_secret_value(),
         ),
         settings.dialogue_deadline_seconds,
+        OptInStore(dialogue_cache, settings.opt_in_ttl_seconds, settings.joined_window_seconds),
+        settings.supported_locales,
     )
     return Dependencies(
         producer=producer,

@@ -42,6 +42,13 @@ class WebhooksSettings(NudgesSettings):
     draft_ttl_seconds: int = 3600
     #: How long after a CONFIRM another CONFIRM is answered "already confirmed" (quoting it).
     confirmed_window_seconds: int = Field(default=600, ge=1)
+    #: How long a JOIN waits for its YES (the double opt-in).
+    opt_in_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    #: How long after a YES another YES is answered as the first (the same membership).
+    joined_window_seconds: int = Field(default=3600, ge=1)
+    #: The languages Nudges texts in (LocalizationApi's catalogs): what LANG accepts, and
+    #: what a number's country may choose.
+    supported_locales: tuple[str, ...] = ("en", "es", "fr", "de")
 
     production_required: ClassVar[tuple[str, ...]] = (
         *REQUIRES_BROKER,

@@ -245,6 +245,51 @@ class World:
         )
         return list(data["client"]["announcements"]["nodes"])
 
+    def set_keyword(self, client: ClientAccount, keyword: str) -> dict[str, Any]:
+        """The client sets its keyword (updateClient); the GraphQL answer, errors included."""
+        answer = self.http.post(
+            self.platform.url("user", "/graphql"),
+            json={
+                "query": "mutation($id: ID!, $i: UpdateClientInput!) {"
+                " updateClient(id: $id, input: $i) { keyword } }",
+                "variables": {"id": client.id, "i": {"keyword": keyword}},
+            },
+            headers={"Authorization": f"Bearer {self.token(client.phone, 'client')}"},
+        )
+        return dict(answer.json())
+
+    def members(self, client: ClientAccount) -> list[tuple[str, str]]:
+        """The client's memberships as (status, source), in join order."""
+        data = self.gql(
+            "user",
+            "{ subscribers(first: 50) { nodes { status source } } }",
+            self.token(client.phone, "client", client.locale),
+        )
+        return [(m["status"], m["source"]) for m in data["subscribers"]["nodes"]]
+
+    def joined_events(self, client: ClientAccount) -> int:
+        """How many ``user.membership.joined`` UserApi published for the client (each brings
+        the new subscriber their welcome)."""
+        user_db = with_database(self.platform.postgres_url, self.platform.databases["user"])
+        with psycopg.connect(user_db, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM outbox WHERE event_type = 'user.membership.joined'"
+                " AND key = %s",
+                (client.id,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def locale_of(self, phone: str) -> str:
+        """The language of the number's user."""
+        data = self.gql(
+            "user",
+            "query($h: String!) { phoneIdentity(phoneHash: $h) { locale } }",
+            self.service_token,
+            h=self.vault.hash(phone),
+        )
+        return str(data["phoneIdentity"]["locale"])
+
     def memberships(self, phone: str) -> list[str]:
         data = self.gql(
             "user",

@@ -31,6 +31,49 @@ client_allowance = CATALOG.declare(
 )
 
 
+class CadenceFeatures(OperationModel):
+    messages_per_period: int
+
+
+class CadencePlan(OperationModel):
+    features: CadenceFeatures | None
+
+
+class CadenceTier(OperationModel):
+    #: ``WEEK``, ``MONTH`` or ``YEAR``: the billing period the allowance is counted over.
+    interval: str
+    plan: CadencePlan
+
+
+class CadenceSubscription(OperationModel):
+    status: str
+    price_tier: CadenceTier
+
+
+class ClientCadence(OperationModel):
+    """How often a client may text: its plan's messages per billing period."""
+
+    subscription: CadenceSubscription | None
+
+
+#: Webhooks (the SMS dialogue): how often a client texts, told to whoever asks to join it.
+client_cadence = CATALOG.declare(
+    Subgraph.PRODUCT,
+    """
+    query ClientCadence($representations: [_Any!]!) {
+      _entities(representations: $representations) {
+        ... on Client {
+          subscription {
+            status priceTier { interval plan { features { messagesPerPeriod } } }
+          }
+        }
+      }
+    }""",
+    EntitiesVars,
+    list[ClientCadence | None],
+)
+
+
 class PriceTierOffer(OperationModel):
     id: str
     #: The GraphQL enum's name (``ACTIVE``, ``INACTIVE``, ``ARCHIVED``).

@@ -106,6 +106,80 @@ set_memberships_by_phone = CATALOG.declare(
 )
 
 
+class ClientToJoinVars(OperationModel):
+    word: str
+    #: Only a client's keyword (a word texted alone), not a slug (``JOIN <slug>``).
+    keyword_only: bool = False
+
+
+class ClientToJoin(OperationModel):
+    """The client a text to Nudges asks to join."""
+
+    id: str
+    name: str
+    slug: str
+
+
+#: Webhooks (the SMS dialogue): the client of ``JOIN <word>`` or of a keyword (None: nobody).
+client_to_join = CATALOG.declare(
+    Subgraph.USER,
+    """
+    query ClientToJoin($word: String!, $keywordOnly: Boolean!) {
+      clientToJoin(word: $word, keywordOnly: $keywordOnly) { id name slug }
+    }""",
+    ClientToJoinVars,
+    ClientToJoin | None,
+)
+
+
+class JoinClientByPhoneVars(OperationModel):
+    client_id: str
+    phone_hash: str
+    phone_ciphertext: str
+    #: The language of the number's user when it is new.
+    locale: str
+
+
+class JoinedMembership(OperationModel):
+    id: str
+    status: MembershipStatus
+    source: str
+
+
+#: Webhooks (the SMS dialogue): YES to a pending opt-in; the number joins (source ``sms``).
+join_client_by_phone = CATALOG.declare(
+    Subgraph.USER,
+    """
+    mutation JoinClientByPhone(
+      $clientId: ID!, $phoneHash: String!, $phoneCiphertext: String!, $locale: String!
+    ) {
+      joinClientByPhone(
+        clientId: $clientId, phoneHash: $phoneHash, phoneCiphertext: $phoneCiphertext,
+        locale: $locale
+      ) { id status source }
+    }""",
+    JoinClientByPhoneVars,
+    JoinedMembership,
+)
+
+
+class SetLocaleByPhoneVars(OperationModel):
+    phone_hash: str
+    locale: str
+
+
+#: Webhooks (the SMS dialogue): LANG; False when the number has no user yet.
+set_locale_by_phone = CATALOG.declare(
+    Subgraph.USER,
+    """
+    mutation SetLocaleByPhone($phoneHash: String!, $locale: String!) {
+      setLocaleByPhone(phoneHash: $phoneHash, locale: $locale)
+    }""",
+    SetLocaleByPhoneVars,
+    bool,
+)
+
+
 class ConfirmAnnouncementVars(OperationModel):
     client_id: str
     body: str

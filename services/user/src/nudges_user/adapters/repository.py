@@ -34,6 +34,7 @@ def _client(row: asyncpg.Record) -> Client:
         stripe_customer_id=row["stripe_customer_id"],
         created_at=row["created_at"],
         quiet_hours=row["quiet_hours"],
+        keyword=row["keyword"],
     )
 
 
@@ -114,6 +115,14 @@ async def is_admin(conn: Conn, user_id: UUID) -> bool:
     return bool(await conn.fetchval("SELECT true FROM admins WHERE user_id = $1", user_id))
 
 
+async def set_user_locale(conn: Conn, phone_hash: str, locale: str) -> bool:
+    """Set the language of the user with ``phone_hash``; False when there is none."""
+    updated = await conn.fetchval(
+        "UPDATE users SET locale = $2 WHERE phone_hash = $1 RETURNING id", phone_hash, locale
+    )
+    return updated is not None
+
+
 async def user_locale(conn: Conn, user_id: UUID) -> str:
     """The language of a user who exists."""
     return await conn.fetchval("SELECT locale FROM users WHERE id = $1", user_id)  # type: ignore[no-any-return]
@@ -127,7 +136,9 @@ async def contact(conn: Conn, user_id: UUID) -> tuple[str, str] | None:
 
 # --- clients -------------------------------------------------------------------------------
 
-CLIENT_COLUMNS = "id, user_id, name, slug, locale, stripe_customer_id, created_at, quiet_hours"
+CLIENT_COLUMNS = (
+    "id, user_id, name, slug, locale, stripe_customer_id, created_at, quiet_hours, keyword"
+)
 
 
 async def insert_client(
@@ -156,6 +167,19 @@ async def client_by_slug(conn: Conn, slug: str) -> Client | None:
     return _client(row) if row else None
 
 
+async def client_to_join(conn: Conn, word: str, by_slug: bool) -> Client | None:
+    """The client whose keyword is ``word`` (in any case) or, when ``by_slug``, whose slug it
+    is (a slug first: it is the client's address)."""
+    row = await conn.fetchrow(
+        f"SELECT {CLIENT_COLUMNS} FROM clients"
+        " WHERE ($2 AND slug = lower($1)) OR upper(keyword) = upper($1)"
+        " ORDER BY ($2 AND slug = lower($1)) DESC LIMIT 1",
+        word,
+        by_slug,
+    )
+    return _client(row) if row else None
+
+
 async def clients_by_ids(conn: Conn, ids: Sequence[UUID]) -> dict[str, Client]:
     rows = await conn.fetch(f"SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ANY($1)", list(ids))
     return {str(r["id"]): _client(r) for r in rows}
@@ -164,8 +188,8 @@ async def clients_by_ids(conn: Conn, ids: Sequence[UUID]) -> dict[str, Client]:
 async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) -> Client | None:
     """Apply ``changes`` (column → value); None when the client does not exist.
 
-    Raises ``asyncpg.UniqueViolationError`` when a new slug is taken."""
-    allowed = {"name", "slug", "locale", "stripe_customer_id", "quiet_hours"}
+    Raises ``asyncpg.UniqueViolationError`` when a new slug or keyword is taken."""
+    allowed = {"name", "slug", "locale", "stripe_customer_id", "quiet_hours", "keyword"}
     columns = [c for c in changes if c in allowed]
     sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
     row = await conn.fetchrow(

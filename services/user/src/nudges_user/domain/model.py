@@ -12,6 +12,14 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 RESERVED_SLUGS = frozenset({"admin", "api", "auth", "graphql", "webhooks", "c", "signup", "www"})
 SUPPORTED_LOCALES = ("en", "es", "fr", "de")
 MAX_NAME = 80
+KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
+#: Words of the SMS dialogue (Webhooks): a client's keyword texted to Nudges must not be one.
+RESERVED_KEYWORDS = frozenset(
+    {
+        *("STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL"),
+        *("START", "UNSTOP", "HELP", "INFO", "CONFIRM", "YES", "NO", "JOIN", "LANG"),
+    }
+)
 MAX_ANNOUNCEMENT = 1600
 
 
@@ -80,6 +88,18 @@ def check_name(name: str) -> str:
     return cleaned
 
 
+def check_keyword(keyword: str) -> str | None:
+    """A client's keyword, in capitals; None for an empty one (the client has none)."""
+    word = keyword.strip()
+    if not word:
+        return None
+    if not KEYWORD_PATTERN.match(word):
+        raise InvalidInput("keyword", "use 2 to 20 letters or digits, no spaces")
+    if word.upper() in RESERVED_KEYWORDS:
+        raise InvalidInput("keyword", f"'{word.upper()}' is reserved for Nudges")
+    return word.upper()
+
+
 def check_locale(locale: str) -> str:
     """A supported language (``es-MX`` is accepted as ``es``)."""
     base = locale.replace("_", "-").split("-")[0].lower()
@@ -111,6 +131,8 @@ class Client:
     created_at: datetime
     #: Announcement copies wait for 08:00 in each subscriber's time zone (SPEC §5).
     quiet_hours: bool = True
+    #: The word people text to Nudges to join this client (None: only JOIN and the slug).
+    keyword: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
 
-from nudges_kit.auth import Principal
+from nudges_kit.auth import Principal, user_id_for
 from nudges_kit.errors import BadInput, Conflict, Forbidden, NotFound, Unauthenticated
 from nudges_kit.events import new_event_id
 from nudges_kit.events.catalog import user as events
@@ -23,12 +24,15 @@ from nudges_user.domain.model import (
     MembershipStatus,
     Subscriber,
     check_announcement_body,
+    check_keyword,
     check_locale,
     check_name,
     check_slug,
     slugify,
 )
 from nudges_user.service_layer.unit_of_work import UnitOfWork, unit_of_work
+
+T = TypeVar("T")
 
 #: LISTEN/NOTIFY channels of the GraphQL subscriptions.
 CLIENT_UPDATED = "user_client_updated"
@@ -42,7 +46,7 @@ def _uuid(value: str, field: str = "id") -> UUID:
         raise BadInput(f"{field} is not a valid id", field=field) from None
 
 
-def _checked(check: Callable[[str], str], value: str) -> str:
+def _checked(check: Callable[[str], T], value: str) -> T:
     try:
         return check(value)
     except InvalidInput as exc:
@@ -74,6 +78,29 @@ async def _membership_event(uow: UnitOfWork, membership: Membership) -> events.M
         source=membership.source,
         active_subscribers=counts[str(client_id)],
     )
+
+
+async def _join(uow: UnitOfWork, client_id: UUID, user_id: UUID, source: str) -> Membership:
+    """``user_id`` joins the client: a new membership (``user.membership.joined``), a stopped
+    one restarted, an active one returned as it is."""
+    subscriber_id = await repo.upsert_subscriber(uow.conn, user_id, user_id)
+    # The client's row before the membership's (every membership change locks in that
+    # order): concurrent joins each count the one before.
+    await repo.lock_clients_for_memberships(uow.conn, [client_id])
+    existing = await repo.membership(uow.conn, client_id, subscriber_id)
+    if existing:
+        return await _move(uow, existing, MembershipStatus.ACTIVE) or existing
+    created = await repo.insert_membership(
+        uow.conn, new_event_id(), client_id, subscriber_id, source
+    )
+    if created is None:  # a concurrent join won the race
+        again = await repo.membership(uow.conn, client_id, subscriber_id)
+        assert again is not None
+        return again
+    await uow.publish(
+        events.membership_joined, str(client_id), await _membership_event(uow, created)
+    )
+    return created
 
 
 #: The event each change of a membership publishes.
@@ -177,8 +204,11 @@ class UserService:
         slug: str | None = None,
         locale: str | None = None,
         quiet_hours: bool | None = None,
+        keyword: str | None = None,
     ) -> Client:
         changes: dict[str, object] = {}
+        if keyword is not None:
+            changes["keyword"] = _checked(check_keyword, keyword)
         if quiet_hours is not None:
             changes["quiet_hours"] = quiet_hours
         if name is not None:
@@ -196,7 +226,11 @@ class UserService:
         async with unit_of_work(self._pool) as uow:
             try:
                 client = await repo.update_client(uow.conn, client_id, changes)
-            except asyncpg.UniqueViolationError:
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name == "clients_keyword_key":
+                    raise Conflict(
+                        f"the keyword {changes.get('keyword')} is taken", "keyword"
+                    ) from None
                 raise Conflict(f"the address /c/{changes.get('slug')} is taken", "slug") from None
             if client is None:
                 raise NotFound("client not found")
@@ -217,24 +251,31 @@ class UserService:
             if client is None:
                 raise NotFound(f"no client at /c/{wanted}")
             user_id = await self._user_of(uow, principal)
-            subscriber_id = await repo.upsert_subscriber(uow.conn, user_id, user_id)
-            # The client's row before the membership's (every membership change locks in
-            # that order): concurrent joins each count the one before.
-            await repo.lock_clients_for_memberships(uow.conn, [UUID(client.id)])
-            existing = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
-            if existing:
-                return await _move(uow, existing, MembershipStatus.ACTIVE) or existing
-            created = await repo.insert_membership(
-                uow.conn, new_event_id(), UUID(client.id), subscriber_id, source
+            return await _join(uow, UUID(client.id), user_id, source)
+
+    async def join_client_by_phone(
+        self, client_id: str, phone_hash: str, phone_ciphertext: str, locale: str
+    ) -> Membership:
+        """The SMS opt-in (JOIN, then YES): the number joins the client (source ``sms``),
+        its user created in ``locale`` when new, under the id its logins will have. Joining
+        twice returns the same membership."""
+        cid = _uuid(client_id, "clientId")
+        if not phone_hash or not phone_ciphertext:
+            raise BadInput("a phone hash and ciphertext are required", field="phoneHash")
+        clean_locale = _checked(check_locale, locale)
+        async with unit_of_work(self._pool) as uow:
+            if not await repo.clients_by_ids(uow.conn, [cid]):
+                raise NotFound("client not found")
+            user_id = await repo.upsert_user(
+                uow.conn, UUID(user_id_for(phone_hash)), phone_hash, phone_ciphertext, clean_locale
             )
-            if created is None:  # a concurrent join won the race
-                again = await repo.membership(uow.conn, UUID(client.id), subscriber_id)
-                assert again is not None
-                return again
-            await uow.publish(
-                events.membership_joined, client.id, await _membership_event(uow, created)
-            )
-            return created
+            return await _join(uow, cid, user_id, "sms")
+
+    async def set_locale_by_phone(self, phone_hash: str, locale: str) -> bool:
+        """LANG by SMS: the language of the number's user; False when Nudges has none."""
+        clean_locale = _checked(check_locale, locale)
+        async with unit_of_work(self._pool) as uow:
+            return await repo.set_user_locale(uow.conn, phone_hash, clean_locale)
 
     async def leave_client(self, principal: Principal, client_id: str) -> Membership:
         """Stop the caller's membership of ``client_id`` (leaving twice changes nothing)."""

@@ -3,8 +3,12 @@
 A client with an active plan texts an announcement; it becomes a draft and the reply asks
 for CONFIRM or CANCEL with the audience and the segment count; CONFIRM creates the
 announcement once (the fan-out of its ``user.announcement.confirmed`` sends it). Subscribers
-STOP, START and ask for HELP; unknown numbers are told how to join. The rules of who gets
-what are :func:`nudges_webhooks.domain.dialogue.action_for`.
+STOP, START and ask for HELP; unknown numbers are told how to join. Anyone joins a client by
+text with a double opt-in: ``JOIN <slug>`` (or the client's keyword alone) is kept for a day
+and answered with who the client is, how often they text, HELP and STOP; ``YES`` makes the
+membership (source ``sms``), whose ``user.membership.joined`` brings the welcome. ``LANG``
+sets the language of the number's replies. The rules of who gets what are
+:func:`nudges_webhooks.domain.dialogue.action_for`.
 
 Every reply is rendered by LocalizationApi in the sender's language. Nothing is sent from
 here, every call has a short timeout, and a dependency that fails gets the sender a short
@@ -30,20 +34,36 @@ from nudges_kit.localization import (
 from nudges_kit.logging import get_logger
 from nudges_kit.operations import product as product_ops
 from nudges_kit.operations import user as user_ops
-from nudges_kit.operations.user import IdentifiedClient, MembershipStatus, PhoneIdentity
+from nudges_kit.operations.declaration import EntitiesVars, Representation
+from nudges_kit.operations.user import (
+    ClientToJoin,
+    IdentifiedClient,
+    MembershipStatus,
+    PhoneIdentity,
+)
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.service_client import ServiceCallError, ServiceClient
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
+from nudges_webhooks.adapters.opt_ins import OptInStore
 from nudges_webhooks.domain.dialogue import (
     Action,
+    Command,
     Confirmed,
     Draft,
+    Frequency,
+    Keyword,
+    OptIn,
     Sender,
     action_for,
     clean_body,
+    client_keyword_in,
     first_words,
-    keyword_of,
+    frequency_of,
+    language_in,
+    locale_for_number,
+    parse,
+    when_no_client_matches,
 )
 
 log = get_logger(__name__)
@@ -60,12 +80,23 @@ DEPENDENCY_ERRORS = (
     TimeoutError,
 )
 
+#: The sentence of the opt-in question that says how often a client texts.
+FREQUENCY_TEXTS = {
+    Frequency.WEEK: texts.DIALOGUE_JOIN_FREQUENCY_WEEK,
+    Frequency.MONTH: texts.DIALOGUE_JOIN_FREQUENCY_MONTH,
+    Frequency.YEAR: texts.DIALOGUE_JOIN_FREQUENCY_YEAR,
+}
+#: Plan subscription statuses whose allowance says how often a client texts.
+SENDING_STATUSES = frozenset({"ACTIVE", "PAST_DUE"})
+
 
 @dataclass
 class Turn:
-    """One inbound text being answered: the hashed number and the reply language once known."""
+    """One inbound text being answered: the number (E.164, never logged) and its keyed hash,
+    and the reply language once known."""
 
     phone_hash: str
+    e164: str
     locale: str = "en"
 
 
@@ -80,12 +111,16 @@ class Dialogue:
         localization: LocalizationClient,
         vault: PhoneVault,
         deadline_seconds: float,
+        opt_ins: OptInStore,
+        supported_locales: tuple[str, ...],
     ) -> None:
         self._subgraphs = subgraphs
         self._drafts = drafts
         self._l10n = localization
         self._vault = vault
         self._deadline = deadline_seconds
+        self._opt_ins = opt_ins
+        self._locales = supported_locales
 
     async def answer(self, from_number: str, body: str) -> str:
         """The reply to ``body`` texted from ``from_number``; never raises for a dependency."""
@@ -94,7 +129,7 @@ class Dialogue:
         except InvalidPhoneNumber:
             log.warning("inbound text from a number that is not valid")
             return await self._render_or(texts.DIALOGUE_UNKNOWN_NUMBER, "en", TRY_AGAIN_FALLBACK)
-        turn = Turn(self._vault.hash(e164))
+        turn = Turn(self._vault.hash(e164), e164)
         try:
             async with asyncio.timeout(self._deadline):
                 return await self._answer(turn, body)
@@ -115,8 +150,10 @@ class Dialogue:
             user_ops.phone_identity, user_ops.PhoneHashVars(phone_hash=turn.phone_hash)
         )
         client = identity.client
-        turn.locale = client.locale if client else identity.locale
-        action = action_for(keyword_of(body), _sender(identity))
+        sender = _sender(identity)
+        turn.locale = await self._locale_of(turn, identity)
+        command = parse(body)
+        action = action_for(command.keyword, sender, client_keyword_in(body) is not None)
         log.info("inbound text", phone_hash=turn.phone_hash, action=action.value)
         if action is Action.CANCEL_DRAFT:
             assert client is not None
@@ -124,6 +161,14 @@ class Dialogue:
                 await self._drafts.forget_confirmed(client.id)
                 return await self._render(texts.DIALOGUE_CANCELED, turn)
             action = Action.STOP_ALL
+        if action in (Action.JOIN, Action.JOIN_BY_KEYWORD):
+            target = await self._client_to_join(action, command, body)
+            if target is not None:
+                return await self._start_opt_in(turn, target)
+            action = when_no_client_matches(action, sender)
+        unknown_language = language_in(command.argument, self._locales) is None
+        if action is Action.SET_LANGUAGE and client is not None and unknown_language:
+            action = Action.DRAFT  # "Lang syne": a client's announcement
         match action:
             case Action.STOP_ALL:
                 return await self._stop_all(turn, client)
@@ -134,8 +179,14 @@ class Dialogue:
                 return await self._render(texts.DIALOGUE_CLIENT_HELP, turn)
             case Action.SUBSCRIBER_HELP:
                 return await self._render(texts.DIALOGUE_HELP, turn)
+            case Action.HOW_TO_JOIN if command.keyword is Keyword.JOIN:
+                return await self._render(texts.DIALOGUE_HOW_TO_JOIN, turn)
             case Action.HOW_TO_JOIN:
                 return await self._render(texts.DIALOGUE_UNKNOWN_NUMBER, turn)
+            case Action.ACCEPT_OPT_IN:
+                return await self._accept_opt_in(turn)
+            case Action.SET_LANGUAGE:
+                return await self._set_language(turn, command)
             case Action.CONFIRM:
                 assert client is not None
                 return await self._confirm(turn, client)
@@ -144,9 +195,118 @@ class Dialogue:
                 return await self._noting_grace(turn, client, self._draft(turn, client, body))
         raise AssertionError(f"unhandled action {action}")
 
+    async def _locale_of(self, turn: Turn, identity: PhoneIdentity) -> str:
+        """The reply language: a client's, a known user's, else that of the number's pending
+        opt-in (LANG may have changed it) or of its country."""
+        if identity.client is not None:
+            return identity.client.locale
+        if identity.user_id is not None:
+            return identity.locale
+        pending = await self._opt_ins.pending(turn.phone_hash)
+        return pending.locale if pending else locale_for_number(turn.e164, self._locales)
+
+    # --- joining by text: JOIN <slug> or a keyword, then YES -------------------------------
+
+    async def _client_to_join(
+        self, action: Action, command: Command, body: str
+    ) -> ClientToJoin | None:
+        """The client of ``JOIN <word>`` (slug, else keyword) or of a keyword alone."""
+        word = command.argument if action is Action.JOIN else client_keyword_in(body)
+        if not word:
+            return None
+        return await self._subgraphs.call(
+            user_ops.client_to_join,
+            user_ops.ClientToJoinVars(word=word, keyword_only=action is Action.JOIN_BY_KEYWORD),
+        )
+
+    async def _start_opt_in(self, turn: Turn, target: ClientToJoin) -> str:
+        """The first step of the double opt-in: kept for the number (a day), and the question
+        naming the client, how often they text, HELP and STOP, asking for YES."""
+        frequency, _ = await asyncio.gather(
+            self._frequency(turn, target),
+            self._opt_ins.start(turn.phone_hash, OptIn(target.id, target.name, turn.locale)),
+        )
+        log.info("opt-in started by SMS", phone_hash=turn.phone_hash, client_id=target.id)
+        return await self._render(
+            texts.DIALOGUE_JOIN_ASK, turn, client_name=target.name, frequency=frequency
+        )
+
+    async def _frequency(self, turn: Turn, target: ClientToJoin) -> str:
+        """How often ``target`` texts: their plan's messages per billing period, or that it
+        varies (no plan that sends)."""
+        [cadence] = await self._subgraphs.call(
+            product_ops.client_cadence,
+            EntitiesVars(representations=[Representation.of("Client", target.id)]),
+        )
+        subscription = cadence.subscription if cadence else None
+        interval, count = None, 0
+        if subscription is not None and subscription.status in SENDING_STATUSES:
+            features = subscription.price_tier.plan.features
+            interval, count = (
+                subscription.price_tier.interval,
+                (features.messages_per_period if features else 0),
+            )
+        frequency = frequency_of(interval, count)
+        if frequency is Frequency.VARIES:
+            return await self._render(texts.DIALOGUE_JOIN_FREQUENCY_VARIES, turn)
+        return await self._render(FREQUENCY_TEXTS[frequency], turn, count=count)
+
+    async def _accept_opt_in(self, turn: Turn) -> str:
+        """YES: the pending opt-in becomes the membership, once (the opt-in is taken, and
+        UserApi's join is idempotent); a repeated YES is answered as the first."""
+        opt_in = await self._opt_ins.take(turn.phone_hash)
+        if opt_in is None:
+            joined = await self._opt_ins.last_joined(turn.phone_hash)
+            if joined is not None:
+                name = joined.client_name
+                return await self._render(texts.DIALOGUE_JOINED, turn, client_name=name)
+            return await self._render(texts.DIALOGUE_NOTHING_TO_ACCEPT, turn)
+        try:
+            membership = await self._subgraphs.call(
+                user_ops.join_client_by_phone,
+                user_ops.JoinClientByPhoneVars(
+                    client_id=opt_in.client_id,
+                    phone_hash=turn.phone_hash,
+                    phone_ciphertext=self._vault.encrypt(turn.e164),
+                    locale=opt_in.locale,
+                ),
+            )
+        except BaseException:
+            await self._opt_ins.put_back(turn.phone_hash, opt_in)
+            raise
+        await self._opt_ins.remember_joined(turn.phone_hash, opt_in)
+        log.info(
+            "membership joined by SMS",
+            phone_hash=turn.phone_hash,
+            client_id=opt_in.client_id,
+            membership_id=membership.id,
+        )
+        return await self._render(texts.DIALOGUE_JOINED, turn, client_name=opt_in.client_name)
+
+    async def _set_language(self, turn: Turn, command: Command) -> str:
+        """LANG: the language of the number's profile (when Nudges has one) and of its
+        pending opt-in; the reply is in that language."""
+        locale = language_in(command.argument, self._locales)
+        if locale is None:
+            return await self._render(
+                texts.DIALOGUE_LANGUAGE_UNKNOWN, turn, languages=", ".join(self._locales)
+            )
+        pending = await self._opt_ins.pending(turn.phone_hash)
+        await self._subgraphs.call(
+            user_ops.set_locale_by_phone,
+            user_ops.SetLocaleByPhoneVars(phone_hash=turn.phone_hash, locale=locale),
+        )
+        if pending is not None:
+            await self._opt_ins.start(turn.phone_hash, pending.in_language(locale))
+        turn.locale = locale
+        log.info("language set by SMS", phone_hash=turn.phone_hash, locale=locale)
+        return await self._render(texts.DIALOGUE_LANGUAGE_SET, turn)
+
     async def _stop_all(self, turn: Turn, client: IdentifiedClient | None) -> str:
-        """Carrier rule: the number gets nothing more. A client's waiting draft goes too."""
+        """Carrier rule: the number gets nothing more. A pending opt-in and a client's waiting
+        draft go too."""
         stopped = await self._set_memberships(turn, MembershipStatus.STOPPED)
+        await self._opt_ins.discard(turn.phone_hash)
         if client is not None:
             await self._drafts.discard(client.id)
             await self._drafts.forget_confirmed(client.id)

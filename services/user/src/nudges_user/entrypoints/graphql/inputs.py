@@ -19,3 +19,5 @@ class UpdateClientInput:
     locale: str | None = None
     #: Hold announcement copies during the subscribers' night (21:00-08:00 their time).
     quiet_hours: bool | None = None
+    #: The word people text to Nudges to join (2-20 letters or digits); "" removes it.
+    keyword: str | None = None

@@ -89,6 +89,22 @@ class Query(ComposerQuery):
         found = await repo.client_by_slug(pool_of(info), wanted)
         return Client.of(found) if found else None
 
+    @strawberry.federation.field(
+        description="The client a text to Nudges joins (services, for the SMS dialogue).",
+        inaccessible=True,
+    )
+    async def client_to_join(
+        self, info: Info, word: str, keyword_only: bool = False
+    ) -> Client | None:
+        """Service-only: the client of ``JOIN <word>`` (its slug, else its keyword) or, with
+        ``keywordOnly``, of ``word`` texted alone (a client's keyword, in any case)."""
+        context_of(info).require("service")
+        wanted = word.strip()
+        if not wanted or len(wanted) > 40:
+            return None  # no slug or keyword is that long
+        found = await repo.client_to_join(pool_of(info), wanted, by_slug=not keyword_only)
+        return Client.of(found) if found else None
+
     @strawberry.field(description="One client (the client and admins).")
     async def client(self, info: Info, id: strawberry.ID) -> Client | None:
         require_owner(info, str(id))

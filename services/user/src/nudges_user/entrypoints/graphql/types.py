@@ -53,6 +53,9 @@ class Client:
     slug: str
     locale: str
     created_at: datetime
+    keyword: str | None = strawberry.field(
+        description="The word people text to the Nudges number to join (public, as the slug)."
+    )
     _stripe_customer_id: strawberry.Private[str | None]
     _quiet_hours: strawberry.Private[bool]
 
@@ -64,6 +67,7 @@ class Client:
             slug=client.slug,
             locale=client.locale,
             created_at=client.created_at,  # type: ignore[arg-type]
+            keyword=client.keyword,
             _stripe_customer_id=client.stripe_customer_id,
             _quiet_hours=client.quiet_hours,
         )
