@@ -7,7 +7,8 @@ returns and which entity records ``_entities`` finds:
      "Mutation": {...},
      "entities": {"Type": [<record>, ...]}}
 
-A value is JSON; an object of an abstract type names its ``__typename``. ``_entities``
+A value is JSON (a field of an entity record may answer by ``"cases"`` too); an object of an
+abstract type names its ``__typename``. ``_entities``
 answers each representation with the first record of its type whose fields equal the
 representation's (fields the record lacks are not compared) and whose ``"__requires"``
 object (what its @requires fields must have brought) the representation holds, merged over
@@ -135,6 +136,17 @@ def _holds(recorded: Any, given: Any) -> bool:
     return bool(recorded == given)
 
 
+def _by_arguments(answer: Any, args: dict[str, Any]) -> Any:
+    """A field's answer; ``{"cases": [{"args": {...}, "value": ...}]}`` answers by the
+    arguments given (null when no case has them)."""
+    if isinstance(answer, dict) and "cases" in answer:
+        for case in answer["cases"]:
+            if case.get("args", {}) == args:
+                return case.get("value")
+        return None
+    return answer
+
+
 class FixtureSubgraph:
     """One subgraph answering from ``data`` with the schema of ``sdl``."""
 
@@ -166,15 +178,9 @@ class FixtureSubgraph:
                 return {"sdl": self.sdl}
             if name == "_entities":
                 return [self._entity(r, i) for i, r in enumerate(args["representations"])]
-            answer = source["__answers"].get(name)
-            if isinstance(answer, dict) and "cases" in answer:
-                for case in answer["cases"]:
-                    if case.get("args", {}) == args:
-                        return case.get("value")
-                return None
-            return answer
+            return _by_arguments(source["__answers"].get(name), args)
         if isinstance(source, dict):
-            return source.get(name)
+            return _by_arguments(source.get(name), args)
         return None
 
     def _entity(self, representation: dict[str, Any], index: int) -> Any:

@@ -149,6 +149,21 @@ class OutFragment:
         return f"... on {self.type_condition} {self.selection.text()}"
 
 
+@dataclass(frozen=True)
+class ContextUse:
+    """An argument of a field of an entity fetch that the gateway fills from a context
+    (``@fromContext``): the value read from the nearest ancestor carrying the context."""
+
+    field: str  # the field whose argument it fills
+    argument: str
+    variable: str  # the variable bound to the argument in the subgraph request
+    type: str  # the argument's type in the subgraph
+    #: How many steps of the fetch's path lead from the root to the ancestor.
+    level: int
+    #: The context's selection on that ancestor's type: one field per level.
+    items: tuple[FieldSel, ...]
+
+
 @dataclass
 class Fetch:
     """One subgraph request of the plan (a root fetch, or ``_entities`` at a path)."""
@@ -169,6 +184,8 @@ class Fetch:
     selection: OutSelection = field(default_factory=OutSelection)
     deps: set[int] = field(default_factory=set)
     level: int = 0
+    #: Entity fetches: the arguments filled from contexts (a fetch of its own request).
+    context_uses: list[ContextUse] = field(default_factory=list)
 
 
 @dataclass
@@ -188,6 +205,9 @@ class Batch:
     query: str
     variables: tuple[str, ...]  # the client's variables this request uses
     calls: list[EntityCall] = field(default_factory=list)
+    #: A request with context arguments is written when it is sent, with one ``_entities``
+    #: per set of context values: the operation's name and the client's variable definitions.
+    contextual: tuple[str, str] | None = None
 
 
 @dataclass

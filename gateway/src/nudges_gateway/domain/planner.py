@@ -15,6 +15,7 @@ is resolved to its real type by the subgraph that owns the interface.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, SelectionSetNode, parse
 
@@ -28,6 +29,7 @@ from nudges_gateway.domain.operation import (
 )
 from nudges_gateway.domain.plan import (
     Batch,
+    ContextUse,
     EntityCall,
     Fetch,
     OutSelection,
@@ -108,6 +110,30 @@ def _deferred_root_fields(items: tuple[Selection, ...]) -> frozenset[int]:
     return frozenset(found)
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """An object being selected: its type, subgraph, selection, path and fetch."""
+
+    type: str
+    graph: str
+    out: OutSelection
+    path: tuple[PathStep, ...]
+    provided: Provided | None
+    fetch: Fetch
+
+
+def _context_selection(text: str) -> str:
+    """A context's selection as a field set (``" { a }"`` is ``"a"``)."""
+    text = text.strip()
+    return text[1:-1] if text.startswith("{") and text.endswith("}") else text
+
+
+def _with_context_arguments(args: str, uses: list[ContextUse]) -> str:
+    """The arguments of a field, with those the gateway fills from contexts."""
+    added = ", ".join(f"{u.argument}: ${u.variable}" for u in uses)
+    return f"{args[:-1]}, {added})" if args else f"({added})"
+
+
 class _Builder:
     def __init__(self, supergraph: Supergraph, operation: NormalizedOperation) -> None:
         self.sg = supergraph
@@ -118,6 +144,8 @@ class _Builder:
         self.stage = 0
         self.chain = 0
         self._field_sets: dict[str, tuple[Selection, ...]] = {}
+        #: The objects being selected, outermost first: what a context is read from.
+        self.frames: list[_Frame] = []
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -224,7 +252,7 @@ class _Builder:
                 if (
                     fsel.name not in satisfied
                     and field_info is not None
-                    and field_info.requires.get(graph)
+                    and (field_info.requires.get(graph) or field_info.context_arguments.get(graph))
                     and not (provided and fsel.name in provided)
                 ):
                     requiring.append(fsel)
@@ -239,7 +267,12 @@ class _Builder:
                     if elsewhere and self.sources(parent, fsel.name, graph):
                         pending.append(_with_items(fsel, elsewhere))
                         fsel = _with_items(fsel, here or (TYPENAME,))
-                target = out.field(fsel.key, fsel.name, fsel.args_text, fsel.conditions, composite)
+                args = fsel.args_text
+                if field_info is not None and field_info.context_arguments.get(graph):
+                    uses = [u for u in fetch.context_uses if u.field == fsel.name]
+                    if uses:
+                        args = _with_context_arguments(args, uses)
+                target = out.field(fsel.key, fsel.name, args, fsel.conditions, composite)
                 target.variables |= fsel.variables
                 if composite and target.selection is not None:
                     if provided is not None and fsel.name in provided:
@@ -247,15 +280,19 @@ class _Builder:
                     else:
                         text = self.sg.types[parent].fields[fsel.name].provides.get(graph)
                         child_provided = _provided_tree(text) if text else None
-                    self.select(
-                        graph,
-                        child_type,
-                        fsel.items,
-                        (*path, (fsel.key, None)),
-                        target.selection,
-                        child_provided,
-                        fetch,
-                    )
+                    self.frames.append(_Frame(parent, graph, out, path, provided, fetch))
+                    try:
+                        self.select(
+                            graph,
+                            child_type,
+                            fsel.items,
+                            (*path, (fsel.key, None)),
+                            target.selection,
+                            child_provided,
+                            fetch,
+                        )
+                    finally:
+                        self.frames.pop()
         if pending:
             self.entity_fetches(graph, parent, pending, path, out, provided, fetch)
         if requiring:
@@ -410,8 +447,12 @@ class _Builder:
             representation = (*key_repr, *self.representation_in(out, requires, parent)[1:])
             before = len(self.touched)
             self.select(graph, parent, representation, path, out, provided, fetch)
+            here = _Frame(parent, graph, out, path, provided, fetch)
+            uses = self.context_uses(target, parent, fields, here)
             deps = {fetch.id} | set(self.touched[before:])
             merged = self.mergeable(target, path, parent, entity, representation, deps)
+            if merged is not None and (uses or merged.context_uses):
+                merged = None  # a contextual fetch is a request of its own
             if merged is not None:
                 self.touched.append(merged.id)
                 self.select(
@@ -435,6 +476,17 @@ class _Builder:
                 key_fields=len(key_repr),
                 deps=deps,
             )
+            entity_fetch.context_uses = [
+                ContextUse(
+                    u.field,
+                    u.argument,
+                    f"__ctx_{entity_fetch.id}_{n}",
+                    u.type,
+                    u.level,
+                    u.items,
+                )
+                for n, u in enumerate(uses)
+            ]
             self.select(
                 target,
                 entity,
@@ -446,6 +498,49 @@ class _Builder:
                 frozenset(f.name for f in fields),
             )
         self.chain -= 1
+
+    def context_uses(
+        self, target: str, parent: str, fields: list[FieldSel], here: _Frame
+    ) -> list[ContextUse]:
+        """The context arguments of ``fields`` when ``target`` resolves them: each read from
+        the nearest object on the way (``parent``'s included) carrying its context, whose
+        selection asks that object's subgraph for what the context selects."""
+        uses: list[ContextUse] = []
+        for fsel in fields:
+            info = self.sg.types[parent].fields.get(fsel.name)
+            arguments = info.context_arguments.get(target, ()) if info is not None else ()
+            for argument in arguments:
+                frame = next(
+                    (
+                        f
+                        for f in (here, *reversed(self.frames))
+                        if self.sg.carries(f.type, argument.context)
+                    ),
+                    None,
+                )
+                if frame is None:
+                    raise PlanningError(
+                        f'no object above "{parent}.{fsel.name}" sets the context '
+                        f'"{argument.context}" its argument "{argument.name}" is read from'
+                    )
+                # Under a key of its own: a client's alias cannot collide with it.
+                selection = self.field_set(_context_selection(argument.selection))
+                items = tuple(
+                    f.with_key(f"_ctx_{f.name}") for f in self.flatten(selection, frame.type)
+                )
+                self.select(
+                    frame.graph,
+                    frame.type,
+                    items,
+                    frame.path,
+                    frame.out,
+                    frame.provided,
+                    frame.fetch,
+                )
+                uses.append(
+                    ContextUse(fsel.name, argument.name, "", argument.type, len(frame.path), items)
+                )
+        return uses
 
     def mergeable(
         self,
@@ -687,8 +782,11 @@ class _Builder:
                 per_graph: dict[str, list[Fetch]] = {}
                 for fetch in members:
                     if fetch.level == level:
-                        per_graph.setdefault(fetch.subgraph, []).append(fetch)
-                levels.append([self.entity_batch(g, fs) for g, fs in per_graph.items()])
+                        label = f"{fetch.subgraph}#{fetch.id}" if fetch.context_uses else ""
+                        per_graph.setdefault(label or fetch.subgraph, []).append(fetch)
+                levels.append(
+                    [self.entity_batch(g.split("#", 1)[0], fs) for g, fs in per_graph.items()]
+                )
             stages.append(Stage(roots, levels))
         return stages
 
@@ -750,6 +848,7 @@ class _Builder:
             f"query{name}{defs} {{ {' '.join(body)} }}",
             tuple(sorted(variables)),
             [call for call, _, _ in calls],
+            (name, own[1:-1]) if fetches[0].context_uses else None,
         )
 
 

@@ -124,6 +124,37 @@ def objects_at(data: Json, path: tuple[PathStep, ...], type_filter: str | None) 
     return [o for o in current if _matches(o, type_filter)]
 
 
+def objects_with_ancestors(
+    data: Json, path: tuple[PathStep, ...], type_filter: str | None
+) -> list[tuple[Json, list[Json]]]:
+    """Like :func:`objects_at`, each object with the objects on its way from the root (the
+    root data first, one per step of ``path``; the object itself last)."""
+    current: list[tuple[Json, list[Json]]] = [(data, [data])]
+    for key, step_filter in path:
+        following: list[tuple[Json, list[Json]]] = []
+        for obj, chain in current:
+            value = obj.get(key)
+            if value is None:
+                continue
+            found: list[Json] = []
+            _extend(found, value, step_filter)
+            following.extend((item, [*chain, item]) for item in found)
+        current = following
+    return [(o, chain) for o, chain in current if _matches(o, type_filter)]
+
+
+def context_value(value: Any, items: tuple[Selection, ...]) -> Any:
+    """What a context's selection (one field per level) reads from ``value``."""
+    fields = list(_all_fields(items))
+    if not fields or value is None:
+        return value
+    if isinstance(value, list):
+        return [context_value(v, items) for v in value]
+    if isinstance(value, dict):
+        return context_value(value.get(fields[0].key), fields[0].items)
+    return value
+
+
 def _walk_paths(
     value: Any, path: list[str | int], type_filter: str | None
 ) -> Iterator[tuple[Json, list[str | int]]]:

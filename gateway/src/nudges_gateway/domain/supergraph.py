@@ -26,6 +26,7 @@ from graphql import (
     IntValueNode,
     ListValueNode,
     ObjectTypeDefinitionNode,
+    ObjectValueNode,
     ScalarTypeDefinitionNode,
     SchemaDefinitionNode,
     StringValueNode,
@@ -67,6 +68,17 @@ class ListSize:
     require_one_slicing_argument: bool = True
 
 
+@dataclass(frozen=True)
+class ContextArgument:
+    """An argument the gateway fills from a context (``@fromContext``): ``join__field``'s
+    ``contextArguments`` entry."""
+
+    context: str  # "subgraph__name", as ``@context`` on the types carrying it
+    name: str
+    type: str
+    selection: str
+
+
 @dataclass
 class FieldInfo:
     """Where a field is resolved."""
@@ -86,6 +98,8 @@ class FieldInfo:
     override_label: str | None = None
     override_to: str | None = None
     override_from: str | None = None
+    #: Arguments the gateway fills from a context, per graph resolving the field.
+    context_arguments: dict[str, tuple[ContextArgument, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +118,33 @@ class TypeInfo:
     union_members: tuple[str, ...] = ()
     access: Access = field(default_factory=Access)
     cost: int | None = None
+    #: The contexts (``@context(name:)``) this type carries.
+    contexts: frozenset[str] = frozenset()
+
+
+def _context_arguments(directive: DirectiveNode) -> tuple[ContextArgument, ...]:
+    found: list[ContextArgument] = []
+    for arg in directive.arguments or ():
+        if arg.name.value != "contextArguments":
+            continue
+        values = arg.value.values if isinstance(arg.value, ListValueNode) else (arg.value,)
+        for value in values:
+            if not isinstance(value, ObjectValueNode):
+                continue
+            parts = {
+                f.name.value: f.value.value
+                for f in value.fields
+                if isinstance(f.value, StringValueNode)
+            }
+            found.append(
+                ContextArgument(
+                    parts.get("context", ""),
+                    parts.get("name", ""),
+                    parts.get("type", ""),
+                    parts.get("selection", ""),
+                )
+            )
+    return tuple(found)
 
 
 def _groups(directive: DirectiveNode, name: str) -> tuple[frozenset[str], ...]:
@@ -221,7 +262,7 @@ class Supergraph:
         self.types: dict[str, TypeInfo] = {}
         for d in document.definitions:
             if isinstance(d, TypeDefinitionNode) and not d.name.value.startswith(
-                (f"{self.join}__", "link__", "core__", f"{self.inaccessible}__")
+                (f"{self.join}__", "link__", "core__", f"{self.inaccessible}__", "context__")
             ):
                 self.types[d.name.value] = self._type_info(d, by_enum)
         self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -315,6 +356,11 @@ class Supergraph:
             members=members,
         )
         info.access, info.cost, _ = _demands(d.directives)
+        info.contexts = frozenset(
+            str(_arg(directive, "name"))
+            for directive in d.directives or ()
+            if directive.name.value == "context" and isinstance(_arg(directive, "name"), str)
+        )
         if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
             info.interfaces = tuple(i.name.value for i in d.interfaces or ())
             for f in d.fields or ():
@@ -349,6 +395,9 @@ class Supergraph:
                 info.requires[graph.name] = requires
             if isinstance(provides, str):
                 info.provides[graph.name] = provides
+            contextual = _context_arguments(join)
+            if contextual:
+                info.context_arguments[graph.name] = contextual
             label = _arg(join, "overrideLabel")
             if isinstance(label, str):
                 info.override_label = label
@@ -523,3 +572,21 @@ class Supergraph:
 
     def key_of(self, graph: str, type_name: str) -> list[str]:
         return self.types[type_name].keys.get(graph, [])
+
+    def carries(self, type_name: str, context: str) -> bool:
+        """Whether an object of ``type_name`` sets ``context``: itself, one of its interfaces
+        or a union it belongs to carries it."""
+        info = self.types.get(type_name)
+        if info is None:
+            return False
+        if context in info.contexts:
+            return True
+        return any(
+            context in other.contexts
+            and (
+                (other.kind == "interface" and type_name in self.possible_types(other.name))
+                or (other.kind == "union" and type_name in other.union_members)
+            )
+            for other in self.types.values()
+            if other.contexts
+        )

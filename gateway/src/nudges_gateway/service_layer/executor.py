@@ -4,22 +4,29 @@ subgraph per level), merging every answer into one tree."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from nudges_gateway.adapters.subgraph_http import SubgraphError
 from nudges_gateway.domain.plan import Batch, Fetch, Plan
 from nudges_gateway.domain.results import (
     FAILED,
     Json,
+    context_value,
     merge_into,
     objects_at,
+    objects_with_ancestors,
     relocate_errors,
     representations,
     root_errors,
 )
 from nudges_gateway.domain.supergraph import Supergraph
 
+#: A context argument's variable in the text of a fetch (numbered per request when sent).
+_CONTEXT_VARIABLE = re.compile(r"\$(__ctx_\d+_\d+)\b")
 #: (subgraph, url, query, variables, headers) -> the subgraph's JSON answer.
 Fetcher = Callable[[str, str, str, Mapping[str, Any], Mapping[str, str]], Awaitable[Json]]
 
@@ -141,8 +148,53 @@ class PlanExecution:
             if self.sg.applies(wanted, str(obj.get("__typename", wanted)))
         ]
 
+    def _contextual(
+        self, batch: Batch, variables: dict[str, Any]
+    ) -> tuple[str, dict[str, tuple[list[Fetch], list[list[Json]]]]]:
+        """The request of a fetch with context arguments: one ``_entities`` per set of
+        context values, each with its representations and its variables (as Apollo Router
+        sends them)."""
+        assert batch.contextual is not None
+        name, client_definitions = batch.contextual
+        fetch = batch.fetches[0]
+        groups: dict[bytes, tuple[dict[str, Any], list[Json]]] = {}
+        if fetch.selection.included(self.coerced):
+            for obj, chain in objects_with_ancestors(self.data, fetch.path, fetch.type_filter):
+                values = {
+                    use.variable: context_value(chain[use.level], use.items)
+                    for use in fetch.context_uses
+                }
+                identity = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+                groups.setdefault(identity, (values, []))[1].append(obj)
+        selection = fetch.selection.text()[2:-2]
+        definitions: list[str] = []
+        body: list[str] = []
+        by_alias: dict[str, tuple[list[Fetch], list[list[Json]]]] = {}
+        for number, (values, objects) in enumerate(groups.values()):
+            reps, targets = representations(fetch, objects)
+            if not reps:
+                continue
+            alias = f"_e{fetch.id}_{number}"
+            variables[f"r{fetch.id}_{number}"] = reps
+            definitions.append(f"$r{fetch.id}_{number}: [_Any!]!")
+            for use in fetch.context_uses:
+                variables[f"{use.variable}_{number}"] = values[use.variable]
+                definitions.append(f"${use.variable}_{number}: {use.type}")
+            text = _CONTEXT_VARIABLE.sub(rf"$\g<1>_{number}", selection)
+            body.append(f"{alias}: _entities(representations: $r{fetch.id}_{number}) {{ {text} }}")
+            by_alias[alias] = ([fetch], targets)
+        if client_definitions:
+            definitions.append(client_definitions)
+        query = f"query{name}({', '.join(definitions)}) {{ {' '.join(body)} }}"
+        return query, by_alias
+
     async def _answer_entities(self, batch: Batch) -> None:
         variables = self._variables(batch)
+        if batch.contextual is not None:
+            query, contextual = self._contextual(batch, variables)
+            if contextual:
+                await self._send_entities(batch, query, variables, contextual)
+            return
         by_alias: dict[str, tuple[list[Fetch], list[list[Json]]]] = {}
         for call in batch.calls:
             first = call.fetches[0]
@@ -156,9 +208,18 @@ class PlanExecution:
             by_alias[call.alias] = (call.fetches, targets)
         if not any(targets for _, targets in by_alias.values()):
             return
+        await self._send_entities(batch, batch.query, variables, by_alias)
+
+    async def _send_entities(
+        self,
+        batch: Batch,
+        query: str,
+        variables: dict[str, Any],
+        by_alias: dict[str, tuple[list[Fetch], list[list[Json]]]],
+    ) -> None:
         url = self.sg.graphs[batch.subgraph].url
         try:
-            answer = await self.fetch(batch.subgraph, url, batch.query, variables, self.headers)
+            answer = await self.fetch(batch.subgraph, url, query, variables, self.headers)
         except SubgraphError as exc:
             failure = _failure(exc)
             for _, targets in by_alias.values():

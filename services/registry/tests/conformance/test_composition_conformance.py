@@ -40,7 +40,7 @@ SETS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 
 #: Defaults of @join__type arguments, left out of the comparison when they hold.
 JOIN_TYPE_DEFAULTS = {"extension": "false", "resolvable": "true", "isInterfaceObject": "false"}
-JOIN_DIRECTIVES = ("join__type", "join__implements", "join__unionMember")
+JOIN_DIRECTIVES = ("join__type", "join__implements", "join__unionMember", "context")
 #: Access- and demand-control directives the supergraph keeps for the gateway.
 DEMAND_DIRECTIVES = ("authenticated", "requiresScopes", "policy", "cost", "listSize")
 DEMAND_DEFAULTS = {"requireOneSlicingArgument": "true"}

@@ -257,21 +257,53 @@ def test_an_overridden_field_used_in_a_key_stays_as_used_overridden() -> None:
     ) in sdl
 
 
-def test_a_subgraph_using_contexts_is_refused_as_unsupported() -> None:
-    sdl = (
-        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", '
-        'import: ["@key", "@context", "@fromContext"])\n'
+CONTEXT_LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", '
+    'import: ["@key", "@context", "@fromContext"])\n'
+)
+
+
+def test_a_contextual_argument_becomes_join_context_arguments() -> None:
+    sdl = CONTEXT_LINK + (
         "type Query { user: User }\n"
-        'type User @key(fields: "id") @context(name: "userContext") { id: ID! locale: String }\n'
+        'type User @key(fields: "id") @context(name: "userContext") '
+        "{ id: ID! locale: String account: Account }\n"
         'type Account @key(fields: "id") {\n'
         "  id: ID!\n"
         '  greeting(locale: String @fromContext(field: "$userContext { locale }")): String\n'
         "}\n"
     )
+    supergraph = composed(users=sdl)
+    assert "https://specs.apollo.dev/join/v0.5" in supergraph
+    assert '@context(name: "users__userContext")' in supergraph
+    assert (
+        "greeting: String @join__field(graph: USERS, contextArguments: "
+        '[{context: "users__userContext", name: "locale", type: "String", '
+        'selection: " { locale }"}])'
+    ) in supergraph
+    assert "greeting(" not in supergraph  # the argument is the gateway's, not the clients'
+
+
+def test_a_context_selection_must_hold_on_every_type_carrying_the_context() -> None:
+    sdl = CONTEXT_LINK + (
+        "type Query { a: A b: B }\n"
+        'type A @key(fields: "id") @context(name: "ctx") { id: ID! name: String c: C }\n'
+        'type B @key(fields: "id") @context(name: "ctx") { id: ID! title: String c: C }\n'
+        'type C @key(fields: "id") {\n'
+        '  id: ID! label(name: String @fromContext(field: "$ctx { name }")): String\n'
+        "}\n"
+    )
     errors = errors_of(users=sdl)
-    assert errors[0][0] == "INVALID_GRAPHQL"
-    assert "@context" in errors[0][1]
-    assert "not supported" in errors[0][1]
+    assert errors[0][0] == "CONTEXT_INVALID_SELECTION"
+    assert 'Cannot query field "name" on type "B"' in errors[0][1]
+
+
+def test_a_context_name_with_an_underscore_is_refused() -> None:
+    sdl = CONTEXT_LINK + (
+        "type Query { user: User }\n"
+        'type User @key(fields: "id") @context(name: "user_ctx") { id: ID! locale: String }\n'
+    )
+    assert errors_of(users=sdl)[0][0] == "CONTEXT_NAME_INVALID"
 
 
 DEMANDS_LINK = (

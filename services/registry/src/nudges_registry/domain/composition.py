@@ -26,6 +26,11 @@ from graphql.language.block_string import print_block_string
 from graphql.language.print_string import print_string
 
 from nudges_kit.federation_api import api_schema
+from nudges_registry.domain.contexts import (
+    ContextCheck,
+    parse_context_reference,
+    required_argument,
+)
 from nudges_registry.domain.subgraph_schema import (
     ROOT_DEFAULT_NAMES,
     Argument,
@@ -43,6 +48,23 @@ from nudges_registry.domain.subgraph_schema import (
 JOIN_URL = "https://specs.apollo.dev/join/v0.3"
 #: The join version with progressive override labels, used only when a subgraph sets one.
 JOIN_URL_LABELS = "https://specs.apollo.dev/join/v0.4"
+#: The join version with contextual arguments (Federation 2.8 @context / @fromContext).
+JOIN_URL_CONTEXTS = "https://specs.apollo.dev/join/v0.5"
+CONTEXT_LINK = '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)'
+CONTEXT_DEFINITIONS = """input join__ContextArgument {
+  name: String!
+  type: String!
+  context: String!
+  selection: join__FieldValue!
+}
+
+scalar join__FieldValue
+
+directive @context(name: String!) repeatable on OBJECT | INTERFACE | UNION
+
+directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION
+
+scalar context__ContextFieldValue"""
 INACCESSIBLE_URL = "https://specs.apollo.dev/inaccessible/v0.2"
 LINK_URL = "https://specs.apollo.dev/link/v1.0"
 BUILTIN_SCALARS = frozenset({"String", "Int", "Float", "Boolean", "ID"})
@@ -230,6 +252,8 @@ class _JoinField:
     override: str | None = None
     used_overridden: bool = False
     override_label: str | None = None
+    #: (context, argument name, argument type, selection) of each contextual argument.
+    context_arguments: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass
@@ -259,6 +283,7 @@ class _Type:
     values: dict[str, tuple[str | None, bool, str | None, list[str]]] = field(default_factory=dict)
     input_fields: dict[str, tuple[Argument, bool]] = field(default_factory=dict)
     demands: Demands = field(default_factory=Demands)
+    contexts: list[str] = field(default_factory=list)  # "subgraph__name" of each @context
 
 
 def graph_enum_names(names: Iterable[str]) -> dict[str, str]:
@@ -330,6 +355,7 @@ class _Composer:
         self.types: dict[str, _Type] = {}
         self._provided_cache: set[tuple[str, str, str]] | None = None
         self.override_labels = False  # join v0.4's overrideLabel is used
+        self.contexts_used = False  # join v0.5's contextArguments and @context are used
 
     def error(
         self, code: str, message: str, subgraphs: Iterable[str] = (), coordinate: str | None = None
@@ -374,6 +400,7 @@ class _Composer:
             for typedef in subgraph.types.values():
                 definitions.setdefault(typedef.name, []).append((subgraph, typedef))
                 self._check_field_sets(subgraph, typedef)
+            ContextCheck(subgraph, self.error).run()
         return definitions
 
     def _check_extensions_have_base(
@@ -571,6 +598,9 @@ class _Composer:
                     name,
                 )
             graph = self.g(sg.name)
+            for context in td.contexts:
+                merged.contexts.append(f"{sg.name}__{context}")
+                self.contexts_used = True
             extension = ", extension: true" if td.extension else ""
             io = ", isInterfaceObject: true" if td.interface_object else ""
             if td.keys:
@@ -708,6 +738,7 @@ class _Composer:
             typed = any(type_str(fld.type) != super_text for _, _, fld in fdefs)
             needs_join = {sg.name for sg, _, _ in fdefs} != type_graphs or any(
                 fld.external
+                or any(a.from_context is not None for a in fld.arguments.values())
                 or fld.requires
                 or fld.provides
                 or fld.override
@@ -742,6 +773,7 @@ class _Composer:
                             external=fld.external,
                             override=fld.override,
                             override_label=fld.override_label if fld.override else None,
+                            context_arguments=self._context_arguments(sg, fld),
                         )
                     )
             deprecation = next(
@@ -757,6 +789,18 @@ class _Composer:
                 joins,
                 demands=merge_demands([f.demands for _, _, f in fdefs]),
             )
+
+    def _context_arguments(
+        self, sg: SubgraphSchema, fld: Field
+    ) -> tuple[tuple[str, str, str, str], ...]:
+        found = []
+        for arg in fld.arguments.values():
+            if arg.from_context is None:
+                continue
+            self.contexts_used = True
+            context, selection = parse_context_reference(arg.from_context)
+            found.append((f"{sg.name}__{context}", arg.name, type_str(arg.type), selection))
+        return tuple(found)
 
     def _field_type(self, coordinate: str, types: list[tuple[str, TypeNode]]) -> TypeNode | None:
         shapes = [(sg, *_shape(t)) for sg, t in types]
@@ -807,6 +851,19 @@ class _Composer:
         result: dict[str, Argument] = {}
         for arg in names:
             present = [(sg, fld.arguments[arg]) for sg, _, fld in fdefs if arg in fld.arguments]
+            if any(a.from_context is not None for _, a in present):
+                # A contextual argument is the gateway's to fill: clients never see it.
+                for sg, a in present:
+                    if a.from_context is None and required_argument(a):
+                        self.error(
+                            "CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS",
+                            f'Argument "{coordinate}({arg}:)" is contextual in at least one '
+                            f'subgraph but in subgraph "{sg.name}" it does not have '
+                            "@fromContext, is not nullable and has no default value.",
+                            [sg.name],
+                            coordinate,
+                        )
+                continue
             missing = [sg.name for sg, _, fld in fdefs if arg not in fld.arguments]
             texts = {type_str(a.type) for _, a in present}
             if len(texts) > 1:
@@ -1117,7 +1174,15 @@ class _Composer:
     def _print(self) -> str:
         roots = [f"  {op}: {name}" for op, name in ROOT_DEFAULT_NAMES.items() if name in self.types]
         header = HEADER.format(roots="\n".join(roots)).rstrip()
-        if self.override_labels:
+        if self.contexts_used:
+            header = header.replace(JOIN_URL, JOIN_URL_CONTEXTS).replace(
+                "usedOverridden: Boolean)",
+                "usedOverridden: Boolean, overrideLabel: String, "
+                "contextArguments: [join__ContextArgument!])",
+            )
+            header = header.replace("for: SECURITY)\n{", f"for: SECURITY)\n  {CONTEXT_LINK}\n{{", 1)
+            header += "\n\n" + CONTEXT_DEFINITIONS
+        elif self.override_labels:
             header = header.replace(JOIN_URL, JOIN_URL_LABELS).replace(
                 "usedOverridden: Boolean)", "usedOverridden: Boolean, overrideLabel: String)"
             )
@@ -1187,6 +1252,7 @@ class _Composer:
                 for g, members in t.members
                 for m in members
             ]
+        directives += [f"@context(name: {print_string(c)})" for c in t.contexts]
         if t.inaccessible:
             directives.append("@inaccessible")
         directives += _demand_directives(t.demands)
@@ -1258,6 +1324,13 @@ class _Composer:
                 args.append("usedOverridden: true")
             if join.override_label:
                 args.append(f"overrideLabel: {print_string(join.override_label)}")
+            if join.context_arguments:
+                items = ", ".join(
+                    f"{{context: {print_string(c)}, name: {print_string(n)}, "
+                    f"type: {print_string(t)}, selection: {print_string(sel)}}}"
+                    for c, n, t, sel in join.context_arguments
+                )
+                args.append(f"contextArguments: [{items}]")
             text += f" @join__field({', '.join(args)})"
         if fld.deprecation:
             text += f" {fld.deprecation}"

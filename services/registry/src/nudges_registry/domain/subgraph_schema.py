@@ -69,9 +69,6 @@ FEDERATION_DIRECTIVES = (
     "cost",
     "listSize",
 )
-#: Directives of the federation spec the supergraph cannot carry yet: a subgraph using them is
-#: refused rather than composed into a graph that would answer them wrongly.
-UNSUPPORTED_DIRECTIVES = frozenset({"context", "fromContext"})
 #: Types and root fields every subgraph serves for the router, never part of the graph.
 FEDERATION_INTERNAL_TYPES = frozenset(
     {"_Service", "_Any", "_Entity", "FieldSet", "_FieldSet", "link__Import", "link__Purpose"}
@@ -100,6 +97,8 @@ class Argument:
     inaccessible: bool = False
     #: ``@cost(weight:)`` on the argument or input field: added when it is given.
     cost: int | None = None
+    #: ``@fromContext(field:)`` on a field argument: "$context { selection }".
+    from_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +182,8 @@ class TypeDef:
     members: list[str] = field(default_factory=list)
     values: dict[str, EnumValue] = field(default_factory=dict)
     demands: Demands = field(default_factory=Demands)
+    #: Names of the ``@context`` set on this object, interface or union.
+    contexts: list[str] = field(default_factory=list)
 
     @property
     def is_entity(self) -> bool:
@@ -410,9 +411,16 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
 
     def argument(node: InputValueDefinitionNode) -> Argument:
         inaccessible = any(names.of(d) == "inaccessible" for d in node.directives or ())
-        unsupported(node.directives, f'argument "{node.name.value}"')
         cost = next(
             (_int_arg(d, "weight") for d in node.directives or () if names.of(d) == "cost"), None
+        )
+        from_context = next(
+            (
+                _string_arg(d, "field") or ""
+                for d in node.directives or ()
+                if names.of(d) == "fromContext"
+            ),
+            None,
         )
         return Argument(
             node.name.value,
@@ -421,15 +429,8 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
             _description(node),
             inaccessible,
             cost,
+            from_context,
         )
-
-    def unsupported(directives: object, where: str) -> None:
-        for directive in directives or ():  # type: ignore[attr-defined]
-            if names.of(directive) in UNSUPPORTED_DIRECTIVES:
-                raise SubgraphSchemaError(
-                    f"[{name}] @{names.of(directive)} on {where} is not supported by this "
-                    "registry (Federation 2.8 contexts)"
-                )
 
     types: dict[str, TypeDef] = {}
     for definition in document.definitions:
@@ -479,7 +480,6 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 f'[{name}] type "{type_name}" is declared both as {typedef.kind} and as {kind}'
             )
         is_extension = "Extension" in type(definition).__name__
-        unsupported(definition.directives, f'type "{type_name}"')
         if typedef_is_new:
             typedef.extends_only = is_extension
         elif not is_extension:
@@ -500,6 +500,10 @@ def parse_subgraph(name: str, url: str, sdl: str) -> SubgraphSchema:
                 typedef.interface_object = True
             elif what == "inaccessible":
                 typedef.inaccessible = True
+            elif what == "context" and kind in ("object", "interface", "union"):
+                context_name = _string_arg(directive, "name")
+                if context_name is not None and context_name not in typedef.contexts:
+                    typedef.contexts.append(context_name)
             elif what in DEMAND_DIRECTIVES:
                 read_demand(what, directive, typedef.demands)
         # Federation 2 marks `extend type` in the supergraph; Federation 1 used it for every
