@@ -487,9 +487,12 @@ def test_a_price_change_with_always_invoice_bills_the_prorations_at_once(
     paid = harness.stripe_events(stripe_url, "invoice.paid")
     assert len(paid) == paid_before + 1
     assert paid[-1]["event"]["data"]["object"]["id"] == invoice.id
-    assert harness.stripe_events(stripe_url, "invoice.payment_succeeded")[-1]["event"]["data"][
-        "object"
-    ]["id"] == invoice.id
+    assert (
+        harness.stripe_events(stripe_url, "invoice.payment_succeeded")[-1]["event"]["data"][
+            "object"
+        ]["id"]
+        == invoice.id
+    )
     # Nothing is left for the renewal but the new price.
     renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
     assert stripe_client.v1.invoices.retrieve(renewed["latest_invoice"]).amount_due == 5000
