@@ -377,9 +377,9 @@ def test_an_upgrade_applies_once_stripe_bills_its_tier() -> None:
     basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
     current = subscription(price_tier_id=basic.id)
 
-    asked, upgrade = request_plan_change(current, basic, pro, NOW)
+    asked, proration = request_plan_change(current, basic, pro, NOW)
 
-    assert upgrade
+    assert proration == "always_invoice"
     assert (asked.price_tier_id, asked.pending_price_tier_id) == (basic.id, pro.id)
     assert asked.pending_change_at is None
     # News that names the old tier (a late event) changes nothing; Stripe billing the new
@@ -398,9 +398,9 @@ def test_a_downgrade_applies_with_the_next_period() -> None:
     end = current.current_period_end
     assert end is not None
 
-    asked, upgrade = request_plan_change(current, pro, basic, NOW)
+    asked, proration = request_plan_change(current, pro, basic, NOW)
 
-    assert not upgrade
+    assert proration == "none"
     assert asked.pending_change_at == end
     # Stripe already bills the lower price for the next period: not in force yet.
     same_period = apply_news(asked, news(price_tier_id=basic.id), uuid.uuid4(), NOW)
@@ -430,3 +430,16 @@ def test_a_plan_change_needs_an_active_subscription_and_a_like_tier() -> None:
     with pytest.raises(BadInput) as other_interval:
         request_plan_change(current, basic, replace(pro, interval="year"), NOW)
     assert other_interval.value.field == "priceTierId"
+
+
+def test_during_a_trial_a_change_applies_at_once_without_prorations() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    trialing = subscription(price_tier_id=pro.id, trial_ends_at=NOW + timedelta(days=10))
+
+    asked, proration = request_plan_change(trialing, pro, basic, NOW)
+
+    assert (asked.pending_change_at, proration) == (None, "none")
+    billed = apply_news(asked, news(price_tier_id=basic.id), uuid.uuid4(), NOW)
+    assert billed.subscription.price_tier_id == basic.id
+    after_trial = subscription(price_tier_id=basic.id, trial_ends_at=NOW - timedelta(days=1))
+    assert request_plan_change(after_trial, basic, pro, NOW)[1] == "always_invoice"

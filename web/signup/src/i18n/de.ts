@@ -92,6 +92,7 @@ export const de: Record<SignupKey, string> = {
   'dash.noOtherPlans': 'Kein anderer Tarif rechnet in dieser Währung und diesem Intervall ab.',
   'dash.upgradeHint': 'Ein Upgrade gilt sofort: Sie zahlen die Differenz für den Rest dieses Zeitraums.',
   'dash.downgradeHint': 'Ein Downgrade gilt ab dem Ende dieses Zeitraums; bis dahin behalten Sie Ihren Tarif.',
+  'dash.trialChangeHint': 'Während der kostenlosen Testphase gilt der Wechsel sofort; die erste Zahlung erfolgt zum neuen Preis.',
   'dash.confirmChange': 'Wechsel bestätigen',
   'dash.cancelChange': 'Tarif behalten',
   'dash.allowance': 'Dieser Zeitraum',

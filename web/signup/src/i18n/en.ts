@@ -91,6 +91,7 @@ export const en = {
   'dash.noOtherPlans': 'No other plan bills in this currency and interval.',
   'dash.upgradeHint': 'An upgrade applies now: you pay the difference for the rest of this period.',
   'dash.downgradeHint': 'A downgrade applies at the end of this period; you keep your current plan until then.',
+  'dash.trialChangeHint': 'During your free trial the change applies now; your first payment is at the new price.',
   'dash.confirmChange': 'Confirm the change',
   'dash.cancelChange': 'Keep my plan',
   'dash.allowance': 'This period',

@@ -92,6 +92,7 @@ export const es: Record<SignupKey, string> = {
   'dash.noOtherPlans': 'Ningún otro plan cobra en esta moneda y con este intervalo.',
   'dash.upgradeHint': 'Una mejora se aplica ya: pagas la diferencia por el resto de este periodo.',
   'dash.downgradeHint': 'Una reducción se aplica al final de este periodo; hasta entonces conservas tu plan.',
+  'dash.trialChangeHint': 'Durante la prueba gratuita el cambio se aplica ya; tu primer pago será al nuevo precio.',
   'dash.confirmChange': 'Confirmar el cambio',
   'dash.cancelChange': 'Mantener mi plan',
   'dash.allowance': 'Este periodo',

@@ -92,6 +92,7 @@ export const fr: Record<SignupKey, string> = {
   'dash.noOtherPlans': 'Aucun autre forfait ne facture dans cette devise et à cet intervalle.',
   'dash.upgradeHint': 'Une montée en gamme s’applique tout de suite : vous payez la différence pour le reste de la période.',
   'dash.downgradeHint': 'Une descente en gamme s’applique à la fin de cette période ; vous gardez votre forfait jusque-là.',
+  'dash.trialChangeHint': 'Pendant l’essai gratuit, le changement s’applique tout de suite ; votre premier paiement sera au nouveau prix.',
   'dash.confirmChange': 'Confirmer le changement',
   'dash.cancelChange': 'Garder mon forfait',
   'dash.allowance': 'Cette période',

@@ -197,7 +197,13 @@ function ChangePlan({ sub, onChanged }: { sub: PlanSubscription; onChanged: () =
         </label>
       ))}
       {choice ? (
-        <p className="hint">{choice.tier.amount > current.amount ? t('dash.upgradeHint') : t('dash.downgradeHint')}</p>
+        <p className="hint">
+          {sub.trialEndsAt && new Date(sub.trialEndsAt).getTime() > Date.now()
+            ? t('dash.trialChangeHint')
+            : choice.tier.amount > current.amount
+              ? t('dash.upgradeHint')
+              : t('dash.downgradeHint')}
+        </p>
       ) : null}
       <div className="actions">
         <button

@@ -33,7 +33,7 @@ describe('client dashboard', () => {
                 currentPeriodEnd: '2026-03-01T00:00:00Z',
                 cancelAtPeriodEnd: false,
                 pendingChangeAt: null,
-                trialEndsAt: null,
+                trialEndsAt: '2999-01-10T00:00:00Z',
                 pendingPriceTier: null,
                 priceTier: { id: 't', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p', name: 'Starter' } },
               },
@@ -56,6 +56,7 @@ describe('client dashboard', () => {
     expect(screen.getByText('976 of 1,000 messages left')).toBeTruthy();
     expect(screen.getByText('Run at 7')).toBeTruthy();
     expect(screen.queryByTestId('plan-grace')).toBeNull();
+    expect(screen.getByTestId('plan-trial').textContent).toBe('until Jan 10, 2999: your first payment is taken then');
   });
 
   it('shows copies held for quiet hours and lets the client turn quiet hours off', async () => {
@@ -208,7 +209,7 @@ describe('client dashboard', () => {
                 currentPeriodEnd: '2026-03-01T00:00:00Z',
                 cancelAtPeriodEnd: false,
                 pendingChangeAt: pending ? '2026-03-01T00:00:00Z' : null,
-                trialEndsAt: '2999-01-10T00:00:00Z',
+                trialEndsAt: '2026-01-10T00:00:00Z',
                 priceTier: starter,
                 pendingPriceTier: pending,
               },
@@ -220,8 +221,8 @@ describe('client dashboard', () => {
       };
     });
     renderIn(<Dashboard />);
-    expect((await screen.findByTestId('plan-trial')).textContent).toBe('until Jan 10, 2999: your first payment is taken then');
-    fireEvent.click(screen.getByRole('button', { name: 'Change plan' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Change plan' }));
+    expect(screen.queryByTestId('plan-trial')).toBeNull(); // the trial is over
     const mini = await screen.findByLabelText(/Mini — \$3\.00/);
     // Only monthly tiers in dollars, other than the current one.
     expect(screen.getAllByRole('radio')).toHaveLength(2);

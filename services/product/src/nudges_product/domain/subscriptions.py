@@ -62,14 +62,20 @@ def request_cancellation(subscription: PlanSubscription, now: datetime) -> PlanS
     return replace(subscription, cancel_at_period_end=True, updated_at=now)
 
 
+ProrationBehavior = Literal["always_invoice", "none"]
+
+
 def request_plan_change(
     subscription: PlanSubscription, current: PriceTier, target: PriceTier, now: datetime
-) -> tuple[PlanSubscription, bool]:
-    """The subscription with a change to ``target`` pending, and whether it is an upgrade.
+) -> tuple[PlanSubscription, ProrationBehavior]:
+    """The subscription with a change to ``target`` pending, and how Stripe is to prorate it.
 
-    An upgrade (a higher price) applies as soon as Stripe confirms the new price (billed at
-    once, prorated); a downgrade (any other price) applies at the end of the current period.
-    The tiers must share currency and interval (the prorations compare like with like)."""
+    An upgrade (a higher price) applies as soon as Stripe confirms the new price, the
+    prorations invoiced and paid at once (``always_invoice``); a downgrade (any other price)
+    applies at the end of the current period, Stripe billing the new price from the next one
+    (``none``). During a free trial nothing was paid: either applies as soon as Stripe
+    confirms it, without prorations, and the first charge is the new price. The tiers must
+    share currency and interval (the prorations compare like with like)."""
     if subscription.status not in ("active",) or subscription.cancel_at_period_end:
         raise Conflict("only an active plan subscription that is not ending can change plan")
     if subscription.pending_price_tier_id is not None:
@@ -82,24 +88,26 @@ def request_plan_change(
         raise BadInput(
             "the new price tier must bill in the same currency and interval", field="priceTierId"
         )
+    trialing = subscription.trial_ends_at is not None and now < subscription.trial_ends_at
     upgrade = target.amount > current.amount
-    if not upgrade and subscription.current_period_end is None:
+    at_once = trialing or upgrade
+    if not at_once and subscription.current_period_end is None:
         raise Conflict("the subscription has no billing period to end yet")
     changed = replace(
         subscription,
         pending_price_tier_id=target.id,
-        pending_change_at=None if upgrade else subscription.current_period_end,
+        pending_change_at=None if at_once else subscription.current_period_end,
         updated_at=now,
     )
-    return changed, upgrade
+    return changed, "always_invoice" if upgrade and not trialing else "none"
 
 
 def _tier_after(
     current: PlanSubscription, news: SubscriptionNews, period_start: datetime | None
 ) -> tuple[UUID, UUID | None, datetime | None]:
-    """The tier in force after the news, and the change still pending: an upgrade applies
-    when news names its tier (Stripe bills it), a downgrade once a period starting at or
-    after its date is reported."""
+    """The tier in force after the news, and the change still pending: a change at once (an
+    upgrade) applies when news names its tier (Stripe bills it), a downgrade once a period
+    starting at or after its date is reported."""
     pending, at = current.pending_price_tier_id, current.pending_change_at
     if pending is None:
         return current.price_tier_id, None, None

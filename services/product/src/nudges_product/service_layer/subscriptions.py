@@ -116,10 +116,11 @@ async def change_plan_subscription(
     is_admin: bool,
 ) -> PlanSubscription:
     """Move the subscription to another tier: an upgrade is billed at once with Stripe's
-    prorations and applies when Stripe confirms it, a downgrade applies at the period's end
-    (see :func:`request_plan_change`). Publishes
-    ``product.plan-subscription.change-requested`` (the consumer tells Stripe) and
-    ``product.plan-subscription.updated`` (the pending change)."""
+    prorations and applies when Stripe confirms it, a downgrade applies at the period's end,
+    a change during a free trial at once without prorations (see
+    :func:`request_plan_change`). Publishes ``product.plan-subscription.change-requested``
+    (the consumer tells Stripe) and ``product.plan-subscription.updated`` (the pending
+    change)."""
     async with unit_of_work(pool) as uow:
         current = await uow.products.subscription(subscription_id, for_update=True)
         if current is None or not may_cancel(current, client_id, is_admin):
@@ -128,7 +129,7 @@ async def change_plan_subscription(
         if price_tier_id not in tiers:
             raise NotFound("price tier not found")
         target = tiers[price_tier_id]
-        changed, upgrade = request_plan_change(
+        changed, proration = request_plan_change(
             current, tiers[current.price_tier_id], target, datetime.now(UTC)
         )
         await uow.products.save_subscription(changed)
@@ -142,7 +143,7 @@ async def change_plan_subscription(
                 stripe_subscription_id=changed.stripe_subscription_id,
                 price_tier_id=target.id,
                 stripe_price_id=target.stripe_price_id,
-                proration_behavior="always_invoice" if upgrade else "none",
+                proration_behavior=proration,
             ),
         )
         await uow.publish(
