@@ -444,9 +444,58 @@ def test_a_price_change_prorates_and_bills_the_prorations_at_renewal(
     ]
     with pytest.raises(stripe.InvalidRequestError) as refused:
         stripe_client.v1.subscriptions.update(
-            sub.id, params={**change, "proration_behavior": "always_invoice"}
+            sub.id, params={**change, "proration_behavior": "sometimes"}
         )
     assert refused.value.param == "proration_behavior"
+
+
+def test_a_price_change_with_always_invoice_bills_the_prorations_at_once(
+    stripe_client: stripe.StripeClient, stripe_url: str, harness: Any
+) -> None:
+    sub, price = _subscribed(stripe_client, stripe_url)
+    item = sub["items"].data[0]
+    dearer = stripe_client.v1.prices.create(
+        params={
+            "product": price.product,
+            "unit_amount": 5000,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
+    paid_before = len(harness.stripe_events(stripe_url, "invoice.paid"))
+
+    changed = stripe_client.v1.subscriptions.update(
+        sub.id,
+        params={
+            "items": [{"id": item.id, "price": dearer.id}],
+            "proration_behavior": "always_invoice",
+        },
+    )
+
+    assert changed["items"].data[0].price.id == dearer.id
+    assert changed.latest_invoice != sub.latest_invoice
+    invoice = stripe_client.v1.invoices.retrieve(changed.latest_invoice)
+    assert invoice.billing_reason == "subscription_update"
+    assert invoice.status == "paid"
+    assert [line.parent.type for line in invoice.lines.data] == [
+        "invoice_item_details",
+        "invoice_item_details",
+    ]
+    # A credit for the unused old price and a charge for the new one: about 5000 - 2000.
+    assert 2990 <= invoice.amount_paid <= 3000
+    assert invoice.parent.subscription_details.subscription == sub.id
+    paid = harness.stripe_events(stripe_url, "invoice.paid")
+    assert len(paid) == paid_before + 1
+    assert paid[-1]["event"]["data"]["object"]["id"] == invoice.id
+    assert (
+        harness.stripe_events(stripe_url, "invoice.payment_succeeded")[-1]["event"]["data"][
+            "object"
+        ]["id"]
+        == invoice.id
+    )
+    # Nothing is left for the renewal but the new price.
+    renewed = httpx.post(f"{stripe_url}/_emulator/subscriptions/{sub.id}/renew").json()
+    assert stripe_client.v1.invoices.retrieve(renewed["latest_invoice"]).amount_due == 5000
 
 
 def test_a_price_change_without_prorations_creates_no_invoice_items(

@@ -177,6 +177,27 @@ def _flow(r: Recorder) -> dict[str, Any]:
     billed = r.call("GET", "/v1/invoices", subscription=third_sub, limit="1")["data"][0]
     for line in billed["lines"]["data"][1:]:
         r.call("GET", f"/v1/invoiceitems/{line['parent']['invoice_item_details']['invoice_item']}")
+    # An upgrade invoiced at once.
+    fourth = r.call("POST", "/v1/checkout/sessions", **checkout)
+    fourth_done = r.control(f"/_emulator/checkout/{fourth['id']}/complete")["subscription"]
+    dearest = r.call(
+        "POST",
+        "/v1/prices",
+        product=product["id"],
+        unit_amount="4900",
+        currency="usd",
+        **{"recurring[interval]": "month"},
+    )
+    upgraded = r.call(
+        "POST",
+        f"/v1/subscriptions/{fourth_done['id']}",
+        **{
+            "items[0][id]": fourth_done["items"]["data"][0]["id"],
+            "items[0][price]": dearest["id"],
+            "proration_behavior": "always_invoice",
+        },
+    )
+    r.call("GET", f"/v1/invoices/{upgraded['latest_invoice']}")
     r.call("DELETE", f"/v1/subscriptions/{third_sub}")
     # A trial, announced before it ends, then the first paid period.
     trial = r.call(

@@ -70,12 +70,39 @@ const SUBSCRIPTION_FIELDS = /* GraphQL */ `
       status
       currentPeriodEnd
       cancelAtPeriodEnd
+      pendingChangeAt
+      trialEndsAt
       priceTier {
         id
         name
         amount
         currency
         interval
+        plan {
+          id
+          name
+        }
+      }
+      pendingPriceTier {
+        id
+        name
+        plan {
+          id
+          name
+        }
+      }
+    }
+  }
+`;
+
+export const CHANGE_PLAN_SUBSCRIPTION = /* GraphQL */ `
+  mutation ChangePlanSubscription($id: ID!, $priceTierId: ID!) {
+    changePlanSubscription(id: $id, priceTierId: $priceTierId) {
+      id
+      pendingChangeAt
+      pendingPriceTier {
+        id
+        name
         plan {
           id
           name

@@ -222,6 +222,9 @@ PLAN_ACTIVATED = message("plan.activated", "plan_name")
 PLAN_PAYMENT_FAILED = message("plan.payment_failed", "plan_name")
 # TRANSLATORS: the plan {plan_name} ended; the client can no longer send.
 PLAN_CANCELED = message("plan.canceled", "plan_name")
+# TRANSLATORS: the free trial of the plan {plan_name} ends in {count} days (usually 3); the
+# first payment is taken then, unless the client cancels before.
+PLAN_TRIAL_ENDING = plural_message("plan.trial_ending", "plan_name", "count")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from nudges_product.domain.model import PlanSubscription
 from nudges_product.domain.subscriptions import SubscriptionNews
 from nudges_product.entrypoints.http import build_app
 from nudges_product.migrations import migration_set
+from nudges_product.service_layer.plans import set_price_tier_stripe_price
 from nudges_product.service_layer.subscriptions import apply_subscription_news
 from nudges_product.settings import ProductSettings
 
@@ -102,6 +103,12 @@ class Shop:
                 },
             )["createPriceTier"]["id"]
         )
+
+    def priced_tier(self, plan_id: str, amount: int = 900, interval: str = "MONTH") -> str:
+        """A usd tier whose Stripe Price is recorded (as the catalog sync does)."""
+        tier_id = self.tier(plan_id, amount, "usd", interval)
+        self.run(set_price_tier_stripe_price, uuid.UUID(tier_id), f"price_{uuid.uuid4().hex}")
+        return tier_id
 
     def archived_plan(self) -> dict[str, Any]:
         plan = self.plan()

@@ -291,6 +291,18 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         # Another client's subscription is answered as an unknown one.
         only("client_own", "admin", client_other="NOT_FOUND"),
     ),
+    (
+        "changePlanSubscription",
+        lambda s, w: (
+            "mutation($id: ID!, $t: ID!) { changePlanSubscription(id: $id, priceTierId: $t)"
+            " { id } }",
+            {
+                "id": s.subscribe(w["client_own_id"], w["tier"])["id"],
+                "t": s.priced_tier(w["plan"], 2900),
+            },
+        ),
+        only("client_own", "admin", client_other="NOT_FOUND"),
+    ),
 ]
 
 

@@ -276,3 +276,84 @@ def test_totals_count_active_subscriptions_and_monthly_revenue(
     gained = {c: mrr(after)[c] - mrr(before).get(c, 0) for c in ("dkk", "sek", "nok")}
     # 1000 a month; 12000 a year is 1000 a month; 100 a week is 100 * 52 / 12 = 433.33.
     assert gained == {"dkk": 1000, "sek": 1000, "nok": 433}
+
+
+CHANGE_PLAN = """
+mutation($id: ID!, $t: ID!) { changePlanSubscription(id: $id, priceTierId: $t) {
+  priceTier { id } pendingPriceTier { id } pendingChangeAt currentPeriodEnd } }
+"""
+
+
+def test_an_upgrade_asks_stripe_to_invoice_at_once_and_applies_when_stripe_bills_it(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    client = str(uuid.uuid4())
+    basic = shop.plan(messages_per_period=100)
+    pro = shop.plan(messages_per_period=1000)
+    basic_tier = shop.priced_tier(basic["id"], 900)
+    pro_tier = shop.priced_tier(pro["id"], 2900)
+    subscribed = shop.subscribe(client, basic_tier)
+    token = shop.client_token(client)
+
+    asked = api.ok(CHANGE_PLAN, token, id=subscribed["id"], t=pro_tier)["changePlanSubscription"]
+
+    assert asked["priceTier"] == {"id": basic_tier}
+    assert asked["pendingPriceTier"] == {"id": pro_tier}
+    assert asked["pendingChangeAt"] is None
+    requested = [d for t, d in shop.outbox(client) if t.endswith("change-requested")]
+    assert len(requested) == 1
+    assert requested[0]["proration_behavior"] == "always_invoice"
+    assert requested[0]["price_tier_id"] == pro_tier
+    assert api.ok(ALLOWANCE, shop.admin, id=client)["allowance"]["messagesPerPeriod"] == 100
+    # A second change waits for this one.
+    refused = api.gql(CHANGE_PLAN, token, id=subscribed["id"], t=basic_tier)
+    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+    # Stripe's subscription (its metadata names the tier it now bills) says so.
+    shop.news(subscribed["stripe_subscription_id"], price_tier_id=uuid.UUID(pro_tier))
+
+    assert api.ok(ALLOWANCE, shop.admin, id=client)["allowance"]["messagesPerPeriod"] == 1000
+
+
+def test_a_downgrade_asks_stripe_for_no_prorations_and_applies_with_the_next_period(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    client = str(uuid.uuid4())
+    basic = shop.plan(messages_per_period=100)
+    pro = shop.plan(messages_per_period=1000)
+    basic_tier = shop.priced_tier(basic["id"], 900)
+    pro_tier = shop.priced_tier(pro["id"], 2900)
+    subscribed = shop.subscribe(client, pro_tier)
+    stripe_id = subscribed["stripe_subscription_id"]
+
+    asked = api.ok(CHANGE_PLAN, shop.client_token(client), id=subscribed["id"], t=basic_tier)[
+        "changePlanSubscription"
+    ]
+
+    assert asked["pendingChangeAt"] == asked["currentPeriodEnd"]
+    requested = [d for t, d in shop.outbox(client) if t.endswith("change-requested")]
+    assert requested[0]["proration_behavior"] == "none"
+    shop.news(stripe_id, price_tier_id=uuid.UUID(basic_tier))  # Stripe bills it next period
+    assert api.ok(ALLOWANCE, shop.admin, id=client)["allowance"]["messagesPerPeriod"] == 1000
+
+    end = datetime.fromisoformat(asked["currentPeriodEnd"])
+    shop.news(
+        stripe_id,
+        status="active",
+        current_period_start=end,
+        current_period_end=end + timedelta(days=30),
+    )
+
+    renewed = api.ok(ALLOWANCE, shop.admin, id=client)["allowance"]
+    assert renewed["messagesPerPeriod"] == 100
+    assert datetime.fromisoformat(renewed["periodStart"]) == end
+
+
+def test_a_plan_change_refuses_a_tier_of_another_interval(api: SubgraphClient, shop: Shop) -> None:
+    client = str(uuid.uuid4())
+    plan = shop.plan()
+    monthly = shop.priced_tier(plan["id"], 900)
+    yearly = shop.priced_tier(plan["id"], 9000, "YEAR")
+    subscribed = shop.subscribe(client, monthly)
+    refused = api.gql(CHANGE_PLAN, shop.client_token(client), id=subscribed["id"], t=yearly)
+    assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "priceTierId"}

@@ -21,6 +21,7 @@ from nudges_product.domain.subscriptions import (
     SubscriptionNews,
     UnknownSubscription,
     apply_news,
+    request_plan_change,
 )
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -370,3 +371,75 @@ def test_a_past_due_plan_sends_for_the_grace_period_from_its_first_failure() -> 
     lapsed = compute_allowance(due, features, 40, NOW + timedelta(days=8))
     assert (in_grace.active, in_grace.remaining, in_grace.standing.state) == (True, 60, "grace")
     assert (lapsed.active, lapsed.remaining, lapsed.standing.state) == (False, 0, "lapsed")
+
+
+def test_an_upgrade_applies_once_stripe_bills_its_tier() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    current = subscription(price_tier_id=basic.id)
+
+    asked, proration = request_plan_change(current, basic, pro, NOW)
+
+    assert proration == "always_invoice"
+    assert (asked.price_tier_id, asked.pending_price_tier_id) == (basic.id, pro.id)
+    assert asked.pending_change_at is None
+    # News that names the old tier (a late event) changes nothing; Stripe billing the new
+    # one applies it.
+    late = apply_news(asked, news(status="active", price_tier_id=basic.id), uuid.uuid4(), NOW)
+    assert late.kind == "unchanged"
+    billed = apply_news(asked, news(status="active", price_tier_id=pro.id), uuid.uuid4(), NOW)
+    assert billed.kind == "updated"
+    assert billed.subscription.price_tier_id == pro.id
+    assert billed.subscription.pending_price_tier_id is None
+
+
+def test_a_downgrade_applies_with_the_next_period() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    current = subscription(price_tier_id=pro.id)
+    end = current.current_period_end
+    assert end is not None
+
+    asked, proration = request_plan_change(current, pro, basic, NOW)
+
+    assert proration == "none"
+    assert asked.pending_change_at == end
+    # Stripe already bills the lower price for the next period: not in force yet.
+    same_period = apply_news(asked, news(price_tier_id=basic.id), uuid.uuid4(), NOW)
+    assert same_period.subscription.price_tier_id == pro.id
+    renewed = apply_news(
+        asked,
+        news(status="active", current_period_start=end, current_period_end=end + timedelta(30)),
+        uuid.uuid4(),
+        NOW,
+    )
+    assert renewed.subscription.price_tier_id == basic.id
+    assert renewed.subscription.pending_price_tier_id is None
+    assert renewed.subscription.pending_change_at is None
+
+
+def test_a_plan_change_needs_an_active_subscription_and_a_like_tier() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    current = subscription(price_tier_id=basic.id)
+    with pytest.raises(Conflict):
+        request_plan_change(replace(current, status="past_due"), basic, pro, NOW)
+    with pytest.raises(Conflict):
+        request_plan_change(replace(current, cancel_at_period_end=True), basic, pro, NOW)
+    with pytest.raises(Conflict):
+        request_plan_change(current, basic, basic, NOW)
+    with pytest.raises(Conflict):
+        request_plan_change(replace(current, pending_price_tier_id=pro.id), basic, pro, NOW)
+    with pytest.raises(BadInput) as other_interval:
+        request_plan_change(current, basic, replace(pro, interval="year"), NOW)
+    assert other_interval.value.field == "priceTierId"
+
+
+def test_during_a_trial_a_change_applies_at_once_without_prorations() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    trialing = subscription(price_tier_id=pro.id, trial_ends_at=NOW + timedelta(days=10))
+
+    asked, proration = request_plan_change(trialing, pro, basic, NOW)
+
+    assert (asked.pending_change_at, proration) == (None, "none")
+    billed = apply_news(asked, news(price_tier_id=basic.id), uuid.uuid4(), NOW)
+    assert billed.subscription.price_tier_id == basic.id
+    after_trial = subscription(price_tier_id=basic.id, trial_ends_at=NOW - timedelta(days=1))
+    assert request_plan_change(after_trial, basic, pro, NOW)[1] == "always_invoice"

@@ -40,6 +40,8 @@ export type CreatePriceTierInput = {
   currency: string;
   interval: BillingInterval;
   name: string;
+  /** Days of free trial a checkout starts with (0: none). */
+  trialDays?: number;
 };
 
 export type DiscountDuration =

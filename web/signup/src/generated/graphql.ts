@@ -94,14 +94,22 @@ export type CreateCheckoutSessionMutationVariables = Exact<{
 
 export type CreateCheckoutSessionMutation = { createCheckoutSession: { id: string, url: string, status: CheckoutSessionStatus } };
 
-export type ClientSubscriptionFragment = { subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null };
+export type ClientSubscriptionFragment = { subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null };
+
+export type ChangePlanSubscriptionMutationVariables = Exact<{
+  id: string | number;
+  priceTierId: string | number;
+}>;
+
+
+export type ChangePlanSubscriptionMutation = { changePlanSubscription: { id: string, pendingChangeAt: string | null, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } };
 
 export type ClientPlanStatusQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ClientPlanStatusQuery = { viewer:
     | { __typename: 'Admin' }
-    | { __typename: 'Client', id: string, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
+    | { __typename: 'Client', id: string, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null }
     | { __typename: 'Subscriber' }
    | null };
 
@@ -110,7 +118,7 @@ export type ClientDashboardQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClientDashboardQuery = { viewer:
     | { __typename: 'Admin' }
-    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null }
+    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null }
     | { __typename: 'Subscriber' }
    | null };
 

@@ -1,5 +1,6 @@
-/** A client's dashboard: plan status (live), subscribers, join link and QR code, the composer
- * (preview, send now, schedule), how to announce by SMS, quiet hours, and past announcements with their delivery counts. */
+/** A client's dashboard: plan status (live) and plan change, subscribers, join link and QR code,
+ * the composer (preview, send now, schedule), how to announce by SMS, quiet hours, and past
+ * announcements with their delivery counts. */
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 
@@ -8,10 +9,10 @@ import { gql, subscribe } from '@nudges/shared/graphql';
 import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useAction, useQuery } from '@nudges/shared/ui';
-import { CLIENT_DASHBOARD, CLIENT_UPDATED, SET_QUIET_HOURS } from '../operations';
+import { CHANGE_PLAN_SUBSCRIPTION, CLIENT_DASHBOARD, CLIENT_UPDATED, PUBLIC_PLANS, SET_QUIET_HOURS } from '../operations';
 import { Composer } from './Composer';
 import { useSession } from '../session';
-import type { Announcement, PlanSubscription } from '../types';
+import type { Announcement, PlanSubscription, PublicPlan } from '../types';
 
 interface ClientView {
   __typename: 'Client';
@@ -117,6 +118,22 @@ function PlanStatus({ client }: { client: ClientView }) {
           <dd>{formatDate(sub.currentPeriodEnd, locale)}</dd>
         </>
       ) : null}
+      {sub.trialEndsAt && new Date(sub.trialEndsAt).getTime() > Date.now() ? (
+        <>
+          <dt>{t('dash.trial')}</dt>
+          <dd data-testid="plan-trial">{t('dash.trialEnds', { date: formatDate(sub.trialEndsAt, locale) })}</dd>
+        </>
+      ) : null}
+      {sub.pendingPriceTier ? (
+        <>
+          <dt>{t('dash.planChange')}</dt>
+          <dd data-testid="plan-pending">
+            {sub.pendingChangeAt
+              ? t('dash.changesOn', { plan: sub.pendingPriceTier.plan.name, date: formatDate(sub.pendingChangeAt, locale) })
+              : t('dash.changing', { plan: sub.pendingPriceTier.plan.name })}
+          </dd>
+        </>
+      ) : null}
       <dt>{t('dash.allowance')}</dt>
       <dd>
         {t('dash.allowanceLeft', {
@@ -142,6 +159,74 @@ function PaymentGrace({ allowance }: { allowance: ClientView['allowance'] }) {
           : t('dash.lapsed')}
       </dd>
     </>
+  );
+}
+
+/** Another tier of the same currency and interval: an upgrade is charged at once (prorated),
+ * a downgrade starts with the next period. */
+function ChangePlan({ sub, onChanged }: { sub: PlanSubscription; onChanged: () => void }) {
+  const { t, locale } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [picked, setPicked] = useState<string | null>(null);
+  const change = useAction();
+  const plans = useQuery<{ plans: { nodes: PublicPlan[] } }>(PUBLIC_PLANS, {}, !open);
+  if (sub.status !== 'ACTIVE' || sub.cancelAtPeriodEnd || sub.pendingPriceTier) return null;
+  if (!open) {
+    return (
+      <p>
+        <button type="button" className="secondary" onClick={() => setOpen(true)}>
+          {t('dash.changePlan')}
+        </button>
+      </p>
+    );
+  }
+  const current = sub.priceTier;
+  const choices = (plans.data?.plans.nodes ?? []).flatMap((plan) =>
+    plan.tiers
+      .filter((tier) => tier.id !== current.id && tier.currency === current.currency && tier.interval === current.interval)
+      .map((tier) => ({ plan, tier })),
+  );
+  const choice = choices.find((c) => c.tier.id === picked);
+  return (
+    <fieldset data-testid="change-plan">
+      <legend>{t('dash.changePlan')}</legend>
+      {plans.loading && !plans.data ? <Loading /> : null}
+      {plans.data && !choices.length ? <Empty>{t('dash.noOtherPlans')}</Empty> : null}
+      {choices.map(({ plan, tier }) => (
+        <label key={tier.id}>
+          <input type="radio" name="tier" value={tier.id} checked={picked === tier.id} onChange={() => setPicked(tier.id)} />{' '}
+          {plan.name} — {formatMoney(tier.amount, tier.currency, locale)} {t(`plans.per.${tier.interval}`)}
+        </label>
+      ))}
+      {choice ? (
+        <p className="hint">
+          {sub.trialEndsAt && new Date(sub.trialEndsAt).getTime() > Date.now()
+            ? t('dash.trialChangeHint')
+            : choice.tier.amount > current.amount
+              ? t('dash.upgradeHint')
+              : t('dash.downgradeHint')}
+        </p>
+      ) : null}
+      <div className="actions">
+        <button
+          type="button"
+          disabled={!choice || change.busy}
+          onClick={() => {
+            void change.run(async () => {
+              await gql(CHANGE_PLAN_SUBSCRIPTION, { id: sub.id, priceTierId: picked });
+              setOpen(false);
+              onChanged();
+            });
+          }}
+        >
+          {t('dash.confirmChange')}
+        </button>
+        <button type="button" className="secondary" onClick={() => setOpen(false)}>
+          {t('dash.cancelChange')}
+        </button>
+      </div>
+      <ErrorMessage error={change.error ?? plans.error} />
+    </fieldset>
   );
 }
 
@@ -288,6 +373,7 @@ export function Dashboard() {
         <section className="card" aria-labelledby="plan-h">
           <h2 id="plan-h">{t('dash.planTitle')}</h2>
           <PlanStatus client={client} />
+          {client.subscription ? <ChangePlan sub={client.subscription} onChanged={reload} /> : null}
         </section>
         <section className="card" aria-labelledby="subs-h">
           <h2 id="subs-h">{t('dash.subscribers')}</h2>

@@ -33,6 +33,9 @@ describe('client dashboard', () => {
                 status: 'ACTIVE',
                 currentPeriodEnd: '2026-03-01T00:00:00Z',
                 cancelAtPeriodEnd: false,
+                pendingChangeAt: null,
+                trialEndsAt: '2999-01-10T00:00:00Z',
+                pendingPriceTier: null,
                 priceTier: { id: 't', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p', name: 'Starter' } },
               },
               allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
@@ -54,6 +57,7 @@ describe('client dashboard', () => {
     expect(screen.getByText('976 of 1,000 messages left')).toBeTruthy();
     expect(screen.getByText('Run at 7')).toBeTruthy();
     expect(screen.queryByTestId('plan-grace')).toBeNull();
+    expect(screen.getByTestId('plan-trial').textContent).toBe('until Jan 10, 2999: your first payment is taken then');
   });
 
   it('shows copies held for quiet hours and lets the client turn quiet hours off', async () => {
@@ -123,6 +127,9 @@ describe('client dashboard', () => {
                 status: 'PAST_DUE',
                 currentPeriodEnd: '2026-04-01T00:00:00Z',
                 cancelAtPeriodEnd: false,
+                pendingChangeAt: null,
+                trialEndsAt: null,
+                pendingPriceTier: null,
                 priceTier: { id: 't', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p', name: 'Starter' } },
               },
               allowance: { messagesPerPeriod: 1000, used: 24, ...allowance },
@@ -149,5 +156,86 @@ describe('client dashboard', () => {
     expect((await screen.findByTestId('plan-grace')).textContent).toBe(
       'Your payment is overdue, so sending is paused. Update your payment method to send again.',
     );
+  });
+
+  it('changes plan: lists the tiers of the same currency and interval, confirms, then shows the pending downgrade', async () => {
+    let pending: Record<string, unknown> | null = null;
+    const starter = { id: 't-starter', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p1', name: 'Starter' } };
+    const calls = fakeFetch(({ url, body }) => {
+      const operation = operationOf({ url, body });
+      if (operation === 'SignupViewer') {
+        return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
+      }
+      if (operation === 'PublicPlans') {
+        const tier = (id: string, amount: number, interval = 'MONTH') => ({ id, name: 'Monthly', amount, currency: 'usd', interval });
+        const plan = (id: string, name: string, tiers: unknown[]) => ({
+          id,
+          name,
+          description: '',
+          iconUrl: null,
+          features: { messagesPerPeriod: 100, supportTier: 'BASIC', aiAssist: false },
+          tiers,
+        });
+        return {
+          json: {
+            data: {
+              plans: {
+                totalCount: 3,
+                nodes: [
+                  plan('p0', 'Mini', [tier('t-mini', 300), tier('t-mini-year', 3000, 'YEAR')]),
+                  plan('p1', 'Starter', [{ ...tier('t-starter', 900) }]),
+                  plan('p2', 'Pro', [tier('t-pro', 2900)]),
+                ],
+              },
+            },
+          },
+        };
+      }
+      if (operation === 'ChangePlanSubscription') {
+        pending = { id: 't-mini', name: 'Monthly', plan: { id: 'p0', name: 'Mini' } };
+        return { json: { data: { changePlanSubscription: { id: 'ps1', pendingChangeAt: '2026-03-01T00:00:00Z', pendingPriceTier: pending } } } };
+      }
+      return {
+        json: {
+          data: {
+            viewer: {
+              __typename: 'Client',
+              id: 'c1',
+              name: 'Trail Runners',
+              slug: 'trail-runners',
+              locale: 'en',
+              subscriberCount: 12,
+              quietHours: true,
+              subscription: {
+                id: 'ps1',
+                status: 'ACTIVE',
+                currentPeriodEnd: '2026-03-01T00:00:00Z',
+                cancelAtPeriodEnd: false,
+                pendingChangeAt: pending ? '2026-03-01T00:00:00Z' : null,
+                trialEndsAt: '2026-01-10T00:00:00Z',
+                priceTier: starter,
+                pendingPriceTier: pending,
+              },
+              allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
+              announcements: { totalCount: 0, nodes: [] },
+            },
+          },
+        },
+      };
+    });
+    renderIn(<Dashboard />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Change plan' }));
+    expect(screen.queryByTestId('plan-trial')).toBeNull(); // the trial is over
+    const mini = await screen.findByLabelText(/Mini — \$3\.00/);
+    // Only monthly tiers in dollars, other than the current one.
+    expect(screen.getAllByRole('radio')).toHaveLength(2);
+    expect(screen.getByLabelText(/Pro — \$29\.00/)).toBeTruthy();
+    fireEvent.click(mini);
+    expect(screen.getByText(/A downgrade applies at the end of this period/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Confirm the change' }));
+    await waitFor(() => expect(calls.some((c) => operationOf(c) === 'ChangePlanSubscription')).toBe(true));
+    expect(calls.find((c) => operationOf(c) === 'ChangePlanSubscription')?.body.variables).toEqual({ id: 'ps1', priceTierId: 't-mini' });
+    expect((await screen.findByTestId('plan-pending')).textContent).toBe('to Mini on Mar 1, 2026');
+    expect(screen.queryByRole('button', { name: 'Change plan' })).toBeNull();
   });
 });

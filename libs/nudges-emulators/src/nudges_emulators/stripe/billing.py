@@ -605,7 +605,7 @@ def _create_invoice(
     (prorations), with ``discount`` off the items' subtotal; stored, unless a ``preview``."""
     created = now()
     pending = pending or []
-    currency = lines[0][0]["currency"]
+    currency = lines[0][0]["currency"] if lines else pending[0]["currency"]
     if subscription is not None:
         period_start, period_end = period_of(subscription)
     else:
@@ -620,7 +620,7 @@ def _create_invoice(
     total = subtotal - off
     invoice_id = f"upcoming_{random_id('in_')}" if preview else random_id("in_")
     subscription_id = subscription["id"] if subscription else None
-    items = subscription["items"]["data"] if subscription else [None] * len(lines)
+    items = subscription["items"]["data"] if subscription and lines else [None] * len(lines)
     line_items = []
     for (price, quantity), amount, line_off, item in zip(
         lines, amounts, _split(off, amounts), items, strict=True
@@ -847,7 +847,7 @@ def invoice_field(invoice: StripeObject, field: str) -> Any:
 # Subscriptions -----------------------------------------------------------------------------
 
 
-PRORATION_BEHAVIORS = ("create_prorations", "none")
+PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 
 
 def _day(seconds: int) -> str:
@@ -973,12 +973,16 @@ def req_str_param(params: dict[str, Any], name: str, param: str) -> str:
 )
 def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
     """``POST /v1/subscriptions/{id}``: ``cancel_at_period_end``, metadata, and a price
-    change of its items (``items[i][id]``, ``items[i][price]``) with ``proration_behavior``
-    (``create_prorations``, the default, or ``none``; the prorations wait as invoice items
-    for the next invoice, each announced by ``invoiceitem.created``)."""
+    change of its items (``items[i][id]``, ``items[i][price]``) with ``proration_behavior``:
+    ``create_prorations`` (the default: the prorations wait as invoice items for the next
+    invoice, each announced by ``invoiceitem.created``), ``always_invoice`` (they are
+    invoiced and paid at once: ``invoice.paid`` and ``invoice.payment_succeeded`` after
+    ``customer.subscription.updated``, the invoice's ``billing_reason`` is
+    ``subscription_update``) or ``none``."""
     subscription = state.get("subscription", call.object_id)
     p = call.params
     new: dict[str, Any] = {"metadata": metadata(p, subscription["metadata"])}
+    prorations: list[StripeObject] = []
     if "items" in p:
         if subscription["status"] == "canceled":
             raise StripeError("A canceled subscription cannot change its items.", param="items")
@@ -989,6 +993,19 @@ def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
             state.add("invoiceitem", item)
             state.pending_items[item["id"]] = item
             state.emit("invoiceitem.created", item)
+    invoice = None
+    if prorations and opt_str(p, "proration_behavior") == "always_invoice":
+        invoice = _create_invoice(
+            state,
+            state.get("customer", subscription["customer"], "customer"),
+            {**subscription, **new},
+            [],
+            None,
+            billing_reason="subscription_update",
+            paid=True,
+            pending=_pending_of(state, subscription["id"]),
+        )
+        new["latest_invoice"] = invoice["id"]
     cancel_at_period_end = opt_bool(p, "cancel_at_period_end")
     if subscription["status"] == "canceled" and cancel_at_period_end is not None:
         raise StripeError(
@@ -1003,6 +1020,9 @@ def update_subscription(state: StripeState, call: ApiCall) -> StripeObject:
     subscription.update(new)
     if previous:
         state.emit("customer.subscription.updated", subscription, previous)
+    if invoice is not None:
+        state.emit("invoice.paid", invoice)
+        state.emit("invoice.payment_succeeded", invoice)
     return subscription
 
 

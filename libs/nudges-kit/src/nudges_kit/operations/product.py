@@ -79,15 +79,17 @@ class PriceTierOffer(OperationModel):
     #: The GraphQL enum's name (``ACTIVE``, ``INACTIVE``, ``ARCHIVED``).
     status: str
     stripe_price_id: str | None
+    trial_days: int = 0
 
 
-#: PaymentApi (checkout): whether a tier is on sale, and its Stripe price (None: no such tier).
+#: PaymentApi (checkout): whether a tier is on sale, its Stripe price and its free trial
+#: (None: no such tier).
 price_tier_offer = CATALOG.declare(
     Subgraph.PRODUCT,
     """
     query PriceTierOffer($representations: [_Any!]!) {
       _entities(representations: $representations) {
-        ... on PriceTier { id status stripePriceId }
+        ... on PriceTier { id status stripePriceId trialDays }
       }
     }""",
     EntitiesVars,

@@ -10,6 +10,7 @@ consumer loop records handled event ids), and sent once (the event's idempotency
 | ``product.plan-subscription.activated`` | the client | ``plan.activated`` |
 | ``product.plan-subscription.updated`` (past due) | the client | ``plan.payment_failed`` |
 | ``product.plan-subscription.canceled`` | the client | ``plan.canceled`` |
+| ``product.plan-subscription.trial-ending`` | the client | ``plan.trial_ending`` (once per trial) |
 | ``user.announcement.completed`` | the client | ``announcement.done`` (once per announcement) |
 
 A notice of a business fact is keyed by the fact, not by the event that reported it: a
@@ -274,6 +275,34 @@ async def tell_client_of_plan(
     )
 
 
+def trial_ending_key(data: product.PlanSubscriptionData) -> str:
+    """The idempotency key of the one ``plan.trial_ending`` notice of a trial: the
+    subscription and the trial's end (a trial Stripe extends is a new fact)."""
+    end = data.trial_ends_at.astimezone(UTC).isoformat() if data.trial_ends_at else ""
+    return f"plan.trial_ending:{data.plan_subscription_id}:{end}"
+
+
+async def tell_client_trial_ends(
+    deps: Deps, envelope: Envelope, data: product.PlanSubscriptionData, conn: asyncpg.Connection
+) -> None:
+    """``plan.trial_ending``: the free trial ends in a few days, then the first payment."""
+    if data.status == "canceled" or data.trial_ends_at is None:
+        return
+    left = data.trial_ends_at - datetime.now(UTC)
+    days = max(1, -(-left // timedelta(days=1)))  # whole days, rounded up
+    client = await client_profile(deps, data.client_id)
+    await _notify_client(
+        deps,
+        conn,
+        data.client_id,
+        texts.PLAN_TRIAL_ENDING,
+        trial_ending_key(data),
+        locale=client.locale if client else None,
+        plan_name=await plan_name(deps, data.price_tier_id),
+        count=days,
+    )
+
+
 async def tell_client_announcement_done(
     deps: Deps, envelope: Envelope, data: user.AnnouncementCompletedData, conn: asyncpg.Connection
 ) -> None:
@@ -326,6 +355,7 @@ def consumers(deps: Deps) -> list[EventConsumer]:
                 product.plan_subscription_activated: _handler(deps, tell_client_of_plan),
                 product.plan_subscription_updated: _handler(deps, tell_client_of_plan),
                 product.plan_subscription_canceled: _handler(deps, tell_client_of_plan),
+                product.plan_subscription_trial_ending: _handler(deps, tell_client_trial_ends),
                 user.announcement_completed: _handler(deps, tell_client_announcement_done),
             },
             **common,

@@ -3,7 +3,8 @@
 A new client becomes a Stripe Customer, a plan a Product, a price tier a Price (a changed
 amount is a new tier, hence a new Price; an archived tier's Price is deactivated), a
 discount code a coupon with a promotion code, a cancellation request sets
-``cancel_at_period_end``. Idempotency keys derive from the aggregate (``customer-<client>``,
+``cancel_at_period_end``, a plan change moves the subscription's item to the new Price.
+Idempotency keys derive from the aggregate (``customer-<client>``,
 ``product-<plan>``, ``price-<tier>``, ``coupon-<code>``, ``promotion-<code>``), so the same
 object is never created twice even when two events race to create it: a second create with
 the key returns the first object.
@@ -272,6 +273,27 @@ async def sync_cancellation(
         )
 
 
+async def sync_plan_change(deps: Deps, envelope: Envelope, data: product.PlanChangeData) -> None:
+    """A client changed tier: the subscription's item moves to the new Price, with the
+    prorations invoiced and charged at once (``always_invoice``, an upgrade) or none (a
+    downgrade: the next period is billed at the new price). The subscription's metadata names
+    the new tier, so that ProductApi knows from Stripe's ``customer.subscription.updated``
+    and invoices which tier Stripe bills. A redelivery finds the price already in place."""
+    subscription = await deps.stripe.v1.subscriptions.retrieve_async(data.stripe_subscription_id)
+    item = subscription["items"].data[0]
+    if item.price.id == data.stripe_price_id:
+        return
+    await deps.stripe.v1.subscriptions.update_async(
+        data.stripe_subscription_id,
+        {
+            "items": [{"id": item.id, "price": data.stripe_price_id}],
+            "proration_behavior": data.proration_behavior,
+            "metadata": {"price_tier_id": str(data.price_tier_id)},
+        },
+        _options(f"plan-change-{envelope.id}"),
+    )
+
+
 #: Stripe refusals that retrying cannot change (bad request, unknown object, bad key).
 STRIPE_PERMANENT = (
     stripe.InvalidRequestError,
@@ -329,6 +351,7 @@ def consumers(deps: Deps) -> list[EventConsumer]:
             group="stripe-sync-subscriptions",
             handlers={
                 product.plan_subscription_updated: _adapt(sync_cancellation, deps),
+                product.plan_subscription_change_requested: _adapt(sync_plan_change, deps),
             },
             **common,  # type: ignore[arg-type]
         ),

@@ -42,6 +42,8 @@ class SubscriptionCheckout:
     cancel_url: str
     metadata: dict[str, str]
     idempotency_key: str
+    #: Days of free trial before the first charge (0: none).
+    trial_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class StripeGateway:
             "client_reference_id": request.metadata.get("client_id", ""),
             "subscription_data": {"metadata": request.metadata},
         }
+        if request.trial_days:
+            params["subscription_data"]["trial_period_days"] = request.trial_days
         if request.promotion_code_id:
             params["discounts"] = [{"promotion_code": request.promotion_code_id}]
         try:

@@ -109,6 +109,7 @@ class ProductApiCatalog:
             price_tier_id=price_tier_id,
             status=status,
             stripe_price_id=found.stripe_price_id or None,
+            trial_days=found.trial_days,
         )
 
 

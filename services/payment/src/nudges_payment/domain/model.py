@@ -151,6 +151,8 @@ class PriceTierOffer:
     price_tier_id: UUID
     status: PriceTierStatus
     stripe_price_id: str | None
+    #: Days of free trial a checkout of the tier starts with (0: none).
+    trial_days: int = 0
 
     def checkout_price(self) -> str:
         """The Stripe price to charge; refuses a tier that is not on sale."""

@@ -62,6 +62,7 @@ async def create_checkout_session(
             cancel_url=deps.settings.checkout_cancel_url,
             metadata=request.metadata(),
             idempotency_key=request.idempotency_key,
+            trial_days=offer.trial_days,
         )
     )
     session = CheckoutSession(

@@ -28,11 +28,12 @@ Position = tuple[datetime, UUID]
 PLAN_COLUMNS = "id, name, description, icon_url, active, stripe_product_id, created_at, updated_at"
 TIER_COLUMNS = (
     "id, plan_id, name, amount, currency, interval, status, version, replaces_price_tier_id,"
-    " stripe_price_id, created_at, updated_at"
+    " stripe_price_id, created_at, updated_at, trial_days"
 )
 SUBSCRIPTION_COLUMNS = (
     "id, client_id, price_tier_id, status, current_period_start, current_period_end,"
-    " stripe_subscription_id, cancel_at_period_end, created_at, updated_at, past_due_since"
+    " stripe_subscription_id, cancel_at_period_end, created_at, updated_at, past_due_since,"
+    " pending_price_tier_id, pending_change_at, trial_ends_at"
 )
 DISCOUNT_COLUMNS = (
     "id, code, percent_off, amount_off, currency, duration, duration_in_months, max_redemptions,"
@@ -167,7 +168,7 @@ class ProductRepository:
     async def add_tier(self, tier: PriceTier) -> None:
         await self._db.execute(
             f"INSERT INTO price_tiers ({TIER_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             tier.id,
             tier.plan_id,
             tier.name,
@@ -180,6 +181,7 @@ class ProductRepository:
             tier.stripe_price_id,
             tier.created_at,
             tier.updated_at,
+            tier.trial_days,
         )
 
     async def save_tier(self, tier: PriceTier) -> None:
@@ -228,7 +230,7 @@ class ProductRepository:
         """Insert unless a subscription with its Stripe id exists; True when inserted."""
         inserted = await self._db.fetchval(
             f"INSERT INTO plan_subscriptions ({SUBSCRIPTION_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             " ON CONFLICT (stripe_subscription_id) DO NOTHING RETURNING true",
             subscription.id,
             subscription.client_id,
@@ -241,6 +243,9 @@ class ProductRepository:
             subscription.created_at,
             subscription.updated_at,
             subscription.past_due_since,
+            subscription.pending_price_tier_id,
+            subscription.pending_change_at,
+            subscription.trial_ends_at,
         )
         return bool(inserted)
 
@@ -248,7 +253,8 @@ class ProductRepository:
         await self._db.execute(
             "UPDATE plan_subscriptions SET status = $2, current_period_start = $3,"
             " current_period_end = $4, cancel_at_period_end = $5, updated_at = $6,"
-            " past_due_since = $7 WHERE id = $1",
+            " past_due_since = $7, price_tier_id = $8, pending_price_tier_id = $9,"
+            " pending_change_at = $10, trial_ends_at = $11 WHERE id = $1",
             subscription.id,
             subscription.status,
             subscription.current_period_start,
@@ -256,6 +262,10 @@ class ProductRepository:
             subscription.cancel_at_period_end,
             subscription.updated_at,
             subscription.past_due_since,
+            subscription.price_tier_id,
+            subscription.pending_price_tier_id,
+            subscription.pending_change_at,
+            subscription.trial_ends_at,
         )
 
     async def subscription(

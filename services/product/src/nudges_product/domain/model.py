@@ -64,6 +64,8 @@ class PriceTier:
     stripe_price_id: str | None
     created_at: datetime
     updated_at: datetime
+    #: Days of free trial a checkout of this tier starts with (0: none).
+    trial_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,13 @@ class PlanSubscription:
     #: When the payments began to fail (the first failure since the last payment); None
     #: unless past due. The grace period of sending runs from it.
     past_due_since: datetime | None = None
+    #: A plan change asked for and not in force yet: the tier it moves to, and from when
+    #: (None: as soon as Stripe confirms the new price, an upgrade; the period's end, a
+    #: downgrade).
+    pending_price_tier_id: UUID | None = None
+    pending_change_at: datetime | None = None
+    #: The end of the free trial the subscription started with, if it had one.
+    trial_ends_at: datetime | None = None
 
     @property
     def grants_messages(self) -> bool:

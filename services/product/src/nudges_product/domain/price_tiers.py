@@ -29,15 +29,30 @@ class PriceTierTerms:
     amount: int
     currency: str
     interval: BillingInterval
+    trial_days: int = 0
 
     @classmethod
-    def checked(cls, name: str, amount: int, currency: str, interval: str) -> PriceTierTerms:
+    def checked(
+        cls, name: str, amount: int, currency: str, interval: str, trial_days: int = 0
+    ) -> PriceTierTerms:
         return cls(
             name=plan_name(name),
             amount=money.amount(amount),
             currency=money.currency(currency),
             interval=billing_interval(interval),
+            trial_days=trial_period_days(trial_days),
         )
+
+
+#: Stripe's longest trial a Checkout Session accepts (``subscription_data.trial_period_days``).
+MAX_TRIAL_DAYS = 730
+
+
+def trial_period_days(value: int, field: str = "trialDays") -> int:
+    """Days of free trial: 0 (none) to :data:`MAX_TRIAL_DAYS`."""
+    if not 0 <= value <= MAX_TRIAL_DAYS:
+        raise BadInput(f"{field} must be between 0 and {MAX_TRIAL_DAYS}", field=field)
+    return value
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ def decide_tier_update(
             stripe_price_id=None,
             created_at=now,
             updated_at=now,
+            trial_days=current.trial_days,
         )
         archived = replace(current, status="archived", updated_at=now)
         return TierDecision("new_version", new_tier, archived)

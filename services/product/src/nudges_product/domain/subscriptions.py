@@ -13,6 +13,7 @@ from nudges_product.domain.model import (
     PLAN_SUBSCRIPTION_STATUSES,
     PlanSubscription,
     PlanSubscriptionStatus,
+    PriceTier,
 )
 
 
@@ -61,6 +62,62 @@ def request_cancellation(subscription: PlanSubscription, now: datetime) -> PlanS
     return replace(subscription, cancel_at_period_end=True, updated_at=now)
 
 
+ProrationBehavior = Literal["always_invoice", "none"]
+
+
+def request_plan_change(
+    subscription: PlanSubscription, current: PriceTier, target: PriceTier, now: datetime
+) -> tuple[PlanSubscription, ProrationBehavior]:
+    """The subscription with a change to ``target`` pending, and how Stripe is to prorate it.
+
+    An upgrade (a higher price) applies as soon as Stripe confirms the new price, the
+    prorations invoiced and paid at once (``always_invoice``); a downgrade (any other price)
+    applies at the end of the current period, Stripe billing the new price from the next one
+    (``none``). During a free trial nothing was paid: either applies as soon as Stripe
+    confirms it, without prorations, and the first charge is the new price. The tiers must
+    share currency and interval (the prorations compare like with like)."""
+    if subscription.status not in ("active",) or subscription.cancel_at_period_end:
+        raise Conflict("only an active plan subscription that is not ending can change plan")
+    if subscription.pending_price_tier_id is not None:
+        raise Conflict("a plan change is already pending")
+    if target.id == subscription.price_tier_id:
+        raise Conflict("the subscription is on this price tier already")
+    if target.status != "active" or target.stripe_price_id is None:
+        raise NotFound("price tier not found")
+    if (target.currency, target.interval) != (current.currency, current.interval):
+        raise BadInput(
+            "the new price tier must bill in the same currency and interval", field="priceTierId"
+        )
+    trialing = subscription.trial_ends_at is not None and now < subscription.trial_ends_at
+    upgrade = target.amount > current.amount
+    at_once = trialing or upgrade
+    if not at_once and subscription.current_period_end is None:
+        raise Conflict("the subscription has no billing period to end yet")
+    changed = replace(
+        subscription,
+        pending_price_tier_id=target.id,
+        pending_change_at=None if at_once else subscription.current_period_end,
+        updated_at=now,
+    )
+    return changed, "always_invoice" if upgrade and not trialing else "none"
+
+
+def _tier_after(
+    current: PlanSubscription, news: SubscriptionNews, period_start: datetime | None
+) -> tuple[UUID, UUID | None, datetime | None]:
+    """The tier in force after the news, and the change still pending: a change at once (an
+    upgrade) applies when news names its tier (Stripe bills it), a downgrade once a period
+    starting at or after its date is reported."""
+    pending, at = current.pending_price_tier_id, current.pending_change_at
+    if pending is None:
+        return current.price_tier_id, None, None
+    if at is None and news.price_tier_id == pending:
+        return pending, None, None
+    if at is not None and period_start is not None and period_start >= at:
+        return pending, None, None
+    return current.price_tier_id, pending, at
+
+
 #: Within one billing period, news of a higher rank wins whatever the order it arrives in:
 #: the end is final, a paid period stays paid when a late failure of its invoice arrives, and
 #: any news outranks "incomplete" (Stripe's first, pre-payment state).
@@ -90,6 +147,7 @@ class SubscriptionNews:
     current_period_start: datetime | None = None
     current_period_end: datetime | None = None
     cancel_at_period_end: bool | None = None
+    trial_ends_at: datetime | None = None
     #: A completed checkout says that the subscription exists and was paid, not how it is
     #: now: news stored before it (it may arrive last) is newer than it.
     only_when_new: bool = False
@@ -142,6 +200,7 @@ def apply_news(
       least as high as the stored one (:data:`STATUS_RANK`).
     - ``cancel_at_period_end`` follows the latest news that says it.
     - ``past_due_since`` is set by the first failure and cleared by a payment.
+    - A pending plan change applies as :func:`_tier_after` says.
     """
     if current is None:
         if news.client_id is None or news.price_tier_id is None:
@@ -162,6 +221,7 @@ def apply_news(
             created_at=now,
             updated_at=now,
             past_due_since=past_due_since(None, news.status or "active", now),
+            trial_ends_at=news.trial_ends_at,
         )
         return SubscriptionDecision("activated", created)
     if current.status == "canceled" or news.only_when_new:
@@ -177,8 +237,13 @@ def apply_news(
         start, end = news.current_period_start, news.current_period_end
     elif start is None and newer is None:
         start = news.current_period_start
+    tier, pending, pending_at = _tier_after(current, news, start)
     updated = replace(
         current,
+        price_tier_id=tier,
+        pending_price_tier_id=pending,
+        pending_change_at=pending_at,
+        trial_ends_at=news.trial_ends_at or current.trial_ends_at,
         status=status,
         current_period_start=start,
         current_period_end=end,

@@ -25,7 +25,7 @@ from nudges_kit.errors import Conflict, DomainError
 from nudges_kit.events import Envelope
 from nudges_kit.events.catalog import payment, providers, user
 from nudges_kit.logging import get_logger
-from nudges_kit.stripe_objects import SUBSCRIPTION_STATUS, subscription_period
+from nudges_kit.stripe_objects import SUBSCRIPTION_STATUS, moment, subscription_period
 from nudges_product.domain.subscriptions import SubscriptionNews
 from nudges_product.service_layer import discounts, plans, subscriptions, usage
 
@@ -82,7 +82,8 @@ def _invoice_news(data: payment.InvoiceData, status: Any) -> SubscriptionNews:
 
 
 def subscription_news(kind: str, sub: Mapping[str, Any]) -> SubscriptionNews:
-    """What a ``customer.subscription.updated`` or ``.deleted`` event says."""
+    """What a ``customer.subscription.created``, ``.updated`` or ``.deleted`` event says
+    (the tier its metadata names is the one Stripe bills: a plan change sets it)."""
     metadata = sub.get("metadata") or {}
     start, end = subscription_period(sub)
     reported = SUBSCRIPTION_STATUS.get(str(sub.get("status")))
@@ -95,12 +96,24 @@ def subscription_news(kind: str, sub: Mapping[str, Any]) -> SubscriptionNews:
         current_period_start=start,
         current_period_end=end,
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
+        trial_ends_at=moment(sub.get("trial_end")),
     )
 
 
+SUBSCRIPTION_EVENTS = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+)
+
+
 async def stripe_subscription_event(conn: Any, data: providers.StripeEventData) -> None:
-    """A subscription updated or deleted in Stripe."""
-    if data.stripe_type in ("customer.subscription.updated", "customer.subscription.deleted"):
+    """A subscription created, updated or deleted in Stripe, or its trial about to end."""
+    if data.stripe_type == "customer.subscription.trial_will_end":
+        await subscriptions.announce_trial_end(
+            conn, subscription_news(data.stripe_type, data.object)
+        )
+    elif data.stripe_type in SUBSCRIPTION_EVENTS:
         await subscriptions.apply_subscription_news(
             conn, subscription_news(data.stripe_type, data.object)
         )

@@ -50,6 +50,9 @@ def plan_subscription_data(subscription: PlanSubscription) -> PlanSubscriptionDa
         current_period_end=subscription.current_period_end,
         cancel_at_period_end=subscription.cancel_at_period_end,
         stripe_subscription_id=subscription.stripe_subscription_id,
+        pending_price_tier_id=subscription.pending_price_tier_id,
+        pending_change_at=subscription.pending_change_at,
+        trial_ends_at=subscription.trial_ends_at,
     )
 
 

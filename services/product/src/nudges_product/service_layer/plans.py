@@ -148,6 +148,7 @@ async def create_price_tier(pool: asyncpg.Pool, plan_id: UUID, terms: PriceTierT
             stripe_price_id=None,
             created_at=now,
             updated_at=now,
+            trial_days=terms.trial_days,
         )
         await uow.products.add_tier(tier)
         await uow.publish(events.price_tier_created, str(plan_id), price_tier_data(tier))

@@ -13,6 +13,7 @@ import asyncpg
 
 from nudges_kit.errors import Conflict, NotFound
 from nudges_kit.events.catalog import product as events
+from nudges_kit.events.catalog.product import PlanChangeData
 from nudges_product.domain.model import PlanSubscription
 from nudges_product.domain.subscriptions import (
     STATUS_RANK,
@@ -20,6 +21,7 @@ from nudges_product.domain.subscriptions import (
     apply_news,
     may_cancel,
     request_cancellation,
+    request_plan_change,
     stripe_id,
 )
 from nudges_product.service_layer.events import plan_subscription_data
@@ -70,6 +72,19 @@ _EVENT_OF = {
 }
 
 
+async def announce_trial_end(db: Any, news: SubscriptionNews) -> PlanSubscription:
+    """Stripe's ``customer.subscription.trial_will_end``: the news applied as any other, then
+    ``product.plan-subscription.trial-ending`` (the client is told of the first charge)."""
+    subscription = await apply_subscription_news(db, news)
+    async with unit_of_work(db) as uow:
+        await uow.publish(
+            events.plan_subscription_trial_ending,
+            str(subscription.client_id),
+            plan_subscription_data(subscription),
+        )
+    return subscription
+
+
 async def cancel_plan_subscription(
     pool: asyncpg.Pool, subscription_id: UUID, *, client_id: UUID | None, is_admin: bool
 ) -> PlanSubscription:
@@ -90,3 +105,50 @@ async def cancel_plan_subscription(
             plan_subscription_data(canceling),
         )
     return canceling
+
+
+async def change_plan_subscription(
+    pool: asyncpg.Pool,
+    subscription_id: UUID,
+    price_tier_id: UUID,
+    *,
+    client_id: UUID | None,
+    is_admin: bool,
+) -> PlanSubscription:
+    """Move the subscription to another tier: an upgrade is billed at once with Stripe's
+    prorations and applies when Stripe confirms it, a downgrade applies at the period's end,
+    a change during a free trial at once without prorations (see
+    :func:`request_plan_change`). Publishes ``product.plan-subscription.change-requested``
+    (the consumer tells Stripe) and ``product.plan-subscription.updated`` (the pending
+    change)."""
+    async with unit_of_work(pool) as uow:
+        current = await uow.products.subscription(subscription_id, for_update=True)
+        if current is None or not may_cancel(current, client_id, is_admin):
+            raise NotFound("plan subscription not found")
+        tiers = await uow.products.tiers([current.price_tier_id, price_tier_id])
+        if price_tier_id not in tiers:
+            raise NotFound("price tier not found")
+        target = tiers[price_tier_id]
+        changed, proration = request_plan_change(
+            current, tiers[current.price_tier_id], target, datetime.now(UTC)
+        )
+        await uow.products.save_subscription(changed)
+        assert target.stripe_price_id is not None
+        await uow.publish(
+            events.plan_subscription_change_requested,
+            str(current.client_id),
+            PlanChangeData(
+                plan_subscription_id=changed.id,
+                client_id=changed.client_id,
+                stripe_subscription_id=changed.stripe_subscription_id,
+                price_tier_id=target.id,
+                stripe_price_id=target.stripe_price_id,
+                proration_behavior=proration,
+            ),
+        )
+        await uow.publish(
+            events.plan_subscription_updated,
+            str(current.client_id),
+            plan_subscription_data(changed),
+        )
+    return changed

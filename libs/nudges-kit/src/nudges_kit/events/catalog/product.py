@@ -46,6 +46,24 @@ class PlanSubscriptionData(BaseModel):
     cancel_at_period_end: bool = False
     #: What the consumer calls Stripe with (e.g. to cancel at the period's end).
     stripe_subscription_id: str | None = None
+    #: A plan change not in force yet: the tier, and when it applies (None: once Stripe
+    #: confirms it, for an upgrade; the period's end for a downgrade).
+    pending_price_tier_id: UUID | None = None
+    pending_change_at: datetime | None = None
+    trial_ends_at: datetime | None = None
+
+
+class PlanChangeData(BaseModel):
+    """A client asked to move their subscription to another tier: Stripe bills the new price
+    from now with the prorations invoiced at once (``always_invoice``, an upgrade), or from
+    the next period without prorations (``none``, a downgrade)."""
+
+    plan_subscription_id: UUID
+    client_id: UUID
+    stripe_subscription_id: str
+    price_tier_id: UUID
+    stripe_price_id: str
+    proration_behavior: Literal["always_invoice", "none"]
 
 
 class DiscountCodeData(BaseModel):
@@ -77,6 +95,13 @@ plan_subscription_updated = REGISTRY.declare(
 )
 plan_subscription_canceled = REGISTRY.declare(
     "product.plan-subscription.canceled", PLAN_SUBSCRIPTIONS, PlanSubscriptionData
+)
+plan_subscription_change_requested = REGISTRY.declare(
+    "product.plan-subscription.change-requested", PLAN_SUBSCRIPTIONS, PlanChangeData
+)
+#: Stripe said the free trial ends in three days: the client is told before the first charge.
+plan_subscription_trial_ending = REGISTRY.declare(
+    "product.plan-subscription.trial-ending", PLAN_SUBSCRIPTIONS, PlanSubscriptionData
 )
 discount_code_created = REGISTRY.declare(
     "product.discount-code.created", DISCOUNT_CODES, DiscountCodeData

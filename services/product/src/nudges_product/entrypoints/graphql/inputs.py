@@ -42,6 +42,9 @@ class CreatePriceTierInput:
     amount: int = strawberry.field(description="Minor units (cents); at least 0.")
     currency: str = strawberry.field(description="ISO 4217 code, either case.")
     interval: BillingInterval
+    trial_days: int = strawberry.field(
+        default=0, description="Days of free trial a checkout starts with (0: none)."
+    )
 
 
 @strawberry.input(

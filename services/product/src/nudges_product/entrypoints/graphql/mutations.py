@@ -95,7 +95,7 @@ class Mutation:
     ) -> PriceTier:
         context_of(info).require("admin")
         terms = PriceTierTerms.checked(
-            input.name, input.amount, input.currency, input.interval.value
+            input.name, input.amount, input.currency, input.interval.value, input.trial_days
         )
         tier = await plans.create_price_tier(
             pool_of(info), access.parse_id(plan_id, "planId"), terms
@@ -164,6 +164,25 @@ class Mutation:
         subscription = await subscriptions.cancel_plan_subscription(
             pool_of(info),
             access.parse_id(id),
+            client_id=access.client_id_of(principal),
+            is_admin=principal.has_role("admin"),
+        )
+        return PlanSubscription.of(subscription)
+
+    @strawberry.mutation(
+        description="The subscription's client or an admin: moves it to another tier of the"
+        " same currency and interval. An upgrade (a higher price) is billed at once with"
+        " Stripe's prorations and applies when Stripe confirms it; a downgrade applies at the"
+        " period's end (pendingPriceTier, pendingChangeAt until then)."
+    )
+    async def change_plan_subscription(
+        self, info: strawberry.Info, id: strawberry.ID, price_tier_id: strawberry.ID
+    ) -> PlanSubscription:
+        principal = context_of(info).require("client", "admin")
+        subscription = await subscriptions.change_plan_subscription(
+            pool_of(info),
+            access.parse_id(id),
+            access.parse_id(price_tier_id, "priceTierId"),
             client_id=access.client_id_of(principal),
             is_admin=principal.has_role("admin"),
         )

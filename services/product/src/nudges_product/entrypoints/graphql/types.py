@@ -148,6 +148,7 @@ class PriceTier:
     status: PriceTierStatus
     version: int
     replaces_price_tier_id: strawberry.ID | None
+    trial_days: int = strawberry.field(description="Days of free trial a checkout starts with.")
     created_at: datetime
     updated_at: datetime
     model: strawberry.Private[domain.PriceTier]
@@ -165,6 +166,7 @@ class PriceTier:
             replaces_price_tier_id=strawberry.ID(str(tier.replaces_price_tier_id))
             if tier.replaces_price_tier_id
             else None,
+            trial_days=tier.trial_days,
             created_at=tier.created_at,
             updated_at=tier.updated_at,
             model=tier,
@@ -260,6 +262,14 @@ class PlanSubscription:
     current_period_start: datetime | None
     current_period_end: datetime | None
     cancel_at_period_end: bool
+    pending_change_at: datetime | None = strawberry.field(
+        description="When the pending plan change applies: null for an upgrade waiting for"
+        " Stripe's confirmation (seconds), the period's end for a downgrade."
+    )
+    trial_ends_at: datetime | None = strawberry.field(
+        description="The end of the free trial, when the subscription started with one: the"
+        " first charge."
+    )
     created_at: datetime
     updated_at: datetime
     model: strawberry.Private[domain.PlanSubscription]
@@ -272,6 +282,8 @@ class PlanSubscription:
             current_period_start=subscription.current_period_start,
             current_period_end=subscription.current_period_end,
             cancel_at_period_end=subscription.cancel_at_period_end,
+            pending_change_at=subscription.pending_change_at,
+            trial_ends_at=subscription.trial_ends_at,
             created_at=subscription.created_at,
             updated_at=subscription.updated_at,
             model=subscription,
@@ -287,6 +299,13 @@ class PlanSubscription:
         if tier is None:
             raise not_found("price tier")
         return PriceTier.of(tier)
+
+    @strawberry.field(description="The tier a plan change asked for moves to, not in force yet.")
+    async def pending_price_tier(self, info: strawberry.Info) -> PriceTier | None:
+        if self.model.pending_price_tier_id is None:
+            return None
+        tier = await loaders.tiers(info).load(self.model.pending_price_tier_id)
+        return PriceTier.of(tier) if tier else None
 
     @strawberry.field(description="The Stripe Subscription (admins, services).")
     def stripe_subscription_id(self, info: strawberry.Info) -> str:
