@@ -102,6 +102,15 @@ FREQUENCY_TEXTS = {
 SENDING_STATUSES = frozenset({"ACTIVE", "PAST_DUE"})
 
 
+async def publish(publisher: EventPublisher, topic: str, envelope: Envelope) -> None:
+    """Publish an event of the dialogue and wait for the broker's acknowledgement (a broker
+    that does not take it gets the sender a "try again")."""
+    try:
+        await publisher.publish(topic, envelope)
+    except KafkaError as exc:
+        raise PublishFailed(f"{envelope.type} not published: {exc}") from exc
+
+
 @dataclass
 class Turn:
     """One inbound text being answered: the number (E.164, never logged) and its keyed hash,
@@ -296,7 +305,7 @@ class Dialogue:
             ),
         )
         try:
-            await self._publish(confirmed)
+            await publish(self._publisher, sms.opt_in_confirmed.topic, confirmed)
         except BaseException:
             await self._opt_ins.put_back(turn.phone_hash, opt_in)
             raise
@@ -309,14 +318,6 @@ class Dialogue:
         )
         return await self._render(texts.DIALOGUE_JOINED, turn, client_name=opt_in.client_name)
 
-    async def _publish(self, envelope: Envelope) -> None:
-        """Publish an event of ``sms.opt-ins`` and wait for the broker's acknowledgement (a
-        broker that does not answer in time gets the sender a "try again")."""
-        try:
-            await self._publisher.publish(sms.OPT_INS, envelope)
-        except KafkaError as exc:
-            raise PublishFailed(f"{envelope.type} not published: {exc}") from exc
-
     async def _set_language(self, turn: Turn, command: Command) -> str:
         """LANG: the language of the number's profile (when Nudges has one) and of its
         pending opt-in; the reply is in that language."""
@@ -326,10 +327,12 @@ class Dialogue:
                 texts.DIALOGUE_LANGUAGE_UNKNOWN, turn, languages=", ".join(self._locales)
             )
         pending = await self._opt_ins.pending(turn.phone_hash)
-        await self._publish(
+        await publish(
+            self._publisher,
+            sms.locale_requested.topic,
             sms.locale_requested.envelope(
                 turn.phone_hash, sms.LocaleRequestedData(phone_hash=turn.phone_hash, locale=locale)
-            )
+            ),
         )
         if pending is not None:
             await self._opt_ins.start(turn.phone_hash, pending.in_language(locale))
