@@ -20,9 +20,7 @@ from nudges_user.settings import UserSettings
 if TYPE_CHECKING:
     from conftest import Publish
 
-CREATE = (
-    "mutation($n: String!, $s: String!) { createClient(input: {name: $n, slug: $s}) { id } }"
-)
+CREATE = "mutation($n: String!, $s: String!) { createClient(input: {name: $n, slug: $s}) { id } }"
 
 
 def send_twice(kafka_broker: TansuBroker, envelope: Envelope) -> None:
@@ -101,9 +99,7 @@ def test_a_confirmed_opt_in_makes_one_sms_membership_even_when_delivered_twice(
     assert joined == [(1,)]
 
 
-def test_a_language_request_sets_the_users_language(
-    api: SubgraphClient, publish: Publish
-) -> None:
+def test_a_language_request_sets_the_users_language(api: SubgraphClient, publish: Publish) -> None:
     fan = api.person("subscriber")
     owner = api.person("client")
     slug = f"lang-{uuid.uuid4().hex[:8]}"
