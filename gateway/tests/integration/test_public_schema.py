@@ -150,6 +150,20 @@ def test_the_subgraphs_still_define_the_service_fields(sdls: dict[str, str]) -> 
                 assert "inaccessible" in directives, f"{name}: {type_name}.{field}"
 
 
+def test_the_graph_has_at_most_five_service_only_root_fields(sdls: dict[str, str]) -> None:
+    """SPEC §4: owners react to their own events; a root field for services only is the
+    exception (at most five in the whole graph), each with its reason in its docstring."""
+    roots = []
+    for name, sdl in sdls.items():
+        schema = build_schema(sdl, assume_valid_sdl=True)
+        for root in (schema.query_type, schema.mutation_type):
+            for field_name, field in (root.fields if root else {}).items():
+                directives = (field.ast_node.directives or ()) if field.ast_node else ()
+                if any(d.name.value == "inaccessible" for d in directives):
+                    roots.append(f"{name}: {root.name}.{field_name}")  # type: ignore[union-attr]
+    assert len(roots) <= 5, sorted(roots)
+
+
 def test_the_api_schema_has_no_service_only_field(public: GraphQLSchema) -> None:
     for types in SERVICE_ONLY_FIELDS.values():
         for type_name, fields in types.items():

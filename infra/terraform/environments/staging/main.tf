@@ -149,14 +149,15 @@ locals {
       calls    = ["registry", "auth", "product", "localization"]
       postgres = true
       kafka = {
-        # Groups user-deliveries (twilio.status, sms.announcement-outcomes) and
-        # user-stripe-customers (stripe.events), entrypoints/consumers.py, each parking what
+        # Groups user-deliveries (twilio.status, sms.announcement-outcomes),
+        # user-stripe-customers (stripe.events) and user-sms-opt-ins (sms.opt-ins: the SMS
+        # dialogue's YES and LANG), entrypoints/consumers.py, each parking what
         # it cannot handle on the topic's dead-letter topic. The admin's deadLetters reads
         # every dead-letter topic, and replayDeadLetter publishes a letter again to the topic
         # it came from: any topic a consumer group reads.
-        read_topics  = ["twilio.status", "sms.announcement-outcomes", "stripe.events", "*.dlq"]
+        read_topics  = ["twilio.status", "sms.announcement-outcomes", "stripe.events", "sms.opt-ins", "*.dlq"]
         write_topics = ["user.*", "product.*", "payment.checkouts", "sms.*", "stripe.events", "twilio.status", "stripe.events.dlq", "twilio.status.dlq"]
-        groups       = ["user-deliveries", "user-stripe-customers"]
+        groups       = ["user-deliveries", "user-stripe-customers", "user-sms-opt-ins"]
       }
       environment = {
         REGISTRY_URL     = "http://registry.${local.namespace}:4010"
@@ -228,7 +229,7 @@ locals {
       public_paths = ["/webhooks/*"]
       priority     = 120
       calls        = ["warpcache", "localization", "auth", "user", "product"]
-      kafka        = { write_topics = ["stripe.events", "twilio.status"] }
+      kafka        = { write_topics = ["stripe.events", "twilio.status", "sms.opt-ins"] }
       environment = {
         WARPCACHE_URL     = "warpcache.${local.namespace}:50051"
         LOCALIZATION_URL  = "localization.${local.namespace}:50052"

@@ -124,6 +124,14 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         {c: OK for c in CALLERS},
     ),
     (
+        "clientBySlug (slug or keyword: the SMS dialogue's JOIN)",
+        lambda w: (
+            "query($s: String!) { clientBySlug(slug: $s, match: SLUG_OR_KEYWORD) { name } }",
+            {"s": w["slug"]},
+        ),
+        {c: OK for c in CALLERS},
+    ),
+    (
         "client.stripeCustomerId",
         lambda w: (
             "query($id: ID!) { client(id: $id) { stripeCustomerId } }",
@@ -244,25 +252,6 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
     (
         "phoneIdentity",
         lambda w: ('{ phoneIdentity(phoneHash: "nobody") { userId } }', {}),
-        SERVICE_ONLY,
-    ),
-    (
-        "clientToJoin",
-        lambda w: ("query($s: String!) { clientToJoin(word: $s) { id } }", {"s": w["slug"]}),
-        SERVICE_ONLY,
-    ),
-    (
-        "joinClientByPhone (YES by SMS)",
-        lambda w: (
-            'mutation($c: ID!) { joinClientByPhone(clientId: $c, phoneHash: "matrix-by-sms",'
-            ' phoneCiphertext: "bWF0cml4", locale: "es") { id } }',
-            {"c": w["client_id"]},
-        ),
-        SERVICE_ONLY,
-    ),
-    (
-        "setLocaleByPhone (LANG by SMS)",
-        lambda w: ('mutation { setLocaleByPhone(phoneHash: "nobody", locale: "fr") }', {}),
         SERVICE_ONLY,
     ),
     (

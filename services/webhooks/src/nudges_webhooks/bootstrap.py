@@ -1,4 +1,5 @@
-"""Wires Webhooks once: the provider events' publisher and the SMS dialogue's adapters."""
+"""Wires Webhooks once: the events' publisher (provider events, the SMS dialogue's opt-ins)
+and the SMS dialogue's adapters."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def bootstrap(settings: WebhooksSettings) -> Dependencies:
     cache = WarpCacheClient(settings.warpcache_url, token=settings.warpcache_caller_token())
     producer = make_producer(settings)
     topics = TopicKeeper(settings)
+    publisher = EventPublisher(producer, topics)
     # The SMS dialogue: channels of its own with the dialogue's short deadlines.
     tokens = ServiceTokenProvider(
         settings.auth_token_url,
@@ -80,10 +82,11 @@ def bootstrap(settings: WebhooksSettings) -> Dependencies:
         settings.dialogue_deadline_seconds,
         OptInStore(dialogue_cache, settings.opt_in_ttl_seconds, settings.joined_window_seconds),
         settings.supported_locales,
+        publisher,
     )
     return Dependencies(
         producer=producer,
-        publisher=EventPublisher(producer, topics),
+        publisher=publisher,
         once=PublishedOnce(cache, settings.stripe_dedupe_seconds),
         cache=cache,
         dialogue=dialogue,

@@ -10,7 +10,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -257,6 +257,14 @@ class World:
             headers={"Authorization": f"Bearer {self.token(client.phone, 'client')}"},
         )
         return dict(answer.json())
+
+    def eventually(self, read: Callable[[], Any], expected: Any, seconds: float = 30) -> None:
+        """Wait until ``read()`` returns ``expected``: what YES and LANG change is made by
+        UserApi once it has consumed the dialogue's ``sms.opt-ins`` event."""
+        deadline = time.monotonic() + seconds
+        while (found := read()) != expected:
+            assert time.monotonic() < deadline, f"still {found!r}, not {expected!r}"
+            time.sleep(0.1)
 
     def members(self, client: ClientAccount) -> list[tuple[str, str]]:
         """The client's memberships as (status, source), in join order."""

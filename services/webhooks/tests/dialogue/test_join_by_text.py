@@ -1,7 +1,8 @@
 """Joining a client by text (SPEC §5): ``JOIN <slug>`` or the client's keyword starts a double
 opt-in, ``YES`` makes the membership (source ``sms``) once, ``LANG`` sets the language. Texts
 reach the Webhooks service through the Twilio emulator; UserApi, ProductApi, WarpCache and
-LocalizationApi are the real services."""
+LocalizationApi are the real services. YES and LANG are answered at once and published as
+``sms.opt-ins`` events: their effects are awaited until UserApi has consumed them."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def test_yes_makes_one_membership_from_sms_however_often_it_comes(world: World) 
     world.text(phone, f"JOIN {client.slug}")
 
     assert world.text(phone, "yes") == joined(client.name)
-    assert world.members(client) == [("ACTIVE", "sms")]
+    world.eventually(lambda: world.members(client), [("ACTIVE", "sms")])
     assert world.text(phone, "YES") == joined(client.name)
     assert world.members(client) == [("ACTIVE", "sms")]
     # One user.membership.joined: one welcome.
@@ -99,10 +100,10 @@ def test_the_language_comes_from_the_country_and_lang_changes_it(world: World) -
     assert world.text(phone, f"JOIN {client.slug}").startswith("Nudges: reply YES")
     assert world.text(phone, "LANG es") == "Nudges: te escribiremos en español."
     assert world.text(phone, "YES") == f"Nudges: confirmado, te has unido a {client.name}."
-    assert world.locale_of(phone) == "es"
+    world.eventually(lambda: world.locale_of(phone), "es")
     # A subscriber's LANG changes their profile (the language of every text to them).
     assert world.text(phone, "lang FR") == "Nudges : nous vous écrirons en français."
-    assert world.locale_of(phone) == "fr"
+    world.eventually(lambda: world.locale_of(phone), "fr")
     assert world.text(phone, "LANG xx") == (
         "Nudges : envoyez LANG et l'une de ces langues : en, es, fr, de. Par exemple, LANG fr."
     )
@@ -123,7 +124,7 @@ def test_a_clients_own_keyword_starts_the_opt_in(world: World) -> None:
         f"Nudges: reply YES to get texts from {client.name}"
     )
     assert world.text(other, "YES") == joined(client.name)
-    assert world.members(client) == [("ACTIVE", "sms"), ("ACTIVE", "sms")]
+    world.eventually(lambda: world.members(client), [("ACTIVE", "sms"), ("ACTIVE", "sms")])
 
     # A client's own texts stay announcements, "Join us" and a word alone included.
     world.subscriber(client)

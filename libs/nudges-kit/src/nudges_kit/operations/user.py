@@ -106,10 +106,19 @@ set_memberships_by_phone = CATALOG.declare(
 )
 
 
+class ClientMatch(StrEnum):
+    """What ``clientBySlug`` matches ``slug`` against."""
+
+    SLUG = "SLUG"
+    #: ``JOIN <word>``: a client's slug, else its keyword.
+    SLUG_OR_KEYWORD = "SLUG_OR_KEYWORD"
+    #: A word texted alone: only a client's keyword (in any case).
+    KEYWORD = "KEYWORD"
+
+
 class ClientToJoinVars(OperationModel):
     word: str
-    #: Only a client's keyword (a word texted alone), not a slug (``JOIN <slug>``).
-    keyword_only: bool = False
+    match: ClientMatch = ClientMatch.SLUG_OR_KEYWORD
 
 
 class ClientToJoin(OperationModel):
@@ -120,63 +129,16 @@ class ClientToJoin(OperationModel):
     slug: str
 
 
-#: Webhooks (the SMS dialogue): the client of ``JOIN <word>`` or of a keyword (None: nobody).
+#: Webhooks (the SMS dialogue): the client of ``JOIN <word>`` or of a keyword (None: nobody),
+#: through the public lookup of a client's page.
 client_to_join = CATALOG.declare(
     Subgraph.USER,
     """
-    query ClientToJoin($word: String!, $keywordOnly: Boolean!) {
-      clientToJoin(word: $word, keywordOnly: $keywordOnly) { id name slug }
+    query ClientToJoin($word: String!, $match: ClientMatch!) {
+      clientBySlug(slug: $word, match: $match) { id name slug }
     }""",
     ClientToJoinVars,
     ClientToJoin | None,
-)
-
-
-class JoinClientByPhoneVars(OperationModel):
-    client_id: str
-    phone_hash: str
-    phone_ciphertext: str
-    #: The language of the number's user when it is new.
-    locale: str
-
-
-class JoinedMembership(OperationModel):
-    id: str
-    status: MembershipStatus
-    source: str
-
-
-#: Webhooks (the SMS dialogue): YES to a pending opt-in; the number joins (source ``sms``).
-join_client_by_phone = CATALOG.declare(
-    Subgraph.USER,
-    """
-    mutation JoinClientByPhone(
-      $clientId: ID!, $phoneHash: String!, $phoneCiphertext: String!, $locale: String!
-    ) {
-      joinClientByPhone(
-        clientId: $clientId, phoneHash: $phoneHash, phoneCiphertext: $phoneCiphertext,
-        locale: $locale
-      ) { id status source }
-    }""",
-    JoinClientByPhoneVars,
-    JoinedMembership,
-)
-
-
-class SetLocaleByPhoneVars(OperationModel):
-    phone_hash: str
-    locale: str
-
-
-#: Webhooks (the SMS dialogue): LANG; False when the number has no user yet.
-set_locale_by_phone = CATALOG.declare(
-    Subgraph.USER,
-    """
-    mutation SetLocaleByPhone($phoneHash: String!, $locale: String!) {
-      setLocaleByPhone(phoneHash: $phoneHash, locale: $locale)
-    }""",
-    SetLocaleByPhoneVars,
-    bool,
 )
 
 

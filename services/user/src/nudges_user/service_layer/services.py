@@ -154,9 +154,10 @@ async def create_confirmed_announcement(
 
 
 class UserService:
-    """The use cases of UserApi over one connection pool."""
+    """The use cases of UserApi over one connection pool, or over a consumer's connection in
+    its transaction (each use case's unit of work then joins it)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self._pool = pool
 
     async def _user_of(self, uow: UnitOfWork, principal: Principal) -> UUID:
@@ -256,7 +257,8 @@ class UserService:
     async def join_client_by_phone(
         self, client_id: str, phone_hash: str, phone_ciphertext: str, locale: str
     ) -> Membership:
-        """The SMS opt-in (JOIN, then YES): the number joins the client (source ``sms``),
+        """The SMS opt-in (JOIN, then YES: ``sms.opt_in.confirmed``): the number joins the
+        client (source ``sms``),
         its user created in ``locale`` when new, under the id its logins will have. Joining
         twice returns the same membership."""
         cid = _uuid(client_id, "clientId")
@@ -272,7 +274,8 @@ class UserService:
             return await _join(uow, cid, user_id, "sms")
 
     async def set_locale_by_phone(self, phone_hash: str, locale: str) -> bool:
-        """LANG by SMS: the language of the number's user; False when Nudges has none."""
+        """LANG by SMS (``sms.locale.requested``): the language of the number's user; False
+        when Nudges has none (the opt-in's event then creates the user in that language)."""
         clean_locale = _checked(check_locale, locale)
         async with unit_of_work(self._pool) as uow:
             return await repo.set_user_locale(uow.conn, phone_hash, clean_locale)

@@ -21,9 +21,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from uuid import UUID
+
+from aiokafka.errors import KafkaError
 
 from nudges_kit import localization as texts
 from nudges_kit.announcement_copies import quote_announcement
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog import sms
 from nudges_kit.localization import (
     LocalizationClient,
     LocalizationError,
@@ -46,6 +51,7 @@ from nudges_kit.service_client import ServiceCallError, ServiceClient
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.adapters.opt_ins import OptInStore
+from nudges_webhooks.adapters.publisher import EventPublisher
 from nudges_webhooks.domain.dialogue import (
     Action,
     Command,
@@ -72,8 +78,14 @@ log = get_logger(__name__)
 #: not answer (the English of ``dialogue.try_again``).
 TRY_AGAIN_FALLBACK = "Nudges: sorry, something went wrong on our side. Please try again soon."
 
+
+class PublishFailed(Exception):
+    """The broker did not take an event of the dialogue."""
+
+
 #: Failures that get the sender a "try again" reply.
 DEPENDENCY_ERRORS = (
+    PublishFailed,
     ServiceCallError,
     CacheError,
     LocalizationError,
@@ -90,6 +102,15 @@ FREQUENCY_TEXTS = {
 SENDING_STATUSES = frozenset({"ACTIVE", "PAST_DUE"})
 
 
+async def publish(publisher: EventPublisher, topic: str, envelope: Envelope) -> None:
+    """Publish an event of the dialogue and wait for the broker's acknowledgement (a broker
+    that does not take it gets the sender a "try again")."""
+    try:
+        await publisher.publish(topic, envelope)
+    except KafkaError as exc:
+        raise PublishFailed(f"{envelope.type} not published: {exc}") from exc
+
+
 @dataclass
 class Turn:
     """One inbound text being answered: the number (E.164, never logged) and its keyed hash,
@@ -102,7 +123,9 @@ class Turn:
 
 class Dialogue:
     """Answers each inbound text with the text of the reply. UserApi and ProductApi are called
-    as the ``webhooks`` machine account, through ``subgraphs``."""
+    as the ``webhooks`` machine account, through ``subgraphs``; what changes a number's user
+    or memberships at its own request (YES, LANG) is published for UserApi, their owner, to
+    handle (``sms.opt-ins``)."""
 
     def __init__(
         self,
@@ -113,8 +136,10 @@ class Dialogue:
         deadline_seconds: float,
         opt_ins: OptInStore,
         supported_locales: tuple[str, ...],
+        publisher: EventPublisher,
     ) -> None:
         self._subgraphs = subgraphs
+        self._publisher = publisher
         self._drafts = drafts
         self._l10n = localization
         self._vault = vault
@@ -216,7 +241,14 @@ class Dialogue:
             return None
         return await self._subgraphs.call(
             user_ops.client_to_join,
-            user_ops.ClientToJoinVars(word=word, keyword_only=action is Action.JOIN_BY_KEYWORD),
+            user_ops.ClientToJoinVars(
+                word=word,
+                match=(
+                    user_ops.ClientMatch.KEYWORD
+                    if action is Action.JOIN_BY_KEYWORD
+                    else user_ops.ClientMatch.SLUG_OR_KEYWORD
+                ),
+            ),
         )
 
     async def _start_opt_in(self, turn: Turn, target: ClientToJoin) -> str:
@@ -252,8 +284,10 @@ class Dialogue:
         return await self._render(FREQUENCY_TEXTS[frequency], turn, count=count)
 
     async def _accept_opt_in(self, turn: Turn) -> str:
-        """YES: the pending opt-in becomes the membership, once (the opt-in is taken, and
-        UserApi's join is idempotent); a repeated YES is answered as the first."""
+        """YES: the pending opt-in is taken and ``sms.opt_in.confirmed`` published; UserApi
+        makes the membership (idempotent), whose ``user.membership.joined`` brings the
+        welcome. The reply names the client of the opt-in at once; a repeated YES is
+        answered as the first."""
         opt_in = await self._opt_ins.take(turn.phone_hash)
         if opt_in is None:
             joined = await self._opt_ins.last_joined(turn.phone_hash)
@@ -261,25 +295,26 @@ class Dialogue:
                 name = joined.client_name
                 return await self._render(texts.DIALOGUE_JOINED, turn, client_name=name)
             return await self._render(texts.DIALOGUE_NOTHING_TO_ACCEPT, turn)
+        confirmed = sms.opt_in_confirmed.envelope(
+            turn.phone_hash,
+            sms.OptInConfirmedData(
+                client_id=UUID(opt_in.client_id),
+                phone_hash=turn.phone_hash,
+                phone_ciphertext=self._vault.encrypt(turn.e164),
+                locale=opt_in.locale,
+            ),
+        )
         try:
-            membership = await self._subgraphs.call(
-                user_ops.join_client_by_phone,
-                user_ops.JoinClientByPhoneVars(
-                    client_id=opt_in.client_id,
-                    phone_hash=turn.phone_hash,
-                    phone_ciphertext=self._vault.encrypt(turn.e164),
-                    locale=opt_in.locale,
-                ),
-            )
+            await publish(self._publisher, sms.opt_in_confirmed.topic, confirmed)
         except BaseException:
             await self._opt_ins.put_back(turn.phone_hash, opt_in)
             raise
         await self._opt_ins.remember_joined(turn.phone_hash, opt_in)
         log.info(
-            "membership joined by SMS",
+            "opt-in confirmed by SMS",
             phone_hash=turn.phone_hash,
             client_id=opt_in.client_id,
-            membership_id=membership.id,
+            event_id=str(confirmed.id),
         )
         return await self._render(texts.DIALOGUE_JOINED, turn, client_name=opt_in.client_name)
 
@@ -292,9 +327,12 @@ class Dialogue:
                 texts.DIALOGUE_LANGUAGE_UNKNOWN, turn, languages=", ".join(self._locales)
             )
         pending = await self._opt_ins.pending(turn.phone_hash)
-        await self._subgraphs.call(
-            user_ops.set_locale_by_phone,
-            user_ops.SetLocaleByPhoneVars(phone_hash=turn.phone_hash, locale=locale),
+        await publish(
+            self._publisher,
+            sms.locale_requested.topic,
+            sms.locale_requested.envelope(
+                turn.phone_hash, sms.LocaleRequestedData(phone_hash=turn.phone_hash, locale=locale)
+            ),
         )
         if pending is not None:
             await self._opt_ins.start(turn.phone_hash, pending.in_language(locale))

@@ -54,3 +54,31 @@ class AnnouncementOutcomesData(BaseModel):
 announcement_outcomes = REGISTRY.declare(
     "sms.announcement.outcomes", ANNOUNCEMENT_OUTCOMES, AnnouncementOutcomesData
 )
+
+
+#: What a number asked of Nudges by text, published by Webhooks (the SMS dialogue) and
+#: handled by UserApi, which owns users and memberships. Keyed by the number's hash: one
+#: number's LANG and YES stay in order.
+OPT_INS = "sms.opt-ins"
+
+
+class OptInConfirmedData(BaseModel):
+    """YES to a pending ``JOIN``: the number joins the client (source ``sms``), its user
+    created in ``locale`` when new. Handling it twice gives one membership."""
+
+    client_id: UUID
+    phone_hash: str
+    #: The number, encrypted with the platform phone key (never in clear in an event).
+    phone_ciphertext: str
+    locale: str
+
+
+class LocaleRequestedData(BaseModel):
+    """``LANG <code>``: the language of the number's user, when Nudges has one."""
+
+    phone_hash: str
+    locale: str
+
+
+opt_in_confirmed = REGISTRY.declare("sms.opt_in.confirmed", OPT_INS, OptInConfirmedData)
+locale_requested = REGISTRY.declare("sms.locale.requested", OPT_INS, LocaleRequestedData)

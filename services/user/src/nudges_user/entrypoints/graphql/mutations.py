@@ -1,5 +1,6 @@
 """Root mutations: clients' profiles, subscribers' memberships, dead-letter replays, and the
-service-only mutations of the SMS dialogue."""
+service-only mutations of the SMS dialogue (its YES and LANG are events UserApi consumes:
+:mod:`nudges_user.entrypoints.consumers`)."""
 
 from __future__ import annotations
 
@@ -85,39 +86,6 @@ class Mutation(ComposerMutation):
         context_of(info).require("service")
         target = model.MembershipStatus(status.value)
         return await service_of(info).set_all_memberships(phone_hash, target)
-
-    @strawberry.federation.mutation(
-        description="The SMS opt-in: a number joins a client (services).", inaccessible=True
-    )
-    async def join_client_by_phone(
-        self,
-        info: Info,
-        client_id: strawberry.ID,
-        phone_hash: str,
-        phone_ciphertext: str,
-        locale: str,
-    ) -> Membership:
-        """Join ``client_id`` as the number (source ``sms``), creating its user when new;
-        joining twice returns the same membership.
-
-        Service-only because the caller is the number, not a signed-in user: the person texted
-        JOIN and then YES to Nudges (a double opt-in Webhooks keeps), which Webhooks
-        authenticates by Twilio's signature and passes on as its machine account."""
-        context_of(info).require("service")
-        return Membership.of(
-            await service_of(info).join_client_by_phone(
-                str(client_id), phone_hash, phone_ciphertext, locale
-            )
-        )
-
-    @strawberry.federation.mutation(
-        description="LANG by SMS: the language of a number's user (services).", inaccessible=True
-    )
-    async def set_locale_by_phone(self, info: Info, phone_hash: str, locale: str) -> bool:
-        """Service-only, as STOP: the number texted LANG; False when Nudges knows no user of
-        it (the SMS opt-in then creates the user in that language)."""
-        context_of(info).require("service")
-        return await service_of(info).set_locale_by_phone(phone_hash, locale)
 
     @strawberry.federation.mutation(
         description="Create the announcement of a confirmed draft, once.", inaccessible=True

@@ -24,6 +24,7 @@ from nudges_user.entrypoints.graphql.types import (
     Admin,
     Announcement,
     Client,
+    ClientMatch,
     Contact,
     DeadLetter,
     Membership,
@@ -81,28 +82,27 @@ class Query(ComposerQuery):
             return Subscriber.of(subscriber)
         return None
 
-    @strawberry.field(description="A client's public page (anyone).")
-    async def client_by_slug(self, info: Info, slug: str) -> Client | None:
-        wanted = slug.strip().lower()
-        if not model.SLUG_PATTERN.match(wanted):
-            return None  # no client can have it
-        found = await repo.client_by_slug(pool_of(info), wanted)
-        return Client.of(found) if found else None
-
-    @strawberry.federation.field(
-        description="The client a text to Nudges joins (services, for the SMS dialogue).",
-        inaccessible=True,
+    @strawberry.field(
+        description="A client's public page (anyone): by its address, or also by the keyword"
+        " people text to join it."
     )
-    async def client_to_join(
-        self, info: Info, word: str, keyword_only: bool = False
+    async def client_by_slug(
+        self, info: Info, slug: str, match: ClientMatch = ClientMatch.SLUG
     ) -> Client | None:
-        """Service-only: the client of ``JOIN <word>`` (its slug, else its keyword) or, with
-        ``keywordOnly``, of ``word`` texted alone (a client's keyword, in any case)."""
-        context_of(info).require("service")
-        wanted = word.strip()
-        if not wanted or len(wanted) > 40:
+        """``SLUG`` finds the Signup page's client; ``SLUG_OR_KEYWORD`` the client of
+        ``JOIN <word>`` (its slug, else its keyword) and ``KEYWORD`` that of a word texted
+        alone (a keyword, in any case): the SMS dialogue's lookups. A keyword is as public as
+        an address: clients print it for people to text."""
+        wanted = slug.strip()
+        if match is ClientMatch.SLUG:
+            if not model.SLUG_PATTERN.match(wanted.lower()):
+                return None  # no client can have it
+            found = await repo.client_by_slug(pool_of(info), wanted.lower())
+        elif not wanted or len(wanted) > 40:
             return None  # no slug or keyword is that long
-        found = await repo.client_to_join(pool_of(info), wanted, by_slug=not keyword_only)
+        else:
+            by_slug = match is ClientMatch.SLUG_OR_KEYWORD
+            found = await repo.client_to_join(pool_of(info), wanted, by_slug=by_slug)
         return Client.of(found) if found else None
 
     @strawberry.field(description="One client (the client and admins).")

@@ -27,6 +27,15 @@ class MembershipStatus(Enum):
     STOPPED = "stopped"
 
 
+@strawberry.enum(description="What clientBySlug matches its slug argument against.")
+class ClientMatch(Enum):
+    SLUG = "slug"
+    #: JOIN <word> by SMS: a client's slug, else its keyword.
+    SLUG_OR_KEYWORD = "slug_or_keyword"
+    #: A word texted alone: a client's keyword, in any case.
+    KEYWORD = "keyword"
+
+
 @strawberry.enum
 class AnnouncementStatus(Enum):
     DRAFT = "draft"
