@@ -116,6 +116,15 @@ OWNER_ADMIN_SERVICE = {
     "admin": OK,
     "service": OK,
 }
+#: The composer's calls: clients only, each acting for itself; refused here for their input.
+CLIENTS_ONLY_REFUSED_FOR_INPUT = {
+    "anonymous": "UNAUTHENTICATED",
+    "subscriber": "FORBIDDEN",
+    "client_own": "BAD_USER_INPUT",
+    "client_other": "BAD_USER_INPUT",
+    "admin": "FORBIDDEN",
+    "service": "FORBIDDEN",
+}
 
 MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
     (
@@ -213,6 +222,44 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
             "admin": OK,
             "service": "FORBIDDEN",
         },
+    ),
+    # The composer acts for the calling client only. Each authorized call below is refused for
+    # its input before the composer asks ProductApi or LocalizationApi (not running here); the
+    # composer's own tests (tests/composer) run them with both.
+    (
+        "previewAnnouncement (an empty text)",
+        lambda w: ('{ previewAnnouncement(text: "") { totalSegments } }', {}),
+        CLIENTS_ONLY_REFUSED_FOR_INPUT,
+    ),
+    (
+        "sendAnnouncement (an empty text)",
+        lambda w: (
+            'mutation { sendAnnouncement(text: "", idempotencyKey: "matrix-key-1") { id } }',
+            {},
+        ),
+        CLIENTS_ONLY_REFUSED_FOR_INPUT,
+    ),
+    (
+        "scheduleAnnouncement (a time in the past)",
+        lambda w: (
+            'mutation { scheduleAnnouncement(text: "Matrix",'
+            ' sendAt: "2020-01-01T10:00:00", timeZone: "Europe/Paris") { id } }',
+            {},
+        ),
+        CLIENTS_ONLY_REFUSED_FOR_INPUT,
+    ),
+    (
+        "scheduledAnnouncements (the caller's own)",
+        lambda w: ("{ scheduledAnnouncements { id } }", {}),
+        {**CLIENTS_ONLY_REFUSED_FOR_INPUT, "client_own": OK, "client_other": OK},
+    ),
+    (
+        "cancelScheduledAnnouncement (an id that is no schedule of the caller's)",
+        lambda w: (
+            "mutation($id: ID!) { cancelScheduledAnnouncement(id: $id) { id } }",
+            {"id": str(uuid.uuid4())},
+        ),
+        {**CLIENTS_ONLY_REFUSED_FOR_INPUT, "client_own": "NOT_FOUND", "client_other": "NOT_FOUND"},
     ),
     (
         "setMembershipsByPhone (STOP)",
