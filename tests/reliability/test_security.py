@@ -200,13 +200,14 @@ def test_bad_tokens_are_refused_by_the_gateway_every_subgraph_and_the_session_lo
     )
 
 
-#: Bad tokens the gateway takes for opaque session ids (they are not three-part JWS).
-NOT_A_JWT_FOR_THE_GATEWAY = {"alg=none, no signature part"}
+#: Bad tokens the gateway takes for opaque session ids (they are no JWS: two parts, or three
+#: whose header is not base64url JSON); an unknown session id is anonymous there.
+NOT_A_JWT_FOR_THE_GATEWAY = {"alg=none, no signature part", "garbage"}
 
 
 def test_a_bearer_that_is_no_jwt_nor_session_id_is_unauthenticated(platform: Platform) -> None:
     two_part = bad_tokens(platform)["alg=none, no signature part"]
-    for bearer in (two_part, "x" * 2000):
+    for bearer in (two_part, bad_tokens(platform)["garbage"], "x" * 2000):
         response = httpx.post(
             platform.url("gateway", "/graphql"),
             json={"query": ADMIN_QUERIES["gateway"]},
@@ -253,9 +254,14 @@ def test_a_thousand_concurrent_guesses_get_at_most_five_comparisons(platform: Pl
     elapsed = time.monotonic() - started
 
     statuses = {r.status_code for r in answers}
+    # A guess AuthApi sheds because its session store does not answer in time (503, with
+    # Retry-After) compares nothing either; none may be accepted.
+    shed = [r for r in answers if r.status_code == 503]
+    assert all(r.headers.get("retry-after") for r in shed)
+    answers = [r for r in answers if r.status_code != 503]
     details = [r.json()["detail"] for r in answers]
     compared = [d for d in details if d.startswith("wrong code")]
-    assert statuses == {400}, statuses
+    assert statuses - {503} == {400}, statuses
     assert len(compared) <= 5, compared
     assert all(
         d.startswith(("wrong code", "too many attempts", "there is no valid code")) for d in details
@@ -272,6 +278,7 @@ def test_a_thousand_concurrent_guesses_get_at_most_five_comparisons(platform: Pl
     figure(
         "OTP brute force: 1,000 concurrent guesses",
         f"{len(compared)} compared, {len(details) - len(compared)} refused unread,"
+        f" {len(shed)} shed (503),"
         f" 0 accepted, {elapsed:.1f} s",
     )
 
