@@ -176,13 +176,24 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-async def events(kafka_broker: TansuBroker) -> AsyncIterator[Events]:
+def auth_broker(state_dir: Path) -> Iterator[TansuBroker]:
+    """A broker of these tests' own. Their stack runs a UserApi process for the whole session,
+    and with it UserApi's consumer groups: on the session's broker those would take, from the
+    UserApi tests, the events they publish."""
+    broker = TansuBroker(free_port(), log_path=state_dir / "auth-tansu.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+async def events(auth_broker: TansuBroker) -> AsyncIterator[Events]:
     """Collects ``sms.outbound`` and ``auth.logins`` in the background."""
     topics = [sms_outbound.topic, login_succeeded.topic]
-    await ensure_topics(kafka_broker.bootstrap_servers, topics)
+    await ensure_topics(auth_broker.bootstrap_servers, topics)
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=kafka_broker.bootstrap_servers,
+        bootstrap_servers=auth_broker.bootstrap_servers,
         group_id=None,
         auto_offset_reset="earliest",
     )
@@ -253,7 +264,7 @@ def set_admin(database_url: str, vault: PhoneVault, phone: str, admin: bool = Tr
 @pytest.fixture(scope="session")
 def stack(
     postgres: Postgres,
-    kafka_broker: TansuBroker,
+    auth_broker: TansuBroker,
     warpcache_server: str,
     localization_server: str,
     events: Events,
@@ -267,7 +278,7 @@ def stack(
         port=auth_port,
         warpcache=warpcache_server,
         localization=localization_server,
-        kafka=kafka_broker.bootstrap_servers,
+        kafka=auth_broker.bootstrap_servers,
         keys_file=state_dir / "auth" / "jwt-keys.json",
         user_url=f"http://127.0.0.1:{user_port}/graphql",
     )
@@ -282,7 +293,7 @@ def stack(
             "HTTP_PORT": str(user_port),
             "POSTGRES_URL": postgres.url,
             "DATABASE_NAME": database,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
+            "KAFKA_BOOTSTRAP_SERVERS": auth_broker.bootstrap_servers,
             "JWKS_URL": settings.jwks_url,
             "JWT_ISSUER": settings.jwt_issuer,
         },
@@ -342,7 +353,7 @@ async def app_with(
     stack: Stack,
     warpcache_server: str,
     localization_server: str,
-    kafka_broker: TansuBroker,
+    auth_broker: TansuBroker,
     state_dir: Path,
 ) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
     """Another AuthApi, in this process, with some settings changed: ``await app_with(...)``
@@ -354,7 +365,7 @@ async def app_with(
                 port=80,
                 warpcache=warpcache_server,
                 localization=localization_server,
-                kafka=kafka_broker.bootstrap_servers,
+                kafka=auth_broker.bootstrap_servers,
                 keys_file=state_dir / "auth" / "jwt-keys.json",
                 user_url=stack.settings.user_url,
                 # The same issuer and keys as the stack's: its verifier accepts these tokens.
