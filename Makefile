@@ -7,7 +7,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 RUN = $(UV) run --frozen
 PYTEST = $(RUN) pytest
 
-.PHONY: help uv install conformance-deps generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
+.PHONY: test-all help uv install conformance-deps generate dev web-deps dev-check infra migrate topics test test-fast test-slow \
         lint fmt typecheck images tf-fmt tf-validate clean
 
 help:
@@ -63,13 +63,16 @@ fmt:
 typecheck:
 	$(RUN) mypy libs/nudges-kit/src libs/nudges-devstack/src libs/nudges-emulators/src $(wildcard services/*/src) gateway/src
 
-test: install lint ## lint, then every suite: unit, integration, end-to-end, UI and reliability
-	$(PYTEST)
-
-test-fast: install ## everything but the slow suites
+test: install lint ## lint, then every suite but the slow ones (those: make test-slow)
 	$(PYTEST) -m "not slow"
 
-test-slow: install ## only the slow suites (faults, soak)
+test-all: install lint ## lint, then every suite, the slow ones included
+	$(PYTEST)
+
+test-fast: install ## every suite but the slow ones, without lint
+	$(PYTEST) -m "not slow"
+
+test-slow: install ## only the slow suites: the platform as processes (e2e), the UIs in Chromium, faults
 	$(PYTEST) -m slow
 
 images: ## container images of every service (needs a Docker engine)
