@@ -372,6 +372,25 @@ try {
     await client.getByText('Nothing scheduled.').waitFor();
   });
 
+  await step('the client sets a text-to-join keyword and sees it saved', async () => {
+    const keyword = `E2E${RUN}`.toUpperCase();
+    await client.getByText(new RegExp(`People can join by texting JOIN ${SLUG}, or your keyword alone`)).waitFor();
+    const field = client.getByLabel('Keyword', { exact: true });
+    await field.fill(keyword.toLowerCase());
+    if ((await field.inputValue()) !== keyword) throw new Error(`the keyword field shows ${await field.inputValue()}, not ${keyword}`);
+    await client.getByRole('button', { name: 'Save keyword' }).click();
+    await client.getByText(`Saved: people can text ${keyword} to join.`).waitFor();
+    await accessible(client, 'signup dashboard keyword saved');
+    // Kept by UserApi: the dashboard shows it again after a reload.
+    await client.reload();
+    await client.getByRole('heading', { name: 'Text-to-join keyword' }).waitFor();
+    await client.waitForFunction(
+      (expected) => document.querySelector('[data-testid="keyword"]')?.value === expected,
+      keyword,
+      { timeout: 15000 },
+    );
+  });
+
   await step('admin finds the client, its plan and subscriber', async () => {
     await admin.getByRole('link', { name: 'Clients', exact: true }).click();
     await admin.getByLabel('Search by name or address').fill(RUN);

@@ -100,7 +100,9 @@ function describeProblem(problem: ApiProblem, t: Translate): string {
         ? t('error.badInputField', { field: fieldLabel(problem.field, t), detail: problem.message })
         : t('error.badInput', { detail: problem.message });
     case 'CONFLICT':
-      return t('error.conflict', { detail: problem.message });
+      return problem.field
+        ? t('error.conflictField', { field: fieldLabel(problem.field, t), detail: problem.message })
+        : t('error.conflict', { detail: problem.message });
     case 'RATE_LIMITED':
       return problem.retryAfter !== undefined
         ? t('error.rateLimitedFor', { seconds: problem.retryAfter })
@@ -118,12 +120,16 @@ function describeProblem(problem: ApiProblem, t: Translate): string {
   }
 }
 
-/** Per-field messages of BAD_USER_INPUT problems, for the inputs of a form. */
+/** Codes whose problem concerns one field when the server names it: a value to correct, or one
+ * that is taken (CONFLICT: an address, a keyword). */
+const FIELD_CODES = new Set(['BAD_USER_INPUT', 'CODE_REJECTED', 'CONFLICT']);
+
+/** Per-field messages of the problems that name a field, for the inputs of a form. */
 export function fieldErrors(error: unknown, t: Translate): Record<string, string> {
   const found: Record<string, string> = {};
   if (!(error instanceof ApiError)) return found;
   for (const problem of error.problems) {
-    if (problem.field && (problem.code === 'BAD_USER_INPUT' || problem.code === 'CODE_REJECTED')) {
+    if (problem.field && FIELD_CODES.has(problem.code)) {
       found[problem.field] = describeProblem(problem, t);
     }
   }

@@ -136,6 +136,7 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
         locale
         subscriberCount
         quietHours
+        keyword
         ...ClientSubscription
         allowance {
           active
@@ -172,6 +173,16 @@ export const SET_QUIET_HOURS = /* GraphQL */ `
     updateClient(id: $id, input: { quietHours: $on }) {
       id
       quietHours
+    }
+  }
+`;
+
+/** The word people text to join; "" removes it. */
+export const SET_KEYWORD = /* GraphQL */ `
+  mutation SetKeyword($id: ID!, $keyword: String!) {
+    updateClient(id: $id, input: { keyword: $keyword }) {
+      id
+      keyword
     }
   }
 `;

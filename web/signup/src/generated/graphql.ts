@@ -118,7 +118,7 @@ export type ClientDashboardQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClientDashboardQuery = { viewer:
     | { __typename: 'Admin' }
-    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null }
+    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, keyword: string | null, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null }
     | { __typename: 'Subscriber' }
    | null };
 
@@ -129,6 +129,14 @@ export type SetQuietHoursMutationVariables = Exact<{
 
 
 export type SetQuietHoursMutation = { updateClient: { id: string, quietHours: boolean } };
+
+export type SetKeywordMutationVariables = Exact<{
+  id: string | number;
+  keyword: string;
+}>;
+
+
+export type SetKeywordMutation = { updateClient: { id: string, keyword: string | null } };
 
 export type ClientUpdatedSubscriptionVariables = Exact<{
   id: string | number;

@@ -1,15 +1,18 @@
 /** A client's dashboard: plan status (live) and plan change, subscribers, join link and QR code,
- * the composer (preview, send now, schedule), how to announce by SMS, quiet hours, and past
- * announcements with their delivery counts. */
+ * the composer (preview, send now, schedule), how to announce by SMS, the text-to-join keyword,
+ * quiet hours, and past announcements with their delivery counts. */
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
+import { z } from 'zod/mini';
 
+import { problems, useSchemaForm } from '@nudges/shared/form';
 import { formatDate, formatDateTime, formatMoney, formatNumber } from '@nudges/shared/format';
 import { gql, subscribe } from '@nudges/shared/graphql';
 import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
-import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, useAction, useQuery } from '@nudges/shared/ui';
-import { CHANGE_PLAN_SUBSCRIPTION, CLIENT_DASHBOARD, CLIENT_UPDATED, PUBLIC_PLANS, SET_QUIET_HOURS } from '../operations';
+import { fieldErrors } from '@nudges/shared/errors';
+import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, TextField, useAction, useQuery } from '@nudges/shared/ui';
+import { CHANGE_PLAN_SUBSCRIPTION, CLIENT_DASHBOARD, CLIENT_UPDATED, PUBLIC_PLANS, SET_KEYWORD, SET_QUIET_HOURS } from '../operations';
 import { Composer } from './Composer';
 import { useSession } from '../session';
 import type { Announcement, PlanSubscription, PublicPlan } from '../types';
@@ -22,6 +25,7 @@ interface ClientView {
   locale: string;
   subscriberCount: number;
   quietHours: boolean;
+  keyword: string | null;
   subscription: PlanSubscription | null;
   allowance: {
     active: boolean;
@@ -273,6 +277,93 @@ function QuietHours({ client, onChanged }: { client: ClientView; onChanged: () =
   );
 }
 
+/** Words of the SMS dialogue, which no client's keyword may be (as UserApi's RESERVED_KEYWORDS). */
+const RESERVED_KEYWORDS = new Set(
+  ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'END', 'QUIT', 'CANCEL', 'START', 'UNSTOP', 'HELP', 'INFO', 'CONFIRM', 'YES', 'NO', 'JOIN', 'LANG'],
+);
+
+/** A keyword as UserApi accepts it: empty (none), or 2 to 20 letters or digits, not one of the
+ * dialogue's words; sent upper-case. The messages are i18n ids. */
+export const keywordSchema = z.object({
+  keyword: z
+    .string()
+    .check(
+      z.trim(),
+      z.refine((word) => !word || /^[A-Za-z0-9]{2,20}$/.test(word), 'dash.keywordInvalid'),
+      z.refine((word) => !RESERVED_KEYWORDS.has(word.toUpperCase()), 'dash.keywordReserved'),
+    ),
+});
+
+/** Keywords are matched in any case; the field shows them in capitals as they are typed (before
+ * the form reads the value, so that it checks what is shown), the caret staying where it was. */
+function capitals(input: HTMLInputElement) {
+  const upper = input.value.toUpperCase();
+  if (upper === input.value) return;
+  const { selectionStart, selectionEnd } = input;
+  input.value = upper;
+  input.setSelectionRange(selectionStart, selectionEnd);
+}
+
+function Keyword({ client, onChanged }: { client: ClientView; onChanged: () => void }) {
+  const { t } = useI18n();
+  const current = client.keyword ?? '';
+  const form = useSchemaForm(keywordSchema, { keyword: current });
+  const action = useAction();
+  const [saved, setSaved] = useState<string | null>(null);
+  const { reset } = form;
+  useEffect(() => {
+    // What the graph says now (after a save, or another session's change).
+    reset({ keyword: current });
+  }, [current, reset]);
+
+  const submit = form.handleSubmit(async (value) => {
+    setSaved(null);
+    const keyword = value.keyword.toUpperCase();
+    const done = await action.run(() => gql<{ updateClient: { id: string; keyword: string | null } }>(SET_KEYWORD, { id: client.id, keyword }));
+    if (done) {
+      const word = done.updateClient.keyword;
+      setSaved(word ? t('dash.keywordSaved', { keyword: word }) : t('dash.keywordRemoved', { slug: client.slug }));
+      onChanged();
+    }
+  });
+  const problem = problems(form.formState.errors, action.error, t);
+  const server = fieldErrors(action.error, t);
+  const field = form.register('keyword');
+  return (
+    <section className="card" aria-labelledby="keyword-h">
+      <h2 id="keyword-h">{t('dash.keywordTitle')}</h2>
+      <p data-testid="keyword-how">
+        {NUDGES_NUMBER
+          ? t('dash.keywordHowNumber', { slug: client.slug, number: NUDGES_NUMBER })
+          : t('dash.keywordHow', { slug: client.slug })}
+      </p>
+      <form className="stack" noValidate onSubmit={(e) => void submit(e)}>
+        <TextField
+          label={t('dash.keywordLabel')}
+          hint={t('dash.keywordHint')}
+          autoComplete="off"
+          spellCheck={false}
+          maxLength={20}
+          data-testid="keyword"
+          {...field}
+          onChange={(event) => {
+            capitals(event.currentTarget);
+            return field.onChange(event);
+          }}
+          error={problem('keyword')}
+        />
+        {action.error && !server.keyword ? <ErrorMessage error={action.error} /> : null}
+        {saved ? <Notice tone="success">{saved}</Notice> : null}
+        <div className="actions">
+          <button type="submit" disabled={action.busy} data-testid="keyword-save">
+            {action.busy ? t('common.working') : t('dash.keywordSave')}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 function History({ announcements }: { announcements: ClientView['announcements'] }) {
   const { t, locale } = useI18n();
   const n = (v: number) => formatNumber(v, locale);
@@ -388,6 +479,7 @@ export function Dashboard() {
       <JoinLink slug={client.slug} />
       <Composer onSent={reload} />
       <AnnounceBySms subscribers={client.subscriberCount} />
+      <Keyword client={client} onChanged={reload} />
       <QuietHours client={client} onChanged={reload} />
       <History announcements={client.announcements} />
     </>

@@ -28,6 +28,7 @@ describe('client dashboard', () => {
               locale: 'en',
               subscriberCount: 12,
               quietHours: true,
+              keyword: null,
               subscription: {
                 id: 'ps1',
                 status: 'ACTIVE',
@@ -83,6 +84,7 @@ describe('client dashboard', () => {
               locale: 'en',
               subscriberCount: 2,
               quietHours,
+              keyword: null,
               subscription: null,
               allowance: { active: true, messagesPerPeriod: 1000, used: 2, remaining: 998, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
               announcements: {
@@ -122,6 +124,7 @@ describe('client dashboard', () => {
               locale: 'en',
               subscriberCount: 12,
               quietHours: true,
+              keyword: null,
               subscription: {
                 id: 'ps1',
                 status: 'PAST_DUE',
@@ -206,6 +209,7 @@ describe('client dashboard', () => {
               locale: 'en',
               subscriberCount: 12,
               quietHours: true,
+              keyword: null,
               subscription: {
                 id: 'ps1',
                 status: 'ACTIVE',
