@@ -9,7 +9,6 @@ AuthApi serving a test issuer's JWKS and the client-credentials grant."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -26,8 +25,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
@@ -43,8 +40,7 @@ from nudges_devstack.platform import (
     WEBHOOKS_SECRET,
     Platform,
 )
-from nudges_devstack.testing import TokenIssuer
-from nudges_emulators.serving import ServerThread
+from nudges_devstack.testing import AuthStandIn, TokenIssuer
 from nudges_kit.auth import user_id_for
 from nudges_kit.consumer import EventConsumer
 from nudges_kit.db import create_pool
@@ -83,31 +79,6 @@ def invoice_event(
 
 SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
 MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
-
-
-class AuthStandIn:
-    """``/auth/.well-known/jwks.json`` and ``/auth/token`` (client credentials) of a test
-    issuer, on a free port."""
-
-    def __init__(self) -> None:
-        app = FastAPI()
-        self.server = ServerThread(app)
-        self.issuer = TokenIssuer(issuer=f"{self.server.url}/auth")
-
-        @app.get("/auth/.well-known/jwks.json")
-        async def jwks() -> dict[str, Any]:
-            return self.issuer.jwks
-
-        @app.post("/auth/token")
-        async def token(request: Request) -> Any:
-            scheme, _, value = request.headers.get("authorization", "").partition(" ")
-            name, _, secret = base64.b64decode(value).decode().partition(":")
-            if scheme.lower() != "basic" or MACHINES.get(name) != secret:
-                return JSONResponse({"error": "invalid_client"}, status_code=401)
-            access = self.issuer.token(name, "service", ttl=600)
-            return {"access_token": access, "token_type": "Bearer", "expires_in": 600}
-
-        self.server.start()
 
 
 @dataclass(frozen=True)
@@ -360,7 +331,7 @@ def fanout_broker(state_dir: Path) -> Iterator[TansuBroker]:
 def platform(
     postgres: Postgres, fanout_broker: TansuBroker, state_dir: Path
 ) -> Iterator[tuple[Platform, AuthStandIn]]:
-    auth = AuthStandIn()
+    auth = AuthStandIn(MACHINES)
     running = Platform(
         postgres.url,
         fanout_broker.bootstrap_servers,
