@@ -128,6 +128,22 @@ def test_forced_errors_then_success(twilio_client: Client, twilio_url: str, harn
     assert len(twilio_client.messages.list(to=SUBSCRIBER)) == 1
 
 
+def test_forced_errors_bound_to_a_number_leave_other_numbers_alone(
+    twilio_client: Client, twilio_url: str, harness: Any
+) -> None:
+    other = "+14155550142"
+    httpx.post(
+        f"{twilio_url}/_emulator/failures",
+        json={"errors": {"status": 503, "count": 1, "to": SUBSCRIBER}},
+    ).raise_for_status()
+    twilio_client.messages.create(to=other, from_=harness.nudges_number, body="not this one")
+    with pytest.raises(TwilioRestException) as refused:
+        twilio_client.messages.create(to=SUBSCRIBER, from_=harness.nudges_number, body="x")
+    assert refused.value.status == 503
+    twilio_client.messages.create(to=SUBSCRIBER, from_=harness.nudges_number, body="spent")
+    assert [m.body for m in twilio_client.messages.list(to=SUBSCRIBER)] == ["spent"]
+
+
 def test_an_in_doubt_send_is_found_in_the_list(
     twilio_client: Client, twilio_url: str, harness: Any
 ) -> None:

@@ -76,8 +76,10 @@ async def test_429_and_5xx_are_retried_and_send_one_copy(
     stack: Stack, worker: EventConsumer, eventually: Any, status: int, attempts: int
 ) -> None:
     await quiet(stack, worker, eventually)
-    await stack.emulator("/_emulator/failures", {"errors": {"status": status, "count": 2}})
     phone = stack.phone()
+    await stack.emulator(
+        "/_emulator/failures", {"errors": {"status": status, "count": 2, "to": phone}}
+    )
     key = await queue_sms(stack, phone, f"Retried after {status}")
 
     sent = await eventually(lambda: settled(stack, key))
@@ -90,10 +92,11 @@ async def test_a_send_twilio_took_despite_a_500_is_found_not_repeated(
     stack: Stack, worker: EventConsumer, eventually: Any
 ) -> None:
     await quiet(stack, worker, eventually)
-    await stack.emulator(
-        "/_emulator/failures", {"errors": {"status": 500, "count": 1, "after_create": True}}
-    )
     phone = stack.phone()
+    await stack.emulator(
+        "/_emulator/failures",
+        {"errors": {"status": 500, "count": 1, "after_create": True, "to": phone}},
+    )
     key = await queue_sms(stack, phone, "Accepted, then a 500")
 
     sent = await eventually(lambda: settled(stack, key))

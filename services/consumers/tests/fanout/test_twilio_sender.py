@@ -38,12 +38,16 @@ async def test_an_invalid_number_is_refused_with_twilios_code(twilio: TwilioSend
 async def test_429_and_5xx_are_to_retry_and_say_whether_twilio_may_have_it(
     stack: Stack, twilio: TwilioSender, status: int, maybe_accepted: bool
 ) -> None:
-    await stack.emulator("/_emulator/failures", {"errors": {"status": status, "count": 1}})
+    # Bound to this test's number: the fan-out's background senders share the emulator.
+    phone = stack.phone()
+    await stack.emulator(
+        "/_emulator/failures", {"errors": {"status": status, "count": 1, "to": phone}}
+    )
     with pytest.raises(SendUnavailable) as unavailable:
-        await twilio.send(stack.phone(), "Hello", None)
+        await twilio.send(phone, "Hello", None)
     assert unavailable.value.maybe_accepted is maybe_accepted
     # The forced error is spent: the next send goes through.
-    assert (await twilio.send(stack.phone(), "Hello", None)).sid.startswith("SM")
+    assert (await twilio.send(phone, "Hello", None)).sid.startswith("SM")
 
 
 async def test_a_long_message_is_charged_the_segments_twilio_counts(

@@ -199,7 +199,7 @@ def build_app(settings: TwilioEmulatorSettings) -> FastAPI:
         try:
             emulator.authenticate(request, account_sid)
             form = parse_flat(await request.body())
-            if (forced_error := emulator.failures.next_error()) is not None:
+            if (forced_error := emulator.failures.next_error(form.get("To"))) is not None:
                 if forced_error.after_create:
                     to, sender = emulator.validate_send(form)
                     emulator.accept(form, to, sender)
@@ -211,7 +211,7 @@ def build_app(settings: TwilioEmulatorSettings) -> FastAPI:
             resource = message.resource()
         except TwilioError as error:
             return _error(error)
-        if (delay := emulator.failures.next_delay()) > 0:
+        if (delay := emulator.failures.next_delay(form.get("To"))) > 0:
             await asyncio.sleep(delay)
         return JSONResponse(resource, 201)
 

@@ -63,19 +63,23 @@ class NumberFailure(BaseModel):
 
 class ForcedErrors(BaseModel):
     """The next ``count`` sends answer ``status`` (429, 500, 503...). With ``after_create``
-    the message is accepted anyway, which is an in-doubt send the caller must reconcile."""
+    the message is accepted anyway, which is an in-doubt send the caller must reconcile.
+    With ``to``, only sends to that number count, so other senders sharing the emulator
+    are not answered with it."""
 
     status: int = Field(ge=400, le=599)
     count: int = Field(default=1, ge=0)
     after_create: bool = False
+    to: str | None = None
 
 
 class ForcedDelays(BaseModel):
     """The next ``count`` sends are accepted, then answered only after ``seconds``: what a
-    client timing out sees."""
+    client timing out sees. With ``to``, only sends to that number count."""
 
     seconds: float = Field(ge=0)
     count: int = Field(default=1, ge=0)
+    to: str | None = None
 
 
 class Failures(BaseModel):
@@ -115,16 +119,20 @@ class FailurePlan:
         self.errors = None
         self.delays = None
 
-    def next_error(self) -> ForcedErrors | None:
-        """The forced error of this send, if one is due (counts it)."""
+    def next_error(self, to: str | None) -> ForcedErrors | None:
+        """The forced error of a send to ``to``, if one is due (counts it)."""
         if self.errors is None or self.errors.count <= 0:
+            return None
+        if self.errors.to is not None and self.errors.to != to:
             return None
         self.errors.count -= 1
         return self.errors
 
-    def next_delay(self) -> float:
-        """The forced delay of this send in seconds, 0 when none is due (counts it)."""
+    def next_delay(self, to: str | None) -> float:
+        """The forced delay in seconds of a send to ``to``, 0 when none is due (counts it)."""
         if self.delays is None or self.delays.count <= 0:
+            return 0.0
+        if self.delays.to is not None and self.delays.to != to:
             return 0.0
         self.delays.count -= 1
         return self.delays.seconds
