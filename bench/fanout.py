@@ -7,7 +7,15 @@ starts when the announcement is confirmed (``confirmAnnouncement``, which publis
 ``user.announcement.confirmed`` through UserApi's outbox, as a client's CONFIRM does) and stops
 at the last message the emulator accepted (the send ledger commits each sid as soon as Twilio
 answers). Status callbacks are off: the run measures sending, not delivery tracking. The last
-line printed is one JSON object with the figures."""
+line printed is one JSON object with the figures.
+
+Cost per message: the CPU every process of the platform spent from the confirmation until
+the work of the announcement has settled (the last acceptance, then the deliveries recorded
+and the announcement completed, until no process uses more than a sliver of a core), per
+message, per process and summed (``cpu_ms_per_message``): the consumers (the sender), UserApi,
+AuthApi, WarpCache, LocalizationApi, the broker and the PostgreSQL backends of the platform's
+databases. The Twilio emulator (Twilio's side) and this script (the load) are printed but not
+summed. The peak resident memory of each process is printed too (``peak_rss_mib``)."""
 
 from __future__ import annotations
 
@@ -29,6 +37,7 @@ import httpx
 from nudges_consumers.service_layer.sms_outbound import SEND_CONCURRENCY
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import CONSUMERS_SECRET, TWILIO_AUTH_TOKEN, Platform
+from nudges_devstack.procstat import BackendSampler, cpu_seconds, peak_rss_mib, profiled
 from nudges_kit.kafka import all_topics, ensure_topics
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
@@ -41,6 +50,11 @@ FROM_NUMBER = "+15005550006"
 BODY = "Doors open at 9 tomorrow, the first 20 get a free coffee!"
 GOAL_MPS = 5000
 GOAL_RATIO = 0.7
+GOAL_CPU_MS_PER_MESSAGE = 0.15
+GOAL_FIRST_ACCEPTED_SECONDS = 1.0
+GOAL_PEAK_RSS_MIB = 300
+#: Processes measured but not summed: Twilio's side and the load.
+NOT_SUMMED = ("twilio-emulator", "bench")
 
 
 class FanOutPlatform(Platform):
@@ -198,7 +212,34 @@ async def sender_warm_up(http: aiohttp.ClientSession, url: str, headers: dict[st
         await answer.read()
 
 
-async def run(args: argparse.Namespace, platform: Platform) -> dict[str, Any]:
+def process_cpu(pids: dict[str, int | None]) -> dict[str, float]:
+    """CPU seconds so far of each process (a service with what it started; this script
+    alone, since it started them all)."""
+    return {name: cpu_seconds(pid, children=name != "bench") or 0.0 for name, pid in pids.items()}
+
+
+async def idle_cpu(pids: dict[str, int | None], seconds: float) -> dict[str, float]:
+    """The share of a core each process uses while nothing is sent (polls, timers, the
+    broker's fetch waits): what the platform costs per second whatever it sends."""
+    before = process_cpu(pids)
+    await asyncio.sleep(seconds)
+    after = process_cpu(pids)
+    return {name: (after[name] - before[name]) / seconds for name in pids}
+
+
+async def settled(pids: dict[str, int | None], within: float = 30.0) -> None:
+    """Wait until the platform's processes, together, use under 2% of a core for two half
+    seconds in a row: the trailing work of the announcement is done."""
+    deadline = time.monotonic() + within
+    before, quiet = sum(process_cpu(pids).values()), 0
+    while time.monotonic() < deadline and quiet < 2:
+        await asyncio.sleep(0.5)
+        now = sum(process_cpu(pids).values())
+        quiet = quiet + 1 if now - before < 0.01 else 0
+        before = now
+
+
+async def run(args: argparse.Namespace, platform: Platform, broker: TansuBroker) -> dict[str, Any]:
     postgres_url = platform.postgres_url
     user_dsn = with_database(postgres_url, platform.databases["user"])
     consumers_dsn = with_database(postgres_url, platform.databases["consumers"])
@@ -209,10 +250,34 @@ async def run(args: argparse.Namespace, platform: Platform) -> dict[str, Any]:
     waited = await consumers_ready(platform)
     print(f"consumers assigned their partitions {waited:.1f}s after the seeding")
 
-    announcement_id, started = await confirm(platform, client_id)
-    first, last = await wait_sent(consumers_dsn, announcement_id, args.subscribers, args.timeout)
-    total = last - started
-    fan_out_mps = args.subscribers / total
+    pids: dict[str, int | None] = {name: platform.pid(name) for name in SERVICES}
+    pids["broker"] = broker.pid
+    summed = [name for name in pids if name not in NOT_SUMMED]
+    pids["bench"] = os.getpid()
+    backends = BackendSampler(postgres_url, platform.databases.values())
+    await settled({name: pids[name] for name in summed})
+    idle = await idle_cpu(pids, args.idle_seconds)
+    cpu_before = process_cpu(pids)
+    await backends.start()
+
+    services = {name: pid for name, pid in pids.items() if name in SERVICES and pid is not None}
+    with profiled(services, args.profile):
+        announcement_id, started = await confirm(platform, client_id)
+        first, last = await wait_sent(
+            consumers_dsn, announcement_id, args.subscribers, args.timeout
+        )
+        total = last - started
+        fan_out_mps = args.subscribers / total
+        await settled({name: pids[name] for name in summed})
+    await backends.stop()
+    cpu_after = process_cpu(pids)
+    per_message = {
+        name: (cpu_after[name] - cpu_before[name]) * 1000 / args.subscribers for name in pids
+    }
+    per_message["postgres"] = backends.cpu_seconds * 1000 / args.subscribers
+    summed.append("postgres")
+    rss = {name: peak_rss_mib(pid, children=name != "bench") for name, pid in pids.items()}
+    rss["postgres (largest backend)"] = backends.peak_rss_mib
 
     async with httpx.AsyncClient() as http:
         await http.post(platform.url("twilio-emulator", "/_emulator/reset"))
@@ -226,6 +291,15 @@ async def run(args: argparse.Namespace, platform: Platform) -> dict[str, Any]:
         "first_accepted_after_seconds": round(first - started, 2),
         "emulator_messages_per_second": round(emulator_mps, 1),
         "ratio_vs_emulator_limit": round(fan_out_mps / emulator_mps, 3),
+        "cpu_ms_per_message": round(sum(per_message[name] for name in summed), 4),
+        "cpu_ms_per_message_by_process": {n: round(ms, 4) for n, ms in per_message.items()},
+        "cpu_summed_over": summed,
+        "idle_core_share": {n: round(share, 4) for n, share in idle.items()},
+        "idle_cpu_ms_per_message": round(
+            sum(idle[n] for n in summed if n in idle) * total * 1000 / args.subscribers, 4
+        ),
+        "postgres_backends": backends.backends,
+        "peak_rss_mib": rss,
         "emulator_load_messages": load,
         "concurrency": concurrency,
         "cpus": os.cpu_count(),
@@ -242,6 +316,18 @@ def main() -> None:
         help="messages the load generator posts to the emulator (at most --subscribers)",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the fan-out")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="sample each service with py-spy during the fan-out; collapsed stacks to DIR",
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=5,
+        help="seconds of measuring what the processes use while nothing is sent",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nudges-bench-fanout-") as tmp:
         state = Path(tmp)
@@ -264,7 +350,7 @@ def main() -> None:
                 ensure_topics(broker.bootstrap_servers, all_topics(), partitions=PARTITIONS)
             )
             platform.start()
-            summary = asyncio.run(run(args, platform))
+            summary = asyncio.run(run(args, platform, broker))
         finally:
             platform.stop()
             broker.stop()
@@ -280,6 +366,20 @@ def main() -> None:
         f" {summary['concurrency']} concurrent senders: {summary['emulator_messages_per_second']}"
         f" msg/s; fan-out / emulator = {summary['ratio_vs_emulator_limit']}"
         f" (goal: >= {GOAL_RATIO}) on {summary['cpus']} CPUs"
+    )
+    by_process = summary["cpu_ms_per_message_by_process"]
+    print(
+        "CPU ms per message: "
+        + ", ".join(f"{name} {ms:.4f}" for name, ms in by_process.items())
+        + f"; summed over {', '.join(summary['cpu_summed_over'])}:"
+        f" {summary['cpu_ms_per_message']} (goal: <= {GOAL_CPU_MS_PER_MESSAGE}), of which"
+        f" {summary['idle_cpu_ms_per_message']} is what they use idle over as long;"
+        f" first accepted goal: <= {GOAL_FIRST_ACCEPTED_SECONDS}s"
+    )
+    print(
+        "peak RSS MiB: "
+        + ", ".join(f"{name} {mib}" for name, mib in summary["peak_rss_mib"].items())
+        + f" (goal: each < {GOAL_PEAK_RSS_MIB})"
     )
     print(json.dumps(summary))
 

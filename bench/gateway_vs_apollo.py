@@ -37,6 +37,8 @@ from pathlib import Path
 import aiohttp
 import httpx
 
+from nudges_devstack.procstat import cpu_seconds, peak_rss_mib
+
 ROOT = Path(__file__).resolve().parent.parent
 SUBGRAPHS = ("products", "inventory", "reviews")
 QUERY = """query Bench {
@@ -69,50 +71,6 @@ def wait_for(url: str, timeout: float = 60.0, body: dict[str, object] | None = N
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
-
-
-def _descendants(pid: int) -> list[int]:
-    """``pid`` and every process it started (Linux /proc), so that a gateway forking workers
-    is measured whole."""
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        try:
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(c) for c in (task / "children").read_text().split())
-        except OSError:
-            continue
-    return found
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time so far of process ``pid`` and its children (Linux /proc), or
-    None when it cannot be read."""
-    total, read = 0, False
-    for each in _descendants(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-        read = True
-    return total / os.sysconf("SC_CLK_TCK") if read else None
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    """The peak resident set size of process ``pid`` and its children (``VmHWM``), in MB."""
-    total, read = 0, False
-    for each in _descendants(pid):
-        try:
-            status = Path(f"/proc/{each}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
-                read = True
-    return total / 1024 if read else None
 
 
 def serve_subgraph(name: str, port: int) -> None:
@@ -231,11 +189,11 @@ async def load(
                 errors += not ok
 
         started = time.perf_counter()
-        before = {process: cpu_seconds(pid) for process, pid in pids.items()}
+        before = {process: cpu_seconds(pid, children=True) for process, pid in pids.items()}
         own_before = time.process_time()
         await asyncio.gather(*(client_loop() for _ in range(concurrency)))
         own_after = time.process_time()
-        after = {process: cpu_seconds(pid) for process, pid in pids.items()}
+        after = {process: cpu_seconds(pid, children=True) for process, pid in pids.items()}
         elapsed = time.perf_counter() - started
     cpu: dict[str, float | None] = {}
     for process in pids:
@@ -429,8 +387,8 @@ def main() -> int:
         for figures in merged.values():
             print(figures.line())
             print(figures.cpu_line())
-        rss = {g.name: peak_rss_mb(g.pid) for g in running}
-        rss.update({name: peak_rss_mb(pid) for name, pid in pids.items()})
+        rss = {g.name: peak_rss_mib(g.pid, children=True) for g in running}
+        rss.update({name: peak_rss_mib(pid, children=True) for name, pid in pids.items()})
         rss[LOAD_GENERATOR] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             "peak RSS MB: "

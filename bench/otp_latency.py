@@ -8,13 +8,8 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import signal
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +17,7 @@ import aiohttp
 
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import Platform
+from nudges_devstack.procstat import cpu_seconds, peak_rss_mib, profiled
 
 
 class OtpPlatform(Platform):
@@ -86,61 +82,6 @@ async def load(
     return latencies, elapsed, len(results) - len(latencies)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process ``pid`` so far (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid: int) -> float:
-    """The peak resident memory of process ``pid`` so far, in MiB (``VmHWM``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
-@contextmanager
-def profiled(pids: dict[str, int], directory: Path | None) -> Iterator[None]:
-    """With ``directory``: py-spy samples each process in ``pids`` while the block runs and
-    writes its collapsed stacks to ``<directory>/<name>.txt`` (flamegraph input)."""
-    if directory is None:
-        yield
-        return
-    py_spy = shutil.which("py-spy")
-    if py_spy is None:
-        raise SystemExit("--profile needs py-spy on the PATH (pip install py-spy)")
-    directory.mkdir(parents=True, exist_ok=True)
-    samplers = [
-        subprocess.Popen(  # noqa: S603  (py-spy from the PATH, our own pids)
-            [
-                py_spy,
-                "record",
-                "--pid",
-                str(pid),
-                "--rate",
-                "200",
-                "--nonblocking",
-                "--format",
-                "raw",
-                "--output",
-                str(directory / f"{name}.txt"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for name, pid in pids.items()
-    ]
-    try:
-        yield
-    finally:
-        for sampler in samplers:
-            sampler.send_signal(signal.SIGINT)
-        for sampler in samplers:
-            sampler.wait(timeout=30)
-        print(f"profiles (py-spy, collapsed stacks): {directory}/*.txt")
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
@@ -173,14 +114,14 @@ def main() -> None:
             platform.start()
             services = {name: platform.pid(name) for name in platform.processes}
             pids = {**services, "load generator": os.getpid()}
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            before = {name: cpu_seconds(pid) or 0.0 for name, pid in pids.items()}
             with profiled(services, args.profile):
                 latencies, elapsed, errors = asyncio.run(
                     load(platform.url("auth"), args.users, args.rate, args.warmup)
                 )
             logins = args.users + args.warmup
             cpu_ms = {
-                name: round((cpu_seconds(pid) - before[name]) * 1000 / logins, 2)
+                name: round(((cpu_seconds(pid) or 0.0) - before[name]) * 1000 / logins, 2)
                 for name, pid in pids.items()
             }
             rss_mib = {name: peak_rss_mib(pid) for name, pid in pids.items()}

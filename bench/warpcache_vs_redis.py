@@ -39,6 +39,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from nudges_devstack.infra import Redis, free_port
+from nudges_devstack.procstat import cpu_seconds, peak_rss_mib
 from nudges_kit.warpcache import WarpCacheClient
 
 Operation = Callable[[int], Awaitable[object]]
@@ -47,29 +48,6 @@ Operation = Callable[[int], Awaitable[object]]
 SYSTEMS = ("WarpCache", "WarpCache-1", "WC-redis", "WC-redis-1", "Redis")
 #: Processes whose CPU is measured, as the table names them.
 PROCESSES = ("client", "warpcache", "redis")
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of process ``pid`` so far (Linux /proc), or None."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid: int | None) -> float | None:
-    """The peak resident memory of process ``pid`` so far in MiB (``VmHWM``), or None."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text() if pid is not None else ""
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
 
 
 #: Peak RSS of each process measured, by name, read before it stops.
@@ -335,9 +313,9 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
         rows = [by[(system, op)] for op in ("get", "set")]
         servers = [p for p in ("warpcache", "redis") if all(p in r.cpu for r in rows)]
         if servers:
-            cpu = sum(r.cpu[p] for r in rows for p in servers)
+            server_cpu = sum(r.cpu[p] for r in rows for p in servers)
             summary[f"{names[system]}_server_cpu_us_per_op"] = round(
-                cpu / max(sum(r.ops for r in rows), 1) * 1e6, 1
+                server_cpu / max(sum(r.ops for r in rows), 1) * 1e6, 1
             )
     summary["peak_rss_mib"] = PEAK_RSS_MIB
     print("peak RSS: " + ", ".join(f"{name} {mib} MiB" for name, mib in PEAK_RSS_MIB.items()))

@@ -402,6 +402,11 @@ class TansuBroker:
         """True while the broker process is alive."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (what a benchmark measures)."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def stop(self, kill: bool = False) -> None:
         """Stop the broker (``kill``: without a chance to clean up)."""
         if self._terminator is not None:
