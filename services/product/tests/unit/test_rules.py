@@ -22,6 +22,7 @@ from nudges_product.domain.subscriptions import (
     UnknownSubscription,
     apply_news,
     request_plan_change,
+    withdraw_plan_change,
 )
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -443,3 +444,35 @@ def test_during_a_trial_a_change_applies_at_once_without_prorations() -> None:
     assert billed.subscription.price_tier_id == basic.id
     after_trial = subscription(price_tier_id=basic.id, trial_ends_at=NOW - timedelta(days=1))
     assert request_plan_change(after_trial, basic, pro, NOW)[1] == "always_invoice"
+
+
+def test_only_a_downgrade_not_yet_due_is_withdrawn() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    downgraded, _ = request_plan_change(subscription(price_tier_id=pro.id), pro, basic, NOW)
+    upgraded, _ = request_plan_change(subscription(price_tier_id=basic.id), basic, pro, NOW)
+    end = downgraded.current_period_end
+    assert end is not None
+
+    kept = withdraw_plan_change(downgraded, NOW)
+
+    assert kept is not None
+    assert (kept.price_tier_id, kept.pending_price_tier_id, kept.pending_change_at) == (
+        pro.id,
+        None,
+        None,
+    )
+    assert withdraw_plan_change(kept, NOW) is None  # nothing pending: nothing to do
+    with pytest.raises(Conflict):
+        withdraw_plan_change(upgraded, NOW)  # billed at once
+    with pytest.raises(Conflict):
+        withdraw_plan_change(downgraded, end)  # taking effect
+    with pytest.raises(Conflict):
+        withdraw_plan_change(replace(downgraded, status="canceled"), NOW)
+    # The next period keeps the tier.
+    renewed = apply_news(
+        kept,
+        news(status="active", current_period_start=end, current_period_end=end + timedelta(30)),
+        uuid.uuid4(),
+        NOW,
+    )
+    assert renewed.subscription.price_tier_id == pro.id

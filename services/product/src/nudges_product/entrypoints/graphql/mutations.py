@@ -187,3 +187,23 @@ class Mutation:
             is_admin=principal.has_role("admin"),
         )
         return PlanSubscription.of(subscription)
+
+    @strawberry.mutation(
+        description="The subscription's client or an admin: withdraws its pending downgrade"
+        " before pendingChangeAt, so that it keeps its tier. Withdrawing when nothing is"
+        " pending (again, say) returns the subscription unchanged; an upgrade (billed at"
+        " once) or a change taking effect answers CONFLICT. Publishes"
+        " product.plan-subscription.change-requested for the tier in force (the consumer"
+        " moves Stripe back to its price) and product.plan-subscription.updated."
+    )
+    async def cancel_plan_change(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> PlanSubscription:
+        principal = context_of(info).require("client", "admin")
+        subscription = await subscriptions.cancel_plan_change(
+            pool_of(info),
+            access.parse_id(id),
+            client_id=access.client_id_of(principal),
+            is_admin=principal.has_role("admin"),
+        )
+        return PlanSubscription.of(subscription)
