@@ -100,6 +100,21 @@ def test_a_name_alone_renames_and_nothing_new_changes_nothing() -> None:
     assert same.kind == "unchanged"
 
 
+def test_a_new_trial_changes_the_tier_in_place_and_a_new_price_carries_it() -> None:
+    current = tier(trial_days=7)
+
+    longer = decide_tier_update(current, PriceTierChanges(trial_days=30), uuid.uuid4(), NOW)
+    repriced = decide_tier_update(current, PriceTierChanges(amount=1000), uuid.uuid4(), NOW)
+    same = decide_tier_update(current, PriceTierChanges(trial_days=7), uuid.uuid4(), NOW)
+
+    assert (longer.kind, longer.tier.id, longer.tier.trial_days) == ("renamed", current.id, 30)
+    assert (repriced.kind, repriced.tier.trial_days) == ("new_version", 7)
+    assert same.kind == "unchanged"
+    with pytest.raises(BadInput) as too_long:
+        decide_tier_update(current, PriceTierChanges(trial_days=731), uuid.uuid4(), NOW)
+    assert too_long.value.field == "trialDays"
+
+
 def test_archived_tiers_do_not_change_and_bad_values_name_their_field() -> None:
     with pytest.raises(Conflict):
         decide_tier_update(tier(status="archived"), PriceTierChanges(name="x"), uuid.uuid4(), NOW)

@@ -104,7 +104,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Admin. A new price makes a new version (price-tier.created) and archives"
-        " this one (price-tier.archived); returns the tier now on offer."
+        " this one (price-tier.archived); a new name or trialDays alone changes it in place"
+        " (price-tier.updated). Returns the tier now on offer."
     )
     async def update_price_tier(
         self, info: strawberry.Info, id: strawberry.ID, input: UpdatePriceTierInput
@@ -116,6 +117,7 @@ class Mutation:
             amount=_given(input.amount),
             currency=_given(input.currency),
             interval=interval.value if interval is not None else None,
+            trial_days=_given(input.trial_days),
         )
         tier = await plans.update_price_tier(pool_of(info), access.parse_id(id), changes)
         return PriceTier.of(tier)
