@@ -1,6 +1,7 @@
 """Plan changes and trials end to end, through the real services and the Stripe emulator: an
 upgrade is billed at once with Stripe's prorations and the allowance grows; a downgrade waits
-for the period's end; a trial checkout starts ``trialing`` and the client is told once, three
+for the period's end, and once withdrawn the next period is billed at the old price; a trial
+checkout starts ``trialing`` and the client is told once, three
 days before the first charge."""
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ VIEWER = """{ viewer { ... on Client { id
   allowance { messagesPerPeriod } } } }"""
 CHANGE_PLAN = """mutation($id: ID!, $t: ID!) { changePlanSubscription(id: $id, priceTierId: $t) {
   id priceTier { id } pendingPriceTier { id } pendingChangeAt currentPeriodEnd } }"""
+CANCEL_CHANGE = """mutation($id: ID!) { cancelPlanChange(id: $id) {
+  id priceTier { id } pendingPriceTier { id } pendingChangeAt } }"""
 STRIPE_SUBSCRIPTION = """query($c: ID!) { planSubscriptions(clientId: $c) {
   nodes { stripeSubscriptionId } } }"""
 
@@ -258,6 +261,47 @@ def test_a_downgrade_waits_for_the_period_end(platform: Platform) -> None:
     assert after["subscription"]["currentPeriodEnd"] != period_end
     assert after["allowance"]["messagesPerPeriod"] == 100
     assert _eventually(lambda: _payments(platform, client) == [900, 2900])
+
+
+def _stripe_price(platform: Platform, stripe_id: str) -> int:
+    sub = _stripe(platform, f"/v1/subscriptions/{stripe_id}")
+    return int(sub["items"]["data"][0]["price"]["unit_amount"])
+
+
+def test_a_withdrawn_downgrade_keeps_the_plan_and_its_price(platform: Platform) -> None:
+    admin = _admin(platform)
+    basic = _plan(platform, admin, "Basic", 900, 100)
+    pro = _plan(platform, admin, "Pro", 2900, 1000)
+    client, stripe_id = _client_on(platform, admin, "+14155550185", pro)
+    subscription_id = _viewer(platform, client)["subscription"]["id"]
+    _gql(platform, client, CHANGE_PLAN, id=subscription_id, t=basic)
+    _eventually(lambda: _stripe_price(platform, stripe_id) == 900)
+
+    kept = _gql(platform, client, CANCEL_CHANGE, id=subscription_id)["cancelPlanChange"]
+    again = _gql(platform, client, CANCEL_CHANGE, id=subscription_id)["cancelPlanChange"]
+
+    assert kept == {
+        "id": subscription_id,
+        "priceTier": {"id": pro},
+        "pendingPriceTier": None,
+        "pendingChangeAt": None,
+    }
+    assert again == kept
+    # The consumers move Stripe back to the price in force, without prorations.
+    _eventually(lambda: _stripe_price(platform, stripe_id) == 2900)
+    invoices = _stripe(platform, "/v1/invoices", subscription=stripe_id)["data"]
+    assert [i["billing_reason"] for i in invoices] == ["subscription_create"]
+
+    httpx.post(
+        platform.url("stripe-emulator", f"/_emulator/subscriptions/{stripe_id}/renew")
+    ).raise_for_status()
+
+    # The next period is billed at the old price, and the plan stays as it was.
+    assert _eventually(lambda: _payments(platform, client) == [2900, 2900])
+    after = _viewer(platform, client)
+    assert after["subscription"]["priceTier"] == {"id": pro}
+    assert after["subscription"]["pendingPriceTier"] is None
+    assert after["allowance"]["messagesPerPeriod"] == 1000
 
 
 def test_a_trial_checkout_is_trialing_and_texts_once_before_the_first_charge(

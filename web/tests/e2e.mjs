@@ -221,6 +221,10 @@ try {
     await admin.locator('code', { hasText: /^prod_/ }).waitFor({ timeout: 45000 });
     await admin.locator('code', { hasText: /^price_/ }).nth(1).waitFor({ timeout: 45000 });
     await accessible(admin, 'admin plan');
+    // A free trial for the yearly price changes that tier in place, shown in the price history.
+    await admin.getByLabel('Yearly free trial (days)', { exact: true }).fill('14');
+    await admin.getByRole('button', { name: 'Save', exact: true }).click();
+    await admin.getByRole('cell', { name: '14 days', exact: true }).waitFor();
     await admin.getByRole('link', { name: '← All plans' }).click();
     await admin.getByRole('link', { name: PLAN }).waitFor();
   });

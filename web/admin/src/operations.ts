@@ -93,6 +93,7 @@ const TIER_FIELDS = /* GraphQL */ `
     status
     version
     stripePriceId
+    trialDays
   }
 `;
 

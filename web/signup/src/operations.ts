@@ -112,6 +112,18 @@ export const CHANGE_PLAN_SUBSCRIPTION = /* GraphQL */ `
   }
 `;
 
+export const CANCEL_PLAN_CHANGE = /* GraphQL */ `
+  mutation CancelPlanChange($id: ID!) {
+    cancelPlanChange(id: $id) {
+      id
+      pendingChangeAt
+      pendingPriceTier {
+        id
+      }
+    }
+  }
+`;
+
 export const CLIENT_PLAN_STATUS = /* GraphQL */ `
   query ClientPlanStatus {
     viewer {

@@ -303,6 +303,15 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         ),
         only("client_own", "admin", client_other="NOT_FOUND"),
     ),
+    (
+        # Nothing pending: the subscription comes back unchanged to those who may ask.
+        "cancelPlanChange",
+        lambda s, w: (
+            "mutation($id: ID!) { cancelPlanChange(id: $id) { id } }",
+            {"id": s.subscribe(w["client_own_id"], w["tier"])["id"]},
+        ),
+        only("client_own", "admin", client_other="NOT_FOUND"),
+    ),
 ]
 
 

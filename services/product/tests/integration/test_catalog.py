@@ -141,6 +141,35 @@ def test_a_new_name_alone_renames_the_tier_in_place(api: SubgraphClient, shop: S
     assert types == ["product.price-tier.created", "product.price-tier.updated"]
 
 
+def test_a_new_trial_changes_the_tier_in_place_and_a_new_version_keeps_it(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    plan = shop.plan()
+    tier_id = plan["tiers"][0]
+    trial = (
+        "mutation($id: ID!, $input: UpdatePriceTierInput!) { updatePriceTier(id: $id,"
+        " input: $input) { id version trialDays } }"
+    )
+
+    given = api.ok(trial, shop.admin, id=tier_id, input={"trialDays": 14})["updatePriceTier"]
+    repriced = api.ok(trial, shop.admin, id=tier_id, input={"amount": 1200})["updatePriceTier"]
+    too_long = api.gql(trial, shop.admin, id=repriced["id"], input={"trialDays": 731})
+    removed = api.ok(trial, shop.admin, id=repriced["id"], input={"trialDays": 0})
+
+    assert given == {"id": tier_id, "version": 1, "trialDays": 14}
+    assert (repriced["version"], repriced["trialDays"]) == (2, 14)
+    assert too_long["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "trialDays"}
+    assert removed["updatePriceTier"] == {"id": repriced["id"], "version": 2, "trialDays": 0}
+    types = [t for t, _ in shop.outbox(plan["id"]) if t.startswith("product.price-tier.")]
+    assert types == [
+        "product.price-tier.created",
+        "product.price-tier.updated",
+        "product.price-tier.created",
+        "product.price-tier.archived",
+        "product.price-tier.updated",
+    ]
+
+
 def test_an_archived_plan_is_offered_again_once_reactivated(
     api: SubgraphClient, shop: Shop
 ) -> None:

@@ -357,3 +357,93 @@ def test_a_plan_change_refuses_a_tier_of_another_interval(api: SubgraphClient, s
     subscribed = shop.subscribe(client, monthly)
     refused = api.gql(CHANGE_PLAN, shop.client_token(client), id=subscribed["id"], t=yearly)
     assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "priceTierId"}
+
+
+CANCEL_CHANGE = """
+mutation($id: ID!) { cancelPlanChange(id: $id) {
+  priceTier { id } pendingPriceTier { id } pendingChangeAt } }
+"""
+
+
+def test_a_withdrawn_downgrade_keeps_the_tier_after_the_period_end(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    client = str(uuid.uuid4())
+    basic = shop.plan(messages_per_period=100)
+    pro = shop.plan(messages_per_period=1000)
+    basic_tier = shop.priced_tier(basic["id"], 900)
+    pro_tier = shop.priced_tier(pro["id"], 2900)
+    subscribed = shop.subscribe(client, pro_tier)
+    stripe_id = subscribed["stripe_subscription_id"]
+    token = shop.client_token(client)
+    asked = api.ok(CHANGE_PLAN, token, id=subscribed["id"], t=basic_tier)
+    shop.news(stripe_id, price_tier_id=uuid.UUID(basic_tier))  # Stripe bills it next period
+
+    kept = api.ok(CANCEL_CHANGE, token, id=subscribed["id"])["cancelPlanChange"]
+    again = api.ok(CANCEL_CHANGE, token, id=subscribed["id"])["cancelPlanChange"]
+
+    assert kept == {
+        "priceTier": {"id": pro_tier},
+        "pendingPriceTier": None,
+        "pendingChangeAt": None,
+    }
+    assert again == kept
+    # Stripe is asked to bill the tier in force again, once: the second withdrawal is a no-op.
+    requested = [d for t, d in shop.outbox(client) if t.endswith("change-requested")]
+    assert [(d["price_tier_id"], d["proration_behavior"]) for d in requested] == [
+        (basic_tier, "none"),
+        (pro_tier, "none"),
+    ]
+    updates = [d for t, d in shop.outbox(client) if t == "product.plan-subscription.updated"]
+    assert updates[-1]["pending_price_tier_id"] is None
+    assert len(updates) == 2  # the change asked, then withdrawn
+
+    end = datetime.fromisoformat(asked["changePlanSubscription"]["currentPeriodEnd"])
+    shop.news(
+        stripe_id,
+        status="active",
+        current_period_start=end,
+        current_period_end=end + timedelta(days=30),
+    )
+
+    renewed = api.ok(ALLOWANCE, shop.admin, id=client)["allowance"]
+    assert renewed["messagesPerPeriod"] == 1000
+    assert datetime.fromisoformat(renewed["periodStart"]) == end
+    # A new downgrade can be asked once the first is withdrawn.
+    api.ok(CHANGE_PLAN, token, id=subscribed["id"], t=basic_tier)
+
+
+def test_only_the_subscriptions_client_or_an_admin_withdraws_its_change(
+    api: SubgraphClient, shop: Shop
+) -> None:
+    client = str(uuid.uuid4())
+    plan = shop.plan()
+    basic_tier = shop.priced_tier(plan["id"], 900)
+    pro_tier = shop.priced_tier(plan["id"], 2900)
+    subscribed = shop.subscribe(client, pro_tier)
+    api.ok(CHANGE_PLAN, shop.client_token(client), id=subscribed["id"], t=basic_tier)
+
+    other = api.error_code(CANCEL_CHANGE, shop.client_token(str(uuid.uuid4())), id=subscribed["id"])
+    by_admin = api.ok(CANCEL_CHANGE, shop.admin, id=subscribed["id"])["cancelPlanChange"]
+
+    assert other == "NOT_FOUND"  # as for an unknown id
+    assert by_admin["priceTier"] == {"id": pro_tier}
+    assert by_admin["pendingPriceTier"] is None
+
+
+def test_an_upgrade_cannot_be_withdrawn(api: SubgraphClient, shop: Shop) -> None:
+    client = str(uuid.uuid4())
+    plan = shop.plan()
+    basic_tier = shop.priced_tier(plan["id"], 900)
+    pro_tier = shop.priced_tier(plan["id"], 2900)
+    subscribed = shop.subscribe(client, basic_tier)
+    token = shop.client_token(client)
+    api.ok(CHANGE_PLAN, token, id=subscribed["id"], t=pro_tier)
+
+    refused = api.error_code(CANCEL_CHANGE, token, id=subscribed["id"])
+
+    assert refused == "CONFLICT"
+    found = api.sql(
+        "SELECT pending_price_tier_id FROM plan_subscriptions WHERE id = %s", subscribed["id"]
+    )
+    assert [(str(tier),) for (tier,) in found] == [(pro_tier,)]

@@ -22,6 +22,7 @@ from nudges_product.domain.subscriptions import (
     UnknownSubscription,
     apply_news,
     request_plan_change,
+    withdraw_plan_change,
 )
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -97,6 +98,21 @@ def test_a_name_alone_renames_and_nothing_new_changes_nothing() -> None:
     assert renamed.tier.id == current.id
     assert renamed.tier.name == "Basic"
     assert same.kind == "unchanged"
+
+
+def test_a_new_trial_changes_the_tier_in_place_and_a_new_price_carries_it() -> None:
+    current = tier(trial_days=7)
+
+    longer = decide_tier_update(current, PriceTierChanges(trial_days=30), uuid.uuid4(), NOW)
+    repriced = decide_tier_update(current, PriceTierChanges(amount=1000), uuid.uuid4(), NOW)
+    same = decide_tier_update(current, PriceTierChanges(trial_days=7), uuid.uuid4(), NOW)
+
+    assert (longer.kind, longer.tier.id, longer.tier.trial_days) == ("renamed", current.id, 30)
+    assert (repriced.kind, repriced.tier.trial_days) == ("new_version", 7)
+    assert same.kind == "unchanged"
+    with pytest.raises(BadInput) as too_long:
+        decide_tier_update(current, PriceTierChanges(trial_days=731), uuid.uuid4(), NOW)
+    assert too_long.value.field == "trialDays"
 
 
 def test_archived_tiers_do_not_change_and_bad_values_name_their_field() -> None:
@@ -443,3 +459,35 @@ def test_during_a_trial_a_change_applies_at_once_without_prorations() -> None:
     assert billed.subscription.price_tier_id == basic.id
     after_trial = subscription(price_tier_id=basic.id, trial_ends_at=NOW - timedelta(days=1))
     assert request_plan_change(after_trial, basic, pro, NOW)[1] == "always_invoice"
+
+
+def test_only_a_downgrade_not_yet_due_is_withdrawn() -> None:
+    basic, pro = tier(amount=900), tier(amount=2900, stripe_price_id="price_2")
+    downgraded, _ = request_plan_change(subscription(price_tier_id=pro.id), pro, basic, NOW)
+    upgraded, _ = request_plan_change(subscription(price_tier_id=basic.id), basic, pro, NOW)
+    end = downgraded.current_period_end
+    assert end is not None
+
+    kept = withdraw_plan_change(downgraded, NOW)
+
+    assert kept is not None
+    assert (kept.price_tier_id, kept.pending_price_tier_id, kept.pending_change_at) == (
+        pro.id,
+        None,
+        None,
+    )
+    assert withdraw_plan_change(kept, NOW) is None  # nothing pending: nothing to do
+    with pytest.raises(Conflict):
+        withdraw_plan_change(upgraded, NOW)  # billed at once
+    with pytest.raises(Conflict):
+        withdraw_plan_change(downgraded, end)  # taking effect
+    with pytest.raises(Conflict):
+        withdraw_plan_change(replace(downgraded, status="canceled"), NOW)
+    # The next period keeps the tier.
+    renewed = apply_news(
+        kept,
+        news(status="active", current_period_start=end, current_period_end=end + timedelta(30)),
+        uuid.uuid4(),
+        NOW,
+    )
+    assert renewed.subscription.price_tier_id == pro.id

@@ -83,12 +83,14 @@ export type UpdatePlanInput = {
   name?: string | null | undefined;
 };
 
-/** A new amount, currency or interval creates a new tier version and archives this one; a new name alone renames in place. */
+/** A new amount, currency or interval creates a new tier version and archives this one; a new name or trialDays alone changes it in place. */
 export type UpdatePriceTierInput = {
   amount?: number | null | undefined;
   currency?: string | null | undefined;
   interval?: BillingInterval | null | undefined;
   name?: string | null | undefined;
+  /** Days of free trial later checkouts start with (0: none); subscriptions already started keep theirs. */
+  trialDays?: number | null | undefined;
 };
 
 export type AdminViewerQueryVariables = Exact<{ [key: string]: never; }>;
@@ -126,28 +128,28 @@ export type DailyActivityQuery = { dailyActivity: Array<{ day: string, messagesS
 
 export type PlanFieldsFragment = { id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null };
 
-export type TierFieldsFragment = { id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null };
+export type TierFieldsFragment = { id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null, trialDays: number };
 
 export type AdminPlansQueryVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
 
-export type AdminPlansQuery = { allPlans: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null }>, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null }> } };
+export type AdminPlansQuery = { allPlans: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null, trialDays: number }>, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null }> } };
 
 export type AdminPlanQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type AdminPlanQuery = { plan: { id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null }>, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null } };
+export type AdminPlanQuery = { plan: { id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null, trialDays: number }>, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null } };
 
 export type PlanUpdatedSubscriptionVariables = Exact<{
   id?: string | number | null | undefined;
 }>;
 
 
-export type PlanUpdatedSubscription = { planUpdated: { id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null }>, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null } };
+export type PlanUpdatedSubscription = { planUpdated: { id: string, name: string, description: string, iconUrl: string | null, active: boolean, stripeProductId: string | null, updatedAt: string, tiers: Array<{ id: string, name: string, amount: number, currency: string, interval: BillingInterval, status: PriceTierStatus, version: number, stripePriceId: string | null, trialDays: number }>, features: { messagesPerPeriod: number, supportTier: SupportTier, aiAssist: boolean } | null } };
 
 export type CreatePlanMutationVariables = Exact<{
   input: CreatePlanInput;

@@ -20,7 +20,7 @@ import {
   UPDATE_PLAN,
   UPDATE_PRICE_TIER,
 } from '../operations';
-import { INTERVALS, offeredTiers, tierChanges } from '../plans';
+import { INTERVALS, MAX_TRIAL_DAYS, offeredTiers, tierChanges } from '../plans';
 import type { Interval, Plan } from '../types';
 
 /** The editor's fields, as typed. */
@@ -35,6 +35,7 @@ const EMPTY: PlanForm = {
   aiAssist: false,
   currency: 'usd',
   amounts: { WEEK: '', MONTH: '', YEAR: '' },
+  trials: { WEEK: '', MONTH: '', YEAR: '' },
 };
 
 function formOf(plan: Plan): PlanForm {
@@ -44,6 +45,8 @@ function formOf(plan: Plan): PlanForm {
     const tier = offered[i];
     return tier ? fromMinorUnits(tier.amount, tier.currency) : '';
   };
+  // No trial is shown as an empty field, as a new tier starts.
+  const trial = (i: Interval) => (offered[i]?.trialDays ? String(offered[i].trialDays) : '');
   return {
     name: plan.name,
     description: plan.description,
@@ -53,10 +56,13 @@ function formOf(plan: Plan): PlanForm {
     aiAssist: plan.features?.aiAssist ?? false,
     currency,
     amounts: { WEEK: amount('WEEK'), MONTH: amount('MONTH'), YEAR: amount('YEAR') },
+    trials: { WEEK: trial('WEEK'), MONTH: trial('MONTH'), YEAR: trial('YEAR') },
   };
 }
 
 const trimmed = () => z.string().check(z.trim());
+const trialDays = () =>
+  trimmed().check(z.refine((days) => !days || (/^\d+$/.test(days) && Number(days) <= MAX_TRIAL_DAYS), 'plan.trialInvalid'));
 
 /** What the API accepts of a plan; the messages are i18n ids. */
 export const planSchema = z
@@ -69,6 +75,8 @@ export const planSchema = z
     aiAssist: z.boolean(),
     currency: trimmed().check(z.regex(/^[a-zA-Z]{3}$/, 'plan.currencyInvalid')),
     amounts: z.object({ WEEK: trimmed(), MONTH: trimmed(), YEAR: trimmed() }),
+    // Days of free trial a checkout starts with: empty is none, else 0 to MAX_TRIAL_DAYS.
+    trials: z.object({ WEEK: trialDays(), MONTH: trialDays(), YEAR: trialDays() }),
   })
   .check(
     z.superRefine((form, context) => {
@@ -130,6 +138,7 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
     const wanted = Object.fromEntries(
       INTERVALS.map((i) => [i, value.amounts[i] ? toMinorUnits(value.amounts[i], currency) : null]),
     ) as Record<Interval, number | null>;
+    const trials = Object.fromEntries(INTERVALS.map((i) => [i, Number(value.trials[i] || 0)])) as Record<Interval, number>;
     const planId = await save.run(async () => {
       let target = id;
       if (!target) {
@@ -138,14 +147,23 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
       } else {
         await gql(UPDATE_PLAN, { id: target, input: details });
       }
-      for (const change of tierChanges(plan?.tiers ?? [], wanted, currency)) {
+      for (const change of tierChanges(plan?.tiers ?? [], wanted, currency, trials)) {
         if (change.kind === 'create') {
           await gql(CREATE_PRICE_TIER, {
             planId: target,
-            input: { name: TIER_NAMES[change.interval], amount: change.amount, currency, interval: change.interval },
+            input: {
+              name: TIER_NAMES[change.interval],
+              amount: change.amount,
+              currency,
+              interval: change.interval,
+              trialDays: change.trialDays,
+            },
           });
         } else if (change.kind === 'update') {
-          await gql(UPDATE_PRICE_TIER, { id: change.id, input: { amount: change.amount, currency } });
+          await gql(UPDATE_PRICE_TIER, {
+            id: change.id,
+            input: { amount: change.amount, currency, trialDays: change.trialDays },
+          });
         } else {
           await gql(ARCHIVE_PRICE_TIER, { id: change.id });
         }
@@ -245,6 +263,18 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
               />
             ))}
           </div>
+          <p className="hint">{t('plan.trialsHint', { max: MAX_TRIAL_DAYS })}</p>
+          <div className="row">
+            {INTERVALS.map((i) => (
+              <TextField
+                key={i}
+                label={t('plan.trialDaysOf', { interval: t(`interval.${i}`) })}
+                inputMode="numeric"
+                {...field(`trials.${i}`)}
+                error={problem(`trials.${i}`)}
+              />
+            ))}
+          </div>
         </fieldset>
         {serverFields.length ? null : <ErrorMessage error={save.error} />}
         <div className="actions">
@@ -275,6 +305,7 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
                     <th scope="col">{t('plan.tierName')}</th>
                     <th scope="col">{t('plan.interval')}</th>
                     <th scope="col">{t('field.amount')}</th>
+                    <th scope="col">{t('plan.trial')}</th>
                     <th scope="col">{t('plan.version')}</th>
                     <th scope="col">{t('plans.status')}</th>
                     <th scope="col">{t('plan.stripePrice')}</th>
@@ -289,6 +320,9 @@ export function PlanEditor({ id }: { id?: string | undefined }) {
                       <td data-label={t('plan.tierName')}>{tier.name}</td>
                       <td data-label={t('plan.interval')}>{t(`interval.${tier.interval}`)}</td>
                       <td data-label={t('field.amount')}>{formatMoney(tier.amount, tier.currency, locale)}</td>
+                      <td data-label={t('plan.trial')}>
+                        {tier.trialDays ? t('plan.trialDays', { count: tier.trialDays }) : t('plan.noTrial')}
+                      </td>
                       <td data-label={t('plan.version')}>{tier.version}</td>
                       <td data-label={t('plans.status')}>
                         <span className={`badge ${tier.status === 'ACTIVE' ? 'ok' : 'neutral'}`}>{t(`tierStatus.${tier.status}`)}</span>

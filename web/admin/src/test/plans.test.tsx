@@ -24,6 +24,7 @@ const tier = (over: Partial<PriceTier>): PriceTier => ({
   status: 'ACTIVE',
   version: 1,
   stripePriceId: null,
+  trialDays: 0,
   ...over,
 });
 
@@ -37,6 +38,7 @@ describe('plan editor', () => {
     aiAssist: false,
     currency: 'usd',
     amounts: { WEEK: '', MONTH: '9', YEAR: '90' },
+    trials: { WEEK: '', MONTH: '14', YEAR: '' },
   };
 
   it('accepts a complete plan and refuses what the API would', () => {
@@ -50,16 +52,27 @@ describe('plan editor', () => {
     });
     // Yen have no minor unit: 950 is a price, 9.50 is not.
     expect(issuesOf(planSchema, { ...form, currency: 'JPY', amounts: { WEEK: '950', MONTH: '9.50', YEAR: '' } })).toEqual({ 'amounts.MONTH': 'plan.amountInvalid' });
+    // A trial is empty (none) or 0 to 730 whole days, as the API accepts.
+    expect(issuesOf(planSchema, { ...form, trials: { WEEK: '0', MONTH: ' 730 ', YEAR: '' } })).toEqual({});
+    expect(issuesOf(planSchema, { ...form, trials: { WEEK: '731', MONTH: '-1', YEAR: '1.5' } })).toEqual({
+      'trials.WEEK': 'plan.trialInvalid',
+      'trials.MONTH': 'plan.trialInvalid',
+      'trials.YEAR': 'plan.trialInvalid',
+    });
   });
 
   it('turns the three prices into tier creations, new versions and archives', () => {
     const tiers = [tier({ id: 'm', interval: 'MONTH', amount: 900 }), tier({ id: 'w', interval: 'WEEK', amount: 300 })];
-    expect(tierChanges(tiers, { WEEK: null, MONTH: 1200, YEAR: 9000 }, 'usd')).toEqual([
+    expect(tierChanges(tiers, { WEEK: null, MONTH: 1200, YEAR: 9000 }, 'usd', { YEAR: 30 })).toEqual([
       { kind: 'archive', id: 'w', interval: 'WEEK' },
-      { kind: 'update', id: 'm', interval: 'MONTH', amount: 1200, currency: 'usd' },
-      { kind: 'create', interval: 'YEAR', amount: 9000, currency: 'usd' },
+      { kind: 'update', id: 'm', interval: 'MONTH', amount: 1200, currency: 'usd', trialDays: 0 },
+      { kind: 'create', interval: 'YEAR', amount: 9000, currency: 'usd', trialDays: 30 },
     ]);
     expect(tierChanges(tiers, { WEEK: 300, MONTH: 900, YEAR: null }, 'USD')).toEqual([]);
+    // A new trial alone is an update too (the API changes the tier in place).
+    expect(tierChanges(tiers, { WEEK: 300, MONTH: 900, YEAR: null }, 'usd', { MONTH: 14 })).toEqual([
+      { kind: 'update', id: 'm', interval: 'MONTH', amount: 900, currency: 'usd', trialDays: 14 },
+    ]);
   });
 
   it('shows every problem beside its field and sends nothing', async () => {
@@ -84,14 +97,42 @@ describe('plan editor', () => {
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Starter' } });
     fireEvent.change(screen.getByLabelText('Monthly'), { target: { value: '9' } });
     fireEvent.change(screen.getByLabelText('Yearly'), { target: { value: '90.50' } });
+    fireEvent.change(screen.getByLabelText('Yearly free trial (days)'), { target: { value: '30' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create plan' }));
     await waitFor(() => expect(window.location.pathname).toBe('/plans/p1'));
     const mutations = calls.filter((c) => /^mutation/.test(c.body.query?.trim() ?? ''));
     expect(mutations.map((c) => c.body.variables)).toEqual([
       { input: { name: 'Starter', description: '', iconUrl: null, features: { messagesPerPeriod: 1000, supportTier: 'BASIC', aiAssist: false } } },
-      { planId: 'p1', input: { name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH' } },
-      { planId: 'p1', input: { name: 'Yearly', amount: 9050, currency: 'usd', interval: 'YEAR' } },
+      { planId: 'p1', input: { name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', trialDays: 0 } },
+      { planId: 'p1', input: { name: 'Yearly', amount: 9050, currency: 'usd', interval: 'YEAR', trialDays: 30 } },
     ]);
+  });
+
+  it('shows the trial of each tier, and a new trial of a price updates that tier', async () => {
+    const calls = fakeFetch(({ body }) => {
+      const op = operationOf({ url: '', body });
+      if (op === 'UpdatePlan') return { json: { data: { updatePlan: { id: 'p1' } } } };
+      if (op === 'UpdatePriceTier') return { json: { data: { updatePriceTier: { id: 'm' } } } };
+      const tiers = [tier({ id: 'm', trialDays: 14 }), tier({ id: 'y', name: 'Yearly', interval: 'YEAR', amount: 9000 })];
+      return { json: { data: { plan: { id: 'p1', name: 'Starter', description: '', iconUrl: null, active: true, stripeProductId: 'prod_1', updatedAt: '2026-01-01T00:00:00Z', features: null, tiers } } } };
+    });
+    renderIn(<PlanEditor id="p1" />);
+    const monthly = (await screen.findByLabelText('Monthly free trial (days)')) as HTMLInputElement;
+    await waitFor(() => expect(monthly.value).toBe('14'));
+    expect((screen.getByLabelText('Yearly free trial (days)') as HTMLInputElement).value).toBe('');
+    const trials = screen.getAllByRole('cell').filter((cell) => cell.getAttribute('data-label') === 'Free trial');
+    expect(trials.map((cell) => cell.textContent)).toEqual(['14 days', 'None']);
+
+    fireEvent.change(monthly, { target: { value: '999' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('Enter a whole number of days from 0 to 730, or leave it empty.')).toBeTruthy();
+    expect(calls.some((c) => /^mutation/.test(c.body.query?.trim() ?? ''))).toBe(false);
+
+    fireEvent.change(monthly, { target: { value: '' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((c) => operationOf(c) === 'UpdatePriceTier')).toBe(true));
+    const updates = calls.filter((c) => operationOf(c) === 'UpdatePriceTier');
+    expect(updates.map((c) => c.body.variables)).toEqual([{ id: 'm', input: { amount: 900, currency: 'usd', trialDays: 0 } }]);
   });
 
   it('puts a BAD_USER_INPUT from the API beside its field', async () => {

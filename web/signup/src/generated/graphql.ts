@@ -104,6 +104,13 @@ export type ChangePlanSubscriptionMutationVariables = Exact<{
 
 export type ChangePlanSubscriptionMutation = { changePlanSubscription: { id: string, pendingChangeAt: string | null, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } };
 
+export type CancelPlanChangeMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelPlanChangeMutation = { cancelPlanChange: { id: string, pendingChangeAt: string | null, pendingPriceTier: { id: string } | null } };
+
 export type ClientPlanStatusQueryVariables = Exact<{ [key: string]: never; }>;
 
 

@@ -95,6 +95,8 @@ export const de: Record<SignupKey, string> = {
   'dash.trialChangeHint': 'Während der kostenlosen Testphase gilt der Wechsel sofort; die erste Zahlung erfolgt zum neuen Preis.',
   'dash.confirmChange': 'Wechsel bestätigen',
   'dash.cancelChange': 'Tarif behalten',
+  'dash.keepPlan': 'Aktuellen Tarif behalten',
+  'dash.keepPlanHint': 'Doch nicht wechseln? Bleiben Sie nach dem {date} bei {plan}.',
   'dash.allowance': 'Dieser Zeitraum',
   'dash.allowanceLeft': 'Noch {remaining} von {total} Nachrichten',
   'dash.sending': 'Versand',

@@ -94,6 +94,8 @@ export const en = {
   'dash.trialChangeHint': 'During your free trial the change applies now; your first payment is at the new price.',
   'dash.confirmChange': 'Confirm the change',
   'dash.cancelChange': 'Keep my plan',
+  'dash.keepPlan': 'Keep my current plan',
+  'dash.keepPlanHint': 'Changed your mind? Stay on {plan} after {date}.',
   'dash.allowance': 'This period',
   'dash.allowanceLeft': '{remaining} of {total} messages left',
   'dash.sending': 'Sending',

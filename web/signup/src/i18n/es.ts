@@ -95,6 +95,8 @@ export const es: Record<SignupKey, string> = {
   'dash.trialChangeHint': 'Durante la prueba gratuita el cambio se aplica ya; tu primer pago será al nuevo precio.',
   'dash.confirmChange': 'Confirmar el cambio',
   'dash.cancelChange': 'Mantener mi plan',
+  'dash.keepPlan': 'Mantener mi plan actual',
+  'dash.keepPlanHint': '¿Has cambiado de idea? Sigue con {plan} después del {date}.',
   'dash.allowance': 'Este periodo',
   'dash.allowanceLeft': 'Te quedan {remaining} de {total} mensajes',
   'dash.sending': 'Envío',

@@ -95,6 +95,8 @@ export const fr: Record<SignupKey, string> = {
   'dash.trialChangeHint': 'Pendant l’essai gratuit, le changement s’applique tout de suite ; votre premier paiement sera au nouveau prix.',
   'dash.confirmChange': 'Confirmer le changement',
   'dash.cancelChange': 'Garder mon forfait',
+  'dash.keepPlan': 'Garder mon forfait actuel',
+  'dash.keepPlanHint': 'Vous avez changé d’avis ? Restez sur {plan} après le {date}.',
   'dash.allowance': 'Cette période',
   'dash.allowanceLeft': 'Il reste {remaining} messages sur {total}',
   'dash.sending': 'Envoi',

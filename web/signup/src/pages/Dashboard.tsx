@@ -12,7 +12,7 @@ import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { fieldErrors } from '@nudges/shared/errors';
 import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, TextField, useAction, useQuery } from '@nudges/shared/ui';
-import { CHANGE_PLAN_SUBSCRIPTION, CLIENT_DASHBOARD, CLIENT_UPDATED, PUBLIC_PLANS, SET_KEYWORD, SET_QUIET_HOURS } from '../operations';
+import { CANCEL_PLAN_CHANGE, CHANGE_PLAN_SUBSCRIPTION, CLIENT_DASHBOARD, CLIENT_UPDATED, PUBLIC_PLANS, SET_KEYWORD, SET_QUIET_HOURS } from '../operations';
 import { Composer } from './Composer';
 import { useSession } from '../session';
 import type { Announcement, PlanSubscription, PublicPlan } from '../types';
@@ -231,6 +231,38 @@ function ChangePlan({ sub, onChanged }: { sub: PlanSubscription; onChanged: () =
       </div>
       <ErrorMessage error={change.error ?? plans.error} />
     </fieldset>
+  );
+}
+
+/** A downgrade waiting for the period's end can be withdrawn until then: the plan stays as it
+ * is. (An upgrade is charged at once and cannot.) */
+function KeepPlan({ sub, onKept }: { sub: PlanSubscription; onKept: () => void }) {
+  const { t, locale } = useI18n();
+  const keep = useAction();
+  const at = sub.pendingChangeAt;
+  if (!sub.pendingPriceTier || !at || sub.status !== 'ACTIVE' || new Date(at).getTime() <= Date.now()) return null;
+  return (
+    <div className="stack" data-testid="keep-plan">
+      <p className="hint">
+        {t('dash.keepPlanHint', { plan: sub.priceTier.plan.name, date: formatDate(at, locale) })}
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="secondary"
+          disabled={keep.busy}
+          onClick={() => {
+            void keep.run(async () => {
+              await gql(CANCEL_PLAN_CHANGE, { id: sub.id });
+              onKept();
+            });
+          }}
+        >
+          {keep.busy ? t('common.working') : t('dash.keepPlan')}
+        </button>
+      </div>
+      <ErrorMessage error={keep.error} />
+    </div>
   );
 }
 
@@ -465,6 +497,7 @@ export function Dashboard() {
           <h2 id="plan-h">{t('dash.planTitle')}</h2>
           <PlanStatus client={client} />
           {client.subscription ? <ChangePlan sub={client.subscription} onChanged={reload} /> : null}
+          {client.subscription ? <KeepPlan sub={client.subscription} onKept={reload} /> : null}
         </section>
         <section className="card" aria-labelledby="subs-h">
           <h2 id="subs-h">{t('dash.subscribers')}</h2>

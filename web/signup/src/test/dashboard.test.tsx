@@ -242,4 +242,65 @@ describe('client dashboard', () => {
     expect((await screen.findByTestId('plan-pending')).textContent).toBe('to Mini on Mar 1, 2026');
     expect(screen.queryByRole('button', { name: 'Change plan' })).toBeNull();
   });
+  it('withdraws a pending downgrade with "Keep my current plan"; an upgrade has no such button', async () => {
+    let pending: { tier: Record<string, unknown>; at: string | null } | null = {
+      tier: { id: 't-mini', name: 'Monthly', plan: { id: 'p0', name: 'Mini' } },
+      at: '2999-03-01T00:00:00Z',
+    };
+    const calls = fakeFetch(({ url, body }) => {
+      const operation = operationOf({ url, body });
+      if (operation === 'SignupViewer') {
+        return { json: { data: { viewer: { __typename: 'Client', id: 'c1', name: 'Trail Runners', slug: 'trail-runners' } } } };
+      }
+      if (operation === 'CancelPlanChange') {
+        pending = null;
+        return { json: { data: { cancelPlanChange: { id: 'ps1', pendingChangeAt: null, pendingPriceTier: null } } } };
+      }
+      return {
+        json: {
+          data: {
+            viewer: {
+              __typename: 'Client',
+              id: 'c1',
+              name: 'Trail Runners',
+              slug: 'trail-runners',
+              locale: 'en',
+              subscriberCount: 12,
+              quietHours: true,
+              keyword: null,
+              subscription: {
+                id: 'ps1',
+                status: 'ACTIVE',
+                currentPeriodEnd: '2999-03-01T00:00:00Z',
+                cancelAtPeriodEnd: false,
+                pendingChangeAt: pending?.at ?? null,
+                trialEndsAt: null,
+                priceTier: { id: 't-starter', name: 'Monthly', amount: 900, currency: 'usd', interval: 'MONTH', plan: { id: 'p1', name: 'Starter' } },
+                pendingPriceTier: pending?.tier ?? null,
+              },
+              allowance: { active: true, messagesPerPeriod: 1000, used: 24, remaining: 976, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
+              announcements: { totalCount: 0, nodes: [] },
+            },
+          },
+        },
+      };
+    });
+    const { unmount } = renderIn(<Dashboard />);
+    expect((await screen.findByTestId('plan-pending')).textContent).toBe('to Mini on Mar 1, 2999');
+    expect(screen.getByText('Changed your mind? Stay on Starter after Mar 1, 2999.')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Keep my current plan' }));
+    await waitFor(() => expect(calls.some((c) => operationOf(c) === 'CancelPlanChange')).toBe(true));
+    expect(calls.filter((c) => operationOf(c) === 'CancelPlanChange').map((c) => c.body.variables)).toEqual([{ id: 'ps1' }]);
+    // Reloaded: nothing pending, and the plan can be changed again.
+    expect(await screen.findByRole('button', { name: 'Change plan' })).toBeTruthy();
+    expect(screen.queryByTestId('plan-pending')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Keep my current plan' })).toBeNull();
+    unmount();
+
+    // An upgrade waits only for Stripe to charge it: nothing to withdraw.
+    pending = { tier: { id: 't-pro', name: 'Monthly', plan: { id: 'p2', name: 'Pro' } }, at: null };
+    renderIn(<Dashboard />);
+    expect((await screen.findByTestId('plan-pending')).textContent).toBe('to Pro: being confirmed');
+    expect(screen.queryByRole('button', { name: 'Keep my current plan' })).toBeNull();
+  });
 });

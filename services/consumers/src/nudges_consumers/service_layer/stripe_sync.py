@@ -276,7 +276,8 @@ async def sync_cancellation(
 async def sync_plan_change(deps: Deps, envelope: Envelope, data: product.PlanChangeData) -> None:
     """A client changed tier: the subscription's item moves to the new Price, with the
     prorations invoiced and charged at once (``always_invoice``, an upgrade) or none (a
-    downgrade: the next period is billed at the new price). The subscription's metadata names
+    downgrade: the next period is billed at the new price; a withdrawn downgrade names the
+    tier in force, whose Price the item moves back to). The subscription's metadata names
     the new tier, so that ProductApi knows from Stripe's ``customer.subscription.updated``
     and invoices which tier Stripe bills. A redelivery finds the price already in place."""
     subscription = await deps.stripe.v1.subscriptions.retrieve_async(data.stripe_subscription_id)

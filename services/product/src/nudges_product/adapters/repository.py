@@ -185,15 +185,16 @@ class ProductRepository:
         )
 
     async def save_tier(self, tier: PriceTier) -> None:
-        """Store what may change on a tier: its name, status and Stripe price id."""
+        """Store what may change on a tier: its name, trial, status and Stripe price id."""
         await self._db.execute(
-            "UPDATE price_tiers SET name = $2, status = $3, stripe_price_id = $4, updated_at = $5"
-            " WHERE id = $1",
+            "UPDATE price_tiers SET name = $2, status = $3, stripe_price_id = $4, updated_at = $5,"
+            " trial_days = $6 WHERE id = $1",
             tier.id,
             tier.name,
             tier.status,
             tier.stripe_price_id,
             tier.updated_at,
+            tier.trial_days,
         )
 
     async def tier(self, tier_id: UUID, *, for_update: bool = False) -> PriceTier | None:

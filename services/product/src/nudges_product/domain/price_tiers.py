@@ -63,13 +63,15 @@ class PriceTierChanges:
     amount: int | None = None
     currency: str | None = None
     interval: str | None = None
+    trial_days: int | None = None
 
 
 @dataclass(frozen=True)
 class TierDecision:
     """The outcome of an update.
 
-    ``unchanged``: nothing to write. ``renamed``: ``tier`` is the same tier with a new name.
+    ``unchanged``: nothing to write. ``renamed``: ``tier`` is the same tier with a new name
+    or trial (neither is part of Stripe's price: the trial is given at checkout).
     ``new_version``: ``tier`` is a new tier replacing ``archived``, the old one archived.
     """
 
@@ -81,7 +83,8 @@ class TierDecision:
 def decide_tier_update(
     current: PriceTier, changes: PriceTierChanges, new_id: UUID, now: datetime
 ) -> TierDecision:
-    """Rename in place, or version the tier when its price changes."""
+    """Rename in place (or change the trial, which applies to later checkouts), or version
+    the tier when its price changes."""
     if current.status == "archived":
         raise Conflict("an archived price tier cannot change; create a new tier")
     name = plan_name(changes.name) if changes.name is not None else current.name
@@ -91,6 +94,11 @@ def decide_tier_update(
     )
     interval = (
         billing_interval(changes.interval) if changes.interval is not None else current.interval
+    )
+    trial_days = (
+        trial_period_days(changes.trial_days)
+        if changes.trial_days is not None
+        else current.trial_days
     )
     if (amount, currency, interval) != (current.amount, current.currency, current.interval):
         new_tier = PriceTier(
@@ -106,10 +114,11 @@ def decide_tier_update(
             stripe_price_id=None,
             created_at=now,
             updated_at=now,
-            trial_days=current.trial_days,
+            trial_days=trial_days,
         )
         archived = replace(current, status="archived", updated_at=now)
         return TierDecision("new_version", new_tier, archived)
-    if name != current.name:
-        return TierDecision("renamed", replace(current, name=name, updated_at=now))
+    if (name, trial_days) != (current.name, current.trial_days):
+        renamed = replace(current, name=name, trial_days=trial_days, updated_at=now)
+        return TierDecision("renamed", renamed)
     return TierDecision("unchanged", current)

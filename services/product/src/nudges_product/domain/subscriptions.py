@@ -102,6 +102,27 @@ def request_plan_change(
     return changed, "always_invoice" if upgrade and not trialing else "none"
 
 
+def withdraw_plan_change(subscription: PlanSubscription, now: datetime) -> PlanSubscription | None:
+    """The subscription without its pending downgrade, or None when no change is pending
+    (withdrawing twice changes nothing the second time).
+
+    Only a downgrade waits for the period's end and can be withdrawn: an upgrade (or a change
+    during a trial) is billed by Stripe as soon as it is asked, and a downgrade whose date has
+    come is taking effect (Stripe already bills the new period at its price)."""
+    if subscription.pending_price_tier_id is None:
+        return None
+    if subscription.status == "canceled":
+        raise Conflict("the plan subscription is already canceled")
+    at = subscription.pending_change_at
+    if at is None:
+        raise Conflict(
+            "the plan change is billed as soon as Stripe confirms it: it cannot be withdrawn"
+        )
+    if at <= now:
+        raise Conflict("the plan change is taking effect: it can no longer be withdrawn")
+    return replace(subscription, pending_price_tier_id=None, pending_change_at=None, updated_at=now)
+
+
 def _tier_after(
     current: PlanSubscription, news: SubscriptionNews, period_start: datetime | None
 ) -> tuple[UUID, UUID | None, datetime | None]:

@@ -1,6 +1,6 @@
 """Use cases of plan subscriptions: Stripe's news about them (consumed from
-``payment.checkouts`` and ``stripe.events``), and cancellation by the client or an admin
-(Stripe is called by the consumers)."""
+``payment.checkouts`` and ``stripe.events``), and cancellation, plan changes and their
+withdrawal by the client or an admin (Stripe is called by the consumers)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from nudges_product.domain.subscriptions import (
     request_cancellation,
     request_plan_change,
     stripe_id,
+    withdraw_plan_change,
 )
 from nudges_product.service_layer.events import plan_subscription_data
 from nudges_product.service_layer.unit_of_work import unit_of_work
@@ -152,3 +153,43 @@ async def change_plan_subscription(
             plan_subscription_data(changed),
         )
     return changed
+
+
+async def cancel_plan_change(
+    pool: asyncpg.Pool, subscription_id: UUID, *, client_id: UUID | None, is_admin: bool
+) -> PlanSubscription:
+    """Withdraw the subscription's pending downgrade: it keeps its tier after the period's
+    end. Publishes ``product.plan-subscription.change-requested`` naming the tier in force
+    (the consumer moves the Stripe subscription's item back to its Price, without
+    prorations) and ``product.plan-subscription.updated`` (nothing pending). Nothing pending
+    returns the subscription unchanged and publishes nothing (see
+    :func:`withdraw_plan_change` for what cannot be withdrawn)."""
+    async with unit_of_work(pool) as uow:
+        current = await uow.products.subscription(subscription_id, for_update=True)
+        if current is None or not may_cancel(current, client_id, is_admin):
+            raise NotFound("plan subscription not found")
+        kept = withdraw_plan_change(current, datetime.now(UTC))
+        if kept is None:
+            return current
+        tier = await uow.products.tier(current.price_tier_id)
+        if tier is None or tier.stripe_price_id is None:
+            raise Conflict("the subscription's price tier has no Stripe price to keep")
+        await uow.products.save_subscription(kept)
+        await uow.publish(
+            events.plan_subscription_change_requested,
+            str(current.client_id),
+            PlanChangeData(
+                plan_subscription_id=kept.id,
+                client_id=kept.client_id,
+                stripe_subscription_id=kept.stripe_subscription_id,
+                price_tier_id=tier.id,
+                stripe_price_id=tier.stripe_price_id,
+                proration_behavior="none",
+            ),
+        )
+        await uow.publish(
+            events.plan_subscription_updated,
+            str(current.client_id),
+            plan_subscription_data(kept),
+        )
+    return kept

@@ -56,7 +56,9 @@ class PlanSubscriptionData(BaseModel):
 class PlanChangeData(BaseModel):
     """A client asked to move their subscription to another tier: Stripe bills the new price
     from now with the prorations invoiced at once (``always_invoice``, an upgrade), or from
-    the next period without prorations (``none``, a downgrade)."""
+    the next period without prorations (``none``, a downgrade). A withdrawn downgrade is
+    published the same way, naming the tier in force (``none``): Stripe goes back to its
+    price."""
 
     plan_subscription_id: UUID
     client_id: UUID

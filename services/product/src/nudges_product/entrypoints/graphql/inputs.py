@@ -49,13 +49,18 @@ class CreatePriceTierInput:
 
 @strawberry.input(
     description="A new amount, currency or interval creates a new tier version and archives"
-    " this one; a new name alone renames in place."
+    " this one; a new name or trialDays alone changes it in place."
 )
 class UpdatePriceTierInput:
     name: str | None = strawberry.UNSET
     amount: int | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
     interval: BillingInterval | None = strawberry.UNSET
+    trial_days: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Days of free trial later checkouts start with (0: none); subscriptions"
+        " already started keep theirs.",
+    )
 
 
 @strawberry.input(description="Exactly one of percentOff and amountOff (with currency).")

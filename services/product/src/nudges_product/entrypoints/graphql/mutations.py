@@ -104,7 +104,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Admin. A new price makes a new version (price-tier.created) and archives"
-        " this one (price-tier.archived); returns the tier now on offer."
+        " this one (price-tier.archived); a new name or trialDays alone changes it in place"
+        " (price-tier.updated). Returns the tier now on offer."
     )
     async def update_price_tier(
         self, info: strawberry.Info, id: strawberry.ID, input: UpdatePriceTierInput
@@ -116,6 +117,7 @@ class Mutation:
             amount=_given(input.amount),
             currency=_given(input.currency),
             interval=interval.value if interval is not None else None,
+            trial_days=_given(input.trial_days),
         )
         tier = await plans.update_price_tier(pool_of(info), access.parse_id(id), changes)
         return PriceTier.of(tier)
@@ -183,6 +185,26 @@ class Mutation:
             pool_of(info),
             access.parse_id(id),
             access.parse_id(price_tier_id, "priceTierId"),
+            client_id=access.client_id_of(principal),
+            is_admin=principal.has_role("admin"),
+        )
+        return PlanSubscription.of(subscription)
+
+    @strawberry.mutation(
+        description="The subscription's client or an admin: withdraws its pending downgrade"
+        " before pendingChangeAt, so that it keeps its tier. Withdrawing when nothing is"
+        " pending (again, say) returns the subscription unchanged; an upgrade (billed at"
+        " once) or a change taking effect answers CONFLICT. Publishes"
+        " product.plan-subscription.change-requested for the tier in force (the consumer"
+        " moves Stripe back to its price) and product.plan-subscription.updated."
+    )
+    async def cancel_plan_change(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> PlanSubscription:
+        principal = context_of(info).require("client", "admin")
+        subscription = await subscriptions.cancel_plan_change(
+            pool_of(info),
+            access.parse_id(id),
             client_id=access.client_id_of(principal),
             is_admin=principal.has_role("admin"),
         )
