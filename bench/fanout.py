@@ -37,7 +37,13 @@ import httpx
 from nudges_consumers.service_layer.sms_outbound import SEND_CONCURRENCY
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import CONSUMERS_SECRET, TWILIO_AUTH_TOKEN, Platform
-from nudges_devstack.procstat import BackendSampler, cpu_seconds, peak_rss_mib, profiled
+from nudges_devstack.procstat import (
+    BENCH_APPLICATION,
+    BackendSampler,
+    cpu_seconds,
+    peak_rss_mib,
+    profiled,
+)
 from nudges_kit.kafka import all_topics, ensure_topics
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings, with_database
@@ -83,7 +89,7 @@ async def seed(dsn: str, subscribers: int) -> str:
     for n, sid in enumerate(subscriber_ids):
         phone = phone_of(n)
         users.append((sid, vault.hash(phone), vault.encrypt(phone), LOCALES[n % 4], str(sid)))
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": BENCH_APPLICATION})
     try:
         async with conn.transaction():
             await conn.copy_records_to_table(
@@ -151,7 +157,7 @@ async def wait_sent(
 ) -> tuple[float, float]:
     """Wait until the ledger has every copy accepted by the emulator; the epoch times of the
     first and the last acceptance."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": BENCH_APPLICATION})
     aid = uuid.UUID(announcement_id)
     deadline = time.monotonic() + within
     last_report = 0.0

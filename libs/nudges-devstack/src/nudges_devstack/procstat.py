@@ -70,10 +70,16 @@ def peak_rss_mib(pid: int | None, *, children: bool = False) -> float | None:
     return round(total / 1024, 1) if read else None
 
 
+#: The ``application_name`` of a benchmark's own connections, which :class:`BackendSampler`
+#: leaves out (a benchmark polling for its end is not the work it measures).
+BENCH_APPLICATION = "nudges-bench"
+
+
 class BackendSampler:
     """The CPU and peak memory of the PostgreSQL backends serving ``databases``, on a server
     of this machine, sampled every ``interval`` seconds between :meth:`start` and
-    :meth:`stop`. Only CPU spent after :meth:`start` counts."""
+    :meth:`stop`. Only CPU spent after :meth:`start` counts; connections named
+    :data:`BENCH_APPLICATION` are left out."""
 
     def __init__(self, dsn: str, databases: Iterable[str], interval: float = 0.5) -> None:
         self._dsn = dsn
@@ -95,8 +101,9 @@ class BackendSampler:
         assert self._conn is not None
         pids = await self._conn.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])"
-            " AND pid <> pg_backend_pid()",
+            " AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM $2",
             self._databases,
+            BENCH_APPLICATION,
         )
         for row in pids:
             pid = int(row["pid"])

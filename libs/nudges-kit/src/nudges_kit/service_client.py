@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
+import orjson
 from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
@@ -118,11 +119,11 @@ class _MachineToken(httpx.Auth):
 
 def _token_refused(response: httpx.Response) -> bool:
     """Whether the whole operation was refused for its token (nothing of it ran)."""
-    if response.status_code != 200:
+    if response.status_code != 200 or b'"errors"' not in response.content:
         return False
     try:
-        body = response.json()
-    except ValueError:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         return False
     errors = body.get("errors") if isinstance(body, dict) else None
     if not errors or not isinstance(errors, list):
@@ -185,8 +186,8 @@ class ServiceClient:
         except httpx.TransportError as exc:
             raise ServiceUnavailable("UNAVAILABLE", name, subgraph, repr(exc)) from exc
         try:
-            body = response.json()
-        except ValueError:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
             body = None
         error = error_for(name, subgraph, response.status_code, body)
         if error is not None:

@@ -156,3 +156,35 @@ async def test_a_relay_whose_lock_session_was_terminated_stops_publishing(
         await other_leader.close()
         stop.set()
         await task
+
+
+async def test_a_committed_event_is_published_at_once_not_at_the_next_poll(
+    pool: asyncpg.Pool, settings: NudgesSettings
+) -> None:
+    registry = EventRegistry()
+    counted = fresh_event_type(registry)
+    stop = asyncio.Event()
+    # A poll this rare would leave the events waiting: the commit's notification wakes it.
+    relay = OutboxRelay(pool, settings, idle_interval=60)
+    relay_task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+        )
+        await asyncio.sleep(0.5)  # the relay is idle now, until its next poll a minute away
+        published = relay.published
+        for seq in range(3):
+            async with pool.acquire() as conn, conn.transaction():
+                await add_event(conn, counted, KEYS[0], Counted(seq=seq))
+        await eventually(lambda: relay.published >= published + 3, within=5)
+        # A transaction rolled back notifies nobody and leaves nothing.
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            await add_event(conn, counted, KEYS[1], Counted(seq=99))
+            await transaction.rollback()
+        pending = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        assert pending == 0
+    finally:
+        stop.set()
+        await relay_task

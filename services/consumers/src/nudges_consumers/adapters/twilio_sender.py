@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
 import aiohttp
+import orjson
 from aiolimiter import AsyncLimiter
 from opentelemetry.trace import SpanKind, StatusCode
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -162,8 +162,8 @@ class TwilioSender:
         outcome = "ok" if answer.status < 300 else f"{answer.status // 100}xx"
         PROVIDER_CALLS.labels("twilio", "send", outcome).inc()
         try:
-            resource = json.loads(answer.body)
-        except ValueError:
+            resource = orjson.loads(answer.body)
+        except orjson.JSONDecodeError:
             resource = None
         if not isinstance(resource, dict):
             resource = {}
