@@ -82,6 +82,16 @@ async function accessible(page, label) {
 }
 
 const steps = [];
+/** `at` as a datetime-local value (YYYY-MM-DDTHH:MM) on the wall clock of `timeZone`. */
+function wallClock(at, timeZone) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(at)
+      .map((part) => [part.type, part.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
 async function step(name, body) {
   const started = Date.now();
   await body();
@@ -362,11 +372,11 @@ try {
       await client.waitForTimeout(1000);
     }
     if ((await row.count()) !== 1) throw new Error(`the composer's announcement is in the history ${await row.count()} times`);
-    // Scheduled an hour ahead in the browser's time zone, then cancelled.
+    // Scheduled an hour ahead in the client's time zone (their number's: a San Francisco
+    // number, America/Los_Angeles), then cancelled.
+    await client.getByText('Date and time in your time zone (America/Los_Angeles).').waitFor();
     const later = `Later on (${RUN})`;
-    const at = new Date(Date.now() + 3600 * 1000);
-    const pad = (n) => String(n).padStart(2, '0');
-    const local = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+    const local = wallClock(new Date(Date.now() + 3600 * 1000), 'America/Los_Angeles');
     await client.getByLabel('Message').fill(later);
     await client.getByLabel('Or send it later').fill(local);
     await client.getByTestId('schedule').click();
@@ -393,6 +403,31 @@ try {
       keyword,
       { timeout: 15000 },
     );
+  });
+
+  await step('the client sets a time zone; the composer reads times in it', async () => {
+    await client.getByTestId('zone-current').filter({ hasText: 'in America/Los_Angeles, the zone of your phone number' }).waitFor();
+    await client.getByLabel('Time zone', { exact: true }).fill('Europe/Paris');
+    await client.getByRole('button', { name: 'Save time zone' }).click();
+    await client.getByText('Saved: your times are in Europe/Paris.').waitFor();
+    await accessible(client, 'signup dashboard time zone saved');
+    // Kept by UserApi: after a reload the composer schedules in it.
+    await client.reload();
+    await client.getByText('Date and time in your time zone (Europe/Paris).').waitFor();
+    const paris = `In Paris time (${RUN})`;
+    const local = wallClock(new Date(Date.now() + 7200 * 1000), 'Europe/Paris');
+    await client.getByLabel('Message').fill(paris);
+    await client.getByLabel('Or send it later').fill(local);
+    await client.getByTestId('schedule').click();
+    await client.getByText('Scheduled.').waitFor();
+    const item = client.getByTestId('scheduled-list').getByRole('listitem').filter({ hasText: paris });
+    await item.filter({ hasText: '(Europe/Paris)' }).waitFor();
+    await item.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await client.getByText('Nothing scheduled.').waitFor();
+    // Emptied: back to the zone of the number.
+    await client.getByLabel('Time zone', { exact: true }).fill('');
+    await client.getByRole('button', { name: 'Save time zone' }).click();
+    await client.getByText('Back to the automatic zone: America/Los_Angeles.').waitFor();
   });
 
   await step('admin finds the client, its plan and subscriber', async () => {

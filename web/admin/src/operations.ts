@@ -282,6 +282,8 @@ export const CLIENT = /* GraphQL */ `
       stripeCustomerId
       subscriberCount
       quietHours
+      timeZone
+      timeZoneSet
       subscription {
         id
         status

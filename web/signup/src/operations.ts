@@ -137,8 +137,9 @@ export const CLIENT_PLAN_STATUS = /* GraphQL */ `
   ${SUBSCRIPTION_FIELDS}
 `;
 
+/** `browserTimeZone`: the browser's zone, the client's when their setting and number say none. */
 export const CLIENT_DASHBOARD = /* GraphQL */ `
-  query ClientDashboard {
+  query ClientDashboard($browserTimeZone: String) {
     viewer {
       __typename
       ... on Client {
@@ -149,6 +150,8 @@ export const CLIENT_DASHBOARD = /* GraphQL */ `
         subscriberCount
         quietHours
         keyword
+        timeZone(browserTimeZone: $browserTimeZone)
+        timeZoneSet
         ...ClientSubscription
         allowance {
           active
@@ -195,6 +198,17 @@ export const SET_KEYWORD = /* GraphQL */ `
     updateClient(id: $id, input: { keyword: $keyword }) {
       id
       keyword
+    }
+  }
+`;
+
+/** The zone the client's times are read in (IANA); "" goes back to the default. */
+export const SET_TIME_ZONE = /* GraphQL */ `
+  mutation SetTimeZone($id: ID!, $timeZone: String!, $browserTimeZone: String) {
+    updateClient(id: $id, input: { timeZone: $timeZone }) {
+      id
+      timeZone(browserTimeZone: $browserTimeZone)
+      timeZoneSet
     }
   }
 `;
@@ -303,12 +317,14 @@ export const SCHEDULED_ANNOUNCEMENTS = /* GraphQL */ `
       sendAt
       timeZone
       status
+      refusal
+      refusedAt
     }
   }
 `;
 
 export const SCHEDULE_ANNOUNCEMENT = /* GraphQL */ `
-  mutation ScheduleAnnouncement($text: String!, $sendAt: DateTime!, $timeZone: String!) {
+  mutation ScheduleAnnouncement($text: String!, $sendAt: DateTime!, $timeZone: String) {
     scheduleAnnouncement(text: $text, sendAt: $sendAt, timeZone: $timeZone) {
       id
       body

@@ -196,6 +196,18 @@ ANNOUNCEMENT_DONE = plural_message(
     numbers=["delivered", "failed"],
 )
 
+# Scheduled announcements (consumers): to the client when one was not started at its time.
+
+# TRANSLATORS: {start} is the beginning of the announcement; the client has no active plan.
+SCHEDULE_REFUSED_NO_ACTIVE_PLAN = message("schedule.refused.no_active_plan", "start")
+# TRANSLATORS: {start} is the beginning of the announcement; nobody is subscribed.
+SCHEDULE_REFUSED_NO_SUBSCRIBERS = message("schedule.refused.no_subscribers", "start")
+# TRANSLATORS: {start} is the beginning of the announcement; a copy is longer than an SMS
+# may be.
+SCHEDULE_REFUSED_TOO_LONG = message("schedule.refused.too_long", "start")
+# TRANSLATORS: {start} is the beginning of the announcement; the plan has not enough SMS left.
+SCHEDULE_REFUSED_ALLOWANCE_EXCEEDED = message("schedule.refused.allowance_exceeded", "start")
+
 # Memberships (consumers).
 
 # TRANSLATORS: to a new subscriber of {client_name}.

@@ -59,6 +59,23 @@ def _pack(sizes: Iterable[int], per_part: int) -> int:
     return parts
 
 
+#: How much of a message a notice about it quotes back (a repeated CONFIRM, a refused
+#: schedule), in characters.
+START_CHARACTERS = 32
+
+
+def first_words(body: str, limit: int = START_CHARACTERS) -> str:
+    """The start of ``body`` on one line: whole words within ``limit`` characters (a first
+    word longer than that is cut), then ``...`` when there is more (ASCII: GSM-7)."""
+    line = " ".join(body.split())
+    if len(line) <= limit:
+        return line
+    head = line[:limit]
+    if line[limit] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return f"{head.rstrip(' ,;:.')}..."
+
+
 def compose_announcement(body_line: str, opt_out_line: str) -> str:
     """The SMS every subscriber receives: the localized body (client name and text), then the
     localized opt-out line."""

@@ -35,6 +35,7 @@ from nudges_consumers.settings import ConsumersSettings
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import (
     CONSUMERS_SECRET,
+    MACHINE_SECRETS,
     ORDER,
     TWILIO_AUTH_TOKEN,
     WEBHOOKS_SECRET,
@@ -78,7 +79,13 @@ def invoice_event(
 
 
 SERVICES = ("warpcache", "localization", "twilio-emulator", "user", "product", "webhooks")
-MACHINES = {"webhooks": WEBHOOKS_SECRET, "consumers": CONSUMERS_SECRET}
+#: The machine accounts AuthApi's stand-in grants tokens to (UserApi's: its composer and
+#: scheduler ask ProductApi for allowances).
+MACHINES = {
+    "webhooks": WEBHOOKS_SECRET,
+    "consumers": CONSUMERS_SECRET,
+    "user": MACHINE_SECRETS["user"],
+}
 
 
 @dataclass(frozen=True)
@@ -340,6 +347,8 @@ def platform(
         # Services not started here answer nowhere, except AuthApi's stand-in.
         ports={name: free_port() for name in ORDER if name not in SERVICES}
         | {"auth": auth.server.port},
+        # Scheduled announcements start (or are refused) within a second of their time.
+        overrides={"user": {"SCHEDULER_POLL_SECONDS": "0.5"}},
     )
     running.state_dir.mkdir(parents=True, exist_ok=True)
     try:

@@ -1,5 +1,6 @@
 """Notices by SMS, each once per triggering event, in the recipient's language: welcome to a
-new subscriber and a notice to their client, welcome to a new client, and the plan's life."""
+new subscriber and a notice to their client, welcome to a new client, the plan's life, and a
+scheduled announcement refused at its time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nudges_kit.events.catalog import payment, providers
+from nudges_consumers.service_layer import notifications
+from nudges_kit.events.catalog import payment, providers, user
 
 if TYPE_CHECKING:
     from conftest import Stack
@@ -171,3 +173,70 @@ async def test_a_failed_renewal_texts_the_client_once_whichever_events_report_it
 async def _past_due(stack: Stack, client_id: str) -> bool:
     found = await stack.plan_subscription(client_id)
     return found is not None and found["status"] == "PAST_DUE"
+
+
+SCHEDULE = """mutation($t: String!, $at: DateTime!) {
+  scheduleAnnouncement(text: $t, sendAt: $at, timeZone: "UTC") { id sendAt } }"""
+REFUSED_TEXT = 'Your scheduled announcement "{start}" was not sent: you have no subscribers yet.'
+
+
+async def test_a_schedule_refused_at_its_time_texts_the_client_once(
+    stack: Stack, eventually: Any
+) -> None:
+    """UserApi checks a schedule again when it is due: the client's only subscriber left
+    meanwhile, so it is refused, and the client hears of it once in their language."""
+    client = await stack.client(name="Dawn Yoga")
+    phone = await stack.subscriber(client)
+    body = "Sunrise class moves to the beach tomorrow"
+    at = (datetime.now(UTC) + timedelta(seconds=4)).replace(tzinfo=None)
+    token = stack.token(client.phone, "client", client.locale)
+    created = (await stack.gql("user", SCHEDULE, token, t=body, at=at.isoformat()))[
+        "scheduleAnnouncement"
+    ]
+    await stack.gql(
+        "user",
+        "mutation($c: ID!) { leaveClient(clientId: $c) { id } }",
+        stack.token(phone, "subscriber"),
+        c=client.id,
+    )
+
+    async def refusals() -> list[str] | None:
+        found = [t for t in await texts_to(stack, client.phone) if "scheduled" in t]
+        return found or None
+
+    expected = [REFUSED_TEXT.format(start="Sunrise class moves to the beach...")]
+    assert await eventually(refusals) == expected
+    # The refusal delivered again (a replay, a producer's retry under a new id): no second SMS.
+    schedule = (
+        await stack.user_sql(
+            "SELECT * FROM scheduled_announcements WHERE id = $1", uuid.UUID(created["id"])
+        )
+    )[0]
+    assert (schedule["status"], schedule["refusal"]) == ("refused", "no_subscribers")
+    again = user.schedule_refused.envelope(
+        created["id"],
+        user.ScheduleRefusedData(
+            schedule_id=schedule["id"],
+            client_id=schedule["client_id"],
+            refusal=schedule["refusal"],
+            body=schedule["body"],
+            run_at=schedule["run_at"],
+            time_zone=schedule["time_zone"],
+            refused_at=schedule["refused_at"],
+        ),
+    )
+    await stack.publish(again)
+
+    async def handled() -> bool:
+        async with stack.pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT true FROM handled_events WHERE consumer_group = $1 AND event_id = $2",
+                    notifications.CLIENT_GROUP,
+                    again.id,
+                )
+            )
+
+    await eventually(handled)
+    await asyncio.sleep(1.0)
+    assert await refusals() == expected

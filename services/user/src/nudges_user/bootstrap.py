@@ -60,12 +60,13 @@ def bootstrap(pool: asyncpg.Pool, settings: UserSettings) -> Dependencies:
     localization = LocalizationClient(
         settings.localization_url, timeout=settings.composer_call_timeout, attempts=2
     )
+    vault = phone_vault(settings)
     return Dependencies(
         pool=pool,
         settings=settings,
-        vault=phone_vault(settings),
+        vault=vault,
         consumers=tuple(event_consumers(settings, pool)),
-        composer=Composer(pool, subgraphs, localization),
+        composer=Composer(pool, subgraphs, localization, vault),
         closers=(localization.close, subgraphs.aclose, tokens.aclose),
     )
 
@@ -76,7 +77,9 @@ async def consuming(dependencies: Dependencies) -> AsyncIterator[None]:
     (credentials the broker refuses end the service); on exit they commit what they
     handled and stop."""
     stop = asyncio.Event()
-    scheduler = run_scheduler(dependencies.pool, stop, dependencies.settings.scheduler_poll_seconds)
+    scheduler = run_scheduler(
+        dependencies.composer, stop, dependencies.settings.scheduler_poll_seconds
+    )
     try:
         async with background(stop, scheduler, *(c.run(stop) for c in dependencies.consumers)):
             yield

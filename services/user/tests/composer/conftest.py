@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from nudges_devstack.infra import Postgres, TansuBroker, free_port
 from nudges_devstack.platform import MACHINE_SECRETS, ORDER, Platform
 from nudges_devstack.testing import AuthStandIn, TokenIssuer
 from nudges_kit.auth import user_id_for
-from nudges_kit.events.catalog import payment
+from nudges_kit.events import Envelope
+from nudges_kit.events.catalog import payment, user
 from nudges_kit.kafka import make_producer, start_client
 from nudges_kit.phone import PhoneVault
 from nudges_kit.settings import NudgesSettings
@@ -91,9 +94,12 @@ class Composing:
     def phone() -> str:
         return f"+1415{random.randint(200, 999)}{random.randint(0, 9999):04d}"
 
-    def client(self, messages_per_period: int | None = 1000) -> ClientAccount:
-        """A new English-speaking client, with a paid plan of ``messages_per_period``."""
-        token = self.token(self.phone(), "client", "en")
+    def client(
+        self, messages_per_period: int | None = 1000, phone: str | None = None
+    ) -> ClientAccount:
+        """A new English-speaking client (of ``phone``, by default a San Francisco number),
+        with a paid plan of ``messages_per_period``."""
+        token = self.token(phone or self.phone(), "client", "en")
         name = f"Shop {uuid.uuid4().hex[:5]}"
         created = self.gql(
             "user",
@@ -141,37 +147,91 @@ class Composing:
         )["createPriceTier"]["id"]
         now = datetime.now(UTC)
         sid = f"sub_{uuid.uuid4().hex}"
-        paid = payment.invoice_paid.envelope(
-            sid,
-            payment.InvoiceData(
-                stripe_invoice_id=f"in_{uuid.uuid4().hex}",
-                stripe_subscription_id=sid,
-                client_id=uuid.UUID(client_id),
-                price_tier_id=uuid.UUID(tier),
-                period_start=now - timedelta(days=1),
-                period_end=now + timedelta(days=29),
-                amount=900,
-                currency="usd",
+        self.publish(
+            payment.invoice_paid.topic,
+            payment.invoice_paid.envelope(
+                sid,
+                payment.InvoiceData(
+                    stripe_invoice_id=f"in_{uuid.uuid4().hex}",
+                    stripe_subscription_id=sid,
+                    client_id=uuid.UUID(client_id),
+                    price_tier_id=uuid.UUID(tier),
+                    period_start=now - timedelta(days=1),
+                    period_end=now + timedelta(days=29),
+                    amount=900,
+                    currency="usd",
+                ),
             ),
         )
-
-        async def publish() -> None:
-            settings = NudgesSettings(kafka_bootstrap_servers=self.platform.kafka_bootstrap_servers)
-            producer = make_producer(settings)
-            await start_client(producer, settings)
-            try:
-                await producer.send_and_wait(
-                    payment.invoice_paid.topic, paid.to_bytes(), key=paid.key.encode()
-                )
-            finally:
-                await producer.stop()
-
-        asyncio.run(publish())
         query = "query($c: ID!) { planSubscriptions(first: 1, clientId: $c) { nodes { id } } }"
         deadline = time.monotonic() + 30
         while not self.gql("product", query, admin, c=client_id)["planSubscriptions"]["nodes"]:
             assert time.monotonic() < deadline, "no plan subscription within 30 s"
             time.sleep(0.1)
+
+    def publish(self, topic: str, event: Envelope) -> None:
+        """Publish ``event`` to ``topic`` on these tests' broker, as its producer would."""
+
+        async def send() -> None:
+            settings = NudgesSettings(kafka_bootstrap_servers=self.platform.kafka_bootstrap_servers)
+            producer = make_producer(settings)
+            await start_client(producer, settings)
+            try:
+                await producer.send_and_wait(topic, event.to_bytes(), key=event.key.encode())
+            finally:
+                await producer.stop()
+
+        asyncio.run(send())
+
+    def use_allowance(self, client: ClientAccount, segments: int) -> None:
+        """Charge ``segments`` SMS to the client's plan, as ProductApi records a completed
+        announcement (``user.announcement.completed``, which the fan-out's end publishes)."""
+        announcement_id = uuid.uuid4()
+        self.publish(
+            user.announcement_completed.topic,
+            user.announcement_completed.envelope(
+                str(announcement_id),
+                user.AnnouncementCompletedData(
+                    announcement_id=announcement_id,
+                    client_id=uuid.UUID(client.id),
+                    recipients=segments,
+                    sent=segments,
+                    delivered=segments,
+                    failed=0,
+                    stopped=0,
+                    segments=segments,
+                    completed_at=datetime.now(UTC),
+                ),
+            ),
+        )
+
+    def events(self, topic: str, event_type: str) -> list[dict[str, Any]]:
+        """The envelopes of ``event_type`` published to ``topic`` so far, as JSON."""
+
+        async def read() -> list[dict[str, Any]]:
+            consumer = AIOKafkaConsumer(
+                topic,
+                bootstrap_servers=self.platform.kafka_bootstrap_servers,
+                auto_offset_reset="earliest",
+                enable_auto_commit=False,
+            )
+            await consumer.start()
+            try:
+                partitions = consumer.assignment()
+                while not partitions:
+                    await asyncio.sleep(0.05)
+                    partitions = consumer.assignment()
+                ends = await consumer.end_offsets(list(partitions))
+                found: list[dict[str, Any]] = []
+                while [p for p, end in ends.items() if await consumer.position(p) < end]:
+                    batches = await consumer.getmany(timeout_ms=1000)
+                    for records in batches.values():
+                        found += [orjson.loads(r.value or b"{}") for r in records]
+                return [e for e in found if e.get("type") == event_type]
+            finally:
+                await consumer.stop()
+
+        return asyncio.run(read())
 
     def announcements(self, client: ClientAccount, via: str = "user") -> list[dict[str, Any]]:
         """The client's announcements, asked of UserApi's process ``via``."""

@@ -1,7 +1,8 @@
 """The web composer (SPEC §5): the preview quotes each locale's copy as the fan-out sends it,
 "Send now" creates one announcement per draft key, and a scheduled announcement starts once,
 within a minute of its time, whichever scheduler process claims it and whatever is
-restarted; a cancelled one never starts."""
+restarted; a cancelled one never starts; one that may not be sent at its time is refused
+once, and the client told once; times are read in the client's time zone."""
 
 from __future__ import annotations
 
@@ -28,7 +29,14 @@ SEND = """mutation($t: String!, $k: String!) { sendAnnouncement(text: $t, idempo
 SCHEDULE = """mutation($t: String!, $at: DateTime!, $tz: String!) {
   scheduleAnnouncement(text: $t, sendAt: $at, timeZone: $tz) {
     id body sendAt timeZone status announcementId } }"""
-SCHEDULED = "{ scheduledAnnouncements { id body sendAt status } }"
+SCHEDULED = "{ scheduledAnnouncements { id body sendAt status refusal refusedAt } }"
+SCHEDULE_IN_CLIENTS_ZONE = """mutation($t: String!, $at: DateTime!) {
+  scheduleAnnouncement(text: $t, sendAt: $at) { id sendAt timeZone status } }"""
+TIME_ZONE = """query($id: ID!, $b: String) { client(id: $id) {
+  timeZone(browserTimeZone: $b) timeZoneSet } }"""
+SET_TIME_ZONE = """mutation($id: ID!, $tz: String!) {
+  updateClient(id: $id, input: {timeZone: $tz}) { id timeZone timeZoneSet } }"""
+REFUSED = "user.scheduled-announcement.refused"
 CANCEL = "mutation($id: ID!) { cancelScheduledAnnouncement(id: $id) { id status } }"
 
 #: SPEC §5: a scheduled announcement starts within this many seconds of its time.
@@ -204,3 +212,125 @@ def test_a_time_in_the_past_is_refused(composing: Composing) -> None:
     with pytest.raises(composing.Error) as refused:
         _schedule(composing, client, "Too late", -60, "Europe/Paris")
     assert refused.value.code == "BAD_USER_INPUT"
+
+
+def _refusals(composing: Composing, schedule_id: str) -> list[dict[str, Any]]:
+    """The refusal events of the schedule published to ``user.announcements``."""
+    found = composing.events("user.announcements", REFUSED)
+    return [e for e in found if e["data"]["schedule_id"] == schedule_id]
+
+
+def _listed(composing: Composing, client: ClientAccount, schedule_id: str) -> dict[str, Any]:
+    listed = composing.gql("user", SCHEDULED, client.token)["scheduledAnnouncements"]
+    return next(s for s in listed if s["id"] == schedule_id)
+
+
+def test_a_schedule_the_allowance_no_longer_covers_is_refused_once_at_its_time(
+    composing: Composing,
+) -> None:
+    client = composing.client(messages_per_period=3)
+    composing.subscribers(client, "en", 1)
+    body = f"Flash sale tonight {uuid.uuid4().hex[:6]}"
+    created = _schedule(composing, client, body, 8, "Europe/Berlin")
+    # Other announcements use the plan's SMS up before this one is due.
+    composing.use_allowance(client, 3)
+    deadline = time.monotonic() + 6
+    while _preview(composing, client, body)["allowanceLeft"] > 0:
+        assert time.monotonic() < deadline, "ProductApi did not record the usage in time"
+        time.sleep(0.2)
+    assert _listed(composing, client, created["id"])["status"] == "SCHEDULED"
+
+    due = datetime.fromisoformat(created["sendAt"])
+    deadline = time.monotonic() + (due - datetime.now(UTC)).total_seconds() + START_WITHIN
+    while (listed := _listed(composing, client, created["id"]))["status"] == "SCHEDULED":
+        assert time.monotonic() < deadline, f"not decided within {START_WITHIN} s of its time"
+        time.sleep(0.2)
+    assert listed["status"] == "REFUSED"
+    assert listed["refusal"] == "ALLOWANCE_EXCEEDED"
+    assert due <= datetime.fromisoformat(listed["refusedAt"])
+    assert _started(composing, client, body) == []
+
+    # One notice for the client, however many rounds both schedulers run after it.
+    deadline = time.monotonic() + 15
+    while not (notices := _refusals(composing, created["id"])):
+        assert time.monotonic() < deadline, "no refusal notice published"
+        time.sleep(0.3)
+    time.sleep(2)
+    assert len(_refusals(composing, created["id"])) == len(notices) == 1
+    notice = notices[0]["data"]
+    assert (notice["client_id"], notice["refusal"], notice["body"]) == (
+        client.id,
+        "allowance_exceeded",
+        body,
+    )
+    assert _listed(composing, client, created["id"])["status"] == "REFUSED"
+    assert _started(composing, client, body) == []
+    with pytest.raises(composing.Error) as late:
+        composing.gql("user", CANCEL, client.token, id=created["id"])
+    assert late.value.code == "CONFLICT"
+
+
+def test_a_schedule_due_while_productapi_is_down_waits_for_it(composing: Composing) -> None:
+    client = composing.client()
+    composing.subscribers(client, "en", 1)
+    body = f"Market day {uuid.uuid4().hex[:6]}"
+    created = _schedule(composing, client, body, 2, "America/Chicago")
+    composing.platform.kill_service("product")
+    try:
+        time.sleep(4)  # past its time, several rounds of both schedulers
+        listed = _listed(composing, client, created["id"])
+        assert (listed["status"], listed["refusal"]) == ("SCHEDULED", None)
+        assert _started(composing, client, body) == []
+    finally:
+        composing.platform.start_service("product")
+    _wait_started(composing, client, body, created["sendAt"])
+    time.sleep(2)
+    assert len(_started(composing, client, body)) == 1
+    assert _refusals(composing, created["id"]) == []
+
+
+def test_the_clients_time_zone_defaults_to_their_numbers_and_can_be_set(
+    composing: Composing,
+) -> None:
+    client = composing.client()  # a San Francisco number
+    zone = composing.gql("user", TIME_ZONE, client.token, id=client.id, b="Asia/Tokyo")["client"]
+    assert zone == {"timeZone": "America/Los_Angeles", "timeZoneSet": False}
+    # A British mobile says nothing of its zone: the browser's, else UTC.
+    mobile = composing.client(None, phone=f"+447700{uuid.uuid4().int % 10**6:06d}")
+    asked = composing.gql("user", TIME_ZONE, mobile.token, id=mobile.id, b="Europe/London")
+    assert asked["client"]["timeZone"] == "Europe/London"
+    asked = composing.gql("user", TIME_ZONE, mobile.token, id=mobile.id, b="Nowhere/Else")
+    assert asked["client"]["timeZone"] == "UTC"
+
+    changed = composing.gql("user", SET_TIME_ZONE, client.token, id=client.id, tz="Europe/Paris")
+    assert changed["updateClient"] == {
+        "id": client.id,
+        "timeZone": "Europe/Paris",
+        "timeZoneSet": True,
+    }
+    admin = composing.issuer.token("admin-of-tests", "admin")
+    seen = composing.gql("user", TIME_ZONE, admin, id=client.id, b=None)["client"]
+    assert seen == {"timeZone": "Europe/Paris", "timeZoneSet": True}
+    with pytest.raises(composing.Error) as unknown:
+        composing.gql("user", SET_TIME_ZONE, client.token, id=client.id, tz="Europe/Atlantis")
+    assert unknown.value.code == "BAD_USER_INPUT"
+    assert unknown.value.errors[0]["extensions"].get("field") == "timeZone"
+    other = composing.client(messages_per_period=None)
+    with pytest.raises(composing.Error) as foreign:
+        composing.gql("user", SET_TIME_ZONE, other.token, id=client.id, tz="Asia/Tokyo")
+    assert foreign.value.code == "FORBIDDEN"
+
+    # Without a zone, the time is read in the client's.
+    local = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(hours=3)).replace(tzinfo=None)
+    composing.subscribers(client, "en", 1)
+    created = composing.gql(
+        "user", SCHEDULE_IN_CLIENTS_ZONE, client.token, t="Paris time", at=local.isoformat()
+    )["scheduleAnnouncement"]
+    assert created["timeZone"] == "Europe/Paris"
+    sent_at = datetime.fromisoformat(created["sendAt"])
+    assert sent_at.astimezone(ZoneInfo("Europe/Paris")).replace(tzinfo=None) == local
+    composing.gql("user", CANCEL, client.token, id=created["id"])
+
+    reset = composing.gql("user", SET_TIME_ZONE, client.token, id=client.id, tz="")
+    assert reset["updateClient"]["timeZone"] == "America/Los_Angeles"
+    assert reset["updateClient"]["timeZoneSet"] is False

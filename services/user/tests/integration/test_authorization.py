@@ -141,6 +141,21 @@ MATRIX: list[tuple[str, Operation, dict[str, str]]] = [
         {c: OK for c in CALLERS},
     ),
     (
+        "Client.timeZone (reached through the public clientBySlug)",
+        lambda w: (
+            "query($s: String!) { clientBySlug(slug: $s) { timeZone timeZoneSet } }",
+            {"s": w["slug"]},
+        ),
+        {
+            "anonymous": "UNAUTHENTICATED",
+            "subscriber": "FORBIDDEN",
+            "client_own": OK,
+            "client_other": "FORBIDDEN",
+            "admin": OK,
+            "service": OK,
+        },
+    ),
+    (
         "client.stripeCustomerId",
         lambda w: (
             "query($id: ID!) { client(id: $id) { stripeCustomerId } }",

@@ -12,8 +12,11 @@ from nudges_user.domain.schedules import (
     Refusal,
     ScheduledAnnouncement,
     ScheduleStatus,
+    client_time_zone,
+    number_time_zone,
     refusal,
     start_time,
+    time_zone_setting,
 )
 
 NOW = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
@@ -46,6 +49,42 @@ def test_past_far_and_unknown_zones_are_refused(local: datetime, zone: str, fiel
     assert raised.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("number", "zone"),
+    [
+        ("+14155550123", "America/Los_Angeles"),  # San Francisco
+        ("+12125550123", "America/New_York"),  # New York
+        ("+33142000000", "Europe/Paris"),  # a Paris landline
+        ("+447700900123", None),  # a British mobile: no zone of its own
+        ("+34612345678", None),  # a Spanish mobile: Madrid or the Canaries
+        ("+18005550123", None),  # toll-free: every North American zone
+        ("not a number", None),
+        (None, None),
+    ],
+)
+def test_a_number_gives_its_zone_only_when_it_has_exactly_one(
+    number: str | None, zone: str | None
+) -> None:
+    assert number_time_zone(number) == zone
+
+
+def test_the_clients_zone_is_their_setting_then_their_number_then_the_browser_then_utc() -> None:
+    paris = "+33142000000"
+    assert client_time_zone("Asia/Tokyo", paris, "America/Chicago") == "Asia/Tokyo"
+    assert client_time_zone(None, paris, "America/Chicago") == "Europe/Paris"
+    assert client_time_zone(None, "+34612345678", "America/Chicago") == "America/Chicago"
+    assert client_time_zone(None, None, "Mars/Olympus") == "UTC"
+    assert client_time_zone(None, "+34612345678") == "UTC"
+
+
+def test_a_time_zone_setting_is_a_known_zone_or_nothing() -> None:
+    assert time_zone_setting(" Europe/Lisbon ") == "Europe/Lisbon"
+    assert time_zone_setting("") is None
+    with pytest.raises(InvalidInput) as raised:
+        time_zone_setting("Europe/Atlantis")
+    assert raised.value.field == "timeZone"
+
+
 def test_only_a_schedule_not_started_is_cancellable() -> None:
     base = ScheduledAnnouncement(
         "s", "c", "Hi", NOW + timedelta(hours=1), "UTC", ScheduleStatus.SCHEDULED, None, NOW
@@ -53,6 +92,10 @@ def test_only_a_schedule_not_started_is_cancellable() -> None:
     assert base.cancellable
     started = ScheduledAnnouncement("s", "c", "Hi", NOW, "UTC", ScheduleStatus.STARTED, "a", NOW)
     assert not started.cancellable
+    refused = ScheduledAnnouncement(
+        "s", "c", "Hi", NOW, "UTC", ScheduleStatus.REFUSED, None, NOW, Refusal.TOO_LONG, NOW
+    )
+    assert not refused.cancellable
 
 
 def test_what_may_be_sent_follows_confirm() -> None:

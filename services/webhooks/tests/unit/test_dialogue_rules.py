@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nudges_kit.sms_text import longest_frame, quote, segments_by_locale
+from nudges_kit.sms_text import first_words, longest_frame, quote, segments_by_locale
 from nudges_webhooks.domain.dialogue import (
     Action,
     Confirmed,
@@ -13,7 +13,6 @@ from nudges_webhooks.domain.dialogue import (
     Sender,
     action_for,
     clean_body,
-    first_words,
     keyword_of,
 )
 

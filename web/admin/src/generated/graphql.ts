@@ -240,7 +240,7 @@ export type ClientDetailQueryVariables = Exact<{
 }>;
 
 
-export type ClientDetailQuery = { client: { id: string, name: string, slug: string, locale: string, createdAt: string, stripeCustomerId: string | null, subscriberCount: number, quietHours: boolean, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, stripeSubscriptionId: string, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, confirmedAt: string | null, completedAt: string | null }> } } | null };
+export type ClientDetailQuery = { client: { id: string, name: string, slug: string, locale: string, createdAt: string, stripeCustomerId: string | null, subscriberCount: number, quietHours: boolean, timeZone: string, timeZoneSet: boolean, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, stripeSubscriptionId: string, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } } } | null, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, confirmedAt: string | null, completedAt: string | null }> } } | null };
 
 export type CancelPlanSubscriptionMutationVariables = Exact<{
   id: string | number;

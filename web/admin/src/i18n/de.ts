@@ -166,6 +166,8 @@ export const de: Record<AdminKey, string> = {
   'clients.quietHours': 'Ruhezeiten',
   'clients.quietOn': 'An: nichts zwischen 21 und 8 Uhr Abonnentenzeit',
   'clients.quietOff': 'Aus',
+  'clients.timeZone': 'Zeitzone',
+  'clients.timeZoneAutomatic': 'automatisch: die der Nummer des Kunden',
   'clients.since': 'Kunde seit',
   'client.back': '← Alle Kunden',
   'client.profile': 'Profil',

@@ -165,6 +165,8 @@ export const en = {
   'clients.quietHours': 'Quiet hours',
   'clients.quietOn': 'On: nothing sent 9 pm–8 am subscriber time',
   'clients.quietOff': 'Off',
+  'clients.timeZone': 'Time zone',
+  'clients.timeZoneAutomatic': 'automatic: the client\'s number',
   'clients.since': 'Client since',
   'client.back': '← All clients',
   'client.profile': 'Profile',

@@ -166,6 +166,8 @@ export const es: Record<AdminKey, string> = {
   'clients.quietHours': 'Horas de silencio',
   'clients.quietOn': 'Activadas: nada entre las 21:00 y las 8:00 del suscriptor',
   'clients.quietOff': 'Desactivadas',
+  'clients.timeZone': 'Zona horaria',
+  'clients.timeZoneAutomatic': 'automática: la del número del cliente',
   'clients.since': 'Cliente desde',
   'client.back': '← Todos los clientes',
   'client.profile': 'Perfil',

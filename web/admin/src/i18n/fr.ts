@@ -166,6 +166,8 @@ export const fr: Record<AdminKey, string> = {
   'clients.quietHours': 'Heures de silence',
   'clients.quietOn': 'Activées : rien entre 21 h et 8 h, heure de l’abonné',
   'clients.quietOff': 'Désactivées',
+  'clients.timeZone': 'Fuseau horaire',
+  'clients.timeZoneAutomatic': 'automatique : celui du numéro du client',
   'clients.since': 'Client depuis',
   'client.back': '← Tous les clients',
   'client.profile': 'Profil',

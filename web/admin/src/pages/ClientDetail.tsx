@@ -39,6 +39,11 @@ export function ClientDetail({ id }: { id: string }) {
           <dd>{formatNumber(client.subscriberCount, locale)}</dd>
           <dt>{t('clients.quietHours')}</dt>
           <dd data-testid="quiet-hours">{t(client.quietHours ? 'clients.quietOn' : 'clients.quietOff')}</dd>
+          <dt>{t('clients.timeZone')}</dt>
+          <dd data-testid="time-zone">
+            {client.timeZone}
+            {client.timeZoneSet ? '' : ` (${t('clients.timeZoneAutomatic')})`}
+          </dd>
           <dt>{t('clients.stripeCustomer')}</dt>
           <dd>{client.stripeCustomerId ? <code>{client.stripeCustomerId}</code> : '—'}</dd>
           <dt>{t('clients.since')}</dt>

@@ -5,7 +5,7 @@ import { ClientDetail } from '../pages/ClientDetail';
 import { fakeFetch } from './fetch';
 import { renderIn } from './render';
 
-function clientWith(quietHours: boolean) {
+function clientWith(quietHours: boolean, timeZone: string | null = null) {
   fakeFetch(() => ({
     json: {
       data: {
@@ -18,6 +18,8 @@ function clientWith(quietHours: boolean) {
           stripeCustomerId: null,
           subscriberCount: 2,
           quietHours,
+          timeZone: timeZone ?? 'America/Los_Angeles',
+          timeZoneSet: timeZone !== null,
           subscription: null,
           announcements: {
             totalCount: 1,
@@ -52,6 +54,18 @@ describe('client detail', () => {
     expect(held).toBeTruthy();
     const row = screen.getByText('Live until 3 am').closest('tr');
     expect(row?.querySelector('[data-label="Waiting (quiet hours)"]')?.textContent).toBe('1');
+  });
+
+  it("shows the client's time zone, and whether it is the automatic one", async () => {
+    clientWith(true);
+    renderIn(<ClientDetail id="c1" />);
+    expect((await screen.findByTestId('time-zone')).textContent).toBe("America/Los_Angeles (automatic: the client's number)");
+  });
+
+  it('shows a time zone the client chose as it is', async () => {
+    clientWith(true, 'Europe/Paris');
+    renderIn(<ClientDetail id="c1" />);
+    expect((await screen.findByTestId('time-zone')).textContent).toBe('Europe/Paris');
   });
 
   it('says when the client turned quiet hours off', async () => {

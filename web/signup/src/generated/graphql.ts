@@ -56,6 +56,7 @@ export type PlanSubscriptionStatus =
 
 export type ScheduleStatus =
   | 'CANCELED'
+  | 'REFUSED'
   | 'SCHEDULED'
   | 'STARTED';
 
@@ -120,12 +121,14 @@ export type ClientPlanStatusQuery = { viewer:
     | { __typename: 'Subscriber' }
    | null };
 
-export type ClientDashboardQueryVariables = Exact<{ [key: string]: never; }>;
+export type ClientDashboardQueryVariables = Exact<{
+  browserTimeZone?: string | null | undefined;
+}>;
 
 
 export type ClientDashboardQuery = { viewer:
     | { __typename: 'Admin' }
-    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, keyword: string | null, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null }
+    | { __typename: 'Client', id: string, name: string, slug: string, locale: string, subscriberCount: number, quietHours: boolean, keyword: string | null, timeZone: string, timeZoneSet: boolean, allowance: { active: boolean, messagesPerPeriod: number, used: number, remaining: number, state: PlanState, graceEndsAt: string | null, graceDaysLeft: number | null }, announcements: { totalCount: number, nodes: Array<{ id: string, body: string, status: AnnouncementStatus, recipients: number, sent: number, delivered: number, failed: number, held: number, createdAt: string, completedAt: string | null }> }, subscription: { id: string, status: PlanSubscriptionStatus, currentPeriodEnd: string | null, cancelAtPeriodEnd: boolean, pendingChangeAt: string | null, trialEndsAt: string | null, priceTier: { id: string, name: string, amount: number, currency: string, interval: BillingInterval, plan: { id: string, name: string } }, pendingPriceTier: { id: string, name: string, plan: { id: string, name: string } } | null } | null }
     | { __typename: 'Subscriber' }
    | null };
 
@@ -144,6 +147,15 @@ export type SetKeywordMutationVariables = Exact<{
 
 
 export type SetKeywordMutation = { updateClient: { id: string, keyword: string | null } };
+
+export type SetTimeZoneMutationVariables = Exact<{
+  id: string | number;
+  timeZone: string;
+  browserTimeZone?: string | null | undefined;
+}>;
+
+
+export type SetTimeZoneMutation = { updateClient: { id: string, timeZone: string, timeZoneSet: boolean } };
 
 export type ClientUpdatedSubscriptionVariables = Exact<{
   id: string | number;
@@ -200,12 +212,12 @@ export type SendAnnouncementMutation = { sendAnnouncement: { id: string, body: s
 export type ScheduledAnnouncementsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ScheduledAnnouncementsQuery = { scheduledAnnouncements: Array<{ id: string, body: string, sendAt: string, timeZone: string, status: ScheduleStatus }> };
+export type ScheduledAnnouncementsQuery = { scheduledAnnouncements: Array<{ id: string, body: string, sendAt: string, timeZone: string, status: ScheduleStatus, refusal: AnnouncementRefusal | null, refusedAt: string | null }> };
 
 export type ScheduleAnnouncementMutationVariables = Exact<{
   text: string;
   sendAt: string;
-  timeZone: string;
+  timeZone?: string | null | undefined;
 }>;
 
 

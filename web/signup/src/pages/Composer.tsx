@@ -1,7 +1,8 @@
 /** The client's composer: write an announcement, see each language's copy with its SMS
  * segments, the total and what the plan has left (as the SMS dialogue quotes a draft), then
  * send it now (once per draft, however often the button is pressed) or schedule it in the
- * browser's time zone; scheduled announcements are listed and can be cancelled until they start. */
+ * client's time zone; scheduled announcements are listed in that zone and can be cancelled
+ * until they start, and those refused at their time are listed for a week with the reason. */
 import { useEffect, useState } from 'react';
 import * as z from 'zod/mini';
 
@@ -28,7 +29,7 @@ export const composeSchema = z.object({
   sendAt: z.string(),
 });
 
-/** The browser's IANA time zone: the one a scheduled time is chosen in. */
+/** The browser's IANA time zone: the client's when their setting and number give none. */
 export function browserTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
@@ -88,7 +89,7 @@ function Preview({ preview }: { preview: AnnouncementPreview }) {
   );
 }
 
-function Scheduled({ items, onChanged }: { items: ScheduledAnnouncement[]; onChanged: () => void }) {
+function Scheduled({ items, timeZone, onChanged }: { items: ScheduledAnnouncement[]; timeZone: string; onChanged: () => void }) {
   const { t, locale } = useI18n();
   const cancel = useAction();
   return (
@@ -97,21 +98,32 @@ function Scheduled({ items, onChanged }: { items: ScheduledAnnouncement[]; onCha
       {items.length ? (
         <ul data-testid="scheduled-list">
           {items.map((item) => (
-            <li key={item.id}>
-              <span>{formatIn(String(item.sendAt), item.timeZone, locale)}</span> <span className="hint">({item.timeZone})</span> — {item.body}{' '}
-              <button
-                type="button"
-                className="secondary"
-                disabled={cancel.busy}
-                onClick={() => {
-                  void cancel.run(async () => {
-                    await gql(CANCEL_SCHEDULED_ANNOUNCEMENT, { id: item.id });
-                    onChanged();
-                  });
-                }}
-              >
-                {t('compose.cancel')}
-              </button>
+            <li key={item.id} data-testid={`scheduled-${item.id}`}>
+              <span>{formatIn(String(item.sendAt), timeZone, locale)}</span> <span className="hint">({timeZone})</span> — {item.body}{' '}
+              {item.status === 'REFUSED' ? (
+                <>
+                  <span className="badge warn">{t('compose.refusedBadge')}</span>{' '}
+                  {item.refusal ? (
+                    <span className="hint" data-testid="scheduled-refusal">
+                      {t(`compose.refused.${item.refusal}`)}
+                    </span>
+                  ) : null}
+                </>
+              ) : (
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={cancel.busy}
+                  onClick={() => {
+                    void cancel.run(async () => {
+                      await gql(CANCEL_SCHEDULED_ANNOUNCEMENT, { id: item.id });
+                      onChanged();
+                    });
+                  }}
+                >
+                  {t('compose.cancel')}
+                </button>
+              )}
             </li>
           ))}
         </ul>
@@ -123,7 +135,8 @@ function Scheduled({ items, onChanged }: { items: ScheduledAnnouncement[]; onCha
   );
 }
 
-export function Composer({ onSent }: { onSent?: () => void }) {
+/** `timeZone`: the client's (the dashboard's `timeZone`); by default the browser's. */
+export function Composer({ onSent, timeZone = browserTimeZone() }: { onSent?: () => void; timeZone?: string }) {
   const { t } = useI18n();
   const form = useSchemaForm(composeSchema, { text: '', sendAt: '' });
   const text = form.watch('text');
@@ -133,7 +146,6 @@ export function Composer({ onSent }: { onSent?: () => void }) {
   const action = useAction();
   const [key, setKey] = useState(draftKey);
   const [done, setDone] = useState<string | null>(null);
-  const timeZone = browserTimeZone();
 
   // Another text is another draft: its own key.
   useEffect(() => setKey(draftKey()), [text]);
@@ -205,7 +217,7 @@ export function Composer({ onSent }: { onSent?: () => void }) {
           </button>
         </div>
       </form>
-      <Scheduled items={scheduled.data?.scheduledAnnouncements ?? []} onChanged={scheduled.reload} />
+      <Scheduled items={scheduled.data?.scheduledAnnouncements ?? []} timeZone={timeZone} onChanged={scheduled.reload} />
     </section>
   );
 }

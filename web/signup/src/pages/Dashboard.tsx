@@ -1,6 +1,7 @@
 /** A client's dashboard: plan status (live) and plan change, subscribers, join link and QR code,
- * the composer (preview, send now, schedule), how to announce by SMS, the text-to-join keyword,
- * quiet hours, and past announcements with their delivery counts. */
+ * the composer (preview, send now, schedule in the client's time zone), how to announce by SMS,
+ * the text-to-join keyword, the time zone, quiet hours, and past announcements with their
+ * delivery counts. */
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { z } from 'zod/mini';
@@ -12,8 +13,17 @@ import { useI18n } from '@nudges/shared/i18n';
 import { Link } from '@nudges/shared/router';
 import { fieldErrors } from '@nudges/shared/errors';
 import { Empty, ErrorMessage, Loading, Notice, PhoneLogin, TextField, useAction, useQuery } from '@nudges/shared/ui';
-import { CANCEL_PLAN_CHANGE, CHANGE_PLAN_SUBSCRIPTION, CLIENT_DASHBOARD, CLIENT_UPDATED, PUBLIC_PLANS, SET_KEYWORD, SET_QUIET_HOURS } from '../operations';
-import { Composer } from './Composer';
+import {
+  CANCEL_PLAN_CHANGE,
+  CHANGE_PLAN_SUBSCRIPTION,
+  CLIENT_DASHBOARD,
+  CLIENT_UPDATED,
+  PUBLIC_PLANS,
+  SET_KEYWORD,
+  SET_QUIET_HOURS,
+  SET_TIME_ZONE,
+} from '../operations';
+import { browserTimeZone, Composer } from './Composer';
 import { useSession } from '../session';
 import type { Announcement, PlanSubscription, PublicPlan } from '../types';
 
@@ -26,6 +36,8 @@ interface ClientView {
   subscriberCount: number;
   quietHours: boolean;
   keyword: string | null;
+  timeZone: string;
+  timeZoneSet: boolean;
   subscription: PlanSubscription | null;
   allowance: {
     active: boolean;
@@ -396,6 +408,97 @@ function Keyword({ client, onChanged }: { client: ClientView; onChanged: () => v
   );
 }
 
+/** Whether the browser knows the IANA zone `name` (as UserApi checks it, against the tz database). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every zone the browser knows, offered as the field is typed in. */
+function knownTimeZones(): string[] {
+  try {
+    return Intl.supportedValuesOf('timeZone');
+  } catch {
+    return [];
+  }
+}
+
+/** A time zone setting: empty (the default: the zone of the client's number, else the
+ * browser's), or a known IANA name. The messages are i18n ids. */
+export const timeZoneSchema = z.object({
+  timeZone: z.string().check(
+    z.trim(),
+    z.refine((zone) => !zone || isTimeZone(zone), 'dash.zoneInvalid'),
+  ),
+});
+
+function TimeZone({ client, onChanged }: { client: ClientView; onChanged: () => void }) {
+  const { t } = useI18n();
+  const current = client.timeZoneSet ? client.timeZone : '';
+  const form = useSchemaForm(timeZoneSchema, { timeZone: current });
+  const action = useAction();
+  const [saved, setSaved] = useState<string | null>(null);
+  const { reset } = form;
+  useEffect(() => {
+    reset({ timeZone: current });
+  }, [current, reset]);
+
+  const submit = form.handleSubmit(async (value) => {
+    setSaved(null);
+    const done = await action.run(() =>
+      gql<{ updateClient: { id: string; timeZone: string; timeZoneSet: boolean } }>(SET_TIME_ZONE, {
+        id: client.id,
+        timeZone: value.timeZone,
+        browserTimeZone: browserTimeZone(),
+      }),
+    );
+    if (done) {
+      const { timeZone, timeZoneSet } = done.updateClient;
+      setSaved(timeZoneSet ? t('dash.zoneSaved', { zone: timeZone }) : t('dash.zoneReset', { zone: timeZone }));
+      onChanged();
+    }
+  });
+  const problem = problems(form.formState.errors, action.error, t);
+  const server = fieldErrors(action.error, t);
+  return (
+    <section className="card" aria-labelledby="zone-h">
+      <h2 id="zone-h">{t('dash.zoneTitle')}</h2>
+      <p data-testid="zone-current">
+        {client.timeZoneSet ? t('dash.zoneCurrent', { zone: client.timeZone }) : t('dash.zoneAutomatic', { zone: client.timeZone })}
+      </p>
+      <form className="stack" noValidate onSubmit={(e) => void submit(e)}>
+        <TextField
+          label={t('dash.zoneLabel')}
+          hint={t('dash.zoneHint')}
+          autoComplete="off"
+          spellCheck={false}
+          list="known-time-zones"
+          placeholder={client.timeZone}
+          data-testid="time-zone"
+          {...form.register('timeZone')}
+          error={problem('timeZone')}
+        />
+        <datalist id="known-time-zones">
+          {knownTimeZones().map((zone) => (
+            <option key={zone} value={zone} />
+          ))}
+        </datalist>
+        {action.error && !server.timeZone ? <ErrorMessage error={action.error} /> : null}
+        {saved ? <Notice tone="success">{saved}</Notice> : null}
+        <div className="actions">
+          <button type="submit" disabled={action.busy} data-testid="time-zone-save">
+            {action.busy ? t('common.working') : t('dash.zoneSave')}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 function History({ announcements }: { announcements: ClientView['announcements'] }) {
   const { t, locale } = useI18n();
   const n = (v: number) => formatNumber(v, locale);
@@ -458,7 +561,7 @@ export function Dashboard() {
   const { t, locale } = useI18n();
   const session = useSession();
   const isClient = session.viewer?.__typename === 'Client';
-  const query = useQuery<{ viewer: ClientView | { __typename: string } | null }>(CLIENT_DASHBOARD, {}, !isClient);
+  const query = useQuery<{ viewer: ClientView | { __typename: string } | null }>(CLIENT_DASHBOARD, { browserTimeZone: browserTimeZone() }, !isClient);
   const client = query.data?.viewer?.__typename === 'Client' ? (query.data.viewer as ClientView) : null;
   const { reload } = query;
   const clientId = client?.id;
@@ -510,9 +613,10 @@ export function Dashboard() {
         </section>
       </div>
       <JoinLink slug={client.slug} />
-      <Composer onSent={reload} />
+      <Composer onSent={reload} timeZone={client.timeZone} />
       <AnnounceBySms subscribers={client.subscriberCount} />
       <Keyword client={client} onChanged={reload} />
+      <TimeZone client={client} onChanged={reload} />
       <QuietHours client={client} onChanged={reload} />
       <History announcements={client.announcements} />
     </>

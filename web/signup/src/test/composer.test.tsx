@@ -18,21 +18,28 @@ const PREVIEW = {
   refusal: null,
 };
 
-type Scheduled = { id: string; body: string; sendAt: string; timeZone: string; status: string };
+type Scheduled = { id: string; body: string; sendAt: string; timeZone: string; status: string; refusal?: string | null; refusedAt?: string | null };
 
-function graph(preview: Record<string, unknown> = PREVIEW) {
-  const scheduled: Scheduled[] = [];
+function graph(preview: Record<string, unknown> = PREVIEW, scheduled: Scheduled[] = []) {
   const calls = fakeFetch((sent: Sent) => {
     const vars = sent.body.variables ?? {};
     switch (operationOf(sent)) {
       case 'PreviewAnnouncement':
         return { json: { data: { previewAnnouncement: preview } } };
       case 'ScheduledAnnouncements':
-        return { json: { data: { scheduledAnnouncements: scheduled.filter((s) => s.status === 'SCHEDULED') } } };
+        return {
+          json: {
+            data: {
+              scheduledAnnouncements: scheduled
+                .filter((s) => s.status === 'SCHEDULED' || s.status === 'REFUSED')
+                .map((s) => ({ refusal: null, refusedAt: null, ...s })),
+            },
+          },
+        };
       case 'SendAnnouncement':
         return { json: { data: { sendAnnouncement: { id: `a-${String(vars.idempotencyKey)}`, body: vars.text, status: 'CONFIRMED', recipients: 5 } } } };
       case 'ScheduleAnnouncement': {
-        const item = { id: 's1', body: String(vars.text), sendAt: '2030-05-04T07:30:00+00:00', timeZone: String(vars.timeZone), status: 'SCHEDULED' };
+        const item = { id: 's1', body: String(vars.text), sendAt: '2030-05-04T07:30:00+00:00', timeZone: String(vars.timeZone), status: 'SCHEDULED', refusal: null, refusedAt: null };
         scheduled.push(item);
         return { json: { data: { scheduleAnnouncement: item } } };
       }
@@ -102,6 +109,39 @@ describe('composer', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(await screen.findByText('Nothing scheduled.')).toBeTruthy();
     expect(sentOf(calls, 'CancelScheduledAnnouncement')[0]?.body.variables).toEqual({ id: 's1' });
+  });
+
+  it("schedules in the client's time zone when it has one", async () => {
+    const calls = graph();
+    renderIn(<Composer timeZone="Asia/Tokyo" />);
+    expect(screen.getByText('Date and time in your time zone (Asia/Tokyo).')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'Sale at 9' } });
+    fireEvent.change(screen.getByLabelText('Or send it later'), { target: { value: '2030-05-04T16:30' } });
+    fireEvent.click(screen.getByTestId('schedule'));
+    expect(await screen.findByText('Scheduled.')).toBeTruthy();
+    expect(sentOf(calls, 'ScheduleAnnouncement')[0]?.body.variables).toMatchObject({ timeZone: 'Asia/Tokyo' });
+    // 07:30 UTC is 16:30 in Tokyo.
+    expect((await screen.findByTestId('scheduled-s1')).textContent).toContain('4:30');
+  });
+
+  it('lists a schedule refused at its time with the reason, and no cancel', async () => {
+    graph(PREVIEW, [
+      {
+        id: 'r1',
+        body: 'Flash sale',
+        sendAt: '2030-05-04T07:30:00+00:00',
+        timeZone: 'UTC',
+        status: 'REFUSED',
+        refusal: 'ALLOWANCE_EXCEEDED',
+        refusedAt: '2030-05-04T07:30:02+00:00',
+      },
+    ]);
+    renderIn(<Composer timeZone="UTC" />);
+    const item = await screen.findByTestId('scheduled-r1');
+    expect(item.textContent).toContain('Flash sale');
+    expect(item.textContent).toContain('Not sent');
+    expect(screen.getByTestId('scheduled-refusal').textContent).toBe('At its time it needed more SMS than your plan had left.');
+    expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
   });
 
   it('says why a draft cannot be sent and does not offer to send it', async () => {

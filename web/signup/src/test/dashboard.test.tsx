@@ -29,6 +29,8 @@ describe('client dashboard', () => {
               subscriberCount: 12,
               quietHours: true,
               keyword: null,
+              timeZone: 'America/Los_Angeles',
+              timeZoneSet: false,
               subscription: {
                 id: 'ps1',
                 status: 'ACTIVE',
@@ -85,6 +87,8 @@ describe('client dashboard', () => {
               subscriberCount: 2,
               quietHours,
               keyword: null,
+              timeZone: 'America/Los_Angeles',
+              timeZoneSet: false,
               subscription: null,
               allowance: { active: true, messagesPerPeriod: 1000, used: 2, remaining: 998, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
               announcements: {
@@ -125,6 +129,8 @@ describe('client dashboard', () => {
               subscriberCount: 12,
               quietHours: true,
               keyword: null,
+              timeZone: 'America/Los_Angeles',
+              timeZoneSet: false,
               subscription: {
                 id: 'ps1',
                 status: 'PAST_DUE',
@@ -210,6 +216,8 @@ describe('client dashboard', () => {
               subscriberCount: 12,
               quietHours: true,
               keyword: null,
+              timeZone: 'America/Los_Angeles',
+              timeZoneSet: false,
               subscription: {
                 id: 'ps1',
                 status: 'ACTIVE',

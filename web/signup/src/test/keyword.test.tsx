@@ -37,6 +37,8 @@ function dashboardWith(keyword: string | null, onSetKeyword: (sent: Sent) => Ans
             subscriberCount: 3,
             quietHours: true,
             keyword: current,
+            timeZone: 'America/Los_Angeles',
+            timeZoneSet: false,
             subscription: null,
             allowance: { active: true, messagesPerPeriod: 1000, used: 0, remaining: 1000, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
             announcements: { totalCount: 0, nodes: [] },

@@ -12,6 +12,7 @@ consumer loop records handled event ids), and sent once (the event's idempotency
 | ``product.plan-subscription.canceled`` | the client | ``plan.canceled`` |
 | ``product.plan-subscription.trial-ending`` | the client | ``plan.trial_ending`` (once per trial) |
 | ``user.announcement.completed`` | the client | ``announcement.done`` (once per announcement) |
+| ``user.scheduled-announcement.refused`` | the client | ``schedule.refused.*`` (per schedule) |
 
 A notice of a business fact is keyed by the fact, not by the event that reported it: a
 period's failed payment texts once, however many events say so (:func:`payment_failed_key`).
@@ -49,6 +50,7 @@ from nudges_kit.operations import product as product_ops
 from nudges_kit.operations import user as user_ops
 from nudges_kit.operations.user import Contact
 from nudges_kit.outbox import add_event
+from nudges_kit.sms_text import first_words
 
 log = get_logger(__name__)
 
@@ -322,6 +324,35 @@ async def tell_client_announcement_done(
     )
 
 
+#: The notice of each reason a scheduled announcement was refused at its time.
+_SCHEDULE_REFUSALS = {
+    "no_active_plan": texts.SCHEDULE_REFUSED_NO_ACTIVE_PLAN,
+    "no_subscribers": texts.SCHEDULE_REFUSED_NO_SUBSCRIBERS,
+    "too_long": texts.SCHEDULE_REFUSED_TOO_LONG,
+    "allowance_exceeded": texts.SCHEDULE_REFUSED_ALLOWANCE_EXCEEDED,
+}
+
+
+async def tell_client_schedule_refused(
+    deps: Deps, envelope: Envelope, data: user.ScheduleRefusedData, conn: asyncpg.Connection
+) -> None:
+    """``schedule.refused.<reason>`` to the client, quoting the first words of the
+    announcement; once per schedule (the key), however many times the refusal is delivered."""
+    message = _SCHEDULE_REFUSALS.get(data.refusal)
+    if message is None:
+        raise PermanentError(f"unknown refusal {data.refusal!r}")
+    client = await client_profile(deps, data.client_id)
+    await _notify_client(
+        deps,
+        conn,
+        data.client_id,
+        message,
+        f"schedule.refused:{data.schedule_id}",
+        locale=client.locale if client else None,
+        start=first_words(data.body),
+    )
+
+
 Notice = Callable[[Deps, Envelope, Any, asyncpg.Connection], Awaitable[None]]
 
 
@@ -357,6 +388,7 @@ def consumers(deps: Deps) -> list[EventConsumer]:
                 product.plan_subscription_canceled: _handler(deps, tell_client_of_plan),
                 product.plan_subscription_trial_ending: _handler(deps, tell_client_trial_ends),
                 user.announcement_completed: _handler(deps, tell_client_announcement_done),
+                user.schedule_refused: _handler(deps, tell_client_schedule_refused),
             },
             **common,
         ),

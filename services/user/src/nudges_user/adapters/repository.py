@@ -19,7 +19,7 @@ from nudges_user.domain.model import (
     MembershipStatus,
     Subscriber,
 )
-from nudges_user.domain.schedules import ScheduledAnnouncement, ScheduleStatus
+from nudges_user.domain.schedules import Refusal, ScheduledAnnouncement, ScheduleStatus
 
 Conn: TypeAlias = "asyncpg.Connection[Any] | asyncpg.Pool[Any]"
 
@@ -35,6 +35,7 @@ def _client(row: asyncpg.Record) -> Client:
         created_at=row["created_at"],
         quiet_hours=row["quiet_hours"],
         keyword=row["keyword"],
+        time_zone=row["time_zone"],
     )
 
 
@@ -137,7 +138,8 @@ async def contact(conn: Conn, user_id: UUID) -> tuple[str, str] | None:
 # --- clients -------------------------------------------------------------------------------
 
 CLIENT_COLUMNS = (
-    "id, user_id, name, slug, locale, stripe_customer_id, created_at, quiet_hours, keyword"
+    "id, user_id, name, slug, locale, stripe_customer_id, created_at, quiet_hours, keyword,"
+    " time_zone"
 )
 
 
@@ -189,7 +191,15 @@ async def update_client(conn: Conn, client_id: UUID, changes: dict[str, Any]) ->
     """Apply ``changes`` (column → value); None when the client does not exist.
 
     Raises ``asyncpg.UniqueViolationError`` when a new slug or keyword is taken."""
-    allowed = {"name", "slug", "locale", "stripe_customer_id", "quiet_hours", "keyword"}
+    allowed = {
+        "name",
+        "slug",
+        "locale",
+        "stripe_customer_id",
+        "quiet_hours",
+        "keyword",
+        "time_zone",
+    }
     columns = [c for c in changes if c in allowed]
     sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
     row = await conn.fetchrow(
@@ -768,7 +778,10 @@ async def daily_activity(
 
 # --- scheduled announcements ----------------------------------------------------------
 
-SCHEDULE_COLUMNS = "id, client_id, body, run_at, time_zone, status, announcement_id, created_at"
+SCHEDULE_COLUMNS = (
+    "id, client_id, body, run_at, time_zone, status, announcement_id, created_at, refusal,"
+    " refused_at"
+)
 
 
 def _schedule(row: asyncpg.Record) -> ScheduledAnnouncement:
@@ -781,6 +794,8 @@ def _schedule(row: asyncpg.Record) -> ScheduledAnnouncement:
         status=ScheduleStatus(row["status"]),
         announcement_id=str(row["announcement_id"]) if row["announcement_id"] else None,
         created_at=row["created_at"],
+        refusal=Refusal(row["refusal"]) if row["refusal"] else None,
+        refused_at=row["refused_at"],
     )
 
 
@@ -801,14 +816,17 @@ async def insert_schedule(
 
 
 async def schedules_of_client(
-    conn: Conn, client_id: UUID, statuses: Sequence[str]
+    conn: Conn, client_id: UUID, statuses: Sequence[str], refused_since: datetime | None = None
 ) -> list[ScheduledAnnouncement]:
-    """The client's schedules in ``statuses``, soonest first."""
+    """The client's schedules in ``statuses``, and those refused since ``refused_since``
+    (when given), soonest first."""
     rows = await conn.fetch(
         f"SELECT {SCHEDULE_COLUMNS} FROM scheduled_announcements"
-        " WHERE client_id = $1 AND status = ANY($2) ORDER BY run_at, id",
+        " WHERE client_id = $1 AND (status = ANY($2)"
+        " OR (status = 'refused' AND refused_at >= $3)) ORDER BY run_at, id",
         client_id,
         list(statuses),
+        refused_since,
     )
     return [_schedule(r) for r in rows]
 
@@ -844,6 +862,18 @@ async def claim_due_schedules(conn: Conn, now: datetime, limit: int) -> list[Sch
         limit,
     )
     return [_schedule(r) for r in rows]
+
+
+async def mark_schedule_refused(
+    conn: Conn, schedule_id: UUID, refusal: Refusal, at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE scheduled_announcements SET status = 'refused', refused_at = $3, refusal = $2"
+        " WHERE id = $1",
+        schedule_id,
+        refusal.value,
+        at,
+    )
 
 
 async def mark_schedule_started(conn: Conn, schedule_id: UUID, announcement_id: UUID) -> None:

@@ -133,6 +133,9 @@ class Client:
     quiet_hours: bool = True
     #: The word people text to Nudges to join this client (None: only JOIN and the slug).
     keyword: str | None = None
+    #: The IANA zone the client's times are read in (None: the default, see
+    #: :func:`nudges_user.domain.schedules.client_time_zone`).
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)

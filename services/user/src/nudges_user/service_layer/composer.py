@@ -1,12 +1,16 @@
 """The web composer (SPEC §5): a client previews an announcement as the SMS dialogue quotes a
-draft, sends it now with CONFIRM's once-per-draft rule, or schedules it for later; and the
-scheduler that starts schedules when they are due.
+draft, sends it now with CONFIRM's once-per-draft rule, or schedules it for later in their time
+zone; and the scheduler that starts schedules when they are due.
 
 A schedule starts exactly once: the scheduler claims due rows with ``FOR UPDATE SKIP LOCKED``
-and, in that same transaction, creates the announcement (whose ``user.announcement.confirmed``
-goes to the outbox) and marks the schedule started. A crash before the commit leaves the
-schedule due for the next claim; after it, the row is no longer due. Two schedulers never
-hold the same row, and a cancel waits for the row's lock, so it sees whether it started.
+and, in that same transaction, checks it again as "Send now" is checked (the quote and the
+plan's allowance at that moment), then either creates the announcement (whose
+``user.announcement.confirmed`` goes to the outbox) and marks the schedule started, or marks
+it refused with the reason and writes ``user.scheduled-announcement.refused`` (the client's
+SMS notice) to the outbox. A crash before the commit leaves the schedule due for the next
+claim; after it, the row is no longer due. When ProductApi or LocalizationApi does not
+answer, nothing is decided: the row stays due for the next round. Two schedulers never hold
+the same row, and a cancel waits for the row's lock, so it sees whether it started.
 """
 
 from __future__ import annotations
@@ -23,22 +27,31 @@ import asyncpg
 
 from nudges_kit.announcement_copies import quote_announcement
 from nudges_kit.errors import BadInput, Conflict, NotFound, UpstreamUnavailable
+from nudges_kit.events.catalog import user as events
 from nudges_kit.localization import LocalizationClient, LocalizationError
 from nudges_kit.logging import get_logger
 from nudges_kit.operations import product as product_ops
+from nudges_kit.phone import PhoneVault
 from nudges_kit.service_client import ServiceCallError, ServiceClient
 from nudges_kit.sms_text import AnnouncementQuote
 from nudges_user.adapters import repository as repo
-from nudges_user.domain.model import Announcement, InvalidInput, check_announcement_body
+from nudges_user.domain.model import (
+    Announcement,
+    Client,
+    InvalidInput,
+    check_announcement_body,
+)
 from nudges_user.domain.schedules import (
+    REFUSALS_LISTED,
     Refusal,
     ScheduledAnnouncement,
     ScheduleStatus,
+    client_time_zone,
     refusal,
     start_time,
 )
 from nudges_user.service_layer.services import create_confirmed_announcement
-from nudges_user.service_layer.unit_of_work import unit_of_work
+from nudges_user.service_layer.unit_of_work import UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
 
@@ -99,21 +112,35 @@ class Composer:
         pool: asyncpg.Pool,
         subgraphs: ServiceClient,
         localization: LocalizationClient,
+        vault: PhoneVault,
         clock: Clock = _utc_now,
     ) -> None:
         self._pool = pool
         self._subgraphs = subgraphs
         self._l10n = localization
+        self._vault = vault
         self._clock = clock
+
+    async def time_zone(self, client: Client, browser: str | None = None) -> str:
+        """The zone ``client``'s times are read in: their setting, else their number's only
+        zone, else ``browser`` (the zone of the browser they use), else UTC."""
+        if client.time_zone:
+            return client.time_zone
+        found = await repo.contact(self._pool, UUID(client.user_id))
+        phone = self._vault.decrypt(found[1]) if found else None
+        return client_time_zone(None, phone, browser)
+
+    async def _client(self, client_id: UUID) -> Client:
+        client = (await repo.clients_by_ids(self._pool, [client_id])).get(str(client_id))
+        if client is None:
+            raise NotFound("client not found")
+        return client
 
     async def preview(self, client_id: UUID, body: str) -> Preview:
         """``body`` as each locale of the client's active subscribers receives it, with
         segments, total and what the plan has left: the SMS dialogue's quote of a draft."""
         text = _text(body)
-        clients = await repo.clients_by_ids(self._pool, [client_id])
-        client = clients.get(str(client_id))
-        if client is None:
-            raise NotFound("client not found")
+        client = await self._client(client_id)
         audience = await repo.active_member_locales(self._pool, client_id)
         try:
             quoted, allowance = await asyncio.gather(
@@ -159,10 +186,12 @@ class Composer:
         return created
 
     async def schedule(
-        self, client_id: UUID, body: str, local_time: datetime, time_zone: str
+        self, client_id: UUID, body: str, local_time: datetime, time_zone: str | None = None
     ) -> ScheduledAnnouncement:
-        """Keep ``body`` to start at ``local_time`` in ``time_zone``; refused as "Send now"
-        would be refused at this moment."""
+        """Keep ``body`` to start at ``local_time`` in ``time_zone`` (by default the client's
+        zone, :meth:`time_zone`); refused as "Send now" would be refused at this moment."""
+        if time_zone is None:
+            time_zone = await self.time_zone(await self._client(client_id))
         try:
             run_at = start_time(local_time, time_zone, self._clock())
         except InvalidInput as exc:
@@ -174,54 +203,97 @@ class Composer:
             )
 
     async def scheduled(self, client_id: UUID) -> list[ScheduledAnnouncement]:
-        """The client's schedules not started yet, soonest first."""
+        """The client's schedules not started yet, and those refused at their time in the
+        last :data:`REFUSALS_LISTED`, soonest first."""
         return await repo.schedules_of_client(
-            self._pool, client_id, [ScheduleStatus.SCHEDULED.value]
+            self._pool,
+            client_id,
+            [ScheduleStatus.SCHEDULED.value],
+            refused_since=self._clock() - REFUSALS_LISTED,
         )
 
     async def cancel(self, client_id: UUID, schedule_id: UUID) -> ScheduledAnnouncement:
-        """Cancel a schedule that has not started (CONFLICT once it has)."""
+        """Cancel a schedule that has not started (CONFLICT once it has, or was refused)."""
         async with unit_of_work(self._pool) as uow:
             found = await repo.lock_schedule(uow.conn, schedule_id)
             if found is None or found.client_id != str(client_id):
                 raise NotFound("scheduled announcement not found")
             if found.status is ScheduleStatus.CANCELED:
                 return found
+            if found.status is ScheduleStatus.REFUSED:
+                raise Conflict("this announcement was refused at its time")
             if not found.cancellable:
                 raise Conflict("this announcement has started already")
             return await repo.cancel_schedule(uow.conn, schedule_id)
 
+    async def start_due(self, now: datetime, limit: int = 50) -> list[str]:
+        """Start the schedules due at ``now`` that no other scheduler holds, each checked
+        again as "Send now" is; the ids of the announcements created. Each is started, or
+        refused and its client told, in the transaction of its claim (see the module's
+        docstring); one whose check cannot be made now stays due."""
+        started: list[str] = []
+        async with unit_of_work(self._pool) as uow:
+            for due in await repo.claim_due_schedules(uow.conn, now, limit):
+                try:
+                    preview = await self.preview(UUID(due.client_id), due.body)
+                except UpstreamUnavailable:
+                    log.warning(
+                        "scheduled announcement left due: its check is not available now",
+                        schedule_id=due.id,
+                        client_id=due.client_id,
+                    )
+                    continue
+                if (why := preview.refusal) is not None:
+                    await self._refuse(uow, due, why, now)
+                    continue
+                created = await create_confirmed_announcement(
+                    uow, UUID(due.client_id), due.body, f"schedule:{due.id}"
+                )
+                await repo.mark_schedule_started(uow.conn, UUID(due.id), UUID(created.id))
+                started.append(created.id)
+                log.info(
+                    "scheduled announcement started",
+                    schedule_id=due.id,
+                    announcement_id=created.id,
+                    client_id=due.client_id,
+                    late_seconds=round((now - due.run_at).total_seconds(), 1),
+                )
+        return started
 
-async def start_due_schedules(pool: asyncpg.Pool, now: datetime, limit: int = 50) -> list[str]:
-    """Start the schedules due at ``now`` that no other scheduler holds; the ids of the
-    announcements created. Each is created and its schedule marked started in one
-    transaction (see the module's docstring)."""
-    started: list[str] = []
-    async with unit_of_work(pool) as uow:
-        for due in await repo.claim_due_schedules(uow.conn, now, limit):
-            created = await create_confirmed_announcement(
-                uow, UUID(due.client_id), due.body, f"schedule:{due.id}"
-            )
-            await repo.mark_schedule_started(uow.conn, UUID(due.id), UUID(created.id))
-            started.append(created.id)
-            log.info(
-                "scheduled announcement started",
-                schedule_id=due.id,
-                announcement_id=created.id,
-                client_id=due.client_id,
-                late_seconds=round((now - due.run_at).total_seconds(), 1),
-            )
-    return started
+    async def _refuse(
+        self, uow: UnitOfWork, due: ScheduledAnnouncement, why: Refusal, now: datetime
+    ) -> None:
+        """Mark ``due`` refused and queue the client's notice, in the claim's transaction."""
+        await repo.mark_schedule_refused(uow.conn, UUID(due.id), why, now)
+        await uow.publish(
+            events.schedule_refused,
+            due.id,
+            events.ScheduleRefusedData(
+                schedule_id=UUID(due.id),
+                client_id=UUID(due.client_id),
+                refusal=why.value,
+                body=due.body,
+                run_at=due.run_at,
+                time_zone=due.time_zone,
+                refused_at=now,
+            ),
+        )
+        log.info(
+            "scheduled announcement refused",
+            schedule_id=due.id,
+            client_id=due.client_id,
+            refusal=why.value,
+        )
 
 
 async def run_scheduler(
-    pool: asyncpg.Pool, stop: asyncio.Event, poll_seconds: float, clock: Clock = _utc_now
+    composer: Composer, stop: asyncio.Event, poll_seconds: float, clock: Clock = _utc_now
 ) -> None:
     """Start due schedules every ``poll_seconds`` until ``stop`` is set (an error is logged
     and the next round tries again: the schedules stay due)."""
     while not stop.is_set():
         try:
-            await start_due_schedules(pool, clock())
+            await composer.start_due(clock())
         except Exception:
             log.exception("scheduler round failed")
         with contextlib.suppress(TimeoutError):

@@ -30,6 +30,7 @@ from nudges_user.domain.model import (
     check_slug,
     slugify,
 )
+from nudges_user.domain.schedules import time_zone_setting
 from nudges_user.service_layer.unit_of_work import UnitOfWork, unit_of_work
 
 T = TypeVar("T")
@@ -206,8 +207,11 @@ class UserService:
         locale: str | None = None,
         quiet_hours: bool | None = None,
         keyword: str | None = None,
+        time_zone: str | None = None,
     ) -> Client:
         changes: dict[str, object] = {}
+        if time_zone is not None:
+            changes["time_zone"] = _checked(time_zone_setting, time_zone)
         if keyword is not None:
             changes["keyword"] = _checked(check_keyword, keyword)
         if quiet_hours is not None:

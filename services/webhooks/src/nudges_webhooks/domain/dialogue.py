@@ -236,22 +236,6 @@ def clean_body(text: str) -> str:
     ).strip()
 
 
-#: How much of a confirmed message a repeated CONFIRM quotes back, in characters.
-START_CHARACTERS = 32
-
-
-def first_words(body: str, limit: int = START_CHARACTERS) -> str:
-    """The start of ``body`` on one line: whole words within ``limit`` characters (a first
-    word longer than that is cut), then ``...`` when there is more (ASCII: GSM-7)."""
-    line = " ".join(body.split())
-    if len(line) <= limit:
-        return line
-    head = line[:limit]
-    if line[limit] != " " and " " in head:
-        head = head.rsplit(" ", 1)[0]
-    return f"{head.rstrip(' ,;:.')}..."
-
-
 @dataclass(frozen=True)
 class Draft:
     """A client's text waiting for CONFIRM. ``draft_id`` is the key UserApi creates the

@@ -48,6 +48,7 @@ from nudges_kit.operations.user import (
 )
 from nudges_kit.phone import InvalidPhoneNumber, PhoneVault, normalize
 from nudges_kit.service_client import ServiceCallError, ServiceClient
+from nudges_kit.sms_text import first_words
 from nudges_kit.warpcache import CacheError
 from nudges_webhooks.adapters.drafts import DraftStore
 from nudges_webhooks.adapters.opt_ins import OptInStore
@@ -64,7 +65,6 @@ from nudges_webhooks.domain.dialogue import (
     action_for,
     clean_body,
     client_keyword_in,
-    first_words,
     frequency_of,
     language_in,
     locale_for_number,

@@ -59,6 +59,20 @@ class AnnouncementCompletedData(BaseModel):
     completed_at: datetime
 
 
+class ScheduleRefusedData(BaseModel):
+    """A scheduled announcement did not start at its time: checked again then, as "Send now"
+    is checked, it was refused. ``refusal`` says why: ``no_active_plan``, ``no_subscribers``,
+    ``too_long`` or ``allowance_exceeded``."""
+
+    schedule_id: UUID
+    client_id: UUID
+    refusal: str
+    body: str
+    run_at: datetime
+    time_zone: str
+    refused_at: datetime
+
+
 client_created = REGISTRY.declare("user.client.created", CLIENTS, ClientData)
 client_updated = REGISTRY.declare("user.client.updated", CLIENTS, ClientData)
 membership_joined = REGISTRY.declare("user.membership.joined", MEMBERSHIPS, MembershipData)
@@ -69,4 +83,7 @@ announcement_confirmed = REGISTRY.declare(
 )
 announcement_completed = REGISTRY.declare(
     "user.announcement.completed", ANNOUNCEMENTS, AnnouncementCompletedData
+)
+schedule_refused = REGISTRY.declare(
+    "user.scheduled-announcement.refused", ANNOUNCEMENTS, ScheduleRefusedData
 )

@@ -12,16 +12,9 @@ import strawberry
 
 from nudges_kit.graphql import context_of
 from nudges_user.domain import schedules
-from nudges_user.entrypoints.graphql.context import Info, parse_id
+from nudges_user.entrypoints.graphql.context import Info, composer_of, parse_id
 from nudges_user.entrypoints.graphql.types import Announcement
-from nudges_user.service_layer.composer import Composer, Preview
-
-
-def composer_of(info: Info) -> Composer:
-    """The composer of the running app."""
-    request = context_of(info).request
-    assert request is not None
-    return request.app.state.dependencies.composer  # type: ignore[no-any-return]
+from nudges_user.service_layer.composer import Preview
 
 
 def _client_id(info: Info) -> UUID:
@@ -94,11 +87,14 @@ class ScheduleStatus(Enum):
     SCHEDULED = "scheduled"
     STARTED = "started"
     CANCELED = "canceled"
+    REFUSED = "refused"
 
 
 @strawberry.type
 class ScheduledAnnouncement:
-    """An announcement to start at ``sendAt`` (within a minute of it), once."""
+    """An announcement to start at ``sendAt`` (within a minute of it), once; checked again
+    then as "Send now" is, and refused (``REFUSED``, with ``refusal``) when it may not be sent
+    at that moment."""
 
     id: strawberry.ID
     body: str
@@ -107,6 +103,10 @@ class ScheduledAnnouncement:
     status: ScheduleStatus
     announcement_id: strawberry.ID | None
     created_at: datetime
+    refusal: AnnouncementRefusal | None = strawberry.field(
+        description="Why it was not started at its time (REFUSED only)."
+    )
+    refused_at: datetime | None
 
     @classmethod
     def of(cls, s: schedules.ScheduledAnnouncement) -> ScheduledAnnouncement:
@@ -118,6 +118,8 @@ class ScheduledAnnouncement:
             status=ScheduleStatus(s.status.value),
             announcement_id=strawberry.ID(s.announcement_id) if s.announcement_id else None,
             created_at=s.created_at,
+            refusal=AnnouncementRefusal[s.refusal.name] if s.refusal else None,
+            refused_at=s.refused_at,
         )
 
 
@@ -131,7 +133,10 @@ class ComposerQuery:
         client_id = _client_id(info)
         return AnnouncementPreview.of(await composer_of(info).preview(client_id, text))
 
-    @strawberry.field(description="The caller's announcements scheduled and not started yet.")
+    @strawberry.field(
+        description="The caller's announcements scheduled and not started yet, and those"
+        " refused at their time in the last 7 days, soonest first."
+    )
     async def scheduled_announcements(self, info: Info) -> list[ScheduledAnnouncement]:
         client_id = _client_id(info)
         found = await composer_of(info).scheduled(client_id)
@@ -148,7 +153,10 @@ class ComposerMutation:
         client_id = _client_id(info)
         return Announcement.of(await composer_of(info).send_now(client_id, text, idempotency_key))
 
-    @strawberry.mutation(description="Schedule an announcement for a later time.")
+    @strawberry.mutation(
+        description="Schedule an announcement for a later time; refused now as Send now would"
+        " be, and checked again when it is due."
+    )
     async def schedule_announcement(
         self,
         info: Info,
@@ -157,7 +165,12 @@ class ComposerMutation:
             datetime,
             strawberry.argument(description="Wall-clock date and time in timeZone, no offset."),
         ],
-        time_zone: Annotated[str, strawberry.argument(description="IANA name, e.g. Europe/Paris.")],
+        time_zone: Annotated[
+            str | None,
+            strawberry.argument(
+                description="IANA name, e.g. Europe/Paris; the client's timeZone when absent."
+            ),
+        ] = None,
     ) -> ScheduledAnnouncement:
         client_id = _client_id(info)
         created = await composer_of(info).schedule(client_id, text, send_at, time_zone)

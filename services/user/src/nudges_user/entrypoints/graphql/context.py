@@ -1,5 +1,5 @@
 """The request's context as the resolvers use it: the database pool, the phone vault, the
-service layer, and ids and cursors parsed from arguments."""
+service layer and the composer, and ids and cursors parsed from arguments."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import strawberry
 from nudges_kit.errors import BadInput
 from nudges_kit.graphql import SubgraphContext, context_of, decode_cursor
 from nudges_kit.phone import PhoneVault
+from nudges_user.service_layer.composer import Composer
 from nudges_user.service_layer.services import UserService
 
 Info = strawberry.Info[SubgraphContext, None]
@@ -34,6 +35,13 @@ def vault_of(info: Info) -> PhoneVault:
     request = context_of(info).request
     assert request is not None
     return request.app.state.phone_vault  # type: ignore[no-any-return]
+
+
+def composer_of(info: Info) -> Composer:
+    """The composer of the running app."""
+    request = context_of(info).request
+    assert request is not None
+    return request.app.state.dependencies.composer  # type: ignore[no-any-return]
 
 
 def parse_id(value: str, field: str) -> UUID:

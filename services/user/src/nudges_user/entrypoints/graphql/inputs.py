@@ -21,3 +21,6 @@ class UpdateClientInput:
     quiet_hours: bool | None = None
     #: The word people text to Nudges to join (2-20 letters or digits); "" removes it.
     keyword: str | None = None
+    #: The IANA zone the client's times are read in (e.g. Europe/Paris); "" goes back to the
+    #: default (the zone of the client's number).
+    time_zone: str | None = None

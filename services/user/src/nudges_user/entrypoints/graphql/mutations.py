@@ -34,7 +34,7 @@ class Mutation(ComposerMutation):
         return Client.of(created)
 
     @strawberry.mutation(
-        description="Change a client's name, address, language, quiet hours or keyword."
+        description="Change a client's name, address, language, quiet hours, keyword or time zone."
     )
     async def update_client(
         self, info: Info, id: strawberry.ID, input: UpdateClientInput
@@ -48,6 +48,7 @@ class Mutation(ComposerMutation):
             input.locale,
             input.quiet_hours,
             input.keyword,
+            input.time_zone,
         )
         return Client.of(updated)
 

@@ -18,7 +18,14 @@ from nudges_user.adapters import repository as repo
 from nudges_user.domain import model
 from nudges_user.entrypoints.graphql import loaders
 from nudges_user.entrypoints.graphql.access import owner_or, require_owner, visible_announcement
-from nudges_user.entrypoints.graphql.context import Info, parse_id, pool_of, position, vault_of
+from nudges_user.entrypoints.graphql.context import (
+    Info,
+    composer_of,
+    parse_id,
+    pool_of,
+    position,
+    vault_of,
+)
 
 
 @strawberry.enum
@@ -67,6 +74,7 @@ class Client:
     )
     _stripe_customer_id: strawberry.Private[str | None]
     _quiet_hours: strawberry.Private[bool]
+    _client: strawberry.Private[model.Client]
 
     @classmethod
     def of(cls, client: model.Client) -> Client:
@@ -79,6 +87,7 @@ class Client:
             keyword=client.keyword,
             _stripe_customer_id=client.stripe_customer_id,
             _quiet_hours=client.quiet_hours,
+            _client=client,
         )
 
     @classmethod
@@ -100,6 +109,23 @@ class Client:
     def quiet_hours(self, info: Info) -> bool:
         require_owner(info, str(self.id))
         return self._quiet_hours
+
+    @strawberry.field(
+        description="The IANA zone the client's times are read in (scheduled announcements):"
+        " their setting; else the zone of their number when it has exactly one; else"
+        " browserTimeZone (the zone of the browser asking), when it is a known zone; else UTC"
+        " (the client, admins and services)."
+    )
+    async def time_zone(self, info: Info, browser_time_zone: str | None = None) -> str:
+        require_owner(info, str(self.id))
+        return await composer_of(info).time_zone(self._client, browser_time_zone)
+
+    @strawberry.field(
+        description="Whether the client chose their time zone (false: timeZone is the default)."
+    )
+    def time_zone_set(self, info: Info) -> bool:
+        require_owner(info, str(self.id))
+        return self._client.time_zone is not None
 
     @strawberry.field(description="Active subscribers (the client and admins).")
     async def subscriber_count(self, info: Info) -> int:
