@@ -276,6 +276,8 @@ describe('client dashboard', () => {
               subscriberCount: 12,
               quietHours: true,
               keyword: null,
+              timeZone: 'America/Los_Angeles',
+              timeZoneSet: false,
               subscription: {
                 id: 'ps1',
                 status: 'ACTIVE',
