@@ -186,6 +186,49 @@ async def wait_sent(
         await conn.close()
 
 
+async def timeline(
+    user_dsn: str, consumers_dsn: str, announcement_id: str, started: float
+) -> dict[str, float | None]:
+    """Seconds from the confirmation to each step before the first message, read from the
+    databases (an outbox row's ``created_at`` is its transaction's start)."""
+    aid = uuid.UUID(announcement_id)
+    steps: dict[str, float | None] = {}
+    for dsn, queries in (
+        (
+            user_dsn,
+            {
+                "confirmed_written": "SELECT extract(epoch FROM min(created_at)) FROM outbox"
+                " WHERE event_type = 'user.announcement.confirmed' AND payload::text LIKE $1",
+                "confirmed_published": "SELECT extract(epoch FROM min(published_at)) FROM outbox"
+                " WHERE event_type = 'user.announcement.confirmed' AND payload::text LIKE $1",
+            },
+        ),
+        (
+            consumers_dsn,
+            {
+                "first_work_item_written": "SELECT extract(epoch FROM min(created_at))"
+                " FROM outbox WHERE event_type = 'sms.announcement-batch'"
+                " AND payload::text LIKE $1",
+                "first_work_item_published": "SELECT extract(epoch FROM min(published_at))"
+                " FROM outbox WHERE event_type = 'sms.announcement-batch'"
+                " AND payload::text LIKE $1",
+                "first_intent": "SELECT extract(epoch FROM min(created_at)) FROM sms_sends"
+                " WHERE announcement_id::text = trim('%' FROM $1)",
+                "first_attempt": "SELECT extract(epoch FROM min(first_attempt_at)) FROM sms_sends"
+                " WHERE announcement_id::text = trim('%' FROM $1)",
+            },
+        ),
+    ):
+        conn = await asyncpg.connect(dsn, server_settings={"application_name": BENCH_APPLICATION})
+        try:
+            for step, query in queries.items():
+                at = await conn.fetchval(query, f"%{aid}%")
+                steps[step] = None if at is None else round(float(at) - started, 3)
+        finally:
+            await conn.close()
+    return steps
+
+
 async def emulator_rate(base_url: str, messages: int, concurrency: int) -> float:
     """Messages per second the emulator accepts from ``concurrency`` senders posting as fast
     as they can (one keep-alive connection each, as the fan-out's sends in flight have)."""
@@ -276,6 +319,7 @@ async def run(args: argparse.Namespace, platform: Platform, broker: TansuBroker)
         fan_out_mps = args.subscribers / total
         await settled({name: pids[name] for name in summed})
     await backends.stop()
+    steps = await timeline(user_dsn, consumers_dsn, announcement_id, started)
     cpu_after = process_cpu(pids)
     per_message = {
         name: (cpu_after[name] - cpu_before[name]) * 1000 / args.subscribers for name in pids
@@ -295,6 +339,7 @@ async def run(args: argparse.Namespace, platform: Platform, broker: TansuBroker)
         "messages_per_second": round(fan_out_mps, 1),
         "total_seconds": round(total, 2),
         "first_accepted_after_seconds": round(first - started, 2),
+        "first_message_timeline_seconds": steps,
         "emulator_messages_per_second": round(emulator_mps, 1),
         "ratio_vs_emulator_limit": round(fan_out_mps / emulator_mps, 3),
         "cpu_ms_per_message": round(sum(per_message[name] for name in summed), 4),
@@ -372,6 +417,12 @@ def main() -> None:
         f" {summary['concurrency']} concurrent senders: {summary['emulator_messages_per_second']}"
         f" msg/s; fan-out / emulator = {summary['ratio_vs_emulator_limit']}"
         f" (goal: >= {GOAL_RATIO}) on {summary['cpus']} CPUs"
+    )
+    print(
+        "before the first message (seconds after CONFIRM): "
+        + ", ".join(
+            f"{step} {at}" for step, at in summary["first_message_timeline_seconds"].items()
+        )
     )
     by_process = summary["cpu_ms_per_message_by_process"]
     print(

@@ -329,18 +329,28 @@ class TopicKeeper:
     async def ensure(self, topics: Iterable[str], *, fresh: bool = False) -> list[str]:
         """Create those of ``topics`` the broker does not have; returns the ones created."""
         wanted = sorted(set(topics))
-        now = self._clock()
-        recent = all(now - self._seen.get(t, float("-inf")) < self._recheck for t in wanted)
-        if recent and not fresh:
+        asked = self._clock()
+        if not fresh and self._recent(wanted, asked):
             return []
         async with self._lock:
+            # Callers that waited for the lock share the check that ran meanwhile: a check
+            # begun after this call was made (fresh) or within the last ``recheck_seconds``
+            # answers it, so that concurrent senders make one admin round trip, not one each.
+            if all(self._seen.get(t, float("-inf")) >= asked for t in wanted) or (
+                not fresh and self._recent(wanted, self._clock())
+            ):
+                return []
             try:
                 return await asyncio.wait_for(self._ensure(wanted), self._timeout)
             except BaseException:
                 await self._close_admin()
                 raise
 
+    def _recent(self, topics: list[str], now: float) -> bool:
+        return all(now - self._seen.get(t, float("-inf")) < self._recheck for t in topics)
+
     async def _ensure(self, topics: list[str]) -> list[str]:
+        started = self._clock()
         if self._admin is None:
             admin = make_admin(self._settings, request_timeout_ms=int(self._timeout * 1000))
             await start_client(admin, self._settings)
@@ -360,8 +370,8 @@ class TopicKeeper:
             except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError) as exc:
                 # Topics managed elsewhere: sending is still allowed.
                 log.warning("not allowed to create a topic", topic=topic, error=repr(exc))
-        now = self._clock()
-        self._seen.update({t: now for t in topics})
+        # As of when the check began: a topic lost after that is not vouched for.
+        self._seen.update({t: started for t in topics})
         if created:
             log.info("topics created", topics=created)
         return created

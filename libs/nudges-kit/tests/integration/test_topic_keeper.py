@@ -87,3 +87,28 @@ async def test_a_topic_lost_in_a_restart_is_declared_again_and_takes_commits(
     finally:
         await producer.stop()
         await keeper.close()
+
+
+async def test_concurrent_senders_share_one_check(broker: TansuBroker) -> None:
+    topic = f"keeper-{uuid.uuid4().hex[:8]}"
+    keeper = TopicKeeper(broker.bootstrap_servers, partitions=2, recheck_seconds=60)
+    checks = 0
+    check = keeper._ensure
+
+    async def counted(topics: list[str]) -> list[str]:
+        nonlocal checks
+        checks += 1
+        return await check(topics)
+
+    keeper._ensure = counted  # type: ignore[method-assign]
+    try:
+        created = await asyncio.gather(*(keeper.ensure([topic]) for _ in range(20)))
+        assert sorted(created, key=len) == [[]] * 19 + [[topic]]
+        assert checks == 1, "those that waited used the check that ran meanwhile"
+        checks = 0
+        # After a send each: a check begun after the call answers it, so at most the one
+        # running when they asked and one more.
+        await asyncio.gather(*(keeper.ensure([topic], fresh=True) for _ in range(20)))
+        assert checks <= 2
+    finally:
+        await keeper.close()

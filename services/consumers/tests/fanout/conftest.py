@@ -330,6 +330,9 @@ def fanout_broker(state_dir: Path) -> Iterator[TansuBroker]:
     suites read their topics from the start), and others' events off theirs."""
     broker = TansuBroker(free_port(), log_path=state_dir / "fanout-tansu.log")
     broker.start()
+    # Before any service subscribes: a consumer that subscribed to a topic not created yet
+    # was given its partitions only at its next metadata refresh, minutes later.
+    asyncio.run(ensure_topics(broker.bootstrap_servers, all_topics()))
     yield broker
     broker.stop()
 
