@@ -68,6 +68,11 @@ def _gql(platform: Platform, token: str, query: str, **variables: Any) -> Any:
     return body["data"]
 
 
+#: The admin's token per platform: one login for the module's tests, as AuthApi allows a
+#: number only a few codes per window.
+_ADMIN_TOKENS: dict[int, str] = {}
+
+
 def _admin(platform: Platform) -> str:
     settings = NudgesSettings()
     vault = PhoneVault(
@@ -84,7 +89,9 @@ def _admin(platform: Platform) -> str:
             "INSERT INTO admins (user_id) VALUES (%s) ON CONFLICT DO NOTHING",
             (user_id_for(phone_hash),),
         )
-    return _login(platform, ADMIN_PHONE, "admin")
+    if id(platform) not in _ADMIN_TOKENS:
+        _ADMIN_TOKENS[id(platform)] = _login(platform, ADMIN_PHONE, "admin")
+    return _ADMIN_TOKENS[id(platform)]
 
 
 def _plan(
