@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -26,7 +26,7 @@ from nudges_product.domain.subscriptions import (
     withdraw_plan_change,
 )
 from nudges_product.service_layer.events import plan_subscription_data
-from nudges_product.service_layer.unit_of_work import unit_of_work
+from nudges_product.service_layer.unit_of_work import UnitOfWork, unit_of_work
 
 
 async def apply_subscription_news(db: Any, news: SubscriptionNews) -> PlanSubscription:
@@ -135,23 +135,7 @@ async def change_plan_subscription(
         )
         await uow.products.save_subscription(changed)
         assert target.stripe_price_id is not None
-        await uow.publish(
-            events.plan_subscription_change_requested,
-            str(current.client_id),
-            PlanChangeData(
-                plan_subscription_id=changed.id,
-                client_id=changed.client_id,
-                stripe_subscription_id=changed.stripe_subscription_id,
-                price_tier_id=target.id,
-                stripe_price_id=target.stripe_price_id,
-                proration_behavior=proration,
-            ),
-        )
-        await uow.publish(
-            events.plan_subscription_updated,
-            str(current.client_id),
-            plan_subscription_data(changed),
-        )
+        await _publish_change(uow, changed, target.id, target.stripe_price_id, proration)
     return changed
 
 
@@ -175,21 +159,33 @@ async def cancel_plan_change(
         if tier is None or tier.stripe_price_id is None:
             raise Conflict("the subscription's price tier has no Stripe price to keep")
         await uow.products.save_subscription(kept)
-        await uow.publish(
-            events.plan_subscription_change_requested,
-            str(current.client_id),
-            PlanChangeData(
-                plan_subscription_id=kept.id,
-                client_id=kept.client_id,
-                stripe_subscription_id=kept.stripe_subscription_id,
-                price_tier_id=tier.id,
-                stripe_price_id=tier.stripe_price_id,
-                proration_behavior="none",
-            ),
-        )
-        await uow.publish(
-            events.plan_subscription_updated,
-            str(current.client_id),
-            plan_subscription_data(kept),
-        )
+        await _publish_change(uow, kept, tier.id, tier.stripe_price_id, "none")
     return kept
+
+
+async def _publish_change(
+    uow: UnitOfWork,
+    subscription: PlanSubscription,
+    price_tier_id: UUID,
+    stripe_price_id: str,
+    proration: Literal["always_invoice", "none"],
+) -> None:
+    """``change-requested`` (the consumer moves the Stripe subscription's item to
+    ``stripe_price_id``) and ``updated`` (what is pending now), in the caller's transaction."""
+    await uow.publish(
+        events.plan_subscription_change_requested,
+        str(subscription.client_id),
+        PlanChangeData(
+            plan_subscription_id=subscription.id,
+            client_id=subscription.client_id,
+            stripe_subscription_id=subscription.stripe_subscription_id,
+            price_tier_id=price_tier_id,
+            stripe_price_id=stripe_price_id,
+            proration_behavior=proration,
+        ),
+    )
+    await uow.publish(
+        events.plan_subscription_updated,
+        str(subscription.client_id),
+        plan_subscription_data(subscription),
+    )
