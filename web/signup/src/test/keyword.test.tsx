@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Dashboard } from '../pages/Dashboard';
 import { fakeFetch, operationOf, type Answer, type Sent } from './fetch';
 import { renderIn } from './render';
+import { clientViewer } from './viewer';
 
 vi.mock('@nudges/shared/graphql', async (original) => ({
   ...(await original<typeof import('@nudges/shared/graphql')>()),
@@ -25,27 +26,7 @@ function dashboardWith(keyword: string | null, onSetKeyword: (sent: Sent) => Ans
       if (saved) current = saved.keyword;
       return answer;
     }
-    return {
-      json: {
-        data: {
-          viewer: {
-            __typename: 'Client',
-            id: 'c1',
-            name: 'Trail Runners',
-            slug: 'trail-runners',
-            locale: 'en',
-            subscriberCount: 3,
-            quietHours: true,
-            keyword: current,
-            timeZone: 'America/Los_Angeles',
-            timeZoneSet: false,
-            subscription: null,
-            allowance: { active: true, messagesPerPeriod: 1000, used: 0, remaining: 1000, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
-            announcements: { totalCount: 0, nodes: [] },
-          },
-        },
-      },
-    };
+    return { json: { data: { viewer: clientViewer({ keyword: current }) } } };
   });
 }
 

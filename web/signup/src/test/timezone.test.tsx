@@ -5,6 +5,7 @@ import { browserTimeZone } from '../pages/Composer';
 import { Dashboard } from '../pages/Dashboard';
 import { fakeFetch, operationOf, type Answer, type Sent } from './fetch';
 import { renderIn } from './render';
+import { clientViewer } from './viewer';
 
 vi.mock('@nudges/shared/graphql', async (original) => ({
   ...(await original<typeof import('@nudges/shared/graphql')>()),
@@ -43,27 +44,7 @@ function dashboardWith(setting: string | null, onSetTimeZone?: (sent: Sent) => A
       if (saved) current = saved.timeZoneSet ? saved.timeZone : null;
       return answer;
     }
-    return {
-      json: {
-        data: {
-          viewer: {
-            __typename: 'Client',
-            id: 'c1',
-            name: 'Trail Runners',
-            slug: 'trail-runners',
-            locale: 'en',
-            subscriberCount: 3,
-            quietHours: true,
-            keyword: null,
-            timeZone: current ?? AUTOMATIC,
-            timeZoneSet: current !== null,
-            subscription: null,
-            allowance: { active: true, messagesPerPeriod: 1000, used: 0, remaining: 1000, state: 'ACTIVE', graceEndsAt: null, graceDaysLeft: null },
-            announcements: { totalCount: 0, nodes: [] },
-          },
-        },
-      },
-    };
+    return { json: { data: { viewer: clientViewer({ timeZone: current ?? AUTOMATIC, timeZoneSet: current !== null }) } } };
   });
 }
 
